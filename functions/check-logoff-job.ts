@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { awsDaasClient, awsSessionSettings } from '../lib/runtime/aws.ts';
+import { createTaskHandler } from '../lib/runtime/task-handler.ts';
+import {
+  checkLogoffJob,
+  type JobReader,
+  type SessionProgress,
+  SessionProgressSchema,
+  type SessionWorkflowSettings,
+} from '../lib/sessions/session-actions.ts';
+
+export interface CheckLogoffJobDependencies {
+  readonly jobs: JobReader;
+  readonly settings: SessionWorkflowSettings;
+}
+
+const InputSchema = z.object({ actionId: z.string(), progress: SessionProgressSchema });
+
+/**
+ * Task: reads a log off job once. Returns progress with the next wait while the job runs; throws
+ * LogoffJobFailedError or LogoffJobDeadlineExceededError so the workflow's Catch records them.
+ */
+export const createCheckLogoffJobHandler = (getDependencies: () => CheckLogoffJobDependencies) =>
+  createTaskHandler(
+    'CheckLogoffJob',
+    InputSchema,
+    getDependencies,
+    (input, { jobs, settings }): Promise<SessionProgress> =>
+      checkLogoffJob(jobs, input.progress, settings, { transactionId: input.actionId }, new Date()),
+  );
+
+export const handler = createCheckLogoffJobHandler(() => ({
+  jobs: awsDaasClient(),
+  settings: awsSessionSettings(),
+}));

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import {
+  CaughtErrorSchema,
+  deriveActionStatus,
+  describePlan,
+  planResults,
+  summarizeCaughtError,
+} from '../lib/actions/outcome.ts';
+import { ActionTypeSchema, ResolvedSessionSchema, TargetResultSchema } from '../lib/actions/schema.ts';
+import type { ActionCompletion, ActionStore } from '../lib/actions/store.ts';
+import { awsActionStore } from '../lib/runtime/aws.ts';
+import { createTaskHandler } from '../lib/runtime/task-handler.ts';
+
+export interface CompleteActionDependencies {
+  readonly actions: Pick<ActionStore, 'complete'>;
+}
+
+const InputSchema = z.object({
+  actionId: z.string(),
+  action: ActionTypeSchema,
+  dryRun: z.boolean(),
+  resolution: z.object({ targets: z.array(ResolvedSessionSchema) }).optional(),
+  results: z.array(TargetResultSchema).optional(),
+  error: CaughtErrorSchema.optional(),
+});
+
+/** Task: the action's final status — planned, from the per-target results, or failed as a whole. */
+export const createCompleteActionHandler = (getDependencies: () => CompleteActionDependencies) =>
+  createTaskHandler(
+    'CompleteAction',
+    InputSchema,
+    getDependencies,
+    async (input, { actions }): Promise<ActionCompletion> => {
+      const completion = decide(input, new Date());
+      await actions.complete(input.actionId, completion);
+      return completion;
+    },
+  );
+
+function decide(input: z.output<typeof InputSchema>, now: Date): ActionCompletion {
+  const targets = input.resolution?.targets;
+  if (input.error !== undefined) {
+    const error = summarizeCaughtError(input.error);
+    return { status: 'failed', summary: `Action failed: ${error.message}`, error };
+  }
+  if (input.dryRun) {
+    const planned = targets ?? [];
+    return {
+      status: 'planned',
+      summary: describePlan(input.action, planned),
+      targets: planned,
+      results: planResults(planned, now),
+    };
+  }
+  const results = input.results ?? [];
+  return { ...deriveActionStatus(input.action, results), results };
+}
+
+export const handler = createCompleteActionHandler(() => ({ actions: awsActionStore() }));

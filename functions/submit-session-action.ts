@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { ActionTypeSchema } from '../lib/actions/schema.ts';
+import { SessionIdSchema } from '../lib/citrix/ids.ts';
+import { awsDaasClient, awsSessionSettings } from '../lib/runtime/aws.ts';
+import { createTaskHandler } from '../lib/runtime/task-handler.ts';
+import {
+  type SessionController,
+  type SessionProgress,
+  type SessionWorkflowSettings,
+  submitSessionAction,
+} from '../lib/sessions/session-actions.ts';
+
+export interface SubmitSessionActionDependencies {
+  readonly controller: SessionController;
+  readonly settings: SessionWorkflowSettings;
+}
+
+const InputSchema = z.object({
+  actionId: z.string(),
+  action: ActionTypeSchema,
+  sessionId: SessionIdSchema,
+});
+
+/** Task: sends `$disconnect` or `$logoff` for one session; a log off hands back its job to poll. */
+export const createSubmitSessionActionHandler = (
+  getDependencies: () => SubmitSessionActionDependencies,
+) =>
+  createTaskHandler(
+    'SubmitSessionAction',
+    InputSchema,
+    getDependencies,
+    (input, { controller, settings }): Promise<SessionProgress> =>
+      submitSessionAction(
+        controller,
+        input.action,
+        input.sessionId,
+        settings,
+        { transactionId: input.actionId },
+        new Date(),
+      ),
+  );
+
+export const handler = createSubmitSessionActionHandler(() => ({
+  controller: awsDaasClient(),
+  settings: awsSessionSettings(),
+}));

@@ -1,0 +1,125 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  EndpointType,
+  JsonSchemaType,
+  JsonSchemaVersion,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { CitrixResponseFunction } from './citrix-response-function.ts';
+
+export interface ActionsApiProps {
+  readonly actionsTable: ITable;
+  readonly stateMachine: IStateMachine;
+  readonly webhookSecret: ISecret;
+  readonly logRetention: RetentionDays;
+}
+
+/**
+ * `POST /v1/actions` (a signed webhook that starts an action) and `GET /v1/actions/{actionId}`,
+ * both proxied to one function that verifies the Standard Webhooks signature.
+ */
+export class ActionsApi extends Construct {
+  readonly restApi: RestApi;
+  readonly handler: CitrixResponseFunction;
+
+  constructor(scope: Construct, id: string, props: ActionsApiProps) {
+    super(scope, id);
+
+    this.handler = new CitrixResponseFunction(this, 'Handler', {
+      entry: 'functions/actions-api.ts',
+      description: 'Actions API: verifies signed webhooks, starts and reports actions',
+      logRetention: props.logRetention,
+      timeout: Duration.seconds(15),
+    });
+    this.handler.bindActionsTable(props.actionsTable);
+    this.handler.bindStateMachine(props.stateMachine);
+    this.handler.bindSecret('WEBHOOK_SECRET_ARN', props.webhookSecret);
+
+    const accessLogs = new LogGroup(this, 'AccessLogGroup', { retention: props.logRetention });
+    this.restApi = new RestApi(this, 'RestApi', {
+      restApiName: `${Stack.of(this).stackName}-actions`,
+      description: 'Citrix Response actions API',
+      endpointTypes: [EndpointType.REGIONAL],
+      // Execution logging needs the account's API Gateway CloudWatch role. This sets it for the
+      // whole account and region (AWS::ApiGateway::Account); the role is retained on deletion.
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: 'prod',
+        // `resourcePath` is the route template (/v1/actions/{actionId}), never the raw `path`:
+        // no query string, header or path value reaches these logs.
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields({
+          ip: true,
+          user: false,
+          caller: false,
+          requestTime: true,
+          httpMethod: true,
+          resourcePath: true,
+          status: true,
+          protocol: true,
+          responseLength: true,
+        }),
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        tracingEnabled: true,
+        throttlingRateLimit: 20,
+        throttlingBurstLimit: 40,
+      },
+    });
+
+    // The stack publishes the URL as its own ApiUrl output; RestApi's automatic one would repeat it.
+    this.restApi.node.tryRemoveChild('Endpoint');
+
+    // A first, cheap check at the edge; the function validates the request fully.
+    const validator = this.restApi.addRequestValidator('RequestValidator', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    const actionRequest = this.restApi.addModel('ActionRequestModel', {
+      contentType: 'application/json',
+      schema: {
+        schema: JsonSchemaVersion.DRAFT4,
+        title: 'ActionRequest',
+        type: JsonSchemaType.OBJECT,
+        required: ['action', 'target', 'reason'],
+      },
+    });
+
+    const integration = new LambdaIntegration(this.handler, { allowTestInvoke: false });
+    const actions = this.restApi.root.addResource('v1').addResource('actions');
+    actions.addMethod('POST', integration, {
+      requestValidator: validator,
+      requestModels: { 'application/json': actionRequest },
+    });
+    actions.addResource('{actionId}').addMethod('GET', integration, {
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.actionId': true },
+    });
+
+    const signedRequests =
+      'Every request is authenticated in the function by a Standard Webhooks HMAC signature (webhook-id, webhook-timestamp, webhook-signature) over the raw body, so API Gateway has no authorizer: the callers are ITSM/SIEM tools, not Cognito users.';
+    Validations.of(this.restApi).acknowledge(
+      { id: 'AwsSolutions-APIG4', reason: signedRequests },
+      { id: 'AwsSolutions-COG4', reason: signedRequests },
+      {
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'No WAF: unsigned requests are rejected by the signature check, and stage throttling (20 rps, burst 40) bounds the load. A regional WAF web ACL can be associated with the stage without code changes if a deployment requires one.',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'The AWS managed policy is the documented policy for the API Gateway account CloudWatch role; it only allows writing logs.',
+      },
+    );
+  }
+}

@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+
+/** The repository root: entries, package-lock.json and node_modules are resolved from it. */
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface CitrixResponseFunctionProps {
+  /** Entry file relative to the project root, e.g. `functions/actions-api.ts`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly logRetention: RetentionDays;
+  /** @default 60 seconds */
+  readonly timeout?: Duration;
+}
+
+/**
+ * A Lambda function with the project's fixed defaults: Node.js 24 on ARM64, X-Ray tracing, an ESM
+ * bundle built by the local esbuild, and its own log group with retention. The `bind*` methods
+ * set an environment variable and grant the matching least privilege together.
+ */
+export class CitrixResponseFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: CitrixResponseFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}LogGroup`, { retention: props.logRetention });
+    super(scope, id, {
+      entry: join(PROJECT_ROOT, props.entry),
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      tracing: Tracing.ACTIVE,
+      timeout: props.timeout ?? Duration.seconds(60),
+      memorySize: 512,
+      logGroup,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'citrix-response',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        // ESM first; dependencies that are still CommonJS get a `require` through the banner.
+        mainFields: ['module', 'main'],
+        banner:
+          "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
+        // Bundle the AWS SDK: the functions then run the exact client versions the tests ran
+        // (the runtime's copy changes without notice), and a bundled, tree-shaken client loads
+        // faster than the runtime's full SDK, as the AWS SDK team and middy both advise.
+        bundleAwsSDK: true,
+      },
+    });
+
+    Validations.of(this).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason:
+          'AWSLambdaBasicExecutionRole only allows writing to CloudWatch Logs, which every function needs.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
+      },
+    );
+  }
+
+  /** Read and write single action records (GetItem, PutItem, UpdateItem); no scans, no deletes. */
+  bindActionsTable(table: ITable): void {
+    this.addEnvironment('ACTIONS_TABLE_NAME', table.tableName);
+    table.grant(this, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+  }
+
+  /** Passes the secret's ARN, never its value, and allows reading it at run time. */
+  bindSecret(variable: `${string}_SECRET_ARN`, secret: ISecret): void {
+    this.addEnvironment(variable, secret.secretArn);
+    secret.grantRead(this);
+  }
+
+  /** Allows starting executions of this one state machine. */
+  bindStateMachine(stateMachine: IStateMachine): void {
+    this.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+    stateMachine.grantStartExecution(this);
+  }
+}

@@ -1,0 +1,134 @@
+import {
+  Annotations,
+  CfnOutput,
+  CfnRule,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { ActionsApi } from './actions-api.ts';
+import { CITRIX_CUSTOMER_ID_PLACEHOLDER, type CitrixResponseConfig } from './config.ts';
+import { SessionActionWorkflow } from './session-action-workflow.ts';
+
+export interface CitrixResponseStackProps extends StackProps {
+  readonly config: CitrixResponseConfig;
+}
+
+/**
+ * Signed webhooks (`POST /v1/actions`) start the `session-action` workflow, which disconnects or
+ * logs off Citrix DaaS sessions; every action is recorded in DynamoDB.
+ */
+export class CitrixResponseStack extends Stack {
+  readonly actionsTable: Table;
+  readonly webhookSecret: Secret;
+  readonly citrixCredentials: Secret;
+  readonly workflow: SessionActionWorkflow;
+  readonly api: ActionsApi;
+
+  constructor(scope: Construct, id: string, props: CitrixResponseStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    // SecretString `{"signingSecret":"<64 letters and digits>"}`. CloudFormation cannot generate
+    // the `whsec_<base64>` form, so the functions use the string as the raw HMAC key (UTF-8
+    // bytes, standardwebhooks `format: 'raw'`); a `whsec_` value put here later works as well.
+    // Source tools get the same key: the string itself, or `whsec_` + base64 of it.
+    this.webhookSecret = new Secret(this, 'WebhookSigningSecret', {
+      description:
+        'Standard Webhooks signing secret shared with the source tools (JSON key signingSecret)',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({}),
+        generateStringKey: 'signingSecret',
+        passwordLength: 64,
+        excludePunctuation: true,
+        includeSpace: false,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // Created with a random placeholder; the operator stores the real Citrix Cloud API client with
+    // `aws secretsmanager put-secret-value` (JSON keys clientId and clientSecret).
+    this.citrixCredentials = new Secret(this, 'CitrixApiCredentials', {
+      description: 'Citrix Cloud API client (JSON keys clientId and clientSecret)',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ clientId: 'set-me' }),
+        generateStringKey: 'clientSecret',
+        passwordLength: 64,
+        excludePunctuation: true,
+        includeSpace: false,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    Validations.of(this.webhookSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The signing secret is shared with the source tools and rotated by hand; Standard Webhooks accepts several signatures, so old and new secrets overlap during a rotation.',
+    });
+    Validations.of(this.citrixCredentials).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The Citrix Cloud API client secret is issued and rotated in Citrix Cloud by an administrator, who then stores the new value here; Secrets Manager cannot rotate it.',
+    });
+
+    this.actionsTable = new Table(this, 'ActionsTable', {
+      partitionKey: { name: 'actionId', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'expiresAt',
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.workflow = new SessionActionWorkflow(this, 'SessionAction', {
+      config,
+      actionsTable: this.actionsTable,
+      citrixCredentials: this.citrixCredentials,
+    });
+
+    this.api = new ActionsApi(this, 'ActionsApi', {
+      actionsTable: this.actionsTable,
+      stateMachine: this.workflow.stateMachine,
+      webhookSecret: this.webhookSecret,
+      logRetention: config.logRetention,
+    });
+
+    if (config.citrixCustomerId === CITRIX_CUSTOMER_ID_PLACEHOLDER) {
+      this.refuseDeployment();
+    }
+
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'Base URL of the actions API (append v1/actions)',
+      value: this.api.restApi.url,
+    });
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ActionsTableName', { value: this.actionsTable.tableName });
+    new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn });
+    new CfnOutput(this, 'CitrixCredentialsSecretArn', { value: this.citrixCredentials.secretArn });
+  }
+
+  /**
+   * The placeholder customer id keeps synth and tests working without Citrix settings, but such a
+   * stack must never be deployed: this rule always fails, so CloudFormation refuses the stack
+   * before creating anything.
+   */
+  private refuseDeployment(): void {
+    const message = `Context "citrixCustomerId" is not set: deploy with -c citrixCustomerId=<your Citrix Cloud customer id>`;
+    Annotations.of(this).addWarningV2('citrix-response:placeholder-customer-id', message);
+    new CfnRule(this, 'CitrixCustomerIdIsSet', {
+      assertions: [
+        {
+          assert: Fn.conditionNot(
+            Fn.conditionEquals(CITRIX_CUSTOMER_ID_PLACEHOLDER, CITRIX_CUSTOMER_ID_PLACEHOLDER),
+          ),
+          assertDescription: message,
+        },
+      ],
+    });
+  }
+}

@@ -1,0 +1,139 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { parseCitrixBaseUrl } from '../lib/citrix/config.ts';
+
+/**
+ * Stands in for the Citrix Cloud customer id so that `cdk synth` and the tests work without one.
+ * A stack built with it carries a CloudFormation rule that refuses to deploy.
+ */
+export const CITRIX_CUSTOMER_ID_PLACEHOLDER = 'set-citrix-customer-id';
+
+/** Deployment settings, read from CDK context (`cdk.json` or `-c key=value`). */
+export interface CitrixResponseConfig {
+  /** Citrix Cloud API host, without a trailing slash. */
+  readonly citrixApiUrl: string;
+  readonly citrixCustomerId: string;
+  /** DaaS site (`Citrix-InstanceId`); when absent the functions look it up. */
+  readonly citrixSiteId?: string;
+  /** Upper bound on sessions acted on at once by one action. */
+  readonly maxConcurrency: number;
+  readonly logRetention: RetentionDays;
+}
+
+export const CONTEXT_DEFAULTS = {
+  citrixApiUrl: 'https://api.cloud.com',
+  citrixCustomerId: CITRIX_CUSTOMER_ID_PLACEHOLDER,
+  maxConcurrency: 10,
+  logRetentionDays: 90,
+} as const;
+
+/** Inline Map states run at most 40 iterations at once; a higher MaxConcurrency only misleads. */
+const MAX_CONCURRENCY_LIMIT = 40;
+// The same patterns the functions enforce on CITRIX_CUSTOMER_ID and CITRIX_SITE_ID.
+const CITRIX_ID_PATTERNS = {
+  citrixCustomerId: {
+    pattern: /^[A-Za-z0-9_-]{1,64}$/,
+    description: 'letters, digits, "_" or "-"',
+  },
+  citrixSiteId: { pattern: /^[A-Za-z0-9-]{1,64}$/, description: 'letters, digits or "-"' },
+} as const;
+// A numeric enum also maps names back from values, so keep only the numbers.
+const RETENTION_DAYS = new Set<number>(
+  Object.values(RetentionDays).filter((value): value is RetentionDays => typeof value === 'number'),
+);
+
+export class InvalidContextError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'InvalidContextError';
+  }
+}
+
+/** Reads and validates the context; `tryGetContext` is usually `app.node.tryGetContext`. */
+export function readConfig(tryGetContext: (key: string) => unknown): CitrixResponseConfig {
+  const citrixSiteId = optionalString(tryGetContext, 'citrixSiteId');
+  const config: CitrixResponseConfig = {
+    citrixApiUrl: readApiUrl(
+      optionalString(tryGetContext, 'citrixApiUrl') ?? CONTEXT_DEFAULTS.citrixApiUrl,
+    ),
+    citrixCustomerId: readCitrixId(
+      'citrixCustomerId',
+      optionalString(tryGetContext, 'citrixCustomerId') ?? CONTEXT_DEFAULTS.citrixCustomerId,
+    ),
+    maxConcurrency: readInteger(
+      'maxConcurrency',
+      tryGetContext('maxConcurrency') ?? CONTEXT_DEFAULTS.maxConcurrency,
+      1,
+      MAX_CONCURRENCY_LIMIT,
+    ),
+    logRetention: readRetention(
+      tryGetContext('logRetentionDays') ?? CONTEXT_DEFAULTS.logRetentionDays,
+    ),
+  };
+  return citrixSiteId === undefined
+    ? config
+    : { ...config, citrixSiteId: readCitrixId('citrixSiteId', citrixSiteId) };
+}
+
+function optionalString(tryGetContext: (key: string) => unknown, key: string): string | undefined {
+  const value = tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') {
+    throw new InvalidContextError(`Context "${key}" must be a string, got ${typeof value}`);
+  }
+  return value.trim();
+}
+
+/** The functions accept only Citrix Cloud hosts (lib/citrix/config.ts): fail at synth, not at run time. */
+function readApiUrl(value: string): string {
+  let url: URL;
+  try {
+    url = parseCitrixBaseUrl(value);
+  } catch (error) {
+    throw new InvalidContextError(
+      `Context "citrixApiUrl" is invalid: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (url.protocol !== 'https:') {
+    throw new InvalidContextError(`Context "citrixApiUrl" must be an https URL, got ${value}`);
+  }
+  return url.origin;
+}
+
+function readCitrixId(key: keyof typeof CITRIX_ID_PATTERNS, value: string): string {
+  const { pattern, description } = CITRIX_ID_PATTERNS[key];
+  if (!pattern.test(value)) {
+    throw new InvalidContextError(`Context "${key}" must be 1-64 ${description}, got "${value}"`);
+  }
+  return value;
+}
+
+/** CLI context (`-c key=value`) arrives as strings, cdk.json values as numbers: accept both. */
+function toNumber(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && /^\s*\d+\s*$/.test(value)) return Number(value);
+  return Number.NaN;
+}
+
+function readInteger(key: string, value: unknown, min: number, max: number): number {
+  const number = toNumber(value);
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw new InvalidContextError(
+      `Context "${key}" must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return number;
+}
+
+function readRetention(value: unknown): RetentionDays {
+  const days = toNumber(value);
+  if (!RETENTION_DAYS.has(days)) {
+    const allowed = [...RETENTION_DAYS].sort((a, b) => a - b).join(', ');
+    throw new InvalidContextError(
+      `Context "logRetentionDays" must be one of the CloudWatch Logs retention periods (${allowed}), got ${JSON.stringify(value)}`,
+    );
+  }
+  return days as RetentionDays;
+}

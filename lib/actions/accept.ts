@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import type { WorkflowStarter } from '../workflow/starter.ts';
+import type { ActionRecord, ActionRequest, SessionWorkflowInput } from './schema.ts';
+import type { ActionStore } from './store.ts';
+
+export interface AcceptActionDependencies {
+  readonly actions: Pick<ActionStore, 'create' | 'complete'>;
+  readonly workflows: WorkflowStarter;
+  /** Days an action record is kept before DynamoDB's TTL removes it. */
+  readonly retentionDays: number;
+}
+
+export function newActionId(): string {
+  return `act_${randomUUID().replaceAll('-', '')}`;
+}
+
+/**
+ * Records the request, then starts one workflow execution named after the action id. The record
+ * exists before the workflow does, so every task can update it; a workflow that cannot be started
+ * leaves a failed record rather than an orphaned "accepted" one.
+ */
+export async function acceptAction(
+  dependencies: AcceptActionDependencies,
+  request: ActionRequest,
+  now: Date,
+  actionId: string = newActionId(),
+): Promise<ActionRecord> {
+  const timestamp = now.toISOString();
+  const record: ActionRecord = {
+    actionId,
+    action: request.action,
+    target: request.target,
+    reason: request.reason,
+    ...(request.ticket === undefined ? {} : { ticket: request.ticket }),
+    ...(request.requestedBy === undefined ? {} : { requestedBy: request.requestedBy }),
+    dryRun: request.dryRun,
+    status: 'accepted',
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    results: {},
+    expiresAt: Math.floor(now.getTime() / 1000) + dependencies.retentionDays * 86_400,
+  };
+  await dependencies.actions.create(record);
+  const input: SessionWorkflowInput = {
+    actionId,
+    action: request.action,
+    target: request.target,
+    dryRun: request.dryRun,
+  };
+  try {
+    await dependencies.workflows.start(actionId, input);
+  } catch (error) {
+    await dependencies.actions.complete(actionId, {
+      status: 'failed',
+      summary: 'The workflow could not be started; nothing was done',
+      error: { name: 'WorkflowStartError', message: 'The workflow could not be started' },
+    });
+    throw error;
+  }
+  return record;
+}

@@ -1,0 +1,220 @@
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  type ActionRecord,
+  ActionRecordSchema,
+  type ActionStatus,
+  type ErrorSummary,
+  type ResolvedSession,
+  type TargetResult,
+} from './schema.ts';
+
+/** The record of every action, as the workflow and the API see it. */
+export interface ActionStore {
+  create(record: ActionRecord): Promise<void>;
+  get(actionId: string): Promise<ActionRecord | undefined>;
+  markRunning(actionId: string, targets: readonly ResolvedSession[]): Promise<void>;
+  recordTargetResult(actionId: string, result: TargetResult): Promise<void>;
+  complete(actionId: string, completion: ActionCompletion): Promise<void>;
+}
+
+export interface ActionCompletion {
+  readonly status: ActionStatus;
+  readonly summary: string;
+  readonly results?: readonly TargetResult[];
+  readonly targets?: readonly ResolvedSession[];
+  readonly error?: ErrorSummary;
+}
+
+export class ActionStoreError extends Error {
+  override name = 'ActionStoreError';
+}
+
+/** DynamoDB was throttled or unreachable: safe to retry (the workflow's Retry matches the name). */
+export class ActionStoreUnavailableError extends ActionStoreError {
+  override name = 'ActionStoreUnavailableError';
+}
+
+export class ActionAlreadyExistsError extends ActionStoreError {
+  override name = 'ActionAlreadyExistsError';
+}
+
+export class ActionNotFoundError extends ActionStoreError {
+  override name = 'ActionNotFoundError';
+}
+
+/** Thrown when a stored item no longer matches the schema (never expose its contents). */
+export class ActionRecordCorruptError extends ActionStoreError {
+  override name = 'ActionRecordCorruptError';
+}
+
+const TRANSIENT_DYNAMODB_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TimeoutError',
+]);
+
+export class DynamoActionStore implements ActionStore {
+  readonly #documents: DynamoDBDocumentClient;
+  readonly #tableName: string;
+  readonly #now: () => Date;
+
+  constructor(client: DynamoDBClient, tableName: string, now: () => Date = () => new Date()) {
+    this.#documents = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    this.#tableName = tableName;
+    this.#now = now;
+  }
+
+  async create(record: ActionRecord): Promise<void> {
+    await this.#send(
+      record.actionId,
+      () =>
+        this.#documents.send(
+          new PutCommand({
+            TableName: this.#tableName,
+            Item: record,
+            ConditionExpression: 'attribute_not_exists(actionId)',
+          }),
+        ),
+      ActionAlreadyExistsError,
+    );
+  }
+
+  async get(actionId: string): Promise<ActionRecord | undefined> {
+    const output = await this.#send(actionId, () =>
+      this.#documents.send(
+        new GetCommand({ TableName: this.#tableName, Key: { actionId }, ConsistentRead: true }),
+      ),
+    );
+    if (output.Item === undefined) return undefined;
+    const parsed = ActionRecordSchema.safeParse(output.Item);
+    if (!parsed.success) {
+      throw new ActionRecordCorruptError(`Stored action ${actionId} does not match the schema`, {
+        cause: parsed.error,
+      });
+    }
+    return parsed.data;
+  }
+
+  async markRunning(actionId: string, targets: readonly ResolvedSession[]): Promise<void> {
+    // A retried task may mark the action running twice; a finished action is never reopened.
+    await this.#update(actionId, {
+      UpdateExpression: 'SET #status = :running, targets = :targets, updatedAt = :now',
+      ConditionExpression: 'attribute_exists(actionId) AND #status IN (:accepted, :running)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':running': 'running',
+        ':accepted': 'accepted',
+        ':targets': targets,
+        ':now': this.#now().toISOString(),
+      },
+    });
+  }
+
+  async recordTargetResult(actionId: string, result: TargetResult): Promise<void> {
+    await this.#update(actionId, {
+      UpdateExpression: 'SET results.#sessionId = :result, updatedAt = :now',
+      ConditionExpression: 'attribute_exists(actionId)',
+      ExpressionAttributeNames: { '#sessionId': result.sessionId },
+      ExpressionAttributeValues: { ':result': result, ':now': this.#now().toISOString() },
+    });
+  }
+
+  async complete(actionId: string, completion: ActionCompletion): Promise<void> {
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = {
+      ':status': completion.status,
+      ':summary': completion.summary,
+      ':now': this.#now().toISOString(),
+    };
+    const assignments = ['#status = :status', 'summary = :summary', 'updatedAt = :now'];
+    if (completion.results !== undefined) {
+      assignments.push('results = :results');
+      values[':results'] = Object.fromEntries(completion.results.map((r) => [r.sessionId, r]));
+    }
+    if (completion.targets !== undefined) {
+      assignments.push('targets = :targets');
+      values[':targets'] = completion.targets;
+    }
+    if (completion.error !== undefined) {
+      assignments.push('#error = :error');
+      names['#error'] = 'error';
+      values[':error'] = completion.error;
+    }
+    await this.#update(actionId, {
+      UpdateExpression: `SET ${assignments.join(', ')}`,
+      ConditionExpression: 'attribute_exists(actionId)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+  }
+
+  async #update(
+    actionId: string,
+    update: Omit<UpdateCommandInput, 'TableName' | 'Key'>,
+  ): Promise<void> {
+    await this.#send(
+      actionId,
+      () =>
+        this.#documents.send(
+          new UpdateCommand({ ...update, TableName: this.#tableName, Key: { actionId } }),
+        ),
+      ActionNotFoundError,
+    );
+  }
+
+  /** Runs one DynamoDB call and turns its failure into a typed store error. */
+  async #send<Output>(
+    actionId: string,
+    operation: () => Promise<Output>,
+    onConditionFailed?: new (message: string, options?: ErrorOptions) => ActionStoreError,
+  ): Promise<Output> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (onConditionFailed && error instanceof ConditionalCheckFailedException) {
+        throw new onConditionFailed(`Action ${actionId}: ${describeCondition(onConditionFailed)}`, {
+          cause: error,
+        });
+      }
+      if (isTransient(error)) {
+        throw new ActionStoreUnavailableError(`Action store unavailable for ${actionId}`, {
+          cause: error,
+        });
+      }
+      throw new ActionStoreError(`Action store request failed for ${actionId}`, { cause: error });
+    }
+  }
+}
+
+function describeCondition(errorClass: new (...args: never[]) => ActionStoreError): string {
+  return errorClass === ActionAlreadyExistsError
+    ? 'already exists'
+    : 'does not exist or is already finished';
+}
+
+function isTransient(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
+  const retryable = (error as { $retryable?: unknown }).$retryable !== undefined;
+  return (
+    TRANSIENT_DYNAMODB_ERRORS.has(error.name) ||
+    retryable ||
+    (metadata?.httpStatusCode !== undefined && metadata.httpStatusCode >= 500) ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes((error as { code?: string }).code ?? '')
+  );
+}

@@ -1,0 +1,53 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoActionStore } from '../actions/store.ts';
+import { citrixConnectionFromEnv } from '../citrix/config.ts';
+import { DaasClient } from '../citrix/daas-client.ts';
+import type { SessionWorkflowSettings } from '../sessions/session-actions.ts';
+import { StepFunctionsWorkflowStarter } from '../workflow/starter.ts';
+import { readCitrixCredentials, readSigningSecret } from './secrets.ts';
+import {
+  recordRetentionDaysFromEnv,
+  requiredEnv,
+  sessionWorkflowSettingsFromEnv,
+} from './settings.ts';
+
+/**
+ * Dependencies of the Lambda entry points in AWS, built on first use and kept for the life of the
+ * warm container (one DynamoDB client, one Citrix token, one secret fetch per cache period).
+ * Each function reads only the variables its own dependencies need.
+ */
+function once<T>(build: () => T): () => T {
+  let value: { readonly built: T } | undefined;
+  return () => {
+    value ??= { built: build() };
+    return value.built;
+  };
+}
+
+const env = process.env;
+
+export const awsActionStore = once(
+  () => new DynamoActionStore(new DynamoDBClient({}), requiredEnv(env, 'ACTIONS_TABLE_NAME')),
+);
+
+export const awsWorkflowStarter = once(
+  () => new StepFunctionsWorkflowStarter(new SFNClient({}), requiredEnv(env, 'STATE_MACHINE_ARN')),
+);
+
+export const awsRetentionDays = once(() => recordRetentionDaysFromEnv(env));
+
+export const awsSessionSettings = once(
+  (): SessionWorkflowSettings => sessionWorkflowSettingsFromEnv(env),
+);
+
+export const awsSigningSecret = (): Promise<string> =>
+  readSigningSecret(requiredEnv(env, 'WEBHOOK_SECRET_ARN'));
+
+export const awsDaasClient = once(
+  () =>
+    new DaasClient({
+      connection: citrixConnectionFromEnv(env),
+      credentials: () => readCitrixCredentials(requiredEnv(env, 'CITRIX_CREDENTIALS_SECRET_ARN')),
+    }),
+);

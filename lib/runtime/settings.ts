@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import {
+  DEFAULT_SESSION_WORKFLOW_SETTINGS,
+  type SessionWorkflowSettings,
+  SessionWorkflowSettingsSchema,
+} from '../sessions/session-actions.ts';
+
+export class InvalidSettingsError extends Error {
+  override name = 'InvalidSettingsError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const optionalInt = z.coerce.number().int().optional();
+
+const SessionSettingsEnvSchema = z.object({
+  SESSION_MAX_TARGETS: optionalInt,
+  LOGOFF_INITIAL_WAIT_SECONDS: optionalInt,
+  LOGOFF_MAX_WAIT_SECONDS: optionalInt,
+  LOGOFF_DEADLINE_SECONDS: optionalInt,
+});
+
+function fail(error: z.ZodError, prefix = ''): never {
+  const fields = error.issues.map((issue) => `${prefix}${issue.path.join('.')}: ${issue.message}`);
+  throw new InvalidSettingsError(`Invalid settings: ${fields.join('; ')}`);
+}
+
+/** Session workflow settings from the environment, each variable optional over the defaults. */
+export function sessionWorkflowSettingsFromEnv(env: Env): SessionWorkflowSettings {
+  const raw = SessionSettingsEnvSchema.safeParse(env);
+  if (!raw.success) fail(raw.error);
+  const defaults = DEFAULT_SESSION_WORKFLOW_SETTINGS;
+  const settings = SessionWorkflowSettingsSchema.safeParse({
+    maxTargets: raw.data.SESSION_MAX_TARGETS ?? defaults.maxTargets,
+    initialWaitSeconds: raw.data.LOGOFF_INITIAL_WAIT_SECONDS ?? defaults.initialWaitSeconds,
+    maxWaitSeconds: raw.data.LOGOFF_MAX_WAIT_SECONDS ?? defaults.maxWaitSeconds,
+    deadlineSeconds: raw.data.LOGOFF_DEADLINE_SECONDS ?? defaults.deadlineSeconds,
+  });
+  if (!settings.success) fail(settings.error, 'session workflow ');
+  return settings.data;
+}
+
+/** How long action records are kept (DynamoDB TTL), in days. */
+export function recordRetentionDaysFromEnv(env: Env): number {
+  const parsed = z.coerce.number().int().min(1).max(3650).default(400).safeParse(env.ACTION_RECORD_TTL_DAYS);
+  if (!parsed.success) fail(parsed.error, 'ACTION_RECORD_TTL_DAYS ');
+  return parsed.data;
+}
+
+/** Reads a required environment variable at cold start, failing fast with its name. */
+export function requiredEnv(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') {
+    throw new InvalidSettingsError(`Environment variable ${name} is required`);
+  }
+  return value;
+}

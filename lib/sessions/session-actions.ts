@@ -1,0 +1,185 @@
+import { z } from 'zod';
+import type { CallContext, DaasJob, DaasSession } from '../citrix/daas-client.ts';
+import { SUCCESSFUL_JOB_STATUSES, TERMINAL_JOB_STATUSES } from '../citrix/daas-client.ts';
+import { parseUserIdentifier, type UserIdentifier } from '../citrix/ids.ts';
+import type { ActionType, ResolvedSession, SessionTarget } from '../actions/schema.ts';
+
+/** The part of the DaaS client the session workflow needs (narrow, so tests can substitute it). */
+export interface SessionDirectory {
+  getSession(sessionId: string, context?: CallContext): Promise<DaasSession>;
+  searchSessionsByUser(user: UserIdentifier, context?: CallContext): Promise<DaasSession[]>;
+}
+
+export interface SessionController {
+  disconnectSession(sessionId: string, context?: CallContext): Promise<DaasSession | undefined>;
+  logoffSession(sessionId: string, context?: CallContext): Promise<{ jobId?: string }>;
+}
+
+export interface JobReader {
+  getJob(jobId: string, context?: CallContext): Promise<DaasJob>;
+}
+
+/** Step Functions' hard limit on events in a Standard execution's history. */
+export const EXECUTION_HISTORY_LIMIT = 25_000;
+// Events one poll round adds (Wait entered/exited, task scheduled/started/succeeded + entered/exited,
+// Choice entered/exited) and what one target costs besides polling (submit, record, Map iteration).
+const EVENTS_PER_POLL = 9;
+const EVENTS_PER_TARGET_BESIDES_POLLING = 24;
+
+export interface SessionWorkflowSettings {
+  readonly maxTargets: number;
+  readonly initialWaitSeconds: number;
+  readonly maxWaitSeconds: number;
+  readonly deadlineSeconds: number;
+}
+
+export const SessionWorkflowSettingsSchema: z.ZodType<SessionWorkflowSettings> = z
+  .object({
+    /** A user with more sessions than this is refused as a whole rather than partly acted on. */
+    maxTargets: z.number().int().min(1).max(200),
+    /** First wait before reading a log off job; doubles every round up to maxWaitSeconds. */
+    initialWaitSeconds: z.number().int().min(1).max(60),
+    maxWaitSeconds: z.number().int().min(1).max(300),
+    /** How long a log off job may take before the target is reported as timed out. */
+    deadlineSeconds: z.number().int().min(1).max(6 * 3600),
+  })
+  .refine((settings) => settings.maxWaitSeconds >= settings.initialWaitSeconds, {
+    message: 'maxWaitSeconds must be at least initialWaitSeconds',
+    path: ['maxWaitSeconds'],
+  })
+  .refine((settings) => estimateHistoryEvents(settings) <= EXECUTION_HISTORY_LIMIT * 0.8, {
+    message: `maxTargets, deadlineSeconds and the waits together could exceed 80% of the ${EXECUTION_HISTORY_LIMIT}-event execution history limit`,
+    path: ['deadlineSeconds'],
+  });
+
+export const DEFAULT_SESSION_WORKFLOW_SETTINGS: SessionWorkflowSettings = {
+  maxTargets: 50,
+  initialWaitSeconds: 2,
+  maxWaitSeconds: 30,
+  deadlineSeconds: 600,
+};
+
+/** Upper bound of the poll rounds one log off job can take under these settings. */
+export function maxPollRounds(settings: Omit<SessionWorkflowSettings, 'maxTargets'>): number {
+  let elapsed = 0;
+  let wait = settings.initialWaitSeconds;
+  let rounds = 0;
+  while (elapsed < settings.deadlineSeconds) {
+    elapsed += wait;
+    rounds += 1;
+    wait = Math.min(wait * 2, settings.maxWaitSeconds);
+  }
+  // One more read may happen at the deadline itself.
+  return rounds + 1;
+}
+
+/** Worst-case history size of one execution: every target polled until the deadline. */
+export function estimateHistoryEvents(settings: SessionWorkflowSettings): number {
+  const perTarget = EVENTS_PER_TARGET_BESIDES_POLLING + EVENTS_PER_POLL * maxPollRounds(settings);
+  return 20 + settings.maxTargets * perTarget;
+}
+
+export class TooManyTargetsError extends Error {
+  override name = 'TooManyTargetsError';
+}
+
+export class LogoffJobFailedError extends Error {
+  override name = 'LogoffJobFailedError';
+}
+
+export class LogoffJobDeadlineExceededError extends Error {
+  override name = 'LogoffJobDeadlineExceededError';
+}
+
+function describeSession(session: DaasSession): ResolvedSession {
+  return {
+    sessionId: session.Id,
+    userName: session.User?.PrincipalName ?? session.User?.Name ?? session.UntrustedUserName ?? undefined,
+    machineName: session.Machine?.DnsName ?? session.Machine?.Name ?? undefined,
+    state: session.State,
+  };
+}
+
+/** Turns a request's target into the sessions to act on; refuses more than `maxTargets`. */
+export async function resolveSessionTargets(
+  directory: SessionDirectory,
+  target: SessionTarget,
+  settings: Pick<SessionWorkflowSettings, 'maxTargets'>,
+  context: CallContext,
+): Promise<ResolvedSession[]> {
+  if ('sessionId' in target) {
+    return [describeSession(await directory.getSession(target.sessionId, context))];
+  }
+  const sessions = await directory.searchSessionsByUser(parseUserIdentifier(target.user), context);
+  if (sessions.length > settings.maxTargets) {
+    throw new TooManyTargetsError(
+      `${target.user} has ${sessions.length} sessions; one action may touch at most ${settings.maxTargets}`,
+    );
+  }
+  return sessions.map(describeSession);
+}
+
+/** What the workflow carries between submitting an action and finishing its target. */
+export const SessionProgressSchema = z.object({
+  sessionId: z.string(),
+  done: z.boolean(),
+  jobId: z.string().optional(),
+  jobStatus: z.string().optional(),
+  waitSeconds: z.number().int().min(1),
+  deadline: z.iso.datetime(),
+  polls: z.number().int().min(0),
+});
+export type SessionProgress = z.infer<typeof SessionProgressSchema>;
+
+export async function submitSessionAction(
+  controller: SessionController,
+  action: ActionType,
+  sessionId: string,
+  settings: SessionWorkflowSettings,
+  context: CallContext,
+  now: Date,
+): Promise<SessionProgress> {
+  const base = {
+    sessionId,
+    waitSeconds: settings.initialWaitSeconds,
+    deadline: new Date(now.getTime() + settings.deadlineSeconds * 1000).toISOString(),
+    polls: 0,
+  };
+  if (action === 'session.disconnect') {
+    await controller.disconnectSession(sessionId, context);
+    return { ...base, done: true };
+  }
+  const { jobId } = await controller.logoffSession(sessionId, context);
+  // Without a job URL Citrix has logged the session off synchronously.
+  return jobId === undefined ? { ...base, done: true } : { ...base, done: false, jobId };
+}
+
+export async function checkLogoffJob(
+  jobs: JobReader,
+  progress: SessionProgress,
+  settings: SessionWorkflowSettings,
+  context: CallContext,
+  now: Date,
+): Promise<SessionProgress> {
+  if (progress.jobId === undefined) return { ...progress, done: true };
+  const job = await jobs.getJob(progress.jobId, context);
+  const polled = { ...progress, jobStatus: job.Status, polls: progress.polls + 1 };
+  if ((SUCCESSFUL_JOB_STATUSES as readonly string[]).includes(job.Status)) {
+    return { ...polled, done: true };
+  }
+  if ((TERMINAL_JOB_STATUSES as readonly string[]).includes(job.Status)) {
+    const detail = job.ErrorString ? `: ${job.ErrorString}` : '';
+    throw new LogoffJobFailedError(`Citrix job ${job.Id} ended ${job.Status}${detail}`);
+  }
+  const remainingMs = Date.parse(progress.deadline) - now.getTime();
+  if (remainingMs <= 0) {
+    throw new LogoffJobDeadlineExceededError(
+      `Citrix job ${job.Id} still ${job.Status} after ${polled.polls} checks; deadline ${progress.deadline} passed`,
+    );
+  }
+  const waitSeconds = Math.max(
+    1,
+    Math.min(progress.waitSeconds * 2, settings.maxWaitSeconds, Math.ceil(remainingMs / 1000)),
+  );
+  return { ...polled, done: false, waitSeconds };
+}

@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * The Amazon States Language files in `state-machines/` are the single source of every workflow:
+ * the CDK stack and the local runner both read them through this module.
+ */
+
+/** A task Lambda that a state machine calls, by the `${...}` placeholder its definition uses. */
+export interface WorkflowFunction {
+  /** Placeholder name in the `.asl.json` file, e.g. `SubmitSessionActionFunctionArn`. */
+  readonly substitution: string;
+  /** Short name, used for the Lambda's id in the stack and its pseudo-ARN locally. */
+  readonly name: string;
+  /** Entry file, relative to the project root. */
+  readonly entry: string;
+  /** Whether the function calls Citrix (and so needs the Citrix credentials secret). */
+  readonly callsCitrix: boolean;
+}
+
+export interface WorkflowDefinition {
+  readonly name: string;
+  readonly file: URL;
+  readonly functions: readonly WorkflowFunction[];
+}
+
+export const SESSION_ACTION_WORKFLOW: WorkflowDefinition = {
+  name: 'session-action',
+  file: new URL('../../state-machines/session-action.asl.json', import.meta.url),
+  functions: [
+    {
+      substitution: 'ResolveSessionTargetsFunctionArn',
+      name: 'resolve-session-targets',
+      entry: 'functions/resolve-session-targets.ts',
+      callsCitrix: true,
+    },
+    {
+      substitution: 'SubmitSessionActionFunctionArn',
+      name: 'submit-session-action',
+      entry: 'functions/submit-session-action.ts',
+      callsCitrix: true,
+    },
+    {
+      substitution: 'CheckLogoffJobFunctionArn',
+      name: 'check-logoff-job',
+      entry: 'functions/check-logoff-job.ts',
+      callsCitrix: true,
+    },
+    {
+      substitution: 'RecordTargetResultFunctionArn',
+      name: 'record-target-result',
+      entry: 'functions/record-target-result.ts',
+      callsCitrix: false,
+    },
+    {
+      substitution: 'CompleteActionFunctionArn',
+      name: 'complete-action',
+      entry: 'functions/complete-action.ts',
+      callsCitrix: false,
+    },
+  ],
+};
+
+export interface DefinitionOptions {
+  /** Upper bound on targets acted on at once, applied to every Map state. */
+  readonly maxConcurrency?: number;
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * Reads a workflow's definition and applies deployment options. Placeholders (`${...}`) are left
+ * in place: CDK fills them with `definitionSubstitutions`, the local runner with `substitute`.
+ */
+export function readDefinition(workflow: WorkflowDefinition, options: DefinitionOptions = {}): string {
+  const definition = JSON.parse(readFileSync(workflow.file, 'utf8')) as Json;
+  if (options.maxConcurrency !== undefined) {
+    if (!Number.isInteger(options.maxConcurrency) || options.maxConcurrency < 1) {
+      throw new RangeError(`maxConcurrency must be a positive integer, got ${options.maxConcurrency}`);
+    }
+    setMapConcurrency(definition, options.maxConcurrency);
+  }
+  return JSON.stringify(definition, null, 2);
+}
+
+function setMapConcurrency(node: Json, maxConcurrency: number): void {
+  if (Array.isArray(node)) {
+    for (const child of node) setMapConcurrency(child, maxConcurrency);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  if (node.Type === 'Map') node.MaxConcurrency = maxConcurrency;
+  for (const child of Object.values(node)) setMapConcurrency(child, maxConcurrency);
+}
+
+/** Replaces `${Name}` placeholders the way Step Functions' definitionSubstitutions does. */
+export function substitute(definition: string, substitutions: Readonly<Record<string, string>>): string {
+  return definition.replace(/\$\{([A-Za-z0-9_]+)\}/g, (match, key: string) => {
+    const value = substitutions[key];
+    if (value === undefined) throw new Error(`No substitution for ${match} in state machine definition`);
+    return value;
+  });
+}

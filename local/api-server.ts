@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+
+type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** The REST API's resources, as API Gateway matches them before invoking the Lambda. */
+export const API_ROUTES = [
+  { method: 'POST', resource: '/v1/actions' },
+  { method: 'GET', resource: '/v1/actions/{actionId}' },
+] as const;
+
+// API Gateway's own payload limit; the handler enforces the much smaller action limit.
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+function matchRoute(method: string, path: string) {
+  for (const route of API_ROUTES) {
+    const names: string[] = [];
+    const pattern = route.resource.replace(/\{([^}]+)\}/g, (_, name: string) => {
+      names.push(name);
+      return '([^/]+)';
+    });
+    const match = new RegExp(`^${pattern}$`).exec(path);
+    if (match && route.method === method) {
+      const pathParameters = Object.fromEntries(
+        names.map((name, index) => [name, decodeURIComponent(match[index + 1] ?? '')]),
+      );
+      return { resource: route.resource, pathParameters };
+    }
+  }
+  return undefined;
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_REQUEST_BYTES) throw new Error('Request body too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Builds the REST API (v1 payload) proxy event API Gateway would send for this request. */
+export function toApiGatewayEvent(
+  request: IncomingMessage,
+  body: string,
+  route: { resource: string; pathParameters: Record<string, string> },
+): APIGatewayProxyEvent {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = { 'X-Forwarded-Proto': 'http' };
+  const multiValueHeaders: Record<string, string[]> = { 'X-Forwarded-Proto': ['http'] };
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined) continue;
+    const values = Array.isArray(value) ? value : [value];
+    headers[name] = values.join(',');
+    multiValueHeaders[name] = values;
+  }
+  const query = [...url.searchParams.keys()];
+  const requestId = randomUUID();
+  const method = request.method ?? 'GET';
+  return {
+    resource: route.resource,
+    path: url.pathname,
+    httpMethod: method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: query.length ? Object.fromEntries(url.searchParams) : null,
+    multiValueQueryStringParameters: query.length
+      ? Object.fromEntries(query.map((key) => [key, url.searchParams.getAll(key)]))
+      : null,
+    pathParameters: Object.keys(route.pathParameters).length ? route.pathParameters : null,
+    stageVariables: null,
+    body: body === '' ? null : body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: null,
+      domainName: request.headers.host ?? 'localhost',
+      httpMethod: method,
+      path: url.pathname,
+      protocol: 'HTTP/1.1',
+      requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: 'local',
+      resourcePath: route.resource,
+      stage: 'local',
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        user: null,
+        userAgent: request.headers['user-agent'] ?? null,
+        userArn: null,
+      },
+    },
+  };
+}
+
+function localContext(requestId: string): Context {
+  const deadline = Date.now() + 29_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'actions-api',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:citrix-response-local-actions-api',
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: '/local/actions-api',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export interface RunningApiServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Serves the HTTP API on loopback through the same Lambda handler API Gateway invokes. */
+export async function startApiServer(
+  handler: ApiHandler,
+  options: { port?: number; host?: string } = {},
+): Promise<RunningApiServer> {
+  const server: Server = createServer(async (request, response) => {
+    const send = (status: number, body: string, headers: Record<string, string> = {}) => {
+      response.writeHead(status, { 'content-type': 'application/json', ...headers });
+      response.end(body);
+    };
+    try {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      const route = matchRoute(request.method ?? 'GET', url.pathname);
+      if (route === undefined) {
+        // API Gateway answers unknown resources itself, without invoking the Lambda.
+        send(404, JSON.stringify({ message: 'Not Found' }));
+        return;
+      }
+      const event = toApiGatewayEvent(request, await readBody(request), route);
+      const result = await handler(event, localContext(event.requestContext.requestId));
+      const headers = Object.fromEntries(
+        Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)]),
+      );
+      const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+      response.writeHead(result.statusCode, headers);
+      response.end(body);
+    } catch {
+      send(500, JSON.stringify({ message: 'Internal server error' }));
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}

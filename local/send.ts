@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { signStandardWebhook } from '../lib/webhooks/standard-webhooks.ts';
+import { DEFAULT_API_PORT, LOCAL_DEMO_WEBHOOK_SECRET } from './defaults.ts';
+
+/**
+ * `npm run send -- <action> (--user U | --session ID) --reason "..." [--dry-run]`: sends one
+ * Standard Webhooks-signed action request and follows its status until it ends.
+ */
+const usage = `Usage: npm run send -- <session.logoff|session.disconnect> (--user <upn|DOMAIN\\user> | --session <id>)
+       --reason "<why>" [--ticket <id>] [--requested-by <who>] [--dry-run] [--no-wait] [--url <api url>]`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    user: { type: 'string' },
+    session: { type: 'string' },
+    reason: { type: 'string' },
+    ticket: { type: 'string' },
+    'requested-by': { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    'no-wait': { type: 'boolean', default: false },
+    url: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+const action = positionals[0];
+if (values.help || action === undefined || (values.user === undefined) === (values.session === undefined)) {
+  console.error(usage);
+  process.exit(values.help ? 0 : 2);
+}
+
+const apiUrl = (values.url ?? process.env.API_URL ?? `http://127.0.0.1:${process.env.PORT ?? DEFAULT_API_PORT}`).replace(/\/+$/, '');
+const secret = process.env.WEBHOOK_SECRET || LOCAL_DEMO_WEBHOOK_SECRET;
+
+async function signedFetch(url: string, method: 'GET' | 'POST', body = ''): Promise<Response> {
+  const headers = signStandardWebhook(secret, `msg_${randomUUID()}`, new Date(), body);
+  return fetch(url, {
+    method,
+    headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body } : {}),
+  });
+}
+
+const body = JSON.stringify({
+  action,
+  target: values.user !== undefined ? { user: values.user } : { sessionId: values.session },
+  reason: values.reason ?? '',
+  ...(values.ticket ? { ticket: values.ticket } : {}),
+  requestedBy: values['requested-by'] ?? process.env.USER ?? 'npm run send',
+  dryRun: values['dry-run'],
+});
+
+const accepted = await signedFetch(`${apiUrl}/v1/actions`, 'POST', body);
+const answer = (await accepted.json()) as { actionId?: string; statusUrl?: string };
+console.log(`${accepted.status} ${JSON.stringify(answer, null, 2)}`);
+if (accepted.status !== 202 || answer.statusUrl === undefined || values['no-wait']) {
+  process.exit(accepted.status === 202 ? 0 : 1);
+}
+
+const TERMINAL = new Set(['succeeded', 'partially_succeeded', 'failed', 'planned']);
+let lastStatus = '';
+for (;;) {
+  const response = await signedFetch(answer.statusUrl, 'GET');
+  const status = (await response.json()) as { status?: string };
+  if (status.status !== lastStatus) {
+    lastStatus = status.status ?? '';
+    console.log(`status: ${lastStatus}`);
+  }
+  if (!response.ok || TERMINAL.has(lastStatus)) {
+    console.log(JSON.stringify(status, null, 2));
+    process.exit(lastStatus === 'succeeded' || lastStatus === 'planned' ? 0 : 1);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+}

@@ -1,0 +1,268 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/**
+ * The simulator's data, in one JSON document: the Citrix Cloud customer, its API clients, the
+ * DaaS sessions and jobs, timings and injected faults. `GET /_simulator/state` returns the
+ * current data in this same format, so a snapshot can be saved and loaded again.
+ *
+ * No field uses zod defaults, so the input and output types are the same and TypeScript callers
+ * can build fixtures by hand; the simulator fills in defaults itself (see `resolveSettings`).
+ */
+
+export const SESSION_STATES = ['Active', 'Connected', 'Disconnected', 'Unknown'] as const;
+export const LOGOFF_OUTCOMES = ['complete', 'fail', 'never'] as const;
+export const JOB_STATUSES = [
+  'Unknown',
+  'NotStarted',
+  'InProgress',
+  'Complete',
+  'CompleteWithWarning',
+  'Failed',
+  'Canceled',
+  'NonTerminatingError',
+] as const;
+export const MESSAGE_STYLES = [
+  'Unknown',
+  'Critical',
+  'Question',
+  'Exclamation',
+  'Information',
+] as const;
+export const SERVER_ERROR_STATUSES = [500, 502, 503, 504] as const;
+
+export const DEFAULT_TOKEN_LIFETIME_SECONDS = 3600;
+export const DEFAULT_LOGOFF_TIMING = { notStartedMs: 500, inProgressMs: 2500 } as const;
+export const DEFAULT_LOGOFF_ERROR = 'The log off request failed on the VDA';
+
+const nonEmpty = z.string().min(1);
+const nullableText = z.string().nullable().optional();
+
+export const SiteSchema = z.strictObject({ id: z.guid(), name: nonEmpty });
+
+export const ApiClientSchema = z.strictObject({
+  clientId: nonEmpty,
+  clientSecret: nonEmpty,
+  /** Shown as `DisplayName` by `GET /cvad/manage/me`; defaults to the client id. */
+  displayName: nonEmpty.optional(),
+});
+
+export const LogoffTimingSchema = z.strictObject({
+  notStartedMs: z.int().nonnegative(),
+  inProgressMs: z.int().nonnegative(),
+});
+
+export const SettingsSchema = z.strictObject({
+  tokenLifetimeSeconds: z.int().positive().optional(),
+  logoff: LogoffTimingSchema.optional(),
+});
+
+export const FaultSettingsSchema = z.strictObject({
+  latencyMs: z.int().nonnegative().optional(),
+  throttle: z
+    .strictObject({
+      count: z.int().nonnegative(),
+      retryAfterSeconds: z.int().nonnegative().optional(),
+    })
+    .optional(),
+  serverErrors: z
+    .strictObject({
+      count: z.int().nonnegative(),
+      status: z.literal(SERVER_ERROR_STATUSES).optional(),
+    })
+    .optional(),
+  includeTokenEndpoint: z.boolean().optional(),
+});
+
+export const SentMessageSchema = z.strictObject({
+  Style: z.enum(MESSAGE_STYLES).optional(),
+  Title: z.string(),
+  Text: z.string(),
+  SentAt: z.iso.datetime({ offset: true }),
+});
+
+/** Simulator-only behaviour of a session; never returned by the Citrix routes. */
+export const SessionSimulationSchema = z.strictObject({
+  logoff: z.enum(LOGOFF_OUTCOMES).optional(),
+  errorString: nonEmpty.optional(),
+  messages: z.array(SentMessageSchema).optional(),
+});
+
+// Sessions, users, machines and clients accept extra Citrix fields (Connection, Machine.Zone, …)
+// and return them unchanged, so real session JSON can be pasted into a fixture.
+export const SessionSchema = z.looseObject({
+  Id: z.guid(),
+  State: z.enum(SESSION_STATES),
+  SessionType: z.enum(['Application', 'Desktop']),
+  StartTime: nonEmpty,
+  User: z.looseObject({
+    PrincipalName: nullableText,
+    Name: nullableText,
+    DisplayName: nullableText,
+  }),
+  UntrustedUserName: nullableText,
+  Machine: z.looseObject({
+    Name: nonEmpty,
+    DnsName: nullableText,
+    DeliveryGroup: z.looseObject({ Name: nonEmpty }).nullable().optional(),
+  }),
+  Client: z.looseObject({ Name: nullableText, IPAddress: nullableText }).nullable().optional(),
+  LogoffInProgress: z.boolean().optional(),
+  /** Hidden sessions are left out of searches, as in Citrix. */
+  IsHidden: z.boolean().optional(),
+  simulation: SessionSimulationSchema.optional(),
+});
+
+/** Who started a job and how it ends; the public fields are recomputed from it on every read. */
+export const JobSimulationSchema = z.strictObject({
+  clientId: nonEmpty,
+  sessionId: z.guid(),
+  logoff: z.enum(LOGOFF_OUTCOMES),
+  errorString: nonEmpty.optional(),
+});
+
+const nullableTime = z.iso.datetime({ offset: true }).nullable().optional();
+
+export const JobSchema = z.looseObject({
+  Id: z.guid(),
+  Type: z.literal('LogoffSessions'),
+  CreationTime: z.iso.datetime({ offset: true }),
+  Status: z.enum(JOB_STATUSES).optional(),
+  OverallProgressPercent: z.number().min(0).max(100).nullable().optional(),
+  ErrorString: z.string().nullable().optional(),
+  StartTime: nullableTime,
+  EndTime: nullableTime,
+  Parameters: z.array(z.strictObject({ Name: z.string(), Value: z.string() })).optional(),
+  simulation: JobSimulationSchema,
+});
+
+export const SimulatorFixtureSchema = z
+  .strictObject({
+    customerId: nonEmpty,
+    /** Shown as the customer `Name` by `GET /cvad/manage/me`; defaults to the customer id. */
+    customerName: nonEmpty.optional(),
+    sites: z.array(SiteSchema).min(1),
+    clients: z.array(ApiClientSchema).min(1),
+    settings: SettingsSchema.optional(),
+    faults: FaultSettingsSchema.optional(),
+    sessions: z.array(SessionSchema),
+    jobs: z.array(JobSchema).optional(),
+  })
+  .superRefine((fixture, ctx) => {
+    const reportDuplicates = (values: string[], field: (index: number) => PropertyKey[]) => {
+      const seen = new Set<string>();
+      values.forEach((value, index) => {
+        const key = value.toLowerCase();
+        if (seen.has(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `Duplicate value "${value}"`,
+            path: field(index),
+          });
+        }
+        seen.add(key);
+      });
+    };
+    reportDuplicates(
+      fixture.sites.map((site) => site.id),
+      (i) => ['sites', i, 'id'],
+    );
+    reportDuplicates(
+      fixture.clients.map((client) => client.clientId),
+      (i) => ['clients', i, 'clientId'],
+    );
+    reportDuplicates(
+      fixture.sessions.map((session) => session.Id),
+      (i) => ['sessions', i, 'Id'],
+    );
+    reportDuplicates(
+      (fixture.jobs ?? []).map((job) => job.Id),
+      (i) => ['jobs', i, 'Id'],
+    );
+  });
+
+export type Site = z.infer<typeof SiteSchema>;
+export type ApiClient = z.infer<typeof ApiClientSchema>;
+export type LogoffTiming = z.infer<typeof LogoffTimingSchema>;
+export type FaultSettings = z.infer<typeof FaultSettingsSchema>;
+export type SentMessage = z.infer<typeof SentMessageSchema>;
+export type LogoffOutcome = (typeof LOGOFF_OUTCOMES)[number];
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export type FixtureSession = z.infer<typeof SessionSchema>;
+export type FixtureJob = z.infer<typeof JobSchema>;
+export type SimulatorFixture = z.infer<typeof SimulatorFixtureSchema>;
+
+export interface ResolvedSettings {
+  tokenLifetimeSeconds: number;
+  logoff: LogoffTiming;
+}
+
+export function resolveSettings(fixture: SimulatorFixture): ResolvedSettings {
+  return {
+    tokenLifetimeSeconds: fixture.settings?.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS,
+    logoff: { ...DEFAULT_LOGOFF_TIMING, ...fixture.settings?.logoff },
+  };
+}
+
+export class SimulatorFixtureError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SimulatorFixtureError';
+  }
+}
+
+/** `sessions[2].User.Name` style path, so an error points straight at the bad field. */
+export function formatIssuePath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+export function describeZodError(error: z.ZodError): string {
+  return error.issues.map((issue) => `${formatIssuePath(issue.path)}: ${issue.message}`).join('; ');
+}
+
+/** Validates fixture data from any source; `source` names it in the error message. */
+export function parseFixture(data: unknown, source = 'fixture'): SimulatorFixture {
+  const result = SimulatorFixtureSchema.safeParse(data);
+  if (!result.success) {
+    throw new SimulatorFixtureError(
+      `Invalid simulator ${source}: ${describeZodError(result.error)}`,
+      {
+        cause: result.error,
+      },
+    );
+  }
+  return result.data;
+}
+
+export function loadFixture(path: string): SimulatorFixture {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new SimulatorFixtureError(`Cannot read simulator fixture ${path}`, { cause: error });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new SimulatorFixtureError(`Simulator fixture ${path} is not valid JSON`, {
+      cause: error,
+    });
+  }
+  return parseFixture(data, `fixture ${path}`);
+}
+
+export const DEMO_FIXTURE_PATH: string = fileURLToPath(
+  new URL('./demo-fixture.json', import.meta.url),
+);
+
+/** A fresh copy of the demo data every call, so callers can change it freely. */
+export function demoFixture(): SimulatorFixture {
+  return loadFixture(DEMO_FIXTURE_PATH);
+}

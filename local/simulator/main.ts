@@ -1,0 +1,83 @@
+/**
+ * Standalone Citrix Cloud simulator: `npm run simulator`.
+ * CITRIX_SIMULATOR_PORT (default 3001) and CITRIX_SIMULATOR_FIXTURE (a fixture JSON path;
+ * default the demo fixture). Listens on 127.0.0.1 only.
+ */
+import { demoFixture, loadFixture, type SimulatorFixture } from './fixture.ts';
+import { startCitrixSimulator } from './server.ts';
+
+const DEFAULT_PORT = 3001;
+
+function portFromEnv(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === '') return DEFAULT_PORT;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`CITRIX_SIMULATOR_PORT must be a port number (0-65535), got "${raw}"`);
+  }
+  return port;
+}
+
+/** What the simulator holds, grouped by user, so people know what to search for. */
+function describeSessions(fixture: SimulatorFixture): string[] {
+  const byUser = new Map<string, SimulatorFixture['sessions']>();
+  for (const session of fixture.sessions) {
+    const user = session.User.PrincipalName ?? session.User.Name ?? '(unknown user)';
+    byUser.set(user, [...(byUser.get(user) ?? []), session]);
+  }
+  const lines: string[] = [];
+  for (const [user, sessions] of byUser) {
+    const name = sessions[0]?.User.Name ?? '';
+    lines.push(`  ${user} (${name}): ${sessions.length} session(s)`);
+    for (const s of sessions) {
+      const logoff = s.simulation?.logoff ?? 'complete';
+      lines.push(
+        `    ${s.Id}  ${s.State.padEnd(12)} ${s.SessionType.padEnd(11)} ${s.Machine.Name}  log off: ${logoff}`,
+      );
+    }
+  }
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const fixturePath = process.env.CITRIX_SIMULATOR_FIXTURE;
+  const fixture = fixturePath ? loadFixture(fixturePath) : demoFixture();
+  const simulator = await startCitrixSimulator({
+    fixture,
+    port: portFromEnv(process.env.CITRIX_SIMULATOR_PORT),
+    log: (line) => console.log(line),
+  });
+
+  const lines = [
+    `Citrix simulator listening on ${simulator.url}`,
+    `  fixture: ${fixturePath ?? 'demo fixture'}`,
+    `  customer id: ${fixture.customerId}`,
+    `  site ids: ${fixture.sites.map((site) => `${site.id} (${site.name})`).join(', ')}`,
+    // Simulator credentials are fake, so printing them is fine and saves a trip to the fixture.
+    ...fixture.clients.map(
+      (client) => `  API client: id ${client.clientId}  secret ${client.clientSecret}`,
+    ),
+    `  token URL: ${simulator.url}/cctrustoauth2/${fixture.customerId}/tokens/clients`,
+    `  control API: ${simulator.url}/_simulator/state | /requests | /reset | /faults`,
+    'Users and sessions:',
+    ...describeSessions(fixture),
+  ];
+  console.log(lines.join('\n'));
+
+  const shutdown = (signal: string) => {
+    console.log(`${signal} received, stopping the Citrix simulator`);
+    simulator.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('Failed to stop the Citrix simulator cleanly', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

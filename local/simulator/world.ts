@@ -1,0 +1,158 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { DaasState } from './daas-state.ts';
+import {
+  type ApiClient,
+  type FaultSettings,
+  FaultSettingsSchema,
+  type ResolvedSettings,
+  resolveSettings,
+  type SimulatorFixture,
+  type Site,
+} from './fixture.ts';
+
+/** One Citrix API request as `GET /_simulator/requests` shows it, secrets masked. */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  body: unknown;
+  time: string;
+  status: number;
+}
+
+export interface IssuedToken {
+  clientId: string;
+  expiresAt: number;
+}
+
+export type TokenCheck =
+  | { ok: true; clientId: string; expiresAt: number }
+  | { ok: false; reason: 'invalid' | 'expired' };
+
+function sameSecret(expected: string, actual: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(actual);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export interface CustomerConfig {
+  customerId: string;
+  customerName: string;
+  sites: Site[];
+  clients: ApiClient[];
+  settings: ResolvedSettings;
+}
+
+/**
+ * Everything the simulator knows: the customer and its API clients, issued tokens, the request
+ * log, active faults, and one state object per simulated Citrix service (DaaS for now; Endpoint
+ * Management and Cloud Administrators will sit next to it).
+ */
+export class SimulatorWorld {
+  readonly now: () => number;
+  readonly config: CustomerConfig;
+  readonly #initial: SimulatorFixture;
+  #tokens = new Map<string, IssuedToken>();
+  #requests: RecordedRequest[] = [];
+  faults: FaultSettings;
+  daas: DaasState;
+
+  constructor(fixture: SimulatorFixture, now: () => number = () => Date.now()) {
+    this.now = now;
+    this.#initial = structuredClone(fixture);
+    const copy = structuredClone(fixture);
+    this.config = {
+      customerId: copy.customerId,
+      customerName: copy.customerName ?? copy.customerId,
+      sites: copy.sites,
+      clients: copy.clients,
+      settings: resolveSettings(copy),
+    };
+    this.faults = copy.faults ?? {};
+    this.daas = new DaasState(copy, this.config.settings.logoff, now);
+  }
+
+  /** Back to the starting fixture; tokens and recorded requests are forgotten. */
+  reset(): void {
+    const copy = structuredClone(this.#initial);
+    this.#tokens.clear();
+    this.#requests = [];
+    this.faults = copy.faults ?? {};
+    this.daas = new DaasState(copy, this.config.settings.logoff, this.now);
+  }
+
+  isCustomer(customerId: string): boolean {
+    return customerId.toLowerCase() === this.config.customerId.toLowerCase();
+  }
+
+  findSite(siteId: string): Site | undefined {
+    const wanted = siteId.toLowerCase();
+    return this.config.sites.find((site) => site.id.toLowerCase() === wanted);
+  }
+
+  findClient(clientId: string): ApiClient | undefined {
+    return this.config.clients.find((client) => client.clientId === clientId);
+  }
+
+  authenticateClient(clientId: string, clientSecret: string): ApiClient | undefined {
+    const client = this.findClient(clientId);
+    return client && sameSecret(client.clientSecret, clientSecret) ? client : undefined;
+  }
+
+  issueToken(clientId: string): { token: string; lifetimeSeconds: number } {
+    const token = randomBytes(32).toString('base64url');
+    const lifetimeSeconds = this.config.settings.tokenLifetimeSeconds;
+    this.#tokens.set(token, { clientId, expiresAt: this.now() + lifetimeSeconds * 1000 });
+    return { token, lifetimeSeconds };
+  }
+
+  checkToken(token: string): TokenCheck {
+    const issued = this.#tokens.get(token);
+    if (!issued) return { ok: false, reason: 'invalid' };
+    if (this.now() >= issued.expiresAt) return { ok: false, reason: 'expired' };
+    return { ok: true, clientId: issued.clientId, expiresAt: issued.expiresAt };
+  }
+
+  expireTokens(): void {
+    const now = this.now();
+    for (const issued of this.#tokens.values()) issued.expiresAt = Math.min(issued.expiresAt, now);
+  }
+
+  /** Strings that must never appear in recorded requests or logs. */
+  secrets(): string[] {
+    return [...this.config.clients.map((client) => client.clientSecret), ...this.#tokens.keys()];
+  }
+
+  setFaults(faults: FaultSettings): void {
+    this.faults = structuredClone(FaultSettingsSchema.parse(faults));
+  }
+
+  recordRequest(request: RecordedRequest): void {
+    this.#requests.push(request);
+  }
+
+  requests(): RecordedRequest[] {
+    return structuredClone(this.#requests);
+  }
+
+  clearRequests(): void {
+    this.#requests = [];
+  }
+
+  /** The current data in fixture format; parses with SimulatorFixtureSchema. */
+  state(): SimulatorFixture {
+    const { customerId, customerName, sites, clients, settings } = this.config;
+    const daas = this.daas.snapshot();
+    return {
+      customerId,
+      ...(customerName === customerId ? {} : { customerName }),
+      sites: structuredClone(sites),
+      clients: structuredClone(clients),
+      settings: structuredClone(settings),
+      faults: structuredClone(this.faults),
+      sessions: daas.sessions,
+      jobs: daas.jobs,
+    };
+  }
+}

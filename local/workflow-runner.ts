@@ -1,0 +1,148 @@
+import type { Context } from 'aws-lambda';
+import { StateMachine } from 'aws-local-stepfunctions';
+import {
+  type DefinitionOptions,
+  readDefinition,
+  substitute,
+  type WorkflowDefinition,
+} from '../lib/workflow/definition.ts';
+import type { WorkflowStarter } from '../lib/workflow/starter.ts';
+
+/** A Lambda handler as the local engine calls it: same function object as deployed. */
+export type LocalTaskHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+type Run = ReturnType<StateMachine['run']>;
+export type WorkflowEvent = Run['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
+export interface LocalWorkflowRunnerOptions extends DefinitionOptions {
+  /** Task Lambda handlers by the function names the workflow declares. */
+  readonly handlers: Readonly<Record<string, LocalTaskHandler>>;
+  /** Wait state durations in milliseconds by state name (tests shorten the polling waits). */
+  readonly waitTimeOverrides?: Readonly<Record<string, number>>;
+  /** Retry intervals in milliseconds by state name. */
+  readonly retryIntervalOverrides?: Readonly<Record<string, number>>;
+  readonly onEvent?: (executionName: string, event: WorkflowEvent) => void;
+}
+
+export class ExecutionAlreadyExistsError extends Error {
+  override name = 'ExecutionAlreadyExistsError';
+}
+
+export interface LocalExecution {
+  readonly name: string;
+  readonly events: WorkflowEvent[];
+  /** Settles when the execution ends: its output, or the error that failed it. */
+  readonly done: Promise<{ status: 'SUCCEEDED'; output: unknown } | { status: 'FAILED'; error: unknown }>;
+}
+
+const LOCAL_ARN_PREFIX = 'arn:aws:lambda:us-east-1:000000000000:function:citrix-response-local-';
+
+/**
+ * Runs a workflow's `.asl.json` file in aws-local-stepfunctions, with each Task state mapped to
+ * the Lambda handler its `${...FunctionArn}` placeholder names: the definition is the deployed one.
+ */
+export class LocalWorkflowRunner implements WorkflowStarter {
+  readonly #stateMachine: StateMachine;
+  readonly #taskHandlers: Record<string, (input: unknown) => Promise<unknown>>;
+  readonly #options: LocalWorkflowRunnerOptions;
+  readonly #executions = new Map<string, LocalExecution>();
+
+  constructor(workflow: WorkflowDefinition, options: LocalWorkflowRunnerOptions) {
+    const substitutions = Object.fromEntries(
+      workflow.functions.map((fn) => [fn.substitution, `${LOCAL_ARN_PREFIX}${fn.name}`]),
+    );
+    const definition = JSON.parse(substitute(readDefinition(workflow, options), substitutions));
+    this.#stateMachine = new StateMachine(definition);
+    this.#options = options;
+    this.#taskHandlers = {};
+    for (const [stateName, resource] of taskStates(definition)) {
+      const functionName = resource.startsWith(LOCAL_ARN_PREFIX)
+        ? resource.slice(LOCAL_ARN_PREFIX.length)
+        : undefined;
+      const handler = functionName === undefined ? undefined : options.handlers[functionName];
+      if (functionName === undefined || handler === undefined) {
+        throw new Error(`No local handler for task state ${stateName} (${resource})`);
+      }
+      this.#taskHandlers[stateName] = (input) => handler(input, lambdaContext(functionName));
+    }
+  }
+
+  async start(executionName: string, input: unknown): Promise<void> {
+    if (this.#executions.has(executionName)) {
+      throw new ExecutionAlreadyExistsError(`Execution ${executionName} already exists`);
+    }
+    const run = this.#stateMachine.run(input as Parameters<StateMachine['run']>[0], {
+      overrides: {
+        taskResourceLocalHandlers: this.#taskHandlers as never,
+        ...(this.#options.waitTimeOverrides
+          ? { waitTimeOverrides: { ...this.#options.waitTimeOverrides } }
+          : {}),
+        ...(this.#options.retryIntervalOverrides
+          ? { retryIntervalOverrides: { ...this.#options.retryIntervalOverrides } }
+          : {}),
+      },
+    });
+    const events: WorkflowEvent[] = [];
+    const collecting = (async () => {
+      for await (const event of run.eventLogs) {
+        events.push(event);
+        this.#options.onEvent?.(executionName, event);
+      }
+    })();
+    const done = run.result.then(
+      (output) => ({ status: 'SUCCEEDED' as const, output }),
+      (error: unknown) => ({ status: 'FAILED' as const, error }),
+    );
+    this.#executions.set(executionName, {
+      name: executionName,
+      events,
+      done: done.then(async (outcome) => {
+        await collecting;
+        return outcome;
+      }),
+    });
+  }
+
+  execution(executionName: string): LocalExecution | undefined {
+    return this.#executions.get(executionName);
+  }
+
+  /** Resolves when every execution started so far has ended. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.#executions.values()].map((execution) => execution.done));
+  }
+}
+
+function* taskStates(node: unknown): Generator<[string, string]> {
+  if (node === null || typeof node !== 'object') return;
+  const states = (node as { States?: Record<string, unknown> }).States;
+  for (const [name, state] of Object.entries(states ?? {})) {
+    const typed = state as { Type?: string; Resource?: string; ItemProcessor?: unknown; Iterator?: unknown; Branches?: unknown[] };
+    if (typed.Type === 'Task' && typed.Resource !== undefined) yield [name, typed.Resource];
+    yield* taskStates(typed.ItemProcessor);
+    yield* taskStates(typed.Iterator);
+    for (const branch of typed.Branches ?? []) yield* taskStates(branch);
+  }
+}
+
+let invocation = 0;
+
+/** The slice of the Lambda context that middy and Powertools read. */
+function lambdaContext(functionName: string): Context {
+  invocation += 1;
+  const deadline = Date.now() + 60_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `${LOCAL_ARN_PREFIX}${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: `local-${invocation}`,
+    logGroupName: `/local/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

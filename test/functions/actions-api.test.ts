@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type ActionsApiDependencies, createActionsApiHandler } from '../../functions/actions-api.ts';
+import { DynamoActionStore } from '../../lib/actions/store.ts';
+import type { WorkflowStarter } from '../../lib/workflow/starter.ts';
+import { createActionsTable, type LocalDynamo, startLocalDynamo } from '../../local/dynamodb.ts';
+import { apiEvent, lambdaContext, TEST_SIGNING_SECRET } from '../support/signed-request.ts';
+
+class RecordingStarter implements WorkflowStarter {
+  started: { name: string; input: unknown }[] = [];
+  failWith: Error | undefined;
+  async start(name: string, input: unknown): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.started.push({ name, input });
+  }
+}
+
+let dynamo: LocalDynamo;
+let dependencies: ActionsApiDependencies & { workflows: RecordingStarter };
+const handler = createActionsApiHandler(() => dependencies);
+
+const LOGOFF = JSON.stringify({
+  action: 'session.logoff',
+  target: { user: 'alice@example.com' },
+  reason: 'Impossible travel alert 4711',
+  ticket: 'INC0012345',
+  requestedBy: 'splunk',
+});
+
+const post = (body: string, options: Partial<Parameters<typeof apiEvent>[0]> = {}) =>
+  handler(apiEvent({ method: 'POST', resource: '/v1/actions', path: '/v1/actions', body, ...options }), lambdaContext);
+
+const get = (actionId: string, options: Partial<Parameters<typeof apiEvent>[0]> = {}) =>
+  handler(
+    apiEvent({
+      method: 'GET',
+      resource: '/v1/actions/{actionId}',
+      path: `/v1/actions/${actionId}`,
+      pathParameters: { actionId },
+      ...options,
+    }),
+    lambdaContext,
+  );
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamo();
+  await createActionsTable(dynamo.client, 'api-test');
+});
+
+afterAll(async () => dynamo.close());
+
+beforeEach(() => {
+  dependencies = {
+    actions: new DynamoActionStore(dynamo.client, 'api-test'),
+    workflows: new RecordingStarter(),
+    signingSecret: async () => TEST_SIGNING_SECRET,
+    retentionDays: 400,
+  };
+});
+
+describe('POST /v1/actions', () => {
+  it('records a signed request, starts one execution named after the action, and answers 202', async () => {
+    const response = await post(LOGOFF);
+    expect(response.statusCode).toBe(202);
+    const body = JSON.parse(response.body);
+    expect(body).toEqual({
+      actionId: expect.stringMatching(/^act_[0-9a-f]{32}$/),
+      status: 'accepted',
+      statusUrl: `https://abc123.execute-api.eu-west-1.amazonaws.com/prod/v1/actions/${body.actionId}`,
+    });
+    expect(dependencies.workflows.started).toEqual([
+      {
+        name: body.actionId,
+        input: { actionId: body.actionId, action: 'session.logoff', target: { user: 'alice@example.com' }, dryRun: false },
+      },
+    ]);
+    const record = await dependencies.actions.get(body.actionId);
+    expect(record).toMatchObject({ status: 'accepted', ticket: 'INC0012345', requestedBy: 'splunk', results: {} });
+  });
+
+  it.each([
+    ['a tampered body', { body: LOGOFF.replace('alice', 'mallory') }],
+    ['a wrong secret', { secret: `whsec_${Buffer.from('not the right secret').toString('base64')}` }],
+    ['a stale timestamp', { timestamp: new Date(Date.now() - 10 * 60_000) }],
+    ['no signature at all', { secret: null }],
+  ])('answers 401 to %s and starts nothing', async (_, variant) => {
+    const event = apiEvent({ method: 'POST', resource: '/v1/actions', path: '/v1/actions', body: LOGOFF, ...variant });
+    if (variant.body) {
+      // Sign the original body, then send a different one.
+      const signed = apiEvent({ method: 'POST', resource: '/v1/actions', path: '/v1/actions', body: LOGOFF });
+      Object.assign(event.headers, {
+        'webhook-id': signed.headers['webhook-id'],
+        'webhook-timestamp': signed.headers['webhook-timestamp'],
+        'webhook-signature': signed.headers['webhook-signature'],
+      });
+    }
+    const response = await handler(event, lambdaContext);
+    expect(response.statusCode).toBe(401);
+    expect(JSON.parse(response.body).error.code).toBe('invalid_signature');
+    expect(dependencies.workflows.started).toEqual([]);
+  });
+
+  it('answers 400 naming the invalid fields, and starts nothing', async () => {
+    const response = await post(JSON.stringify({ action: 'session.logoff', target: { sessionId: 'nope' } }));
+    expect(response.statusCode).toBe(400);
+    const { error } = JSON.parse(response.body);
+    expect(error.code).toBe('invalid_request');
+    expect(error.fields.map((f: { field: string }) => f.field)).toEqual(['target.sessionId', 'reason']);
+    expect(error.message).toBe('Invalid request: target.sessionId, reason');
+    expect(dependencies.workflows.started).toEqual([]);
+  });
+
+  it('answers 400 to a body that is not JSON', async () => {
+    const response = await post('{"action":');
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body).error.code).toBe('invalid_json');
+  });
+
+  it('answers 413 to an oversized body before checking anything else', async () => {
+    const response = await post(JSON.stringify({ reason: 'x'.repeat(70_000) }));
+    expect(response.statusCode).toBe(413);
+    expect(dependencies.workflows.started).toEqual([]);
+  });
+
+  it('records a failed action when the workflow cannot be started, and answers 500 without details', async () => {
+    dependencies.workflows.failWith = new Error('AccessDeniedException: arn:aws:states:secret-detail');
+    const response = await post(LOGOFF);
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('secret-detail');
+  });
+});
+
+describe('GET /v1/actions/{actionId}', () => {
+  it('returns the recorded action to a signed request', async () => {
+    const { actionId } = JSON.parse((await post(LOGOFF)).body);
+    const response = await get(actionId);
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({
+      actionId,
+      action: 'session.logoff',
+      status: 'accepted',
+      target: { user: 'alice@example.com' },
+      reason: 'Impossible travel alert 4711',
+      dryRun: false,
+      results: [],
+    });
+  });
+
+  it('answers 401 without a valid signature, 400 to a malformed id and 404 to an unknown one', async () => {
+    const { actionId } = JSON.parse((await post(LOGOFF)).body);
+    expect((await get(actionId, { secret: null })).statusCode).toBe(401);
+    const malformed = await get('..%2F..%2Fetc');
+    expect(malformed.statusCode).toBe(400);
+    expect(JSON.parse(malformed.body).error.fields[0].field).toBe('actionId');
+    expect((await get('act_00000000000000000000000000000000')).statusCode).toBe(404);
+  });
+});

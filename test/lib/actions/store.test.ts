@@ -1,0 +1,130 @@
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ActionRecord, TargetResult } from '../../../lib/actions/schema.ts';
+import {
+  ActionAlreadyExistsError,
+  ActionNotFoundError,
+  ActionRecordCorruptError,
+  ActionStoreUnavailableError,
+  DynamoActionStore,
+} from '../../../lib/actions/store.ts';
+import { createActionsTable, type LocalDynamo, startLocalDynamo } from '../../../local/dynamodb.ts';
+
+const TABLE = 'actions-store-test';
+const NOW = new Date('2026-11-23T03:00:00.000Z');
+let dynamo: LocalDynamo;
+let store: DynamoActionStore;
+let counter = 0;
+
+const newRecord = (): ActionRecord => {
+  counter += 1;
+  return {
+    actionId: `act_${counter.toString(16).padStart(32, '0')}`,
+    action: 'session.logoff',
+    target: { user: 'alice@example.com' },
+    reason: 'Impossible travel',
+    requestedBy: 'soc@example.com',
+    dryRun: false,
+    status: 'accepted',
+    createdAt: NOW.toISOString(),
+    updatedAt: NOW.toISOString(),
+    results: {},
+    expiresAt: 1_900_000_000,
+  };
+};
+
+const result = (sessionId: string, outcome: TargetResult['outcome']): TargetResult => ({
+  sessionId,
+  outcome,
+  finishedAt: NOW.toISOString(),
+});
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamo();
+  await createActionsTable(dynamo.client, TABLE);
+  store = new DynamoActionStore(dynamo.client, TABLE, () => NOW);
+});
+
+afterAll(async () => {
+  await dynamo.close();
+});
+
+describe('DynamoActionStore against a DynamoDB-compatible engine', () => {
+  it('creates and reads back a record', async () => {
+    const record = newRecord();
+    await store.create(record);
+    expect(await store.get(record.actionId)).toEqual(record);
+    expect(await store.get('act_ffffffffffffffffffffffffffffffff')).toBeUndefined();
+  });
+
+  it('never overwrites an existing action', async () => {
+    const record = newRecord();
+    await store.create(record);
+    await expect(store.create({ ...record, reason: 'other' })).rejects.toThrow(ActionAlreadyExistsError);
+    expect((await store.get(record.actionId))?.reason).toBe('Impossible travel');
+  });
+
+  it('tracks an action from running to its per-target results and final status', async () => {
+    const record = newRecord();
+    await store.create(record);
+    const targets = [{ sessionId: 's-1' }, { sessionId: 's-2' }];
+    await store.markRunning(record.actionId, targets);
+    await store.recordTargetResult(record.actionId, result('s-2', 'failed'));
+    await store.recordTargetResult(record.actionId, result('s-1', 'succeeded'));
+    let stored = await store.get(record.actionId);
+    expect(stored?.status).toBe('running');
+    expect(stored?.targets).toEqual(targets);
+    expect(Object.keys(stored?.results ?? {}).sort()).toEqual(['s-1', 's-2']);
+
+    await store.complete(record.actionId, { status: 'partially_succeeded', summary: '1 of 2 sessions logged off, 1 failed' });
+    stored = await store.get(record.actionId);
+    expect(stored).toMatchObject({ status: 'partially_succeeded', summary: '1 of 2 sessions logged off, 1 failed' });
+    expect(stored?.results['s-1']?.outcome).toBe('succeeded');
+  });
+
+  it('records a failure with its error and does not reopen a finished action', async () => {
+    const record = newRecord();
+    await store.create(record);
+    await store.complete(record.actionId, {
+      status: 'failed',
+      summary: 'Action failed: not found',
+      error: { name: 'CitrixNotFoundError', message: 'not found' },
+    });
+    await expect(store.markRunning(record.actionId, [])).rejects.toThrow(ActionNotFoundError);
+    expect(await store.get(record.actionId)).toMatchObject({
+      status: 'failed',
+      error: { name: 'CitrixNotFoundError', message: 'not found' },
+    });
+  });
+
+  it('refuses updates to an action that does not exist', async () => {
+    await expect(
+      store.recordTargetResult('act_eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee', result('s', 'succeeded')),
+    ).rejects.toThrow(ActionNotFoundError);
+  });
+
+  it('reports a stored item that no longer matches the schema without echoing it', async () => {
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: { actionId: { S: 'act_dddddddddddddddddddddddddddddddd' }, status: { S: 'weird' } },
+      }),
+    );
+    await expect(store.get('act_dddddddddddddddddddddddddddddddd')).rejects.toThrow(ActionRecordCorruptError);
+  });
+});
+
+describe('DynamoActionStore error mapping', () => {
+  it('turns throttling into ActionStoreUnavailableError, which the workflow retries', async () => {
+    const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const mock = mockClient(DynamoDBDocumentClient);
+    mock.onAnyCommand().rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const throttled = new DynamoActionStore(client, TABLE);
+    const error = await throttled.get('act_1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ActionStoreUnavailableError);
+    expect((error as Error).name).toBe('ActionStoreUnavailableError');
+    mock.restore();
+  });
+});

@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Workflow and end-to-end tests run real HTTP servers on loopback; two workers match the 2-core CI machine.
+    maxWorkers: 2,
+    env: {
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_SERVICE_NAME: 'citrix-response-test',
+      AWS_REGION: 'us-east-1',
+    },
+  },
+});
