@@ -9,7 +9,12 @@ import type { ActionStore } from '../lib/actions/store.ts';
 import { toActionView } from '../lib/actions/view.ts';
 import { apiError, INTERNAL_ERROR_BODY, validationError } from '../lib/api/http-errors.ts';
 import { readRawBody, statusUrlFor } from '../lib/api/request.ts';
-import { awsActionStore, awsRetentionDays, awsSigningSecret, awsWorkflowStarter } from '../lib/runtime/aws.ts';
+import {
+  awsActionStore,
+  awsRetentionDays,
+  awsSigningSecret,
+  awsWorkflowStarter,
+} from '../lib/runtime/aws.ts';
 import { logger } from '../lib/runtime/logger.ts';
 import { verifyStandardWebhook, WebhookSignatureError } from '../lib/webhooks/standard-webhooks.ts';
 
@@ -19,7 +24,10 @@ export interface ActionsApiDependencies extends AcceptActionDependencies {
   readonly signingSecret: () => Promise<string>;
 }
 
-export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+export type ApiHandler = (
+  event: APIGatewayProxyEvent,
+  context: Context,
+) => Promise<APIGatewayProxyResult>;
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
   statusCode,
@@ -34,7 +42,7 @@ export function createActionsApiHandler(
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
-    .use(httpErrorHandler({ logger: false, fallbackMessage: INTERNAL_ERROR_BODY }))
+    .use(httpErrorHandler({ logger: logUnexpected, fallbackMessage: INTERNAL_ERROR_BODY }))
     .handler(async (event) => {
       const dependencies = await getDependencies();
       const rawBody = readRawBody(event);
@@ -67,6 +75,12 @@ export function createActionsApiHandler(
       throw apiError(404, 'not_found', `No route for ${event.httpMethod} ${event.path}`);
     });
   return (event, context) => handler(event, context);
+}
+
+/** 4xx answers are expected traffic; anything else is logged with its cause chain. */
+function logUnexpected(error: unknown): void {
+  const status = (error as { statusCode?: number }).statusCode;
+  if (status === undefined || status >= 500) logger.error('request failed', error as Error);
 }
 
 function parseJson(rawBody: string): unknown {

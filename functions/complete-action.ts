@@ -6,7 +6,11 @@ import {
   planResults,
   summarizeCaughtError,
 } from '../lib/actions/outcome.ts';
-import { ActionTypeSchema, ResolvedSessionSchema, TargetResultSchema } from '../lib/actions/schema.ts';
+import {
+  ActionTypeSchema,
+  ResolvedSessionSchema,
+  TargetResultSchema,
+} from '../lib/actions/schema.ts';
 import type { ActionCompletion, ActionStore } from '../lib/actions/store.ts';
 import { awsActionStore } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';

@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import { ActionTypeSchema, type ResolvedSession, SessionTargetSchema } from '../lib/actions/schema.ts';
+import {
+  ActionTypeSchema,
+  type ResolvedSession,
+  SessionTargetSchema,
+} from '../lib/actions/schema.ts';
 import type { ActionStore } from '../lib/actions/store.ts';
 import { awsActionStore, awsDaasClient, awsSessionSettings } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';

@@ -1,4 +1,12 @@
 import { buildApp } from './build-app.ts';
+import { InvalidContextError } from './config.ts';
 
 // `cdk synth` runs this file and reads the cloud assembly that synth() writes to its outdir.
-buildApp().app.synth();
+try {
+  buildApp().app.synth();
+} catch (error) {
+  // A settings mistake gets one clear line instead of a stack trace.
+  if (!(error instanceof InvalidContextError)) throw error;
+  console.error(`citrix-response: ${error.message}`);
+  process.exitCode = 1;
+}

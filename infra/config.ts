@@ -89,12 +89,8 @@ function readApiUrl(value: string): string {
   try {
     url = parseCitrixBaseUrl(value);
   } catch (error) {
-    throw new InvalidContextError(
-      `Context "citrixApiUrl" is invalid: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InvalidContextError(`Context "citrixApiUrl" is invalid: ${reason}`, { cause: error });
   }
   if (url.protocol !== 'https:') {
     throw new InvalidContextError(`Context "citrixApiUrl" must be an https URL, got ${value}`);

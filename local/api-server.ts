@@ -115,7 +115,8 @@ function localContext(requestId: string): Context {
     callbackWaitsForEmptyEventLoop: false,
     functionName: 'actions-api',
     functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:citrix-response-local-actions-api',
+    invokedFunctionArn:
+      'arn:aws:lambda:us-east-1:000000000000:function:citrix-response-local-actions-api',
     memoryLimitInMB: '512',
     awsRequestId: requestId,
     logGroupName: '/local/actions-api',

@@ -24,7 +24,9 @@ export function describeWorkflowEvent(event: WorkflowEvent): string | undefined 
         const progress = record(output.progress);
         const session = String(progress.sessionId ?? '?');
         if (progress.done === true) return `session ${session}: done`;
-        const status = progress.jobStatus ? `job ${String(progress.jobStatus)}` : 'log off submitted';
+        const status = progress.jobStatus
+          ? `job ${String(progress.jobStatus)}`
+          : 'log off submitted';
         return `session ${session}: ${status}, next check in ${String(progress.waitSeconds)} s`;
       }
       if (state.name === 'RecordTargetResult') {

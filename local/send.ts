@@ -26,12 +26,20 @@ const { values, positionals } = parseArgs({
 });
 
 const action = positionals[0];
-if (values.help || action === undefined || (values.user === undefined) === (values.session === undefined)) {
+if (
+  values.help ||
+  action === undefined ||
+  (values.user === undefined) === (values.session === undefined)
+) {
   console.error(usage);
   process.exit(values.help ? 0 : 2);
 }
 
-const apiUrl = (values.url ?? process.env.API_URL ?? `http://127.0.0.1:${process.env.PORT ?? DEFAULT_API_PORT}`).replace(/\/+$/, '');
+const apiUrl = (
+  values.url ??
+  process.env.API_URL ??
+  `http://127.0.0.1:${process.env.PORT ?? DEFAULT_API_PORT}`
+).replace(/\/+$/, '');
 const secret = process.env.WEBHOOK_SECRET || LOCAL_DEMO_WEBHOOK_SECRET;
 
 async function signedFetch(url: string, method: 'GET' | 'POST', body = ''): Promise<Response> {

@@ -5,7 +5,11 @@ import { createRecordTargetResultHandler } from '../functions/record-target-resu
 import { createResolveSessionTargetsHandler } from '../functions/resolve-session-targets.ts';
 import { createSubmitSessionActionHandler } from '../functions/submit-session-action.ts';
 import { DynamoActionStore } from '../lib/actions/store.ts';
-import { type CitrixConnection, type CitrixCredentials, citrixConnectionFromEnv } from '../lib/citrix/config.ts';
+import {
+  type CitrixConnection,
+  type CitrixCredentials,
+  citrixConnectionFromEnv,
+} from '../lib/citrix/config.ts';
 import { DaasClient } from '../lib/citrix/daas-client.ts';
 import {
   InvalidSettingsError,
@@ -45,7 +49,11 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-const TENANT_VARIABLES = ['CITRIX_CLIENT_ID', 'CITRIX_CLIENT_SECRET', 'CITRIX_CUSTOMER_ID'] as const;
+const TENANT_VARIABLES = [
+  'CITRIX_CLIENT_ID',
+  'CITRIX_CLIENT_SECRET',
+  'CITRIX_CUSTOMER_ID',
+] as const;
 
 /** Real Citrix when all three tenant variables are set, the simulator when none is. */
 export function chooseCitrixMode(env: Env): 'simulator' | 'tenant' {
@@ -89,7 +97,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       simulator = await startCitrixSimulator({ fixture, port: options.simulatorPort ?? 0 });
       closers.push(() => (simulator as RunningSimulator).close());
       const client = fixture.clients[0];
-      if (client === undefined) throw new InvalidSettingsError('The simulator fixture has no API client');
+      if (client === undefined)
+        throw new InvalidSettingsError('The simulator fixture has no API client');
       credentials = { clientId: client.clientId, clientSecret: client.clientSecret };
       connection = citrixConnectionFromEnv({
         ...env,

@@ -1,11 +1,12 @@
 import { DEFAULT_API_PORT, DEFAULT_SIMULATOR_PORT } from './defaults.ts';
 import { describeWorkflowEvent } from './progress.ts';
-import { startLocalStack } from './stack.ts';
 
 /** `npm start`: the local stack on the embedded default, with progress printed as it happens. */
 const env = process.env;
-// Powertools' JSON logs would drown the progress lines; LOG_LEVEL=INFO brings them back.
+// Powertools' JSON logs would drown the progress lines; LOG_LEVEL=INFO brings them back. The
+// logger reads its level when its module loads, hence the dynamic import below.
 env.POWERTOOLS_LOG_LEVEL ??= env.LOG_LEVEL ?? 'WARN';
+const { startLocalStack } = await import('./stack.ts');
 
 const port = (name: string, fallback: number) => {
   const value = Number(env[name] ?? fallback);

@@ -32,7 +32,9 @@ export interface LocalExecution {
   readonly name: string;
   readonly events: WorkflowEvent[];
   /** Settles when the execution ends: its output, or the error that failed it. */
-  readonly done: Promise<{ status: 'SUCCEEDED'; output: unknown } | { status: 'FAILED'; error: unknown }>;
+  readonly done: Promise<
+    { status: 'SUCCEEDED'; output: unknown } | { status: 'FAILED'; error: unknown }
+  >;
 }
 
 const LOCAL_ARN_PREFIX = 'arn:aws:lambda:us-east-1:000000000000:function:citrix-response-local-';
@@ -117,7 +119,13 @@ function* taskStates(node: unknown): Generator<[string, string]> {
   if (node === null || typeof node !== 'object') return;
   const states = (node as { States?: Record<string, unknown> }).States;
   for (const [name, state] of Object.entries(states ?? {})) {
-    const typed = state as { Type?: string; Resource?: string; ItemProcessor?: unknown; Iterator?: unknown; Branches?: unknown[] };
+    const typed = state as {
+      Type?: string;
+      Resource?: string;
+      ItemProcessor?: unknown;
+      Iterator?: unknown;
+      Branches?: unknown[];
+    };
     if (typed.Type === 'Task' && typed.Resource !== undefined) yield [name, typed.Resource];
     yield* taskStates(typed.ItemProcessor);
     yield* taskStates(typed.Iterator);

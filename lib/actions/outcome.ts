@@ -71,7 +71,10 @@ export interface DerivedStatus {
   readonly summary: string;
 }
 
-export function deriveActionStatus(action: ActionType, results: readonly TargetResult[]): DerivedStatus {
+export function deriveActionStatus(
+  action: ActionType,
+  results: readonly TargetResult[],
+): DerivedStatus {
   const verb = VERBS[action];
   if (results.length === 0) {
     return { status: 'succeeded', summary: `No sessions matched the target; nothing was ${verb}` };
@@ -88,7 +91,11 @@ export function deriveActionStatus(action: ActionType, results: readonly TargetR
 }
 
 export function planResults(targets: readonly ResolvedSession[], now: Date): TargetResult[] {
-  return targets.map((target) => ({ ...target, outcome: 'planned', finishedAt: now.toISOString() }));
+  return targets.map((target) => ({
+    ...target,
+    outcome: 'planned',
+    finishedAt: now.toISOString(),
+  }));
 }
 
 export function describePlan(action: ActionType, targets: readonly ResolvedSession[]): string {

@@ -13,7 +13,7 @@ const FreeText = (max: number) =>
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
     // Control characters have no place in an audit record and break log lines.
-    .refine((value) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(value), {
+    .refine((value) => !/(?![\t\n\r])\p{Cc}/u.test(value), {
       message: 'must not contain control characters',
     });
 

@@ -7,7 +7,9 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** The body exactly as sent: the signature covers these bytes. GET requests sign an empty body. */
 export function readRawBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): string {
   if (event.body === null || event.body === undefined) return '';
-  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const raw = event.isBase64Encoded
+    ? Buffer.from(event.body, 'base64').toString('utf8')
+    : event.body;
   if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
     throw apiError(413, 'body_too_large', `The body exceeds ${MAX_BODY_BYTES} bytes`);
   }

@@ -42,7 +42,13 @@ export function sessionWorkflowSettingsFromEnv(env: Env): SessionWorkflowSetting
 
 /** How long action records are kept (DynamoDB TTL), in days. */
 export function recordRetentionDaysFromEnv(env: Env): number {
-  const parsed = z.coerce.number().int().min(1).max(3650).default(400).safeParse(env.ACTION_RECORD_TTL_DAYS);
+  const parsed = z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .default(400)
+    .safeParse(env.ACTION_RECORD_TTL_DAYS);
   if (!parsed.success) fail(parsed.error, 'ACTION_RECORD_TTL_DAYS ');
   return parsed.data;
 }

@@ -28,7 +28,9 @@ export function createTaskHandler<Schema extends z.ZodType<{ actionId: string }>
     .handler(async (event) => {
       const parsed = schema.safeParse(event);
       if (!parsed.success) {
-        const fields = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
+        const fields = parsed.error.issues.map(
+          (i) => `${i.path.join('.') || '(input)'}: ${i.message}`,
+        );
         throw new InvalidTaskInputError(`${task}: invalid input (${fields.join('; ')})`);
       }
       logger.appendKeys({ actionId: parsed.data.actionId, task });

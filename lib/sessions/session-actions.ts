@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import type { ActionType, ResolvedSession, SessionTarget } from '../actions/schema.ts';
 import type { CallContext, DaasJob, DaasSession } from '../citrix/daas-client.ts';
 import { SUCCESSFUL_JOB_STATUSES, TERMINAL_JOB_STATUSES } from '../citrix/daas-client.ts';
 import { parseUserIdentifier, type UserIdentifier } from '../citrix/ids.ts';
-import type { ActionType, ResolvedSession, SessionTarget } from '../actions/schema.ts';
 
 /** The part of the DaaS client the session workflow needs (narrow, so tests can substitute it). */
 export interface SessionDirectory {
@@ -41,7 +41,11 @@ export const SessionWorkflowSettingsSchema: z.ZodType<SessionWorkflowSettings> =
     initialWaitSeconds: z.number().int().min(1).max(60),
     maxWaitSeconds: z.number().int().min(1).max(300),
     /** How long a log off job may take before the target is reported as timed out. */
-    deadlineSeconds: z.number().int().min(1).max(6 * 3600),
+    deadlineSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(6 * 3600),
   })
   .refine((settings) => settings.maxWaitSeconds >= settings.initialWaitSeconds, {
     message: 'maxWaitSeconds must be at least initialWaitSeconds',
@@ -94,7 +98,8 @@ export class LogoffJobDeadlineExceededError extends Error {
 function describeSession(session: DaasSession): ResolvedSession {
   return {
     sessionId: session.Id,
-    userName: session.User?.PrincipalName ?? session.User?.Name ?? session.UntrustedUserName ?? undefined,
+    userName:
+      session.User?.PrincipalName ?? session.User?.Name ?? session.UntrustedUserName ?? undefined,
     machineName: session.Machine?.DnsName ?? session.Machine?.Name ?? undefined,
     state: session.State,
   };

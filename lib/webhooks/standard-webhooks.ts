@@ -14,7 +14,9 @@ const SECRET_PREFIX = 'whsec_';
  * also accept with `format: 'raw'`.
  */
 export function webhookFor(secret: string): Webhook {
-  return secret.startsWith(SECRET_PREFIX) ? new Webhook(secret) : new Webhook(secret, { format: 'raw' });
+  return secret.startsWith(SECRET_PREFIX)
+    ? new Webhook(secret)
+    : new Webhook(secret, { format: 'raw' });
 }
 
 /**

@@ -71,11 +71,16 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
  * Reads a workflow's definition and applies deployment options. Placeholders (`${...}`) are left
  * in place: CDK fills them with `definitionSubstitutions`, the local runner with `substitute`.
  */
-export function readDefinition(workflow: WorkflowDefinition, options: DefinitionOptions = {}): string {
+export function readDefinition(
+  workflow: WorkflowDefinition,
+  options: DefinitionOptions = {},
+): string {
   const definition = JSON.parse(readFileSync(workflow.file, 'utf8')) as Json;
   if (options.maxConcurrency !== undefined) {
     if (!Number.isInteger(options.maxConcurrency) || options.maxConcurrency < 1) {
-      throw new RangeError(`maxConcurrency must be a positive integer, got ${options.maxConcurrency}`);
+      throw new RangeError(
+        `maxConcurrency must be a positive integer, got ${options.maxConcurrency}`,
+      );
     }
     setMapConcurrency(definition, options.maxConcurrency);
   }
@@ -93,10 +98,14 @@ function setMapConcurrency(node: Json, maxConcurrency: number): void {
 }
 
 /** Replaces `${Name}` placeholders the way Step Functions' definitionSubstitutions does. */
-export function substitute(definition: string, substitutions: Readonly<Record<string, string>>): string {
+export function substitute(
+  definition: string,
+  substitutions: Readonly<Record<string, string>>,
+): string {
   return definition.replace(/\$\{([A-Za-z0-9_]+)\}/g, (match, key: string) => {
     const value = substitutions[key];
-    if (value === undefined) throw new Error(`No substitution for ${match} in state machine definition`);
+    if (value === undefined)
+      throw new Error(`No substitution for ${match} in state machine definition`);
     return value;
   });
 }

@@ -86,7 +86,9 @@ export function createSimulatorApp(
         ),
   );
   app.onError((error, c) => {
-    options.log?.(`Citrix simulator error on ${c.req.method} ${c.req.path}: ${error.name}`);
+    options.log?.(
+      `Citrix simulator error on ${c.req.method} ${c.req.path}: ${error.name}: ${error.message}`,
+    );
     return citrixError(
       c,
       500,

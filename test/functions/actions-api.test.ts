@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type ActionsApiDependencies, createActionsApiHandler } from '../../functions/actions-api.ts';
+import {
+  type ActionsApiDependencies,
+  createActionsApiHandler,
+} from '../../functions/actions-api.ts';
 import { DynamoActionStore } from '../../lib/actions/store.ts';
 import type { WorkflowStarter } from '../../lib/workflow/starter.ts';
 import { createActionsTable, type LocalDynamo, startLocalDynamo } from '../../local/dynamodb.ts';
@@ -27,7 +30,10 @@ const LOGOFF = JSON.stringify({
 });
 
 const post = (body: string, options: Partial<Parameters<typeof apiEvent>[0]> = {}) =>
-  handler(apiEvent({ method: 'POST', resource: '/v1/actions', path: '/v1/actions', body, ...options }), lambdaContext);
+  handler(
+    apiEvent({ method: 'POST', resource: '/v1/actions', path: '/v1/actions', body, ...options }),
+    lambdaContext,
+  );
 
 const get = (actionId: string, options: Partial<Parameters<typeof apiEvent>[0]> = {}) =>
   handler(
@@ -70,23 +76,47 @@ describe('POST /v1/actions', () => {
     expect(dependencies.workflows.started).toEqual([
       {
         name: body.actionId,
-        input: { actionId: body.actionId, action: 'session.logoff', target: { user: 'alice@example.com' }, dryRun: false },
+        input: {
+          actionId: body.actionId,
+          action: 'session.logoff',
+          target: { user: 'alice@example.com' },
+          dryRun: false,
+        },
       },
     ]);
     const record = await dependencies.actions.get(body.actionId);
-    expect(record).toMatchObject({ status: 'accepted', ticket: 'INC0012345', requestedBy: 'splunk', results: {} });
+    expect(record).toMatchObject({
+      status: 'accepted',
+      ticket: 'INC0012345',
+      requestedBy: 'splunk',
+      results: {},
+    });
   });
 
-  it.each([
+  it.each<[string, Partial<Parameters<typeof apiEvent>[0]>]>([
     ['a tampered body', { body: LOGOFF.replace('alice', 'mallory') }],
-    ['a wrong secret', { secret: `whsec_${Buffer.from('not the right secret').toString('base64')}` }],
+    [
+      'a wrong secret',
+      { secret: `whsec_${Buffer.from('not the right secret').toString('base64')}` },
+    ],
     ['a stale timestamp', { timestamp: new Date(Date.now() - 10 * 60_000) }],
     ['no signature at all', { secret: null }],
   ])('answers 401 to %s and starts nothing', async (_, variant) => {
-    const event = apiEvent({ method: 'POST', resource: '/v1/actions', path: '/v1/actions', body: LOGOFF, ...variant });
+    const event = apiEvent({
+      method: 'POST',
+      resource: '/v1/actions',
+      path: '/v1/actions',
+      body: LOGOFF,
+      ...variant,
+    });
     if (variant.body) {
       // Sign the original body, then send a different one.
-      const signed = apiEvent({ method: 'POST', resource: '/v1/actions', path: '/v1/actions', body: LOGOFF });
+      const signed = apiEvent({
+        method: 'POST',
+        resource: '/v1/actions',
+        path: '/v1/actions',
+        body: LOGOFF,
+      });
       Object.assign(event.headers, {
         'webhook-id': signed.headers['webhook-id'],
         'webhook-timestamp': signed.headers['webhook-timestamp'],
@@ -100,11 +130,16 @@ describe('POST /v1/actions', () => {
   });
 
   it('answers 400 naming the invalid fields, and starts nothing', async () => {
-    const response = await post(JSON.stringify({ action: 'session.logoff', target: { sessionId: 'nope' } }));
+    const response = await post(
+      JSON.stringify({ action: 'session.logoff', target: { sessionId: 'nope' } }),
+    );
     expect(response.statusCode).toBe(400);
     const { error } = JSON.parse(response.body);
     expect(error.code).toBe('invalid_request');
-    expect(error.fields.map((f: { field: string }) => f.field)).toEqual(['target.sessionId', 'reason']);
+    expect(error.fields.map((f: { field: string }) => f.field)).toEqual([
+      'target.sessionId',
+      'reason',
+    ]);
     expect(error.message).toBe('Invalid request: target.sessionId, reason');
     expect(dependencies.workflows.started).toEqual([]);
   });
@@ -122,7 +157,9 @@ describe('POST /v1/actions', () => {
   });
 
   it('records a failed action when the workflow cannot be started, and answers 500 without details', async () => {
-    dependencies.workflows.failWith = new Error('AccessDeniedException: arn:aws:states:secret-detail');
+    dependencies.workflows.failWith = new Error(
+      'AccessDeniedException: arn:aws:states:secret-detail',
+    );
     const response = await post(LOGOFF);
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toContain('secret-detail');

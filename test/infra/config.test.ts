@@ -1,6 +1,10 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
-import { CITRIX_CUSTOMER_ID_PLACEHOLDER, InvalidContextError, readConfig } from '../../infra/config.ts';
+import {
+  CITRIX_CUSTOMER_ID_PLACEHOLDER,
+  InvalidContextError,
+  readConfig,
+} from '../../infra/config.ts';
 
 const fromContext = (context: Record<string, unknown>) => readConfig((key) => context[key]);
 

@@ -19,12 +19,22 @@ export function apiEvent(options: {
   const signed =
     options.secret === null
       ? {}
-      : signStandardWebhook(options.secret ?? TEST_SIGNING_SECRET, `msg_${randomUUID()}`, options.timestamp ?? new Date(), body);
+      : signStandardWebhook(
+          options.secret ?? TEST_SIGNING_SECRET,
+          `msg_${randomUUID()}`,
+          options.timestamp ?? new Date(),
+          body,
+        );
   return {
     resource: options.resource,
     path: options.path,
     httpMethod: options.method,
-    headers: { Host: 'abc123.execute-api.eu-west-1.amazonaws.com', 'Content-Type': 'application/json', ...signed, ...options.headers },
+    headers: {
+      Host: 'abc123.execute-api.eu-west-1.amazonaws.com',
+      'Content-Type': 'application/json',
+      ...signed,
+      ...options.headers,
+    },
     multiValueHeaders: {},
     queryStringParameters: null,
     multiValueQueryStringParameters: null,
@@ -41,4 +51,8 @@ export function apiEvent(options: {
   };
 }
 
-export const lambdaContext = { awsRequestId: 'test', functionName: 'test', getRemainingTimeInMillis: () => 10_000 } as Context;
+export const lambdaContext = {
+  awsRequestId: 'test',
+  functionName: 'test',
+  getRemainingTimeInMillis: () => 10_000,
+} as Context;

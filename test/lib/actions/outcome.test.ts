@@ -40,28 +40,55 @@ describe('summarizeCaughtError', () => {
 describe('buildTargetResult', () => {
   it('reports a finished log off with its job', () => {
     expect(
-      buildTargetResult(TARGET, { done: true, jobId: 'j-1', jobStatus: 'Complete' }, undefined, NOW),
-    ).toEqual({ ...TARGET, outcome: 'succeeded', job: { id: 'j-1', status: 'Complete' }, finishedAt: NOW.toISOString() });
+      buildTargetResult(
+        TARGET,
+        { done: true, jobId: 'j-1', jobStatus: 'Complete' },
+        undefined,
+        NOW,
+      ),
+    ).toEqual({
+      ...TARGET,
+      outcome: 'succeeded',
+      job: { id: 'j-1', status: 'Complete' },
+      finishedAt: NOW.toISOString(),
+    });
   });
 
   it('reports a caught deadline as timed out and any other error as failed', () => {
     const progress = { done: false, jobId: 'j-1', jobStatus: 'InProgress' };
-    const timedOut = buildTargetResult(TARGET, progress, { Error: 'LogoffJobDeadlineExceededError', Cause: 'late' }, NOW);
+    const timedOut = buildTargetResult(
+      TARGET,
+      progress,
+      { Error: 'LogoffJobDeadlineExceededError', Cause: 'late' },
+      NOW,
+    );
     expect(timedOut.outcome).toBe('timed_out');
     expect(timedOut.job).toEqual({ id: 'j-1', status: 'InProgress' });
-    const failed = buildTargetResult(TARGET, undefined, { Error: 'LogoffJobFailedError', Cause: 'VDA gone' }, NOW);
-    expect(failed).toMatchObject({ outcome: 'failed', error: { name: 'LogoffJobFailedError', message: 'VDA gone' } });
+    const failed = buildTargetResult(
+      TARGET,
+      undefined,
+      { Error: 'LogoffJobFailedError', Cause: 'VDA gone' },
+      NOW,
+    );
+    expect(failed).toMatchObject({
+      outcome: 'failed',
+      error: { name: 'LogoffJobFailedError', message: 'VDA gone' },
+    });
     expect(failed.job).toBeUndefined();
   });
 
   it('never calls an unfinished target a success', () => {
-    expect(buildTargetResult(TARGET, { done: false, jobId: 'j' }, undefined, NOW).outcome).toBe('failed');
+    expect(buildTargetResult(TARGET, { done: false, jobId: 'j' }, undefined, NOW).outcome).toBe(
+      'failed',
+    );
   });
 });
 
 describe('deriveActionStatus', () => {
   it('is succeeded only when every target succeeded', () => {
-    expect(deriveActionStatus('session.logoff', [result('succeeded'), result('succeeded')])).toEqual({
+    expect(
+      deriveActionStatus('session.logoff', [result('succeeded'), result('succeeded')]),
+    ).toEqual({
       status: 'succeeded',
       summary: '2 of 2 sessions logged off',
     });
@@ -69,8 +96,15 @@ describe('deriveActionStatus', () => {
 
   it('is partially_succeeded when some targets failed or timed out', () => {
     expect(
-      deriveActionStatus('session.logoff', [result('succeeded'), result('failed'), result('timed_out')]),
-    ).toEqual({ status: 'partially_succeeded', summary: '1 of 3 sessions logged off, 1 failed, 1 timed out' });
+      deriveActionStatus('session.logoff', [
+        result('succeeded'),
+        result('failed'),
+        result('timed_out'),
+      ]),
+    ).toEqual({
+      status: 'partially_succeeded',
+      summary: '1 of 3 sessions logged off, 1 failed, 1 timed out',
+    });
   });
 
   it('is failed when no target succeeded', () => {
@@ -87,7 +121,9 @@ describe('deriveActionStatus', () => {
 
 describe('describePlan', () => {
   it('counts what a dry run would touch', () => {
-    expect(describePlan('session.logoff', [TARGET, TARGET])).toBe('Dry run: would log off 2 sessions');
+    expect(describePlan('session.logoff', [TARGET, TARGET])).toBe(
+      'Dry run: would log off 2 sessions',
+    );
     expect(describePlan('session.disconnect', [])).toBe('Dry run: no sessions matched the target');
   });
 });

@@ -25,12 +25,18 @@ describe('ActionRequestSchema', () => {
 
   it('accepts a session id and a DOMAIN\\user target', () => {
     expect(
-      ActionRequestSchema.parse({ action: 'session.disconnect', target: { sessionId: SESSION_ID }, reason: 'r' })
-        .target,
+      ActionRequestSchema.parse({
+        action: 'session.disconnect',
+        target: { sessionId: SESSION_ID },
+        reason: 'r',
+      }).target,
     ).toEqual({ sessionId: SESSION_ID });
     expect(
-      ActionRequestSchema.parse({ action: 'session.logoff', target: { user: 'EXAMPLE\\alice' }, reason: 'r' })
-        .target,
+      ActionRequestSchema.parse({
+        action: 'session.logoff',
+        target: { user: 'EXAMPLE\\alice' },
+        reason: 'r',
+      }).target,
     ).toEqual({ user: 'EXAMPLE\\alice' });
   });
 
@@ -39,12 +45,12 @@ describe('ActionRequestSchema', () => {
       'action',
       'reason',
     ]);
-    expect(fieldsOf({ action: 'session.logoff', target: { sessionId: '../Jobs/x' }, reason: 'r' })).toEqual([
-      'target.sessionId',
-    ]);
-    expect(fieldsOf({ action: 'session.logoff', target: { user: 'not a user' }, reason: 'r' })).toEqual([
-      'target.user',
-    ]);
+    expect(
+      fieldsOf({ action: 'session.logoff', target: { sessionId: '../Jobs/x' }, reason: 'r' }),
+    ).toEqual(['target.sessionId']);
+    expect(
+      fieldsOf({ action: 'session.logoff', target: { user: 'not a user' }, reason: 'r' }),
+    ).toEqual(['target.user']);
   });
 
   it('requires exactly one target kind and refuses unknown fields', () => {
@@ -56,16 +62,18 @@ describe('ActionRequestSchema', () => {
         reason: 'r',
       }),
     ).toEqual(['target']);
-    expect(fieldsOf({ action: 'session.logoff', target: { user: 'a@b.co' }, reason: 'r', force: true })).toEqual([
-      '',
-    ]);
+    expect(
+      fieldsOf({ action: 'session.logoff', target: { user: 'a@b.co' }, reason: 'r', force: true }),
+    ).toEqual(['']);
   });
 
   it('refuses blank reasons and control characters', () => {
-    expect(fieldsOf({ action: 'session.logoff', target: { user: 'a@b.co' }, reason: '   ' })).toEqual(['reason']);
-    expect(fieldsOf({ action: 'session.logoff', target: { user: 'a@b.co' }, reason: 'x\u0007y' })).toEqual([
-      'reason',
-    ]);
+    expect(
+      fieldsOf({ action: 'session.logoff', target: { user: 'a@b.co' }, reason: '   ' }),
+    ).toEqual(['reason']);
+    expect(
+      fieldsOf({ action: 'session.logoff', target: { user: 'a@b.co' }, reason: 'x\u0007y' }),
+    ).toEqual(['reason']);
   });
 });
 

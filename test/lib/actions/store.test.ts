@@ -62,7 +62,9 @@ describe('DynamoActionStore against a DynamoDB-compatible engine', () => {
   it('never overwrites an existing action', async () => {
     const record = newRecord();
     await store.create(record);
-    await expect(store.create({ ...record, reason: 'other' })).rejects.toThrow(ActionAlreadyExistsError);
+    await expect(store.create({ ...record, reason: 'other' })).rejects.toThrow(
+      ActionAlreadyExistsError,
+    );
     expect((await store.get(record.actionId))?.reason).toBe('Impossible travel');
   });
 
@@ -78,9 +80,15 @@ describe('DynamoActionStore against a DynamoDB-compatible engine', () => {
     expect(stored?.targets).toEqual(targets);
     expect(Object.keys(stored?.results ?? {}).sort()).toEqual(['s-1', 's-2']);
 
-    await store.complete(record.actionId, { status: 'partially_succeeded', summary: '1 of 2 sessions logged off, 1 failed' });
+    await store.complete(record.actionId, {
+      status: 'partially_succeeded',
+      summary: '1 of 2 sessions logged off, 1 failed',
+    });
     stored = await store.get(record.actionId);
-    expect(stored).toMatchObject({ status: 'partially_succeeded', summary: '1 of 2 sessions logged off, 1 failed' });
+    expect(stored).toMatchObject({
+      status: 'partially_succeeded',
+      summary: '1 of 2 sessions logged off, 1 failed',
+    });
     expect(stored?.results['s-1']?.outcome).toBe('succeeded');
   });
 
@@ -112,15 +120,22 @@ describe('DynamoActionStore against a DynamoDB-compatible engine', () => {
         Item: { actionId: { S: 'act_dddddddddddddddddddddddddddddddd' }, status: { S: 'weird' } },
       }),
     );
-    await expect(store.get('act_dddddddddddddddddddddddddddddddd')).rejects.toThrow(ActionRecordCorruptError);
+    await expect(store.get('act_dddddddddddddddddddddddddddddddd')).rejects.toThrow(
+      ActionRecordCorruptError,
+    );
   });
 });
 
 describe('DynamoActionStore error mapping', () => {
   it('turns throttling into ActionStoreUnavailableError, which the workflow retries', async () => {
-    const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const client = new DynamoDBClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
     const mock = mockClient(DynamoDBDocumentClient);
-    mock.onAnyCommand().rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    mock
+      .onAnyCommand()
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     const throttled = new DynamoActionStore(client, TABLE);
     const error = await throttled.get('act_1').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ActionStoreUnavailableError);

@@ -45,10 +45,23 @@ const progress = (overrides: Partial<SessionProgress> = {}): SessionProgress => 
 
 describe('resolveSessionTargets', () => {
   it('reads a single session by id', async () => {
-    const directory = { getSession: vi.fn(async () => session(SESSION_ID)), searchSessionsByUser: vi.fn() };
-    const targets = await resolveSessionTargets(directory, { sessionId: SESSION_ID }, SETTINGS, CONTEXT);
+    const directory = {
+      getSession: vi.fn(async () => session(SESSION_ID)),
+      searchSessionsByUser: vi.fn(),
+    };
+    const targets = await resolveSessionTargets(
+      directory,
+      { sessionId: SESSION_ID },
+      SETTINGS,
+      CONTEXT,
+    );
     expect(targets).toEqual([
-      { sessionId: SESSION_ID, userName: 'alice@example.com', machineName: 'vda-01.example.com', state: 'Active' },
+      {
+        sessionId: SESSION_ID,
+        userName: 'alice@example.com',
+        machineName: 'vda-01.example.com',
+        state: 'Active',
+      },
     ]);
     expect(directory.getSession).toHaveBeenCalledWith(SESSION_ID, CONTEXT);
     expect(directory.searchSessionsByUser).not.toHaveBeenCalled();
@@ -59,7 +72,12 @@ describe('resolveSessionTargets', () => {
       getSession: vi.fn(),
       searchSessionsByUser: vi.fn(async () => [session('a'), session('b')]),
     };
-    const targets = await resolveSessionTargets(directory, { user: 'alice@example.com' }, SETTINGS, CONTEXT);
+    const targets = await resolveSessionTargets(
+      directory,
+      { user: 'alice@example.com' },
+      SETTINGS,
+      CONTEXT,
+    );
     expect(targets.map((t) => t.sessionId)).toEqual(['a', 'b']);
     expect(directory.searchSessionsByUser).toHaveBeenCalledWith(
       { kind: 'upn', upn: 'alice@example.com' },
@@ -81,14 +99,31 @@ describe('resolveSessionTargets', () => {
 describe('submitSessionAction', () => {
   it('disconnects and is done at once', async () => {
     const controller = { disconnectSession: vi.fn(async () => undefined), logoffSession: vi.fn() };
-    const result = await submitSessionAction(controller, 'session.disconnect', SESSION_ID, SETTINGS, CONTEXT, NOW);
+    const result = await submitSessionAction(
+      controller,
+      'session.disconnect',
+      SESSION_ID,
+      SETTINGS,
+      CONTEXT,
+      NOW,
+    );
     expect(result).toMatchObject({ sessionId: SESSION_ID, done: true, polls: 0 });
     expect(controller.logoffSession).not.toHaveBeenCalled();
   });
 
   it('starts a log off and hands back the job with the first wait and the deadline', async () => {
-    const controller = { disconnectSession: vi.fn(), logoffSession: vi.fn(async () => ({ jobId: 'j-1' })) };
-    const result = await submitSessionAction(controller, 'session.logoff', SESSION_ID, SETTINGS, CONTEXT, NOW);
+    const controller = {
+      disconnectSession: vi.fn(),
+      logoffSession: vi.fn(async () => ({ jobId: 'j-1' })),
+    };
+    const result = await submitSessionAction(
+      controller,
+      'session.logoff',
+      SESSION_ID,
+      SETTINGS,
+      CONTEXT,
+      NOW,
+    );
     expect(result).toEqual({
       sessionId: SESSION_ID,
       done: false,
@@ -101,7 +136,10 @@ describe('submitSessionAction', () => {
 
   it('is done when Citrix logged the session off without a job', async () => {
     const controller = { disconnectSession: vi.fn(), logoffSession: vi.fn(async () => ({})) };
-    expect((await submitSessionAction(controller, 'session.logoff', SESSION_ID, SETTINGS, CONTEXT, NOW)).done).toBe(true);
+    expect(
+      (await submitSessionAction(controller, 'session.logoff', SESSION_ID, SETTINGS, CONTEXT, NOW))
+        .done,
+    ).toBe(true);
   });
 });
 
@@ -110,14 +148,26 @@ describe('checkLogoffJob', () => {
     const jobs = { getJob: vi.fn(async () => job('InProgress')) };
     const next = await checkLogoffJob(jobs, progress({ waitSeconds: 2 }), SETTINGS, CONTEXT, NOW);
     expect(next).toMatchObject({ done: false, waitSeconds: 4, polls: 1, jobStatus: 'InProgress' });
-    const capped = await checkLogoffJob(jobs, progress({ waitSeconds: 16 }), SETTINGS, CONTEXT, NOW);
+    const capped = await checkLogoffJob(
+      jobs,
+      progress({ waitSeconds: 16 }),
+      SETTINGS,
+      CONTEXT,
+      NOW,
+    );
     expect(capped.waitSeconds).toBe(30);
   });
 
   it('never waits past the deadline', async () => {
     const jobs = { getJob: vi.fn(async () => job('NotStarted')) };
     const deadline = new Date(NOW.getTime() + 3_500).toISOString();
-    const next = await checkLogoffJob(jobs, progress({ waitSeconds: 16, deadline }), SETTINGS, CONTEXT, NOW);
+    const next = await checkLogoffJob(
+      jobs,
+      progress({ waitSeconds: 16, deadline }),
+      SETTINGS,
+      CONTEXT,
+      NOW,
+    );
     expect(next.waitSeconds).toBe(4);
   });
 
@@ -137,17 +187,21 @@ describe('checkLogoffJob', () => {
       /ended Failed: The VDA did not respond/,
     );
     const canceled = { getJob: vi.fn(async () => job('Canceled')) };
-    await expect(checkLogoffJob(canceled, progress(), SETTINGS, CONTEXT, NOW)).rejects.toBeInstanceOf(
-      LogoffJobFailedError,
-    );
+    await expect(
+      checkLogoffJob(canceled, progress(), SETTINGS, CONTEXT, NOW),
+    ).rejects.toBeInstanceOf(LogoffJobFailedError);
   });
 
   it('throws LogoffJobDeadlineExceededError once the deadline has passed', async () => {
     const jobs = { getJob: vi.fn(async () => job('InProgress')) };
     const deadline = new Date(NOW.getTime() - 1).toISOString();
-    const error = await checkLogoffJob(jobs, progress({ deadline, polls: 7 }), SETTINGS, CONTEXT, NOW).catch(
-      (e: unknown) => e,
-    );
+    const error = await checkLogoffJob(
+      jobs,
+      progress({ deadline, polls: 7 }),
+      SETTINGS,
+      CONTEXT,
+      NOW,
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LogoffJobDeadlineExceededError);
     expect((error as Error).name).toBe('LogoffJobDeadlineExceededError');
     expect((error as Error).message).toContain('after 8 checks');
@@ -157,7 +211,9 @@ describe('checkLogoffJob', () => {
 describe('execution history bound', () => {
   it('counts poll rounds of the growing waits', () => {
     // 2+4+8+16+30 = 60 s after five rounds, then one more read at the deadline.
-    expect(maxPollRounds({ initialWaitSeconds: 2, maxWaitSeconds: 30, deadlineSeconds: 60 })).toBe(6);
+    expect(maxPollRounds({ initialWaitSeconds: 2, maxWaitSeconds: 30, deadlineSeconds: 60 })).toBe(
+      6,
+    );
   });
 
   it('keeps the default settings well under the 25,000-event history limit', () => {

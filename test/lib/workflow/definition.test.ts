@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import {
   readDefinition,
@@ -23,14 +23,18 @@ describe('session-action workflow definition', () => {
         `arn:aws:lambda:us-east-1:123456789012:function:${fn.name}`,
       ]),
     );
-    const result = validate(JSON.parse(substitute(readDefinition(SESSION_ACTION_WORKFLOW), substitutions)));
+    const result = validate(
+      JSON.parse(substitute(readDefinition(SESSION_ACTION_WORKFLOW), substitutions)),
+    );
     expect(result.errorsText('\n')).toBe('');
     expect(result.isValid).toBe(true);
   });
 
   it('uses exactly the placeholders of the functions it declares', () => {
     const placeholders = new Set([...fileText.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]));
-    expect([...placeholders].sort()).toEqual(SESSION_ACTION_WORKFLOW.functions.map((fn) => fn.substitution).sort());
+    expect([...placeholders].sort()).toEqual(
+      SESSION_ACTION_WORKFLOW.functions.map((fn) => fn.substitution).sort(),
+    );
   });
 
   it('is written in JSONPath, which the local engine evaluates (it ignores JSONata)', () => {
@@ -44,10 +48,13 @@ describe('session-action workflow definition', () => {
     const original = JSON.parse(fileText);
     original.States.ActOnEachTarget.MaxConcurrency = 3;
     expect(definition).toEqual(original);
-    expect(() => readDefinition(SESSION_ACTION_WORKFLOW, { maxConcurrency: 0 })).toThrow(RangeError);
+    expect(() => readDefinition(SESSION_ACTION_WORKFLOW, { maxConcurrency: 0 })).toThrow(
+      RangeError,
+    );
   });
 
   it('refuses to leave a placeholder unfilled', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Step Functions placeholder, not a template
     expect(() => substitute('{"Resource": "${Missing}"}', {})).toThrow(/\$\{Missing\}/);
   });
 });

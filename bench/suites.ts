@@ -1,0 +1,148 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { createActionsApiHandler } from '../functions/actions-api.ts';
+import type { ActionRecord } from '../lib/actions/schema.ts';
+import { ActionRequestSchema } from '../lib/actions/schema.ts';
+import type { ActionStore } from '../lib/actions/store.ts';
+import { citrixConnectionFromEnv } from '../lib/citrix/config.ts';
+import { DaasClient } from '../lib/citrix/daas-client.ts';
+import { signStandardWebhook, verifyStandardWebhook } from '../lib/webhooks/standard-webhooks.ts';
+import { demoFixture } from '../local/simulator/fixture.ts';
+import { startCitrixSimulator } from '../local/simulator/server.ts';
+import { compare } from './harness.ts';
+
+/**
+ * Each group times a baseline and the project's code in the same run and prints the ratio, so the
+ * numbers compare on any machine. Started by `bench/run.ts`.
+ */
+const SECRET = `whsec_${Buffer.from('benchmark signing secret, 32 b!').toString('base64')}`;
+const KEY = Buffer.from(SECRET.slice('whsec_'.length), 'base64');
+const body = JSON.stringify({
+  action: 'session.logoff',
+  target: { user: 'alice@example.com' },
+  reason: 'Benchmark: impossible travel alert',
+  requestedBy: 'bench',
+});
+const headers = signStandardWebhook(SECRET, 'msg_bench', new Date(), body);
+
+// 1. Request authentication: the standardwebhooks library (pure-JS SHA-256) against Node's native HMAC.
+await compare(
+  'Signature verification of a 150-byte action request',
+  {
+    name: 'node:crypto HMAC-SHA256 (native, no checks)',
+    run: () =>
+      createHmac('sha256', KEY)
+        .update(`msg_bench.${headers['webhook-timestamp']}.${body}`)
+        .digest('base64'),
+  },
+  [
+    {
+      name: 'verifyStandardWebhook (standardwebhooks library)',
+      run: () => verifyStandardWebhook(SECRET, body, headers),
+    },
+  ],
+  2_000,
+);
+
+// 2. The API handler in process, with stores that do nothing, against parsing the body alone.
+const records = new Map<string, ActionRecord>();
+const store: ActionStore = {
+  create: async (record) => void records.set(record.actionId, record),
+  get: async (id) => records.get(id),
+  markRunning: async () => undefined,
+  recordTargetResult: async () => undefined,
+  complete: async () => undefined,
+};
+const handler = createActionsApiHandler(() => ({
+  actions: store,
+  workflows: { start: async () => undefined },
+  signingSecret: async () => SECRET,
+  retentionDays: 1,
+}));
+const event = {
+  resource: '/v1/actions',
+  path: '/v1/actions',
+  httpMethod: 'POST',
+  headers: { ...headers, host: 'bench.local' },
+  body,
+  isBase64Encoded: false,
+  requestContext: { path: '/v1/actions', domainName: 'bench.local', requestId: 'bench' },
+} as unknown as APIGatewayProxyEvent;
+const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 10_000 } as Context;
+await compare(
+  'POST /v1/actions handler (middy, signature, zod, record, start)',
+  {
+    name: 'JSON.parse + zod parse of the body only',
+    run: () => ActionRequestSchema.parse(JSON.parse(body)),
+  },
+  [{ name: 'whole Lambda handler, in process', run: () => handler({ ...event }, context) }],
+  2_000,
+);
+
+// 3. The DaaS client over loopback HTTP against a bare fetch of the same endpoint.
+const fixture = demoFixture();
+const simulator = await startCitrixSimulator({ fixture });
+const client = fixture.clients[0];
+const site = fixture.sites[0];
+const session = fixture.sessions[0];
+if (!client || !site || !session)
+  throw new Error('The demo fixture lacks a client, site or session');
+const daas = new DaasClient({
+  connection: citrixConnectionFromEnv({
+    CITRIX_API_URL: simulator.url,
+    CITRIX_CUSTOMER_ID: fixture.customerId,
+    CITRIX_SITE_ID: site.id,
+  }),
+  credentials: async () => ({ clientId: client.clientId, clientSecret: client.clientSecret }),
+});
+await daas.getSession(session.Id, { transactionId: 'bench' });
+const tokenResponse = await fetch(
+  `${simulator.url}/cctrustoauth2/${fixture.customerId}/tokens/clients`,
+  {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+    }),
+  },
+);
+const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
+const rawHeaders = {
+  authorization: `CWSAuth bearer=${token}`,
+  'citrix-customerid': fixture.customerId,
+  'citrix-instanceid': site.id,
+  accept: 'application/json',
+};
+const coldClient = () =>
+  new DaasClient({
+    connection: citrixConnectionFromEnv({
+      CITRIX_API_URL: simulator.url,
+      CITRIX_CUSTOMER_ID: fixture.customerId,
+      CITRIX_SITE_ID: site.id,
+    }),
+    credentials: async () => ({ clientId: client.clientId, clientSecret: client.clientSecret }),
+  });
+await compare(
+  'GET /cvad/manage/Sessions/{id} against the simulator on loopback',
+  {
+    name: 'bare fetch with a token in hand',
+    run: async () =>
+      (
+        await fetch(`${simulator.url}/cvad/manage/Sessions/${session.Id}`, { headers: rawHeaders })
+      ).json(),
+  },
+  [
+    {
+      name: 'DaasClient.getSession, token cached (warm container)',
+      run: () => daas.getSession(session.Id, { transactionId: randomUUID() }),
+    },
+    {
+      name: 'DaasClient.getSession, new token every call (no cache)',
+      run: () => coldClient().getSession(session.Id),
+    },
+  ],
+  200,
+);
+await simulator.close();

@@ -1,0 +1,82 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLIENT_A, testFixture } from './helpers.ts';
+
+const MAIN = fileURLToPath(new URL('../../../local/simulator/main.ts', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'citrix-sim-main-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  return { child, output: () => output };
+}
+
+function exitCode(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+async function waitFor(output: () => string, pattern: RegExp): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const match = output().match(pattern);
+    if (match) return match;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`timed out waiting for ${pattern}; output so far:\n${output()}`);
+}
+
+describe('npm run simulator (local/simulator/main.ts)', () => {
+  it('serves the fixture from CITRIX_SIMULATOR_FIXTURE, prints what it holds, stops on SIGTERM', async () => {
+    const fixturePath = join(dir, 'fixture.json');
+    writeFileSync(fixturePath, JSON.stringify(testFixture()));
+    const { child, output } = run({
+      CITRIX_SIMULATOR_PORT: '0',
+      CITRIX_SIMULATOR_FIXTURE: fixturePath,
+    });
+    const exited = exitCode(child);
+    try {
+      const [, url] = await waitFor(output, /listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      await waitFor(output, /erin@example\.com/);
+      expect(output()).toContain(CLIENT_A.clientId);
+      expect(output()).toMatch(/bobby@example\.com \(EXAMPLE\\bobby\): 1 session/);
+      const response = await fetch(`${url}/cctrustoauth2/root/tokens/clients`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: CLIENT_A.clientId,
+          client_secret: CLIENT_A.clientSecret,
+        }),
+      });
+      expect(response.status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it('exits with an error naming the field when the fixture is invalid', async () => {
+    const fixturePath = join(dir, 'broken.json');
+    writeFileSync(fixturePath, JSON.stringify({ ...testFixture(), customerId: '' }));
+    const { child, output } = run({
+      CITRIX_SIMULATOR_PORT: '0',
+      CITRIX_SIMULATOR_FIXTURE: fixturePath,
+    });
+    expect(await exitCode(child)).toBe(1);
+    expect(output()).toMatch(/customerId/);
+  });
+});

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
+import { chooseCitrixMode, type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
+import { FAST_WORKFLOW, SESSIONS, TEST_ENV, testFixture } from '../support/simulator-fixture.ts';
+
+/** End to end over real HTTP on loopback: signed request → API → workflow → Citrix simulator. */
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    env: { ...TEST_ENV, WEBHOOK_SECRET: TEST_SIGNING_SECRET },
+    simulatorFixture: testFixture(),
+    ...FAST_WORKFLOW,
+  });
+});
+
+afterAll(async () => stack.close());
+
+beforeEach(async () => {
+  await fetch(`${stack.simulator?.url}/_simulator/reset`, { method: 'POST' });
+});
+
+interface Signing {
+  secret?: string;
+  timestamp?: Date;
+  sentBody?: string;
+}
+
+async function signedFetch(url: string, body: string, signing: Signing = {}): Promise<Response> {
+  const headers = signStandardWebhook(
+    signing.secret ?? TEST_SIGNING_SECRET,
+    `msg_${randomUUID()}`,
+    signing.timestamp ?? new Date(),
+    body,
+  );
+  const sent = signing.sentBody ?? body;
+  return fetch(url, {
+    method: sent === '' ? 'GET' : 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    ...(sent === '' ? {} : { body: sent }),
+  });
+}
+
+async function simulatorRequests(): Promise<{ method: string; path: string; status: number }[]> {
+  return (await fetch(`${stack.simulator?.url}/_simulator/requests`)).json() as never;
+}
+
+async function waitForTerminalStatus(statusUrl: string): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const response = await signedFetch(statusUrl, '');
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, unknown>;
+    if (['succeeded', 'partially_succeeded', 'failed', 'planned'].includes(String(body.status)))
+      return body;
+    if (Date.now() > deadline) throw new Error(`still ${String(body.status)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const logoffAlice = JSON.stringify({
+  action: 'session.logoff',
+  target: { user: 'alice@example.com' },
+  reason: 'Sentinel incident 4711: impossible travel',
+  requestedBy: 'e2e-test',
+});
+
+describe('local stack over HTTP', () => {
+  it('logs off every session of a user: 202, then succeeded, with exactly one $logoff per session', async () => {
+    const accepted = await signedFetch(`${stack.apiUrl}/v1/actions`, logoffAlice);
+    expect(accepted.status).toBe(202);
+    const body = (await accepted.json()) as { actionId: string; status: string; statusUrl: string };
+    expect(body.status).toBe('accepted');
+    expect(body.statusUrl).toBe(`${stack.apiUrl}/v1/actions/${body.actionId}`);
+
+    const final = await waitForTerminalStatus(body.statusUrl);
+    expect(final).toMatchObject({
+      actionId: body.actionId,
+      status: 'succeeded',
+      requestedBy: 'e2e-test',
+    });
+    const results = final.results as {
+      sessionId: string;
+      outcome: string;
+      job?: { id: string; status: string };
+    }[];
+    expect(results.map((r) => [r.sessionId, r.outcome, r.job?.status])).toEqual([
+      [SESSIONS.alice1, 'succeeded', 'Complete'],
+      [SESSIONS.alice2, 'succeeded', 'Complete'],
+    ]);
+
+    const logoffs = (await simulatorRequests()).filter((r) => r.path.endsWith('/$logoff'));
+    expect(logoffs.map((r) => r.path).sort()).toEqual([
+      `/cvad/manage/Sessions/${SESSIONS.alice1}/$logoff`,
+      `/cvad/manage/Sessions/${SESSIONS.alice2}/$logoff`,
+    ]);
+    const state = (await (await fetch(`${stack.simulator?.url}/_simulator/state`)).json()) as {
+      sessions: { Id: string }[];
+    };
+    expect(state.sessions.map((s) => s.Id)).not.toContain(SESSIONS.alice1);
+  });
+
+  it.each<[string, Signing]>([
+    ['a tampered body', { sentBody: logoffAlice.replace('alice@', 'bob@') }],
+    [
+      'the wrong secret',
+      { secret: `whsec_${Buffer.from('an attacker guessed this').toString('base64')}` },
+    ],
+    ['a stale timestamp', { timestamp: new Date(Date.now() - 6 * 60_000) }],
+  ])('answers 401 to %s and makes no Citrix call', async (_, signing) => {
+    const response = await signedFetch(`${stack.apiUrl}/v1/actions`, logoffAlice, signing);
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+      'invalid_signature',
+    );
+    // Give a wrongly started workflow time to reach Citrix before asserting it did not.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await simulatorRequests()).toEqual([]);
+  });
+
+  it('answers 400 naming the field, with no Citrix call', async () => {
+    const body = JSON.stringify({
+      action: 'session.logoff',
+      target: { user: 'alice' },
+      reason: 'x',
+    });
+    const response = await signedFetch(`${stack.apiUrl}/v1/actions`, body);
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: { fields: { field: string }[] } };
+    expect(error.fields.map((f) => f.field)).toEqual(['target.user']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await simulatorRequests()).toEqual([]);
+  });
+
+  it('answers 404 for routes API Gateway does not have', async () => {
+    expect((await fetch(`${stack.apiUrl}/v1/nothing`)).status).toBe(404);
+  });
+});
+
+describe('chooseCitrixMode', () => {
+  it('uses the simulator unless all tenant variables are set, and names what is missing', () => {
+    expect(chooseCitrixMode({})).toBe('simulator');
+    expect(
+      chooseCitrixMode({
+        CITRIX_CLIENT_ID: 'id',
+        CITRIX_CLIENT_SECRET: 's',
+        CITRIX_CUSTOMER_ID: 'c',
+      }),
+    ).toBe('tenant');
+    expect(() => chooseCitrixMode({ CITRIX_CLIENT_ID: 'id' })).toThrow(
+      'missing CITRIX_CLIENT_SECRET, CITRIX_CUSTOMER_ID',
+    );
+  });
+
+  it('refuses a real tenant with the public demo signing secret', async () => {
+    await expect(
+      startLocalStack({
+        env: { CITRIX_CLIENT_ID: 'id', CITRIX_CLIENT_SECRET: 's', CITRIX_CUSTOMER_ID: 'c' },
+      }),
+    ).rejects.toThrow(/WEBHOOK_SECRET is required/);
+  });
+});
