@@ -42,7 +42,7 @@ export class SessionActionWorkflow extends Construct {
         logRetention: config.logRetention,
       });
       fn.bindActionsTable(props.actionsTable);
-      if (task.callsCitrix || true) {
+      if (task.callsCitrix) {
         fn.bindSecret('CITRIX_CREDENTIALS_SECRET_ARN', props.citrixCredentials);
         fn.addEnvironment('CITRIX_API_URL', config.citrixApiUrl);
         fn.addEnvironment('CITRIX_CUSTOMER_ID', config.citrixCustomerId);

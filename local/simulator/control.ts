@@ -46,9 +46,5 @@ export function controlRoutes(world: SimulatorWorld): Hono {
     return c.body(null, 204);
   });
 
-  app.notFound((c) =>
-    c.json({ error: `Unknown simulator route ${c.req.method} ${c.req.path}` }, 404),
-  );
-
   return app;
 }

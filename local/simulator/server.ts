@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { tokenRoutes } from './auth.ts';
 import { CITRIX_ERROR_TYPES, citrixError } from './citrix-errors.ts';
 import { CONTROL_BASE_PATH, controlRoutes } from './control.ts';
@@ -56,7 +56,7 @@ export function createSimulatorApp(
 ): Hono {
   const app = new Hono({ getPath: routingPath });
   const citrixOnly =
-    (handler: ReturnType<typeof injectFaults>): ReturnType<typeof injectFaults> =>
+    (handler: MiddlewareHandler): MiddlewareHandler =>
     (c, next) =>
       isControlPath(c.req.path) ? next() : handler(c, next);
 

@@ -168,6 +168,15 @@ describe('server', () => {
     await expect(startCitrixSimulator({ fixture })).rejects.toThrow(/sites\[0\]\.id/);
   });
 
+  it('answers unknown control routes with 404', async () => {
+    const response = await fetch(`${sim.url}/_simulator/nothing`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({
+      error: expect.stringContaining('/_simulator/nothing'),
+    });
+    expect(sim.requests()).toEqual([]);
+  });
+
   it('echoes Citrix-TransactionId or makes one up', async () => {
     const echoed = await fetch(`${sim.url}/cvad/manage/me`, {
       headers: { 'citrix-transactionid': 'abc-123' },

@@ -1,0 +1,48 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  readCitrixCredentials,
+  readSigningSecret,
+  SecretFormatError,
+} from '../../../lib/runtime/secrets.ts';
+
+const secretsManager = mockClient(SecretsManagerClient);
+const CITRIX_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:citrix-AbCdEf';
+const WEBHOOK_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhook-AbCdEf';
+
+beforeEach(() => {
+  secretsManager.reset();
+});
+
+afterAll(() => {
+  secretsManager.restore();
+});
+
+describe('secrets from Secrets Manager', () => {
+  it('fetches a secret once and serves it from the cache afterwards', async () => {
+    secretsManager.on(GetSecretValueCommand, { SecretId: CITRIX_ARN }).resolves({
+      SecretString: JSON.stringify({ clientId: 'id-1', clientSecret: 'very-secret-1' }),
+    });
+    expect(await readCitrixCredentials(CITRIX_ARN)).toEqual({
+      clientId: 'id-1',
+      clientSecret: 'very-secret-1',
+    });
+    expect(await readCitrixCredentials(CITRIX_ARN)).toEqual({
+      clientId: 'id-1',
+      clientSecret: 'very-secret-1',
+    });
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+
+  it('names the missing field of a malformed secret, never its value', async () => {
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: WEBHOOK_ARN })
+      .resolves({ SecretString: JSON.stringify({ signing: 'leaky-value-123' }) });
+    const error = await readSigningSecret(WEBHOOK_ARN).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SecretFormatError);
+    expect((error as Error).message).toContain('signingSecret');
+    expect(JSON.stringify(error)).not.toContain('leaky-value-123');
+    expect((error as Error).message).not.toContain('leaky-value-123');
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import {
+  InvalidSettingsError,
+  recordRetentionDaysFromEnv,
+  requiredEnv,
+  sessionWorkflowSettingsFromEnv,
+} from '../../../lib/runtime/settings.ts';
+import { DEFAULT_SESSION_WORKFLOW_SETTINGS } from '../../../lib/sessions/session-actions.ts';
+
+describe('settings from the environment', () => {
+  it('uses the defaults when nothing is set', () => {
+    expect(sessionWorkflowSettingsFromEnv({})).toEqual(DEFAULT_SESSION_WORKFLOW_SETTINGS);
+    expect(recordRetentionDaysFromEnv({})).toBe(400);
+  });
+
+  it('reads each variable over the defaults', () => {
+    expect(
+      sessionWorkflowSettingsFromEnv({ SESSION_MAX_TARGETS: '5', LOGOFF_DEADLINE_SECONDS: '120' }),
+    ).toEqual({ ...DEFAULT_SESSION_WORKFLOW_SETTINGS, maxTargets: 5, deadlineSeconds: 120 });
+  });
+
+  it('fails fast, naming the variable, on values that are not numbers or break the history bound', () => {
+    expect(() => sessionWorkflowSettingsFromEnv({ LOGOFF_MAX_WAIT_SECONDS: 'soon' })).toThrow(
+      /LOGOFF_MAX_WAIT_SECONDS/,
+    );
+    expect(() =>
+      sessionWorkflowSettingsFromEnv({
+        SESSION_MAX_TARGETS: '200',
+        LOGOFF_DEADLINE_SECONDS: '21600',
+      }),
+    ).toThrow(InvalidSettingsError);
+    expect(() => recordRetentionDaysFromEnv({ ACTION_RECORD_TTL_DAYS: '0' })).toThrow(
+      /ACTION_RECORD_TTL_DAYS/,
+    );
+  });
+
+  it('names a missing required variable', () => {
+    expect(() => requiredEnv({}, 'ACTIONS_TABLE_NAME')).toThrow(
+      'Environment variable ACTIONS_TABLE_NAME is required',
+    );
+    expect(requiredEnv({ ACTIONS_TABLE_NAME: 't' }, 'ACTIONS_TABLE_NAME')).toBe('t');
+  });
+});
