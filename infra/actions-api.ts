@@ -7,6 +7,7 @@ import {
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
+  ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -91,6 +92,17 @@ export class ActionsApi extends Construct {
         title: 'ActionRequest',
         type: JsonSchemaType.OBJECT,
         required: ['action', 'target', 'reason'],
+      },
+    });
+
+    // API Gateway's own 400 says only "Invalid request body"; this one names what is wrong, in the
+    // same {"error": {...}} shape as the function's answers. escapeJavaScript also escapes single
+    // quotes, which JSON does not allow, hence the replaceAll.
+    this.restApi.addGatewayResponse('BadRequestBody', {
+      type: ResponseType.BAD_REQUEST_BODY,
+      statusCode: '400',
+      templates: {
+        'application/json': String.raw`{"error":{"code":"invalid_request","message":"$util.escapeJavaScript($context.error.validationErrorString).replaceAll("\\'","'")"}}`,
       },
     });
 

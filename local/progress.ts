@@ -20,7 +20,8 @@ export function describeWorkflowEvent(event: WorkflowEvent): string | undefined 
         const targets = record(output.resolution).targets;
         return `resolved ${Array.isArray(targets) ? targets.length : 0} session(s)`;
       }
-      if (state.name === 'SubmitAction' || state.name === 'CheckJob') {
+      // A caught error leaves the previous progress in place; RecordTargetResult reports it.
+      if ((state.name === 'SubmitAction' || state.name === 'CheckJob') && !('error' in output)) {
         const progress = record(output.progress);
         const session = String(progress.sessionId ?? '?');
         if (progress.done === true) return `session ${session}: done`;

@@ -42,10 +42,13 @@ export function buildTargetResult(
   caught: CaughtError | undefined,
   now: Date,
 ): TargetResult {
+  // The status in progress is the last one read before the error; after a failed job it is stale
+  // (the error message carries the final status), so only a timed-out job keeps it.
+  const lastStatus = caught?.Error === 'LogoffJobFailedError' ? undefined : progress?.jobStatus;
   const job =
     progress?.jobId === undefined
       ? undefined
-      : { id: progress.jobId, ...(progress.jobStatus ? { status: progress.jobStatus } : {}) };
+      : { id: progress.jobId, ...(lastStatus ? { status: lastStatus } : {}) };
   const base = { ...target, ...(job ? { job } : {}), finishedAt: now.toISOString() };
   if (caught !== undefined) {
     const outcome = caught.Error === 'LogoffJobDeadlineExceededError' ? 'timed_out' : 'failed';

@@ -401,6 +401,27 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       expect(stack.resource(validatorId).Properties.ValidateRequestBody).toBe(true);
     });
 
+    it('answers a body that fails the model with JSON naming what is wrong', () => {
+      const [, response] = stack.onlyOfType('AWS::ApiGateway::GatewayResponse');
+      expect(response.Properties.ResponseType).toBe('BAD_REQUEST_BODY');
+      expect(response.Properties.StatusCode).toBe('400');
+      const template = (response.Properties.ResponseTemplates as Record<string, string>)[
+        'application/json'
+      ];
+      expect(template).toContain('$context.error.validationErrorString');
+      // With a sample validation error substituted, the template is valid JSON in the API's shape.
+      const sample = template?.replace(
+        /\$util\.escapeJavaScript\(\$context\.error\.validationErrorString\)\.replaceAll\("\\\\'","'"\)/,
+        String.raw`[object has missing required properties ([\"reason\"])]`,
+      );
+      expect(JSON.parse(sample ?? '')).toEqual({
+        error: {
+          code: 'invalid_request',
+          message: '[object has missing required properties (["reason"])]',
+        },
+      });
+    });
+
     it('has a throttled prod stage with error logging and access logs that omit the raw path', () => {
       const [, stage] = stack.onlyOfType('AWS::ApiGateway::Stage');
       const accessLogs = stage.Properties.AccessLogSetting as { Format: string };

@@ -37,6 +37,14 @@ describe('describeWorkflowEvent', () => {
     ).toBe('action succeeded: 1 of 1 sessions logged off');
   });
 
+  it('leaves a caught error to the result line instead of repeating stale progress', () => {
+    const caught = {
+      progress: { sessionId: 's-1', done: false, jobStatus: 'InProgress', waitSeconds: 4 },
+      error: {},
+    };
+    expect(describeWorkflowEvent(exited('CheckJob', caught))).toBeUndefined();
+  });
+
   it('stays quiet about steps that carry no news', () => {
     expect(describeWorkflowEvent(exited('IsTargetDone', {}))).toBeUndefined();
   });

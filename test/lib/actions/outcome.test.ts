@@ -75,6 +75,13 @@ describe('buildTargetResult', () => {
       error: { name: 'LogoffJobFailedError', message: 'VDA gone' },
     });
     expect(failed.job).toBeUndefined();
+    const failedJob = buildTargetResult(
+      TARGET,
+      progress,
+      { Error: 'LogoffJobFailedError', Cause: 'Citrix job j-1 ended Failed: VDA gone' },
+      NOW,
+    );
+    expect(failedJob.job).toEqual({ id: 'j-1' });
   });
 
   it('never calls an unfinished target a success', () => {

@@ -6,6 +6,7 @@ import {
   CitrixUnavailableError,
 } from '../../../lib/citrix/errors.ts';
 import type { RetryPolicy } from '../../../lib/citrix/retry.ts';
+import { rejection } from '../../support/rejection.ts';
 
 const SECRET = 's3cr3t+/=&value';
 const RETRY: RetryPolicy = {
@@ -58,15 +59,6 @@ function setup(responders: Responder[], options: { maxAttempts?: number } = {}) 
       now += ms;
     },
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 describe('CitrixTokenProvider', () => {

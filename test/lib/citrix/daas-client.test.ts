@@ -1,6 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CitrixConnection } from '../../../lib/citrix/config.ts';
 import { DaasClient, type DaasClientOptions } from '../../../lib/citrix/daas-client.ts';
 import {
@@ -11,6 +9,12 @@ import {
 import type { CitrixCallRecord } from '../../../lib/citrix/http.ts';
 import { parseUserIdentifier } from '../../../lib/citrix/ids.ts';
 import { DEFAULT_RETRY_POLICY } from '../../../lib/citrix/retry.ts';
+import {
+  type LoopbackServer,
+  type RecordedRequest,
+  useLoopbackServers,
+} from '../../support/loopback-server.ts';
+import { rejection } from '../../support/rejection.ts';
 
 const CUSTOMER_ID = 'loy6oujtu6a4';
 const SITE_ID = '22ded57c-0306-47e4-b6e8-fed6252759e1';
@@ -18,83 +22,41 @@ const SESSION_ID = '41ba32e9-d12b-485c-afd2-c4d0d047cd8b';
 const JOB_ID = '81c05d9f-1a2b-4c3d-8e4f-5a6b7c8d9e0f';
 const TOKEN_PATH = `/cctrustoauth2/${CUSTOMER_ID}/tokens/clients`;
 
-interface SeenRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly query: URLSearchParams;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
 interface Reply {
   readonly status?: number;
   readonly body?: unknown;
   readonly headers?: Record<string, string>;
 }
 
-type Route = (request: SeenRequest) => Reply | Promise<Reply>;
+type Route = (request: RecordedRequest) => Reply | Promise<Reply>;
 
-interface FakeCitrix {
-  readonly baseUrl: URL;
-  readonly requests: SeenRequest[];
+interface FakeCitrix extends LoopbackServer {
   /** Requests other than the token endpoint. */
-  api(): SeenRequest[];
-  close(): Promise<void>;
+  api(): RecordedRequest[];
 }
 
-const servers: FakeCitrix[] = [];
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+const startLoopback = useLoopbackServers();
 
 /** A loopback stand-in for Citrix Cloud: token endpoint plus the routes given, by "METHOD /path". */
 async function startCitrix(routes: Record<string, Route>): Promise<FakeCitrix> {
-  const requests: SeenRequest[] = [];
-  const server = createServer((req, res: ServerResponse) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      body += chunk;
+  const server = await startLoopback(async (request, response) => {
+    const route =
+      request.path === TOKEN_PATH
+        ? () => ({ body: { token_type: 'bearer', access_token: 'token-1', expires_in: '3600' } })
+        : routes[`${request.method} ${request.path}`];
+    const reply: Reply = route
+      ? await route(request)
+      : { status: 404, body: { Detail: 'no route' } };
+    response.writeHead(reply.status ?? 200, {
+      ...(reply.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...reply.headers,
     });
-    req.on('end', async () => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const seen: SeenRequest = {
-        method: req.method ?? '',
-        path: url.pathname,
-        query: url.searchParams,
-        headers: req.headers,
-        body,
-      };
-      requests.push(seen);
-      const route =
-        seen.path === TOKEN_PATH
-          ? () => ({ body: { token_type: 'bearer', access_token: 'token-1', expires_in: '3600' } })
-          : routes[`${seen.method} ${seen.path}`];
-      const reply: Reply = route
-        ? await route(seen)
-        : { status: 404, body: { Detail: 'no route' } };
-      res.writeHead(reply.status ?? 200, {
-        ...(reply.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...reply.headers,
-      });
-      res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
-    });
+    response.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const fake: FakeCitrix = {
-    baseUrl: new URL(`http://127.0.0.1:${port}`),
-    requests,
-    api: () => requests.filter((request) => request.path !== TOKEN_PATH),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+  return {
+    ...server,
+    api: () => server.requests.filter((request) => request.path !== TOKEN_PATH),
   };
-  servers.push(fake);
-  return fake;
 }
 
 function makeClient(
@@ -133,15 +95,6 @@ function session(id: string, upn: string, sam: string, extra: Record<string, unk
 
 function guid(n: number): string {
   return `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 const meWithSites =

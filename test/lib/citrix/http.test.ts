@@ -1,6 +1,5 @@
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
 import {
   CitrixApiError,
   CitrixAuthenticationError,
@@ -18,57 +17,24 @@ import {
   type TokenSource,
 } from '../../../lib/citrix/http.ts';
 import type { RetryPolicy } from '../../../lib/citrix/retry.ts';
+import {
+  type LoopbackServer,
+  type RecordedRequest,
+  useLoopbackServers,
+} from '../../support/loopback-server.ts';
+import { rejection } from '../../support/rejection.ts';
 
-interface SeenRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
+type Reply = (response: ServerResponse, request: RecordedRequest) => void;
 
-type Reply = (response: ServerResponse, request: SeenRequest) => void;
-
-interface TestServer {
-  readonly baseUrl: URL;
-  readonly requests: SeenRequest[];
-  close(): Promise<void>;
-}
-
-const servers: TestServer[] = [];
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+const startLoopback = useLoopbackServers();
 
 /** Loopback server answering with `replies` in order (the last one repeats). */
-async function startServer(...replies: Reply[]): Promise<TestServer> {
-  const requests: SeenRequest[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      const seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
-      requests.push(seen);
-      const reply = replies[Math.min(requests.length, replies.length) - 1];
-      reply?.(res, seen);
-    });
+async function startServer(...replies: Reply[]): Promise<LoopbackServer> {
+  let received = 0;
+  return startLoopback((request, response) => {
+    received += 1;
+    replies[Math.min(received, replies.length) - 1]?.(response, request);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const testServer: TestServer = {
-    baseUrl: new URL(`http://127.0.0.1:${port}`),
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-  servers.push(testServer);
-  return testServer;
 }
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Reply {
@@ -113,7 +79,7 @@ const RETRY: RetryPolicy = {
   maxRetryAfterMs: 30_000,
 };
 
-function makeClient(server: TestServer, overrides: Partial<CitrixHttpOptions> = {}) {
+function makeClient(server: LoopbackServer, overrides: Partial<CitrixHttpOptions> = {}) {
   const sleeps: number[] = [];
   const calls: CitrixCallRecord[] = [];
   const tokens = new FakeTokens();
@@ -131,15 +97,6 @@ function makeClient(server: TestServer, overrides: Partial<CitrixHttpOptions> = 
     ...overrides,
   });
   return { client, sleeps, calls, tokens };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 const LOGOFF_PATH = '/cvad/manage/Sessions/41ba32e9-d12b-485c-afd2-c4d0d047cd8b/$logoff';

@@ -1,6 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RunningSimulator, startCitrixSimulator } from '../../../local/simulator/server.ts';
-import { api, CLIENT_A, CUSTOMER_ID, getToken, SITE_ID, testFixture } from './helpers.ts';
+import {
+  api,
+  CLIENT_A,
+  CUSTOMER_ID,
+  getToken,
+  requestClientToken,
+  SITE_ID,
+  testFixture,
+} from './helpers.ts';
 
 let sim: RunningSimulator;
 
@@ -82,11 +90,7 @@ describe('token endpoint', () => {
       fixture: { ...testFixture(), settings: { tokenLifetimeSeconds: 120 } },
     });
     try {
-      const response = await fetch(`${short.url}/cctrustoauth2/root/tokens/clients`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams(goodForm),
-      });
+      const response = await requestClientToken(short.url, 'root');
       expect(((await response.json()) as { expires_in: unknown }).expires_in).toBe('120');
     } finally {
       await short.close();

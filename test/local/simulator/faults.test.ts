@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningSimulator, startCitrixSimulator } from '../../../local/simulator/server.ts';
-import { api, CLIENT_A, getToken, testFixture } from './helpers.ts';
+import { api, getToken, requestClientToken, testFixture } from './helpers.ts';
 
 let sim: RunningSimulator;
 let token: string;
@@ -16,17 +16,7 @@ beforeEach(async () => {
 
 const statusOf = async (path = '/Sessions') => (await api(sim, token, path)).status;
 
-function tokenRequest() {
-  return fetch(`${sim.url}/cctrustoauth2/root/tokens/clients`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: CLIENT_A.clientId,
-      client_secret: CLIENT_A.clientSecret,
-    }),
-  });
-}
+const tokenRequest = () => requestClientToken(sim.url, 'root');
 
 describe('throttle', () => {
   it('answers the next N requests with 429 and Retry-After, then recovers', async () => {

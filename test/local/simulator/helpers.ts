@@ -74,11 +74,15 @@ export function testFixture(): SimulatorFixture {
   };
 }
 
-export async function getToken(
-  sim: RunningSimulator,
-  client: { clientId: string; clientSecret: string } = CLIENT_A,
-): Promise<string> {
-  const response = await fetch(`${sim.url}/cctrustoauth2/${CUSTOMER_ID}/tokens/clients`, {
+type ApiClient = { clientId: string; clientSecret: string };
+
+/** Asks the token endpoint at `url` for a client-credentials token, the way Citrix clients do. */
+export function requestClientToken(
+  url: string,
+  customer: string = CUSTOMER_ID,
+  client: ApiClient = CLIENT_A,
+): Promise<Response> {
+  return fetch(`${url}/cctrustoauth2/${customer}/tokens/clients`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
@@ -87,6 +91,13 @@ export async function getToken(
       client_secret: client.clientSecret,
     }),
   });
+}
+
+export async function getToken(
+  sim: RunningSimulator,
+  client: ApiClient = CLIENT_A,
+): Promise<string> {
+  const response = await requestClientToken(sim.url, CUSTOMER_ID, client);
   if (response.status !== 200) throw new Error(`token request failed: ${response.status}`);
   const body = (await response.json()) as { access_token: string };
   return body.access_token;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLIENT_A, testFixture } from './helpers.ts';
+import { CLIENT_A, requestClientToken, testFixture } from './helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../../../local/simulator/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'citrix-sim-main-'));
@@ -53,15 +53,7 @@ describe('npm run simulator (local/simulator/main.ts)', () => {
       await waitFor(output, /erin@example\.com/);
       expect(output()).toContain(CLIENT_A.clientId);
       expect(output()).toMatch(/bobby@example\.com \(EXAMPLE\\bobby\): 1 session/);
-      const response = await fetch(`${url}/cctrustoauth2/root/tokens/clients`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'client_credentials',
-          client_id: CLIENT_A.clientId,
-          client_secret: CLIENT_A.clientSecret,
-        }),
-      });
+      const response = await requestClientToken(String(url), 'root');
       expect(response.status).toBe(200);
     } finally {
       child.kill('SIGTERM');

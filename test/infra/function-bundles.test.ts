@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTION_BUNDLING, PROJECT_ROOT } from '../../infra/citrix-response-function.ts';
+import { SESSION_ACTION_WORKFLOW } from '../../lib/workflow/definition.ts';
+
+/**
+ * The stack's tests skip bundling; this builds every function the way NodejsFunction does (same
+ * esbuild options) and loads each bundle as Lambda's Node.js runtime would, so an ESM/CommonJS
+ * mismatch or a dependency that cannot be bundled fails here rather than after a deploy.
+ */
+const ENTRIES = [
+  'functions/actions-api.ts',
+  ...SESSION_ACTION_WORKFLOW.functions.map((fn) => fn.entry),
+];
+let outdir: string;
+
+beforeAll(async () => {
+  outdir = mkdtempSync(join(tmpdir(), 'citrix-response-bundles-'));
+  await build({
+    absWorkingDir: PROJECT_ROOT,
+    entryPoints: Object.fromEntries(ENTRIES.map((entry) => [entry.replace(/\.ts$/, ''), entry])),
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: FUNCTION_BUNDLING.target,
+    minify: FUNCTION_BUNDLING.minify,
+    mainFields: [...FUNCTION_BUNDLING.mainFields],
+    banner: { js: FUNCTION_BUNDLING.banner },
+    logLevel: 'silent',
+  });
+}, 60_000);
+
+afterAll(() => {
+  rmSync(outdir, { recursive: true, force: true });
+});
+
+describe('function bundles', () => {
+  it.each(ENTRIES)('%s loads as an ES module and exports a handler', async (entry) => {
+    const bundle = await import(pathToFileURL(join(outdir, entry.replace(/\.ts$/, '.mjs'))).href);
+    expect(typeof bundle.handler).toBe('function');
+  });
+
+  it('runs a task handler from its bundle: bad input is refused by name before any AWS call', async () => {
+    const bundle = await import(pathToFileURL(join(outdir, 'functions/complete-action.mjs')).href);
+    const error = await bundle
+      .handler({ actionId: 'act_1' }, { awsRequestId: 'r', getRemainingTimeInMillis: () => 5_000 })
+      .catch((e: unknown) => e);
+    expect((error as Error).name).toBe('InvalidTaskInputError');
+  });
+});
