@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
+import type { LocalStack } from '../../local/stack.ts';
+import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
+import { FAST_WORKFLOW, TEST_CLIENT, TEST_ENV, testFixture } from '../support/simulator-fixture.ts';
+
+/**
+ * Runs actions with every log line enabled (DEBUG) and checks that nothing written to stdout or
+ * stderr carries a secret: not the Citrix client secret, not the signing secret, not a bearer token.
+ */
+const written: string[] = [];
+const originalStdout = process.stdout.write.bind(process.stdout);
+const originalStderr = process.stderr.write.bind(process.stderr);
+let stack: LocalStack;
+
+beforeAll(async () => {
+  const capture =
+    (original: typeof process.stdout.write) =>
+    (chunk: unknown, ...rest: unknown[]): boolean => {
+      written.push(String(chunk));
+      return (original as (chunk: unknown, ...rest: unknown[]) => boolean)(chunk, ...rest);
+    };
+  process.stdout.write = capture(originalStdout) as typeof process.stdout.write;
+  process.stderr.write = capture(originalStderr) as typeof process.stderr.write;
+  // The logger reads its level when its module loads: set it, then load the stack.
+  process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+  const { startLocalStack } = await import('../../local/stack.ts');
+  stack = await startLocalStack({
+    env: { ...TEST_ENV, WEBHOOK_SECRET: TEST_SIGNING_SECRET },
+    simulatorFixture: testFixture(),
+    ...FAST_WORKFLOW,
+  });
+});
+
+afterAll(async () => {
+  await stack.close();
+  process.stdout.write = originalStdout;
+  process.stderr.write = originalStderr;
+});
+
+async function send(body: string, secret = TEST_SIGNING_SECRET): Promise<Response> {
+  const headers = signStandardWebhook(secret, `msg_${randomUUID()}`, new Date(), body);
+  return fetch(`${stack.apiUrl}/v1/actions`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body,
+  });
+}
+
+describe('logs', () => {
+  it('never carry a secret, through successes, rejections, throttling and token expiry', async () => {
+    stack.simulator?.setFaults({ throttle: { count: 2, retryAfterSeconds: 0 } });
+    const logoff = JSON.stringify({
+      action: 'session.logoff',
+      target: { user: 'erin@example.com' },
+      reason: 'log scan',
+    });
+    const accepted = (await (await send(logoff)).json()) as { actionId: string };
+    stack.simulator?.expireTokens();
+    expect(
+      (await send(logoff, `whsec_${Buffer.from('wrong secret here').toString('base64')}`)).status,
+    ).toBe(401);
+    const done = await stack.runner.execution(accepted.actionId)?.done;
+    expect(done?.status).toBe('SUCCEEDED');
+
+    const output = written.join('');
+    // Something was logged, so the scan means something.
+    expect(output).toContain(accepted.actionId);
+    for (const secret of [
+      TEST_CLIENT.clientSecret,
+      TEST_SIGNING_SECRET,
+      TEST_SIGNING_SECRET.slice('whsec_'.length),
+    ]) {
+      expect(output).not.toContain(secret);
+    }
+    expect(output).not.toMatch(/bearer=(?!\*\*\*)[A-Za-z0-9]/i);
+  });
+});
