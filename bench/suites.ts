@@ -6,6 +6,8 @@ import { ActionRequestSchema } from '../lib/actions/schema.ts';
 import type { ActionStore } from '../lib/actions/store.ts';
 import { citrixConnectionFromEnv } from '../lib/citrix/config.ts';
 import { DaasClient } from '../lib/citrix/daas-client.ts';
+import { EndpointManagementClient } from '../lib/citrix/endpoint-management-client.ts';
+import { endpointManagementConnectionFromEnv } from '../lib/citrix/endpoint-management-config.ts';
 import { signStandardWebhook, verifyStandardWebhook } from '../lib/webhooks/standard-webhooks.ts';
 import { demoFixture } from '../local/simulator/fixture.ts';
 import { startCitrixSimulator } from '../local/simulator/server.ts';
@@ -141,6 +143,69 @@ await compare(
     {
       name: 'DaasClient.getSession, new token every call (no cache)',
       run: () => coldClient().getSession(session.Id),
+    },
+  ],
+  200,
+);
+
+// 4. The Endpoint Management client: a user's devices (filter + exact match) with the auth_token
+// kept per warm container, against a bare fetch, and against logging in for every call.
+const administrator = fixture.endpointManagement?.administrators?.[0];
+if (!administrator) throw new Error('The demo fixture lacks an Endpoint Management administrator');
+const emConnection = endpointManagementConnectionFromEnv({
+  CITRIX_EM_URL: `${simulator.url}/xenmobile/api/v1`,
+  CITRIX_EM_AUTH: 'credentials',
+});
+const emClient = () =>
+  new EndpointManagementClient({
+    connection: emConnection,
+    login: {
+      kind: 'credentials',
+      credentials: async () => ({
+        username: administrator.login,
+        password: administrator.password,
+      }),
+    },
+  });
+const em = emClient();
+await em.devicesOfUser('alice@example.com');
+const login = await fetch(`${simulator.url}/xenmobile/api/v1/authentication/login`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ login: administrator.login, password: administrator.password }),
+});
+const { auth_token: authToken } = (await login.json()) as { auth_token: string };
+const filterBody = JSON.stringify({
+  start: 0,
+  limit: 100,
+  sortOrder: 'ASC',
+  search: 'alice@example.com',
+});
+await compare(
+  "A user's devices: POST /xenmobile/api/v1/device/filter against the simulator on loopback",
+  {
+    name: 'bare fetch with an auth_token in hand',
+    run: async () =>
+      (
+        await fetch(`${simulator.url}/xenmobile/api/v1/device/filter`, {
+          method: 'POST',
+          headers: { auth_token: authToken, 'content-type': 'application/json' },
+          body: filterBody,
+        })
+      ).json(),
+  },
+  [
+    {
+      name: 'devicesOfUser, auth_token kept (warm container)',
+      run: () => em.devicesOfUser('alice@example.com'),
+    },
+    {
+      name: 'devicesOfUser, log in and out every call',
+      run: async () => {
+        const fresh = emClient();
+        await fresh.devicesOfUser('alice@example.com');
+        await fresh.logout();
+      },
     },
   ],
   200,

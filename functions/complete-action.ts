@@ -8,7 +8,7 @@ import {
 } from '../lib/actions/outcome.ts';
 import {
   ActionTypeSchema,
-  ResolvedSessionSchema,
+  ResolvedTargetSchema,
   TargetResultSchema,
 } from '../lib/actions/schema.ts';
 import type { ActionCompletion, ActionStore } from '../lib/actions/store.ts';
@@ -23,7 +23,7 @@ const InputSchema = z.object({
   actionId: z.string(),
   action: ActionTypeSchema,
   dryRun: z.boolean(),
-  resolution: z.object({ targets: z.array(ResolvedSessionSchema) }).optional(),
+  resolution: z.object({ targets: z.array(ResolvedTargetSchema) }).optional(),
   results: z.array(TargetResultSchema).optional(),
   error: CaughtErrorSchema.optional(),
 });

@@ -15,11 +15,13 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { WorkflowName } from '../lib/actions/schema.ts';
 import { CitrixResponseFunction } from './citrix-response-function.ts';
 
 export interface ActionsApiProps {
   readonly actionsTable: ITable;
-  readonly stateMachine: IStateMachine;
+  /** The state machine of each workflow; the function may start these and no other. */
+  readonly stateMachines: Readonly<Record<WorkflowName, IStateMachine>>;
   readonly webhookSecret: ISecret;
   readonly logRetention: RetentionDays;
 }
@@ -42,7 +44,14 @@ export class ActionsApi extends Construct {
       timeout: Duration.seconds(15),
     });
     this.handler.bindActionsTable(props.actionsTable);
-    this.handler.bindStateMachine(props.stateMachine);
+    this.handler.bindStateMachine(
+      'SESSION_ACTION_STATE_MACHINE_ARN',
+      props.stateMachines['session-action'],
+    );
+    this.handler.bindStateMachine(
+      'DEVICE_ACTION_STATE_MACHINE_ARN',
+      props.stateMachines['device-action'],
+    );
     this.handler.bindSecret('WEBHOOK_SECRET_ARN', props.webhookSecret);
 
     const accessLogs = new LogGroup(this, 'AccessLogGroup', { retention: props.logRetention });

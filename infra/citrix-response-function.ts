@@ -90,8 +90,8 @@ export class CitrixResponseFunction extends NodejsFunction {
   }
 
   /** Allows starting executions of this one state machine. */
-  bindStateMachine(stateMachine: IStateMachine): void {
-    this.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+  bindStateMachine(variable: `${string}_STATE_MACHINE_ARN`, stateMachine: IStateMachine): void {
+    this.addEnvironment(variable, stateMachine.stateMachineArn);
     stateMachine.grantStartExecution(this);
   }
 }

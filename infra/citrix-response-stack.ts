@@ -11,23 +11,30 @@ import {
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { DEVICE_ACTION_WORKFLOW, SESSION_ACTION_WORKFLOW } from '../lib/workflow/definition.ts';
+import { ActionWorkflow } from './action-workflow.ts';
 import { ActionsApi } from './actions-api.ts';
 import { CITRIX_CUSTOMER_ID_PLACEHOLDER, type CitrixResponseConfig } from './config.ts';
-import { SessionActionWorkflow } from './session-action-workflow.ts';
+import { TaskFunctions } from './task-functions.ts';
 
 export interface CitrixResponseStackProps extends StackProps {
   readonly config: CitrixResponseConfig;
 }
 
 /**
- * Signed webhooks (`POST /v1/actions`) start the `session-action` workflow, which disconnects or
- * logs off Citrix DaaS sessions; every action is recorded in DynamoDB.
+ * Signed webhooks (`POST /v1/actions`) start the `session-action` workflow (disconnect or log off
+ * Citrix DaaS sessions) or the `device-action` workflow (wipe, selective wipe or policy deploy of
+ * Citrix Endpoint Management devices); every action is recorded in DynamoDB.
  */
 export class CitrixResponseStack extends Stack {
   readonly actionsTable: Table;
   readonly webhookSecret: Secret;
   readonly citrixCredentials: Secret;
-  readonly workflow: SessionActionWorkflow;
+  /** Only with `citrixEmAuth: credentials`. */
+  readonly endpointManagementCredentials: Secret | undefined;
+  readonly tasks: TaskFunctions;
+  readonly sessionWorkflow: ActionWorkflow;
+  readonly deviceWorkflow: ActionWorkflow;
   readonly api: ActionsApi;
 
   constructor(scope: Construct, id: string, props: CitrixResponseStackProps) {
@@ -76,6 +83,32 @@ export class CitrixResponseStack extends Stack {
         'The Citrix Cloud API client secret is issued and rotated in Citrix Cloud by an administrator, who then stores the new value here; Secrets Manager cannot rotate it.',
     });
 
+    // Created only when the functions log in with administrator credentials: with the default
+    // cloud login Endpoint Management uses the Citrix Cloud API client above. The operator stores
+    // the real values with `aws secretsmanager put-secret-value`.
+    this.endpointManagementCredentials =
+      config.citrixEmAuth === 'credentials'
+        ? new Secret(this, 'EndpointManagementCredentials', {
+            description:
+              'Citrix Endpoint Management administrator (JSON keys CITRIX_EM_USERNAME and CITRIX_EM_PASSWORD)',
+            generateSecretString: {
+              secretStringTemplate: JSON.stringify({ CITRIX_EM_USERNAME: 'set-me' }),
+              generateStringKey: 'CITRIX_EM_PASSWORD',
+              passwordLength: 64,
+              excludePunctuation: true,
+              includeSpace: false,
+            },
+            removalPolicy: RemovalPolicy.RETAIN,
+          })
+        : undefined;
+    if (this.endpointManagementCredentials !== undefined) {
+      Validations.of(this.endpointManagementCredentials).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The Endpoint Management administrator password is set and changed in Endpoint Management by an administrator, who then stores it here; Secrets Manager cannot rotate it.',
+      });
+    }
+
     this.actionsTable = new Table(this, 'ActionsTable', {
       partitionKey: { name: 'actionId', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
@@ -85,15 +118,34 @@ export class CitrixResponseStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    this.workflow = new SessionActionWorkflow(this, 'SessionAction', {
+    this.tasks = new TaskFunctions(this, 'Tasks', {
       config,
       actionsTable: this.actionsTable,
       citrixCredentials: this.citrixCredentials,
+      ...(this.endpointManagementCredentials
+        ? { endpointManagementCredentials: this.endpointManagementCredentials }
+        : {}),
+    });
+    const workflowProps = {
+      tasks: this.tasks,
+      maxConcurrency: config.maxConcurrency,
+      logRetention: config.logRetention,
+    };
+    this.sessionWorkflow = new ActionWorkflow(this, 'SessionAction', {
+      workflow: SESSION_ACTION_WORKFLOW,
+      ...workflowProps,
+    });
+    this.deviceWorkflow = new ActionWorkflow(this, 'DeviceAction', {
+      workflow: DEVICE_ACTION_WORKFLOW,
+      ...workflowProps,
     });
 
     this.api = new ActionsApi(this, 'ActionsApi', {
       actionsTable: this.actionsTable,
-      stateMachine: this.workflow.stateMachine,
+      stateMachines: {
+        'session-action': this.sessionWorkflow.stateMachine,
+        'device-action': this.deviceWorkflow.stateMachine,
+      },
       webhookSecret: this.webhookSecret,
       logRetention: config.logRetention,
     });
@@ -106,10 +158,20 @@ export class CitrixResponseStack extends Stack {
       description: 'Base URL of the actions API (append v1/actions)',
       value: this.api.restApi.url,
     });
-    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'SessionActionStateMachineArn', {
+      value: this.sessionWorkflow.stateMachine.stateMachineArn,
+    });
+    new CfnOutput(this, 'DeviceActionStateMachineArn', {
+      value: this.deviceWorkflow.stateMachine.stateMachineArn,
+    });
     new CfnOutput(this, 'ActionsTableName', { value: this.actionsTable.tableName });
     new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn });
     new CfnOutput(this, 'CitrixCredentialsSecretArn', { value: this.citrixCredentials.secretArn });
+    if (this.endpointManagementCredentials !== undefined) {
+      new CfnOutput(this, 'EndpointManagementCredentialsSecretArn', {
+        value: this.endpointManagementCredentials.secretArn,
+      });
+    }
   }
 
   /**

@@ -1,5 +1,12 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { parseCitrixBaseUrl } from '../lib/citrix/config.ts';
+import {
+  EM_AUTH_MODES,
+  EM_BODY_SHAPES,
+  type EmAuthMode,
+  type EmBodyShape,
+  parseEndpointManagementUrl,
+} from '../lib/citrix/endpoint-management-config.ts';
 
 /**
  * Stands in for the Citrix Cloud customer id so that `cdk synth` and the tests work without one.
@@ -14,7 +21,14 @@ export interface CitrixResponseConfig {
   readonly citrixCustomerId: string;
   /** DaaS site (`Citrix-InstanceId`); when absent the functions look it up. */
   readonly citrixSiteId?: string;
-  /** Upper bound on sessions acted on at once by one action. */
+  /**
+   * Endpoint Management base URL, e.g. `https://mdm.example.com:4443/xenmobile/api/v1`. Without it
+   * the device workflow is deployed but every device action fails, saying it is not configured.
+   */
+  readonly citrixEmUrl?: string;
+  readonly citrixEmAuth: EmAuthMode;
+  readonly citrixEmBodyShape: EmBodyShape;
+  /** Upper bound on sessions or devices acted on at once by one action. */
   readonly maxConcurrency: number;
   readonly logRetention: RetentionDays;
 }
@@ -22,6 +36,8 @@ export interface CitrixResponseConfig {
 export const CONTEXT_DEFAULTS = {
   citrixApiUrl: 'https://api.cloud.com',
   citrixCustomerId: CITRIX_CUSTOMER_ID_PLACEHOLDER,
+  citrixEmAuth: 'cloud',
+  citrixEmBodyShape: 'object',
   maxConcurrency: 10,
   logRetentionDays: 90,
 } as const;
@@ -51,6 +67,7 @@ export class InvalidContextError extends Error {
 /** Reads and validates the context; `tryGetContext` is usually `app.node.tryGetContext`. */
 export function readConfig(tryGetContext: (key: string) => unknown): CitrixResponseConfig {
   const citrixSiteId = optionalString(tryGetContext, 'citrixSiteId');
+  const citrixEmUrl = optionalString(tryGetContext, 'citrixEmUrl');
   const config: CitrixResponseConfig = {
     citrixApiUrl: readApiUrl(
       optionalString(tryGetContext, 'citrixApiUrl') ?? CONTEXT_DEFAULTS.citrixApiUrl,
@@ -58,6 +75,17 @@ export function readConfig(tryGetContext: (key: string) => unknown): CitrixRespo
     citrixCustomerId: readCitrixId(
       'citrixCustomerId',
       optionalString(tryGetContext, 'citrixCustomerId') ?? CONTEXT_DEFAULTS.citrixCustomerId,
+    ),
+    ...(citrixEmUrl === undefined ? {} : { citrixEmUrl: readEmUrl(citrixEmUrl) }),
+    citrixEmAuth: readChoice(
+      'citrixEmAuth',
+      optionalString(tryGetContext, 'citrixEmAuth') ?? CONTEXT_DEFAULTS.citrixEmAuth,
+      EM_AUTH_MODES,
+    ),
+    citrixEmBodyShape: readChoice(
+      'citrixEmBodyShape',
+      optionalString(tryGetContext, 'citrixEmBodyShape') ?? CONTEXT_DEFAULTS.citrixEmBodyShape,
+      EM_BODY_SHAPES,
     ),
     maxConcurrency: readInteger(
       'maxConcurrency',
@@ -96,6 +124,33 @@ function readApiUrl(value: string): string {
     throw new InvalidContextError(`Context "citrixApiUrl" must be an https URL, got ${value}`);
   }
   return url.origin;
+}
+
+function readEmUrl(value: string): string {
+  let url: URL;
+  try {
+    url = parseEndpointManagementUrl(value);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InvalidContextError(`Context "citrixEmUrl" is invalid: ${reason}`, { cause: error });
+  }
+  if (url.protocol !== 'https:') {
+    throw new InvalidContextError(`Context "citrixEmUrl" must be an https URL, got ${value}`);
+  }
+  return url.href;
+}
+
+function readChoice<const Choice extends string>(
+  key: string,
+  value: string,
+  choices: readonly Choice[],
+): Choice {
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new InvalidContextError(
+      `Context "${key}" must be one of ${choices.join(', ')}, got "${value}"`,
+    );
+  }
+  return value as Choice;
 }
 
 function readCitrixId(key: keyof typeof CITRIX_ID_PATTERNS, value: string): string {

@@ -18,7 +18,29 @@ export function describeWorkflowEvent(event: WorkflowEvent): string | undefined 
       const output = record(state.output);
       if (state.name === 'ResolveTargets') {
         const targets = record(output.resolution).targets;
-        return `resolved ${Array.isArray(targets) ? targets.length : 0} session(s)`;
+        const list: unknown[] = Array.isArray(targets) ? targets : [];
+        const devices = list.filter((target) => 'deviceId' in record(target));
+        if (devices.length === 0) return `resolved ${list.length} session(s)`;
+        const unmanaged = devices.filter((device) => record(device).managed !== true).length;
+        return `resolved ${devices.length} device(s)${unmanaged > 0 ? `, ${unmanaged} not managed` : ''}`;
+      }
+      if (state.name === 'SendCommand' && !('error' in output)) {
+        const device = String(record(output.target).deviceId ?? '?');
+        return `device ${device}: ${String(record(output.command).name)} accepted`;
+      }
+      if (state.name === 'RecordDeviceResult') {
+        const error = record(output.error);
+        const why = error.message
+          ? ` (${String(error.message)})`
+          : output.note
+            ? ` (${String(output.note)})`
+            : '';
+        return `device ${String(output.deviceId)}: ${String(output.outcome)}${why}`;
+      }
+      if (state.name === 'LogOut' || state.name === 'LogOutAfterFailure') {
+        return 'error' in output || 'logoutError' in output
+          ? 'Endpoint Management log out failed (the session ends by its timeout)'
+          : 'logged out of Endpoint Management';
       }
       // A caught error leaves the previous progress in place; RecordTargetResult reports it.
       if ((state.name === 'SubmitAction' || state.name === 'CheckJob') && !('error' in output)) {
@@ -36,7 +58,9 @@ export function describeWorkflowEvent(event: WorkflowEvent): string | undefined 
         return `session ${String(output.sessionId)}: ${String(output.outcome)}${why}`;
       }
       if (state.name === 'CompleteAction') {
-        return `action ${String(output.status)}: ${String(output.summary)}`;
+        // The device workflow keeps its state and puts the completion at $.completion.
+        const completion = 'completion' in output ? record(output.completion) : output;
+        return `action ${String(completion.status)}: ${String(completion.summary)}`;
       }
       return undefined;
     }

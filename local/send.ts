@@ -4,17 +4,20 @@ import { signStandardWebhook } from '../lib/webhooks/standard-webhooks.ts';
 import { DEFAULT_API_PORT, LOCAL_DEMO_WEBHOOK_SECRET } from './defaults.ts';
 
 /**
- * `npm run send -- <action> (--user U | --session ID) --reason "..." [--dry-run]`: sends one
- * Standard Webhooks-signed action request and follows its status until it ends.
+ * `npm run send -- <action> (--user U | --session ID | --device ID) --reason "..." [--dry-run]`:
+ * sends one Standard Webhooks-signed action request and follows its status until it ends.
  */
-const usage = `Usage: npm run send -- <session.logoff|session.disconnect> (--user <upn|DOMAIN\\user> | --session <id>)
-       --reason "<why>" [--ticket <id>] [--requested-by <who>] [--dry-run] [--no-wait] [--url <api url>]`;
+const usage = `Usage: npm run send -- <action> (--user <user> | --session <id> | --device <id>)
+       --reason "<why>" [--ticket <id>] [--requested-by <who>] [--dry-run] [--no-wait] [--url <api url>]
+Actions: session.logoff, session.disconnect (--user <upn|DOMAIN\\user> or --session <id>);
+         device.wipe, device.selectiveWipe, device.deployPolicy (--user <enrolled user name> or --device <id>)`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     user: { type: 'string' },
     session: { type: 'string' },
+    device: { type: 'string' },
     reason: { type: 'string' },
     ticket: { type: 'string' },
     'requested-by': { type: 'string' },
@@ -26,11 +29,8 @@ const { values, positionals } = parseArgs({
 });
 
 const action = positionals[0];
-if (
-  values.help ||
-  action === undefined ||
-  (values.user === undefined) === (values.session === undefined)
-) {
+const targets = [values.user, values.session, values.device].filter((value) => value !== undefined);
+if (values.help || action === undefined || targets.length !== 1) {
   console.error(usage);
   process.exit(values.help ? 0 : 2);
 }
@@ -53,7 +53,12 @@ async function signedFetch(url: string, method: 'GET' | 'POST', body = ''): Prom
 
 const body = JSON.stringify({
   action,
-  target: values.user !== undefined ? { user: values.user } : { sessionId: values.session },
+  target:
+    values.user !== undefined
+      ? { user: values.user }
+      : values.device !== undefined
+        ? { deviceId: values.device }
+        : { sessionId: values.session },
   reason: values.reason ?? '',
   ...(values.ticket ? { ticket: values.ticket } : {}),
   requestedBy: values['requested-by'] ?? process.env.USER ?? 'npm run send',

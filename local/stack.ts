@@ -1,9 +1,15 @@
 import { type ActionsApiDependencies, createActionsApiHandler } from '../functions/actions-api.ts';
 import { createCheckLogoffJobHandler } from '../functions/check-logoff-job.ts';
 import { createCompleteActionHandler } from '../functions/complete-action.ts';
+import { createLogOutOfEndpointManagementHandler } from '../functions/log-out-of-endpoint-management.ts';
+import { createReadDeviceBackHandler } from '../functions/read-device-back.ts';
+import { createRecordDeviceResultHandler } from '../functions/record-device-result.ts';
 import { createRecordTargetResultHandler } from '../functions/record-target-result.ts';
+import { createResolveDeviceTargetsHandler } from '../functions/resolve-device-targets.ts';
 import { createResolveSessionTargetsHandler } from '../functions/resolve-session-targets.ts';
+import { createSendDeviceCommandHandler } from '../functions/send-device-command.ts';
 import { createSubmitSessionActionHandler } from '../functions/submit-session-action.ts';
+import type { WorkflowName } from '../lib/actions/schema.ts';
 import { DynamoActionStore } from '../lib/actions/store.ts';
 import {
   type CitrixConnection,
@@ -11,19 +17,34 @@ import {
   citrixConnectionFromEnv,
 } from '../lib/citrix/config.ts';
 import { DaasClient } from '../lib/citrix/daas-client.ts';
+import type { EndpointManagementClient } from '../lib/citrix/endpoint-management-client.ts';
 import {
+  type EndpointManagementConnection,
+  endpointManagementConnectionFromEnv,
+  endpointManagementCredentialsFrom,
+} from '../lib/citrix/endpoint-management-config.ts';
+import { buildEndpointManagementClient } from '../lib/runtime/endpoint-management.ts';
+import {
+  deviceWorkflowSettingsFromEnv,
   InvalidSettingsError,
   recordRetentionDaysFromEnv,
   sessionWorkflowSettingsFromEnv,
 } from '../lib/runtime/settings.ts';
-import { SESSION_ACTION_WORKFLOW } from '../lib/workflow/definition.ts';
+import { DEVICE_ACTION_WORKFLOW, SESSION_ACTION_WORKFLOW } from '../lib/workflow/definition.ts';
 import { type RunningApiServer, startApiServer } from './api-server.ts';
 import { LOCAL_ACTIONS_TABLE, LOCAL_DEMO_WEBHOOK_SECRET } from './defaults.ts';
 import { createActionsTable, startLocalDynamo } from './dynamodb.ts';
+import { ENDPOINT_MANAGEMENT_BASE_PATH } from './simulator/endpoint-management.ts';
 import type { SimulatorFixture } from './simulator/fixture.ts';
 import { demoFixture } from './simulator/fixture.ts';
 import { type RunningSimulator, startCitrixSimulator } from './simulator/server.ts';
-import { LocalWorkflowRunner, type WorkflowEvent } from './workflow-runner.ts';
+import {
+  type LocalTaskHandler,
+  LocalWorkflowRunner,
+  type LocalWorkflowRunnerOptions,
+  LocalWorkflows,
+  type WorkflowEvent,
+} from './workflow-runner.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -37,13 +58,21 @@ export interface LocalStackOptions {
   readonly retryIntervalOverrides?: Readonly<Record<string, number>>;
   readonly maxConcurrency?: number;
   readonly onWorkflowEvent?: (executionName: string, event: WorkflowEvent) => void;
+  /** Devices per Endpoint Management filter page (tests use small pages to exercise paging). */
+  readonly endpointManagementPageSize?: number;
 }
 
 export interface LocalStack {
   readonly apiUrl: string;
   readonly citrix: { readonly mode: 'simulator' | 'tenant'; readonly baseUrl: string };
+  readonly endpointManagement: {
+    readonly mode: 'simulator' | 'server';
+    readonly baseUrl: string;
+    readonly auth: EndpointManagementConnection['auth'];
+    readonly bodyShape: EndpointManagementConnection['bodyShape'];
+  };
   readonly simulator: RunningSimulator | undefined;
-  readonly runner: LocalWorkflowRunner;
+  readonly runner: LocalWorkflows;
   readonly actions: DynamoActionStore;
   readonly signingSecret: string;
   close(): Promise<void>;
@@ -68,6 +97,11 @@ export function chooseCitrixMode(env: Env): 'simulator' | 'tenant' {
   return 'tenant';
 }
 
+/** A real Endpoint Management server when `CITRIX_EM_URL` is set, the simulator otherwise. */
+export function chooseEndpointManagementMode(env: Env): 'simulator' | 'server' {
+  return env.CITRIX_EM_URL ? 'server' : 'simulator';
+}
+
 /**
  * The whole product on one machine: the API through the same Lambda handler, the workflow file in
  * aws-local-stepfunctions with the same task handlers, dynalite for the record, and the Citrix
@@ -76,13 +110,20 @@ export function chooseCitrixMode(env: Env): 'simulator' | 'tenant' {
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const { env } = options;
   const mode = chooseCitrixMode(env);
-  if (mode === 'tenant' && !env.WEBHOOK_SECRET) {
+  const emMode = chooseEndpointManagementMode(env);
+  if ((mode === 'tenant' || emMode === 'server') && !env.WEBHOOK_SECRET) {
     throw new InvalidSettingsError(
-      'WEBHOOK_SECRET is required with a real Citrix tenant: the built-in demo secret is public',
+      'WEBHOOK_SECRET is required with a real Citrix tenant or Endpoint Management server: the built-in demo secret is public',
+    );
+  }
+  if (emMode === 'server' && (env.CITRIX_EM_AUTH ?? 'cloud') === 'cloud' && mode !== 'tenant') {
+    throw new InvalidSettingsError(
+      'CITRIX_EM_AUTH=cloud logs in to Endpoint Management with a Citrix Cloud token: set CITRIX_CLIENT_ID, CITRIX_CLIENT_SECRET and CITRIX_CUSTOMER_ID too, or use CITRIX_EM_AUTH=credentials',
     );
   }
   const signingSecret = env.WEBHOOK_SECRET || LOCAL_DEMO_WEBHOOK_SECRET;
   const settings = sessionWorkflowSettingsFromEnv(env);
+  const deviceSettings = deviceWorkflowSettingsFromEnv(env);
   const retentionDays = recordRetentionDaysFromEnv(env);
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
@@ -90,57 +131,101 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   try {
     let simulator: RunningSimulator | undefined;
-    let connection: CitrixConnection;
-    let credentials: CitrixCredentials;
-    if (mode === 'simulator') {
-      const fixture = options.simulatorFixture ?? demoFixture();
-      simulator = await startCitrixSimulator({ fixture, port: options.simulatorPort ?? 0 });
-      closers.push(() => (simulator as RunningSimulator).close());
-      const client = fixture.clients[0];
-      if (client === undefined)
-        throw new InvalidSettingsError('The simulator fixture has no API client');
-      credentials = { clientId: client.clientId, clientSecret: client.clientSecret };
-      connection = citrixConnectionFromEnv({
-        ...env,
-        CITRIX_API_URL: simulator.url,
-        CITRIX_CUSTOMER_ID: fixture.customerId,
-      });
-    } else {
-      connection = citrixConnectionFromEnv(env);
-      credentials = {
-        clientId: env.CITRIX_CLIENT_ID ?? '',
-        clientSecret: env.CITRIX_CLIENT_SECRET ?? '',
-      };
+    let fixture: SimulatorFixture | undefined;
+    if (mode === 'simulator' || emMode === 'simulator') {
+      fixture = options.simulatorFixture ?? demoFixture();
+      const started = await startCitrixSimulator({ fixture, port: options.simulatorPort ?? 0 });
+      simulator = started;
+      closers.push(() => started.close());
     }
+    const simulated = simulator && fixture ? simulatorCloud(simulator, fixture, env) : undefined;
+    const tenant =
+      mode === 'tenant'
+        ? {
+            connection: citrixConnectionFromEnv(env),
+            credentials: {
+              clientId: env.CITRIX_CLIENT_ID ?? '',
+              clientSecret: env.CITRIX_CLIENT_SECRET ?? '',
+            },
+          }
+        : undefined;
+    const cloud = mode === 'tenant' ? tenant : simulated;
+    if (cloud === undefined) throw new InvalidSettingsError('No Citrix Cloud connection');
 
     const dynamo = await startLocalDynamo();
     closers.push(() => dynamo.close());
     await createActionsTable(dynamo.client, LOCAL_ACTIONS_TABLE);
     const actions = new DynamoActionStore(dynamo.client, LOCAL_ACTIONS_TABLE);
-    const daas = new DaasClient({ connection, credentials: async () => credentials });
+    const daas = new DaasClient({
+      connection: cloud.connection,
+      credentials: async () => cloud.credentials,
+    });
 
-    const runner = new LocalWorkflowRunner(SESSION_ACTION_WORKFLOW, {
+    const emConnection = endpointManagementConnectionFromEnv(
+      emMode === 'server'
+        ? env
+        : { ...env, CITRIX_EM_URL: `${simulator?.url ?? ''}${ENDPOINT_MANAGEMENT_BASE_PATH}` },
+    );
+    if (emMode === 'simulator') simulator?.setEndpointManagementBodyShape(emConnection.bodyShape);
+    const emCloud = emMode === 'server' ? tenant : simulated;
+    const endpointManagement: EndpointManagementClient = buildEndpointManagementClient({
+      connection: emConnection,
+      ...(emCloud
+        ? {
+            cloud: { connection: emCloud.connection, credentials: async () => emCloud.credentials },
+          }
+        : {}),
+      credentials: async () =>
+        emMode === 'server'
+          ? endpointManagementCredentialsFrom(env, 'the environment')
+          : simulatorAdministrator(fixture),
+      ...(options.endpointManagementPageSize === undefined
+        ? {}
+        : { pageSize: options.endpointManagementPageSize }),
+    });
+
+    const handlers: Record<string, LocalTaskHandler> = {
+      'resolve-session-targets': createResolveSessionTargetsHandler(() => ({
+        directory: daas,
+        actions,
+        settings,
+      })),
+      'submit-session-action': createSubmitSessionActionHandler(() => ({
+        controller: daas,
+        settings,
+      })),
+      'check-logoff-job': createCheckLogoffJobHandler(() => ({ jobs: daas, settings })),
+      'record-target-result': createRecordTargetResultHandler(() => ({ actions })),
+      'complete-action': createCompleteActionHandler(() => ({ actions })),
+      'resolve-device-targets': createResolveDeviceTargetsHandler(() => ({
+        directory: endpointManagement,
+        actions,
+        settings: deviceSettings,
+      })),
+      'send-device-command': createSendDeviceCommandHandler(() => ({
+        commander: endpointManagement,
+      })),
+      'read-device-back': createReadDeviceBackHandler(() => ({ directory: endpointManagement })),
+      'record-device-result': createRecordDeviceResultHandler(() => ({ actions })),
+      'log-out-of-endpoint-management': createLogOutOfEndpointManagementHandler(() => ({
+        session: endpointManagement,
+      })),
+    };
+    const runnerOptions: LocalWorkflowRunnerOptions = {
       ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
       ...(options.waitTimeOverrides ? { waitTimeOverrides: options.waitTimeOverrides } : {}),
       ...(options.retryIntervalOverrides
         ? { retryIntervalOverrides: options.retryIntervalOverrides }
         : {}),
       ...(options.onWorkflowEvent ? { onEvent: options.onWorkflowEvent } : {}),
-      handlers: {
-        'resolve-session-targets': createResolveSessionTargetsHandler(() => ({
-          directory: daas,
-          actions,
-          settings,
-        })),
-        'submit-session-action': createSubmitSessionActionHandler(() => ({
-          controller: daas,
-          settings,
-        })),
-        'check-logoff-job': createCheckLogoffJobHandler(() => ({ jobs: daas, settings })),
-        'record-target-result': createRecordTargetResultHandler(() => ({ actions })),
-        'complete-action': createCompleteActionHandler(() => ({ actions })),
-      },
-    });
+      handlers,
+    };
+    const runner = new LocalWorkflows(
+      new Map<WorkflowName, LocalWorkflowRunner>([
+        ['session-action', new LocalWorkflowRunner(SESSION_ACTION_WORKFLOW, runnerOptions)],
+        ['device-action', new LocalWorkflowRunner(DEVICE_ACTION_WORKFLOW, runnerOptions)],
+      ]),
+    );
     // Executions still running at shutdown are abandoned with the process, as a stopped laptop would.
     const apiDependencies: ActionsApiDependencies = {
       actions,
@@ -155,7 +240,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     closers.push(() => api.close());
     return {
       apiUrl: api.url,
-      citrix: { mode, baseUrl: connection.baseUrl.origin },
+      citrix: { mode, baseUrl: cloud.connection.baseUrl.origin },
+      endpointManagement: {
+        mode: emMode,
+        baseUrl: emConnection.baseUrl.href,
+        auth: emConnection.auth,
+        bodyShape: emConnection.bodyShape,
+      },
       simulator,
       runner,
       actions,
@@ -166,4 +257,34 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await close();
     throw error;
   }
+}
+
+/** The simulator as Citrix Cloud: its first API client, on its URL. */
+function simulatorCloud(
+  simulator: RunningSimulator,
+  fixture: SimulatorFixture,
+  env: Env,
+): { connection: CitrixConnection; credentials: CitrixCredentials } {
+  const client = fixture.clients[0];
+  if (client === undefined)
+    throw new InvalidSettingsError('The simulator fixture has no API client');
+  return {
+    credentials: { clientId: client.clientId, clientSecret: client.clientSecret },
+    connection: citrixConnectionFromEnv({
+      ...env,
+      CITRIX_API_URL: simulator.url,
+      CITRIX_CUSTOMER_ID: fixture.customerId,
+    }),
+  };
+}
+
+/** The simulator's first Endpoint Management administrator, for `CITRIX_EM_AUTH=credentials`. */
+function simulatorAdministrator(fixture: SimulatorFixture | undefined) {
+  const administrator = fixture?.endpointManagement?.administrators?.[0];
+  if (administrator === undefined) {
+    throw new InvalidSettingsError(
+      'The simulator fixture has no Endpoint Management administrator',
+    );
+  }
+  return { username: administrator.login, password: administrator.password };
 }

@@ -30,14 +30,21 @@ const citrix =
   stack.citrix.mode === 'simulator'
     ? `the built-in Citrix simulator at ${stack.citrix.baseUrl} (state: ${stack.citrix.baseUrl}/_simulator/state)`
     : `the real Citrix tenant at ${stack.citrix.baseUrl}`;
+const em = stack.endpointManagement;
+const endpointManagement =
+  em.mode === 'simulator'
+    ? `the simulator's Endpoint Management at ${em.baseUrl}`
+    : `the Endpoint Management server at ${em.baseUrl}`;
 console.log(`Citrix Response is running.
   API:     ${stack.apiUrl}   (POST /v1/actions, GET /v1/actions/{actionId})
   Citrix:  ${citrix}
+  Devices: ${endpointManagement} (login: ${em.auth}, bodies: ${em.bodyShape})
   Secret:  ${env.WEBHOOK_SECRET ? 'WEBHOOK_SECRET from the environment' : 'the built-in local demo secret (set WEBHOOK_SECRET to change it)'}
 
 Try it, in another terminal:
   npm run send -- session.logoff --user alice@example.com --reason "Rehearsal: compromised account"
   npm run send -- session.disconnect --user bob@example.com --reason "Rehearsal" --dry-run
+  npm run send -- device.selectiveWipe --user alice@example.com --reason "Rehearsal: lost phone" --dry-run
 `);
 
 let stopping = false;

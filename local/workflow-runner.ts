@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
+import type { WorkflowName } from '../lib/actions/schema.ts';
 import {
   type DefinitionOptions,
   readDefinition,
@@ -43,7 +44,7 @@ const LOCAL_ARN_PREFIX = 'arn:aws:lambda:us-east-1:000000000000:function:citrix-
  * Runs a workflow's `.asl.json` file in aws-local-stepfunctions, with each Task state mapped to
  * the Lambda handler its `${...FunctionArn}` placeholder names: the definition is the deployed one.
  */
-export class LocalWorkflowRunner implements WorkflowStarter {
+export class LocalWorkflowRunner {
   readonly #stateMachine: StateMachine;
   readonly #taskHandlers: Record<string, (input: unknown) => Promise<unknown>>;
   readonly #options: LocalWorkflowRunnerOptions;
@@ -153,4 +154,35 @@ function lambdaContext(functionName: string): Context {
     fail: () => undefined,
     succeed: () => undefined,
   };
+}
+
+/** Every workflow of the product, started by name as Step Functions would be. */
+export class LocalWorkflows implements WorkflowStarter {
+  readonly #runners: ReadonlyMap<WorkflowName, LocalWorkflowRunner>;
+
+  constructor(runners: ReadonlyMap<WorkflowName, LocalWorkflowRunner>) {
+    this.#runners = runners;
+  }
+
+  async start(workflow: WorkflowName, executionName: string, input: unknown): Promise<void> {
+    const runner = this.#runners.get(workflow);
+    if (runner === undefined) throw new Error(`No local workflow ${workflow}`);
+    // Execution names are unique across workflows here, as action ids are.
+    if (this.execution(executionName) !== undefined) {
+      throw new ExecutionAlreadyExistsError(`Execution ${executionName} already exists`);
+    }
+    await runner.start(executionName, input);
+  }
+
+  execution(executionName: string): LocalExecution | undefined {
+    for (const runner of this.#runners.values()) {
+      const execution = runner.execution(executionName);
+      if (execution !== undefined) return execution;
+    }
+    return undefined;
+  }
+
+  async idle(): Promise<void> {
+    await Promise.all([...this.#runners.values()].map((runner) => runner.idle()));
+  }
 }

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowStarter } from '../workflow/starter.ts';
-import type { ActionRecord, ActionRequest, SessionWorkflowInput } from './schema.ts';
+import {
+  type ActionRecord,
+  type ActionRequest,
+  type WorkflowInput,
+  workflowFor,
+} from './schema.ts';
 import type { ActionStore } from './store.ts';
 
 export interface AcceptActionDependencies {
@@ -41,14 +46,14 @@ export async function acceptAction(
     expiresAt: Math.floor(now.getTime() / 1000) + dependencies.retentionDays * 86_400,
   };
   await dependencies.actions.create(record);
-  const input: SessionWorkflowInput = {
+  const input: WorkflowInput = {
     actionId,
     action: request.action,
     target: request.target,
     dryRun: request.dryRun,
   };
   try {
-    await dependencies.workflows.start(actionId, input);
+    await dependencies.workflows.start(workflowFor(request.action), actionId, input);
   } catch (error) {
     await dependencies.actions.complete(actionId, {
       status: 'failed',

@@ -4,6 +4,8 @@ import type {
   ActionType,
   ErrorSummary,
   ResolvedSession,
+  ResolvedTarget,
+  SessionTargetResult,
   TargetResult,
 } from './schema.ts';
 
@@ -41,7 +43,7 @@ export function buildTargetResult(
   progress: TargetProgress | undefined,
   caught: CaughtError | undefined,
   now: Date,
-): TargetResult {
+): SessionTargetResult {
   // The status in progress is the last one read before the error; after a failed job it is stale
   // (the error message carries the final status), so only a timed-out job keeps it.
   const lastStatus = caught?.Error === 'LogoffJobFailedError' ? undefined : progress?.jobStatus;
@@ -64,46 +66,112 @@ export function buildTargetResult(
   return { ...base, outcome: 'succeeded' };
 }
 
-const VERBS: Record<ActionType, string> = {
-  'session.logoff': 'logged off',
-  'session.disconnect': 'disconnected',
+interface Wording {
+  /** Past tense, after "3 of 4 sessions". */
+  readonly done: string;
+  /** Infinitive, after "would". */
+  readonly todo: string;
+  readonly noun: 'session' | 'device';
+  /** When no target was acted on. */
+  readonly nothing: string;
+}
+
+/** How each action reads in a summary: what it does to which kind of target. */
+const WORDING: Record<ActionType, Wording> = {
+  'session.logoff': {
+    done: 'logged off',
+    todo: 'log off',
+    noun: 'session',
+    nothing: 'nothing was logged off',
+  },
+  'session.disconnect': {
+    done: 'disconnected',
+    todo: 'disconnect',
+    noun: 'session',
+    nothing: 'nothing was disconnected',
+  },
+  'device.wipe': {
+    done: 'sent a full wipe',
+    todo: 'send a full wipe to',
+    noun: 'device',
+    nothing: 'no wipe was sent',
+  },
+  'device.selectiveWipe': {
+    done: 'sent a selective wipe',
+    todo: 'send a selective wipe to',
+    noun: 'device',
+    nothing: 'no wipe was sent',
+  },
+  'device.deployPolicy': {
+    done: 'sent a policy deploy',
+    todo: 'deploy policies to',
+    noun: 'device',
+    nothing: 'no deploy was sent',
+  },
 };
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+const isUnmanagedDevice = (target: ResolvedTarget) => 'deviceId' in target && !target.managed;
 
 export interface DerivedStatus {
   readonly status: ActionStatus;
   readonly summary: string;
 }
 
+/**
+ * The action's status from its targets: all acted on → succeeded, some → partially_succeeded,
+ * none → failed. Skipped targets (reported, deliberately left alone) count against neither; an
+ * action with no target, or only skipped ones, did all that could be done and succeeded.
+ */
 export function deriveActionStatus(
   action: ActionType,
   results: readonly TargetResult[],
 ): DerivedStatus {
-  const verb = VERBS[action];
+  const { done, noun, nothing } = WORDING[action];
+  const skipped = results.filter((result) => result.outcome === 'skipped').length;
+  const actionable = results.length - skipped;
+  const skippedNote = `${skipped} skipped (not managed)`;
   if (results.length === 0) {
-    return { status: 'succeeded', summary: `No sessions matched the target; nothing was ${verb}` };
+    return { status: 'succeeded', summary: `No ${noun}s matched the target; ${nothing}` };
+  }
+  if (actionable === 0) {
+    return {
+      status: 'succeeded',
+      summary: `No ${noun} could be acted on; ${nothing}, ${skippedNote}`,
+    };
   }
   const succeeded = results.filter((result) => result.outcome === 'succeeded').length;
   const timedOut = results.filter((result) => result.outcome === 'timed_out').length;
-  const failed = results.length - succeeded - timedOut;
-  const parts = [`${succeeded} of ${results.length} sessions ${verb}`];
+  const failed = actionable - succeeded - timedOut;
+  const parts = [`${succeeded} of ${plural(actionable, noun)} ${done}`];
   if (failed > 0) parts.push(`${failed} failed`);
   if (timedOut > 0) parts.push(`${timedOut} timed out`);
+  if (skipped > 0) parts.push(skippedNote);
   const status: ActionStatus =
-    succeeded === results.length ? 'succeeded' : succeeded === 0 ? 'failed' : 'partially_succeeded';
+    succeeded === actionable ? 'succeeded' : succeeded === 0 ? 'failed' : 'partially_succeeded';
   return { status, summary: parts.join(', ') };
 }
 
-export function planResults(targets: readonly ResolvedSession[], now: Date): TargetResult[] {
-  return targets.map((target) => ({
-    ...target,
-    outcome: 'planned',
-    finishedAt: now.toISOString(),
-  }));
+/** A dry run's results: what would be acted on is `planned`, what would be skipped says so. */
+export function planResults(targets: readonly ResolvedTarget[], now: Date): TargetResult[] {
+  return targets.map((target): TargetResult => {
+    if (isUnmanagedDevice(target)) {
+      return {
+        ...target,
+        outcome: 'skipped',
+        note: 'Not managed by Endpoint Management: would be skipped',
+        finishedAt: now.toISOString(),
+      };
+    }
+    return { ...target, outcome: 'planned', finishedAt: now.toISOString() };
+  });
 }
 
-export function describePlan(action: ActionType, targets: readonly ResolvedSession[]): string {
-  const verb = action === 'session.logoff' ? 'log off' : 'disconnect';
-  return targets.length === 0
-    ? 'Dry run: no sessions matched the target'
-    : `Dry run: would ${verb} ${targets.length} session${targets.length === 1 ? '' : 's'}`;
+export function describePlan(action: ActionType, targets: readonly ResolvedTarget[]): string {
+  const { todo, noun } = WORDING[action];
+  const skipped = targets.filter(isUnmanagedDevice).length;
+  const actionable = targets.length - skipped;
+  if (targets.length === 0) return `Dry run: no ${noun}s matched the target`;
+  const plan = `Dry run: would ${todo} ${plural(actionable, noun)}`;
+  return skipped > 0 ? `${plan} and skip ${skipped} (not managed)` : plan;
 }

@@ -11,15 +11,16 @@ import {
   ActionRecordSchema,
   type ActionStatus,
   type ErrorSummary,
-  type ResolvedSession,
+  type ResolvedTarget,
   type TargetResult,
+  targetKey,
 } from './schema.ts';
 
 /** The record of every action, as the workflow and the API see it. */
 export interface ActionStore {
   create(record: ActionRecord): Promise<void>;
   get(actionId: string): Promise<ActionRecord | undefined>;
-  markRunning(actionId: string, targets: readonly ResolvedSession[]): Promise<void>;
+  markRunning(actionId: string, targets: readonly ResolvedTarget[]): Promise<void>;
   recordTargetResult(actionId: string, result: TargetResult): Promise<void>;
   complete(actionId: string, completion: ActionCompletion): Promise<void>;
 }
@@ -28,7 +29,7 @@ export interface ActionCompletion {
   readonly status: ActionStatus;
   readonly summary: string;
   readonly results?: readonly TargetResult[];
-  readonly targets?: readonly ResolvedSession[];
+  readonly targets?: readonly ResolvedTarget[];
   readonly error?: ErrorSummary;
 }
 
@@ -107,7 +108,7 @@ export class DynamoActionStore implements ActionStore {
     return parsed.data;
   }
 
-  async markRunning(actionId: string, targets: readonly ResolvedSession[]): Promise<void> {
+  async markRunning(actionId: string, targets: readonly ResolvedTarget[]): Promise<void> {
     // A retried task may mark the action running twice; a finished action is never reopened.
     await this.#update(actionId, {
       UpdateExpression: 'SET #status = :running, targets = :targets, updatedAt = :now',
@@ -124,9 +125,9 @@ export class DynamoActionStore implements ActionStore {
 
   async recordTargetResult(actionId: string, result: TargetResult): Promise<void> {
     await this.#update(actionId, {
-      UpdateExpression: 'SET results.#sessionId = :result, updatedAt = :now',
+      UpdateExpression: 'SET results.#targetId = :result, updatedAt = :now',
       ConditionExpression: 'attribute_exists(actionId)',
-      ExpressionAttributeNames: { '#sessionId': result.sessionId },
+      ExpressionAttributeNames: { '#targetId': targetKey(result) },
       ExpressionAttributeValues: { ':result': result, ':now': this.#now().toISOString() },
     });
   }
@@ -141,7 +142,7 @@ export class DynamoActionStore implements ActionStore {
     const assignments = ['#status = :status', 'summary = :summary', 'updatedAt = :now'];
     if (completion.results !== undefined) {
       assignments.push('results = :results');
-      values[':results'] = Object.fromEntries(completion.results.map((r) => [r.sessionId, r]));
+      values[':results'] = Object.fromEntries(completion.results.map((r) => [targetKey(r), r]));
     }
     if (completion.targets !== undefined) {
       assignments.push('targets = :targets');

@@ -1,4 +1,4 @@
-import type { ActionRecord, TargetResult } from './schema.ts';
+import { type ActionRecord, type TargetResult, targetKey } from './schema.ts';
 
 /** The public shape of an action (`GET /v1/actions/{actionId}`): results as an ordered list. */
 export interface ActionView {
@@ -18,10 +18,9 @@ export interface ActionView {
 }
 
 export function toActionView(record: ActionRecord): ActionView {
-  const order = new Map((record.targets ?? []).map((target, index) => [target.sessionId, index]));
-  const results = Object.values(record.results).sort(
-    (a, b) => (order.get(a.sessionId) ?? order.size) - (order.get(b.sessionId) ?? order.size),
-  );
+  const order = new Map((record.targets ?? []).map((target, index) => [targetKey(target), index]));
+  const position = (result: TargetResult) => order.get(targetKey(result)) ?? order.size;
+  const results = Object.values(record.results).sort((a, b) => position(a) - position(b));
   return {
     actionId: record.actionId,
     action: record.action,

@@ -11,7 +11,8 @@ export const CITRIX_API_HOSTS = [
   'api.citrixcloud.jp',
 ] as const;
 
-const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', 'localhost', '[::1]'];
+/** Plain http is allowed only to these hosts: a simulator on this machine. */
+export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', 'localhost', '[::1]'];
 
 /**
  * Accepts a Citrix Cloud API origin, or a loopback simulator (`http://127.0.0.1:<port>`), so a
@@ -68,7 +69,19 @@ export interface CitrixCredentials {
 export type CredentialsSource = () => Promise<CitrixCredentials>;
 
 // Deployment tools often write unset variables as ''; treat that as "not set".
-const emptyAsUndefined = (value: unknown): unknown => (value === '' ? undefined : value);
+export const emptyAsUndefined = (value: unknown): unknown => (value === '' ? undefined : value);
+
+/** Timeout and attempts of every Citrix request, shared by the DaaS and Endpoint Management clients. */
+export const CitrixTransportEnvSchema = z.object({
+  CITRIX_REQUEST_TIMEOUT_MS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(300_000).default(10_000),
+  ),
+  CITRIX_MAX_ATTEMPTS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(10).default(DEFAULT_RETRY_POLICY.maxAttempts),
+  ),
+});
 
 export const CitrixConnectionEnvSchema = z.object({
   CITRIX_API_URL: z.preprocess(
@@ -96,14 +109,7 @@ export const CitrixConnectionEnvSchema = z.object({
       .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1-64 letters, digits or "-"')
       .optional(),
   ),
-  CITRIX_REQUEST_TIMEOUT_MS: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number().int().min(1).max(300_000).default(10_000),
-  ),
-  CITRIX_MAX_ATTEMPTS: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number().int().min(1).max(10).default(DEFAULT_RETRY_POLICY.maxAttempts),
-  ),
+  ...CitrixTransportEnvSchema.shape,
 });
 
 export function citrixConnectionFromEnv(env: Record<string, string | undefined>): CitrixConnection {

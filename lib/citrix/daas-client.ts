@@ -6,7 +6,7 @@ import {
   CitrixResponseValidationError,
   InvalidCitrixIdError,
 } from './errors.ts';
-import { type CitrixCallRecord, CitrixHttpClient } from './http.ts';
+import { type CitrixCallRecord, CitrixHttpClient, parseCitrixBody } from './http.ts';
 import {
   formatUserIdentifier,
   jobIdFromLocation,
@@ -121,17 +121,6 @@ function sessionPath(sessionId: string, action = ''): string {
   return `${MANAGE}/Sessions/${encodeURIComponent(validateSessionId(sessionId))}${action}`;
 }
 
-function parseWith<T>(schema: z.ZodType<T>, body: unknown, method: string, path: string): T {
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  // Paths and zod messages only: they never quote the response body.
-  const summary = parsed.error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
-  throw new CitrixResponseValidationError(method, path, summary, { cause: parsed.error });
-}
-
 /** Citrix DaaS REST API (`/cvad/manage`) client: one token provider per instance. */
 export class DaasClient {
   readonly #connection: CitrixConnection;
@@ -193,7 +182,7 @@ export class DaasClient {
   async #discoverSiteId(): Promise<string> {
     const path = `${MANAGE}/me`;
     const response = await this.#customerHttp.request({ method: 'GET', path });
-    const me = parseWith(MeResponseSchema, response.body, 'GET', path);
+    const me = parseCitrixBody(MeResponseSchema, response.body, 'GET', path);
     const customerId = this.#connection.customerId.toLowerCase();
     const customer = me.Customers.find((entry) => entry.Id.toLowerCase() === customerId);
     if (customer === undefined) {
@@ -239,7 +228,7 @@ export class DaasClient {
         body: { SearchFilters: [filter] },
         transactionId: context?.transactionId,
       });
-      const collection = parseWith(DaasSessionCollectionSchema, response.body, 'POST', path);
+      const collection = parseCitrixBody(DaasSessionCollectionSchema, response.body, 'POST', path);
       sessions.push(...collection.Items);
       const next = collection.ContinuationToken;
       if (next === null || next === undefined || next === '') break;
@@ -259,7 +248,7 @@ export class DaasClient {
       path,
       transactionId: context?.transactionId,
     });
-    return parseWith(DaasSessionSchema, response.body, 'GET', path);
+    return parseCitrixBody(DaasSessionSchema, response.body, 'GET', path);
   }
 
   /**
@@ -280,7 +269,7 @@ export class DaasClient {
     // The API reference says SessionResponseModel; the how-to shows a collection. Accept both.
     const single = DaasSessionSchema.safeParse(response.body);
     if (single.success) return single.data;
-    const collection = parseWith(DaasSessionCollectionSchema, response.body, 'POST', path);
+    const collection = parseCitrixBody(DaasSessionCollectionSchema, response.body, 'POST', path);
     const id = sessionId.toLowerCase();
     return collection.Items.find((session) => session.Id.toLowerCase() === id);
   }
@@ -322,7 +311,7 @@ export class DaasClient {
       path,
       transactionId: context?.transactionId,
     });
-    return parseWith(DaasJobSchema, response.body, 'GET', path);
+    return parseCitrixBody(DaasJobSchema, response.body, 'GET', path);
   }
 
   async sendMessage(

@@ -59,7 +59,13 @@ export interface CitrixHttpOptions {
   random?: () => number;
   now?: () => number;
   onCall?: (call: CitrixCallRecord) => void;
+  /** The headers that carry the token; default `Authorization: CWSAuth bearer=<token>`. */
+  authorization?: (token: string) => Record<string, string>;
 }
+
+const cwsAuthorization = (token: string): Record<string, string> => ({
+  Authorization: `CWSAuth bearer=${token}`,
+});
 
 /** Timing and transport settings shared by every retrying Citrix call. */
 export interface RetryingFetchOptions {
@@ -209,6 +215,8 @@ const ErrorBodySchema = z.object({
   Type: z.string().optional().catch(undefined),
   Detail: z.string().optional().catch(undefined),
   Message: z.string().optional().catch(undefined),
+  // Endpoint Management errors are {status: -1, message}.
+  message: z.string().optional().catch(undefined),
   Parameters: z.array(z.unknown()).optional().catch(undefined),
   error: z.string().optional().catch(undefined),
   error_description: z.string().optional().catch(undefined),
@@ -235,7 +243,8 @@ function errorDetails(
   }
   const parsed = ErrorBodySchema.safeParse(json);
   const body = parsed.success ? parsed.data : undefined;
-  const detail = body?.Detail ?? body?.error_description ?? body?.Message ?? excerpt(text);
+  const detail =
+    body?.Detail ?? body?.error_description ?? body?.Message ?? body?.message ?? excerpt(text);
   return {
     status: raw.status,
     method: request.method,
@@ -279,6 +288,22 @@ export function parseJsonBody(method: string, path: string, text: string): unkno
   }
 }
 
+/** Parses a Citrix response body with zod; the error names fields, never quotes the body. */
+export function parseCitrixBody<T>(
+  schema: z.ZodType<T>,
+  body: unknown,
+  method: string,
+  path: string,
+): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const summary = parsed.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+  throw new CitrixResponseValidationError(method, path, summary, { cause: parsed.error });
+}
+
 /** A path that resolves on the configured origin only (no '//host', no query or fragment). */
 function assertSafePath(path: string): void {
   if (!path.startsWith('/') || path.startsWith('//') || /[?#\\\s]/.test(path)) {
@@ -316,7 +341,8 @@ export class CitrixHttpClient {
       if (body !== undefined) merged.set('Content-Type', 'application/json; charset=utf-8');
       for (const [name, value] of Object.entries(extraHeaders)) merged.set(name, value);
       for (const [name, value] of Object.entries(request.headers ?? {})) merged.set(name, value);
-      merged.set('Authorization', `CWSAuth bearer=${token}`);
+      const authorization = this.#options.authorization ?? cwsAuthorization;
+      for (const [name, value] of Object.entries(authorization(token))) merged.set(name, value);
       if (transactionId !== undefined) merged.set('Citrix-TransactionId', transactionId);
       return Object.fromEntries(merged.entries());
     };

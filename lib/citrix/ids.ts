@@ -122,3 +122,42 @@ export function userMatches(
   const qualified = formatUserIdentifier(user);
   return sameText(session.User?.Name, qualified) || sameText(session.UntrustedUserName, qualified);
 }
+
+// Endpoint Management device ids are GUIDs in the cloud service and integers on XenMobile Server.
+const DEVICE_ID =
+  /^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9]{1,19})$/;
+
+export function validateDeviceId(value: string): string {
+  if (typeof value !== 'string' || !DEVICE_ID.test(value)) {
+    throw new InvalidCitrixIdError(
+      'device',
+      'Invalid Endpoint Management device id: expected a GUID or a number',
+    );
+  }
+  return value;
+}
+
+export const DeviceIdSchema = z
+  .string()
+  .regex(DEVICE_ID, 'must be an Endpoint Management device id (a GUID or a number)');
+
+/** XenMobile Server's numeric ids go back as JSON numbers in id-array bodies, GUIDs as strings. */
+export function deviceIdJson(deviceId: string): string | number {
+  // Leading zeros would not survive the round trip, so such an id stays a string.
+  return /^(?:0|[1-9][0-9]{0,14})$/.test(deviceId) ? Number(deviceId) : deviceId;
+}
+
+const MAX_DEVICE_USER_LENGTH = 256;
+
+/**
+ * The enrolled user name a device filter is searched for: a UPN, `DOMAIN\user` or a plain
+ * user name, as Endpoint Management shows it. Matching is exact and case-insensitive.
+ */
+export const DeviceUserNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(MAX_DEVICE_USER_LENGTH, `must be at most ${MAX_DEVICE_USER_LENGTH} characters`)
+  .refine((value) => !/[\p{Cc}\p{Cf}]/u.test(value), {
+    message: 'must not contain control or format characters',
+  });

@@ -3,10 +3,18 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoActionStore } from '../actions/store.ts';
 import { citrixConnectionFromEnv } from '../citrix/config.ts';
 import { DaasClient } from '../citrix/daas-client.ts';
+import { endpointManagementConnectionFromEnv } from '../citrix/endpoint-management-config.ts';
+import type { DeviceWorkflowSettings } from '../devices/device-actions.ts';
 import type { SessionWorkflowSettings } from '../sessions/session-actions.ts';
 import { StepFunctionsWorkflowStarter } from '../workflow/starter.ts';
-import { readCitrixCredentials, readSigningSecret } from './secrets.ts';
+import { buildEndpointManagementClient } from './endpoint-management.ts';
 import {
+  readCitrixCredentials,
+  readEndpointManagementCredentials,
+  readSigningSecret,
+} from './secrets.ts';
+import {
+  deviceWorkflowSettingsFromEnv,
   recordRetentionDaysFromEnv,
   requiredEnv,
   sessionWorkflowSettingsFromEnv,
@@ -32,7 +40,11 @@ export const awsActionStore = once(
 );
 
 export const awsWorkflowStarter = once(
-  () => new StepFunctionsWorkflowStarter(new SFNClient({}), requiredEnv(env, 'STATE_MACHINE_ARN')),
+  () =>
+    new StepFunctionsWorkflowStarter(new SFNClient({}), {
+      'session-action': requiredEnv(env, 'SESSION_ACTION_STATE_MACHINE_ARN'),
+      'device-action': requiredEnv(env, 'DEVICE_ACTION_STATE_MACHINE_ARN'),
+    }),
 );
 
 export const awsRetentionDays = once(() => recordRetentionDaysFromEnv(env));
@@ -51,3 +63,29 @@ export const awsDaasClient = once(
       credentials: () => readCitrixCredentials(requiredEnv(env, 'CITRIX_CREDENTIALS_SECRET_ARN')),
     }),
 );
+
+export const awsDeviceSettings = once(
+  (): DeviceWorkflowSettings => deviceWorkflowSettingsFromEnv(env),
+);
+
+/**
+ * Only the secret the configured login needs is read: the Citrix Cloud API client for
+ * `CITRIX_EM_AUTH=cloud`, the Endpoint Management administrator for `credentials`.
+ */
+export const awsEndpointManagementClient = once(() => {
+  const connection = endpointManagementConnectionFromEnv(env);
+  if (connection.auth === 'cloud') {
+    return buildEndpointManagementClient({
+      connection,
+      cloud: {
+        connection: citrixConnectionFromEnv(env),
+        credentials: () => readCitrixCredentials(requiredEnv(env, 'CITRIX_CREDENTIALS_SECRET_ARN')),
+      },
+    });
+  }
+  return buildEndpointManagementClient({
+    connection,
+    credentials: () =>
+      readEndpointManagementCredentials(requiredEnv(env, 'CITRIX_EM_CREDENTIALS_SECRET_ARN')),
+  });
+});

@@ -1,6 +1,10 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
 import type { CitrixCredentials } from '../citrix/config.ts';
+import {
+  type EndpointManagementCredentials,
+  EndpointManagementCredentialsEnvSchema,
+} from '../citrix/endpoint-management-config.ts';
 
 /** A secret that is missing or not in the expected JSON shape. Never carries the value. */
 export class SecretFormatError extends Error {
@@ -36,4 +40,12 @@ export async function readSigningSecret(secretId: string): Promise<string> {
 
 export async function readCitrixCredentials(secretId: string): Promise<CitrixCredentials> {
   return readJsonSecret(secretId, CitrixCredentialsSecretSchema);
+}
+
+/** The Endpoint Management administrator: JSON keys named like the local variables. */
+export async function readEndpointManagementCredentials(
+  secretId: string,
+): Promise<EndpointManagementCredentials> {
+  const secret = await readJsonSecret(secretId, EndpointManagementCredentialsEnvSchema);
+  return { username: secret.CITRIX_EM_USERNAME, password: secret.CITRIX_EM_PASSWORD };
 }

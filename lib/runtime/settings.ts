@@ -1,5 +1,10 @@
 import { z } from 'zod';
 import {
+  DEFAULT_DEVICE_WORKFLOW_SETTINGS,
+  type DeviceWorkflowSettings,
+  DeviceWorkflowSettingsSchema,
+} from '../devices/device-actions.ts';
+import {
   DEFAULT_SESSION_WORKFLOW_SETTINGS,
   type SessionWorkflowSettings,
   SessionWorkflowSettingsSchema,
@@ -37,6 +42,17 @@ export function sessionWorkflowSettingsFromEnv(env: Env): SessionWorkflowSetting
     deadlineSeconds: raw.data.LOGOFF_DEADLINE_SECONDS ?? defaults.deadlineSeconds,
   });
   if (!settings.success) fail(settings.error, 'session workflow ');
+  return settings.data;
+}
+
+/** Device workflow settings: `DEVICE_MAX_TARGETS` (default 20). */
+export function deviceWorkflowSettingsFromEnv(env: Env): DeviceWorkflowSettings {
+  const raw = z.object({ DEVICE_MAX_TARGETS: optionalInt }).safeParse(env);
+  if (!raw.success) fail(raw.error);
+  const settings = DeviceWorkflowSettingsSchema.safeParse({
+    maxTargets: raw.data.DEVICE_MAX_TARGETS ?? DEFAULT_DEVICE_WORKFLOW_SETTINGS.maxTargets,
+  });
+  if (!settings.success) fail(settings.error, 'device workflow ');
   return settings.data;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TooManyTargetsError } from '../actions/errors.ts';
 import type { ActionType, ResolvedSession, SessionTarget } from '../actions/schema.ts';
 import type { CallContext, DaasJob, DaasSession } from '../citrix/daas-client.ts';
 import { SUCCESSFUL_JOB_STATUSES, TERMINAL_JOB_STATUSES } from '../citrix/daas-client.ts';
@@ -83,9 +84,7 @@ export function estimateHistoryEvents(settings: SessionWorkflowSettings): number
   return 20 + settings.maxTargets * perTarget;
 }
 
-export class TooManyTargetsError extends Error {
-  override name = 'TooManyTargetsError';
-}
+export { TooManyTargetsError };
 
 export class LogoffJobFailedError extends Error {
   override name = 'LogoffJobFailedError';

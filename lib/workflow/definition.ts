@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { WorkflowName } from '../actions/schema.ts';
 
 /**
  * The Amazon States Language files in `state-machines/` are the single source of every workflow:
@@ -13,12 +14,16 @@ export interface WorkflowFunction {
   readonly name: string;
   /** Entry file, relative to the project root. */
   readonly entry: string;
-  /** Whether the function calls Citrix (and so needs the Citrix credentials secret). */
-  readonly callsCitrix: boolean;
+  /** The Citrix service the function calls, which decides its configuration and secrets. */
+  readonly calls: 'nothing' | 'daas' | 'endpoint-management';
+  /** Whether the function reads or writes action records (and so may use the table). */
+  readonly recordsActions: boolean;
+  /** Lambda timeout; default 60 seconds. The state's TimeoutSeconds is kept above it. */
+  readonly timeoutSeconds?: number;
 }
 
 export interface WorkflowDefinition {
-  readonly name: string;
+  readonly name: WorkflowName;
   readonly file: URL;
   readonly functions: readonly WorkflowFunction[];
 }
@@ -31,34 +36,95 @@ export const SESSION_ACTION_WORKFLOW: WorkflowDefinition = {
       substitution: 'ResolveSessionTargetsFunctionArn',
       name: 'resolve-session-targets',
       entry: 'functions/resolve-session-targets.ts',
-      callsCitrix: true,
+      recordsActions: true,
+      calls: 'daas',
     },
     {
       substitution: 'SubmitSessionActionFunctionArn',
       name: 'submit-session-action',
       entry: 'functions/submit-session-action.ts',
-      callsCitrix: true,
+      recordsActions: false,
+      calls: 'daas',
     },
     {
       substitution: 'CheckLogoffJobFunctionArn',
       name: 'check-logoff-job',
       entry: 'functions/check-logoff-job.ts',
-      callsCitrix: true,
+      recordsActions: false,
+      calls: 'daas',
     },
     {
       substitution: 'RecordTargetResultFunctionArn',
       name: 'record-target-result',
       entry: 'functions/record-target-result.ts',
-      callsCitrix: false,
+      recordsActions: true,
+      calls: 'nothing',
     },
     {
       substitution: 'CompleteActionFunctionArn',
       name: 'complete-action',
       entry: 'functions/complete-action.ts',
-      callsCitrix: false,
+      recordsActions: true,
+      calls: 'nothing',
     },
   ],
 };
+
+export const DEVICE_ACTION_WORKFLOW: WorkflowDefinition = {
+  name: 'device-action',
+  file: new URL('../../state-machines/device-action.asl.json', import.meta.url),
+  functions: [
+    {
+      substitution: 'ResolveDeviceTargetsFunctionArn',
+      name: 'resolve-device-targets',
+      entry: 'functions/resolve-device-targets.ts',
+      recordsActions: true,
+      // Reading every page of a broad device search can take a while.
+      timeoutSeconds: 240,
+      calls: 'endpoint-management',
+    },
+    {
+      substitution: 'SendDeviceCommandFunctionArn',
+      name: 'send-device-command',
+      entry: 'functions/send-device-command.ts',
+      recordsActions: false,
+      calls: 'endpoint-management',
+    },
+    {
+      substitution: 'ReadDeviceBackFunctionArn',
+      name: 'read-device-back',
+      entry: 'functions/read-device-back.ts',
+      recordsActions: false,
+      calls: 'endpoint-management',
+    },
+    {
+      substitution: 'RecordDeviceResultFunctionArn',
+      name: 'record-device-result',
+      entry: 'functions/record-device-result.ts',
+      recordsActions: true,
+      calls: 'nothing',
+    },
+    {
+      substitution: 'CompleteActionFunctionArn',
+      name: 'complete-action',
+      entry: 'functions/complete-action.ts',
+      recordsActions: true,
+      calls: 'nothing',
+    },
+    {
+      substitution: 'LogOutOfEndpointManagementFunctionArn',
+      name: 'log-out-of-endpoint-management',
+      entry: 'functions/log-out-of-endpoint-management.ts',
+      recordsActions: false,
+      calls: 'endpoint-management',
+    },
+  ],
+};
+
+export const WORKFLOWS: readonly WorkflowDefinition[] = [
+  SESSION_ACTION_WORKFLOW,
+  DEVICE_ACTION_WORKFLOW,
+];
 
 export interface DefinitionOptions {
   /** Upper bound on targets acted on at once, applied to every Map state. */

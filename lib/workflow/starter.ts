@@ -1,8 +1,9 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { WorkflowName } from '../actions/schema.ts';
 
-/** Starts a workflow execution named after the action it carries out. */
+/** Starts an execution of the named workflow, named after the action it carries out. */
 export interface WorkflowStarter {
-  start(executionName: string, input: unknown): Promise<void>;
+  start(workflow: WorkflowName, executionName: string, input: unknown): Promise<void>;
 }
 
 export class WorkflowStartError extends Error {
@@ -11,18 +12,18 @@ export class WorkflowStartError extends Error {
 
 export class StepFunctionsWorkflowStarter implements WorkflowStarter {
   readonly #client: SFNClient;
-  readonly #stateMachineArn: string;
+  readonly #stateMachineArns: Readonly<Record<WorkflowName, string>>;
 
-  constructor(client: SFNClient, stateMachineArn: string) {
+  constructor(client: SFNClient, stateMachineArns: Readonly<Record<WorkflowName, string>>) {
     this.#client = client;
-    this.#stateMachineArn = stateMachineArn;
+    this.#stateMachineArns = stateMachineArns;
   }
 
-  async start(executionName: string, input: unknown): Promise<void> {
+  async start(workflow: WorkflowName, executionName: string, input: unknown): Promise<void> {
     try {
       await this.#client.send(
         new StartExecutionCommand({
-          stateMachineArn: this.#stateMachineArn,
+          stateMachineArn: this.#stateMachineArns[workflow],
           name: executionName,
           input: JSON.stringify(input),
         }),

@@ -1,9 +1,12 @@
 import { Hono } from 'hono';
-import { describeZodError, FaultSettingsSchema } from './fixture.ts';
+import { z } from 'zod';
+import { describeZodError, EM_BODY_SHAPES, FaultSettingsSchema } from './fixture.ts';
 import type { SimulatorWorld } from './world.ts';
 
 /** Prefix of the simulator's own routes; they are not Citrix APIs, not recorded, not faulted. */
 export const CONTROL_BASE_PATH = '/_simulator';
+
+const BodyShapeRequestSchema = z.strictObject({ bodyShape: z.enum(EM_BODY_SHAPES) });
 
 /**
  * Control API for tests and people rehearsing runbooks. Unauthenticated: the simulator listens
@@ -44,6 +47,23 @@ export function controlRoutes(world: SimulatorWorld): Hono {
   app.post('/tokens/$expire', (c) => {
     world.expireTokens();
     return c.body(null, 204);
+  });
+
+  const bodyShape = () => ({ bodyShape: world.endpointManagement.bodyShape });
+  app.get('/endpoint-management/body-shape', (c) => c.json(bodyShape()));
+  app.put('/endpoint-management/body-shape', async (c) => {
+    let body: unknown;
+    try {
+      body = JSON.parse(await c.req.text());
+    } catch {
+      return c.json({ error: 'The request body is not valid JSON' }, 400);
+    }
+    const request = BodyShapeRequestSchema.safeParse(body);
+    if (!request.success) {
+      return c.json({ error: `Invalid body shape: ${describeZodError(request.error)}` }, 400);
+    }
+    world.setEndpointManagementBodyShape(request.data.bodyShape);
+    return c.json(bodyShape());
   });
 
   return app;

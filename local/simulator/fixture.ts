@@ -4,7 +4,8 @@ import { z } from 'zod';
 
 /**
  * The simulator's data, in one JSON document: the Citrix Cloud customer, its API clients, the
- * DaaS sessions and jobs, timings and injected faults. `GET /_simulator/state` returns the
+ * DaaS sessions and jobs, Endpoint Management administrators and devices, timings and injected
+ * faults. `GET /_simulator/state` returns the
  * current data in this same format, so a snapshot can be saved and loaded again.
  *
  * No field uses zod defaults, so the input and output types are the same and TypeScript callers
@@ -33,6 +34,8 @@ export const MESSAGE_STYLES = [
 export const SERVER_ERROR_STATUSES = [500, 502, 503, 504] as const;
 
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 3600;
+/** Citrix does not document the Endpoint Management token timeout; 30 minutes is a guess. */
+export const DEFAULT_EM_AUTH_TOKEN_LIFETIME_SECONDS = 1800;
 export const DEFAULT_LOGOFF_TIMING = { notStartedMs: 500, inProgressMs: 2500 } as const;
 export const DEFAULT_LOGOFF_ERROR = 'The log off request failed on the VDA';
 
@@ -137,6 +140,62 @@ export const JobSchema = z.looseObject({
   simulation: JobSimulationSchema,
 });
 
+/**
+ * Request body shapes of Endpoint Management device commands. `object` is the OpenAPI document:
+ * `/device/wipe` and `/device/selectivewipe` take `{"deviceId"}`, `/device/policy/deploy` takes
+ * `{"deviceIds": [...]}`. `id-array` is Citrix's "Public API for REST Services" PDF, which real
+ * XenMobile servers follow: `/device/wipe`, `/device/selwipe` and `/device/refresh` take a JSON
+ * array of device ids.
+ */
+export const EM_BODY_SHAPES = ['object', 'id-array'] as const;
+export const EM_PLATFORMS = ['iOS', 'Android', 'Windows', 'macOS'] as const;
+export const EM_COMMANDS = ['wipe', 'selectiveWipe', 'deployPolicy'] as const;
+
+export const EmAdministratorSchema = z.strictObject({ login: nonEmpty, password: nonEmpty });
+
+export const EmCommandRecordSchema = z.strictObject({
+  command: z.enum(EM_COMMANDS),
+  at: z.iso.datetime({ offset: true }),
+});
+
+/** Simulator-only behaviour of a device; never returned by the Endpoint Management routes. */
+export const DeviceSimulationSchema = z.strictObject({
+  /** Every command on this device answers HTTP 200 with `status: -1` and this message. */
+  commandFailure: nonEmpty.optional(),
+  /** Commands the device accepted, oldest first (`state()` fills this in). */
+  commands: z.array(EmCommandRecordSchema).optional(),
+});
+
+// Endpoint Management (cloud) device ids are GUIDs; XenMobile Server ids are integers.
+const DEVICE_ID = /^(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+// Devices accept extra fields (imeiOrMeid, inactivityDays, …) and return them unchanged, so real
+// device JSON can be pasted into a fixture, as with sessions.
+export const DeviceSchema = z.looseObject({
+  id: z.string().regex(DEVICE_ID, 'must be a GUID or a string of digits'),
+  userName: nonEmpty,
+  serialNumber: z.string().optional(),
+  deviceModel: z.string().optional(),
+  platform: z.enum(EM_PLATFORMS),
+  osVersion: z.string().optional(),
+  lastAccess: z.iso.datetime({ offset: true }).optional(),
+  /** Default false. */
+  jailbroken: z.boolean().optional(),
+  /** Default true. Commands on an unmanaged device fail with "Device is not managed". */
+  managed: z.boolean().optional(),
+  /** Default true. */
+  compliant: z.boolean().optional(),
+  simulation: DeviceSimulationSchema.optional(),
+});
+
+export const EndpointManagementFixtureSchema = z.strictObject({
+  /** Local administrators accepted by `POST /authentication/login`. */
+  administrators: z.array(EmAdministratorSchema).optional(),
+  authTokenLifetimeSeconds: z.int().positive().optional(),
+  bodyShape: z.enum(EM_BODY_SHAPES).optional(),
+  devices: z.array(DeviceSchema).optional(),
+});
+
 export const SimulatorFixtureSchema = z
   .strictObject({
     customerId: nonEmpty,
@@ -148,6 +207,7 @@ export const SimulatorFixtureSchema = z
     faults: FaultSettingsSchema.optional(),
     sessions: z.array(SessionSchema),
     jobs: z.array(JobSchema).optional(),
+    endpointManagement: EndpointManagementFixtureSchema.optional(),
   })
   .superRefine((fixture, ctx) => {
     const reportDuplicates = (values: string[], field: (index: number) => PropertyKey[]) => {
@@ -180,6 +240,14 @@ export const SimulatorFixtureSchema = z
       (fixture.jobs ?? []).map((job) => job.Id),
       (i) => ['jobs', i, 'Id'],
     );
+    reportDuplicates(
+      (fixture.endpointManagement?.administrators ?? []).map((admin) => admin.login),
+      (i) => ['endpointManagement', 'administrators', i, 'login'],
+    );
+    reportDuplicates(
+      (fixture.endpointManagement?.devices ?? []).map((device) => device.id),
+      (i) => ['endpointManagement', 'devices', i, 'id'],
+    );
   });
 
 export type Site = z.infer<typeof SiteSchema>;
@@ -192,6 +260,13 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 export type FixtureSession = z.infer<typeof SessionSchema>;
 export type FixtureJob = z.infer<typeof JobSchema>;
 export type SimulatorFixture = z.infer<typeof SimulatorFixtureSchema>;
+export type EmBodyShape = (typeof EM_BODY_SHAPES)[number];
+export type EmPlatform = (typeof EM_PLATFORMS)[number];
+export type EmCommand = (typeof EM_COMMANDS)[number];
+export type EmAdministrator = z.infer<typeof EmAdministratorSchema>;
+export type EmCommandRecord = z.infer<typeof EmCommandRecordSchema>;
+export type FixtureDevice = z.infer<typeof DeviceSchema>;
+export type EndpointManagementFixture = z.infer<typeof EndpointManagementFixtureSchema>;
 
 export interface ResolvedSettings {
   tokenLifetimeSeconds: number;

@@ -3,6 +3,8 @@
  * CITRIX_SIMULATOR_PORT (default 3001) and CITRIX_SIMULATOR_FIXTURE (a fixture JSON path;
  * default the demo fixture). Listens on 127.0.0.1 only.
  */
+
+import { ENDPOINT_MANAGEMENT_BASE_PATH } from './endpoint-management.ts';
 import { demoFixture, loadFixture, type SimulatorFixture } from './fixture.ts';
 import { startCitrixSimulator } from './server.ts';
 
@@ -38,6 +40,35 @@ function describeSessions(fixture: SimulatorFixture): string[] {
   return lines;
 }
 
+/** Endpoint Management administrators and devices, grouped by user. */
+function describeEndpointManagement(fixture: SimulatorFixture, url: string): string[] {
+  const em = fixture.endpointManagement;
+  if (!em) return [];
+  const byUser = new Map<string, NonNullable<typeof em.devices>>();
+  for (const device of em.devices ?? []) {
+    byUser.set(device.userName, [...(byUser.get(device.userName) ?? []), device]);
+  }
+  const lines = [
+    `Endpoint Management: ${url}${ENDPOINT_MANAGEMENT_BASE_PATH} (body shape ${em.bodyShape ?? 'object'})`,
+    ...(em.administrators ?? []).map(
+      (admin) => `  administrator: login ${admin.login}  password ${admin.password}`,
+    ),
+  ];
+  for (const [user, devices] of byUser) {
+    lines.push(`  ${user}: ${devices.length} device(s)`);
+    for (const d of devices) {
+      const notes = [
+        d.managed === false ? 'not managed' : 'managed',
+        ...(d.simulation?.commandFailure ? [`commands fail: ${d.simulation.commandFailure}`] : []),
+      ];
+      lines.push(
+        `    ${d.id}  ${d.platform.padEnd(7)} ${d.deviceModel ?? ''}  ${notes.join(', ')}`,
+      );
+    }
+  }
+  return lines;
+}
+
 async function main(): Promise<void> {
   const fixturePath = process.env.CITRIX_SIMULATOR_FIXTURE;
   const fixture = fixturePath ? loadFixture(fixturePath) : demoFixture();
@@ -57,9 +88,10 @@ async function main(): Promise<void> {
       (client) => `  API client: id ${client.clientId}  secret ${client.clientSecret}`,
     ),
     `  token URL: ${simulator.url}/cctrustoauth2/${fixture.customerId}/tokens/clients`,
-    `  control API: ${simulator.url}/_simulator/state | /requests | /reset | /faults`,
+    `  control API: ${simulator.url}/_simulator/state | /requests | /reset | /faults | /endpoint-management/body-shape`,
     'Users and sessions:',
     ...describeSessions(fixture),
+    ...describeEndpointManagement(fixture, simulator.url),
   ];
   console.log(lines.join('\n'));
 

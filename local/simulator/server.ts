@@ -6,12 +6,25 @@ import { tokenRoutes } from './auth.ts';
 import { CITRIX_ERROR_TYPES, citrixError } from './citrix-errors.ts';
 import { CONTROL_BASE_PATH, controlRoutes } from './control.ts';
 import { DAAS_BASE_PATH, daasRoutes } from './daas.ts';
+import {
+  ENDPOINT_MANAGEMENT_BASE_PATH,
+  emError,
+  emNoRoute,
+  endpointManagementRoutes,
+  isEndpointManagementPath,
+} from './endpoint-management.ts';
 import { injectFaults } from './faults.ts';
-import { demoFixture, type FaultSettings, parseFixture, type SimulatorFixture } from './fixture.ts';
+import {
+  demoFixture,
+  type EmBodyShape,
+  type FaultSettings,
+  parseFixture,
+  type SimulatorFixture,
+} from './fixture.ts';
 import { recordRequests } from './recorder.ts';
 import { type RecordedRequest, SimulatorWorld } from './world.ts';
 
-export type { FaultSettings, SimulatorFixture } from './fixture.ts';
+export type { EmBodyShape, FaultSettings, SimulatorFixture } from './fixture.ts';
 export type { RecordedRequest } from './world.ts';
 
 export interface SimulatorOptions {
@@ -33,8 +46,10 @@ export interface RunningSimulator {
   /** Back to the starting fixture; recorded requests and tokens are cleared. */
   reset(): void;
   setFaults(faults: FaultSettings): void;
-  /** Every token issued so far stops working now. */
+  /** Every token issued so far stops working now: Citrix Cloud and Endpoint Management alike. */
   expireTokens(): void;
+  /** Which request bodies the Endpoint Management device commands take (see docs/simulator.md). */
+  setEndpointManagementBodyShape(shape: EmBodyShape): void;
   requests(): RecordedRequest[];
   state(): SimulatorFixture;
 }
@@ -73,22 +88,28 @@ export function createSimulatorApp(
 
   app.route('/', tokenRoutes(world));
   app.route(DAAS_BASE_PATH, daasRoutes(world, { baseUrl: options.baseUrl }));
+  app.route(ENDPOINT_MANAGEMENT_BASE_PATH, endpointManagementRoutes(world));
   app.route(CONTROL_BASE_PATH, controlRoutes(world));
 
-  app.notFound((c) =>
-    isControlPath(c.req.path)
-      ? c.json({ error: `Unknown simulator route ${c.req.method} ${c.req.path}` }, 404)
-      : citrixError(
-          c,
-          404,
-          CITRIX_ERROR_TYPES.notFound,
-          `No API route ${c.req.method} ${c.req.path}`,
-        ),
-  );
+  app.notFound((c) => {
+    if (isControlPath(c.req.path)) {
+      return c.json({ error: `Unknown simulator route ${c.req.method} ${c.req.path}` }, 404);
+    }
+    if (isEndpointManagementPath(c.req.path)) return emNoRoute(c);
+    return citrixError(
+      c,
+      404,
+      CITRIX_ERROR_TYPES.notFound,
+      `No API route ${c.req.method} ${c.req.path}`,
+    );
+  });
   app.onError((error, c) => {
     options.log?.(
       `Citrix simulator error on ${c.req.method} ${c.req.path}: ${error.name}: ${error.message}`,
     );
+    if (isEndpointManagementPath(c.req.path)) {
+      return emError(c, 500, 'Internal error in the Citrix simulator');
+    }
     return citrixError(
       c,
       500,
@@ -137,6 +158,7 @@ export async function startCitrixSimulator(
     reset: () => world.reset(),
     setFaults: (faults) => world.setFaults(faults),
     expireTokens: () => world.expireTokens(),
+    setEndpointManagementBodyShape: (shape) => world.setEndpointManagementBodyShape(shape),
     requests: () => world.requests(),
     state: () => world.state(),
   };

@@ -1,7 +1,10 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { DaasState } from './daas-state.ts';
+import { EndpointManagementState } from './endpoint-management-state.ts';
 import {
   type ApiClient,
+  EM_BODY_SHAPES,
+  type EmBodyShape,
   type FaultSettings,
   FaultSettingsSchema,
   type ResolvedSettings,
@@ -46,8 +49,8 @@ export interface CustomerConfig {
 
 /**
  * Everything the simulator knows: the customer and its API clients, issued tokens, the request
- * log, active faults, and one state object per simulated Citrix service (DaaS for now; Endpoint
- * Management and Cloud Administrators will sit next to it).
+ * log, active faults, and one state object per simulated Citrix service (DaaS and Endpoint
+ * Management; Cloud Administrators will sit next to them).
  */
 export class SimulatorWorld {
   readonly now: () => number;
@@ -57,6 +60,8 @@ export class SimulatorWorld {
   #requests: RecordedRequest[] = [];
   faults: FaultSettings;
   daas: DaasState;
+  /** Also holds the Endpoint Management auth tokens, so reset() forgets them with the rest. */
+  endpointManagement: EndpointManagementState;
 
   constructor(fixture: SimulatorFixture, now: () => number = () => Date.now()) {
     this.now = now;
@@ -71,6 +76,7 @@ export class SimulatorWorld {
     };
     this.faults = copy.faults ?? {};
     this.daas = new DaasState(copy, this.config.settings.logoff, now);
+    this.endpointManagement = new EndpointManagementState(copy.endpointManagement, now);
   }
 
   /** Back to the starting fixture; tokens and recorded requests are forgotten. */
@@ -80,6 +86,7 @@ export class SimulatorWorld {
     this.#requests = [];
     this.faults = copy.faults ?? {};
     this.daas = new DaasState(copy, this.config.settings.logoff, this.now);
+    this.endpointManagement = new EndpointManagementState(copy.endpointManagement, this.now);
   }
 
   isCustomer(customerId: string): boolean {
@@ -114,14 +121,27 @@ export class SimulatorWorld {
     return { ok: true, clientId: issued.clientId, expiresAt: issued.expiresAt };
   }
 
+  /** Citrix Cloud bearer tokens and Endpoint Management auth tokens alike. */
   expireTokens(): void {
     const now = this.now();
     for (const issued of this.#tokens.values()) issued.expiresAt = Math.min(issued.expiresAt, now);
+    this.endpointManagement.expireTokens();
   }
 
   /** Strings that must never appear in recorded requests or logs. */
   secrets(): string[] {
-    return [...this.config.clients.map((client) => client.clientSecret), ...this.#tokens.keys()];
+    return [
+      ...this.config.clients.map((client) => client.clientSecret),
+      ...this.#tokens.keys(),
+      ...this.endpointManagement.secrets(),
+    ];
+  }
+
+  setEndpointManagementBodyShape(shape: EmBodyShape): void {
+    if (!EM_BODY_SHAPES.includes(shape)) {
+      throw new TypeError(`bodyShape must be one of ${EM_BODY_SHAPES.join(', ')}`);
+    }
+    this.endpointManagement.bodyShape = shape;
   }
 
   setFaults(faults: FaultSettings): void {
@@ -153,6 +173,7 @@ export class SimulatorWorld {
       faults: structuredClone(this.faults),
       sessions: daas.sessions,
       jobs: daas.jobs,
+      endpointManagement: this.endpointManagement.snapshot(),
     };
   }
 }

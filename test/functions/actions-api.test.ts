@@ -3,17 +3,18 @@ import {
   type ActionsApiDependencies,
   createActionsApiHandler,
 } from '../../functions/actions-api.ts';
+import type { WorkflowName } from '../../lib/actions/schema.ts';
 import { DynamoActionStore } from '../../lib/actions/store.ts';
 import type { WorkflowStarter } from '../../lib/workflow/starter.ts';
 import { createActionsTable, type LocalDynamo, startLocalDynamo } from '../../local/dynamodb.ts';
 import { apiEvent, lambdaContext, TEST_SIGNING_SECRET } from '../support/signed-request.ts';
 
 class RecordingStarter implements WorkflowStarter {
-  started: { name: string; input: unknown }[] = [];
+  started: { workflow: WorkflowName; name: string; input: unknown }[] = [];
   failWith: Error | undefined;
-  async start(name: string, input: unknown): Promise<void> {
+  async start(workflow: WorkflowName, name: string, input: unknown): Promise<void> {
     if (this.failWith) throw this.failWith;
-    this.started.push({ name, input });
+    this.started.push({ workflow, name, input });
   }
 }
 
@@ -75,6 +76,7 @@ describe('POST /v1/actions', () => {
     });
     expect(dependencies.workflows.started).toEqual([
       {
+        workflow: 'session-action',
         name: body.actionId,
         input: {
           actionId: body.actionId,
@@ -141,6 +143,48 @@ describe('POST /v1/actions', () => {
       'reason',
     ]);
     expect(error.message).toBe('Invalid request: target.sessionId, reason');
+    expect(dependencies.workflows.started).toEqual([]);
+  });
+
+  it.each([
+    ['device.selectiveWipe', { user: 'Bob' }],
+    ['device.wipe', { deviceId: '7d3f6c1e-2b4a-4f7e-9c0d-1a2b3c4d5e6f' }],
+    ['device.deployPolicy', { deviceId: '1042' }],
+  ])('starts the device workflow for %s', async (action, target) => {
+    const response = await post(JSON.stringify({ action, target, reason: 'Lost phone' }));
+    expect(response.statusCode).toBe(202);
+    const { actionId } = JSON.parse(response.body);
+    expect(dependencies.workflows.started).toEqual([
+      {
+        workflow: 'device-action',
+        name: actionId,
+        input: { actionId, action, target, dryRun: false },
+      },
+    ]);
+  });
+
+  it.each([
+    [
+      'a session target for a device action',
+      { action: 'device.wipe', target: { sessionId: 'a11ce000-0000-4000-8000-000000000001' } },
+      ['target.sessionId', 'target'],
+    ],
+    [
+      'a device target for a session action',
+      { action: 'session.logoff', target: { deviceId: '1042' } },
+      ['target.deviceId', 'target'],
+    ],
+    [
+      'a device id that could reach another path',
+      { action: 'device.wipe', target: { deviceId: '../device/filter' } },
+      ['target.deviceId'],
+    ],
+    ['an unknown action', { action: 'device.brick', target: { deviceId: '1' } }, ['action']],
+  ])('answers 400 to %s, naming the field, and starts nothing', async (_, request, fields) => {
+    const response = await post(JSON.stringify({ ...request, reason: 'test' }));
+    expect(response.statusCode).toBe(400);
+    const { error } = JSON.parse(response.body);
+    expect(error.fields.map((f: { field: string }) => f.field)).toEqual(fields);
     expect(dependencies.workflows.started).toEqual([]);
   });
 

@@ -1,10 +1,20 @@
 import { readFileSync } from 'node:fs';
+import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/build-app.ts';
+import type { CitrixResponseStack } from '../../infra/citrix-response-stack.ts';
 import { InvalidContextError } from '../../infra/config.ts';
-import { readDefinition, SESSION_ACTION_WORKFLOW } from '../../lib/workflow/definition.ts';
+import type { WorkflowName } from '../../lib/actions/schema.ts';
+import {
+  DEVICE_ACTION_WORKFLOW,
+  readDefinition,
+  SESSION_ACTION_WORKFLOW,
+  WORKFLOWS,
+  type WorkflowDefinition,
+  type WorkflowFunction,
+} from '../../lib/workflow/definition.ts';
 
 // Synthesized templates are plain JSON; these types name only what the assertions read.
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -12,6 +22,7 @@ interface Resource {
   readonly Type: string;
   readonly Properties: Record<string, Json>;
   readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
 }
 interface Statement {
   readonly Action: string | string[];
@@ -22,21 +33,31 @@ interface Statement {
 const FEATURE_FLAGS = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'))
   .context as Record<string, unknown>;
 
+/** Every task function once: a task used by both workflows (complete-action) is one Lambda. */
+const TASKS: readonly WorkflowFunction[] = [
+  ...new Map(
+    WORKFLOWS.flatMap((workflow) => workflow.functions).map((task) => [task.name, task]),
+  ).values(),
+];
+
 /** The cdk.json context plus `context`, with bundling skipped (no esbuild run). */
 function appContext(context: Record<string, unknown> = {}): Record<string, unknown> {
   return { ...FEATURE_FLAGS, 'aws:cdk:bundling-stacks': [], ...context };
 }
 
 /** Synthesizes like `cdk synth`; throws if cdk-nag reports an unacknowledged finding. */
-function synth(context: Record<string, unknown> = {}): Template {
-  return Template.fromStack(buildApp(appContext(context)).stack);
+function synth(context: Record<string, unknown> = {}): StackTemplate {
+  const { stack } = buildApp(appContext(context));
+  return new StackTemplate(Template.fromStack(stack), stack);
 }
 
 class StackTemplate {
   readonly json: { Resources: Record<string, Resource>; [key: string]: Json | object };
+  readonly #stack: CitrixResponseStack;
 
-  constructor(template: Template) {
+  constructor(template: Template, stack: CitrixResponseStack) {
     this.json = template.toJSON() as StackTemplate['json'];
+    this.#stack = stack;
   }
 
   ofType(type: string): [string, Resource][] {
@@ -60,7 +81,7 @@ class StackTemplate {
     const found = this.ofType('AWS::Lambda::Function').filter(([, fn]) =>
       pattern.test(String(fn.Properties.Description)),
     );
-    expect(found).toHaveLength(1);
+    expect(found, String(pattern)).toHaveLength(1);
     return found[0] as [string, Resource];
   }
 
@@ -75,6 +96,13 @@ class StackTemplate {
   environment(fn: Resource): Record<string, Json> {
     return ((fn.Properties.Environment as { Variables: Record<string, Json> }).Variables ??
       {}) as Record<string, Json>;
+  }
+
+  /** The CITRIX_* variables of a function: its whole Citrix configuration. */
+  citrixEnvironment(fn: Resource): Record<string, Json> {
+    return Object.fromEntries(
+      Object.entries(this.environment(fn)).filter(([name]) => name.startsWith('CITRIX_')),
+    );
   }
 
   /** Inline policy statements of the role a function or state machine runs as. */
@@ -95,18 +123,32 @@ class StackTemplate {
       );
   }
 
-  stateMachineId(): string {
-    return this.onlyOfType('AWS::StepFunctions::StateMachine')[0];
+  /** The state machine of a workflow, found through the construct that defines it. */
+  stateMachine(workflow: WorkflowName): [string, Resource] {
+    const construct =
+      workflow === 'session-action' ? this.#stack.sessionWorkflow : this.#stack.deviceWorkflow;
+    const logicalId = this.#stack.getLogicalId(
+      construct.stateMachine.node.defaultChild as CfnElement,
+    );
+    const resource = this.resource(logicalId);
+    expect(resource.Type).toBe('AWS::StepFunctions::StateMachine');
+    return [logicalId, resource];
+  }
+
+  secretIds(generateStringKey: string): string[] {
+    return this.ofType('AWS::SecretsManager::Secret')
+      .filter(
+        ([, secret]) =>
+          (secret.Properties.GenerateSecretString as { GenerateStringKey: string })
+            .GenerateStringKey === generateStringKey,
+      )
+      .map(([id]) => id);
   }
 
   secretId(generateStringKey: string): string {
-    const found = this.ofType('AWS::SecretsManager::Secret').filter(
-      ([, secret]) =>
-        (secret.Properties.GenerateSecretString as { GenerateStringKey: string })
-          .GenerateStringKey === generateStringKey,
-    );
-    expect(found).toHaveLength(1);
-    return (found[0] as [string, Resource])[0];
+    const found = this.secretIds(generateStringKey);
+    expect(found, generateStringKey).toHaveLength(1);
+    return found[0] as string;
   }
 }
 
@@ -124,8 +166,16 @@ function statementsAllowing(statements: Statement[], action: string): Statement[
   );
 }
 
+/** Statements naming any action of a service, e.g. `secretsmanager`. */
+function statementsFor(statements: Statement[], service: string): Statement[] {
+  return statements.filter((statement) =>
+    actions(statement).some((action) => action.startsWith(`${service}:`)),
+  );
+}
+
 const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 const refTo = (logicalId: string) => ({ Ref: logicalId });
+const byJson = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
 
 /** Every value of `key` anywhere in `node`. */
 function valuesOfKey(node: unknown, key: string): unknown[] {
@@ -137,38 +187,169 @@ function valuesOfKey(node: unknown, key: string): unknown[] {
   ]);
 }
 
+/** Every state of `type` anywhere in a definition, Map iterations included. */
+function statesOfType(node: unknown, type: string): Record<string, unknown>[] {
+  if (Array.isArray(node)) return node.flatMap((child) => statesOfType(child, type));
+  if (node === null || typeof node !== 'object') return [];
+  const record = node as Record<string, unknown>;
+  return [
+    ...(record.Type === type ? [record] : []),
+    ...Object.values(record).flatMap((child) => statesOfType(child, type)),
+  ];
+}
+
+/** The Citrix settings a deployment was synthesized with, as the functions should receive them. */
+interface Deployment {
+  readonly apiUrl: string;
+  readonly customerId: string;
+  readonly siteId?: string;
+  readonly emUrl?: string;
+  readonly emAuth: 'cloud' | 'credentials';
+  readonly emBodyShape: 'object' | 'id-array';
+}
+
+/**
+ * The CITRIX_* variables and the secrets a task function must get, and nothing beyond them:
+ * DaaS functions the Citrix Cloud client and site; Endpoint Management functions their server and
+ * either the Citrix Cloud client (cloud login, no site) or the administrator secret alone.
+ */
+function expectedCitrixAccess(
+  stack: StackTemplate,
+  task: WorkflowFunction,
+  deployment: Deployment,
+): { environment: Record<string, Json>; secrets: Json[] } {
+  const citrixCloud = refTo(stack.secretId('clientSecret'));
+  const cloudClient = {
+    CITRIX_CREDENTIALS_SECRET_ARN: citrixCloud,
+    CITRIX_API_URL: deployment.apiUrl,
+    CITRIX_CUSTOMER_ID: deployment.customerId,
+  };
+  switch (task.calls) {
+    case 'nothing':
+      return { environment: {}, secrets: [] };
+    case 'daas':
+      return {
+        environment: {
+          ...cloudClient,
+          ...(deployment.siteId === undefined ? {} : { CITRIX_SITE_ID: deployment.siteId }),
+        },
+        secrets: [citrixCloud],
+      };
+    case 'endpoint-management': {
+      const server = {
+        ...(deployment.emUrl === undefined ? {} : { CITRIX_EM_URL: deployment.emUrl }),
+        CITRIX_EM_AUTH: deployment.emAuth,
+        CITRIX_EM_BODY_SHAPE: deployment.emBodyShape,
+      };
+      if (deployment.emAuth === 'cloud') {
+        return { environment: { ...server, ...cloudClient }, secrets: [citrixCloud] };
+      }
+      const administrator = refTo(stack.secretId('CITRIX_EM_PASSWORD'));
+      return {
+        environment: { ...server, CITRIX_EM_CREDENTIALS_SECRET_ARN: administrator },
+        secrets: [administrator],
+      };
+    }
+  }
+}
+
+function expectCitrixAccessByCalls(stack: StackTemplate, deployment: Deployment): void {
+  for (const task of TASKS) {
+    const [, fn] = stack.taskFunction(task.name);
+    const expected = expectedCitrixAccess(stack, task, deployment);
+    const secretStatements = statementsFor(stack.statementsOf(fn), 'secretsmanager');
+
+    expect(stack.citrixEnvironment(fn), task.name).toEqual(expected.environment);
+    // Read-only, and only on the secrets the function's login needs.
+    expect(secretStatements.flatMap(resources), task.name).toEqual(expected.secrets);
+    for (const action of secretStatements.flatMap(actions)) {
+      expect(
+        ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        task.name,
+      ).toContain(action);
+    }
+    if (expected.secrets.length > 0) {
+      expect(
+        statementsAllowing(secretStatements, 'secretsmanager:GetSecretValue').flatMap(resources),
+        task.name,
+      ).toEqual(expected.secrets);
+    }
+  }
+}
+
+/** No secret value anywhere: secrets are generated by CloudFormation, functions get ARNs. */
+function expectNoSecretValues(stack: StackTemplate): void {
+  expect(valuesOfKey(stack.json, 'SecretString')).toEqual([]);
+  for (const [id, fn] of stack.ofType('AWS::Lambda::Function')) {
+    for (const [name, value] of Object.entries(stack.environment(fn))) {
+      expect(name, id).not.toMatch(/SECRET$|PASSWORD|USERNAME|TOKEN|CLIENT_ID/);
+      if (name.endsWith('_SECRET_ARN')) {
+        expect(value, `${id} ${name}`).toEqual({ Ref: expect.any(String) });
+        expect(stack.resource((value as { Ref: string }).Ref).Type).toBe(
+          'AWS::SecretsManager::Secret',
+        );
+      }
+    }
+  }
+}
+
+const STATE_MACHINES: readonly { readonly id: string; readonly workflow: WorkflowDefinition }[] = [
+  { id: 'SessionAction', workflow: SESSION_ACTION_WORKFLOW },
+  { id: 'DeviceAction', workflow: DEVICE_ACTION_WORKFLOW },
+];
+
 describe('CitrixResponse stack with a deployable configuration', () => {
   const CUSTOMER_ID = 'customer-marker-4711';
   const SITE_ID = 'site-marker-0815';
   const MAX_CONCURRENCY = 7;
+  const DEPLOYMENT: Deployment = {
+    apiUrl: 'https://api-eu.cloud.com',
+    customerId: CUSTOMER_ID,
+    siteId: SITE_ID,
+    emUrl: 'https://mdm.example.com:4443/xenmobile/api/v1',
+    emAuth: 'cloud',
+    emBodyShape: 'id-array',
+  };
   let stack: StackTemplate;
 
   beforeAll(() => {
-    stack = new StackTemplate(
-      synth({
-        citrixCustomerId: CUSTOMER_ID,
-        citrixSiteId: SITE_ID,
-        citrixApiUrl: 'https://api-eu.cloud.com/',
-        maxConcurrency: MAX_CONCURRENCY,
-        logRetentionDays: '30',
-      }),
+    stack = synth({
+      citrixCustomerId: CUSTOMER_ID,
+      citrixSiteId: SITE_ID,
+      citrixApiUrl: 'https://api-eu.cloud.com/',
+      citrixEmUrl: 'https://mdm.example.com:4443/xenmobile/api/v1/',
+      citrixEmBodyShape: 'id-array',
+      maxConcurrency: MAX_CONCURRENCY,
+      logRetentionDays: '30',
+    });
+  });
+
+  it('has exactly the two workflow state machines', () => {
+    const ids = stack.ofType('AWS::StepFunctions::StateMachine').map(([id]) => id);
+
+    expect(ids.sort()).toEqual(
+      [stack.stateMachine('session-action')[0], stack.stateMachine('device-action')[0]].sort(),
     );
   });
 
-  describe('state machine', () => {
-    it('uses the definition file, with MaxConcurrency from the context', () => {
-      const [, stateMachine] = stack.onlyOfType('AWS::StepFunctions::StateMachine');
-      const expected = JSON.parse(
-        readDefinition(SESSION_ACTION_WORKFLOW, { maxConcurrency: MAX_CONCURRENCY }),
-      );
-      const actual = JSON.parse(String(stateMachine.Properties.DefinitionString));
+  describe.each(STATE_MACHINES)('$id state machine', ({ workflow }) => {
+    const definitionOf = (stateMachine: Resource) =>
+      JSON.parse(String(stateMachine.Properties.DefinitionString));
+
+    it('uses its definition file, with MaxConcurrency from the context on every Map', () => {
+      const [, stateMachine] = stack.stateMachine(workflow.name);
+      const expected = JSON.parse(readDefinition(workflow, { maxConcurrency: MAX_CONCURRENCY }));
+      const actual = definitionOf(stateMachine);
+      const maps = statesOfType(actual, 'Map');
 
       expect(actual).toEqual(expected);
-      expect(valuesOfKey(actual, 'MaxConcurrency')).toEqual([MAX_CONCURRENCY]);
+      expect(maps.length).toBeGreaterThan(0);
+      expect(maps.map((map) => map.MaxConcurrency)).toEqual(maps.map(() => MAX_CONCURRENCY));
+      expect(valuesOfKey(actual, 'MaxConcurrency')).toEqual(maps.map(() => MAX_CONCURRENCY));
     });
 
     it('substitutes every placeholder with the ARN of the task function of that name', () => {
-      const [, stateMachine] = stack.onlyOfType('AWS::StepFunctions::StateMachine');
+      const [, stateMachine] = stack.stateMachine(workflow.name);
       const definition = String(stateMachine.Properties.DefinitionString);
       const placeholders = new Set(
         [...definition.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((match) => match[1]),
@@ -176,15 +357,17 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       const substitutions = stateMachine.Properties.DefinitionSubstitutions as Record<string, Json>;
 
       expect(Object.keys(substitutions).sort()).toEqual([...placeholders].sort());
-      expect(Object.keys(substitutions)).toHaveLength(SESSION_ACTION_WORKFLOW.functions.length);
-      for (const task of SESSION_ACTION_WORKFLOW.functions) {
+      expect(Object.keys(substitutions).sort()).toEqual(
+        workflow.functions.map((task) => task.substitution).sort(),
+      );
+      for (const task of workflow.functions) {
         const [functionId] = stack.taskFunction(task.name);
-        expect(substitutions[task.substitution]).toEqual(arnOf(functionId));
+        expect(substitutions[task.substitution], task.substitution).toEqual(arnOf(functionId));
       }
     });
 
     it('is a traced STANDARD workflow logging ALL events without execution data', () => {
-      const [, stateMachine] = stack.onlyOfType('AWS::StepFunctions::StateMachine');
+      const [, stateMachine] = stack.stateMachine(workflow.name);
       const logging = stateMachine.Properties.LoggingConfiguration as {
         Level: string;
         IncludeExecutionData: boolean;
@@ -200,33 +383,86 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       expect(stack.resource(String(logGroupId)).Properties.RetentionInDays).toBe(30);
     });
 
-    it('may invoke exactly the task functions, and nothing else in Lambda', () => {
-      const [, stateMachine] = stack.onlyOfType('AWS::StepFunctions::StateMachine');
+    it('may invoke exactly its own task functions, and nothing else in Lambda', () => {
+      const [, stateMachine] = stack.stateMachine(workflow.name);
       const statements = stack.statementsOf(stateMachine);
       const invokable = statementsAllowing(statements, 'lambda:InvokeFunction').flatMap(resources);
-      const taskArns = SESSION_ACTION_WORKFLOW.functions.map((task) =>
-        arnOf(stack.taskFunction(task.name)[0]),
-      );
+      const ownTasks = workflow.functions.map((task) => arnOf(stack.taskFunction(task.name)[0]));
 
-      expect(invokable).toHaveLength(SESSION_ACTION_WORKFLOW.functions.length);
-      expect(invokable).toEqual(expect.arrayContaining(taskArns));
+      expect([...invokable].sort(byJson)).toEqual([...ownTasks].sort(byJson));
+      expect(invokable).toContainEqual(arnOf(stack.taskFunction('complete-action')[0]));
+      expect(invokable).not.toContainEqual(arnOf(stack.apiFunction()[0]));
       expect(statements.flatMap(actions).filter((action) => action.startsWith('lambda:'))).toEqual([
         'lambda:InvokeFunction',
       ]);
-      expect(invokable).not.toContainEqual(arnOf(stack.apiFunction()[0]));
+    });
+
+    it('reads no secret, no table and starts no other state machine', () => {
+      const [, stateMachine] = stack.stateMachine(workflow.name);
+      const statements = stack.statementsOf(stateMachine);
+
+      expect(
+        statements
+          .flatMap(actions)
+          .filter((action) => /^(secretsmanager|dynamodb|states|kms):/.test(action)),
+      ).toEqual([]);
+    });
+
+    // A state timeout below the function's would abandon a task that may still finish its write.
+    it("never times a Task state out before its function's own timeout", () => {
+      const [, stateMachine] = stack.stateMachine(workflow.name);
+      const tasks = statesOfType(definitionOf(stateMachine), 'Task');
+
+      expect(tasks.length).toBeGreaterThan(0);
+      for (const state of tasks) {
+        const substitution = /^\$\{(\w+)\}$/.exec(String(state.Resource))?.[1];
+        const task = workflow.functions.find((fn) => fn.substitution === substitution);
+        expect(task, String(state.Resource)).toBeDefined();
+        const [, fn] = stack.taskFunction(String(task?.name));
+        // Strictly above: a state that gives up as the function ends could abandon its write.
+        expect(state.TimeoutSeconds, task?.name).toBeGreaterThan(Number(fn.Properties.Timeout));
+      }
     });
   });
 
+  it('gives each state machine its own log group', () => {
+    const logGroups = STATE_MACHINES.map(({ workflow }) => {
+      const [, stateMachine] = stack.stateMachine(workflow.name);
+      return JSON.stringify(stateMachine.Properties.LoggingConfiguration);
+    });
+
+    expect(new Set(logGroups).size).toBe(STATE_MACHINES.length);
+  });
+
   describe('functions', () => {
-    it('has the five task functions and the API function', () => {
-      expect(stack.ofType('AWS::Lambda::Function')).toHaveLength(
-        SESSION_ACTION_WORKFLOW.functions.length + 1,
+    it('has one function per task name (10, complete-action shared) and the API function', () => {
+      const functions = stack.ofType('AWS::Lambda::Function');
+      const taskNames = functions
+        .map(([, fn]) => /task: (.+)$/.exec(String(fn.Properties.Description))?.[1])
+        .filter((name) => name !== undefined);
+
+      expect(functions).toHaveLength(11);
+      expect(TASKS).toHaveLength(10);
+      expect(taskNames.sort()).toEqual(TASKS.map((task) => task.name).sort());
+      stack.apiFunction();
+    });
+
+    it('shares a task only where both workflows declare it identically', () => {
+      const shared = SESSION_ACTION_WORKFLOW.functions.filter((session) =>
+        DEVICE_ACTION_WORKFLOW.functions.some((device) => device.name === session.name),
       );
+
+      expect(shared.map((task) => task.name)).toEqual(['complete-action']);
+      for (const task of shared) {
+        expect(DEVICE_ACTION_WORKFLOW.functions.find((fn) => fn.name === task.name)).toEqual(task);
+      }
     });
 
     it('runs every function on Node.js 24, arm64, traced, with its own log group', () => {
+      const logGroups = new Set<string>();
       for (const [id, fn] of stack.ofType('AWS::Lambda::Function')) {
         const logGroup = fn.Properties.LoggingConfig as { LogGroup: { Ref: string } };
+        logGroups.add(logGroup.LogGroup.Ref);
         expect(fn.Properties.Runtime, id).toBe('nodejs24.x');
         expect(fn.Properties.Architectures, id).toEqual(['arm64']);
         expect(fn.Properties.TracingConfig, id).toEqual({ Mode: 'Active' });
@@ -239,87 +475,116 @@ describe('CitrixResponse stack with a deployable configuration', () => {
           POWERTOOLS_LOG_LEVEL: 'INFO',
         });
       }
+      expect(logGroups.size).toBe(11);
     });
 
-    it('gives task functions 60 s and the API function 15 s', () => {
-      for (const task of SESSION_ACTION_WORKFLOW.functions) {
-        expect(stack.taskFunction(task.name)[1].Properties.Timeout).toBe(60);
+    it('gives task functions 60 s, resolve-device-targets 240 s and the API function 15 s', () => {
+      for (const task of TASKS) {
+        const expected = task.name === 'resolve-device-targets' ? 240 : 60;
+        expect(stack.taskFunction(task.name)[1].Properties.Timeout, task.name).toBe(expected);
       }
       expect(stack.apiFunction()[1].Properties.Timeout).toBe(15);
     });
 
-    it('passes the Citrix settings and credentials only to the functions that call Citrix', () => {
-      const citrixCredentials = refTo(stack.secretId('clientSecret'));
-      for (const task of SESSION_ACTION_WORKFLOW.functions) {
-        const [, fn] = stack.taskFunction(task.name);
-        const environment = stack.environment(fn);
-        const secretReads = statementsAllowing(
-          stack.statementsOf(fn),
-          'secretsmanager:GetSecretValue',
-        );
-        expect(environment.ACTIONS_TABLE_NAME, task.name).toEqual(
-          refTo(stack.onlyOfType('AWS::DynamoDB::Table')[0]),
-        );
-        if (task.callsCitrix) {
-          expect(environment, task.name).toMatchObject({
-            CITRIX_CREDENTIALS_SECRET_ARN: citrixCredentials,
-            CITRIX_API_URL: 'https://api-eu.cloud.com',
-            CITRIX_CUSTOMER_ID: CUSTOMER_ID,
-            CITRIX_SITE_ID: SITE_ID,
-          });
-          expect(secretReads.flatMap(resources), task.name).toEqual([citrixCredentials]);
+    it('gives each task function the Citrix settings and secret its calls need, and no more', () => {
+      expectCitrixAccessByCalls(stack, DEPLOYMENT);
+    });
+
+    it('logs Endpoint Management in through Citrix Cloud without the DaaS site', () => {
+      const citrixCloud = refTo(stack.secretId('clientSecret'));
+      for (const name of ['resolve-device-targets', 'send-device-command', 'read-device-back']) {
+        const [, fn] = stack.taskFunction(name);
+        expect(stack.environment(fn), name).toMatchObject({
+          CITRIX_EM_URL: 'https://mdm.example.com:4443/xenmobile/api/v1',
+          CITRIX_EM_AUTH: 'cloud',
+          CITRIX_EM_BODY_SHAPE: 'id-array',
+          CITRIX_CREDENTIALS_SECRET_ARN: citrixCloud,
+        });
+        expect(stack.environment(fn), name).not.toHaveProperty('CITRIX_SITE_ID');
+        expect(stack.environment(fn), name).not.toHaveProperty('CITRIX_EM_CREDENTIALS_SECRET_ARN');
+      }
+    });
+
+    it('gives the functions that call nothing no Citrix variable and no secret', () => {
+      const idle = TASKS.filter((task) => task.calls === 'nothing').map((task) => task.name);
+
+      expect(idle.sort()).toEqual([
+        'complete-action',
+        'record-device-result',
+        'record-target-result',
+      ]);
+      for (const name of idle) {
+        const [, fn] = stack.taskFunction(name);
+        expect(Object.keys(stack.citrixEnvironment(fn)), name).toEqual([]);
+        expect(statementsFor(stack.statementsOf(fn), 'secretsmanager'), name).toEqual([]);
+      }
+    });
+
+    it('lets only the functions that record actions, and the API, get, put and update records', () => {
+      const [tableId] = stack.onlyOfType('AWS::DynamoDB::Table');
+      const withTable: [string, Resource, boolean][] = [
+        ...TASKS.map((task): [string, Resource, boolean] => [
+          task.name,
+          stack.taskFunction(task.name)[1],
+          task.recordsActions,
+        ]),
+        ['actions-api', stack.apiFunction()[1], true],
+      ];
+
+      expect(withTable.filter(([, , records]) => records).map(([name]) => name)).toEqual([
+        'resolve-session-targets',
+        'record-target-result',
+        'complete-action',
+        'resolve-device-targets',
+        'record-device-result',
+        'actions-api',
+      ]);
+      for (const [name, fn, recordsActions] of withTable) {
+        const dynamo = statementsFor(stack.statementsOf(fn), 'dynamodb');
+        if (recordsActions) {
+          expect(dynamo.flatMap(actions).sort(), name).toEqual([
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+          ]);
+          expect(dynamo.flatMap(resources), name).toEqual([arnOf(tableId)]);
+          expect(stack.environment(fn).ACTIONS_TABLE_NAME, name).toEqual(refTo(tableId));
         } else {
-          expect(Object.keys(environment).filter((name) => name.startsWith('CITRIX_'))).toEqual([]);
-          expect(secretReads, task.name).toEqual([]);
-          expect(
-            stack
-              .statementsOf(fn)
-              .flatMap(actions)
-              .filter((a) => a.startsWith('secretsmanager:')),
-          ).toEqual([]);
+          expect(dynamo, name).toEqual([]);
+          expect(stack.environment(fn), name).not.toHaveProperty('ACTIONS_TABLE_NAME');
         }
       }
     });
 
-    it('lets every function get, put and update action records, and nothing more', () => {
-      const [tableId] = stack.onlyOfType('AWS::DynamoDB::Table');
-      for (const [id, fn] of stack.ofType('AWS::Lambda::Function')) {
-        const dynamo = stack
-          .statementsOf(fn)
-          .filter((statement) => actions(statement).some((a) => a.startsWith('dynamodb:')));
-        expect(dynamo.flatMap(actions).sort(), id).toEqual([
-          'dynamodb:GetItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-        ]);
-        expect(dynamo.flatMap(resources), id).toEqual([arnOf(tableId)]);
-      }
-    });
-
-    it('lets the API function start only this state machine and read only the webhook secret', () => {
+    it('lets the API function start exactly the two state machines and read only the webhook secret', () => {
       const [, fn] = stack.apiFunction();
       const statements = stack.statementsOf(fn);
       const webhookSecret = refTo(stack.secretId('signingSecret'));
+      const session = refTo(stack.stateMachine('session-action')[0]);
+      const device = refTo(stack.stateMachine('device-action')[0]);
 
       expect(stack.environment(fn)).toMatchObject({
         ACTIONS_TABLE_NAME: refTo(stack.onlyOfType('AWS::DynamoDB::Table')[0]),
-        STATE_MACHINE_ARN: refTo(stack.stateMachineId()),
+        SESSION_ACTION_STATE_MACHINE_ARN: session,
+        DEVICE_ACTION_STATE_MACHINE_ARN: device,
         WEBHOOK_SECRET_ARN: webhookSecret,
       });
-      expect(statements.flatMap(actions).filter((action) => action.startsWith('states:'))).toEqual([
+      expect(Object.keys(stack.citrixEnvironment(fn))).toEqual([]);
+      expect(statementsFor(statements, 'states').flatMap(actions)).toEqual([
         'states:StartExecution',
       ]);
-      expect(statementsAllowing(statements, 'states:StartExecution').flatMap(resources)).toEqual([
-        refTo(stack.stateMachineId()),
-      ]);
       expect(
-        statementsAllowing(statements, 'secretsmanager:GetSecretValue').flatMap(resources),
-      ).toEqual([webhookSecret]);
+        statementsAllowing(statements, 'states:StartExecution').flatMap(resources).sort(byJson),
+      ).toEqual([session, device].sort(byJson));
+      expect(statementsFor(statements, 'secretsmanager').flatMap(resources)).toEqual([
+        webhookSecret,
+      ]);
+      expect(statementsFor(statements, 'lambda')).toEqual([]);
     });
   });
 
   describe('secrets', () => {
-    it('generates both secrets in CloudFormation and retains them', () => {
+    it('generates the webhook and Citrix Cloud secrets in CloudFormation and retains them', () => {
       const webhook = stack.resource(stack.secretId('signingSecret'));
       const citrix = stack.resource(stack.secretId('clientSecret'));
 
@@ -334,19 +599,13 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       expect([webhook.DeletionPolicy, citrix.DeletionPolicy]).toEqual(['Retain', 'Retain']);
     });
 
+    it('has no Endpoint Management secret with the cloud login', () => {
+      expect(stack.ofType('AWS::SecretsManager::Secret')).toHaveLength(2);
+      expect(stack.secretIds('CITRIX_EM_PASSWORD')).toEqual([]);
+    });
+
     it('puts no secret value in the template', () => {
-      expect(valuesOfKey(stack.json, 'SecretString')).toEqual([]);
-      for (const [id, fn] of stack.ofType('AWS::Lambda::Function')) {
-        for (const [name, value] of Object.entries(stack.environment(fn))) {
-          expect(name, id).not.toMatch(/SECRET$|PASSWORD|TOKEN|CLIENT_ID/);
-          if (name.endsWith('_SECRET_ARN')) {
-            expect(value, `${id} ${name}`).toEqual({ Ref: expect.any(String) });
-            expect(stack.resource((value as { Ref: string }).Ref).Type).toBe(
-              'AWS::SecretsManager::Secret',
-            );
-          }
-        }
-      }
+      expectNoSecretValues(stack);
     });
   });
 
@@ -444,17 +703,26 @@ describe('CitrixResponse stack with a deployable configuration', () => {
     });
   });
 
-  it('outputs the API URL, the state machine, the table and the secret ARNs, never values', () => {
+  it('outputs the API URL, both state machines, the table and the secret ARNs, never values', () => {
     const outputs = stack.json.Outputs as Record<string, { Value: Json }>;
 
     expect(Object.keys(outputs).sort()).toEqual([
       'ActionsTableName',
       'ApiUrl',
       'CitrixCredentialsSecretArn',
-      'StateMachineArn',
+      'DeviceActionStateMachineArn',
+      'SessionActionStateMachineArn',
       'WebhookSecretArn',
     ]);
-    expect(outputs.StateMachineArn?.Value).toEqual(refTo(stack.stateMachineId()));
+    expect(outputs.SessionActionStateMachineArn?.Value).toEqual(
+      refTo(stack.stateMachine('session-action')[0]),
+    );
+    expect(outputs.DeviceActionStateMachineArn?.Value).toEqual(
+      refTo(stack.stateMachine('device-action')[0]),
+    );
+    expect(outputs.ActionsTableName?.Value).toEqual(
+      refTo(stack.onlyOfType('AWS::DynamoDB::Table')[0]),
+    );
     expect(outputs.WebhookSecretArn?.Value).toEqual(refTo(stack.secretId('signingSecret')));
     expect(outputs.CitrixCredentialsSecretArn?.Value).toEqual(
       refTo(stack.secretId('clientSecret')),
@@ -467,24 +735,149 @@ describe('CitrixResponse stack with a deployable configuration', () => {
   });
 });
 
+describe('CitrixResponse stack with Endpoint Management administrator credentials', () => {
+  const CONTEXT = {
+    citrixCustomerId: 'customer-marker-4711',
+    citrixSiteId: 'site-marker-0815',
+    citrixEmUrl: 'https://mdm.example.com:4443/xenmobile/api/v1',
+    citrixEmAuth: 'credentials',
+  };
+  const DEPLOYMENT: Deployment = {
+    apiUrl: 'https://api.cloud.com',
+    customerId: CONTEXT.citrixCustomerId,
+    siteId: CONTEXT.citrixSiteId,
+    emUrl: CONTEXT.citrixEmUrl,
+    emAuth: 'credentials',
+    emBodyShape: 'object',
+  };
+  let stack: StackTemplate;
+
+  beforeAll(() => {
+    stack = synth(CONTEXT);
+  });
+
+  it('synthesizes with no unacknowledged cdk-nag finding', () => {
+    expect(() => synth(CONTEXT)).not.toThrow();
+  });
+
+  it('generates the administrator secret in CloudFormation, with the expected keys, and retains it', () => {
+    const secret = stack.resource(stack.secretId('CITRIX_EM_PASSWORD'));
+
+    expect(stack.ofType('AWS::SecretsManager::Secret')).toHaveLength(3);
+    expect(secret.Properties.GenerateSecretString).toEqual({
+      SecretStringTemplate: JSON.stringify({ CITRIX_EM_USERNAME: 'set-me' }),
+      GenerateStringKey: 'CITRIX_EM_PASSWORD',
+      PasswordLength: 64,
+      ExcludePunctuation: true,
+      IncludeSpace: false,
+    });
+    expect(secret.DeletionPolicy).toBe('Retain');
+    expect(secret.UpdateReplacePolicy).toBe('Retain');
+  });
+
+  it('gives each task function the Citrix settings and secret its calls need, and no more', () => {
+    expectCitrixAccessByCalls(stack, DEPLOYMENT);
+  });
+
+  it('lets the Endpoint Management functions read only the administrator secret', () => {
+    const administrator = refTo(stack.secretId('CITRIX_EM_PASSWORD'));
+    const emTasks = TASKS.filter((task) => task.calls === 'endpoint-management');
+
+    expect(emTasks.map((task) => task.name).sort()).toEqual([
+      'log-out-of-endpoint-management',
+      'read-device-back',
+      'resolve-device-targets',
+      'send-device-command',
+    ]);
+    for (const task of emTasks) {
+      const [, fn] = stack.taskFunction(task.name);
+      expect(stack.environment(fn).CITRIX_EM_CREDENTIALS_SECRET_ARN, task.name).toEqual(
+        administrator,
+      );
+      expect(stack.environment(fn).CITRIX_EM_AUTH, task.name).toBe('credentials');
+      expect(stack.environment(fn), task.name).not.toHaveProperty('CITRIX_CREDENTIALS_SECRET_ARN');
+      expect(
+        statementsFor(stack.statementsOf(fn), 'secretsmanager').flatMap(resources),
+        task.name,
+      ).toEqual([administrator]);
+    }
+  });
+
+  it('lets no other function read the administrator secret', () => {
+    const administrator = refTo(stack.secretId('CITRIX_EM_PASSWORD'));
+    const readers = stack
+      .ofType('AWS::Lambda::Function')
+      .filter(([, fn]) =>
+        statementsFor(stack.statementsOf(fn), 'secretsmanager')
+          .flatMap(resources)
+          .some((resource) => JSON.stringify(resource) === JSON.stringify(administrator)),
+      )
+      .map(([, fn]) => /task: (.+)$/.exec(String(fn.Properties.Description))?.[1]);
+
+    expect(readers.sort()).toEqual([
+      'log-out-of-endpoint-management',
+      'read-device-back',
+      'resolve-device-targets',
+      'send-device-command',
+    ]);
+  });
+
+  it('puts no secret value in the template', () => {
+    expectNoSecretValues(stack);
+  });
+
+  it('outputs the administrator secret ARN besides the others', () => {
+    const outputs = stack.json.Outputs as Record<string, { Value: Json }>;
+
+    expect(Object.keys(outputs).sort()).toEqual([
+      'ActionsTableName',
+      'ApiUrl',
+      'CitrixCredentialsSecretArn',
+      'DeviceActionStateMachineArn',
+      'EndpointManagementCredentialsSecretArn',
+      'SessionActionStateMachineArn',
+      'WebhookSecretArn',
+    ]);
+    expect(outputs.EndpointManagementCredentialsSecretArn?.Value).toEqual(
+      refTo(stack.secretId('CITRIX_EM_PASSWORD')),
+    );
+  });
+});
+
 describe('CitrixResponse stack with the default context', () => {
   let stack: StackTemplate;
 
   beforeAll(() => {
-    stack = new StackTemplate(synth());
+    stack = synth();
   });
 
   it('uses the defaults: 10 concurrent targets, 90 days of logs, api.cloud.com, no site id', () => {
-    const [, stateMachine] = stack.onlyOfType('AWS::StepFunctions::StateMachine');
-    const definition = JSON.parse(String(stateMachine.Properties.DefinitionString));
-    const [, submit] = stack.taskFunction('submit-session-action');
-
-    expect(valuesOfKey(definition, 'MaxConcurrency')).toEqual([10]);
+    for (const { workflow } of STATE_MACHINES) {
+      const [, stateMachine] = stack.stateMachine(workflow.name);
+      const definition = JSON.parse(String(stateMachine.Properties.DefinitionString));
+      expect(valuesOfKey(definition, 'MaxConcurrency'), workflow.name).toEqual([10]);
+    }
     for (const [, logGroup] of stack.ofType('AWS::Logs::LogGroup')) {
       expect(logGroup.Properties.RetentionInDays).toBe(90);
     }
+    const [, submit] = stack.taskFunction('submit-session-action');
     expect(stack.environment(submit).CITRIX_API_URL).toBe('https://api.cloud.com');
     expect(stack.environment(submit)).not.toHaveProperty('CITRIX_SITE_ID');
+  });
+
+  it('logs Endpoint Management in through Citrix Cloud with object bodies, and has no server URL', () => {
+    expectCitrixAccessByCalls(stack, {
+      apiUrl: 'https://api.cloud.com',
+      customerId: 'set-citrix-customer-id',
+      emAuth: 'cloud',
+      emBodyShape: 'object',
+    });
+    const [, send] = stack.taskFunction('send-device-command');
+    expect(stack.environment(send)).not.toHaveProperty('CITRIX_EM_URL');
+    expect(stack.secretIds('CITRIX_EM_PASSWORD')).toEqual([]);
+    expect(Object.keys(stack.json.Outputs as object)).not.toContain(
+      'EndpointManagementCredentialsSecretArn',
+    );
   });
 
   it('synthesizes with the placeholder customer id but refuses to deploy', () => {
@@ -523,6 +916,11 @@ describe('context validation', () => {
     [{ citrixApiUrl: 'http://127.0.0.1:8080' }, /"citrixApiUrl" must be an https URL/],
     [{ citrixCustomerId: 'bad id' }, /"citrixCustomerId" must be 1-64/],
     [{ citrixSiteId: 'site_with_underscore' }, /"citrixSiteId" must be 1-64/],
+    [{ citrixEmUrl: 'mdm.example.com' }, /"citrixEmUrl" is invalid: .*not a valid URL/],
+    [{ citrixEmUrl: 'http://mdm.example.com/xenmobile' }, /"citrixEmUrl" is invalid: .*https/],
+    [{ citrixEmUrl: 'http://127.0.0.1:4443' }, /"citrixEmUrl" must be an https URL/],
+    [{ citrixEmAuth: 'password' }, /"citrixEmAuth" must be one of cloud, credentials/],
+    [{ citrixEmBodyShape: 'array' }, /"citrixEmBodyShape" must be one of object, id-array/],
   ])('rejects %j', (context, message) => {
     expect(() => buildApp(appContext(context))).toThrow(InvalidContextError);
     expect(() => buildApp(appContext(context))).toThrow(message);

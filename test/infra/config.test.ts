@@ -5,14 +5,28 @@ import {
   InvalidContextError,
   readConfig,
 } from '../../infra/config.ts';
+import { parseEndpointManagementUrl } from '../../lib/citrix/endpoint-management-config.ts';
+import { CitrixConfigurationError } from '../../lib/citrix/errors.ts';
 
 const fromContext = (context: Record<string, unknown>) => readConfig((key) => context[key]);
+
+/** The error `run` throws; fails the test when it throws nothing. */
+function errorFrom(run: () => unknown): Error {
+  try {
+    run();
+  } catch (caught) {
+    return caught as Error;
+  }
+  throw new Error('expected an error, but nothing was thrown');
+}
 
 describe('readConfig', () => {
   it('falls back to the defaults and the placeholder customer id', () => {
     expect(fromContext({})).toEqual({
       citrixApiUrl: 'https://api.cloud.com',
       citrixCustomerId: CITRIX_CUSTOMER_ID_PLACEHOLDER,
+      citrixEmAuth: 'cloud',
+      citrixEmBodyShape: 'object',
       maxConcurrency: 10,
       logRetention: RetentionDays.THREE_MONTHS,
     });
@@ -23,6 +37,9 @@ describe('readConfig', () => {
       citrixApiUrl: 'https://api.citrixcloud.jp/',
       citrixCustomerId: 'abc123',
       citrixSiteId: '1b8e3f1c-0000-4000-8000-000000000001',
+      citrixEmUrl: ' https://mdm.example.com:4443/xenmobile/api/v1/ ',
+      citrixEmAuth: 'credentials',
+      citrixEmBodyShape: 'id-array',
       maxConcurrency: '25',
       logRetentionDays: '365',
     });
@@ -31,6 +48,9 @@ describe('readConfig', () => {
       citrixApiUrl: 'https://api.citrixcloud.jp',
       citrixCustomerId: 'abc123',
       citrixSiteId: '1b8e3f1c-0000-4000-8000-000000000001',
+      citrixEmUrl: 'https://mdm.example.com:4443/xenmobile/api/v1',
+      citrixEmAuth: 'credentials',
+      citrixEmBodyShape: 'id-array',
       maxConcurrency: 25,
       logRetention: RetentionDays.ONE_YEAR,
     });
@@ -38,6 +58,93 @@ describe('readConfig', () => {
 
   it('treats an empty site id as not set', () => {
     expect(fromContext({ citrixSiteId: '' })).not.toHaveProperty('citrixSiteId');
+  });
+
+  it('treats empty Endpoint Management settings as not set', () => {
+    const config = fromContext({ citrixEmUrl: '', citrixEmAuth: '', citrixEmBodyShape: '' });
+
+    expect(config).not.toHaveProperty('citrixEmUrl');
+    expect(config.citrixEmAuth).toBe('cloud');
+    expect(config.citrixEmBodyShape).toBe('object');
+  });
+
+  it.each([
+    [
+      'https://mdm.example.com:4443/xenmobile/api/v1/',
+      'https://mdm.example.com:4443/xenmobile/api/v1',
+    ],
+    ['https://MDM.Example.com:443/xenmobile//', 'https://mdm.example.com/xenmobile'],
+    ['https://mdm.example.com', 'https://mdm.example.com/'],
+  ])(
+    'stores Endpoint Management URL %s as %s, which the functions read back unchanged',
+    (value, stored) => {
+      const config = fromContext({ citrixEmUrl: value });
+
+      expect(config.citrixEmUrl).toBe(stored);
+      expect(parseEndpointManagementUrl(stored).href).toBe(stored);
+    },
+  );
+
+  it.each([
+    [
+      'mdm.example.com',
+      'Context "citrixEmUrl" is invalid: the Endpoint Management URL is not a valid URL',
+    ],
+    [
+      'http://mdm.example.com/xenmobile/api/v1',
+      'Context "citrixEmUrl" is invalid: the Endpoint Management URL must be https (http only for a loopback simulator), got http://mdm.example.com',
+    ],
+    [
+      'ftp://mdm.example.com',
+      'Context "citrixEmUrl" is invalid: the Endpoint Management URL must be https (http only for a loopback simulator), got ftp://mdm.example.com',
+    ],
+    [
+      'https://mdm.example.com/xenmobile?tenant=1',
+      'Context "citrixEmUrl" is invalid: the Endpoint Management URL for host "mdm.example.com" must not carry credentials, a query or a fragment',
+    ],
+  ])('rejects the Endpoint Management URL %s', (value, message) => {
+    const error = errorFrom(() => fromContext({ citrixEmUrl: value }));
+
+    expect(error).toBeInstanceOf(InvalidContextError);
+    expect(error.message).toBe(message);
+    expect(error.cause).toBeInstanceOf(CitrixConfigurationError);
+  });
+
+  it('rejects a loopback http URL, which only the local simulator may use', () => {
+    expect(() => fromContext({ citrixEmUrl: 'http://127.0.0.1:4443/xenmobile/api/v1' })).toThrow(
+      new InvalidContextError(
+        'Context "citrixEmUrl" must be an https URL, got http://127.0.0.1:4443/xenmobile/api/v1',
+      ),
+    );
+  });
+
+  it('never repeats credentials embedded in the Endpoint Management URL', () => {
+    const error = errorFrom(() =>
+      fromContext({ citrixEmUrl: 'https://admin:hunter2@mdm.example.com' }),
+    );
+
+    expect(error).toBeInstanceOf(InvalidContextError);
+    expect(error.message).toMatch(/must not carry credentials/);
+    expect(error.message).not.toMatch(/admin|hunter2/);
+  });
+
+  it.each([
+    [
+      { citrixEmAuth: 'password' },
+      'Context "citrixEmAuth" must be one of cloud, credentials, got "password"',
+    ],
+    [
+      { citrixEmAuth: 'Cloud' },
+      'Context "citrixEmAuth" must be one of cloud, credentials, got "Cloud"',
+    ],
+    [{ citrixEmAuth: true }, 'Context "citrixEmAuth" must be a string, got boolean'],
+    [
+      { citrixEmBodyShape: 'array' },
+      'Context "citrixEmBodyShape" must be one of object, id-array, got "array"',
+    ],
+    [{ citrixEmBodyShape: 1 }, 'Context "citrixEmBodyShape" must be a string, got number'],
+  ])('rejects %j', (context, message) => {
+    expect(() => fromContext(context)).toThrow(new InvalidContextError(message));
   });
 
   it('names the key and the bad value in its error', () => {

@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_BUNDLING, PROJECT_ROOT } from '../../infra/citrix-response-function.ts';
-import { SESSION_ACTION_WORKFLOW } from '../../lib/workflow/definition.ts';
+import { WORKFLOWS } from '../../lib/workflow/definition.ts';
 
 /**
  * The stack's tests skip bundling; this builds every function the way NodejsFunction does (same
@@ -14,7 +14,8 @@ import { SESSION_ACTION_WORKFLOW } from '../../lib/workflow/definition.ts';
  */
 const ENTRIES = [
   'functions/actions-api.ts',
-  ...SESSION_ACTION_WORKFLOW.functions.map((fn) => fn.entry),
+  // complete-action serves both workflows and is one function: bundle each entry once.
+  ...new Set(WORKFLOWS.flatMap((workflow) => workflow.functions.map((fn) => fn.entry))),
 ];
 let outdir: string;
 
@@ -41,16 +42,30 @@ afterAll(() => {
 });
 
 describe('function bundles', () => {
+  it('covers every file in functions/', () => {
+    const files = readdirSync(join(PROJECT_ROOT, 'functions'))
+      .filter((name) => name.endsWith('.ts'))
+      .map((name) => `functions/${name}`);
+
+    expect([...ENTRIES].sort()).toEqual(files.sort());
+  });
+
   it.each(ENTRIES)('%s loads as an ES module and exports a handler', async (entry) => {
     const bundle = await import(pathToFileURL(join(outdir, entry.replace(/\.ts$/, '.mjs'))).href);
     expect(typeof bundle.handler).toBe('function');
   });
 
-  it('runs a task handler from its bundle: bad input is refused by name before any AWS call', async () => {
-    const bundle = await import(pathToFileURL(join(outdir, 'functions/complete-action.mjs')).href);
-    const error = await bundle
-      .handler({ actionId: 'act_1' }, { awsRequestId: 'r', getRemainingTimeInMillis: () => 5_000 })
-      .catch((e: unknown) => e);
-    expect((error as Error).name).toBe('InvalidTaskInputError');
-  });
+  it.each(['functions/complete-action', 'functions/send-device-command'])(
+    'runs %s from its bundle: bad input is refused by name before any AWS call',
+    async (entry) => {
+      const bundle = await import(pathToFileURL(join(outdir, `${entry}.mjs`)).href);
+      const error = await bundle
+        .handler(
+          { actionId: 'act_1' },
+          { awsRequestId: 'r', getRemainingTimeInMillis: () => 5_000 },
+        )
+        .catch((e: unknown) => e);
+      expect((error as Error).name).toBe('InvalidTaskInputError');
+    },
+  );
 });

@@ -37,6 +37,44 @@ describe('describeWorkflowEvent', () => {
     ).toBe('action succeeded: 1 of 1 sessions logged off');
   });
 
+  it('tells what the device workflow did to each device', () => {
+    expect(
+      describeWorkflowEvent(
+        exited('ResolveTargets', {
+          resolution: {
+            targets: [
+              { deviceId: 'd-1', managed: true },
+              { deviceId: 'd-2', managed: false },
+            ],
+          },
+        }),
+      ),
+    ).toBe('resolved 2 device(s), 1 not managed');
+    expect(
+      describeWorkflowEvent(
+        exited('SendCommand', { target: { deviceId: 'd-1' }, command: { name: 'wipe' } }),
+      ),
+    ).toBe('device d-1: wipe accepted');
+    expect(
+      describeWorkflowEvent(
+        exited('RecordDeviceResult', { deviceId: 'd-2', outcome: 'skipped', note: 'Not managed' }),
+      ),
+    ).toBe('device d-2: skipped (Not managed)');
+    expect(
+      describeWorkflowEvent(
+        exited('CompleteAction', {
+          completion: { status: 'succeeded', summary: '1 of 1 device sent a full wipe' },
+        }),
+      ),
+    ).toBe('action succeeded: 1 of 1 device sent a full wipe');
+    expect(describeWorkflowEvent(exited('LogOut', { logout: { loggedOut: true } }))).toBe(
+      'logged out of Endpoint Management',
+    );
+    expect(describeWorkflowEvent(exited('LogOut', { logoutError: {} }))).toBe(
+      'Endpoint Management log out failed (the session ends by its timeout)',
+    );
+  });
+
   it('leaves a caught error to the result line instead of repeating stale progress', () => {
     const caught = {
       progress: { sessionId: 's-1', done: false, jobStatus: 'InProgress', waitSeconds: 4 },

@@ -3,11 +3,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
-import { FAST_WORKFLOW, TEST_CLIENT, TEST_ENV, testFixture } from '../support/simulator-fixture.ts';
+import {
+  FAST_WORKFLOW,
+  TEST_CLIENT,
+  TEST_EM_ADMIN,
+  TEST_ENV,
+  testFixture,
+} from '../support/simulator-fixture.ts';
 
 /**
  * Runs actions with every log line enabled (DEBUG) and checks that nothing written to stdout or
- * stderr carries a secret: not the Citrix client secret, not the signing secret, not a bearer token.
+ * stderr carries a secret: not the Citrix client secret, not the signing secret, not a bearer
+ * token, not the Endpoint Management password or auth_token.
  */
 const written: string[] = [];
 const originalStdout = process.stdout.write.bind(process.stdout);
@@ -27,7 +34,8 @@ beforeAll(async () => {
   process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
   const { startLocalStack } = await import('../../local/stack.ts');
   stack = await startLocalStack({
-    env: { ...TEST_ENV, WEBHOOK_SECRET: TEST_SIGNING_SECRET },
+    // Administrator login, so the Endpoint Management password is in play too.
+    env: { ...TEST_ENV, WEBHOOK_SECRET: TEST_SIGNING_SECRET, CITRIX_EM_AUTH: 'credentials' },
     simulatorFixture: testFixture(),
     ...FAST_WORKFLOW,
   });
@@ -75,5 +83,23 @@ describe('logs', () => {
       expect(output).not.toContain(secret);
     }
     expect(output).not.toMatch(/bearer=(?!\*\*\*)[A-Za-z0-9]/i);
+  });
+
+  it('never carry the Endpoint Management password or auth_token, through wipes, failures and re-logins', async () => {
+    const before = written.length;
+    const wipe = (user: string) =>
+      JSON.stringify({ action: 'device.wipe', target: { user }, reason: 'log scan' });
+    const first = (await (await send(wipe('carol@example.com'))).json()) as { actionId: string };
+    expect((await stack.runner.execution(first.actionId)?.done)?.status).toBe('SUCCEEDED');
+    stack.simulator?.expireTokens();
+    const second = (await (await send(wipe('dave@example.com'))).json()) as { actionId: string };
+    expect((await stack.runner.execution(second.actionId)?.done)?.status).toBe('SUCCEEDED');
+
+    const output = written.slice(before).join('');
+    expect(output).toContain(first.actionId);
+    expect(output).toContain(second.actionId);
+    expect(output).not.toContain(TEST_EM_ADMIN.password);
+    // The simulator's auth_token format: 32 hex digits, a colon, 32 hex digits.
+    expect(output).not.toMatch(/[0-9a-f]{32}:[0-9a-f]{32}/i);
   });
 });

@@ -1,9 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
-import { chooseCitrixMode, type LocalStack, startLocalStack } from '../../local/stack.ts';
+import {
+  chooseCitrixMode,
+  chooseEndpointManagementMode,
+  type LocalStack,
+  startLocalStack,
+} from '../../local/stack.ts';
 import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
-import { FAST_WORKFLOW, SESSIONS, TEST_ENV, testFixture } from '../support/simulator-fixture.ts';
+import {
+  DEVICES,
+  FAST_WORKFLOW,
+  SESSIONS,
+  TEST_ENV,
+  testFixture,
+} from '../support/simulator-fixture.ts';
 
 /** End to end over real HTTP on loopback: signed request → API → workflow → Citrix simulator. */
 let stack: LocalStack;
@@ -134,6 +145,58 @@ describe('local stack over HTTP', () => {
     expect(await simulatorRequests()).toEqual([]);
   });
 
+  it('selectively wipes a user’s devices: 202, then succeeded, with exactly the expected Endpoint Management calls', async () => {
+    const request = JSON.stringify({
+      action: 'device.selectiveWipe',
+      target: { user: 'carol@example.com' },
+      reason: 'ServiceNow INC0042: phone reported stolen',
+      ticket: 'INC0042',
+      requestedBy: 'e2e-test',
+    });
+    const accepted = await signedFetch(`${stack.apiUrl}/v1/actions`, request);
+    expect(accepted.status).toBe(202);
+    const { statusUrl } = (await accepted.json()) as { statusUrl: string };
+
+    const final = await waitForTerminalStatus(statusUrl);
+    expect(final).toMatchObject({
+      action: 'device.selectiveWipe',
+      status: 'succeeded',
+      summary: '2 of 2 devices sent a selective wipe, 1 skipped (not managed)',
+      ticket: 'INC0042',
+    });
+    const results = final.results as { deviceId: string; outcome: string }[];
+    expect(results.map((r) => [r.deviceId, r.outcome])).toEqual([
+      [DEVICES.carolPhone, 'succeeded'],
+      [DEVICES.carolTablet, 'succeeded'],
+      [DEVICES.carolOldPhone, 'skipped'],
+    ]);
+
+    const calls = (await simulatorRequests()).map((r) => `${r.method} ${r.path} ${r.status}`);
+    const em = '/xenmobile/api/v1';
+    // In order: Citrix Cloud token, Endpoint Management login, one filter page ...
+    expect(calls.slice(0, 3)).toEqual([
+      'POST /cctrustoauth2/test-customer/tokens/clients 200',
+      `POST ${em}/authentication/login/cloud 200`,
+      `POST ${em}/device/filter 200`,
+    ]);
+    // ... one selective wipe and one read-back per managed device, in any order ...
+    expect(calls.slice(3, -1).sort()).toEqual(
+      [
+        `POST ${em}/device/selectivewipe 200`,
+        `POST ${em}/device/selectivewipe 200`,
+        `GET ${em}/device/${DEVICES.carolPhone} 200`,
+        `GET ${em}/device/${DEVICES.carolTablet} 200`,
+      ].sort(),
+    );
+    // ... and a log out; nothing for the unmanaged phone, nothing else at all.
+    expect(calls.at(-1)).toBe(`POST ${em}/authentication/logout 200`);
+    expect(calls).toHaveLength(8);
+    const bodies = (await simulatorRequests()).filter((r) => r.path.endsWith('/selectivewipe'));
+    expect(bodies.map((r) => (r as unknown as { body: unknown }).body)).toEqual(
+      expect.arrayContaining([{ deviceId: DEVICES.carolPhone }, { deviceId: DEVICES.carolTablet }]),
+    );
+  });
+
   it('answers 404 for routes API Gateway does not have', async () => {
     expect((await fetch(`${stack.apiUrl}/v1/nothing`)).status).toBe(404);
   });
@@ -160,5 +223,55 @@ describe('chooseCitrixMode', () => {
         env: { CITRIX_CLIENT_ID: 'id', CITRIX_CLIENT_SECRET: 's', CITRIX_CUSTOMER_ID: 'c' },
       }),
     ).rejects.toThrow(/WEBHOOK_SECRET is required/);
+  });
+
+  it('talks to a real Endpoint Management server only when CITRIX_EM_URL is set', () => {
+    expect(chooseEndpointManagementMode({})).toBe('simulator');
+    expect(chooseEndpointManagementMode({ CITRIX_EM_URL: 'https://mdm.example.com:4443' })).toBe(
+      'server',
+    );
+  });
+
+  it('refuses a real Endpoint Management server with the public demo signing secret', async () => {
+    await expect(
+      startLocalStack({
+        env: { CITRIX_EM_URL: 'https://mdm.example.com:4443/xenmobile/api/v1' },
+      }),
+    ).rejects.toThrow(/WEBHOOK_SECRET is required/);
+  });
+
+  it('refuses the cloud login to a real server without a real Citrix Cloud client', async () => {
+    await expect(
+      startLocalStack({
+        env: {
+          WEBHOOK_SECRET: TEST_SIGNING_SECRET,
+          CITRIX_EM_URL: 'https://mdm.example.com:4443/xenmobile/api/v1',
+        },
+      }),
+    ).rejects.toThrow(/CITRIX_EM_AUTH=cloud logs in .* with a Citrix Cloud token/);
+  });
+
+  it('reports a real server with credentials login and the simulator for DaaS', async () => {
+    const mixed = await startLocalStack({
+      env: {
+        WEBHOOK_SECRET: TEST_SIGNING_SECRET,
+        CITRIX_EM_URL: 'https://mdm.example.com:4443/xenmobile/api/v1/',
+        CITRIX_EM_AUTH: 'credentials',
+        CITRIX_EM_USERNAME: 'api-admin',
+        CITRIX_EM_PASSWORD: 'not-used-here',
+        CITRIX_EM_BODY_SHAPE: 'id-array',
+      },
+    });
+    try {
+      expect(mixed.citrix.mode).toBe('simulator');
+      expect(mixed.endpointManagement).toEqual({
+        mode: 'server',
+        baseUrl: 'https://mdm.example.com:4443/xenmobile/api/v1',
+        auth: 'credentials',
+        bodyShape: 'id-array',
+      });
+    } finally {
+      await mixed.close();
+    }
   });
 });

@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { acceptAction } from '../../lib/actions/accept.ts';
-import type { ActionRecord, ActionRequest } from '../../lib/actions/schema.ts';
+import type {
+  SessionActionType,
+  SessionTarget,
+  SessionTargetResult,
+} from '../../lib/actions/schema.ts';
 import type { RecordedRequest } from '../../local/simulator/server.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import type { WorkflowEvent } from '../../local/workflow-runner.ts';
 import { FAST_WORKFLOW, SESSIONS, TEST_ENV, testFixture } from '../support/simulator-fixture.ts';
+import { runAction } from '../support/workflow.ts';
 
 /**
  * The session workflow's `.asl.json`, run by aws-local-stepfunctions with the real task handlers,
@@ -29,28 +33,8 @@ beforeEach(() => {
   onWorkflowEvent = undefined;
 });
 
-async function run(
-  request: Omit<ActionRequest, 'reason' | 'dryRun'> & { dryRun?: boolean },
-): Promise<{
-  record: ActionRecord;
-  output: unknown;
-  status: string;
-}> {
-  const { actionId } = await acceptAction(
-    { actions: stack.actions, workflows: stack.runner, retentionDays: 1 },
-    { reason: 'workflow test', dryRun: false, ...request },
-    new Date(),
-  );
-  const done = await stack.runner.execution(actionId)?.done;
-  if (done === undefined) throw new Error('execution was not started');
-  const record = await stack.actions.get(actionId);
-  if (record === undefined) throw new Error('record missing');
-  return {
-    record,
-    output: done.status === 'SUCCEEDED' ? done.output : done.error,
-    status: done.status,
-  };
-}
+const run = (request: { action: SessionActionType; target: SessionTarget; dryRun?: boolean }) =>
+  runAction(stack, request);
 
 const citrixCalls = (predicate: (request: RecordedRequest) => boolean) =>
   (stack.simulator?.requests() ?? []).filter(predicate);
@@ -114,7 +98,9 @@ describe('session-action workflow', () => {
     expect(status).toBe('SUCCEEDED');
     expect(record.status).toBe('failed');
     // The job's last read status was InProgress; the final one is in the message, not stale here.
-    expect(record.results[SESSIONS.carol]?.job).toEqual({ id: expect.any(String) });
+    expect((record.results[SESSIONS.carol] as SessionTargetResult | undefined)?.job).toEqual({
+      id: expect.any(String),
+    });
     expect(record.results[SESSIONS.carol]).toMatchObject({
       outcome: 'failed',
       error: {

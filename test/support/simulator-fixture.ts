@@ -1,4 +1,8 @@
-import type { SimulatorFixture } from '../../local/simulator/fixture.ts';
+import type {
+  EndpointManagementFixture,
+  FixtureDevice,
+  SimulatorFixture,
+} from '../../local/simulator/fixture.ts';
 
 export const TEST_SITE_ID = '0b5f5c3e-6a4e-4d8a-9d55-1f2f8f0c0a11';
 export const TEST_CLIENT = {
@@ -20,6 +24,75 @@ export const SESSIONS = {
   erin2: 'e2170000-0000-4000-8000-000000000002',
   erin3: 'e2170000-0000-4000-8000-000000000003',
 } as const;
+
+/** Endpoint Management device ids: the user's session prefix, then `de71ce` ("device"). */
+export const DEVICES = {
+  aliceLaptop: 'a11ce000-0000-4000-8000-de71ce000001',
+  bobPhone: 'b0b00000-0000-4000-8000-de71ce000001',
+  bobbyPhone: 'b0bb1000-0000-4000-8000-de71ce000001',
+  carolPhone: 'ca201000-0000-4000-8000-de71ce000001',
+  carolTablet: 'ca201000-0000-4000-8000-de71ce000002',
+  carolOldPhone: 'ca201000-0000-4000-8000-de71ce000003',
+  daveFailPhone: 'da7e0000-0000-4000-8000-de71ce000001',
+  erin1: 'e2170000-0000-4000-8000-de71ce000001',
+  erin2: 'e2170000-0000-4000-8000-de71ce000002',
+  erin3: 'e2170000-0000-4000-8000-de71ce000003',
+} as const;
+
+export const TEST_EM_ADMIN = { login: 'test-em-admin', password: 'test-em-password-5b1d' };
+export const DEVICE_BUSY = 'Device busy: another command is pending';
+
+function device(
+  id: string,
+  userName: string,
+  platform: FixtureDevice['platform'],
+  deviceModel: string,
+  extra: Partial<FixtureDevice> = {},
+): FixtureDevice {
+  return {
+    id,
+    userName,
+    serialNumber: `SN-${id.slice(0, 8).toUpperCase()}-${id.slice(-2)}`,
+    deviceModel,
+    platform,
+    osVersion: { iOS: '17.5', Android: '14', Windows: '10.0.22631', macOS: '14.5' }[platform],
+    lastAccess: '2026-11-23T00:30:00Z',
+    jailbroken: false,
+    managed: true,
+    compliant: true,
+    ...extra,
+  };
+}
+
+/**
+ * Endpoint Management devices: carol (phone, tablet, unmanaged old phone), bob and bobby as plain
+ * local user names (a substring search for "bob" also finds bobby), dave (every command fails),
+ * erin (3 devices, for paging) and "Alice@Example.com" in mixed case.
+ */
+function endpointManagement(): EndpointManagementFixture {
+  return {
+    administrators: [TEST_EM_ADMIN],
+    authTokenLifetimeSeconds: 1800,
+    devices: [
+      device(DEVICES.carolPhone, 'carol@example.com', 'iOS', 'iPhone 15'),
+      device(DEVICES.carolTablet, 'carol@example.com', 'Android', 'Galaxy Tab S9'),
+      device(DEVICES.carolOldPhone, 'carol@example.com', 'Android', 'Galaxy S8', {
+        managed: false,
+        compliant: false,
+        lastAccess: '2024-02-01T09:00:00Z',
+      }),
+      device(DEVICES.bobPhone, 'bob', 'iOS', 'iPhone 13'),
+      device(DEVICES.bobbyPhone, 'bobby', 'Android', 'Pixel 8'),
+      device(DEVICES.daveFailPhone, 'dave@example.com', 'iOS', 'iPhone 14', {
+        simulation: { commandFailure: DEVICE_BUSY },
+      }),
+      device(DEVICES.erin1, 'erin@example.com', 'iOS', 'iPhone 15 Pro'),
+      device(DEVICES.erin2, 'erin@example.com', 'Android', 'Pixel 7'),
+      device(DEVICES.erin3, 'erin@example.com', 'macOS', 'MacBook Air'),
+      device(DEVICES.aliceLaptop, 'Alice@Example.com', 'Windows', 'Surface Laptop 5'),
+    ],
+  };
+}
 
 function session(id: string, user: string, machine: string, logoff: LogoffBehaviour = 'complete') {
   return {
@@ -44,7 +117,7 @@ function session(id: string, user: string, machine: string, logoff: LogoffBehavi
 /**
  * A small tenant with fast log off jobs: alice (2 sessions), bob and bobby (1 each, to catch
  * loose matching), carol (log off fails), dave (log off never ends), erin (3 sessions, the
- * second fails).
+ * second fails). `endpointManagement` holds the devices described at `DEVICES`.
  */
 export function testFixture(settings: SimulatorFixture['settings'] = {}): SimulatorFixture {
   return {
@@ -68,6 +141,7 @@ export function testFixture(settings: SimulatorFixture['settings'] = {}): Simula
       session(SESSIONS.erin3, 'erin', 'VDA-09'),
     ],
     jobs: [],
+    endpointManagement: endpointManagement(),
   };
 }
 

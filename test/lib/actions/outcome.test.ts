@@ -3,6 +3,7 @@ import {
   buildTargetResult,
   deriveActionStatus,
   describePlan,
+  planResults,
   summarizeCaughtError,
 } from '../../../lib/actions/outcome.ts';
 import type { TargetResult } from '../../../lib/actions/schema.ts';
@@ -132,5 +133,53 @@ describe('describePlan', () => {
       'Dry run: would log off 2 sessions',
     );
     expect(describePlan('session.disconnect', [])).toBe('Dry run: no sessions matched the target');
+  });
+});
+
+describe('device actions', () => {
+  const device = (outcome: TargetResult['outcome'], managed = true): TargetResult => ({
+    deviceId: `d-${Math.random()}`,
+    managed,
+    outcome,
+    finishedAt: NOW.toISOString(),
+  });
+
+  it('counts skipped (unmanaged) devices against neither success nor failure', () => {
+    expect(
+      deriveActionStatus('device.selectiveWipe', [
+        device('succeeded'),
+        device('succeeded'),
+        device('skipped', false),
+      ]),
+    ).toEqual({
+      status: 'succeeded',
+      summary: '2 of 2 devices sent a selective wipe, 1 skipped (not managed)',
+    });
+    expect(deriveActionStatus('device.wipe', [device('succeeded'), device('failed')])).toEqual({
+      status: 'partially_succeeded',
+      summary: '1 of 2 devices sent a full wipe, 1 failed',
+    });
+  });
+
+  it('says plainly when no device could be acted on at all', () => {
+    expect(deriveActionStatus('device.wipe', [device('skipped', false)])).toEqual({
+      status: 'succeeded',
+      summary: 'No device could be acted on; no wipe was sent, 1 skipped (not managed)',
+    });
+    expect(deriveActionStatus('device.deployPolicy', [])).toEqual({
+      status: 'succeeded',
+      summary: 'No devices matched the target; no deploy was sent',
+    });
+  });
+
+  it('plans unmanaged devices as skipped in a dry run', () => {
+    const targets = [
+      { deviceId: 'd-1', managed: true },
+      { deviceId: 'd-2', managed: false },
+    ];
+    expect(planResults(targets, NOW).map((r) => r.outcome)).toEqual(['planned', 'skipped']);
+    expect(describePlan('device.wipe', targets)).toBe(
+      'Dry run: would send a full wipe to 1 device and skip 1 (not managed)',
+    );
   });
 });

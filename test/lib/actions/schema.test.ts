@@ -64,7 +64,46 @@ describe('ActionRequestSchema', () => {
     ).toEqual(['target']);
     expect(
       fieldsOf({ action: 'session.logoff', target: { user: 'a@b.co' }, reason: 'r', force: true }),
-    ).toEqual(['']);
+    ).toEqual(['force']);
+  });
+
+  it('takes a device id or an enrolled user name for device actions', () => {
+    for (const target of [
+      { deviceId: '7d3f6c1e-2b4a-4f7e-9c0d-1a2b3c4d5e6f' },
+      { deviceId: '1042' },
+      { user: 'bob' },
+      { user: 'EXAMPLE\\bob' },
+      { user: 'bob@example.com' },
+    ]) {
+      const parsed = ActionRequestSchema.safeParse({ action: 'device.wipe', target, reason: 'r' });
+      expect(parsed.success, JSON.stringify(target)).toBe(true);
+      expect(parsed.data?.target).toEqual(target);
+    }
+    expect(
+      ActionRequestSchema.parse({ action: 'device.wipe', target: { user: '  bob ' }, reason: 'r' })
+        .target,
+    ).toEqual({ user: 'bob' });
+  });
+
+  it('refuses device ids that are not GUIDs or numbers, and user names with control characters', () => {
+    for (const deviceId of ['', 'abc', '12/../34', '1'.repeat(20), '7d3f6c1e-2b4a']) {
+      expect(
+        fieldsOf({ action: 'device.selectiveWipe', target: { deviceId }, reason: 'r' }),
+      ).toEqual(['target.deviceId']);
+    }
+    expect(fieldsOf({ action: 'device.wipe', target: { user: 'bob\u0000' }, reason: 'r' })).toEqual(
+      ['target.user'],
+    );
+    expect(
+      fieldsOf({ action: 'device.wipe', target: { deviceId: '1', user: 'bob' }, reason: 'r' }),
+    ).toEqual(['target']);
+  });
+
+  it('reports every invalid field even when the action is unknown', () => {
+    expect(fieldsOf({ action: 'device.brick', target: {}, reason: '' })).toEqual([
+      'action',
+      'reason',
+    ]);
   });
 
   it('refuses blank reasons and control characters', () => {

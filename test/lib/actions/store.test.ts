@@ -92,6 +92,45 @@ describe('DynamoActionStore against a DynamoDB-compatible engine', () => {
     expect(stored?.results['s-1']?.outcome).toBe('succeeded');
   });
 
+  it('keeps device actions and their results under the device ids, round-tripping the schema', async () => {
+    const record = {
+      ...newRecord(),
+      action: 'device.selectiveWipe' as const,
+      target: { user: 'bob' },
+    };
+    await store.create(record);
+    const targets = [
+      { deviceId: '1042', userName: 'bob', managed: true },
+      { deviceId: '1043', userName: 'bob', managed: false },
+    ];
+    await store.markRunning(record.actionId, targets);
+    await store.recordTargetResult(record.actionId, {
+      ...targets[1],
+      deviceId: '1043',
+      managed: false,
+      outcome: 'skipped',
+      note: 'Not managed',
+      finishedAt: new Date().toISOString(),
+    });
+    await store.recordTargetResult(record.actionId, {
+      deviceId: '1042',
+      managed: true,
+      outcome: 'succeeded',
+      command: { name: 'selectiveWipe', sentAt: new Date().toISOString() },
+      readBack: { found: true, managed: true },
+      finishedAt: new Date().toISOString(),
+    });
+    const stored = await store.get(record.actionId);
+    expect(stored?.target).toEqual({ user: 'bob' });
+    expect(stored?.targets).toEqual(targets);
+    expect(stored?.results['1042']).toMatchObject({
+      outcome: 'succeeded',
+      command: { name: 'selectiveWipe' },
+      readBack: { found: true, managed: true },
+    });
+    expect(stored?.results['1043']).toMatchObject({ outcome: 'skipped', note: 'Not managed' });
+  });
+
   it('records a failure with its error and does not reopen a finished action', async () => {
     const record = newRecord();
     await store.create(record);

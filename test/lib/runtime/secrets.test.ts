@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   readCitrixCredentials,
+  readEndpointManagementCredentials,
   readSigningSecret,
   SecretFormatError,
 } from '../../../lib/runtime/secrets.ts';
@@ -44,5 +45,16 @@ describe('secrets from Secrets Manager', () => {
     expect((error as Error).message).toContain('signingSecret');
     expect(JSON.stringify(error)).not.toContain('leaky-value-123');
     expect((error as Error).message).not.toContain('leaky-value-123');
+  });
+
+  it('reads the Endpoint Management administrator under the same names as the local variables', async () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:em-AbCdEf';
+    secretsManager.on(GetSecretValueCommand, { SecretId: arn }).resolves({
+      SecretString: JSON.stringify({ CITRIX_EM_USERNAME: 'api-admin', CITRIX_EM_PASSWORD: 'pw-7' }),
+    });
+    expect(await readEndpointManagementCredentials(arn)).toEqual({
+      username: 'api-admin',
+      password: 'pw-7',
+    });
   });
 });

@@ -1,11 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import {
+  deviceWorkflowSettingsFromEnv,
   InvalidSettingsError,
   recordRetentionDaysFromEnv,
   requiredEnv,
   sessionWorkflowSettingsFromEnv,
 } from '../../../lib/runtime/settings.ts';
 import { DEFAULT_SESSION_WORKFLOW_SETTINGS } from '../../../lib/sessions/session-actions.ts';
+
+describe('device workflow settings', () => {
+  it('bounds the devices of one action: 20 by default, DEVICE_MAX_TARGETS from 1 to 100', () => {
+    expect(deviceWorkflowSettingsFromEnv({})).toEqual({ maxTargets: 20 });
+    expect(deviceWorkflowSettingsFromEnv({ DEVICE_MAX_TARGETS: '3' })).toEqual({ maxTargets: 3 });
+    for (const value of ['0', '101', 'many']) {
+      expect(() => deviceWorkflowSettingsFromEnv({ DEVICE_MAX_TARGETS: value })).toThrow(
+        InvalidSettingsError,
+      );
+    }
+  });
+});
 
 describe('settings from the environment', () => {
   it('uses the defaults when nothing is set', () => {

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import type { DeviceReadBack } from '../lib/actions/schema.ts';
+import { DeviceIdSchema } from '../lib/citrix/ids.ts';
+import { type DeviceDirectory, readDeviceBack } from '../lib/devices/device-actions.ts';
+import { awsEndpointManagementClient } from '../lib/runtime/aws.ts';
+import { createTaskHandler } from '../lib/runtime/task-handler.ts';
+
+export interface ReadDeviceBackDependencies {
+  readonly directory: DeviceDirectory;
+}
+
+const InputSchema = z.object({ actionId: z.string(), deviceId: DeviceIdSchema });
+
+/** Task: reads one device after its command; a device that is gone is an answer, not an error. */
+export const createReadDeviceBackHandler = (getDependencies: () => ReadDeviceBackDependencies) =>
+  createTaskHandler(
+    'ReadDeviceBack',
+    InputSchema,
+    getDependencies,
+    (input, { directory }): Promise<DeviceReadBack> => readDeviceBack(directory, input.deviceId),
+  );
+
+export const handler = createReadDeviceBackHandler(() => ({
+  directory: awsEndpointManagementClient(),
+}));

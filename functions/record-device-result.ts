@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { CaughtErrorSchema } from '../lib/actions/outcome.ts';
+import {
+  DeviceReadBackSchema,
+  type DeviceTargetResult,
+  ResolvedDeviceSchema,
+} from '../lib/actions/schema.ts';
+import type { ActionStore } from '../lib/actions/store.ts';
+import { buildDeviceTargetResult, SentCommandSchema } from '../lib/devices/device-actions.ts';
+import { awsActionStore } from '../lib/runtime/aws.ts';
+import { createTaskHandler } from '../lib/runtime/task-handler.ts';
+
+export interface RecordDeviceResultDependencies {
+  readonly actions: Pick<ActionStore, 'recordTargetResult'>;
+}
+
+/** The Map iteration's whole state: what each step produced, or the error that ended it. */
+const InputSchema = z.object({
+  actionId: z.string(),
+  target: ResolvedDeviceSchema,
+  command: SentCommandSchema.optional(),
+  readBack: DeviceReadBackSchema.optional(),
+  error: CaughtErrorSchema.optional(),
+  readBackError: CaughtErrorSchema.optional(),
+});
+
+/** Task: turns one device's steps into its result, stores it, and returns it. */
+export const createRecordDeviceResultHandler = (
+  getDependencies: () => RecordDeviceResultDependencies,
+) =>
+  createTaskHandler(
+    'RecordDeviceResult',
+    InputSchema,
+    getDependencies,
+    async (input, { actions }): Promise<DeviceTargetResult> => {
+      const result = buildDeviceTargetResult(input.target, input, new Date());
+      await actions.recordTargetResult(input.actionId, result);
+      return result;
+    },
+  );
+
+export const handler = createRecordDeviceResultHandler(() => ({ actions: awsActionStore() }));

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { DeviceActionTypeSchema, ResolvedDeviceSchema } from '../lib/actions/schema.ts';
+import { DeviceIdSchema } from '../lib/citrix/ids.ts';
+import {
+  type DeviceCommander,
+  type SentCommand,
+  sendDeviceCommand,
+} from '../lib/devices/device-actions.ts';
+import { awsEndpointManagementClient } from '../lib/runtime/aws.ts';
+import { createTaskHandler } from '../lib/runtime/task-handler.ts';
+
+export interface SendDeviceCommandDependencies {
+  readonly commander: DeviceCommander;
+}
+
+const InputSchema = z.object({
+  actionId: z.string(),
+  action: DeviceActionTypeSchema,
+  device: ResolvedDeviceSchema.extend({ deviceId: DeviceIdSchema }),
+});
+
+/**
+ * Task: sends the wipe, selective wipe or policy deploy for one managed device. Throws
+ * EndpointManagementRejectedError when the server answers `status: -1`, DeviceNotManagedError
+ * for a device not reported as managed.
+ */
+export const createSendDeviceCommandHandler = (
+  getDependencies: () => SendDeviceCommandDependencies,
+) =>
+  createTaskHandler(
+    'SendDeviceCommand',
+    InputSchema,
+    getDependencies,
+    (input, { commander }): Promise<SentCommand> =>
+      sendDeviceCommand(commander, input.action, input.device, () => new Date()),
+  );
+
+export const handler = createSendDeviceCommandHandler(() => ({
+  commander: awsEndpointManagementClient(),
+}));

@@ -1,0 +1,97 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { WorkflowDefinition, WorkflowFunction } from '../lib/workflow/definition.ts';
+import { CitrixResponseFunction } from './citrix-response-function.ts';
+import type { CitrixResponseConfig } from './config.ts';
+
+export interface TaskFunctionsProps {
+  readonly config: CitrixResponseConfig;
+  readonly actionsTable: ITable;
+  /** Citrix Cloud API client: DaaS, and Endpoint Management's cloud login. */
+  readonly citrixCredentials: ISecret;
+  /** Endpoint Management administrator; only with `citrixEmAuth: credentials`. */
+  readonly endpointManagementCredentials?: ISecret;
+}
+
+/**
+ * The workflows' task Lambdas, one per name however many workflows use it (complete-action
+ * serves both). Each gets exactly the settings, secret and table access its declaration asks for.
+ */
+export class TaskFunctions extends Construct {
+  readonly #props: TaskFunctionsProps;
+  readonly #functions = new Map<string, CitrixResponseFunction>();
+  readonly #declarations = new Map<string, WorkflowFunction>();
+
+  constructor(scope: Construct, id: string, props: TaskFunctionsProps) {
+    super(scope, id);
+    this.#props = props;
+  }
+
+  /** Task functions by name, e.g. `send-device-command`. */
+  get all(): ReadonlyMap<string, CitrixResponseFunction> {
+    return this.#functions;
+  }
+
+  functionFor(workflow: WorkflowDefinition, task: WorkflowFunction): CitrixResponseFunction {
+    const existing = this.#functions.get(task.name);
+    if (existing !== undefined) {
+      // A shared task must be declared alike everywhere, or one workflow's grants would be wrong.
+      if (JSON.stringify(this.#declarations.get(task.name)) !== JSON.stringify(task)) {
+        throw new Error(`Task ${task.name} is declared differently by ${workflow.name}`);
+      }
+      return existing;
+    }
+    const { config } = this.#props;
+    const fn = new CitrixResponseFunction(this, pascalCase(task.name), {
+      entry: task.entry,
+      description: `workflow task: ${task.name}`,
+      logRetention: config.logRetention,
+      timeout: Duration.seconds(task.timeoutSeconds ?? 60),
+    });
+    if (task.recordsActions) fn.bindActionsTable(this.#props.actionsTable);
+    if (task.calls === 'daas') this.#bindCitrixCloud(fn, true);
+    if (task.calls === 'endpoint-management') this.#bindEndpointManagement(fn);
+    this.#functions.set(task.name, fn);
+    this.#declarations.set(task.name, task);
+    return fn;
+  }
+
+  #bindCitrixCloud(fn: CitrixResponseFunction, withSite: boolean): void {
+    const { config } = this.#props;
+    fn.bindSecret('CITRIX_CREDENTIALS_SECRET_ARN', this.#props.citrixCredentials);
+    fn.addEnvironment('CITRIX_API_URL', config.citrixApiUrl);
+    fn.addEnvironment('CITRIX_CUSTOMER_ID', config.citrixCustomerId);
+    if (withSite && config.citrixSiteId !== undefined) {
+      fn.addEnvironment('CITRIX_SITE_ID', config.citrixSiteId);
+    }
+  }
+
+  #bindEndpointManagement(fn: CitrixResponseFunction): void {
+    const { config } = this.#props;
+    if (config.citrixEmUrl !== undefined) fn.addEnvironment('CITRIX_EM_URL', config.citrixEmUrl);
+    fn.addEnvironment('CITRIX_EM_AUTH', config.citrixEmAuth);
+    fn.addEnvironment('CITRIX_EM_BODY_SHAPE', config.citrixEmBodyShape);
+    if (config.citrixEmAuth === 'cloud') {
+      this.#bindCitrixCloud(fn, false);
+      return;
+    }
+    const secret = this.#props.endpointManagementCredentials;
+    if (secret === undefined) {
+      throw new Error(
+        'citrixEmAuth "credentials" needs the Endpoint Management credentials secret',
+      );
+    }
+    fn.bindSecret('CITRIX_EM_CREDENTIALS_SECRET_ARN', secret);
+  }
+}
+
+/** `submit-session-action` → `SubmitSessionAction`. */
+function pascalCase(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}

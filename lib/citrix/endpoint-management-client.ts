@@ -1,0 +1,431 @@
+import { z } from 'zod';
+import type {
+  EmBodyShape,
+  EndpointManagementConnection,
+  EndpointManagementCredentials,
+} from './endpoint-management-config.ts';
+import { CitrixAuthenticationError, CitrixError, CitrixResponseValidationError } from './errors.ts';
+import {
+  type CitrixCallRecord,
+  CitrixHttpClient,
+  citrixApiErrorFromResponse,
+  fetchWithRetry,
+  isSuccessStatus,
+  parseCitrixBody,
+  parseJsonBody,
+  type RetriedRequest,
+  type TokenSource,
+} from './http.ts';
+import { deviceIdJson, validateDeviceId } from './ids.ts';
+
+/** Endpoint Management device as the filter and get calls return it; ids normalised to strings. */
+export const EmDeviceSchema = z.looseObject({
+  // A GUID in the cloud service, an integer on XenMobile Server.
+  id: z.union([z.string(), z.number().int().nonnegative()]).transform(String),
+  userName: z.string().nullish(),
+  serialNumber: z.string().nullish(),
+  deviceModel: z.string().nullish(),
+  platform: z.string().nullish(),
+  osVersion: z.string().nullish(),
+  lastAccess: z.union([z.string(), z.number()]).nullish(),
+  managed: z.boolean().nullish(),
+  jailbroken: z.boolean().nullish(),
+  compliant: z.boolean().nullish(),
+});
+export type EmDevice = z.infer<typeof EmDeviceSchema>;
+
+// Every Endpoint Management answer may carry {status, message}; status other than 0 is a failure
+// even with HTTP 200 (Citrix's own scripts check `status -ne 0`).
+const StatusSchema = z.looseObject({
+  status: z.number().optional(),
+  message: z.string().nullish(),
+  deviceActionMessages: z
+    .looseObject({
+      devicesActionParameters: z
+        .union([
+          z.looseObject({
+            description: z.string().nullish(),
+            messageList: z
+              .array(z.looseObject({ id: z.unknown(), message: z.string().nullish() }))
+              .nullish(),
+          }),
+          z.array(z.unknown()),
+        ])
+        .nullish(),
+    })
+    .nullish(),
+});
+
+const FilterResponseSchema = StatusSchema.extend({
+  filteredDevicesDataList: z.array(EmDeviceSchema).nullish(),
+  totalCount: z.number().nullish(),
+  matchedRecords: z.number().nullish(),
+});
+
+// The OpenAPI document returns the device itself; XenMobile Server wraps it as {device}.
+const WrappedDeviceSchema = z.looseObject({ device: EmDeviceSchema });
+
+const LoginResponseSchema = z.looseObject({
+  // Sent back as a header value: visible ASCII only, so it cannot split headers.
+  auth_token: z.string().regex(/^[\x21-\x7e]{1,4096}$/, 'must be a header-safe string'),
+});
+
+/** Endpoint Management answered 200 with `"status": -1` (or another non-zero status). */
+export class EndpointManagementRejectedError extends CitrixError {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  /** The server's own messages, in order. */
+  readonly messages: readonly string[];
+
+  constructor(method: string, path: string, status: number, messages: readonly string[]) {
+    const detail = messages.length > 0 ? messages.join('; ') : 'no message';
+    super(`Endpoint Management ${method} ${path} returned status ${status}: ${detail}`);
+    this.name = 'EndpointManagementRejectedError';
+    this.method = method;
+    this.path = path;
+    this.status = status;
+    this.messages = messages;
+  }
+}
+
+export type DeviceCommand = 'wipe' | 'selectiveWipe' | 'deployPolicy';
+
+/** Path and body of a device command for each body shape (see EM_BODY_SHAPES). */
+export function deviceCommandRequest(
+  command: DeviceCommand,
+  deviceIds: readonly string[],
+  shape: EmBodyShape,
+): { path: string; body: unknown } {
+  const ids = deviceIds.map(validateDeviceId);
+  if (shape === 'id-array') {
+    const path = {
+      wipe: '/device/wipe',
+      selectiveWipe: '/device/selwipe',
+      deployPolicy: '/device/refresh',
+    };
+    return { path: path[command], body: ids.map(deviceIdJson) };
+  }
+  if (command === 'deployPolicy')
+    return { path: '/device/policy/deploy', body: { deviceIds: ids } };
+  const [deviceId, ...others] = ids;
+  if (deviceId === undefined || others.length > 0) {
+    throw new TypeError(`${command} takes exactly one device id per request`);
+  }
+  return {
+    path: command === 'wipe' ? '/device/wipe' : '/device/selectivewipe',
+    body: { deviceId },
+  };
+}
+
+/** How the client gets its `auth_token`. */
+export type EndpointManagementLogin =
+  | {
+      readonly kind: 'cloud';
+      /** The Citrix Cloud token client (shared with DaaS): current bearer token, and drop it on 401. */
+      readonly bearerTokens: TokenSource;
+    }
+  | {
+      readonly kind: 'credentials';
+      readonly credentials: () => Promise<EndpointManagementCredentials>;
+    };
+
+export interface EndpointManagementClientOptions {
+  readonly connection: EndpointManagementConnection;
+  readonly login: EndpointManagementLogin;
+  /** Devices per filter page (the API allows at most 100). */
+  readonly pageSize?: number;
+  /** Filter pages read at most for one search, before the search is refused as too broad. */
+  readonly maxPages?: number;
+  readonly fetch?: typeof fetch;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+  readonly now?: () => number;
+  readonly onCall?: (call: CitrixCallRecord) => void;
+}
+
+const MAX_PAGE_SIZE = 100;
+const DEFAULT_MAX_PAGES = 50;
+
+function statusMessages(body: z.infer<typeof StatusSchema>): string[] {
+  const messages: string[] = [];
+  const parameters = body.deviceActionMessages?.devicesActionParameters;
+  if (parameters !== null && parameters !== undefined && !Array.isArray(parameters)) {
+    for (const entry of parameters.messageList ?? []) {
+      if (entry.message) messages.push(entry.message);
+    }
+    if (messages.length === 0 && parameters.description) messages.push(parameters.description);
+  }
+  if (messages.length === 0 && body.message) messages.push(body.message);
+  return messages.map((message) => message.slice(0, 300));
+}
+
+/** Throws EndpointManagementRejectedError when a 2xx body reports a non-zero status. */
+function assertStatusOk(body: unknown, method: string, path: string): void {
+  const parsed = StatusSchema.safeParse(body);
+  if (!parsed.success || parsed.data.status === undefined || parsed.data.status === 0) return;
+  throw new EndpointManagementRejectedError(
+    method,
+    path,
+    parsed.data.status,
+    statusMessages(parsed.data),
+  );
+}
+
+/**
+ * The `auth_token` session: one login per warm container, shared by concurrent callers, logged
+ * in again once when a call gets 401, and ended by `logout()`.
+ */
+class EndpointManagementSession implements TokenSource {
+  readonly #options: EndpointManagementClientOptions;
+  #token: string | undefined;
+  #login: Promise<string> | undefined;
+
+  constructor(options: EndpointManagementClientOptions) {
+    this.#options = options;
+  }
+
+  get current(): string | undefined {
+    return this.#token;
+  }
+
+  getToken(): Promise<string> {
+    if (this.#token !== undefined) return Promise.resolve(this.#token);
+    if (this.#login === undefined) {
+      const login = this.#logIn();
+      this.#login = login;
+      const clear = (): void => {
+        if (this.#login === login) this.#login = undefined;
+      };
+      login.then((token) => {
+        this.#token = token;
+        clear();
+      }, clear);
+    }
+    return this.#login;
+  }
+
+  invalidate(token: string): void {
+    if (this.#token === token) this.#token = undefined;
+  }
+
+  forget(): void {
+    this.#token = undefined;
+  }
+
+  async #logIn(): Promise<string> {
+    const { connection, login } = this.#options;
+    let path: string;
+    let body: Record<string, string>;
+    let secret: string;
+    let onUnauthorized: (() => Promise<void>) | undefined;
+    if (login.kind === 'cloud') {
+      path = '/authentication/login/cloud';
+      let bearerToken = await login.bearerTokens.getToken();
+      body = { bearerToken };
+      secret = bearerToken;
+      // A Citrix Cloud token revoked early is dropped and requested again, once.
+      onUnauthorized = async () => {
+        login.bearerTokens.invalidate(bearerToken);
+        bearerToken = await login.bearerTokens.getToken();
+        body = { bearerToken };
+        secret = bearerToken;
+      };
+    } else {
+      const credentials = await login.credentials();
+      path = '/authentication/login';
+      body = { login: credentials.username, password: credentials.password };
+      secret = credentials.password;
+    }
+    const fullPath = `${connection.baseUrl.pathname}${path}`;
+    const request: RetriedRequest = {
+      method: 'POST',
+      path: fullPath,
+      url: new URL(fullPath, connection.baseUrl.origin),
+      headers: () => ({ 'Content-Type': 'application/json', Accept: 'application/json' }),
+      // A getter: a 401 retry of the cloud login re-sends the body with the new bearer token.
+      get body() {
+        return JSON.stringify(body);
+      },
+      onCall: this.#options.onCall,
+      ...(onUnauthorized ? { onUnauthorized } : {}),
+      redact: (text) => (secret === '' ? text : text.replaceAll(secret, '[REDACTED]')),
+    };
+    const raw = await fetchWithRetry(request, this.#transport());
+    if (!isSuccessStatus(raw.status)) {
+      const error = citrixApiErrorFromResponse(request, raw);
+      if (raw.status === 400 || raw.status === 401 || raw.status === 403) {
+        throw new CitrixAuthenticationError(error);
+      }
+      throw error;
+    }
+    const parsed = parseJsonBody('POST', fullPath, raw.text);
+    assertStatusOk(parsed, 'POST', fullPath);
+    const result = LoginResponseSchema.safeParse(parsed);
+    if (!result.success) {
+      // Field names only: never the body, which holds a token.
+      throw new CitrixResponseValidationError(
+        'POST',
+        fullPath,
+        'login response has no valid auth_token',
+      );
+    }
+    return result.data.auth_token;
+  }
+
+  #transport() {
+    const { connection } = this.#options;
+    return {
+      timeoutMs: connection.requestTimeoutMs,
+      retry: connection.retry,
+      fetch: this.#options.fetch,
+      sleep: this.#options.sleep,
+      random: this.#options.random,
+      now: this.#options.now,
+    };
+  }
+}
+
+/** Citrix Endpoint Management REST API client (`/xenmobile/api/v1`). */
+export class EndpointManagementClient {
+  readonly #connection: EndpointManagementConnection;
+  readonly #session: EndpointManagementSession;
+  readonly #http: CitrixHttpClient;
+  readonly #pageSize: number;
+  readonly #maxPages: number;
+  readonly #options: EndpointManagementClientOptions;
+
+  constructor(options: EndpointManagementClientOptions) {
+    this.#options = options;
+    this.#connection = options.connection;
+    this.#pageSize = Math.min(options.pageSize ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE);
+    this.#maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
+    this.#session = new EndpointManagementSession(options);
+    this.#http = new CitrixHttpClient({
+      baseUrl: options.connection.baseUrl,
+      tokens: this.#session,
+      headers: async () => ({}),
+      authorization: (token) => ({ auth_token: token }),
+      timeoutMs: options.connection.requestTimeoutMs,
+      retry: options.connection.retry,
+      fetch: options.fetch,
+      sleep: options.sleep,
+      random: options.random,
+      now: options.now,
+      onCall: options.onCall,
+    });
+  }
+
+  get bodyShape(): EmBodyShape {
+    return this.#connection.bodyShape;
+  }
+
+  #path(path: string): string {
+    return `${this.#connection.baseUrl.pathname}${path}`;
+  }
+
+  async #post(path: string, body: unknown): Promise<unknown> {
+    const fullPath = this.#path(path);
+    const response = await this.#http.request({ method: 'POST', path: fullPath, body });
+    assertStatusOk(response.body, 'POST', fullPath);
+    return response.body;
+  }
+
+  /** Every device the filter's `search` returns, reading page after page. */
+  async filterDevices(search: string): Promise<EmDevice[]> {
+    const path = this.#path('/device/filter');
+    const devices: EmDevice[] = [];
+    const seen = new Set<string>();
+    for (let page = 0, start = 0; ; page += 1) {
+      if (page >= this.#maxPages) {
+        throw new CitrixResponseValidationError(
+          'POST',
+          path,
+          `the search matched more than ${this.#maxPages * this.#pageSize} devices`,
+        );
+      }
+      const body = await this.#post('/device/filter', {
+        start,
+        limit: this.#pageSize,
+        sortOrder: 'ASC',
+        search,
+      });
+      const result = parseCitrixBody(FilterResponseSchema, body, 'POST', path);
+      const list = result.filteredDevicesDataList ?? [];
+      const fresh = list.filter((device) => !seen.has(device.id));
+      // A server that ignores `start` would return the first page forever.
+      if (list.length > 0 && fresh.length === 0) {
+        throw new CitrixResponseValidationError('POST', path, 'a page repeated earlier devices');
+      }
+      for (const device of fresh) seen.add(device.id);
+      devices.push(...fresh);
+      start += list.length;
+      const matched = result.matchedRecords ?? undefined;
+      if (list.length < this.#pageSize || (matched !== undefined && start >= matched)) break;
+    }
+    return devices;
+  }
+
+  /** The devices enrolled by exactly this user (case-insensitive): search is fuzzy, this is not. */
+  async devicesOfUser(userName: string): Promise<EmDevice[]> {
+    const wanted = userName.toLowerCase();
+    const devices = await this.filterDevices(userName);
+    return devices.filter((device) => device.userName?.toLowerCase() === wanted);
+  }
+
+  async getDevice(deviceId: string): Promise<EmDevice> {
+    const path = this.#path(`/device/${encodeURIComponent(validateDeviceId(deviceId))}`);
+    const response = await this.#http.request({ method: 'GET', path });
+    assertStatusOk(response.body, 'GET', path);
+    const wrapped = WrappedDeviceSchema.safeParse(response.body);
+    if (wrapped.success) return wrapped.data.device;
+    return parseCitrixBody(EmDeviceSchema, response.body, 'GET', path);
+  }
+
+  async sendDeviceCommand(command: DeviceCommand, deviceIds: readonly string[]): Promise<void> {
+    const { path, body } = deviceCommandRequest(command, deviceIds, this.#connection.bodyShape);
+    await this.#post(path, body);
+  }
+
+  wipeDevice(deviceId: string): Promise<void> {
+    return this.sendDeviceCommand('wipe', [deviceId]);
+  }
+
+  selectiveWipeDevice(deviceId: string): Promise<void> {
+    return this.sendDeviceCommand('selectiveWipe', [deviceId]);
+  }
+
+  deployPolicies(deviceIds: readonly string[]): Promise<void> {
+    return this.sendDeviceCommand('deployPolicy', deviceIds);
+  }
+
+  /**
+   * Ends the session this container holds, if any. Returns whether a session was ended. The token
+   * is forgotten first, so a concurrent call logs in afresh instead of using a dying token.
+   */
+  async logout(): Promise<boolean> {
+    const token = this.#session.current;
+    if (token === undefined) return false;
+    this.#session.forget();
+    const path = this.#path('/authentication/logout');
+    const request: RetriedRequest = {
+      method: 'POST',
+      path,
+      url: new URL(path, this.#connection.baseUrl.origin),
+      headers: () => ({ Accept: 'application/json', auth_token: token }),
+      onCall: this.#options.onCall,
+    };
+    const raw = await fetchWithRetry(request, {
+      timeoutMs: this.#connection.requestTimeoutMs,
+      retry: this.#connection.retry,
+      fetch: this.#options.fetch,
+      sleep: this.#options.sleep,
+      random: this.#options.random,
+      now: this.#options.now,
+    });
+    // 401: the session had already expired, which is what logging out wanted.
+    if (raw.status === 401) return false;
+    if (!isSuccessStatus(raw.status)) throw citrixApiErrorFromResponse(request, raw);
+    return true;
+  }
+}

@@ -1,0 +1,496 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  deviceCommandRequest,
+  EndpointManagementClient,
+  type EndpointManagementLogin,
+  EndpointManagementRejectedError,
+} from '../../../lib/citrix/endpoint-management-client.ts';
+import type {
+  EmBodyShape,
+  EndpointManagementConnection,
+} from '../../../lib/citrix/endpoint-management-config.ts';
+import {
+  CitrixAuthenticationError,
+  CitrixNotFoundError,
+  CitrixResponseValidationError,
+  InvalidCitrixIdError,
+} from '../../../lib/citrix/errors.ts';
+import type { TokenSource } from '../../../lib/citrix/http.ts';
+import { DEFAULT_RETRY_POLICY } from '../../../lib/citrix/retry.ts';
+import { type RecordedRequest, useLoopbackServers } from '../../support/loopback-server.ts';
+import { EndpointManagementOpenApi } from '../../support/openapi.ts';
+import { rejection } from '../../support/rejection.ts';
+
+const BASE_PATH = '/xenmobile/api/v1';
+const PASSWORD = 'em-password-9f2c';
+const GUID = '7d3f6c1e-2b4a-4f7e-9c0d-1a2b3c4d5e6f';
+
+interface Reply {
+  readonly status?: number;
+  readonly body?: unknown;
+}
+
+type Route = (request: RecordedRequest) => Reply;
+
+const startLoopback = useLoopbackServers();
+
+interface FakeEndpointManagement {
+  readonly requests: RecordedRequest[];
+  readonly baseUrl: URL;
+  /** Requests after the logins, as `METHOD /path` relative to the API base. */
+  calls(): string[];
+  /** Tokens the server accepts; tests remove one to simulate expiry. */
+  readonly validTokens: Set<string>;
+}
+
+/**
+ * A scripted Endpoint Management server on loopback: both logins, `auth_token` checks, and the
+ * routes given by "METHOD /path" (relative to /xenmobile/api/v1).
+ */
+async function fakeEndpointManagement(
+  routes: Record<string, Route> = {},
+): Promise<FakeEndpointManagement> {
+  const validTokens = new Set<string>();
+  let issued = 0;
+  const server = await startLoopback((request, response) => {
+    const reply = (status: number, body?: unknown) => {
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(body === undefined ? '' : JSON.stringify(body));
+    };
+    const path = request.path.slice(BASE_PATH.length);
+    const route = `${request.method} ${path}`;
+    if (route === 'POST /authentication/login') {
+      const body = JSON.parse(request.body) as { login?: string; password?: string };
+      if (body.login !== 'api-admin' || body.password !== PASSWORD) {
+        return reply(401, { status: -1, message: `Bad password ${body.password}` });
+      }
+    } else if (route === 'POST /authentication/login/cloud') {
+      const body = JSON.parse(request.body) as { bearerToken?: string };
+      if (!body.bearerToken?.startsWith('cloud-token-')) return reply(401, { status: -1 });
+      if (body.bearerToken === 'cloud-token-revoked') return reply(401, { status: -1 });
+    }
+    if (route.startsWith('POST /authentication/login')) {
+      issued += 1;
+      const token = `em-token-${issued}`;
+      validTokens.add(token);
+      return reply(200, { auth_token: token });
+    }
+    const token = request.headers.auth_token;
+    if (typeof token !== 'string' || !validTokens.has(token)) {
+      return reply(401, { status: -1, message: 'Unauthorized' });
+    }
+    if (route === 'POST /authentication/logout') {
+      validTokens.delete(token);
+      return reply(200, { status: 0, message: 'Success' });
+    }
+    const handler = routes[route];
+    if (handler === undefined) return reply(404, { status: -1, message: `No route ${route}` });
+    const answer = handler(request);
+    return reply(answer.status ?? 200, answer.body);
+  });
+  return {
+    requests: server.requests,
+    baseUrl: new URL(BASE_PATH, server.baseUrl),
+    validTokens,
+    calls: () =>
+      server.requests
+        .filter((r) => !r.path.includes('/authentication/login'))
+        .map((r) => `${r.method} ${r.path.slice(BASE_PATH.length)}`),
+  };
+}
+
+const connection = (
+  baseUrl: URL,
+  bodyShape: EmBodyShape = 'object',
+): EndpointManagementConnection => ({
+  baseUrl,
+  auth: 'credentials',
+  bodyShape,
+  requestTimeoutMs: 2000,
+  retry: { ...DEFAULT_RETRY_POLICY, baseDelayMs: 1, maxDelayMs: 2 },
+});
+
+const credentialsLogin: EndpointManagementLogin = {
+  kind: 'credentials',
+  credentials: async () => ({ username: 'api-admin', password: PASSWORD }),
+};
+
+/** A Citrix Cloud token source that counts how often it was asked and told to drop a token. */
+class FakeBearerTokens implements TokenSource {
+  tokens: string[];
+  invalidated: string[] = [];
+  constructor(...tokens: string[]) {
+    this.tokens = tokens;
+  }
+  async getToken(): Promise<string> {
+    return this.tokens[0] ?? 'none';
+  }
+  invalidate(token: string): void {
+    this.invalidated.push(token);
+    if (this.tokens[0] === token) this.tokens.shift();
+  }
+}
+
+function client(
+  server: FakeEndpointManagement,
+  options: { login?: EndpointManagementLogin; shape?: EmBodyShape; pageSize?: number } = {},
+) {
+  return new EndpointManagementClient({
+    connection: connection(server.baseUrl, options.shape),
+    login: options.login ?? credentialsLogin,
+    ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+    sleep: async () => undefined,
+  });
+}
+
+const device = (id: string, userName: string, managed = true) => ({
+  id,
+  userName,
+  platform: 'iOS',
+  managed,
+});
+
+/** Serves `devices` through /device/filter with the server's substring search and paging. */
+function filterRoute(devices: ReturnType<typeof device>[]): Route {
+  return (request) => {
+    const body = JSON.parse(request.body) as { start: number; limit: number; search: string };
+    const matches = devices.filter((d) =>
+      d.userName.toLowerCase().includes(body.search.toLowerCase()),
+    );
+    return {
+      body: {
+        status: 0,
+        message: 'Success',
+        filteredDevicesDataList: matches.slice(body.start, body.start + body.limit),
+        totalCount: devices.length,
+        matchedRecords: matches.length,
+      },
+    };
+  };
+}
+
+describe('logging in', () => {
+  it('logs in with administrator credentials once and sends auth_token on every call', async () => {
+    const server = await fakeEndpointManagement({
+      [`GET /device/${GUID}`]: () => ({ body: device(GUID, 'bob') }),
+    });
+    const em = client(server);
+    await em.getDevice(GUID);
+    await em.getDevice(GUID);
+    const [login, ...calls] = server.requests;
+    expect(login?.path).toBe(`${BASE_PATH}/authentication/login`);
+    expect(JSON.parse(login?.body ?? '')).toEqual({ login: 'api-admin', password: PASSWORD });
+    expect(calls.map((r) => r.headers.auth_token)).toEqual(['em-token-1', 'em-token-1']);
+  });
+
+  it('logs in with a Citrix Cloud bearer token through /authentication/login/cloud', async () => {
+    const server = await fakeEndpointManagement({
+      [`GET /device/${GUID}`]: () => ({ body: device(GUID, 'bob') }),
+    });
+    const em = client(server, {
+      login: { kind: 'cloud', bearerTokens: new FakeBearerTokens('cloud-token-1') },
+    });
+    await em.getDevice(GUID);
+    expect(server.requests[0]?.path).toBe(`${BASE_PATH}/authentication/login/cloud`);
+    expect(JSON.parse(server.requests[0]?.body ?? '')).toEqual({ bearerToken: 'cloud-token-1' });
+    expect(server.requests[1]?.headers.auth_token).toBe('em-token-1');
+  });
+
+  it('drops a Citrix Cloud token the cloud login rejects and tries once with a new one', async () => {
+    const server = await fakeEndpointManagement({
+      [`GET /device/${GUID}`]: () => ({ body: device(GUID, 'bob') }),
+    });
+    const bearerTokens = new FakeBearerTokens('cloud-token-revoked', 'cloud-token-2');
+    await client(server, { login: { kind: 'cloud', bearerTokens } }).getDevice(GUID);
+    expect(bearerTokens.invalidated).toEqual(['cloud-token-revoked']);
+    expect(server.requests.map((r) => JSON.parse(r.body || '{}').bearerToken)).toEqual([
+      'cloud-token-revoked',
+      'cloud-token-2',
+      undefined,
+    ]);
+  });
+
+  it('fails with CitrixAuthenticationError on bad credentials, never quoting the password', async () => {
+    const server = await fakeEndpointManagement();
+    const em = new EndpointManagementClient({
+      connection: connection(server.baseUrl),
+      login: {
+        kind: 'credentials',
+        credentials: async () => ({ username: 'api-admin', password: 'wrong-password-1' }),
+      },
+    });
+    const error = await rejection(em.getDevice(GUID));
+    expect(error).toBeInstanceOf(CitrixAuthenticationError);
+    expect(String((error as Error).message)).not.toContain('wrong-password-1');
+    expect(String((error as Error).message)).toContain('[REDACTED]');
+  });
+
+  it('logs in again once when a call gets 401, then carries on', async () => {
+    const server = await fakeEndpointManagement({
+      [`GET /device/${GUID}`]: () => ({ body: device(GUID, 'bob') }),
+    });
+    const em = client(server);
+    await em.getDevice(GUID);
+    server.validTokens.clear(); // the server's session timed out
+    await em.getDevice(GUID);
+    expect(server.requests.map((r) => r.path.slice(BASE_PATH.length))).toEqual([
+      '/authentication/login',
+      `/device/${GUID}`,
+      `/device/${GUID}`,
+      '/authentication/login',
+      `/device/${GUID}`,
+    ]);
+    expect(server.requests.at(-1)?.headers.auth_token).toBe('em-token-2');
+  });
+
+  it('gives up with CitrixAuthenticationError when the new token is rejected too', async () => {
+    const server = await fakeEndpointManagement({
+      [`GET /device/${GUID}`]: () => ({ status: 401, body: { status: -1 } }),
+    });
+    const error = await rejection(client(server).getDevice(GUID));
+    expect(error).toBeInstanceOf(CitrixAuthenticationError);
+    expect(server.calls()).toEqual([`GET /device/${GUID}`, `GET /device/${GUID}`]);
+  });
+
+  it('shares one login between concurrent calls', async () => {
+    const server = await fakeEndpointManagement({
+      [`GET /device/${GUID}`]: () => ({ body: device(GUID, 'bob') }),
+    });
+    const em = client(server);
+    await Promise.all([em.getDevice(GUID), em.getDevice(GUID), em.getDevice(GUID)]);
+    expect(server.requests.filter((r) => r.path.endsWith('/login'))).toHaveLength(1);
+  });
+
+  it('logs out the session it holds, and logs in afresh afterwards', async () => {
+    const server = await fakeEndpointManagement({
+      [`GET /device/${GUID}`]: () => ({ body: device(GUID, 'bob') }),
+    });
+    const em = client(server);
+    expect(await em.logout()).toBe(false); // nothing to end yet
+    await em.getDevice(GUID);
+    expect(await em.logout()).toBe(true);
+    expect(server.validTokens.has('em-token-1')).toBe(false);
+    await em.getDevice(GUID);
+    expect(server.requests.map((r) => r.path.slice(BASE_PATH.length))).toEqual([
+      '/authentication/login',
+      `/device/${GUID}`,
+      '/authentication/logout',
+      '/authentication/login',
+      `/device/${GUID}`,
+    ]);
+    expect(server.requests[2]?.headers.auth_token).toBe('em-token-1');
+  });
+});
+
+describe('finding devices', () => {
+  const fleet = [
+    device('1', 'bob'),
+    device('2', 'bobby'),
+    device('3', 'BOB'),
+    device('4', 'alice'),
+    device('5', 'bob', false),
+    device('6', 'robert.bob'),
+  ];
+
+  it('reads every page of the filter, following start and limit', async () => {
+    const many = Array.from({ length: 7 }, (_, i) => device(String(100 + i), 'erin'));
+    const server = await fakeEndpointManagement({ 'POST /device/filter': filterRoute(many) });
+    const devices = await client(server, { pageSize: 3 }).filterDevices('erin');
+    expect(devices.map((d) => d.id)).toEqual(many.map((d) => d.id));
+    expect(
+      server.requests
+        .filter((r) => r.path.endsWith('/device/filter'))
+        .map((r) => JSON.parse(r.body)),
+    ).toEqual([
+      { start: 0, limit: 3, sortOrder: 'ASC', search: 'erin' },
+      { start: 3, limit: 3, sortOrder: 'ASC', search: 'erin' },
+      { start: 6, limit: 3, sortOrder: 'ASC', search: 'erin' },
+    ]);
+  });
+
+  it('matches the enrolled user name exactly and case-insensitively: bob is not bobby', async () => {
+    const server = await fakeEndpointManagement({ 'POST /device/filter': filterRoute(fleet) });
+    const devices = await client(server, { pageSize: 2 }).devicesOfUser('bob');
+    expect(devices.map((d) => d.id)).toEqual(['1', '3', '5']);
+  });
+
+  it('refuses a server that ignores start instead of looping forever', async () => {
+    const server = await fakeEndpointManagement({
+      'POST /device/filter': () => ({
+        body: { status: 0, filteredDevicesDataList: [device('1', 'bob'), device('2', 'bob')] },
+      }),
+    });
+    const error = await rejection(client(server, { pageSize: 2 }).filterDevices('bob'));
+    expect(error).toBeInstanceOf(CitrixResponseValidationError);
+  });
+
+  it('accepts XenMobile Server integer ids and the {device} wrapper of a get', async () => {
+    const server = await fakeEndpointManagement({
+      'GET /device/17': () => ({
+        body: { status: 0, message: 'Success', device: { ...device('x', 'bob'), id: 17 } },
+      }),
+    });
+    expect(await client(server).getDevice('17')).toMatchObject({ id: '17', userName: 'bob' });
+  });
+
+  it('maps 404 to CitrixNotFoundError', async () => {
+    const server = await fakeEndpointManagement({
+      [`GET /device/${GUID}`]: () => ({ status: 404, body: { status: -1, message: 'No device' } }),
+    });
+    const error = await rejection(client(server).getDevice(GUID));
+    expect(error).toBeInstanceOf(CitrixNotFoundError);
+    expect((error as Error).message).toContain('No device');
+  });
+
+  it.each(['', 'abc', '../authentication/logout', '12 34', `${GUID}/x`])(
+    'refuses device id %j before any request',
+    async (deviceId) => {
+      const server = await fakeEndpointManagement();
+      const error = await rejection(client(server).getDevice(deviceId));
+      expect(error).toBeInstanceOf(InvalidCitrixIdError);
+      await expect(client(server).sendDeviceCommand('wipe', [deviceId])).rejects.toBeInstanceOf(
+        InvalidCitrixIdError,
+      );
+      expect(server.requests).toEqual([]);
+    },
+  );
+});
+
+describe('device commands', () => {
+  it('treats a 200 with "status": -1 as EndpointManagementRejectedError, keeping the messages', async () => {
+    const server = await fakeEndpointManagement({
+      'POST /device/wipe': () => ({
+        body: {
+          status: -1,
+          message: 'Failed',
+          deviceActionMessages: {
+            devicesActionParameters: {
+              description: 'Action failed',
+              messageList: [{ id: GUID, message: 'Device busy: another command is pending' }],
+            },
+          },
+        },
+      }),
+    });
+    const error = await rejection(client(server).wipeDevice(GUID));
+    expect(error).toBeInstanceOf(EndpointManagementRejectedError);
+    expect(error).toMatchObject({
+      name: 'EndpointManagementRejectedError',
+      status: -1,
+      messages: ['Device busy: another command is pending'],
+    });
+  });
+
+  it('sends the OpenAPI bodies by default', async () => {
+    const ok: Route = () => ({ body: { status: 0, message: 'Success' } });
+    const server = await fakeEndpointManagement({
+      'POST /device/wipe': ok,
+      'POST /device/selectivewipe': ok,
+      'POST /device/policy/deploy': ok,
+    });
+    const em = client(server);
+    await em.wipeDevice(GUID);
+    await em.selectiveWipeDevice('42');
+    await em.deployPolicies([GUID, '42']);
+    expect(server.requests.slice(1).map((r) => [r.path, JSON.parse(r.body)])).toEqual([
+      [`${BASE_PATH}/device/wipe`, { deviceId: GUID }],
+      [`${BASE_PATH}/device/selectivewipe`, { deviceId: '42' }],
+      [`${BASE_PATH}/device/policy/deploy`, { deviceIds: [GUID, '42'] }],
+    ]);
+  });
+
+  it('sends JSON arrays of ids to the public REST API paths with CITRIX_EM_BODY_SHAPE=id-array', async () => {
+    const ok: Route = () => ({ body: { status: 0, message: 'Success' } });
+    const server = await fakeEndpointManagement({
+      'POST /device/wipe': ok,
+      'POST /device/selwipe': ok,
+      'POST /device/refresh': ok,
+    });
+    const em = client(server, { shape: 'id-array' });
+    await em.wipeDevice(GUID);
+    await em.selectiveWipeDevice('42');
+    await em.deployPolicies([GUID, '42']);
+    expect(server.requests.slice(1).map((r) => [r.path, JSON.parse(r.body)])).toEqual([
+      [`${BASE_PATH}/device/wipe`, [GUID]],
+      [`${BASE_PATH}/device/selwipe`, [42]],
+      [`${BASE_PATH}/device/refresh`, [GUID, 42]],
+    ]);
+  });
+
+  it('refuses more than one device per wipe in the OpenAPI shape', () => {
+    expect(() => deviceCommandRequest('wipe', [GUID, '42'], 'object')).toThrow(TypeError);
+  });
+});
+
+describe('requests against the OpenAPI document', () => {
+  let openApi: EndpointManagementOpenApi;
+  beforeAll(async () => {
+    openApi = await EndpointManagementOpenApi.load();
+  });
+
+  it('validates every request the client sends (except the cloud login the document lacks)', async () => {
+    const ok: Route = () => ({ body: { status: 0, message: 'Success' } });
+    const server = await fakeEndpointManagement({
+      'POST /device/filter': filterRoute([device(GUID, 'bob'), device('42', 'bob')]),
+      [`GET /device/${GUID}`]: () => ({ body: device(GUID, 'bob') }),
+      'POST /device/wipe': ok,
+      'POST /device/selectivewipe': ok,
+      'POST /device/policy/deploy': ok,
+    });
+    const em = client(server, { pageSize: 1 });
+    await em.devicesOfUser('bob');
+    await em.getDevice(GUID);
+    await em.wipeDevice(GUID);
+    await em.selectiveWipeDevice(GUID);
+    await em.deployPolicies([GUID, '42']);
+    await em.logout();
+
+    const checks = server.requests.map((request) =>
+      openApi.validateRequest({
+        method: request.method,
+        path: request.path.slice(BASE_PATH.length),
+        headers: Object.fromEntries(
+          Object.entries(request.headers).map(([name, value]) => [name, String(value)]),
+        ),
+        ...(request.body === '' ? {} : { body: JSON.parse(request.body) }),
+      }),
+    );
+    expect(checks.map((check) => [check.operationId, check.valid, check.errors])).toEqual([
+      ['login', true, []],
+      ['filterDevices', true, []],
+      ['filterDevices', true, []],
+      ['getDevice', true, []],
+      ['wipeDevice', true, []],
+      ['selectiveWipeDevice', true, []],
+      ['deployPolicy', true, []],
+      ['logout', true, []],
+    ]);
+    // Every call after the login carries the document's security scheme, the auth_token header.
+    expect(server.requests.slice(1).every((r) => typeof r.headers.auth_token === 'string')).toBe(
+      true,
+    );
+  });
+
+  it('has no operation for the cloud login, which the seed document describes instead', () => {
+    const check = openApi.validateRequest({
+      method: 'POST',
+      path: '/authentication/login/cloud',
+      headers: { 'content-type': 'application/json' },
+      body: { bearerToken: 'x' },
+    });
+    expect(check).toEqual({
+      valid: false,
+      errors: ['unknown operation POST /authentication/login/cloud'],
+    });
+  });
+
+  it('proves the validator rejects a body of the wrong shape', () => {
+    const check = openApi.validateRequest({
+      method: 'POST',
+      path: '/device/wipe',
+      headers: { 'content-type': 'application/json' },
+      body: [GUID],
+    });
+    expect(check.valid).toBe(false);
+  });
+});

@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import { TooManyTargetsError } from '../../../lib/actions/errors.ts';
+import type { ResolvedDevice } from '../../../lib/actions/schema.ts';
+import type { DeviceCommand, EmDevice } from '../../../lib/citrix/endpoint-management-client.ts';
+import { CitrixNotFoundError, CitrixUnavailableError } from '../../../lib/citrix/errors.ts';
+import {
+  buildDeviceTargetResult,
+  type DeviceDirectory,
+  DeviceNotManagedError,
+  describeDevice,
+  readDeviceBack,
+  resolveDeviceTargets,
+  sendDeviceCommand,
+} from '../../../lib/devices/device-actions.ts';
+import { rejection } from '../../support/rejection.ts';
+
+const NOW = new Date('2026-11-23T03:00:00Z');
+const notFound = () =>
+  new CitrixNotFoundError({ status: 404, method: 'GET', path: '/xenmobile/api/v1/device/1' });
+
+function directory(devices: EmDevice[]): DeviceDirectory & { searches: string[] } {
+  const searches: string[] = [];
+  return {
+    searches,
+    async getDevice(deviceId) {
+      const device = devices.find((d) => d.id === deviceId);
+      if (device === undefined) throw notFound();
+      return device;
+    },
+    async devicesOfUser(userName) {
+      searches.push(userName);
+      return devices.filter((d) => d.userName?.toLowerCase() === userName.toLowerCase());
+    },
+  };
+}
+
+const phone: ResolvedDevice = { deviceId: '1', userName: 'bob', platform: 'iOS', managed: true };
+
+describe('resolveDeviceTargets', () => {
+  it('describes a device by id, treating a missing "managed" as not managed', async () => {
+    const em = directory([{ id: '1', userName: 'bob', platform: 'iOS' }]);
+    expect(await resolveDeviceTargets(em, { deviceId: '1' }, { maxTargets: 5 })).toEqual([
+      { deviceId: '1', userName: 'bob', platform: 'iOS', managed: false },
+    ]);
+  });
+
+  it('returns every device of the user, managed or not', async () => {
+    const em = directory([
+      { id: '1', userName: 'bob', managed: true, serialNumber: 'SN1', deviceModel: 'iPhone' },
+      { id: '2', userName: 'Bob', managed: false },
+      { id: '3', userName: 'bobby', managed: true },
+    ]);
+    const devices = await resolveDeviceTargets(em, { user: 'bob' }, { maxTargets: 5 });
+    expect(devices).toEqual([
+      { deviceId: '1', userName: 'bob', managed: true, serialNumber: 'SN1', deviceModel: 'iPhone' },
+      { deviceId: '2', userName: 'Bob', managed: false },
+    ]);
+  });
+
+  it('refuses a user with more devices than one action may touch, as a whole', async () => {
+    const em = directory(
+      Array.from({ length: 4 }, (_, i) => ({ id: String(i + 1), userName: 'erin', managed: true })),
+    );
+    const error = await rejection(resolveDeviceTargets(em, { user: 'erin' }, { maxTargets: 3 }));
+    expect(error).toBeInstanceOf(TooManyTargetsError);
+    expect((error as Error).message).toBe('erin has 4 devices; one action may touch at most 3');
+  });
+
+  it('lets a missing device id fail the resolution', async () => {
+    const error = await rejection(
+      resolveDeviceTargets(directory([]), { deviceId: '9' }, { maxTargets: 3 }),
+    );
+    expect(error).toBeInstanceOf(CitrixNotFoundError);
+  });
+});
+
+describe('sendDeviceCommand', () => {
+  it('sends the command the action names, for this one device', async () => {
+    const sent: [DeviceCommand, readonly string[]][] = [];
+    const commander = {
+      sendDeviceCommand: async (c: DeviceCommand, ids: readonly string[]) =>
+        void sent.push([c, ids]),
+    };
+    expect(await sendDeviceCommand(commander, 'device.selectiveWipe', phone, () => NOW)).toEqual({
+      name: 'selectiveWipe',
+      sentAt: NOW.toISOString(),
+    });
+    await sendDeviceCommand(commander, 'device.wipe', phone, () => NOW);
+    await sendDeviceCommand(commander, 'device.deployPolicy', phone, () => NOW);
+    expect(sent).toEqual([
+      ['selectiveWipe', ['1']],
+      ['wipe', ['1']],
+      ['deployPolicy', ['1']],
+    ]);
+  });
+
+  it('never sends a command to a device that is not managed', async () => {
+    let called = false;
+    const commander = {
+      sendDeviceCommand: async () => {
+        called = true;
+      },
+    };
+    const error = await rejection(
+      sendDeviceCommand(commander, 'device.wipe', { ...phone, managed: false }, () => NOW),
+    );
+    expect(error).toBeInstanceOf(DeviceNotManagedError);
+    expect(called).toBe(false);
+  });
+});
+
+describe('readDeviceBack', () => {
+  it('reports what Endpoint Management holds now, or that the device is gone', async () => {
+    const em = directory([{ id: '1', managed: true, lastAccess: 1_764_000_000_000 }]);
+    expect(await readDeviceBack(em, '1')).toEqual({
+      found: true,
+      managed: true,
+      lastAccess: '1764000000000',
+    });
+    expect(await readDeviceBack(em, '2')).toEqual({ found: false });
+  });
+
+  it('lets other errors through for the workflow to retry', async () => {
+    const failing: DeviceDirectory = {
+      getDevice: async () => {
+        throw new CitrixUnavailableError({ status: 503, method: 'GET', path: '/x' });
+      },
+      devicesOfUser: async () => [],
+    };
+    expect(await rejection(readDeviceBack(failing, '1'))).toBeInstanceOf(CitrixUnavailableError);
+  });
+});
+
+describe('buildDeviceTargetResult', () => {
+  const command = { name: 'wipe', sentAt: NOW.toISOString() };
+
+  it('succeeds with the command and the device read back', () => {
+    expect(
+      buildDeviceTargetResult(phone, { command, readBack: { found: true, managed: true } }, NOW),
+    ).toEqual({
+      ...phone,
+      outcome: 'succeeded',
+      command,
+      readBack: { found: true, managed: true },
+      finishedAt: NOW.toISOString(),
+    });
+  });
+
+  it('skips a device that is not managed, saying why', () => {
+    expect(buildDeviceTargetResult({ ...phone, managed: false }, {}, NOW)).toMatchObject({
+      outcome: 'skipped',
+      note: 'Not managed by Endpoint Management: no command was sent',
+    });
+  });
+
+  it('fails with the error of a rejected command, never a stack trace', () => {
+    const result = buildDeviceTargetResult(
+      phone,
+      {
+        error: {
+          Error: 'EndpointManagementRejectedError',
+          Cause: JSON.stringify({
+            errorType: 'EndpointManagementRejectedError',
+            errorMessage: 'returned status -1: Device busy',
+            trace: ['at x (file.js:1)'],
+          }),
+        },
+      },
+      NOW,
+    );
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      error: {
+        name: 'EndpointManagementRejectedError',
+        message: 'returned status -1: Device busy',
+      },
+    });
+    expect(JSON.stringify(result)).not.toContain('file.js');
+  });
+
+  it('keeps an accepted command a success when reading back fails, with a note', () => {
+    expect(
+      buildDeviceTargetResult(
+        phone,
+        { command, readBackError: { Error: 'CitrixTimeoutError', Cause: 'timed out' } },
+        NOW,
+      ),
+    ).toMatchObject({
+      outcome: 'succeeded',
+      command,
+      note: 'The command was accepted; reading the device back failed: timed out',
+    });
+    expect(
+      buildDeviceTargetResult(phone, { command, readBack: { found: false } }, NOW),
+    ).toMatchObject({
+      outcome: 'succeeded',
+      note: 'The device is no longer listed after the command',
+    });
+  });
+
+  it('fails a managed device the workflow left without a command', () => {
+    expect(buildDeviceTargetResult(phone, {}, NOW)).toMatchObject({
+      outcome: 'failed',
+      error: { name: 'IncompleteTargetError' },
+    });
+  });
+});
+
+describe('describeDevice', () => {
+  it('keeps only known, non-empty fields and never an unknown managed state as managed', () => {
+    expect(describeDevice({ id: '5', userName: '', platform: null, managed: null })).toEqual({
+      deviceId: '5',
+      managed: false,
+    });
+  });
+});

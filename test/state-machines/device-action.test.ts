@@ -1,0 +1,270 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type {
+  ActionRecord,
+  DeviceActionType,
+  DeviceTarget,
+  DeviceTargetResult,
+} from '../../lib/actions/schema.ts';
+import type { RecordedRequest } from '../../local/simulator/server.ts';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack.ts';
+import type { WorkflowEvent } from '../../local/workflow-runner.ts';
+import {
+  DEVICE_BUSY,
+  DEVICES,
+  FAST_WORKFLOW,
+  TEST_ENV,
+  testFixture,
+} from '../support/simulator-fixture.ts';
+import { runAction } from '../support/workflow.ts';
+
+/**
+ * The device workflow's `.asl.json`, run by aws-local-stepfunctions with the real task handlers,
+ * against the simulator's Endpoint Management and a DynamoDB-compatible engine.
+ */
+const EM = '/xenmobile/api/v1';
+const DEVICE_RETRY_OVERRIDES = {
+  ...FAST_WORKFLOW.retryIntervalOverrides,
+  SendCommand: 10,
+  ReadDeviceBack: 10,
+  RecordDeviceResult: 10,
+  LogOut: 10,
+  LogOutAfterFailure: 10,
+};
+
+async function startStack(
+  env: Record<string, string> = {},
+  onEvent?: (event: WorkflowEvent) => void,
+): Promise<LocalStack> {
+  const options: LocalStackOptions = {
+    env: { ...TEST_ENV, ...env },
+    simulatorFixture: testFixture(),
+    ...FAST_WORKFLOW,
+    retryIntervalOverrides: DEVICE_RETRY_OVERRIDES,
+    endpointManagementPageSize: 2,
+    onWorkflowEvent: (_, event) => onEvent?.(event),
+  };
+  return startLocalStack(options);
+}
+
+const run = (
+  stack: LocalStack,
+  request: { action: DeviceActionType; target: DeviceTarget; dryRun?: boolean },
+) => runAction(stack, request);
+
+const emCalls = (stack: LocalStack): RecordedRequest[] =>
+  (stack.simulator?.requests() ?? []).filter((r) => r.path.startsWith(EM));
+const route = (r: RecordedRequest) => `${r.method} ${r.path.slice(EM.length)} ${r.status}`;
+const deviceResult = (record: ActionRecord, id: string) =>
+  record.results[id] as DeviceTargetResult | undefined;
+const commandsOf = (stack: LocalStack, id: string) =>
+  stack.simulator
+    ?.state()
+    .endpointManagement?.devices?.find((d) => d.id === id)
+    ?.simulation?.commands?.map((c) => c.command) ?? [];
+
+describe('device workflow (cloud login, OpenAPI bodies)', () => {
+  let stack: LocalStack;
+  let onEvent: ((event: WorkflowEvent) => void) | undefined;
+
+  beforeAll(async () => {
+    stack = await startStack({}, (event) => onEvent?.(event));
+  });
+  afterAll(async () => stack.close());
+  beforeEach(() => {
+    stack.simulator?.reset();
+    onEvent = undefined;
+  });
+
+  it('selectively wipes a user’s two managed devices and skips the unmanaged one', async () => {
+    const { record, status } = await run(stack, {
+      action: 'device.selectiveWipe',
+      target: { user: 'carol@example.com' },
+    });
+    expect(status).toBe('SUCCEEDED');
+    expect(record.status).toBe('succeeded');
+    expect(record.summary).toBe('2 of 2 devices sent a selective wipe, 1 skipped (not managed)');
+    for (const id of [DEVICES.carolPhone, DEVICES.carolTablet]) {
+      expect(deviceResult(record, id)).toMatchObject({
+        outcome: 'succeeded',
+        managed: true,
+        userName: 'carol@example.com',
+        command: { name: 'selectiveWipe', sentAt: expect.any(String) },
+        readBack: { found: true, managed: true },
+      });
+      expect(commandsOf(stack, id)).toEqual(['selectiveWipe']);
+    }
+    expect(deviceResult(record, DEVICES.carolOldPhone)).toMatchObject({
+      outcome: 'skipped',
+      managed: false,
+      note: expect.stringContaining('Not managed'),
+    });
+    expect(deviceResult(record, DEVICES.carolOldPhone)?.command).toBeUndefined();
+    expect(commandsOf(stack, DEVICES.carolOldPhone)).toEqual([]);
+    // Never a command for the unmanaged device, and the session ends with a log out.
+    const calls = emCalls(stack);
+    expect(calls.some((r) => JSON.stringify(r.body).includes(DEVICES.carolOldPhone))).toBe(false);
+    expect(route(calls.at(-1) as RecordedRequest)).toBe('POST /authentication/logout 200');
+  });
+
+  it('acts only on devices enrolled by exactly that user name (bob, not bobby)', async () => {
+    const { record } = await run(stack, { action: 'device.wipe', target: { user: 'BOB' } });
+    expect(record.status).toBe('succeeded');
+    expect(Object.keys(record.results)).toEqual([DEVICES.bobPhone]);
+    expect(commandsOf(stack, DEVICES.bobPhone)).toEqual(['wipe']);
+    expect(commandsOf(stack, DEVICES.bobbyPhone)).toEqual([]);
+    // The simulator's search returned bobby's phone too; it was filtered out before any command.
+    const filter = emCalls(stack).filter((r) => r.path.endsWith('/device/filter'));
+    expect(filter.length).toBeGreaterThan(0);
+  });
+
+  it('records a device whose wipe Endpoint Management rejects with status -1', async () => {
+    const { record } = await run(stack, {
+      action: 'device.wipe',
+      target: { user: 'dave@example.com' },
+    });
+    expect(record.status).toBe('failed');
+    expect(record.summary).toBe('0 of 1 device sent a full wipe, 1 failed');
+    expect(deviceResult(record, DEVICES.daveFailPhone)).toMatchObject({
+      outcome: 'failed',
+      error: {
+        name: 'EndpointManagementRejectedError',
+        message: expect.stringContaining(DEVICE_BUSY),
+      },
+    });
+    // A rejection is an answer, not a transient failure: sent once, not retried.
+    expect(
+      emCalls(stack)
+        .filter((r) => r.path === `${EM}/device/wipe`)
+        .map((r) => r.status),
+    ).toEqual([200]);
+  });
+
+  it('logs in again when the auth_token expires mid-run, and finishes', async () => {
+    // Expire every token (Citrix Cloud and Endpoint Management) once the devices are resolved.
+    onEvent = (event) => {
+      if (
+        event.type === 'StateExited' &&
+        'state' in event &&
+        event.state.name === 'ResolveTargets'
+      ) {
+        stack.simulator?.expireTokens();
+      }
+    };
+    const { record } = await run(stack, {
+      action: 'device.selectiveWipe',
+      target: { user: 'carol@example.com' },
+    });
+    expect(record.status).toBe('succeeded');
+    const calls = emCalls(stack).map(route);
+    const firstCommand = calls.findIndex((c) => c.startsWith('POST /device/selectivewipe'));
+    // The first command after the expiry is refused, then a new login, then it goes through.
+    expect(calls[firstCommand]).toBe('POST /device/selectivewipe 401');
+    expect(
+      calls.slice(firstCommand).some((c) => c.startsWith('POST /authentication/login/cloud 200')),
+    ).toBe(true);
+    expect(calls.filter((c) => c === 'POST /device/selectivewipe 200')).toHaveLength(2);
+    expect(commandsOf(stack, DEVICES.carolPhone)).toEqual(['selectiveWipe']);
+  });
+
+  it('deploys policies to one device by id', async () => {
+    const { record } = await run(stack, {
+      action: 'device.deployPolicy',
+      target: { deviceId: DEVICES.erin2 },
+    });
+    expect(record.status).toBe('succeeded');
+    expect(record.summary).toBe('1 of 1 device sent a policy deploy');
+    const deploy = emCalls(stack).find((r) => r.path === `${EM}/device/policy/deploy`);
+    expect(deploy?.body).toEqual({ deviceIds: [DEVICES.erin2] });
+  });
+
+  it('reads every filter page of a user with more devices than a page', async () => {
+    const { record } = await run(stack, {
+      action: 'device.selectiveWipe',
+      target: { user: 'erin@example.com' },
+    });
+    expect(record.summary).toBe('3 of 3 devices sent a selective wipe');
+    const pages = emCalls(stack).filter((r) => r.path === `${EM}/device/filter`);
+    expect(pages.map((r) => (r.body as { start: number }).start)).toEqual([0, 2]);
+  });
+
+  it('rides out 503s from Endpoint Management', async () => {
+    stack.simulator?.setFaults({ serverErrors: { count: 3, status: 503 } });
+    const { record } = await run(stack, {
+      action: 'device.wipe',
+      target: { deviceId: DEVICES.bobPhone },
+    });
+    expect(record.status).toBe('succeeded');
+    expect(emCalls(stack).filter((r) => r.status === 503)).toHaveLength(3);
+    expect(commandsOf(stack, DEVICES.bobPhone)).toEqual(['wipe']);
+  });
+
+  it('plans a dry run, showing what would be skipped, without sending any command', async () => {
+    const { record } = await run(stack, {
+      action: 'device.wipe',
+      target: { user: 'carol@example.com' },
+      dryRun: true,
+    });
+    expect(record.status).toBe('planned');
+    expect(record.summary).toBe(
+      'Dry run: would send a full wipe to 2 devices and skip 1 (not managed)',
+    );
+    expect(
+      Object.values(record.results)
+        .map((r) => r.outcome)
+        .sort(),
+    ).toEqual(['planned', 'planned', 'skipped']);
+    const commands = emCalls(stack).filter(
+      (r) => r.method === 'POST' && /\/device\/(wipe|selectivewipe|policy)/.test(r.path),
+    );
+    expect(commands).toEqual([]);
+  });
+
+  it('fails the action as a whole for an unknown device, and still logs out', async () => {
+    const { record, status } = await run(stack, {
+      action: 'device.wipe',
+      target: { deviceId: '00000000-0000-4000-8000-00000000dead' },
+    });
+    expect(status).toBe('FAILED');
+    expect(record.status).toBe('failed');
+    expect(record.error?.name).toBe('CitrixNotFoundError');
+    expect(route(emCalls(stack).at(-1) as RecordedRequest)).toBe('POST /authentication/logout 200');
+  });
+
+  it('succeeds with nothing to do for a user without devices', async () => {
+    const { record } = await run(stack, {
+      action: 'device.wipe',
+      target: { user: 'nobody@example.com' },
+    });
+    expect(record.status).toBe('succeeded');
+    expect(record.summary).toBe('No devices matched the target; no wipe was sent');
+  });
+});
+
+describe('device workflow (administrator login, JSON array bodies)', () => {
+  let stack: LocalStack;
+
+  beforeAll(async () => {
+    stack = await startStack({ CITRIX_EM_AUTH: 'credentials', CITRIX_EM_BODY_SHAPE: 'id-array' });
+  });
+  afterAll(async () => stack.close());
+
+  it('logs in with the administrator and sends arrays of ids to the public REST API paths', async () => {
+    expect(stack.endpointManagement).toMatchObject({ auth: 'credentials', bodyShape: 'id-array' });
+    const { record } = await run(stack, {
+      action: 'device.selectiveWipe',
+      target: { user: 'carol@example.com' },
+    });
+    expect(record.status).toBe('succeeded');
+    const calls = emCalls(stack);
+    expect(calls[0]).toMatchObject({
+      path: `${EM}/authentication/login`,
+      body: { login: 'test-em-admin', password: '***' },
+      status: 200,
+    });
+    const wipes = calls.filter((r) => r.path === `${EM}/device/selwipe`);
+    expect(wipes.map((r) => r.body)).toEqual(
+      expect.arrayContaining([[DEVICES.carolPhone], [DEVICES.carolTablet]]),
+    );
+    expect(wipes).toHaveLength(2);
+  });
+});
