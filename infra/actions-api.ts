@@ -52,6 +52,10 @@ export class ActionsApi extends Construct {
       'DEVICE_ACTION_STATE_MACHINE_ARN',
       props.stateMachines['device-action'],
     );
+    this.handler.bindStateMachine(
+      'ADMIN_ACTION_STATE_MACHINE_ARN',
+      props.stateMachines['admin-action'],
+    );
     this.handler.bindSecret('WEBHOOK_SECRET_ARN', props.webhookSecret);
 
     const accessLogs = new LogGroup(this, 'AccessLogGroup', { retention: props.logRetention });

@@ -11,9 +11,14 @@ import {
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { DEVICE_ACTION_WORKFLOW, SESSION_ACTION_WORKFLOW } from '../lib/workflow/definition.ts';
+import {
+  ADMIN_ACTION_WORKFLOW,
+  DEVICE_ACTION_WORKFLOW,
+  SESSION_ACTION_WORKFLOW,
+} from '../lib/workflow/definition.ts';
 import { ActionWorkflow } from './action-workflow.ts';
 import { ActionsApi } from './actions-api.ts';
+import { AdministratorReport } from './administrator-report.ts';
 import { CITRIX_CUSTOMER_ID_PLACEHOLDER, type CitrixResponseConfig } from './config.ts';
 import { TaskFunctions } from './task-functions.ts';
 
@@ -23,8 +28,10 @@ export interface CitrixResponseStackProps extends StackProps {
 
 /**
  * Signed webhooks (`POST /v1/actions`) start the `session-action` workflow (disconnect or log off
- * Citrix DaaS sessions) or the `device-action` workflow (wipe, selective wipe or policy deploy of
- * Citrix Endpoint Management devices); every action is recorded in DynamoDB.
+ * Citrix DaaS sessions), the `device-action` workflow (wipe, selective wipe or policy deploy of
+ * Citrix Endpoint Management devices) or the `admin-action` workflow (revoke a Citrix Cloud
+ * administrator, delete an invitation); every action is recorded in DynamoDB. A schedule reports
+ * changes to the Citrix Cloud administrators.
  */
 export class CitrixResponseStack extends Stack {
   readonly actionsTable: Table;
@@ -35,6 +42,8 @@ export class CitrixResponseStack extends Stack {
   readonly tasks: TaskFunctions;
   readonly sessionWorkflow: ActionWorkflow;
   readonly deviceWorkflow: ActionWorkflow;
+  readonly adminWorkflow: ActionWorkflow;
+  readonly administratorReport: AdministratorReport;
   readonly api: ActionsApi;
 
   constructor(scope: Construct, id: string, props: CitrixResponseStackProps) {
@@ -140,11 +149,21 @@ export class CitrixResponseStack extends Stack {
       ...workflowProps,
     });
 
+    this.adminWorkflow = new ActionWorkflow(this, 'AdminAction', {
+      workflow: ADMIN_ACTION_WORKFLOW,
+      ...workflowProps,
+    });
+    this.administratorReport = new AdministratorReport(this, 'AdministratorReport', {
+      config,
+      tasks: this.tasks,
+    });
+
     this.api = new ActionsApi(this, 'ActionsApi', {
       actionsTable: this.actionsTable,
       stateMachines: {
         'session-action': this.sessionWorkflow.stateMachine,
         'device-action': this.deviceWorkflow.stateMachine,
+        'admin-action': this.adminWorkflow.stateMachine,
       },
       webhookSecret: this.webhookSecret,
       logRetention: config.logRetention,
@@ -164,7 +183,14 @@ export class CitrixResponseStack extends Stack {
     new CfnOutput(this, 'DeviceActionStateMachineArn', {
       value: this.deviceWorkflow.stateMachine.stateMachineArn,
     });
+    new CfnOutput(this, 'AdminActionStateMachineArn', {
+      value: this.adminWorkflow.stateMachine.stateMachineArn,
+    });
     new CfnOutput(this, 'ActionsTableName', { value: this.actionsTable.tableName });
+    new CfnOutput(this, 'AdministratorReportTopicArn', {
+      description: 'Subscribe (email, chat, SIEM) to receive Citrix Cloud administrator changes',
+      value: this.administratorReport.topic.topicArn,
+    });
     new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn });
     new CfnOutput(this, 'CitrixCredentialsSecretArn', { value: this.citrixCredentials.secretArn });
     if (this.endpointManagementCredentials !== undefined) {

@@ -28,6 +28,17 @@ export interface CitrixResponseConfig {
   readonly citrixEmUrl?: string;
   readonly citrixEmAuth: EmAuthMode;
   readonly citrixEmBodyShape: EmBodyShape;
+  /**
+   * Email, userId or ucOid of the administrator who created the Citrix Cloud API client: the
+   * administrator actions never touch it. Without it every administrator action fails, saying so.
+   */
+  readonly citrixApiClientOwner?: string;
+  /** Administrators no action may touch (emails, userIds or ucOids). */
+  readonly protectedAdministrators: readonly string[];
+  /** EventBridge schedule expression of the administrator report. */
+  readonly adminReportSchedule: string;
+  /** Invitations pending longer than this are reported. */
+  readonly adminReportPendingDays: number;
   /** Upper bound on sessions or devices acted on at once by one action. */
   readonly maxConcurrency: number;
   readonly logRetention: RetentionDays;
@@ -38,6 +49,8 @@ export const CONTEXT_DEFAULTS = {
   citrixCustomerId: CITRIX_CUSTOMER_ID_PLACEHOLDER,
   citrixEmAuth: 'cloud',
   citrixEmBodyShape: 'object',
+  adminReportSchedule: 'rate(1 day)',
+  adminReportPendingDays: 14,
   maxConcurrency: 10,
   logRetentionDays: 90,
 } as const;
@@ -68,6 +81,7 @@ export class InvalidContextError extends Error {
 export function readConfig(tryGetContext: (key: string) => unknown): CitrixResponseConfig {
   const citrixSiteId = optionalString(tryGetContext, 'citrixSiteId');
   const citrixEmUrl = optionalString(tryGetContext, 'citrixEmUrl');
+  const citrixApiClientOwner = optionalString(tryGetContext, 'citrixApiClientOwner');
   const config: CitrixResponseConfig = {
     citrixApiUrl: readApiUrl(
       optionalString(tryGetContext, 'citrixApiUrl') ?? CONTEXT_DEFAULTS.citrixApiUrl,
@@ -86,6 +100,25 @@ export function readConfig(tryGetContext: (key: string) => unknown): CitrixRespo
       'citrixEmBodyShape',
       optionalString(tryGetContext, 'citrixEmBodyShape') ?? CONTEXT_DEFAULTS.citrixEmBodyShape,
       EM_BODY_SHAPES,
+    ),
+    ...(citrixApiClientOwner === undefined
+      ? {}
+      : {
+          citrixApiClientOwner: readAdministratorKey('citrixApiClientOwner', citrixApiClientOwner),
+        }),
+    protectedAdministrators: (optionalString(tryGetContext, 'protectedAdministrators') ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '')
+      .map((entry) => readAdministratorKey('protectedAdministrators', entry)),
+    adminReportSchedule: readSchedule(
+      optionalString(tryGetContext, 'adminReportSchedule') ?? CONTEXT_DEFAULTS.adminReportSchedule,
+    ),
+    adminReportPendingDays: readInteger(
+      'adminReportPendingDays',
+      tryGetContext('adminReportPendingDays') ?? CONTEXT_DEFAULTS.adminReportPendingDays,
+      1,
+      365,
     ),
     maxConcurrency: readInteger(
       'maxConcurrency',
@@ -138,6 +171,32 @@ function readEmUrl(value: string): string {
     throw new InvalidContextError(`Context "citrixEmUrl" must be an https URL, got ${value}`);
   }
   return url.href;
+}
+
+function readAdministratorKey(key: string, value: string): string {
+  if (!/^[^\s,\p{Cc}]{1,256}$/u.test(value)) {
+    throw new InvalidContextError(
+      `Context "${key}" must hold emails, userIds or ucOids (no spaces), got "${value}"`,
+    );
+  }
+  return value;
+}
+
+/**
+ * `rate(1 day)`, `rate(6 hours)` or `cron(0 6 * * ? *)`, as EventBridge takes them: a singular
+ * unit for 1 and a plural one above, and six cron fields. Anything else fails at synth, not deploy.
+ */
+function readSchedule(value: string): string {
+  const rate = /^rate\((\d+) (minute|hour|day)(s?)\)$/.exec(value);
+  const valid = rate
+    ? Number(rate[1]) >= 1 && (Number(rate[1]) === 1) === (rate[3] === '')
+    : /^cron\(\S+( \S+){5}\)$/.test(value);
+  if (!valid) {
+    throw new InvalidContextError(
+      `Context "adminReportSchedule" must be an EventBridge rate(...) or cron(...) expression, got "${value}"`,
+    );
+  }
+  return value;
 }
 
 function readChoice<const Choice extends string>(

@@ -38,7 +38,9 @@ export class TaskFunctions extends Construct {
     const existing = this.#functions.get(task.name);
     if (existing !== undefined) {
       // A shared task must be declared alike everywhere, or one workflow's grants would be wrong.
-      if (JSON.stringify(this.#declarations.get(task.name)) !== JSON.stringify(task)) {
+      const first = this.#declarations.get(task.name);
+      const fields = ['entry', 'calls', 'recordsActions', 'timeoutSeconds'] as const;
+      if (fields.some((field) => first?.[field] !== task[field])) {
         throw new Error(`Task ${task.name} is declared differently by ${workflow.name}`);
       }
       return existing;
@@ -51,14 +53,19 @@ export class TaskFunctions extends Construct {
       timeout: Duration.seconds(task.timeoutSeconds ?? 60),
     });
     if (task.recordsActions) fn.bindActionsTable(this.#props.actionsTable);
-    if (task.calls === 'daas') this.#bindCitrixCloud(fn, true);
+    if (task.calls === 'daas') this.bindCitrixCloud(fn, true);
     if (task.calls === 'endpoint-management') this.#bindEndpointManagement(fn);
+    if (task.calls === 'cloud-administrators') {
+      this.bindCitrixCloud(fn, false);
+      bindAdministratorGuards(fn, config);
+    }
     this.#functions.set(task.name, fn);
     this.#declarations.set(task.name, task);
     return fn;
   }
 
-  #bindCitrixCloud(fn: CitrixResponseFunction, withSite: boolean): void {
+  /** The Citrix Cloud API client and host, for DaaS or any other Citrix Cloud API. */
+  bindCitrixCloud(fn: CitrixResponseFunction, withSite: boolean): void {
     const { config } = this.#props;
     fn.bindSecret('CITRIX_CREDENTIALS_SECRET_ARN', this.#props.citrixCredentials);
     fn.addEnvironment('CITRIX_API_URL', config.citrixApiUrl);
@@ -74,7 +81,7 @@ export class TaskFunctions extends Construct {
     fn.addEnvironment('CITRIX_EM_AUTH', config.citrixEmAuth);
     fn.addEnvironment('CITRIX_EM_BODY_SHAPE', config.citrixEmBodyShape);
     if (config.citrixEmAuth === 'cloud') {
-      this.#bindCitrixCloud(fn, false);
+      this.bindCitrixCloud(fn, false);
       return;
     }
     const secret = this.#props.endpointManagementCredentials;
@@ -84,6 +91,16 @@ export class TaskFunctions extends Construct {
       );
     }
     fn.bindSecret('CITRIX_EM_CREDENTIALS_SECRET_ARN', secret);
+  }
+}
+
+/** The guards no request can override, as the administrator functions read them. */
+export function bindAdministratorGuards(fn: CitrixResponseFunction, config: CitrixResponseConfig) {
+  if (config.citrixApiClientOwner !== undefined) {
+    fn.addEnvironment('CITRIX_API_CLIENT_OWNER', config.citrixApiClientOwner);
+  }
+  if (config.protectedAdministrators.length > 0) {
+    fn.addEnvironment('CITRIX_PROTECTED_ADMINS', config.protectedAdministrators.join(','));
   }
 }
 

@@ -136,7 +136,12 @@ export interface RunningApiServer {
 /** Serves the HTTP API on loopback through the same Lambda handler API Gateway invokes. */
 export async function startApiServer(
   handler: ApiHandler,
-  options: { port?: number; host?: string } = {},
+  options: {
+    port?: number;
+    host?: string;
+    /** Local-only routes by `METHOD /path` (no signature: loopback and `npm start` only). */
+    localRoutes?: Readonly<Record<string, () => Promise<{ status: number; body: unknown }>>>;
+  } = {},
 ): Promise<RunningApiServer> {
   const server: Server = createServer(async (request, response) => {
     const send = (status: number, body: string, headers: Record<string, string> = {}) => {
@@ -145,6 +150,12 @@ export async function startApiServer(
     };
     try {
       const url = new URL(request.url ?? '/', 'http://localhost');
+      const local = options.localRoutes?.[`${request.method ?? 'GET'} ${url.pathname}`];
+      if (local !== undefined) {
+        const answer = await local();
+        send(answer.status, JSON.stringify(answer.body));
+        return;
+      }
       const route = matchRoute(request.method ?? 'GET', url.pathname);
       if (route === undefined) {
         // API Gateway answers unknown resources itself, without invoking the Lambda.

@@ -7,3 +7,8 @@ export const LOCAL_DEMO_WEBHOOK_SECRET = `whsec_${Buffer.from('citrix-response l
 export const DEFAULT_API_PORT = 3000;
 export const DEFAULT_SIMULATOR_PORT = 3001;
 export const LOCAL_ACTIONS_TABLE = 'citrix-response-actions';
+export const LOCAL_SNAPSHOTS_TABLE = 'citrix-response-snapshots';
+/** The demo fixture's break-glass administrator, protected when the simulator stands in for Citrix. */
+export const LOCAL_DEMO_PROTECTED_ADMINS = 'breakglass@example.com';
+/** Local-only route (not part of the API Gateway API) that runs the administrator report now. */
+export const LOCAL_REPORT_ROUTE = '/_local/administrator-report';

@@ -44,3 +44,25 @@ export async function createActionsTable(client: DynamoDBClient, tableName: stri
   );
   await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 0.05 }, { TableName: tableName });
 }
+
+/** The administrator snapshots table as the CDK stack defines it: `kind` + `takenAt`. */
+export async function createSnapshotsTable(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [
+        { AttributeName: 'kind', AttributeType: 'S' },
+        { AttributeName: 'takenAt', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'kind', KeyType: 'HASH' },
+        { AttributeName: 'takenAt', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 0.05 }, { TableName: tableName });
+}

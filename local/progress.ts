@@ -8,6 +8,13 @@ interface StateData {
 const record = (value: unknown): Record<string, unknown> =>
   value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
 
+/** ` (error message)` or ` (note)` of a target's result, or nothing. */
+function reasonOf(output: Record<string, unknown>): string {
+  const error = record(output.error);
+  if (error.message) return ` (${String(error.message)})`;
+  return output.note ? ` (${String(output.note)})` : '';
+}
+
 /** One human line per step that matters to an on-call engineer watching `npm start`. */
 export function describeWorkflowEvent(event: WorkflowEvent): string | undefined {
   switch (event.type) {
@@ -19,6 +26,18 @@ export function describeWorkflowEvent(event: WorkflowEvent): string | undefined 
       if (state.name === 'ResolveTargets') {
         const targets = record(output.resolution).targets;
         const list: unknown[] = Array.isArray(targets) ? targets : [];
+        const admins = list.filter((target) => 'administratorId' in record(target));
+        if (admins.length > 0) {
+          return admins
+            .map((admin) => {
+              const a = record(admin);
+              const name = String(a.email ?? a.displayName ?? a.ucOid);
+              return a.allowed === true
+                ? `resolved administrator ${name} (${String(a.accessType ?? '?')} access)`
+                : `resolved administrator ${name}: refused, ${String(a.refusal)}`;
+            })
+            .join('; ');
+        }
         const devices = list.filter((target) => 'deviceId' in record(target));
         if (devices.length === 0) return `resolved ${list.length} session(s)`;
         const unmanaged = devices.filter((device) => record(device).managed !== true).length;
@@ -29,13 +48,18 @@ export function describeWorkflowEvent(event: WorkflowEvent): string | undefined 
         return `device ${device}: ${String(record(output.command).name)} accepted`;
       }
       if (state.name === 'RecordDeviceResult') {
-        const error = record(output.error);
-        const why = error.message
-          ? ` (${String(error.message)})`
-          : output.note
-            ? ` (${String(output.note)})`
-            : '';
+        const why = reasonOf(output);
         return `device ${String(output.deviceId)}: ${String(output.outcome)}${why}`;
+      }
+      if (state.name === 'ApplyChange' && !('error' in output)) {
+        const target = record(output.target);
+        const name = String(target.email ?? target.displayName ?? target.ucOid ?? '?');
+        return `administrator ${name}: ${String(record(output.change).mode)} accepted by Citrix Cloud`;
+      }
+      if (state.name === 'RecordAdminResult') {
+        const why = reasonOf(output);
+        const name = String(output.email ?? output.displayName ?? output.ucOid);
+        return `administrator ${name}: ${String(output.outcome)}${why}`;
       }
       if (state.name === 'LogOut' || state.name === 'LogOutAfterFailure') {
         return 'error' in output || 'logoutError' in output
@@ -53,8 +77,7 @@ export function describeWorkflowEvent(event: WorkflowEvent): string | undefined 
         return `session ${session}: ${status}, next check in ${String(progress.waitSeconds)} s`;
       }
       if (state.name === 'RecordTargetResult') {
-        const error = record(output.error);
-        const why = error.message ? ` (${String(error.message)})` : '';
+        const why = reasonOf(output);
         return `session ${String(output.sessionId)}: ${String(output.outcome)}${why}`;
       }
       if (state.name === 'CompleteAction') {

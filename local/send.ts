@@ -7,10 +7,11 @@ import { DEFAULT_API_PORT, LOCAL_DEMO_WEBHOOK_SECRET } from './defaults.ts';
  * `npm run send -- <action> (--user U | --session ID | --device ID) --reason "..." [--dry-run]`:
  * sends one Standard Webhooks-signed action request and follows its status until it ends.
  */
-const usage = `Usage: npm run send -- <action> (--user <user> | --session <id> | --device <id>)
-       --reason "<why>" [--ticket <id>] [--requested-by <who>] [--dry-run] [--no-wait] [--url <api url>]
+const usage = `Usage: npm run send -- <action> (--user <user> | --session <id> | --device <id> | --admin <id> | --email <email>)
+       --reason "<why>" [--mode strip|delete] [--ticket <id>] [--requested-by <who>] [--dry-run] [--no-wait] [--url <api url>]
 Actions: session.logoff, session.disconnect (--user <upn|DOMAIN\\user> or --session <id>);
-         device.wipe, device.selectiveWipe, device.deployPolicy (--user <enrolled user name> or --device <id>)`;
+         device.wipe, device.selectiveWipe, device.deployPolicy (--user <enrolled user name> or --device <id>);
+         admin.revoke (--admin <email|userId|ucOid> [--mode strip|delete]), admin.deleteInvitation (--email <email>)`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -18,6 +19,9 @@ const { values, positionals } = parseArgs({
     user: { type: 'string' },
     session: { type: 'string' },
     device: { type: 'string' },
+    admin: { type: 'string' },
+    email: { type: 'string' },
+    mode: { type: 'string' },
     reason: { type: 'string' },
     ticket: { type: 'string' },
     'requested-by': { type: 'string' },
@@ -29,7 +33,9 @@ const { values, positionals } = parseArgs({
 });
 
 const action = positionals[0];
-const targets = [values.user, values.session, values.device].filter((value) => value !== undefined);
+const targets = [values.user, values.session, values.device, values.admin, values.email].filter(
+  (value) => value !== undefined,
+);
 if (values.help || action === undefined || targets.length !== 1) {
   console.error(usage);
   process.exit(values.help ? 0 : 2);
@@ -42,6 +48,14 @@ const apiUrl = (
 ).replace(/\/+$/, '');
 const secret = process.env.WEBHOOK_SECRET || LOCAL_DEMO_WEBHOOK_SECRET;
 
+function targetOf(options: typeof values): Record<string, string | undefined> {
+  if (options.user !== undefined) return { user: options.user };
+  if (options.device !== undefined) return { deviceId: options.device };
+  if (options.admin !== undefined) return { admin: options.admin };
+  if (options.email !== undefined) return { email: options.email };
+  return { sessionId: options.session };
+}
+
 async function signedFetch(url: string, method: 'GET' | 'POST', body = ''): Promise<Response> {
   const headers = signStandardWebhook(secret, `msg_${randomUUID()}`, new Date(), body);
   return fetch(url, {
@@ -53,12 +67,8 @@ async function signedFetch(url: string, method: 'GET' | 'POST', body = ''): Prom
 
 const body = JSON.stringify({
   action,
-  target:
-    values.user !== undefined
-      ? { user: values.user }
-      : values.device !== undefined
-        ? { deviceId: values.device }
-        : { sessionId: values.session },
+  target: targetOf(values),
+  ...(values.mode ? { options: { mode: values.mode } } : {}),
   reason: values.reason ?? '',
   ...(values.ticket ? { ticket: values.ticket } : {}),
   requestedBy: values['requested-by'] ?? process.env.USER ?? 'npm run send',
@@ -72,7 +82,7 @@ if (accepted.status !== 202 || answer.statusUrl === undefined || values['no-wait
   process.exit(accepted.status === 202 ? 0 : 1);
 }
 
-const TERMINAL = new Set(['succeeded', 'partially_succeeded', 'failed', 'planned']);
+const TERMINAL = new Set(['succeeded', 'partially_succeeded', 'failed', 'planned', 'refused']);
 let lastStatus = '';
 for (;;) {
   const response = await signedFetch(answer.statusUrl, 'GET');

@@ -1,16 +1,26 @@
 import { type ActionsApiDependencies, createActionsApiHandler } from '../functions/actions-api.ts';
+import { createApplyAdminChangeHandler } from '../functions/apply-admin-change.ts';
 import { createCheckLogoffJobHandler } from '../functions/check-logoff-job.ts';
 import { createCompleteActionHandler } from '../functions/complete-action.ts';
 import { createLogOutOfEndpointManagementHandler } from '../functions/log-out-of-endpoint-management.ts';
+import { createReadAdminBackHandler } from '../functions/read-admin-back.ts';
 import { createReadDeviceBackHandler } from '../functions/read-device-back.ts';
+import { createRecordAdminResultHandler } from '../functions/record-admin-result.ts';
 import { createRecordDeviceResultHandler } from '../functions/record-device-result.ts';
 import { createRecordTargetResultHandler } from '../functions/record-target-result.ts';
+import { createReportAdministratorsHandler } from '../functions/report-administrators.ts';
+import { createResolveAdminTargetsHandler } from '../functions/resolve-admin-targets.ts';
 import { createResolveDeviceTargetsHandler } from '../functions/resolve-device-targets.ts';
 import { createResolveSessionTargetsHandler } from '../functions/resolve-session-targets.ts';
 import { createSendDeviceCommandHandler } from '../functions/send-device-command.ts';
 import { createSubmitSessionActionHandler } from '../functions/submit-session-action.ts';
 import type { WorkflowName } from '../lib/actions/schema.ts';
 import { DynamoActionStore } from '../lib/actions/store.ts';
+import type { AdministratorGuards } from '../lib/administrators/admin-actions.ts';
+import { ConsoleReportPublisher } from '../lib/administrators/publishers.ts';
+import type { AdministratorReport } from '../lib/administrators/report.ts';
+import { DynamoSnapshotStore } from '../lib/administrators/snapshot-store.ts';
+import { CloudAdministratorsClient } from '../lib/citrix/administrators-client.ts';
 import {
   type CitrixConnection,
   type CitrixCredentials,
@@ -25,15 +35,27 @@ import {
 } from '../lib/citrix/endpoint-management-config.ts';
 import { buildEndpointManagementClient } from '../lib/runtime/endpoint-management.ts';
 import {
+  administratorGuardsFromEnv,
+  administratorReportSettingsFromEnv,
   deviceWorkflowSettingsFromEnv,
   InvalidSettingsError,
   recordRetentionDaysFromEnv,
   sessionWorkflowSettingsFromEnv,
 } from '../lib/runtime/settings.ts';
-import { DEVICE_ACTION_WORKFLOW, SESSION_ACTION_WORKFLOW } from '../lib/workflow/definition.ts';
+import {
+  ADMIN_ACTION_WORKFLOW,
+  DEVICE_ACTION_WORKFLOW,
+  SESSION_ACTION_WORKFLOW,
+} from '../lib/workflow/definition.ts';
 import { type RunningApiServer, startApiServer } from './api-server.ts';
-import { LOCAL_ACTIONS_TABLE, LOCAL_DEMO_WEBHOOK_SECRET } from './defaults.ts';
-import { createActionsTable, startLocalDynamo } from './dynamodb.ts';
+import {
+  LOCAL_ACTIONS_TABLE,
+  LOCAL_DEMO_PROTECTED_ADMINS,
+  LOCAL_DEMO_WEBHOOK_SECRET,
+  LOCAL_REPORT_ROUTE,
+  LOCAL_SNAPSHOTS_TABLE,
+} from './defaults.ts';
+import { createActionsTable, createSnapshotsTable, startLocalDynamo } from './dynamodb.ts';
 import { ENDPOINT_MANAGEMENT_BASE_PATH } from './simulator/endpoint-management.ts';
 import type { SimulatorFixture } from './simulator/fixture.ts';
 import { demoFixture } from './simulator/fixture.ts';
@@ -43,6 +65,7 @@ import {
   LocalWorkflowRunner,
   type LocalWorkflowRunnerOptions,
   LocalWorkflows,
+  lambdaContext,
   type WorkflowEvent,
 } from './workflow-runner.ts';
 
@@ -60,6 +83,8 @@ export interface LocalStackOptions {
   readonly onWorkflowEvent?: (executionName: string, event: WorkflowEvent) => void;
   /** Devices per Endpoint Management filter page (tests use small pages to exercise paging). */
   readonly endpointManagementPageSize?: number;
+  /** Where the administrator report's findings are written (default: the console). */
+  readonly reportLine?: (line: string) => void;
 }
 
 export interface LocalStack {
@@ -75,6 +100,10 @@ export interface LocalStack {
   readonly runner: LocalWorkflows;
   readonly actions: DynamoActionStore;
   readonly signingSecret: string;
+  /** Runs the scheduled administrator report now (also `POST /_local/administrator-report`). */
+  runAdministratorReport(): Promise<AdministratorReport>;
+  /** Every report with findings, as the local stand-in for the SNS topic received them. */
+  readonly publishedReports: readonly AdministratorReport[];
   close(): Promise<void>;
 }
 
@@ -155,6 +184,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const dynamo = await startLocalDynamo();
     closers.push(() => dynamo.close());
     await createActionsTable(dynamo.client, LOCAL_ACTIONS_TABLE);
+    await createSnapshotsTable(dynamo.client, LOCAL_SNAPSHOTS_TABLE);
     const actions = new DynamoActionStore(dynamo.client, LOCAL_ACTIONS_TABLE);
     const daas = new DaasClient({
       connection: cloud.connection,
@@ -184,6 +214,36 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         : { pageSize: options.endpointManagementPageSize }),
     });
 
+    const administrators = new CloudAdministratorsClient({
+      connection: cloud.connection,
+      credentials: async () => cloud.credentials,
+    });
+    // Read when an administrator task first runs, so a missing owner fails those actions only.
+    const guards = (): AdministratorGuards =>
+      administratorGuardsFromEnv(
+        mode === 'simulator'
+          ? {
+              CITRIX_API_CLIENT_OWNER: fixture?.clients[0]?.ownerAdministrator,
+              CITRIX_PROTECTED_ADMINS: LOCAL_DEMO_PROTECTED_ADMINS,
+              ...definedOnly(env),
+            }
+          : env,
+      );
+    const reportSettings = administratorReportSettingsFromEnv(env);
+    const publisher = new ConsoleReportPublisher(options.reportLine);
+    const report = createReportAdministratorsHandler(() => ({
+      directory: administrators,
+      snapshots: new DynamoSnapshotStore(
+        dynamo.client,
+        LOCAL_SNAPSHOTS_TABLE,
+        reportSettings.snapshotRetentionDays,
+      ),
+      publisher,
+      pendingInvitationMaxDays: reportSettings.pendingInvitationMaxDays,
+    }));
+    const runAdministratorReport = () =>
+      report({ source: 'on-demand' }, lambdaContext('report-administrators'));
+
     const handlers: Record<string, LocalTaskHandler> = {
       'resolve-session-targets': createResolveSessionTargetsHandler(() => ({
         directory: daas,
@@ -210,6 +270,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       'log-out-of-endpoint-management': createLogOutOfEndpointManagementHandler(() => ({
         session: endpointManagement,
       })),
+      'resolve-admin-targets': createResolveAdminTargetsHandler(() => ({
+        directory: administrators,
+        actions,
+        guards: guards(),
+      })),
+      'apply-admin-change': createApplyAdminChangeHandler(() => ({
+        controller: administrators,
+        guards: guards(),
+      })),
+      'read-admin-back': createReadAdminBackHandler(() => ({ directory: administrators })),
+      'record-admin-result': createRecordAdminResultHandler(() => ({ actions })),
     };
     const runnerOptions: LocalWorkflowRunnerOptions = {
       ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
@@ -224,6 +295,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       new Map<WorkflowName, LocalWorkflowRunner>([
         ['session-action', new LocalWorkflowRunner(SESSION_ACTION_WORKFLOW, runnerOptions)],
         ['device-action', new LocalWorkflowRunner(DEVICE_ACTION_WORKFLOW, runnerOptions)],
+        ['admin-action', new LocalWorkflowRunner(ADMIN_ACTION_WORKFLOW, runnerOptions)],
       ]),
     );
     // Executions still running at shutdown are abandoned with the process, as a stopped laptop would.
@@ -235,7 +307,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
     const api: RunningApiServer = await startApiServer(
       createActionsApiHandler(() => apiDependencies),
-      { port: options.apiPort ?? 0 },
+      {
+        port: options.apiPort ?? 0,
+        localRoutes: {
+          [`POST ${LOCAL_REPORT_ROUTE}`]: async () => ({
+            status: 200,
+            body: await runAdministratorReport(),
+          }),
+        },
+      },
     );
     closers.push(() => api.close());
     return {
@@ -251,6 +331,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       runner,
       actions,
       signingSecret,
+      runAdministratorReport,
+      publishedReports: publisher.published,
       close,
     };
   } catch (error) {
@@ -287,4 +369,11 @@ function simulatorAdministrator(fixture: SimulatorFixture | undefined) {
     );
   }
   return { username: administrator.login, password: administrator.password };
+}
+
+/** The variables that are set (an unset one must not hide a default). */
+function definedOnly(env: Env): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => Boolean(entry[1])),
+  );
 }

@@ -45,6 +45,8 @@ Try it, in another terminal:
   npm run send -- session.logoff --user alice@example.com --reason "Rehearsal: compromised account"
   npm run send -- session.disconnect --user bob@example.com --reason "Rehearsal" --dry-run
   npm run send -- device.selectiveWipe --user alice@example.com --reason "Rehearsal: lost phone" --dry-run
+  npm run send -- admin.revoke --admin mallory@example.com --reason "Rehearsal: stolen admin account" --dry-run
+  npm run report      # the scheduled Citrix Cloud administrator report, now
 `);
 
 let stopping = false;

@@ -137,7 +137,7 @@ function* taskStates(node: unknown): Generator<[string, string]> {
 let invocation = 0;
 
 /** The slice of the Lambda context that middy and Powertools read. */
-function lambdaContext(functionName: string): Context {
+export function lambdaContext(functionName: string): Context {
   invocation += 1;
   const deadline = Date.now() + 60_000;
   return {

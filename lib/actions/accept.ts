@@ -38,6 +38,7 @@ export async function acceptAction(
     reason: request.reason,
     ...(request.ticket === undefined ? {} : { ticket: request.ticket }),
     ...(request.requestedBy === undefined ? {} : { requestedBy: request.requestedBy }),
+    ...('options' in request ? { options: request.options } : {}),
     dryRun: request.dryRun,
     status: 'accepted',
     createdAt: timestamp,
@@ -50,6 +51,10 @@ export async function acceptAction(
     actionId,
     action: request.action,
     target: request.target,
+    // The admin workflow always passes options on (JSONPath fails on a missing field).
+    ...(workflowFor(request.action) === 'admin-action'
+      ? { options: 'options' in request ? request.options : {} }
+      : {}),
     dryRun: request.dryRun,
   };
   try {

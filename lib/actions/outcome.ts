@@ -71,7 +71,7 @@ interface Wording {
   readonly done: string;
   /** Infinitive, after "would". */
   readonly todo: string;
-  readonly noun: 'session' | 'device';
+  readonly noun: 'session' | 'device' | 'administrator' | 'invitation';
   /** When no target was acted on. */
   readonly nothing: string;
 }
@@ -102,6 +102,18 @@ const WORDING: Record<ActionType, Wording> = {
     noun: 'device',
     nothing: 'no wipe was sent',
   },
+  'admin.revoke': {
+    done: 'revoked',
+    todo: 'revoke',
+    noun: 'administrator',
+    nothing: 'no access was changed',
+  },
+  'admin.deleteInvitation': {
+    done: 'deleted',
+    todo: 'delete',
+    noun: 'invitation',
+    nothing: 'no invitation was deleted',
+  },
   'device.deployPolicy': {
     done: 'sent a policy deploy',
     todo: 'deploy policies to',
@@ -128,7 +140,10 @@ export function deriveActionStatus(
   results: readonly TargetResult[],
 ): DerivedStatus {
   const { done, noun, nothing } = WORDING[action];
-  const skipped = results.filter((result) => result.outcome === 'skipped').length;
+  const count = (outcome: TargetResult['outcome']) =>
+    results.filter((result) => result.outcome === outcome).length;
+  const skipped = count('skipped');
+  const refused = results.filter((result) => result.outcome === 'refused');
   const actionable = results.length - skipped;
   const skippedNote = `${skipped} skipped (not managed)`;
   if (results.length === 0) {
@@ -140,12 +155,17 @@ export function deriveActionStatus(
       summary: `No ${noun} could be acted on; ${nothing}, ${skippedNote}`,
     };
   }
-  const succeeded = results.filter((result) => result.outcome === 'succeeded').length;
-  const timedOut = results.filter((result) => result.outcome === 'timed_out').length;
-  const failed = actionable - succeeded - timedOut;
+  if (refused.length === actionable) {
+    const reasons = refused.map((result) => ('note' in result && result.note) || 'refused');
+    return { status: 'refused', summary: `Refused: ${reasons.join('; ')}; ${nothing}` };
+  }
+  const succeeded = count('succeeded');
+  const timedOut = count('timed_out');
+  const failed = actionable - succeeded - timedOut - refused.length;
   const parts = [`${succeeded} of ${plural(actionable, noun)} ${done}`];
   if (failed > 0) parts.push(`${failed} failed`);
   if (timedOut > 0) parts.push(`${timedOut} timed out`);
+  if (refused.length > 0) parts.push(`${refused.length} refused`);
   if (skipped > 0) parts.push(skippedNote);
   const status: ActionStatus =
     succeeded === actionable ? 'succeeded' : succeeded === 0 ? 'failed' : 'partially_succeeded';
@@ -155,6 +175,14 @@ export function deriveActionStatus(
 /** A dry run's results: what would be acted on is `planned`, what would be skipped says so. */
 export function planResults(targets: readonly ResolvedTarget[], now: Date): TargetResult[] {
   return targets.map((target): TargetResult => {
+    if ('administratorId' in target && !target.allowed) {
+      return {
+        ...target,
+        outcome: 'refused',
+        note: target.refusal ?? 'Refused by a guard',
+        finishedAt: now.toISOString(),
+      };
+    }
     if (isUnmanagedDevice(target)) {
       return {
         ...target,
@@ -170,8 +198,14 @@ export function planResults(targets: readonly ResolvedTarget[], now: Date): Targ
 export function describePlan(action: ActionType, targets: readonly ResolvedTarget[]): string {
   const { todo, noun } = WORDING[action];
   const skipped = targets.filter(isUnmanagedDevice).length;
-  const actionable = targets.length - skipped;
+  const refused = targets.filter((target) => 'administratorId' in target && !target.allowed);
+  const actionable = targets.length - skipped - refused.length;
   if (targets.length === 0) return `Dry run: no ${noun}s matched the target`;
+  if (actionable === 0 && refused.length > 0) {
+    const reasons = refused.map((target) => ('refusal' in target && target.refusal) || 'refused');
+    return `Dry run: would refuse: ${reasons.join('; ')}`;
+  }
   const plan = `Dry run: would ${todo} ${plural(actionable, noun)}`;
+  if (refused.length > 0) return `${plan} and refuse ${refused.length}`;
   return skipped > 0 ? `${plan} and skip ${skipped} (not managed)` : plan;
 }

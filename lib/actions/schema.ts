@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AdministratorAccessSchema } from '../citrix/administrators-client.ts';
 import {
   DeviceIdSchema,
   DeviceUserNameSchema,
@@ -13,20 +14,23 @@ export const DEVICE_ACTIONS = [
   'device.selectiveWipe',
   'device.deployPolicy',
 ] as const;
-export const ACTION_TYPES = [...SESSION_ACTIONS, ...DEVICE_ACTIONS] as const;
+export const ADMIN_ACTIONS = ['admin.revoke', 'admin.deleteInvitation'] as const;
+export const ACTION_TYPES = [...SESSION_ACTIONS, ...DEVICE_ACTIONS, ...ADMIN_ACTIONS] as const;
 export const ActionTypeSchema = z.enum(ACTION_TYPES);
 export type ActionType = z.infer<typeof ActionTypeSchema>;
 export const SessionActionTypeSchema = z.enum(SESSION_ACTIONS);
 export type SessionActionType = z.infer<typeof SessionActionTypeSchema>;
 export const DeviceActionTypeSchema = z.enum(DEVICE_ACTIONS);
 export type DeviceActionType = z.infer<typeof DeviceActionTypeSchema>;
+export const AdminActionTypeSchema = z.enum(ADMIN_ACTIONS);
+export type AdminActionType = z.infer<typeof AdminActionTypeSchema>;
 
 /** The state machine that carries out each kind of action (named as in lib/workflow). */
-export type WorkflowName = 'session-action' | 'device-action';
+export type WorkflowName = 'session-action' | 'device-action' | 'admin-action';
 export function workflowFor(action: ActionType): WorkflowName {
-  return (SESSION_ACTIONS as readonly string[]).includes(action)
-    ? 'session-action'
-    : 'device-action';
+  if ((SESSION_ACTIONS as readonly string[]).includes(action)) return 'session-action';
+  if ((DEVICE_ACTIONS as readonly string[]).includes(action)) return 'device-action';
+  return 'admin-action';
 }
 
 const FreeText = (max: number) =>
@@ -65,7 +69,34 @@ export const DeviceTargetSchema = z
   );
 export type DeviceTarget = z.infer<typeof DeviceTargetSchema>;
 
-export type ActionTarget = SessionTarget | DeviceTarget;
+/** A Citrix Cloud administrator by email, userId or ucOid. */
+export const AdminTargetSchema = z.strictObject({
+  admin: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(256, 'must be at most 256 characters')
+    .regex(/^[^\p{Cc}\p{Cf}\s]+$/u, 'must be an email, userId or ucOid without spaces'),
+});
+export type AdminTarget = z.infer<typeof AdminTargetSchema>;
+
+/** A pending administrator invitation, by the email it was sent to. */
+export const InvitationTargetSchema = z.strictObject({
+  email: z.email('must be an email address').max(256),
+});
+export type InvitationTarget = z.infer<typeof InvitationTargetSchema>;
+
+export const REVOKE_MODES = ['strip', 'delete'] as const;
+/**
+ * `strip` (default) sets Custom access with every permission unchecked and keeps the
+ * administrator for forensics; `delete` removes the administrator.
+ */
+export const RevokeOptionsSchema = z.strictObject({
+  mode: z.enum(REVOKE_MODES).default('strip'),
+});
+export type RevokeOptions = z.infer<typeof RevokeOptionsSchema>;
+
+export type ActionTarget = SessionTarget | DeviceTarget | AdminTarget | InvitationTarget;
 
 const RequestFields = {
   reason: FreeText(1000),
@@ -84,13 +115,33 @@ const DeviceActionRequestSchema = z.strictObject({
   target: DeviceTargetSchema,
   ...RequestFields,
 });
+const RevokeRequestSchema = z.strictObject({
+  action: z.literal('admin.revoke'),
+  target: AdminTargetSchema,
+  options: RevokeOptionsSchema.default({ mode: 'strip' }),
+  ...RequestFields,
+});
+const DeleteInvitationRequestSchema = z.strictObject({
+  action: z.literal('admin.deleteInvitation'),
+  target: InvitationTargetSchema,
+  ...RequestFields,
+});
 type ParsedActionRequest =
   | z.output<typeof SessionActionRequestSchema>
-  | z.output<typeof DeviceActionRequestSchema>;
+  | z.output<typeof DeviceActionRequestSchema>
+  | z.output<typeof RevokeRequestSchema>
+  | z.output<typeof DeleteInvitationRequestSchema>;
+
+function requestSchemaFor(action: ActionType): z.ZodType {
+  if ((SESSION_ACTIONS as readonly string[]).includes(action)) return SessionActionRequestSchema;
+  if ((DEVICE_ACTIONS as readonly string[]).includes(action)) return DeviceActionRequestSchema;
+  return action === 'admin.revoke' ? RevokeRequestSchema : DeleteInvitationRequestSchema;
+}
 // Checks every field but the target when the action itself is unknown.
 const RequestEnvelopeSchema = z.strictObject({
   action: ActionTypeSchema,
   target: z.unknown(),
+  options: z.unknown().optional(),
   ...RequestFields,
 });
 
@@ -100,11 +151,7 @@ const RequestEnvelopeSchema = z.strictObject({
  */
 export const ActionRequestSchema = z.unknown().transform((input, ctx): ParsedActionRequest => {
   const action = ActionTypeSchema.safeParse((input as { action?: unknown } | null)?.action);
-  const schema = !action.success
-    ? RequestEnvelopeSchema
-    : (SESSION_ACTIONS as readonly string[]).includes(action.data)
-      ? SessionActionRequestSchema
-      : DeviceActionRequestSchema;
+  const schema = action.success ? requestSchemaFor(action.data) : RequestEnvelopeSchema;
   const parsed = schema.safeParse(input);
   if (parsed.success && schema !== RequestEnvelopeSchema) return parsed.data as ParsedActionRequest;
   for (const issue of parsed.error?.issues ?? []) {
@@ -122,6 +169,7 @@ export const ActionRequestSchema = z.unknown().transform((input, ctx): ParsedAct
 });
 export type ActionRequest = z.infer<typeof ActionRequestSchema>;
 
+/** `refused`: a guard no request can override kept every target untouched. */
 export const ACTION_STATUSES = [
   'accepted',
   'running',
@@ -129,6 +177,7 @@ export const ACTION_STATUSES = [
   'partially_succeeded',
   'failed',
   'planned',
+  'refused',
 ] as const;
 export type ActionStatus = (typeof ACTION_STATUSES)[number];
 export const TERMINAL_ACTION_STATUSES: readonly ActionStatus[] = [
@@ -136,6 +185,7 @@ export const TERMINAL_ACTION_STATUSES: readonly ActionStatus[] = [
   'partially_succeeded',
   'failed',
   'planned',
+  'refused',
 ];
 
 /** Action ids name Step Functions executions: at most 80 characters of [A-Za-z0-9-_]. */
@@ -168,11 +218,41 @@ export const ResolvedDeviceSchema = z.object({
 });
 export type ResolvedDevice = z.infer<typeof ResolvedDeviceSchema>;
 
-export const ResolvedTargetSchema = z.union([ResolvedSessionSchema, ResolvedDeviceSchema]);
+/** A Citrix Cloud administrator the workflow resolved, with the guards' verdict and its access. */
+export const ResolvedAdministratorSchema = z.object({
+  /** The id the administrators API takes: the userId of a user, the ucOid of a group. */
+  administratorId: z.string(),
+  ucOid: z.string(),
+  userId: z.string().optional(),
+  email: z.string().optional(),
+  displayName: z.string().optional(),
+  type: z.string(),
+  accessType: z.string().optional(),
+  pending: z.boolean(),
+  /** False when a guard refuses the target; `refusal` says why. */
+  allowed: z.boolean(),
+  refusal: z.string().optional(),
+  /** The access read before anything changed: what a person needs to review or undo it. */
+  before: AdministratorAccessSchema.optional(),
+});
+export type ResolvedAdministrator = z.infer<typeof ResolvedAdministratorSchema>;
+
+export const ResolvedTargetSchema = z.union([
+  ResolvedSessionSchema,
+  ResolvedDeviceSchema,
+  ResolvedAdministratorSchema,
+]);
 export type ResolvedTarget = z.infer<typeof ResolvedTargetSchema>;
 
 /** `skipped`: the target was reported and deliberately left alone (e.g. an unmanaged device). */
-export const TARGET_OUTCOMES = ['succeeded', 'failed', 'timed_out', 'planned', 'skipped'] as const;
+export const TARGET_OUTCOMES = [
+  'succeeded',
+  'failed',
+  'timed_out',
+  'planned',
+  'skipped',
+  'refused',
+] as const;
 export type TargetOutcome = (typeof TARGET_OUTCOMES)[number];
 
 export const SessionTargetResultSchema = ResolvedSessionSchema.extend({
@@ -203,19 +283,48 @@ export const DeviceTargetResultSchema = ResolvedDeviceSchema.extend({
 });
 export type DeviceTargetResult = z.infer<typeof DeviceTargetResultSchema>;
 
-export const TargetResultSchema = z.union([SessionTargetResultSchema, DeviceTargetResultSchema]);
+export const AdminTargetResultSchema = ResolvedAdministratorSchema.extend({
+  outcome: z.enum(TARGET_OUTCOMES),
+  /** What was changed, and when Citrix accepted it. */
+  change: z.object({ mode: z.string(), at: z.string() }).optional(),
+  /** The administrator as read back afterwards. */
+  after: z
+    .object({
+      present: z.boolean(),
+      accessType: z.string().optional(),
+      grantedPolicies: z.array(z.string()).optional(),
+    })
+    .optional(),
+  note: z.string().optional(),
+  error: ErrorSummarySchema.optional(),
+  finishedAt: z.string(),
+});
+export type AdminTargetResult = z.infer<typeof AdminTargetResultSchema>;
+
+export const TargetResultSchema = z.union([
+  SessionTargetResultSchema,
+  DeviceTargetResultSchema,
+  AdminTargetResultSchema,
+]);
 export type TargetResult = z.infer<typeof TargetResultSchema>;
 
 /** The id a target is recorded under: its session id or device id. */
 export function targetKey(target: ResolvedTarget): string {
-  return 'sessionId' in target ? target.sessionId : target.deviceId;
+  if ('sessionId' in target) return target.sessionId;
+  return 'deviceId' in target ? target.deviceId : target.administratorId;
 }
 
 /** What the store keeps for an action; `results` is keyed by `targetKey`. */
 export const ActionRecordSchema = z.object({
   actionId: z.string(),
   action: ActionTypeSchema,
-  target: z.union([SessionTargetSchema, DeviceTargetSchema]),
+  target: z.union([
+    SessionTargetSchema,
+    DeviceTargetSchema,
+    AdminTargetSchema,
+    InvitationTargetSchema,
+  ]),
+  options: RevokeOptionsSchema.optional(),
   reason: z.string(),
   ticket: z.string().optional(),
   requestedBy: z.string().optional(),
@@ -236,5 +345,6 @@ export interface WorkflowInput {
   readonly actionId: string;
   readonly action: ActionType;
   readonly target: ActionTarget;
+  readonly options?: Partial<RevokeOptions>;
   readonly dryRun: boolean;
 }

@@ -6,6 +6,7 @@ export interface ActionView {
   readonly action: ActionRecord['action'];
   readonly status: ActionRecord['status'];
   readonly target: ActionRecord['target'];
+  readonly options?: ActionRecord['options'];
   readonly reason: string;
   readonly ticket?: string;
   readonly requestedBy?: string;
@@ -26,6 +27,7 @@ export function toActionView(record: ActionRecord): ActionView {
     action: record.action,
     status: record.status,
     target: record.target,
+    ...(record.options === undefined ? {} : { options: record.options }),
     reason: record.reason,
     ...(record.ticket === undefined ? {} : { ticket: record.ticket }),
     ...(record.requestedBy === undefined ? {} : { requestedBy: record.requestedBy }),

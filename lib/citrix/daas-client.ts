@@ -6,7 +6,7 @@ import {
   CitrixResponseValidationError,
   InvalidCitrixIdError,
 } from './errors.ts';
-import { type CitrixCallRecord, CitrixHttpClient, parseCitrixBody } from './http.ts';
+import { type CitrixCallRecord, CitrixHttpClient, parseCitrixBody, transportOf } from './http.ts';
 import {
   formatUserIdentifier,
   jobIdFromLocation,
@@ -132,14 +132,7 @@ export class DaasClient {
   constructor(options: DaasClientOptions) {
     const { connection } = options;
     this.#connection = connection;
-    const transport = {
-      timeoutMs: connection.requestTimeoutMs,
-      retry: connection.retry,
-      fetch: options.fetch,
-      sleep: options.sleep,
-      random: options.random,
-      now: options.now,
-    };
+    const transport = transportOf(connection, options);
     const tokens = new CitrixTokenProvider({
       baseUrl: connection.baseUrl,
       customerId: connection.customerId,

@@ -18,7 +18,7 @@ export class CitrixConfigurationError extends CitrixError {
   }
 }
 
-export type CitrixIdKind = 'session' | 'job' | 'user' | 'device';
+export type CitrixIdKind = 'session' | 'job' | 'user' | 'device' | 'administrator';
 
 /** An id failed validation before any request was made. */
 export class InvalidCitrixIdError extends CitrixError {

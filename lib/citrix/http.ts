@@ -94,6 +94,21 @@ export interface RetriedRequest {
   readonly redact?: (text: string) => string;
 }
 
+/** The transport settings of a client, from its connection and its test seams. */
+export function transportOf(
+  connection: { readonly requestTimeoutMs: number; readonly retry: RetryPolicy },
+  seams: Pick<RetryingFetchOptions, 'fetch' | 'sleep' | 'random' | 'now'>,
+): RetryingFetchOptions {
+  return {
+    timeoutMs: connection.requestTimeoutMs,
+    retry: connection.retry,
+    fetch: seams.fetch,
+    sleep: seams.sleep,
+    random: seams.random,
+    now: seams.now,
+  };
+}
+
 /** A complete HTTP response with its body read (the body read is covered by the timeout too). */
 export interface RawResponse {
   readonly status: number;

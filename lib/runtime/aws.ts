@@ -1,6 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoActionStore } from '../actions/store.ts';
+import type { AdministratorGuards } from '../administrators/admin-actions.ts';
+import { SnsReportPublisher } from '../administrators/publishers.ts';
+import { DynamoSnapshotStore } from '../administrators/snapshot-store.ts';
+import { CloudAdministratorsClient } from '../citrix/administrators-client.ts';
 import { citrixConnectionFromEnv } from '../citrix/config.ts';
 import { DaasClient } from '../citrix/daas-client.ts';
 import { endpointManagementConnectionFromEnv } from '../citrix/endpoint-management-config.ts';
@@ -14,6 +19,8 @@ import {
   readSigningSecret,
 } from './secrets.ts';
 import {
+  administratorGuardsFromEnv,
+  administratorReportSettingsFromEnv,
   deviceWorkflowSettingsFromEnv,
   recordRetentionDaysFromEnv,
   requiredEnv,
@@ -44,6 +51,7 @@ export const awsWorkflowStarter = once(
     new StepFunctionsWorkflowStarter(new SFNClient({}), {
       'session-action': requiredEnv(env, 'SESSION_ACTION_STATE_MACHINE_ARN'),
       'device-action': requiredEnv(env, 'DEVICE_ACTION_STATE_MACHINE_ARN'),
+      'admin-action': requiredEnv(env, 'ADMIN_ACTION_STATE_MACHINE_ARN'),
     }),
 );
 
@@ -89,3 +97,30 @@ export const awsEndpointManagementClient = once(() => {
       readEndpointManagementCredentials(requiredEnv(env, 'CITRIX_EM_CREDENTIALS_SECRET_ARN')),
   });
 });
+
+export const awsAdministratorsClient = once(
+  () =>
+    new CloudAdministratorsClient({
+      connection: citrixConnectionFromEnv(env),
+      credentials: () => readCitrixCredentials(requiredEnv(env, 'CITRIX_CREDENTIALS_SECRET_ARN')),
+    }),
+);
+
+export const awsAdministratorGuards = once(
+  (): AdministratorGuards => administratorGuardsFromEnv(env),
+);
+
+export const awsAdministratorReportSettings = once(() => administratorReportSettingsFromEnv(env));
+
+export const awsSnapshotStore = once(
+  () =>
+    new DynamoSnapshotStore(
+      new DynamoDBClient({}),
+      requiredEnv(env, 'SNAPSHOTS_TABLE_NAME'),
+      awsAdministratorReportSettings().snapshotRetentionDays,
+    ),
+);
+
+export const awsReportPublisher = once(
+  () => new SnsReportPublisher(new SNSClient({}), requiredEnv(env, 'REPORT_TOPIC_ARN')),
+);

@@ -15,7 +15,7 @@ export interface WorkflowFunction {
   /** Entry file, relative to the project root. */
   readonly entry: string;
   /** The Citrix service the function calls, which decides its configuration and secrets. */
-  readonly calls: 'nothing' | 'daas' | 'endpoint-management';
+  readonly calls: 'nothing' | 'daas' | 'endpoint-management' | 'cloud-administrators';
   /** Whether the function reads or writes action records (and so may use the table). */
   readonly recordsActions: boolean;
   /** Lambda timeout; default 60 seconds. The state's TimeoutSeconds is kept above it. */
@@ -121,9 +121,52 @@ export const DEVICE_ACTION_WORKFLOW: WorkflowDefinition = {
   ],
 };
 
+export const ADMIN_ACTION_WORKFLOW: WorkflowDefinition = {
+  name: 'admin-action',
+  file: new URL('../../state-machines/admin-action.asl.json', import.meta.url),
+  functions: [
+    {
+      substitution: 'ResolveAdminTargetsFunctionArn',
+      name: 'resolve-admin-targets',
+      entry: 'functions/resolve-admin-targets.ts',
+      recordsActions: true,
+      calls: 'cloud-administrators',
+    },
+    {
+      substitution: 'ApplyAdminChangeFunctionArn',
+      name: 'apply-admin-change',
+      entry: 'functions/apply-admin-change.ts',
+      recordsActions: false,
+      calls: 'cloud-administrators',
+    },
+    {
+      substitution: 'ReadAdminBackFunctionArn',
+      name: 'read-admin-back',
+      entry: 'functions/read-admin-back.ts',
+      recordsActions: false,
+      calls: 'cloud-administrators',
+    },
+    {
+      substitution: 'RecordAdminResultFunctionArn',
+      name: 'record-admin-result',
+      entry: 'functions/record-admin-result.ts',
+      recordsActions: true,
+      calls: 'nothing',
+    },
+    {
+      substitution: 'CompleteActionFunctionArn',
+      name: 'complete-action',
+      entry: 'functions/complete-action.ts',
+      recordsActions: true,
+      calls: 'nothing',
+    },
+  ],
+};
+
 export const WORKFLOWS: readonly WorkflowDefinition[] = [
   SESSION_ACTION_WORKFLOW,
   DEVICE_ACTION_WORKFLOW,
+  ADMIN_ACTION_WORKFLOW,
 ];
 
 export interface DefinitionOptions {

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { MAX_ADMIN_PAGE_SIZE, policyProblems } from './administrators-state.ts';
 
 /**
  * The simulator's data, in one JSON document: the Citrix Cloud customer, its API clients, the
- * DaaS sessions and jobs, Endpoint Management administrators and devices, timings and injected
- * faults. `GET /_simulator/state` returns the
+ * DaaS sessions and jobs, Endpoint Management administrators and devices, Citrix Cloud
+ * administrators and their access, timings and injected faults. `GET /_simulator/state` returns the
  * current data in this same format, so a snapshot can be saved and loaded again.
  *
  * No field uses zod defaults, so the input and output types are the same and TypeScript callers
@@ -49,6 +50,11 @@ export const ApiClientSchema = z.strictObject({
   clientSecret: nonEmpty,
   /** Shown as `DisplayName` by `GET /cvad/manage/me`; defaults to the client id. */
   displayName: nonEmpty.optional(),
+  /**
+   * Email of the Citrix Cloud administrator who created this API client. Secure clients inherit
+   * their creator's rights, so removing that administrator would disable the client itself.
+   */
+  ownerAdministrator: nonEmpty.optional(),
 });
 
 export const LogoffTimingSchema = z.strictObject({
@@ -196,6 +202,70 @@ export const EndpointManagementFixtureSchema = z.strictObject({
   devices: z.array(DeviceSchema).optional(),
 });
 
+export const ADMINISTRATOR_TYPES = [
+  'AdministratorUser',
+  'AdministratorGroup',
+  'ServicePrincipal',
+] as const;
+export const ADMINISTRATOR_ACCESS_TYPES = ['Full', 'Custom', 'Reinvite'] as const;
+export const ADMINISTRATOR_PROVIDER_TYPES = ['CitrixSts', 'AzureAd', 'Ad', 'Google'] as const;
+
+// Access policies are loose, as Citrix sends them, so responses can be pasted into a fixture.
+export const AdminCheckableSchema = z.looseObject({
+  value: z.boolean(),
+  canChangeValue: z.boolean(),
+});
+
+export const AdminScopeChoiceSchema = z.looseObject({
+  name: nonEmpty,
+  displayName: nullableText,
+  checkable: AdminCheckableSchema,
+});
+
+export const AdminPolicySchema = z.looseObject({
+  name: nonEmpty,
+  serviceName: nonEmpty,
+  displayName: nullableText,
+  checkable: AdminCheckableSchema,
+  scopeChoices: z
+    .looseObject({
+      allScopesSelected: z.boolean(),
+      choices: z.array(AdminScopeChoiceSchema),
+    })
+    .nullable()
+    .optional(),
+});
+
+/** Simulator-only: what a Custom administrator has been granted; never returned as is. */
+export const AdministratorAccessSchema = z.strictObject({ policies: z.array(AdminPolicySchema) });
+
+// Administrators accept extra Citrix fields (emailPreferences, providerId, …) and return them
+// unchanged, so real `GET /administrators` items can be pasted into a fixture.
+export const CloudAdministratorSchema = z.looseObject({
+  ucOid: nonEmpty,
+  /** Users have one once they have signed in; groups and pending invitations may not. */
+  userId: nonEmpty.nullable().optional(),
+  type: z.enum(ADMINISTRATOR_TYPES),
+  accessType: z.enum(ADMINISTRATOR_ACCESS_TYPES),
+  email: nonEmpty.nullable().optional(),
+  firstName: nullableText,
+  lastName: nullableText,
+  displayName: nullableText,
+  providerType: z.enum(ADMINISTRATOR_PROVIDER_TYPES),
+  /** Default false. A pending administrator is an invitation not yet accepted. */
+  pending: z.boolean().optional(),
+  invitationExpired: z.boolean().nullable().optional(),
+  createdDate: z.iso.datetime({ offset: true }),
+  updatedDate: z.iso.datetime({ offset: true }).nullable().optional(),
+  access: AdministratorAccessSchema.optional(),
+});
+
+export const CloudAdministratorsFixtureSchema = z.strictObject({
+  /** Default page size of `GET /administrators` (default 100). */
+  pageSize: z.int().min(1).max(MAX_ADMIN_PAGE_SIZE).optional(),
+  administrators: z.array(CloudAdministratorSchema).optional(),
+});
+
 export const SimulatorFixtureSchema = z
   .strictObject({
     customerId: nonEmpty,
@@ -208,6 +278,7 @@ export const SimulatorFixtureSchema = z
     sessions: z.array(SessionSchema),
     jobs: z.array(JobSchema).optional(),
     endpointManagement: EndpointManagementFixtureSchema.optional(),
+    cloudAdministrators: CloudAdministratorsFixtureSchema.optional(),
   })
   .superRefine((fixture, ctx) => {
     const reportDuplicates = (values: string[], field: (index: number) => PropertyKey[]) => {
@@ -248,6 +319,42 @@ export const SimulatorFixtureSchema = z
       (fixture.endpointManagement?.devices ?? []).map((device) => device.id),
       (i) => ['endpointManagement', 'devices', i, 'id'],
     );
+    const administrators = fixture.cloudAdministrators?.administrators ?? [];
+    const adminPath = (i: number) => ['cloudAdministrators', 'administrators', i];
+    reportDuplicates(
+      administrators.map((admin) => admin.ucOid),
+      (i) => [...adminPath(i), 'ucOid'],
+    );
+    // Only administrators that have a userId take part, so indexes map back through this list.
+    const withUserId = administrators.flatMap((admin, i) => (admin.userId ? [{ admin, i }] : []));
+    reportDuplicates(
+      withUserId.map(({ admin }) => admin.userId ?? ''),
+      (j) => [...adminPath(withUserId[j]?.i ?? j), 'userId'],
+    );
+    administrators.forEach((admin, i) => {
+      if (admin.pending && !admin.email) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'a pending administrator (an invitation) needs an email',
+          path: [...adminPath(i), 'email'],
+        });
+      }
+      if (!admin.access) return;
+      if (admin.accessType === 'Full') {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'a Full administrator has every permission; access is only for Custom ones',
+          path: [...adminPath(i), 'access'],
+        });
+      }
+      for (const problem of policyProblems(admin.access.policies)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: problem.message,
+          path: [...adminPath(i), 'access', 'policies', ...problem.path],
+        });
+      }
+    });
   });
 
 export type Site = z.infer<typeof SiteSchema>;
@@ -267,6 +374,12 @@ export type EmAdministrator = z.infer<typeof EmAdministratorSchema>;
 export type EmCommandRecord = z.infer<typeof EmCommandRecordSchema>;
 export type FixtureDevice = z.infer<typeof DeviceSchema>;
 export type EndpointManagementFixture = z.infer<typeof EndpointManagementFixtureSchema>;
+export type AdministratorType = (typeof ADMINISTRATOR_TYPES)[number];
+export type AdministratorAccessType = (typeof ADMINISTRATOR_ACCESS_TYPES)[number];
+export type AdministratorProviderType = (typeof ADMINISTRATOR_PROVIDER_TYPES)[number];
+export type AdminPolicy = z.infer<typeof AdminPolicySchema>;
+export type FixtureAdministrator = z.infer<typeof CloudAdministratorSchema>;
+export type CloudAdministratorsFixture = z.infer<typeof CloudAdministratorsFixtureSchema>;
 
 export interface ResolvedSettings {
   tokenLifetimeSeconds: number;

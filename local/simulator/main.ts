@@ -4,6 +4,7 @@
  * default the demo fixture). Listens on 127.0.0.1 only.
  */
 
+import { ADMINISTRATORS_BASE_PATH } from './administrators.ts';
 import { ENDPOINT_MANAGEMENT_BASE_PATH } from './endpoint-management.ts';
 import { demoFixture, loadFixture, type SimulatorFixture } from './fixture.ts';
 import { startCitrixSimulator } from './server.ts';
@@ -69,6 +70,29 @@ function describeEndpointManagement(fixture: SimulatorFixture, url: string): str
   return lines;
 }
 
+/** Citrix Cloud administrators, with the API clients each one owns. */
+function describeCloudAdministrators(fixture: SimulatorFixture, url: string): string[] {
+  const admins = fixture.cloudAdministrators?.administrators;
+  if (!admins) return [];
+  const lines = [`Cloud administrators: ${url}${ADMINISTRATORS_BASE_PATH}`];
+  for (const admin of admins) {
+    const who = admin.email ?? `${admin.displayName ?? '(no name)'} (group)`;
+    const email = admin.email?.toLowerCase();
+    const owned = fixture.clients
+      .filter((client) => email && client.ownerAdministrator?.toLowerCase() === email)
+      .map((client) => client.clientId);
+    const notes = [
+      admin.providerType,
+      ...(admin.pending ? [`pending invitation since ${admin.createdDate.slice(0, 10)}`] : []),
+      ...(owned.length > 0 ? [`owns API client ${owned.join(', ')}`] : []),
+    ];
+    lines.push(
+      `  ${who.padEnd(32)} ${admin.accessType.padEnd(7)} ${admin.userId ?? admin.ucOid}  ${notes.join(', ')}`,
+    );
+  }
+  return lines;
+}
+
 async function main(): Promise<void> {
   const fixturePath = process.env.CITRIX_SIMULATOR_FIXTURE;
   const fixture = fixturePath ? loadFixture(fixturePath) : demoFixture();
@@ -92,6 +116,7 @@ async function main(): Promise<void> {
     'Users and sessions:',
     ...describeSessions(fixture),
     ...describeEndpointManagement(fixture, simulator.url),
+    ...describeCloudAdministrators(fixture, simulator.url),
   ];
   console.log(lines.join('\n'));
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono, type MiddlewareHandler } from 'hono';
+import { ADMINISTRATORS_BASE_PATH, administratorsRoutes } from './administrators.ts';
 import { tokenRoutes } from './auth.ts';
 import { CITRIX_ERROR_TYPES, citrixError } from './citrix-errors.ts';
 import { CONTROL_BASE_PATH, controlRoutes } from './control.ts';
@@ -89,6 +90,7 @@ export function createSimulatorApp(
   app.route('/', tokenRoutes(world));
   app.route(DAAS_BASE_PATH, daasRoutes(world, { baseUrl: options.baseUrl }));
   app.route(ENDPOINT_MANAGEMENT_BASE_PATH, endpointManagementRoutes(world));
+  app.route(ADMINISTRATORS_BASE_PATH, administratorsRoutes(world));
   app.route(CONTROL_BASE_PATH, controlRoutes(world));
 
   app.notFound((c) => {

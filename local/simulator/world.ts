@@ -1,4 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { AdministratorsState } from './administrators-state.ts';
 import { DaasState } from './daas-state.ts';
 import { EndpointManagementState } from './endpoint-management-state.ts';
 import {
@@ -49,8 +50,8 @@ export interface CustomerConfig {
 
 /**
  * Everything the simulator knows: the customer and its API clients, issued tokens, the request
- * log, active faults, and one state object per simulated Citrix service (DaaS and Endpoint
- * Management; Cloud Administrators will sit next to them).
+ * log, active faults, and one state object per simulated Citrix service: DaaS, Endpoint
+ * Management and Cloud Administrators.
  */
 export class SimulatorWorld {
   readonly now: () => number;
@@ -62,6 +63,7 @@ export class SimulatorWorld {
   daas: DaasState;
   /** Also holds the Endpoint Management auth tokens, so reset() forgets them with the rest. */
   endpointManagement: EndpointManagementState;
+  administrators: AdministratorsState;
 
   constructor(fixture: SimulatorFixture, now: () => number = () => Date.now()) {
     this.now = now;
@@ -77,6 +79,11 @@ export class SimulatorWorld {
     this.faults = copy.faults ?? {};
     this.daas = new DaasState(copy, this.config.settings.logoff, now);
     this.endpointManagement = new EndpointManagementState(copy.endpointManagement, now);
+    this.administrators = new AdministratorsState(
+      copy.cloudAdministrators,
+      this.config.customerId,
+      now,
+    );
   }
 
   /** Back to the starting fixture; tokens and recorded requests are forgotten. */
@@ -87,6 +94,11 @@ export class SimulatorWorld {
     this.faults = copy.faults ?? {};
     this.daas = new DaasState(copy, this.config.settings.logoff, this.now);
     this.endpointManagement = new EndpointManagementState(copy.endpointManagement, this.now);
+    this.administrators = new AdministratorsState(
+      copy.cloudAdministrators,
+      this.config.customerId,
+      this.now,
+    );
   }
 
   isCustomer(customerId: string): boolean {
@@ -174,6 +186,7 @@ export class SimulatorWorld {
       sessions: daas.sessions,
       jobs: daas.jobs,
       endpointManagement: this.endpointManagement.snapshot(),
+      cloudAdministrators: this.administrators.snapshot(),
     };
   }
 }

@@ -2,12 +2,20 @@ import { readFileSync } from 'node:fs';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ReportRequestSchema } from '../../functions/report-administrators.ts';
 import { buildApp } from '../../infra/build-app.ts';
 import type { CitrixResponseStack } from '../../infra/citrix-response-stack.ts';
 import { InvalidContextError } from '../../infra/config.ts';
 import type { WorkflowName } from '../../lib/actions/schema.ts';
 import {
+  administratorGuardsFromEnv,
+  administratorReportSettingsFromEnv,
+  InvalidSettingsError,
+} from '../../lib/runtime/settings.ts';
+import {
+  ADMIN_ACTION_WORKFLOW,
   DEVICE_ACTION_WORKFLOW,
   readDefinition,
   SESSION_ACTION_WORKFLOW,
@@ -33,7 +41,7 @@ interface Statement {
 const FEATURE_FLAGS = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'))
   .context as Record<string, unknown>;
 
-/** Every task function once: a task used by both workflows (complete-action) is one Lambda. */
+/** Every task function once: a task used by several workflows (complete-action) is one Lambda. */
 const TASKS: readonly WorkflowFunction[] = [
   ...new Map(
     WORKFLOWS.flatMap((workflow) => workflow.functions).map((task) => [task.name, task]),
@@ -93,9 +101,51 @@ class StackTemplate {
     return this.functionByDescription(/^Actions API/);
   }
 
+  /** The logical id CloudFormation knows a construct's main resource by. */
+  logicalIdOf(construct: IConstruct): string {
+    return this.#stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  }
+
+  /** A construct's main resource, checked to be of `type`. */
+  resourceOf(construct: IConstruct, type: string): [string, Resource] {
+    const logicalId = this.logicalIdOf(construct);
+    const resource = this.resource(logicalId);
+    expect(resource.Type, logicalId).toBe(type);
+    return [logicalId, resource];
+  }
+
+  actionsTable(): [string, Resource] {
+    return this.resourceOf(this.#stack.actionsTable, 'AWS::DynamoDB::Table');
+  }
+
+  /** The scheduled administrator report's resources, found through its construct. */
+  report(): {
+    readonly fn: [string, Resource];
+    readonly table: [string, Resource];
+    readonly topic: [string, Resource];
+    readonly rule: [string, Resource];
+  } {
+    const report = this.#stack.administratorReport;
+    return {
+      fn: this.resourceOf(report.handler, 'AWS::Lambda::Function'),
+      table: this.resourceOf(report.snapshotsTable, 'AWS::DynamoDB::Table'),
+      topic: this.resourceOf(report.topic, 'AWS::SNS::Topic'),
+      rule: this.resourceOf(report.rule, 'AWS::Events::Rule'),
+    };
+  }
+
   environment(fn: Resource): Record<string, Json> {
     return ((fn.Properties.Environment as { Variables: Record<string, Json> }).Variables ??
       {}) as Record<string, Json>;
+  }
+
+  /** The literal (non-reference) variables, as the function's code reads `process.env`. */
+  literalEnvironment(fn: Resource): Record<string, string> {
+    return Object.fromEntries(
+      Object.entries(this.environment(fn)).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string',
+      ),
+    );
   }
 
   /** The CITRIX_* variables of a function: its whole Citrix configuration. */
@@ -105,34 +155,40 @@ class StackTemplate {
     );
   }
 
-  /** Inline policy statements of the role a function or state machine runs as. */
-  statementsOf(resource: Resource): Statement[] {
+  /** The logical id of the role a function or state machine runs as. */
+  roleIdOf(resource: Resource): string {
     const roleArn = (resource.Properties.Role ?? resource.Properties.RoleArn) as {
       'Fn::GetAtt': [string, string];
     };
-    const roleId = roleArn['Fn::GetAtt'][0];
-    return this.ofType('AWS::IAM::Policy')
-      .filter(([, policy]) =>
-        (policy.Properties.Roles as Json[]).some(
-          (role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId }),
-        ),
-      )
-      .flatMap(
-        ([, policy]) =>
-          (policy.Properties.PolicyDocument as unknown as { Statement: Statement[] }).Statement,
-      );
+    return roleArn['Fn::GetAtt'][0];
+  }
+
+  /** The inline policies attached to the role a function or state machine runs as. */
+  policiesOf(resource: Resource): [string, Resource][] {
+    const roleId = this.roleIdOf(resource);
+    return this.ofType('AWS::IAM::Policy').filter(([, policy]) =>
+      (policy.Properties.Roles as Json[]).some(
+        (role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId }),
+      ),
+    );
+  }
+
+  /** Inline policy statements of the role a function or state machine runs as. */
+  statementsOf(resource: Resource): Statement[] {
+    return this.policiesOf(resource).flatMap(
+      ([, policy]) =>
+        (policy.Properties.PolicyDocument as unknown as { Statement: Statement[] }).Statement,
+    );
   }
 
   /** The state machine of a workflow, found through the construct that defines it. */
   stateMachine(workflow: WorkflowName): [string, Resource] {
-    const construct =
-      workflow === 'session-action' ? this.#stack.sessionWorkflow : this.#stack.deviceWorkflow;
-    const logicalId = this.#stack.getLogicalId(
-      construct.stateMachine.node.defaultChild as CfnElement,
-    );
-    const resource = this.resource(logicalId);
-    expect(resource.Type).toBe('AWS::StepFunctions::StateMachine');
-    return [logicalId, resource];
+    const constructs = {
+      'session-action': this.#stack.sessionWorkflow,
+      'device-action': this.#stack.deviceWorkflow,
+      'admin-action': this.#stack.adminWorkflow,
+    } satisfies Record<WorkflowName, unknown>;
+    return this.resourceOf(constructs[workflow].stateMachine, 'AWS::StepFunctions::StateMachine');
   }
 
   secretIds(generateStringKey: string): string[] {
@@ -177,6 +233,22 @@ const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 const refTo = (logicalId: string) => ({ Ref: logicalId });
 const byJson = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
 
+/** An `Fn::Join` of strings and pseudo parameters as one string: `arn:<AWS::Partition>:...`. */
+function joined(value: Json | undefined): string {
+  const join = (value as { 'Fn::Join'?: [string, Json[]] } | undefined)?.['Fn::Join'];
+  if (join === undefined) throw new Error(`Not an Fn::Join: ${JSON.stringify(value)}`);
+  return join[1]
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const ref = (part as { Ref?: string }).Ref;
+      if (ref === undefined || !ref.startsWith('AWS::')) {
+        throw new Error(`Unexpected part ${JSON.stringify(part)}`);
+      }
+      return `<${ref}>`;
+    })
+    .join(join[0]);
+}
+
 /** Every value of `key` anywhere in `node`. */
 function valuesOfKey(node: unknown, key: string): unknown[] {
   if (Array.isArray(node)) return node.flatMap((child) => valuesOfKey(child, key));
@@ -185,6 +257,17 @@ function valuesOfKey(node: unknown, key: string): unknown[] {
     ...(name === key ? [child] : []),
     ...valuesOfKey(child, key),
   ]);
+}
+
+/** A copy of a definition with every MaxConcurrency removed. */
+function withoutMaxConcurrency(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutMaxConcurrency);
+  if (node === null || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([key]) => key !== 'MaxConcurrency')
+      .map(([key, child]) => [key, withoutMaxConcurrency(child)]),
+  );
 }
 
 /** Every state of `type` anywhere in a definition, Map iterations included. */
@@ -206,12 +289,17 @@ interface Deployment {
   readonly emUrl?: string;
   readonly emAuth: 'cloud' | 'credentials';
   readonly emBodyShape: 'object' | 'id-array';
+  /** CITRIX_API_CLIENT_OWNER; without it the administrator functions refuse to run. */
+  readonly apiClientOwner?: string;
+  /** CITRIX_PROTECTED_ADMINS, comma-joined as the functions read it. */
+  readonly protectedAdmins?: string;
 }
 
 /**
  * The CITRIX_* variables and the secrets a task function must get, and nothing beyond them:
  * DaaS functions the Citrix Cloud client and site; Endpoint Management functions their server and
- * either the Citrix Cloud client (cloud login, no site) or the administrator secret alone.
+ * either the Citrix Cloud client (cloud login, no site) or the administrator secret alone;
+ * Citrix Cloud administrator functions the Citrix Cloud client (no site) and the guards.
  */
 function expectedCitrixAccess(
   stack: StackTemplate,
@@ -250,6 +338,19 @@ function expectedCitrixAccess(
         secrets: [administrator],
       };
     }
+    case 'cloud-administrators':
+      return {
+        environment: {
+          ...cloudClient,
+          ...(deployment.apiClientOwner === undefined
+            ? {}
+            : { CITRIX_API_CLIENT_OWNER: deployment.apiClientOwner }),
+          ...(deployment.protectedAdmins === undefined
+            ? {}
+            : { CITRIX_PROTECTED_ADMINS: deployment.protectedAdmins }),
+        },
+        secrets: [citrixCloud],
+      };
   }
 }
 
@@ -296,7 +397,42 @@ function expectNoSecretValues(stack: StackTemplate): void {
 const STATE_MACHINES: readonly { readonly id: string; readonly workflow: WorkflowDefinition }[] = [
   { id: 'SessionAction', workflow: SESSION_ACTION_WORKFLOW },
   { id: 'DeviceAction', workflow: DEVICE_ACTION_WORKFLOW },
+  { id: 'AdminAction', workflow: ADMIN_ACTION_WORKFLOW },
 ];
+
+const ADMIN_TASK_NAMES = ['apply-admin-change', 'read-admin-back', 'resolve-admin-targets'];
+
+/**
+ * What the scheduled report needs and nothing more: the Citrix Cloud client (no site, no guards:
+ * it only reads), its snapshots table and topic, and the pending-invitation threshold.
+ */
+function expectReportEnvironment(
+  stack: StackTemplate,
+  deployment: Deployment,
+  pendingDays: string,
+): void {
+  const { fn, table, topic } = stack.report();
+  const environment = stack.environment(fn[1]);
+
+  expect(stack.citrixEnvironment(fn[1])).toEqual({
+    CITRIX_CREDENTIALS_SECRET_ARN: refTo(stack.secretId('clientSecret')),
+    CITRIX_API_URL: deployment.apiUrl,
+    CITRIX_CUSTOMER_ID: deployment.customerId,
+  });
+  expect(environment).toEqual({
+    NODE_OPTIONS: '--enable-source-maps',
+    POWERTOOLS_SERVICE_NAME: 'citrix-response',
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    ...stack.citrixEnvironment(fn[1]),
+    SNAPSHOTS_TABLE_NAME: refTo(table[0]),
+    ADMIN_REPORT_PENDING_DAYS: pendingDays,
+    REPORT_TOPIC_ARN: refTo(topic[0]),
+  });
+  // The function reads the threshold exactly as the stack wrote it.
+  expect(
+    administratorReportSettingsFromEnv(stack.literalEnvironment(fn[1])).pendingInvitationMaxDays,
+  ).toBe(Number(pendingDays));
+}
 
 describe('CitrixResponse stack with a deployable configuration', () => {
   const CUSTOMER_ID = 'customer-marker-4711';
@@ -309,7 +445,10 @@ describe('CitrixResponse stack with a deployable configuration', () => {
     emUrl: 'https://mdm.example.com:4443/xenmobile/api/v1',
     emAuth: 'cloud',
     emBodyShape: 'id-array',
+    apiClientOwner: 'api.owner@example.com',
+    protectedAdmins: 'break.glass@example.com,OID:/citrix/42',
   };
+  const REPORT_SCHEDULE = 'cron(0 6 * * ? *)';
   let stack: StackTemplate;
 
   beforeAll(() => {
@@ -319,17 +458,27 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       citrixApiUrl: 'https://api-eu.cloud.com/',
       citrixEmUrl: 'https://mdm.example.com:4443/xenmobile/api/v1/',
       citrixEmBodyShape: 'id-array',
+      citrixApiClientOwner: ' api.owner@example.com ',
+      // As an operator may type it: spaces around entries, a trailing comma.
+      protectedAdministrators: ' break.glass@example.com , OID:/citrix/42,',
+      adminReportSchedule: REPORT_SCHEDULE,
+      adminReportPendingDays: '30',
       maxConcurrency: MAX_CONCURRENCY,
       logRetentionDays: '30',
     });
   });
 
-  it('has exactly the two workflow state machines', () => {
+  it('has exactly the three workflow state machines', () => {
     const ids = stack.ofType('AWS::StepFunctions::StateMachine').map(([id]) => id);
+    const workflows = WORKFLOWS.map((workflow) => stack.stateMachine(workflow.name)[0]);
 
-    expect(ids.sort()).toEqual(
-      [stack.stateMachine('session-action')[0], stack.stateMachine('device-action')[0]].sort(),
-    );
+    expect(WORKFLOWS.map((workflow) => workflow.name)).toEqual([
+      'session-action',
+      'device-action',
+      'admin-action',
+    ]);
+    expect(new Set(workflows).size).toBe(3);
+    expect(ids.sort()).toEqual(workflows.sort());
   });
 
   describe.each(STATE_MACHINES)('$id state machine', ({ workflow }) => {
@@ -346,6 +495,12 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       expect(maps.length).toBeGreaterThan(0);
       expect(maps.map((map) => map.MaxConcurrency)).toEqual(maps.map(() => MAX_CONCURRENCY));
       expect(valuesOfKey(actual, 'MaxConcurrency')).toEqual(maps.map(() => MAX_CONCURRENCY));
+      // Checked against the file itself too, not only through readDefinition.
+      const file = new URL(`../../state-machines/${workflow.name}.asl.json`, import.meta.url);
+      expect(workflow.file.href).toBe(file.href);
+      expect(withoutMaxConcurrency(actual)).toEqual(
+        withoutMaxConcurrency(JSON.parse(readFileSync(file, 'utf8'))),
+      );
     });
 
     it('substitutes every placeholder with the ARN of the task function of that name', () => {
@@ -392,6 +547,14 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       expect([...invokable].sort(byJson)).toEqual([...ownTasks].sort(byJson));
       expect(invokable).toContainEqual(arnOf(stack.taskFunction('complete-action')[0]));
       expect(invokable).not.toContainEqual(arnOf(stack.apiFunction()[0]));
+      expect(invokable).not.toContainEqual(arnOf(stack.report().fn[0]));
+      const othersTasks = TASKS.filter(
+        (task) => !workflow.functions.some((own) => own.name === task.name),
+      );
+      expect(othersTasks.length).toBeGreaterThan(0);
+      for (const task of othersTasks) {
+        expect(invokable, task.name).not.toContainEqual(arnOf(stack.taskFunction(task.name)[0]));
+      }
       expect(statements.flatMap(actions).filter((action) => action.startsWith('lambda:'))).toEqual([
         'lambda:InvokeFunction',
       ]);
@@ -404,7 +567,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       expect(
         statements
           .flatMap(actions)
-          .filter((action) => /^(secretsmanager|dynamodb|states|kms):/.test(action)),
+          .filter((action) => /^(secretsmanager|dynamodb|states|kms|sns):/.test(action)),
       ).toEqual([]);
     });
 
@@ -435,26 +598,38 @@ describe('CitrixResponse stack with a deployable configuration', () => {
   });
 
   describe('functions', () => {
-    it('has one function per task name (10, complete-action shared) and the API function', () => {
+    it('has one function per task name (14, complete-action shared), the API and the report function', () => {
       const functions = stack.ofType('AWS::Lambda::Function');
       const taskNames = functions
-        .map(([, fn]) => /task: (.+)$/.exec(String(fn.Properties.Description))?.[1])
+        .map(([, fn]) => /^workflow task: (.+)$/.exec(String(fn.Properties.Description))?.[1])
         .filter((name) => name !== undefined);
+      const others = functions
+        .filter(([, fn]) => !/^workflow task: /.test(String(fn.Properties.Description)))
+        .map(([id]) => id);
 
-      expect(functions).toHaveLength(11);
-      expect(TASKS).toHaveLength(10);
+      expect(functions).toHaveLength(16);
+      expect(TASKS).toHaveLength(14);
       expect(taskNames.sort()).toEqual(TASKS.map((task) => task.name).sort());
-      stack.apiFunction();
+      expect(others.sort()).toEqual([stack.apiFunction()[0], stack.report().fn[0]].sort());
     });
 
-    it('shares a task only where both workflows declare it identically', () => {
-      const shared = SESSION_ACTION_WORKFLOW.functions.filter((session) =>
-        DEVICE_ACTION_WORKFLOW.functions.some((device) => device.name === session.name),
-      );
+    it('shares a task only where every workflow using it declares it identically', () => {
+      const users = new Map<string, { workflow: string; task: WorkflowFunction }[]>();
+      for (const workflow of WORKFLOWS) {
+        for (const task of workflow.functions) {
+          users.set(task.name, [
+            ...(users.get(task.name) ?? []),
+            { workflow: workflow.name, task },
+          ]);
+        }
+      }
+      const shared = [...users].filter(([, declarations]) => declarations.length > 1);
 
-      expect(shared.map((task) => task.name)).toEqual(['complete-action']);
-      for (const task of shared) {
-        expect(DEVICE_ACTION_WORKFLOW.functions.find((fn) => fn.name === task.name)).toEqual(task);
+      expect(
+        shared.map(([name, declarations]) => [name, declarations.map((d) => d.workflow)]),
+      ).toEqual([['complete-action', ['session-action', 'device-action', 'admin-action']]]);
+      for (const [name, declarations] of shared) {
+        for (const { task } of declarations) expect(task, name).toEqual(declarations[0]?.task);
       }
     });
 
@@ -475,15 +650,16 @@ describe('CitrixResponse stack with a deployable configuration', () => {
           POWERTOOLS_LOG_LEVEL: 'INFO',
         });
       }
-      expect(logGroups.size).toBe(11);
+      expect(logGroups.size).toBe(16);
     });
 
-    it('gives task functions 60 s, resolve-device-targets 240 s and the API function 15 s', () => {
+    it('gives task functions 60 s, resolve-device-targets 240 s, the API 15 s and the report 120 s', () => {
       for (const task of TASKS) {
         const expected = task.name === 'resolve-device-targets' ? 240 : 60;
         expect(stack.taskFunction(task.name)[1].Properties.Timeout, task.name).toBe(expected);
       }
       expect(stack.apiFunction()[1].Properties.Timeout).toBe(15);
+      expect(stack.report().fn[1].Properties.Timeout).toBe(120);
     });
 
     it('gives each task function the Citrix settings and secret its calls need, and no more', () => {
@@ -505,11 +681,42 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       }
     });
 
+    it('gives the administrator functions the Citrix Cloud client and the guards, without the site', () => {
+      const adminTasks = TASKS.filter((task) => task.calls === 'cloud-administrators');
+
+      expect(adminTasks.map((task) => task.name).sort()).toEqual(ADMIN_TASK_NAMES);
+      for (const name of ADMIN_TASK_NAMES) {
+        const [, fn] = stack.taskFunction(name);
+        expect(stack.citrixEnvironment(fn), name).toEqual({
+          CITRIX_CREDENTIALS_SECRET_ARN: refTo(stack.secretId('clientSecret')),
+          CITRIX_API_URL: 'https://api-eu.cloud.com',
+          CITRIX_CUSTOMER_ID: CUSTOMER_ID,
+          CITRIX_API_CLIENT_OWNER: 'api.owner@example.com',
+          CITRIX_PROTECTED_ADMINS: 'break.glass@example.com,OID:/citrix/42',
+        });
+        // The functions read the guards back exactly as the context named them.
+        expect(administratorGuardsFromEnv(stack.literalEnvironment(fn)), name).toEqual({
+          apiClientOwner: 'api.owner@example.com',
+          protected: ['break.glass@example.com', 'OID:/citrix/42'],
+        });
+      }
+    });
+
+    it('gives no function outside the administrator workflow the guards', () => {
+      for (const [id, fn] of stack.ofType('AWS::Lambda::Function')) {
+        const name = /^workflow task: (.+)$/.exec(String(fn.Properties.Description))?.[1];
+        if (name !== undefined && ADMIN_TASK_NAMES.includes(name)) continue;
+        expect(stack.environment(fn), id).not.toHaveProperty('CITRIX_API_CLIENT_OWNER');
+        expect(stack.environment(fn), id).not.toHaveProperty('CITRIX_PROTECTED_ADMINS');
+      }
+    });
+
     it('gives the functions that call nothing no Citrix variable and no secret', () => {
       const idle = TASKS.filter((task) => task.calls === 'nothing').map((task) => task.name);
 
       expect(idle.sort()).toEqual([
         'complete-action',
+        'record-admin-result',
         'record-device-result',
         'record-target-result',
       ]);
@@ -521,7 +728,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
     });
 
     it('lets only the functions that record actions, and the API, get, put and update records', () => {
-      const [tableId] = stack.onlyOfType('AWS::DynamoDB::Table');
+      const [tableId] = stack.actionsTable();
       const withTable: [string, Resource, boolean][] = [
         ...TASKS.map((task): [string, Resource, boolean] => [
           task.name,
@@ -537,6 +744,8 @@ describe('CitrixResponse stack with a deployable configuration', () => {
         'complete-action',
         'resolve-device-targets',
         'record-device-result',
+        'resolve-admin-targets',
+        'record-admin-result',
         'actions-api',
       ]);
       for (const [name, fn, recordsActions] of withTable) {
@@ -556,17 +765,22 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       }
     });
 
-    it('lets the API function start exactly the two state machines and read only the webhook secret', () => {
+    it('lets the API function start exactly the three state machines and read only the webhook secret', () => {
       const [, fn] = stack.apiFunction();
       const statements = stack.statementsOf(fn);
       const webhookSecret = refTo(stack.secretId('signingSecret'));
       const session = refTo(stack.stateMachine('session-action')[0]);
       const device = refTo(stack.stateMachine('device-action')[0]);
+      const admin = refTo(stack.stateMachine('admin-action')[0]);
 
-      expect(stack.environment(fn)).toMatchObject({
-        ACTIONS_TABLE_NAME: refTo(stack.onlyOfType('AWS::DynamoDB::Table')[0]),
+      expect(stack.environment(fn)).toEqual({
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'citrix-response',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ACTIONS_TABLE_NAME: refTo(stack.actionsTable()[0]),
         SESSION_ACTION_STATE_MACHINE_ARN: session,
         DEVICE_ACTION_STATE_MACHINE_ARN: device,
+        ADMIN_ACTION_STATE_MACHINE_ARN: admin,
         WEBHOOK_SECRET_ARN: webhookSecret,
       });
       expect(Object.keys(stack.citrixEnvironment(fn))).toEqual([]);
@@ -575,11 +789,183 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       ]);
       expect(
         statementsAllowing(statements, 'states:StartExecution').flatMap(resources).sort(byJson),
-      ).toEqual([session, device].sort(byJson));
+      ).toEqual([session, device, admin].sort(byJson));
       expect(statementsFor(statements, 'secretsmanager').flatMap(resources)).toEqual([
         webhookSecret,
       ]);
       expect(statementsFor(statements, 'lambda')).toEqual([]);
+      expect(statementsFor(statements, 'sns')).toEqual([]);
+    });
+
+    it('lets no function but the API start an execution', () => {
+      const starters = stack
+        .ofType('AWS::Lambda::Function')
+        .filter(([, fn]) => statementsFor(stack.statementsOf(fn), 'states').length > 0)
+        .map(([id]) => id);
+
+      expect(starters).toEqual([stack.apiFunction()[0]]);
+    });
+  });
+
+  describe('administrator report', () => {
+    it('keeps snapshots by kind and takenAt with PITR, TTL, AWS-managed encryption and retention', () => {
+      const { table } = stack.report();
+      const [, resource] = table;
+
+      expect(
+        stack
+          .ofType('AWS::DynamoDB::Table')
+          .map(([id]) => id)
+          .sort(),
+      ).toEqual([stack.actionsTable()[0], table[0]].sort());
+      // toEqual, not toMatchObject: no stream, no index, no customer managed key.
+      expect(resource.Properties).toEqual({
+        KeySchema: [
+          { AttributeName: 'kind', KeyType: 'HASH' },
+          { AttributeName: 'takenAt', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'kind', AttributeType: 'S' },
+          { AttributeName: 'takenAt', AttributeType: 'S' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        SSESpecification: { SSEEnabled: true },
+      });
+      expect([resource.DeletionPolicy, resource.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+    });
+
+    it('publishes to one topic encrypted with the AWS managed SNS key', () => {
+      const { topic } = stack.report();
+      const [, resource] = stack.onlyOfType('AWS::SNS::Topic');
+
+      expect(stack.onlyOfType('AWS::SNS::Topic')[0]).toBe(topic[0]);
+      expect(joined(resource.Properties.KmsMasterKeyId)).toBe(
+        'arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:alias/aws/sns',
+      );
+      // No key of the stack's own, and subscribers are the operator's to add.
+      expect(stack.ofType('AWS::KMS::Key')).toEqual([]);
+      expect(stack.ofType('AWS::SNS::Subscription')).toEqual([]);
+    });
+
+    it('refuses publishing to the topic without TLS, and grants nothing in the topic policy', () => {
+      const [topicId] = stack.report().topic;
+      const [, policy] = stack.onlyOfType('AWS::SNS::TopicPolicy');
+      const document = policy.Properties.PolicyDocument as { Statement: Json[] };
+
+      expect(policy.Properties.Topics).toEqual([refTo(topicId)]);
+      expect(document.Statement).toEqual([
+        {
+          Sid: expect.any(String),
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'sns:Publish',
+          Resource: refTo(topicId),
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
+      ]);
+    });
+
+    it('gives the report function the Citrix Cloud client, its table, topic and threshold only', () => {
+      expectReportEnvironment(stack, DEPLOYMENT, '30');
+      expect(stack.environment(stack.report().fn[1])).not.toHaveProperty('CITRIX_SITE_ID');
+    });
+
+    it('lets the report query and put snapshots, publish to its topic, read the Citrix secret: no more', () => {
+      const { fn, table, topic } = stack.report();
+      const statements = stack.statementsOf(fn[1]);
+      const shape = (statement: Statement) => ({
+        Effect: statement.Effect,
+        Action: [...actions(statement)].sort(),
+        Resource: resources(statement),
+        ...('Condition' in statement ? { Condition: statement.Condition as Json } : {}),
+      });
+
+      expect(statements.map(shape).sort(byJson)).toEqual(
+        [
+          {
+            Effect: 'Allow',
+            Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+            Resource: ['*'],
+          },
+          {
+            Effect: 'Allow',
+            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+            Resource: [refTo(stack.secretId('clientSecret'))],
+          },
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:PutItem', 'dynamodb:Query'],
+            Resource: [arnOf(table[0])],
+          },
+          { Effect: 'Allow', Action: ['sns:Publish'], Resource: [refTo(topic[0])] },
+        ].sort(byJson),
+      );
+      expect(statementsFor(statements, 'kms')).toEqual([]);
+      expect(JSON.stringify(statements)).not.toContain(stack.actionsTable()[0]);
+      expect(stack.environment(fn[1])).not.toHaveProperty('ACTIONS_TABLE_NAME');
+    });
+
+    it('runs with only the basic Lambda execution managed policy', () => {
+      const role = stack.resource(stack.roleIdOf(stack.report().fn[1]));
+
+      expect((role.Properties.ManagedPolicyArns as Json[]).map(joined)).toEqual([
+        'arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+      ]);
+    });
+
+    it('is the only one that may touch the snapshots table or publish to the topic', () => {
+      const { fn, table, topic } = stack.report();
+      const reportPolicies = new Set(stack.policiesOf(fn[1]).map(([id]) => id));
+      const others = stack.ofType('AWS::IAM::Policy').filter(([id]) => !reportPolicies.has(id));
+
+      expect(others.length).toBeGreaterThan(0);
+      for (const [id, policy] of others) {
+        const document = JSON.stringify(policy.Properties.PolicyDocument);
+        expect(document, id).not.toContain(`"${table[0]}"`);
+        expect(document, id).not.toContain(`"${topic[0]}"`);
+        expect(document, id).not.toContain('sns:');
+      }
+    });
+
+    it('runs on the schedule from the context, sending the input the function accepts', () => {
+      const { fn, rule } = stack.report();
+      const [ruleId, resource] = stack.onlyOfType('AWS::Events::Rule');
+      const targets = resource.Properties.Targets as {
+        Arn: Json;
+        Input: string;
+        RetryPolicy: Json;
+      }[];
+
+      expect(ruleId).toBe(rule[0]);
+      expect(resource.Properties.ScheduleExpression).toBe(REPORT_SCHEDULE);
+      expect(resource.Properties.State).toBe('ENABLED');
+      expect(resource.Properties).not.toHaveProperty('EventPattern');
+      expect(targets).toHaveLength(1);
+      expect(targets[0]?.Arn).toEqual(arnOf(fn[0]));
+      expect(JSON.parse(String(targets[0]?.Input))).toEqual({ source: 'schedule' });
+      expect(ReportRequestSchema.parse(JSON.parse(String(targets[0]?.Input)))).toEqual({
+        source: 'schedule',
+      });
+      expect(targets[0]?.RetryPolicy).toEqual({ MaximumRetryAttempts: 2 });
+    });
+
+    it('lets EventBridge invoke the report function from that rule only, and nothing else', () => {
+      const { fn, rule } = stack.report();
+      const fromEvents = stack
+        .ofType('AWS::Lambda::Permission')
+        .filter(([, permission]) => permission.Properties.Principal === 'events.amazonaws.com')
+        .map(([, permission]) => permission.Properties);
+
+      expect(fromEvents).toEqual([
+        {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: arnOf(fn[0]),
+          Principal: 'events.amazonaws.com',
+          SourceArn: arnOf(rule[0]),
+        },
+      ]);
     });
   });
 
@@ -610,7 +996,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
   });
 
   it('stores action records by actionId with PITR, TTL, encryption and retention', () => {
-    const [, table] = stack.onlyOfType('AWS::DynamoDB::Table');
+    const [, table] = stack.actionsTable();
 
     expect(table.Properties).toMatchObject({
       KeySchema: [{ AttributeName: 'actionId', KeyType: 'HASH' }],
@@ -703,11 +1089,13 @@ describe('CitrixResponse stack with a deployable configuration', () => {
     });
   });
 
-  it('outputs the API URL, both state machines, the table and the secret ARNs, never values', () => {
+  it('outputs the API URL, state machines, table, report topic and secret ARNs, never values', () => {
     const outputs = stack.json.Outputs as Record<string, { Value: Json }>;
 
     expect(Object.keys(outputs).sort()).toEqual([
       'ActionsTableName',
+      'AdminActionStateMachineArn',
+      'AdministratorReportTopicArn',
       'ApiUrl',
       'CitrixCredentialsSecretArn',
       'DeviceActionStateMachineArn',
@@ -720,9 +1108,11 @@ describe('CitrixResponse stack with a deployable configuration', () => {
     expect(outputs.DeviceActionStateMachineArn?.Value).toEqual(
       refTo(stack.stateMachine('device-action')[0]),
     );
-    expect(outputs.ActionsTableName?.Value).toEqual(
-      refTo(stack.onlyOfType('AWS::DynamoDB::Table')[0]),
+    expect(outputs.AdminActionStateMachineArn?.Value).toEqual(
+      refTo(stack.stateMachine('admin-action')[0]),
     );
+    expect(outputs.ActionsTableName?.Value).toEqual(refTo(stack.actionsTable()[0]));
+    expect(outputs.AdministratorReportTopicArn?.Value).toEqual(refTo(stack.report().topic[0]));
     expect(outputs.WebhookSecretArn?.Value).toEqual(refTo(stack.secretId('signingSecret')));
     expect(outputs.CitrixCredentialsSecretArn?.Value).toEqual(
       refTo(stack.secretId('clientSecret')),
@@ -741,6 +1131,8 @@ describe('CitrixResponse stack with Endpoint Management administrator credential
     citrixSiteId: 'site-marker-0815',
     citrixEmUrl: 'https://mdm.example.com:4443/xenmobile/api/v1',
     citrixEmAuth: 'credentials',
+    citrixApiClientOwner: 'OID:/citrix/7',
+    protectedAdministrators: 'break.glass@example.com,OID:/citrix/42',
   };
   const DEPLOYMENT: Deployment = {
     apiUrl: 'https://api.cloud.com',
@@ -749,6 +1141,8 @@ describe('CitrixResponse stack with Endpoint Management administrator credential
     emUrl: CONTEXT.citrixEmUrl,
     emAuth: 'credentials',
     emBodyShape: 'object',
+    apiClientOwner: 'OID:/citrix/7',
+    protectedAdmins: 'break.glass@example.com,OID:/citrix/42',
   };
   let stack: StackTemplate;
 
@@ -803,6 +1197,24 @@ describe('CitrixResponse stack with Endpoint Management administrator credential
     }
   });
 
+  it('still logs the administrator functions and the report in with the Citrix Cloud client', () => {
+    const citrixCloud = refTo(stack.secretId('clientSecret'));
+    for (const name of ADMIN_TASK_NAMES) {
+      const [, fn] = stack.taskFunction(name);
+      expect(stack.citrixEnvironment(fn), name).toEqual({
+        CITRIX_CREDENTIALS_SECRET_ARN: citrixCloud,
+        CITRIX_API_URL: 'https://api.cloud.com',
+        CITRIX_CUSTOMER_ID: 'customer-marker-4711',
+        CITRIX_API_CLIENT_OWNER: 'OID:/citrix/7',
+        CITRIX_PROTECTED_ADMINS: 'break.glass@example.com,OID:/citrix/42',
+      });
+    }
+    expectReportEnvironment(stack, DEPLOYMENT, '14');
+    expect(
+      statementsFor(stack.statementsOf(stack.report().fn[1]), 'secretsmanager').flatMap(resources),
+    ).toEqual([citrixCloud]);
+  });
+
   it('lets no other function read the administrator secret', () => {
     const administrator = refTo(stack.secretId('CITRIX_EM_PASSWORD'));
     const readers = stack
@@ -831,6 +1243,8 @@ describe('CitrixResponse stack with Endpoint Management administrator credential
 
     expect(Object.keys(outputs).sort()).toEqual([
       'ActionsTableName',
+      'AdminActionStateMachineArn',
+      'AdministratorReportTopicArn',
       'ApiUrl',
       'CitrixCredentialsSecretArn',
       'DeviceActionStateMachineArn',
@@ -880,6 +1294,40 @@ describe('CitrixResponse stack with the default context', () => {
     );
   });
 
+  it('deploys the administrator functions without the owner or protected list, so they refuse to run', () => {
+    for (const name of ADMIN_TASK_NAMES) {
+      const [, fn] = stack.taskFunction(name);
+      expect(stack.citrixEnvironment(fn), name).toEqual({
+        CITRIX_CREDENTIALS_SECRET_ARN: refTo(stack.secretId('clientSecret')),
+        CITRIX_API_URL: 'https://api.cloud.com',
+        CITRIX_CUSTOMER_ID: 'set-citrix-customer-id',
+      });
+      // By design: an administrator action without its guards fails, saying what is missing.
+      expect(() => administratorGuardsFromEnv(stack.literalEnvironment(fn)), name).toThrow(
+        InvalidSettingsError,
+      );
+      expect(() => administratorGuardsFromEnv(stack.literalEnvironment(fn)), name).toThrow(
+        /CITRIX_API_CLIENT_OWNER is not set/,
+      );
+    }
+  });
+
+  it('reports daily, on invitations pending longer than 14 days', () => {
+    const { rule } = stack.report();
+
+    expect(rule[1].Properties.ScheduleExpression).toBe('rate(1 day)');
+    expectReportEnvironment(
+      stack,
+      {
+        apiUrl: 'https://api.cloud.com',
+        customerId: 'set-citrix-customer-id',
+        emAuth: 'cloud',
+        emBodyShape: 'object',
+      },
+      '14',
+    );
+  });
+
   it('synthesizes with the placeholder customer id but refuses to deploy', () => {
     const rule = (stack.json.Rules as Record<string, Json>).CitrixCustomerIdIsSet as {
       Assertions: { Assert: Json; AssertDescription: string }[];
@@ -921,6 +1369,14 @@ describe('context validation', () => {
     [{ citrixEmUrl: 'http://127.0.0.1:4443' }, /"citrixEmUrl" must be an https URL/],
     [{ citrixEmAuth: 'password' }, /"citrixEmAuth" must be one of cloud, credentials/],
     [{ citrixEmBodyShape: 'array' }, /"citrixEmBodyShape" must be one of object, id-array/],
+    [{ citrixApiClientOwner: 'Jane Doe' }, /"citrixApiClientOwner" must hold .* \(no spaces\)/],
+    [{ citrixApiClientOwner: 'a@example.com,b@example.com' }, /"citrixApiClientOwner"/],
+    [{ protectedAdministrators: 'a@example.com, Jane Doe' }, /"protectedAdministrators"/],
+    [{ adminReportSchedule: 'daily' }, /"adminReportSchedule" must be an EventBridge rate/],
+    [{ adminReportSchedule: 'rate(1 week)' }, /"adminReportSchedule"/],
+    [{ adminReportSchedule: 'at(2030-01-01T00:00:00)' }, /"adminReportSchedule"/],
+    [{ adminReportPendingDays: 0 }, /"adminReportPendingDays" must be an integer from 1 to 365/],
+    [{ adminReportPendingDays: '366' }, /"adminReportPendingDays" .* got "366"/],
   ])('rejects %j', (context, message) => {
     expect(() => buildApp(appContext(context))).toThrow(InvalidContextError);
     expect(() => buildApp(appContext(context))).toThrow(message);

@@ -27,9 +27,14 @@ describe('readConfig', () => {
       citrixCustomerId: CITRIX_CUSTOMER_ID_PLACEHOLDER,
       citrixEmAuth: 'cloud',
       citrixEmBodyShape: 'object',
+      protectedAdministrators: [],
+      adminReportSchedule: 'rate(1 day)',
+      adminReportPendingDays: 14,
       maxConcurrency: 10,
       logRetention: RetentionDays.THREE_MONTHS,
     });
+    // No owner: the administrator functions then refuse every action.
+    expect(fromContext({})).not.toHaveProperty('citrixApiClientOwner');
   });
 
   it('accepts the strings that `cdk -c key=value` passes', () => {
@@ -40,6 +45,10 @@ describe('readConfig', () => {
       citrixEmUrl: ' https://mdm.example.com:4443/xenmobile/api/v1/ ',
       citrixEmAuth: 'credentials',
       citrixEmBodyShape: 'id-array',
+      citrixApiClientOwner: ' api.owner@example.com ',
+      protectedAdministrators: ' break.glass@example.com , OID:/citrix/42,,',
+      adminReportSchedule: ' cron(0 6 * * ? *) ',
+      adminReportPendingDays: '30',
       maxConcurrency: '25',
       logRetentionDays: '365',
     });
@@ -51,9 +60,125 @@ describe('readConfig', () => {
       citrixEmUrl: 'https://mdm.example.com:4443/xenmobile/api/v1',
       citrixEmAuth: 'credentials',
       citrixEmBodyShape: 'id-array',
+      citrixApiClientOwner: 'api.owner@example.com',
+      protectedAdministrators: ['break.glass@example.com', 'OID:/citrix/42'],
+      adminReportSchedule: 'cron(0 6 * * ? *)',
+      adminReportPendingDays: 30,
       maxConcurrency: 25,
       logRetention: RetentionDays.ONE_YEAR,
     });
+  });
+
+  it('accepts the numbers that cdk.json holds', () => {
+    const config = fromContext({ adminReportPendingDays: 365, maxConcurrency: 40 });
+
+    expect(config.adminReportPendingDays).toBe(365);
+    expect(config.maxConcurrency).toBe(40);
+    expect(fromContext({ adminReportPendingDays: 1 }).adminReportPendingDays).toBe(1);
+  });
+
+  it('treats empty administrator settings as not set', () => {
+    const config = fromContext({
+      citrixApiClientOwner: '',
+      protectedAdministrators: ' , ,',
+      adminReportSchedule: '',
+      adminReportPendingDays: null,
+    });
+
+    expect(config).not.toHaveProperty('citrixApiClientOwner');
+    expect(config.protectedAdministrators).toEqual([]);
+    expect(config.adminReportSchedule).toBe('rate(1 day)');
+    expect(config.adminReportPendingDays).toBe(14);
+  });
+
+  it.each([
+    'OID:/citrix/42',
+    '8a8b7c6d-1234-4abc-9def-0123456789ab',
+    "jane.o'hara+admin@example.co.uk",
+  ])('accepts the administrator key %s as owner and as a protected entry', (key) => {
+    const config = fromContext({ citrixApiClientOwner: key, protectedAdministrators: key });
+
+    expect(config.citrixApiClientOwner).toBe(key);
+    expect(config.protectedAdministrators).toEqual([key]);
+  });
+
+  it.each(['rate(1 day)', 'rate(6 hours)', 'rate(30 minutes)', 'cron(0 6 ? * MON-FRI *)'])(
+    'accepts the schedule %s',
+    (schedule) => {
+      expect(fromContext({ adminReportSchedule: schedule }).adminReportSchedule).toBe(schedule);
+    },
+  );
+
+  // EventBridge refuses these at deploy time; synth refuses them first.
+  it.each(['rate(1 days)', 'rate(2 day)', 'rate(0 days)', 'cron(0 6 * * *)', 'cron(a b)'])(
+    'refuses the schedule %s that EventBridge would reject',
+    (schedule) => {
+      expect(() => fromContext({ adminReportSchedule: schedule })).toThrow(
+        /must be an EventBridge rate\(\.\.\.\) or cron\(\.\.\.\) expression/,
+      );
+    },
+  );
+
+  it.each([
+    [
+      { citrixApiClientOwner: 'Jane Doe' },
+      'Context "citrixApiClientOwner" must hold emails, userIds or ucOids (no spaces), got "Jane Doe"',
+    ],
+    [
+      { citrixApiClientOwner: 'a@example.com,b@example.com' },
+      'Context "citrixApiClientOwner" must hold emails, userIds or ucOids (no spaces), got "a@example.com,b@example.com"',
+    ],
+    [
+      { citrixApiClientOwner: 'owner@example.com\u0000' },
+      'Context "citrixApiClientOwner" must hold emails, userIds or ucOids (no spaces), got "owner@example.com\u0000"',
+    ],
+    [
+      { citrixApiClientOwner: 'x'.repeat(257) },
+      `Context "citrixApiClientOwner" must hold emails, userIds or ucOids (no spaces), got "${'x'.repeat(257)}"`,
+    ],
+    [{ citrixApiClientOwner: 42 }, 'Context "citrixApiClientOwner" must be a string, got number'],
+    [
+      { protectedAdministrators: 'break.glass@example.com, Jane Doe' },
+      'Context "protectedAdministrators" must hold emails, userIds or ucOids (no spaces), got "Jane Doe"',
+    ],
+    [
+      { protectedAdministrators: ['break.glass@example.com'] },
+      'Context "protectedAdministrators" must be a string, got object',
+    ],
+    [
+      { adminReportSchedule: 'daily' },
+      'Context "adminReportSchedule" must be an EventBridge rate(...) or cron(...) expression, got "daily"',
+    ],
+    [
+      { adminReportSchedule: 'rate(1 week)' },
+      'Context "adminReportSchedule" must be an EventBridge rate(...) or cron(...) expression, got "rate(1 week)"',
+    ],
+    [
+      { adminReportSchedule: 'at(2030-01-01T00:00:00)' },
+      'Context "adminReportSchedule" must be an EventBridge rate(...) or cron(...) expression, got "at(2030-01-01T00:00:00)"',
+    ],
+    [
+      { adminReportSchedule: 'rate(1 day) ; cron(0 0 * * ? *)' },
+      'Context "adminReportSchedule" must be an EventBridge rate(...) or cron(...) expression, got "rate(1 day) ; cron(0 0 * * ? *)"',
+    ],
+    [
+      { adminReportPendingDays: 0 },
+      'Context "adminReportPendingDays" must be an integer from 1 to 365, got 0',
+    ],
+    [
+      { adminReportPendingDays: 366 },
+      'Context "adminReportPendingDays" must be an integer from 1 to 365, got 366',
+    ],
+    [
+      { adminReportPendingDays: '7.5' },
+      'Context "adminReportPendingDays" must be an integer from 1 to 365, got "7.5"',
+    ],
+    [
+      { adminReportPendingDays: 'two weeks' },
+      'Context "adminReportPendingDays" must be an integer from 1 to 365, got "two weeks"',
+    ],
+  ])('rejects the administrator setting %j', (context, message) => {
+    expect(() => fromContext(context)).toThrow(new InvalidContextError(message));
   });
 
   it('treats an empty site id as not set', () => {

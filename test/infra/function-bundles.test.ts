@@ -14,7 +14,9 @@ import { WORKFLOWS } from '../../lib/workflow/definition.ts';
  */
 const ENTRIES = [
   'functions/actions-api.ts',
-  // complete-action serves both workflows and is one function: bundle each entry once.
+  // Run by the EventBridge schedule, not by a workflow.
+  'functions/report-administrators.ts',
+  // complete-action serves all three workflows and is one function: bundle each entry once.
   ...new Set(WORKFLOWS.flatMap((workflow) => workflow.functions.map((fn) => fn.entry))),
 ];
 let outdir: string;
@@ -55,17 +57,20 @@ describe('function bundles', () => {
     expect(typeof bundle.handler).toBe('function');
   });
 
-  it.each(['functions/complete-action', 'functions/send-device-command'])(
-    'runs %s from its bundle: bad input is refused by name before any AWS call',
-    async (entry) => {
-      const bundle = await import(pathToFileURL(join(outdir, `${entry}.mjs`)).href);
-      const error = await bundle
-        .handler(
-          { actionId: 'act_1' },
-          { awsRequestId: 'r', getRemainingTimeInMillis: () => 5_000 },
-        )
-        .catch((e: unknown) => e);
-      expect((error as Error).name).toBe('InvalidTaskInputError');
-    },
-  );
+  it('bundles 16 entries: 14 workflow tasks, the API and the report', () => {
+    expect(ENTRIES).toHaveLength(16);
+  });
+
+  it.each([
+    'functions/complete-action',
+    'functions/send-device-command',
+    'functions/apply-admin-change',
+    'functions/report-administrators',
+  ])('runs %s from its bundle: bad input is refused by name before any AWS call', async (entry) => {
+    const bundle = await import(pathToFileURL(join(outdir, `${entry}.mjs`)).href);
+    const error = await bundle
+      .handler({ actionId: 'act_1' }, { awsRequestId: 'r', getRemainingTimeInMillis: () => 5_000 })
+      .catch((e: unknown) => e);
+    expect((error as Error).name).toBe('InvalidTaskInputError');
+  });
 });

@@ -75,6 +75,59 @@ describe('describeWorkflowEvent', () => {
     );
   });
 
+  it('tells what the admin workflow decided and did', () => {
+    expect(
+      describeWorkflowEvent(
+        exited('ResolveTargets', {
+          resolution: {
+            targets: [
+              {
+                administratorId: '3',
+                ucOid: 'OID:/citrix/3',
+                email: 'mallory@example.com',
+                accessType: 'Custom',
+                allowed: true,
+              },
+            ],
+          },
+        }),
+      ),
+    ).toBe('resolved administrator mallory@example.com (Custom access)');
+    expect(
+      describeWorkflowEvent(
+        exited('ResolveTargets', {
+          resolution: {
+            targets: [
+              {
+                administratorId: '1',
+                email: 'a@example.com',
+                allowed: false,
+                refusal: 'last Full',
+              },
+            ],
+          },
+        }),
+      ),
+    ).toBe('resolved administrator a@example.com: refused, last Full');
+    expect(
+      describeWorkflowEvent(
+        exited('ApplyChange', {
+          target: { email: 'mallory@example.com' },
+          change: { mode: 'strip' },
+        }),
+      ),
+    ).toBe('administrator mallory@example.com: strip accepted by Citrix Cloud');
+    expect(
+      describeWorkflowEvent(
+        exited('RecordAdminResult', {
+          email: 'a@example.com',
+          outcome: 'refused',
+          note: 'last Full',
+        }),
+      ),
+    ).toBe('administrator a@example.com: refused (last Full)');
+  });
+
   it('leaves a caught error to the result line instead of repeating stale progress', () => {
     const caught = {
       progress: { sessionId: 's-1', done: false, jobStatus: 'InProgress', waitSeconds: 4 },

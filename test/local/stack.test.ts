@@ -9,6 +9,7 @@ import {
 } from '../../local/stack.ts';
 import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
 import {
+  ADMINS,
   DEVICES,
   FAST_WORKFLOW,
   SESSIONS,
@@ -195,6 +196,51 @@ describe('local stack over HTTP', () => {
     expect(bodies.map((r) => (r as unknown as { body: unknown }).body)).toEqual(
       expect.arrayContaining([{ deviceId: DEVICES.carolPhone }, { deviceId: DEVICES.carolTablet }]),
     );
+  });
+
+  it('revokes a compromised administrator: 202, then succeeded, with one access change', async () => {
+    const request = JSON.stringify({
+      action: 'admin.revoke',
+      target: { admin: ADMINS.mallory.email },
+      reason: 'Sentinel incident 4712: admin sign-in from a new country',
+      requestedBy: 'e2e-test',
+    });
+    const accepted = await signedFetch(`${stack.apiUrl}/v1/actions`, request);
+    expect(accepted.status).toBe(202);
+    const { statusUrl } = (await accepted.json()) as { statusUrl: string };
+    const final = await waitForTerminalStatus(statusUrl);
+    expect(final).toMatchObject({
+      action: 'admin.revoke',
+      options: { mode: 'strip' },
+      status: 'succeeded',
+      results: [
+        {
+          email: ADMINS.mallory.email,
+          outcome: 'succeeded',
+          before: { accessType: 'Custom' },
+          after: { accessType: 'Custom' },
+        },
+      ],
+    });
+    const calls = (await simulatorRequests())
+      .filter((r) => r.path !== '/administrators' && !r.path.includes('/tokens/'))
+      .map((r) => `${r.method} ${r.path} ${r.status}`);
+    // Access read before (snapshot), again just before the change, the change, and the read-back.
+    expect(calls).toEqual([
+      `GET /administrators/${ADMINS.mallory.userId}/access 200`,
+      `GET /administrators/${ADMINS.mallory.userId}/access 200`,
+      'PUT /administrators/access 200',
+      `GET /administrators/${ADMINS.mallory.userId}/access 200`,
+    ]);
+  });
+
+  it('runs the administrator report on demand through the local-only route', async () => {
+    const response = await fetch(`${stack.apiUrl}/_local/administrator-report`, {
+      method: 'POST',
+    });
+    expect(response.status).toBe(200);
+    const report = (await response.json()) as { administratorCount: number };
+    expect(report.administratorCount).toBe(7);
   });
 
   it('answers 404 for routes API Gateway does not have', async () => {

@@ -1,5 +1,8 @@
 import type {
+  AdminPolicy,
+  CloudAdministratorsFixture,
   EndpointManagementFixture,
+  FixtureAdministrator,
   FixtureDevice,
   SimulatorFixture,
 } from '../../local/simulator/fixture.ts';
@@ -8,6 +11,8 @@ export const TEST_SITE_ID = '0b5f5c3e-6a4e-4d8a-9d55-1f2f8f0c0a11';
 export const TEST_CLIENT = {
   clientId: 'test-client-id',
   clientSecret: 'test-client-secret-7f3c9a',
+  /** The Cloud administrator who created the client: automation must never remove it. */
+  ownerAdministrator: 'owner@example.com',
 };
 
 type LogoffBehaviour = 'complete' | 'fail' | 'never';
@@ -94,6 +99,160 @@ function endpointManagement(): EndpointManagementFixture {
   };
 }
 
+/**
+ * Citrix Cloud administrators. Users are addressed by `userId`, the group and the invitation by
+ * `ucOid`. Listing order (createdDate, then ucOid) differs from fixture order: breakglass, full,
+ * owner, mallory and trent (same createdDate, so by ucOid), group, invitee.
+ */
+export const ADMINS = {
+  full: {
+    email: 'full.admin@example.com',
+    userId: '1000000000000000001',
+    ucOid: 'OID:/citrix/1000000000000000001',
+  },
+  owner: {
+    email: 'owner@example.com',
+    userId: '1000000000000000002',
+    ucOid: 'OID:/citrix/1000000000000000002',
+  },
+  mallory: {
+    email: 'mallory@example.com',
+    userId: '1000000000000000003',
+    ucOid: 'OID:/citrix/1000000000000000003',
+  },
+  trent: {
+    email: 'trent@example.com',
+    userId: '1000000000000000004',
+    ucOid: 'OID:/citrix/1000000000000000004',
+  },
+  breakglass: {
+    email: 'breakglass@example.com',
+    userId: '1000000000000000005',
+    ucOid: 'OID:/citrix/1000000000000000005',
+  },
+  group: { ucOid: 'OID:/azuread/group-1', displayName: 'Citrix Admins (Azure AD)' },
+  invitee: { email: 'invitee@example.com', ucOid: 'OID:/citrix/1000000000000000007' },
+} as const;
+
+/** Catalogue policy names (see ADMIN_POLICY_CATALOGUE) used by the test administrators. */
+const CLOUD_ADMINISTRATOR_ROLE = 'R-3a45035c-a260-4b4a-88a9-64461cba5a';
+const DELIVERY_GROUP_ROLE = 'R-ac0b54e3-6e8a-473f-9713-139218ed4e';
+
+const platform = (name: string): AdminPolicy => ({
+  name,
+  serviceName: 'Platform',
+  checkable: { value: true, canChangeValue: true },
+});
+
+function userAdmin(
+  who: { email: string; userId: string; ucOid: string },
+  name: string,
+  createdDate: string,
+  extra: Partial<FixtureAdministrator> = {},
+): FixtureAdministrator {
+  const [firstName = name, lastName = 'Example'] = name.split(' ');
+  return {
+    ucOid: who.ucOid,
+    userId: who.userId,
+    type: 'AdministratorUser',
+    accessType: 'Custom',
+    email: who.email,
+    firstName,
+    lastName,
+    displayName: name,
+    providerType: 'CitrixSts',
+    pending: false,
+    invitationExpired: null,
+    createdDate,
+    updatedDate: createdDate,
+    ...extra,
+  };
+}
+
+function cloudAdministrators(): CloudAdministratorsFixture {
+  return {
+    pageSize: 2,
+    administrators: [
+      userAdmin(ADMINS.full, 'Fiona Full', '2025-01-10T09:00:00Z', { accessType: 'Full' }),
+      userAdmin(ADMINS.owner, 'Owen Owner', '2025-02-01T09:00:00Z', {
+        access: { policies: [platform('secureClients')] },
+      }),
+      userAdmin(ADMINS.mallory, 'Mallory Mole', '2025-03-15T12:00:00Z', {
+        access: {
+          policies: [
+            {
+              name: CLOUD_ADMINISTRATOR_ROLE,
+              serviceName: 'XenDesktop',
+              displayName: 'Cloud Administrator',
+              checkable: { value: true, canChangeValue: true },
+              scopeChoices: {
+                allScopesSelected: true,
+                choices: [
+                  {
+                    name: 'XenDesktop-FullAdmin',
+                    displayName: 'All',
+                    checkable: { value: true, canChangeValue: true },
+                  },
+                ],
+              },
+            },
+            platform('secureClients'),
+          ],
+        },
+      }),
+      userAdmin(ADMINS.trent, 'Trent Trusted', '2025-03-15T12:00:00Z', {
+        access: { policies: [platform('notifications')] },
+      }),
+      userAdmin(ADMINS.breakglass, 'Break Glass', '2024-06-01T00:00:00Z'),
+      {
+        ucOid: ADMINS.group.ucOid,
+        type: 'AdministratorGroup',
+        accessType: 'Custom',
+        displayName: ADMINS.group.displayName,
+        providerType: 'AzureAd',
+        pending: false,
+        invitationExpired: null,
+        createdDate: '2025-05-01T08:00:00Z',
+        updatedDate: '2025-05-01T08:00:00Z',
+        access: {
+          policies: [
+            {
+              name: DELIVERY_GROUP_ROLE,
+              serviceName: 'XenDesktop',
+              displayName: 'Delivery Group Administrator',
+              checkable: { value: true, canChangeValue: true },
+              scopeChoices: {
+                allScopesSelected: false,
+                choices: [
+                  {
+                    name: '300adc84-286b-8cc4-29bd-36a0e7bb87b4',
+                    displayName: 'Finance delivery groups',
+                    checkable: { value: true, canChangeValue: true },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      },
+      {
+        ucOid: ADMINS.invitee.ucOid,
+        type: 'AdministratorUser',
+        accessType: 'Custom',
+        email: ADMINS.invitee.email,
+        firstName: 'Ivy',
+        lastName: 'Invitee',
+        displayName: 'Ivy Invitee',
+        providerType: 'CitrixSts',
+        pending: true,
+        invitationExpired: true,
+        createdDate: '2026-09-01T10:00:00Z',
+        updatedDate: '2026-09-01T10:00:00Z',
+      },
+    ],
+  };
+}
+
 function session(id: string, user: string, machine: string, logoff: LogoffBehaviour = 'complete') {
   return {
     Id: id,
@@ -117,7 +276,8 @@ function session(id: string, user: string, machine: string, logoff: LogoffBehavi
 /**
  * A small tenant with fast log off jobs: alice (2 sessions), bob and bobby (1 each, to catch
  * loose matching), carol (log off fails), dave (log off never ends), erin (3 sessions, the
- * second fails). `endpointManagement` holds the devices described at `DEVICES`.
+ * second fails). `endpointManagement` holds the devices described at `DEVICES`, and
+ * `cloudAdministrators` the administrators at `ADMINS` (listed 2 per page).
  */
 export function testFixture(settings: SimulatorFixture['settings'] = {}): SimulatorFixture {
   return {
@@ -142,6 +302,7 @@ export function testFixture(settings: SimulatorFixture['settings'] = {}): Simula
     ],
     jobs: [],
     endpointManagement: endpointManagement(),
+    cloudAdministrators: cloudAdministrators(),
   };
 }
 

@@ -1,5 +1,9 @@
 import { acceptAction } from '../../lib/actions/accept.ts';
-import type { ActionRecord, ActionRequest } from '../../lib/actions/schema.ts';
+import {
+  type ActionRecord,
+  type ActionRequest,
+  ActionRequestSchema,
+} from '../../lib/actions/schema.ts';
 import type { LocalStack } from '../../local/stack.ts';
 
 export interface WorkflowRun {
@@ -10,14 +14,17 @@ export interface WorkflowRun {
   readonly output: unknown;
 }
 
-/** Accepts an action as the API would, waits for its workflow to end, and reads the record. */
+/**
+ * Parses and accepts an action as the API would (defaults included), waits for its workflow to
+ * end, and reads the record.
+ */
 export async function runAction(
   stack: LocalStack,
   request: Omit<ActionRequest, 'reason' | 'dryRun'> & { dryRun?: boolean },
 ): Promise<WorkflowRun> {
   const { actionId } = await acceptAction(
     { actions: stack.actions, workflows: stack.runner, retentionDays: 1 },
-    { reason: 'workflow test', dryRun: false, ...request } as ActionRequest,
+    ActionRequestSchema.parse({ reason: 'workflow test', ...request }),
     new Date(),
   );
   const done = await stack.runner.execution(actionId)?.done;

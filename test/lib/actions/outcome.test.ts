@@ -183,3 +183,36 @@ describe('device actions', () => {
     );
   });
 });
+
+describe('administrator actions', () => {
+  const admin = (outcome: TargetResult['outcome'], note?: string): TargetResult => ({
+    administratorId: `a-${Math.random()}`,
+    ucOid: 'OID:/citrix/1',
+    type: 'AdministratorUser',
+    pending: false,
+    allowed: outcome !== 'refused',
+    outcome,
+    ...(note ? { note } : {}),
+    finishedAt: NOW.toISOString(),
+  });
+
+  it('is refused, with the reason, when a guard kept every target untouched', () => {
+    expect(
+      deriveActionStatus('admin.revoke', [
+        admin('refused', 'x is the last administrator with Full access'),
+      ]),
+    ).toEqual({
+      status: 'refused',
+      summary: 'Refused: x is the last administrator with Full access; no access was changed',
+    });
+  });
+
+  it('counts a refusal next to successes as partial', () => {
+    expect(
+      deriveActionStatus('admin.revoke', [admin('succeeded'), admin('refused', 'no')]),
+    ).toEqual({
+      status: 'partially_succeeded',
+      summary: '1 of 2 administrators revoked, 1 refused',
+    });
+  });
+});

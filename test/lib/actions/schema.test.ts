@@ -99,6 +99,50 @@ describe('ActionRequestSchema', () => {
     ).toEqual(['target']);
   });
 
+  it('takes admin.revoke with an administrator id and a mode that defaults to strip', () => {
+    expect(
+      ActionRequestSchema.parse({
+        action: 'admin.revoke',
+        target: { admin: 'OID:/citrix/42' },
+        reason: 'r',
+      }),
+    ).toMatchObject({ target: { admin: 'OID:/citrix/42' }, options: { mode: 'strip' } });
+    expect(
+      ActionRequestSchema.parse({
+        action: 'admin.revoke',
+        target: { admin: 'mallory@example.com' },
+        options: { mode: 'delete' },
+        reason: 'r',
+      }),
+    ).toMatchObject({ options: { mode: 'delete' } });
+    expect(
+      fieldsOf({
+        action: 'admin.revoke',
+        target: { admin: 'a b' },
+        options: { mode: 'nuke' },
+        reason: 'r',
+      }),
+    ).toEqual(['target.admin', 'options.mode']);
+  });
+
+  it('takes admin.deleteInvitation with an email, and no options', () => {
+    expect(
+      ActionRequestSchema.parse({
+        action: 'admin.deleteInvitation',
+        target: { email: 'invitee@example.com' },
+        reason: 'r',
+      }),
+    ).not.toHaveProperty('options');
+    expect(
+      fieldsOf({
+        action: 'admin.deleteInvitation',
+        target: { email: 'not-an-email' },
+        options: { mode: 'delete' },
+        reason: 'r',
+      }),
+    ).toEqual(['target.email', 'options']);
+  });
+
   it('reports every invalid field even when the action is unknown', () => {
     expect(fieldsOf({ action: 'device.brick', target: {}, reason: '' })).toEqual([
       'action',

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { ResolvedAdministratorSchema } from '../lib/actions/schema.ts';
+import {
+  AdminChangeSchema,
+  type AdministratorDirectory,
+  type AdminReadBack,
+  readAdministratorBack,
+} from '../lib/administrators/admin-actions.ts';
+import { awsAdministratorsClient } from '../lib/runtime/aws.ts';
+import { createTaskHandler } from '../lib/runtime/task-handler.ts';
+
+export interface ReadAdminBackDependencies {
+  readonly directory: AdministratorDirectory;
+}
+
+const InputSchema = z.object({
+  actionId: z.string(),
+  admin: ResolvedAdministratorSchema,
+  change: AdminChangeSchema,
+});
+
+/** Task: proves the change took effect; throws AdministratorChangeNotAppliedError otherwise. */
+export const createReadAdminBackHandler = (getDependencies: () => ReadAdminBackDependencies) =>
+  createTaskHandler(
+    'ReadAdminBack',
+    InputSchema,
+    getDependencies,
+    (input, { directory }): Promise<AdminReadBack> =>
+      readAdministratorBack(directory, input.admin, input.change),
+  );
+
+export const handler = createReadAdminBackHandler(() => ({
+  directory: awsAdministratorsClient(),
+}));

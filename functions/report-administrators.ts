@@ -1,0 +1,71 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import {
+  type AdministratorReport,
+  type AdministratorReportDependencies,
+  runAdministratorReport,
+} from '../lib/administrators/report.ts';
+import {
+  awsAdministratorReportSettings,
+  awsAdministratorsClient,
+  awsReportPublisher,
+  awsSnapshotStore,
+} from '../lib/runtime/aws.ts';
+import { logger } from '../lib/runtime/logger.ts';
+import { InvalidTaskInputError } from '../lib/runtime/task-handler.ts';
+
+/** The payload the EventBridge schedule sends (and `npm run report` locally). */
+export const ReportRequestSchema = z.strictObject({
+  source: z.enum(['schedule', 'on-demand']),
+  /** Overrides ADMIN_REPORT_PENDING_DAYS for this run. */
+  pendingInvitationMaxDays: z.number().int().min(1).max(365).optional(),
+});
+
+export type ReportHandler = (event: unknown, context: Context) => Promise<AdministratorReport>;
+
+/** Scheduled job: snapshot the Citrix Cloud administrators, compare, store, publish findings. */
+export function createReportAdministratorsHandler(
+  getDependencies: () => AdministratorReportDependencies,
+): ReportHandler {
+  const handler = middy<unknown, AdministratorReport>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event) => {
+      const request = ReportRequestSchema.safeParse(event);
+      if (!request.success) {
+        const fields = request.error.issues.map(
+          (i) => `${i.path.join('.') || '(input)'}: ${i.message}`,
+        );
+        throw new InvalidTaskInputError(
+          `ReportAdministrators: invalid input (${fields.join('; ')})`,
+        );
+      }
+      const dependencies = getDependencies();
+      const report = await runAdministratorReport(
+        {
+          ...dependencies,
+          pendingInvitationMaxDays:
+            request.data.pendingInvitationMaxDays ?? dependencies.pendingInvitationMaxDays,
+        },
+        new Date(),
+      );
+      logger.info('administrator report', {
+        source: request.data.source,
+        administrators: report.administratorCount,
+        added: report.added.length,
+        becameFull: report.becameFull.length,
+        removed: report.removed.length,
+        stalePendingInvitations: report.stalePendingInvitations.length,
+      });
+      return report;
+    });
+  return (event, context) => handler(event, context);
+}
+
+export const handler = createReportAdministratorsHandler(() => ({
+  directory: awsAdministratorsClient(),
+  snapshots: awsSnapshotStore(),
+  publisher: awsReportPublisher(),
+  pendingInvitationMaxDays: awsAdministratorReportSettings().pendingInvitationMaxDays,
+}));

@@ -1,0 +1,328 @@
+import { z } from 'zod';
+import { type CaughtError, summarizeCaughtError } from '../actions/outcome.ts';
+import type {
+  AdminActionType,
+  AdminTarget,
+  AdminTargetResult,
+  InvitationTarget,
+  ResolvedAdministrator,
+  RevokeOptions,
+} from '../actions/schema.ts';
+import {
+  type AdministratorAccess,
+  type AdministratorPolicy,
+  administratorId,
+  type CloudAdministrator,
+} from '../citrix/administrators-client.ts';
+
+/** The parts of the administrators client the admin workflow needs. */
+export interface AdministratorDirectory {
+  listAdministrators(): Promise<CloudAdministrator[]>;
+  getAccess(id: string): Promise<AdministratorAccess>;
+}
+
+export interface AdministratorController extends AdministratorDirectory {
+  updateAccess(id: string, access: AdministratorAccess): Promise<void>;
+  deleteAdministrator(id: string): Promise<void>;
+  deleteInvitation(email: string): Promise<boolean>;
+}
+
+/**
+ * Guards no request can override: the administrator who owns the API client in use (Citrix
+ * secure clients inherit their creator's rights, so removing it cuts off this very project),
+ * and a configured list of protected administrators (break-glass accounts and the like).
+ */
+export interface AdministratorGuards {
+  /** Email, userId or ucOid of the administrator who created the API client. */
+  readonly apiClientOwner: string;
+  /** Emails, userIds or ucOids that are never touched. */
+  readonly protected: readonly string[];
+}
+
+/** More than one administrator matches a target: nothing is done rather than guess. */
+export class AmbiguousAdministratorError extends Error {
+  override name = 'AmbiguousAdministratorError';
+}
+
+export class AdministratorNotFoundError extends Error {
+  override name = 'AdministratorNotFoundError';
+}
+
+/** A guard refused the change when it was re-checked just before acting. */
+export class AdministratorGuardRefusedError extends Error {
+  override name = 'AdministratorGuardRefusedError';
+}
+
+/** Citrix accepted the change but reading back shows it did not take effect. */
+export class AdministratorChangeNotAppliedError extends Error {
+  override name = 'AdministratorChangeNotAppliedError';
+}
+
+const same = (a: string | null | undefined, b: string) =>
+  typeof a === 'string' && a.toLowerCase() === b.toLowerCase();
+
+/** Whether `key` (an email, userId or ucOid, case-insensitive) names this administrator. */
+export function matchesAdministrator(admin: CloudAdministrator, key: string): boolean {
+  return same(admin.email, key) || same(admin.userId, key) || same(admin.ucOid, key);
+}
+
+const isActiveFullUser = (admin: CloudAdministrator) =>
+  admin.accessType === 'Full' && admin.pending !== true && admin.type === 'AdministratorUser';
+
+/**
+ * Why a guard refuses this change, or undefined when it may go ahead. `all` is the current list
+ * of administrators. Only active user administrators count as remaining Full administrators: a
+ * group may have no members, and an invitation may never be accepted.
+ */
+export function guardRefusal(
+  action: AdminActionType,
+  target: CloudAdministrator,
+  all: readonly CloudAdministrator[],
+  guards: AdministratorGuards,
+): string | undefined {
+  const name = target.email ?? target.displayName ?? target.ucOid;
+  if (matchesAdministrator(target, guards.apiClientOwner)) {
+    return `${name} owns the API client Citrix Response uses; changing it would cut off Citrix Response itself`;
+  }
+  if (guards.protected.some((key) => matchesAdministrator(target, key))) {
+    return `${name} is on the protected administrators list`;
+  }
+  if (action === 'admin.deleteInvitation' && target.pending !== true) {
+    return `${name} is an active administrator, not a pending invitation`;
+  }
+  if (action === 'admin.revoke' && isActiveFullUser(target)) {
+    const others = all.filter((admin) => admin.ucOid !== target.ucOid && isActiveFullUser(admin));
+    if (others.length === 0) return `${name} is the last administrator with Full access`;
+  }
+  return undefined;
+}
+
+function describe(
+  admin: CloudAdministrator,
+  refusal: string | undefined,
+  before?: AdministratorAccess,
+): ResolvedAdministrator {
+  const described: ResolvedAdministrator = {
+    administratorId: administratorId(admin),
+    ucOid: admin.ucOid,
+    type: admin.type,
+    pending: admin.pending === true,
+    allowed: refusal === undefined,
+  };
+  const optional = {
+    userId: admin.userId ?? undefined,
+    email: admin.email ?? undefined,
+    displayName: admin.displayName ?? undefined,
+    accessType: admin.accessType ?? undefined,
+    refusal,
+    before,
+  };
+  for (const [key, value] of Object.entries(optional)) {
+    if (value !== undefined) Object.assign(described, { [key]: value });
+  }
+  return described;
+}
+
+/**
+ * The administrator (or pending invitation) a request names, with the guards' verdict and, for a
+ * revoke, the access it has now: recorded before anything changes.
+ */
+export async function resolveAdministratorTargets(
+  directory: AdministratorDirectory,
+  action: AdminActionType,
+  target: AdminTarget | InvitationTarget,
+  guards: AdministratorGuards,
+): Promise<ResolvedAdministrator[]> {
+  const all = await directory.listAdministrators();
+  const key = 'admin' in target ? target.admin : target.email;
+  const matches = all.filter((admin) =>
+    'admin' in target ? matchesAdministrator(admin, key) : same(admin.email, key),
+  );
+  if (matches.length > 1) {
+    throw new AmbiguousAdministratorError(
+      `${matches.length} administrators match ${key}; name one by its userId or ucOid`,
+    );
+  }
+  const [admin] = matches;
+  if (admin === undefined) {
+    // Nothing to revoke is an error (the request named someone); no invitation is nothing to do.
+    if (action === 'admin.revoke') throw new AdministratorNotFoundError(`No administrator ${key}`);
+    return [];
+  }
+  const refusal = guardRefusal(action, admin, all, guards);
+  const before =
+    action === 'admin.revoke' ? await directory.getAccess(administratorId(admin)) : undefined;
+  return [describe(admin, refusal, before)];
+}
+
+/**
+ * `Custom` access with every permission the API may change unchecked, scopes included. Policies
+ * Citrix marks `canChangeValue: false` keep their value (the API would refuse the change).
+ */
+export function strippedAccess(before: AdministratorAccess): AdministratorAccess {
+  const uncheck = <T extends { checkable: AdministratorPolicy['checkable'] }>(item: T): T =>
+    item.checkable.canChangeValue === false
+      ? item
+      : { ...item, checkable: { ...item.checkable, value: false } };
+  return {
+    accessType: 'Custom',
+    policies: (before.policies ?? []).map((policy) => {
+      const unchecked = uncheck(policy);
+      const scopes = policy.scopeChoices;
+      if (scopes === null || scopes === undefined) return unchecked;
+      return {
+        ...unchecked,
+        scopeChoices: {
+          ...scopes,
+          allScopesSelected: false,
+          ...(scopes.choices ? { choices: scopes.choices.map(uncheck) } : {}),
+        },
+      };
+    }),
+  };
+}
+
+export function grantedPolicies(access: AdministratorAccess): string[] {
+  return (access.policies ?? [])
+    .filter((policy) => policy.checkable.value)
+    .map((policy) => policy.name);
+}
+
+export const AdminChangeSchema = z.object({ mode: z.string(), at: z.iso.datetime() });
+export type AdminChange = z.infer<typeof AdminChangeSchema>;
+
+/**
+ * Re-checks the guards against a fresh list (the last Full administrator may have changed since
+ * the targets were resolved), then makes the change.
+ */
+export async function applyAdministratorChange(
+  controller: AdministratorController,
+  action: AdminActionType,
+  target: ResolvedAdministrator,
+  options: RevokeOptions,
+  guards: AdministratorGuards,
+  now: () => Date,
+): Promise<AdminChange> {
+  const all = await controller.listAdministrators();
+  const current = all.find((admin) => admin.ucOid === target.ucOid);
+  if (current === undefined) {
+    // A retried delete whose first answer was lost finds nothing left to delete: done.
+    if (action === 'admin.deleteInvitation' || options.mode === 'delete') {
+      return {
+        mode: action === 'admin.deleteInvitation' ? 'deleteInvitation' : 'delete',
+        at: now().toISOString(),
+      };
+    }
+    throw new AdministratorNotFoundError(`Administrator ${target.ucOid} is no longer listed`);
+  }
+  const refusal = guardRefusal(action, current, all, guards);
+  if (refusal !== undefined) throw new AdministratorGuardRefusedError(refusal);
+
+  if (action === 'admin.deleteInvitation') {
+    const deleted = await controller.deleteInvitation(current.email ?? '');
+    if (!deleted) {
+      throw new AdministratorChangeNotAppliedError(
+        `Citrix Cloud deleted no invitation for ${current.email ?? target.ucOid}`,
+      );
+    }
+    return { mode: 'deleteInvitation', at: now().toISOString() };
+  }
+  if (options.mode === 'delete') {
+    await controller.deleteAdministrator(target.administratorId);
+    return { mode: 'delete', at: now().toISOString() };
+  }
+  // Strip from the access read now, not the snapshot: a policy added since is unchecked too.
+  const access = await controller.getAccess(target.administratorId);
+  await controller.updateAccess(target.administratorId, strippedAccess(access));
+  return { mode: 'strip', at: now().toISOString() };
+}
+
+export type AdminReadBack = NonNullable<AdminTargetResult['after']>;
+
+/** The administrator after the change; throws when the change did not take effect. */
+export async function readAdministratorBack(
+  directory: AdministratorDirectory,
+  target: ResolvedAdministrator,
+  change: AdminChange,
+): Promise<AdminReadBack> {
+  const all = await directory.listAdministrators();
+  const current = all.find((admin) => admin.ucOid === target.ucOid);
+  if (change.mode === 'delete' || change.mode === 'deleteInvitation') {
+    if (current !== undefined && (change.mode === 'delete' || current.pending === true)) {
+      throw new AdministratorChangeNotAppliedError(`${target.ucOid} is still listed`);
+    }
+    return { present: false };
+  }
+  if (current === undefined) return { present: false };
+  const access = await directory.getAccess(target.administratorId);
+  const locked = new Set(
+    (access.policies ?? [])
+      .filter((policy) => policy.checkable.canChangeValue === false)
+      .map((policy) => policy.name),
+  );
+  const granted = grantedPolicies(access);
+  if (access.accessType !== 'Custom' || granted.some((name) => !locked.has(name))) {
+    throw new AdministratorChangeNotAppliedError(
+      `${target.ucOid} still has ${access.accessType} access with ${granted.join(', ') || 'no'} permissions`,
+    );
+  }
+  return { present: true, accessType: access.accessType, grantedPolicies: granted };
+}
+
+export interface AdministratorProgress {
+  readonly change?: AdminChange | undefined;
+  readonly after?: AdminReadBack | undefined;
+  readonly error?: CaughtError | undefined;
+  readonly readBackError?: CaughtError | undefined;
+}
+
+/** The final word on one administrator. */
+export function buildAdministratorResult(
+  target: ResolvedAdministrator,
+  progress: AdministratorProgress,
+  now: Date,
+): AdminTargetResult {
+  const base = {
+    ...target,
+    ...(progress.change ? { change: progress.change } : {}),
+    ...(progress.after ? { after: progress.after } : {}),
+    finishedAt: now.toISOString(),
+  };
+  if (!target.allowed) {
+    return { ...base, outcome: 'refused', note: target.refusal ?? 'Refused by a guard' };
+  }
+  if (progress.error !== undefined) {
+    const error = summarizeCaughtError(progress.error);
+    if (error.name === 'AdministratorGuardRefusedError') {
+      return { ...base, outcome: 'refused', note: error.message };
+    }
+    return { ...base, outcome: 'failed', error };
+  }
+  if (progress.change === undefined) {
+    return {
+      ...base,
+      outcome: 'failed',
+      error: { name: 'IncompleteTargetError', message: 'The workflow ended before the target did' },
+    };
+  }
+  if (progress.readBackError !== undefined) {
+    const error = summarizeCaughtError(progress.readBackError);
+    // A change Citrix accepted but that did not take effect is a failure, not a success.
+    if (error.name === 'AdministratorChangeNotAppliedError') {
+      return { ...base, outcome: 'failed', error };
+    }
+    return {
+      ...base,
+      outcome: 'succeeded',
+      note: `Citrix accepted the change; reading the administrator back failed: ${error.message}`,
+    };
+  }
+  const locked = progress.after?.grantedPolicies ?? [];
+  return locked.length > 0
+    ? {
+        ...base,
+        outcome: 'succeeded',
+        note: `Citrix does not let these permissions be changed; they stay granted: ${locked.join(', ')}`,
+      }
+    : { ...base, outcome: 'succeeded' };
+}
