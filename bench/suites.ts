@@ -54,12 +54,14 @@ const store: ActionStore = {
   markRunning: async () => undefined,
   recordTargetResult: async () => undefined,
   complete: async () => undefined,
+  recordNotifications: async () => undefined,
 };
+// Acceptance itself (idempotency store, record, StartExecution) is I/O and measured elsewhere.
 const handler = createActionsApiHandler(() => ({
   actions: store,
-  workflows: { start: async () => undefined },
+  acceptor: async () => ({ actionId: 'act_00000000000000000000000000000000', duplicate: false }),
   signingSecret: async () => SECRET,
-  retentionDays: 1,
+  callbackNames: new Set<string>(),
 }));
 const event = {
   resource: '/v1/actions',

@@ -3,23 +3,24 @@ import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { type AcceptActionDependencies, acceptAction } from '../lib/actions/accept.ts';
-import { ActionIdSchema, ActionRequestSchema } from '../lib/actions/schema.ts';
+import { ActionIdSchema } from '../lib/actions/schema.ts';
 import type { ActionStore } from '../lib/actions/store.ts';
 import { toActionView } from '../lib/actions/view.ts';
+import { type AcceptRequestDependencies, acceptSignedRequest } from '../lib/api/accept-request.ts';
 import { apiError, INTERNAL_ERROR_BODY, validationError } from '../lib/api/http-errors.ts';
 import { readRawBody, statusUrlFor } from '../lib/api/request.ts';
+import { servedOpenApiDocument } from '../lib/api/served-openapi.ts';
 import {
   awsActionStore,
-  awsRetentionDays,
+  awsCallbackNames,
+  awsIdempotentAcceptor,
   awsSigningSecret,
-  awsWorkflowStarter,
 } from '../lib/runtime/aws.ts';
 import { logger } from '../lib/runtime/logger.ts';
 import { verifyStandardWebhook, WebhookSignatureError } from '../lib/webhooks/standard-webhooks.ts';
 
-export interface ActionsApiDependencies extends AcceptActionDependencies {
-  readonly actions: ActionStore;
+export interface ActionsApiDependencies extends AcceptRequestDependencies {
+  readonly actions: Pick<ActionStore, 'get'>;
   /** The Standard Webhooks signing secret, cached per warm container by the provider. */
   readonly signingSecret: () => Promise<string>;
 }
@@ -43,7 +44,11 @@ export function createActionsApiHandler(
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
     .use(httpErrorHandler({ logger: logUnexpected, fallbackMessage: INTERNAL_ERROR_BODY }))
-    .handler(async (event) => {
+    .handler(async (event, context) => {
+      // The API description is public, like any API's documentation: no signature needed.
+      if (event.httpMethod === 'GET' && event.resource === '/v1/openapi.json') {
+        return json(200, servedOpenApiDocument());
+      }
       const dependencies = await getDependencies();
       const rawBody = readRawBody(event);
       try {
@@ -55,14 +60,14 @@ export function createActionsApiHandler(
       }
       const route = `${event.httpMethod} ${event.resource}`;
       if (route === 'POST /v1/actions') {
-        const request = ActionRequestSchema.safeParse(parseJson(rawBody));
-        if (!request.success) throw validationError(request.error);
-        const record = await acceptAction(dependencies, request.data, new Date());
-        logger.info('action accepted', { actionId: record.actionId, action: record.action });
+        const webhookId = event.headers['webhook-id'] ?? '';
+        const accepted = await acceptSignedRequest(dependencies, rawBody, webhookId, context);
+        logger.info('action accepted', { ...accepted });
         return json(202, {
-          actionId: record.actionId,
-          status: record.status,
-          statusUrl: statusUrlFor(event, record.actionId),
+          actionId: accepted.actionId,
+          status: 'accepted',
+          statusUrl: statusUrlFor(event, accepted.actionId),
+          duplicate: accepted.duplicate,
         });
       }
       if (route === 'GET /v1/actions/{actionId}') {
@@ -83,17 +88,9 @@ function logUnexpected(error: unknown): void {
   if (status === undefined || status >= 500) logger.error('request failed', error as Error);
 }
 
-function parseJson(rawBody: string): unknown {
-  try {
-    return JSON.parse(rawBody);
-  } catch {
-    throw apiError(400, 'invalid_json', 'The body is not valid JSON');
-  }
-}
-
 export const handler = createActionsApiHandler(() => ({
   actions: awsActionStore(),
-  workflows: awsWorkflowStarter(),
+  acceptor: awsIdempotentAcceptor(),
   signingSecret: awsSigningSecret,
-  retentionDays: awsRetentionDays(),
+  callbackNames: awsCallbackNames(),
 }));

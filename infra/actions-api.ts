@@ -11,12 +11,16 @@ import {
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { WorkflowName } from '../lib/actions/schema.ts';
+import type { SourceName } from '../lib/sources/types.ts';
 import { CitrixResponseFunction } from './citrix-response-function.ts';
+import { bindIdempotency } from './source-endpoints.ts';
 
 export interface ActionsApiProps {
   readonly actionsTable: ITable;
@@ -24,6 +28,13 @@ export interface ActionsApiProps {
   readonly stateMachines: Readonly<Record<WorkflowName, IStateMachine>>;
   readonly webhookSecret: ISecret;
   readonly logRetention: RetentionDays;
+  /** The source endpoints' function, behind `POST /v1/webhooks/...`. */
+  readonly sourceHandler: IFunction;
+  readonly idempotencyTable: ITable;
+  readonly idempotencyWindowSeconds: number;
+  /** Names only reach this function: it checks that a request's callback exists. */
+  readonly callbackDestinations: Readonly<Record<string, string>>;
+  readonly sourceIpAllowlists: Readonly<Partial<Record<SourceName, readonly string[]>>>;
 }
 
 /**
@@ -44,25 +55,25 @@ export class ActionsApi extends Construct {
       timeout: Duration.seconds(15),
     });
     this.handler.bindActionsTable(props.actionsTable);
-    this.handler.bindStateMachine(
-      'SESSION_ACTION_STATE_MACHINE_ARN',
-      props.stateMachines['session-action'],
-    );
-    this.handler.bindStateMachine(
-      'DEVICE_ACTION_STATE_MACHINE_ARN',
-      props.stateMachines['device-action'],
-    );
-    this.handler.bindStateMachine(
-      'ADMIN_ACTION_STATE_MACHINE_ARN',
-      props.stateMachines['admin-action'],
-    );
+    this.handler.bindStateMachines(props.stateMachines);
     this.handler.bindSecret('WEBHOOK_SECRET_ARN', props.webhookSecret);
+    bindIdempotency(this.handler, props.idempotencyTable, props.idempotencyWindowSeconds);
+    // Names only: the URLs (which may carry the receiver's token) stay with the notify task.
+    if (Object.keys(props.callbackDestinations).length > 0) {
+      this.handler.addEnvironment(
+        'CALLBACK_DESTINATION_NAMES',
+        Object.keys(props.callbackDestinations).join(','),
+      );
+    }
 
     const accessLogs = new LogGroup(this, 'AccessLogGroup', { retention: props.logRetention });
     this.restApi = new RestApi(this, 'RestApi', {
       restApiName: `${Stack.of(this).stackName}-actions`,
       description: 'Citrix Response actions API',
       endpointTypes: [EndpointType.REGIONAL],
+      ...(Object.keys(props.sourceIpAllowlists).length > 0
+        ? { policy: sourceIpPolicy(props.sourceIpAllowlists) }
+        : {}),
       // Execution logging needs the account's API Gateway CloudWatch role. This sets it for the
       // whole account and region (AWS::ApiGateway::Account); the role is retained on deletion.
       cloudWatchRole: true,
@@ -84,7 +95,9 @@ export class ActionsApi extends Construct {
         }),
         loggingLevel: MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
-        tracingEnabled: true,
+        // Off at the stage: API Gateway's trace segments record the request URL, which for Splunk
+        // carries the token. The functions are still traced.
+        tracingEnabled: false,
         throttlingRateLimit: 20,
         throttlingBurstLimit: 40,
       },
@@ -120,7 +133,8 @@ export class ActionsApi extends Construct {
     });
 
     const integration = new LambdaIntegration(this.handler, { allowTestInvoke: false });
-    const actions = this.restApi.root.addResource('v1').addResource('actions');
+    const v1 = this.restApi.root.addResource('v1');
+    const actions = v1.addResource('actions');
     actions.addMethod('POST', integration, {
       requestValidator: validator,
       requestModels: { 'application/json': actionRequest },
@@ -129,6 +143,19 @@ export class ActionsApi extends Construct {
       requestValidator: validator,
       requestParameters: { 'method.request.path.actionId': true },
     });
+    v1.addResource('openapi.json').addMethod('GET', integration);
+
+    // Each source authenticates in the function its own way (Basic, path token, API key, HMAC).
+    const sources = new LambdaIntegration(props.sourceHandler, { allowTestInvoke: false });
+    const webhooks = v1.addResource('webhooks');
+    webhooks.addResource('{source}').addMethod('POST', sources, {
+      requestParameters: { 'method.request.path.source': true },
+    });
+    // Access logs record the resource template, so the token in this path never reaches them.
+    webhooks
+      .addResource('splunk')
+      .addResource('{token}')
+      .addMethod('POST', sources, { requestParameters: { 'method.request.path.token': true } });
 
     const signedRequests =
       'Every request is authenticated in the function by a Standard Webhooks HMAC signature (webhook-id, webhook-timestamp, webhook-signature) over the raw body, so API Gateway has no authorizer: the callers are ITSM/SIEM tools, not Cognito users.';
@@ -147,4 +174,34 @@ export class ActionsApi extends Construct {
       },
     );
   }
+}
+
+/**
+ * Everything is open to the internet (requests authenticate in the functions) except the source
+ * endpoints that have an allowlist: those refuse any other source address at API Gateway.
+ */
+function sourceIpPolicy(
+  allowlists: Readonly<Partial<Record<SourceName, readonly string[]>>>,
+): PolicyDocument {
+  const statements = [
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      principals: [new AnyPrincipal()],
+      actions: ['execute-api:Invoke'],
+      resources: ['execute-api:/*'],
+    }),
+  ];
+  for (const [source, ranges] of Object.entries(allowlists)) {
+    const path = source === 'splunk' ? 'v1/webhooks/splunk/*' : `v1/webhooks/${source}`;
+    statements.push(
+      new PolicyStatement({
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: [`execute-api:/*/POST/${path}`],
+        conditions: { NotIpAddress: { 'aws:SourceIp': [...(ranges ?? [])] } },
+      }),
+    );
+  }
+  return new PolicyDocument({ statements });
 }

@@ -34,6 +34,8 @@ export interface CitrixResponseFunctionProps {
   readonly logRetention: RetentionDays;
   /** @default 60 seconds */
   readonly timeout?: Duration;
+  /** Files copied next to the bundle, by absolute source path and file name in the bundle. */
+  readonly bundledFiles?: readonly { readonly from: string; readonly name: string }[];
 }
 
 /**
@@ -60,7 +62,21 @@ export class CitrixResponseFunction extends NodejsFunction {
         POWERTOOLS_SERVICE_NAME: 'citrix-response',
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
-      bundling: FUNCTION_BUNDLING,
+      bundling: props.bundledFiles?.length
+        ? {
+            ...FUNCTION_BUNDLING,
+            commandHooks: {
+              beforeBundling: () => [],
+              beforeInstall: () => [],
+              // Shell-quoted with JSON.stringify: paths come from the stack, never a request.
+              afterBundling: (_input: string, output: string) =>
+                (props.bundledFiles ?? []).map(
+                  (file) =>
+                    `cp ${JSON.stringify(file.from)} ${JSON.stringify(join(output, file.name))}`,
+                ),
+            },
+          }
+        : FUNCTION_BUNDLING,
     });
 
     Validations.of(this).acknowledge(
@@ -87,6 +103,20 @@ export class CitrixResponseFunction extends NodejsFunction {
   bindSecret(variable: `${string}_SECRET_ARN`, secret: ISecret): void {
     this.addEnvironment(variable, secret.secretArn);
     secret.grantRead(this);
+  }
+
+  /** Read and write one table (the idempotency and delivery records), by name in `variable`. */
+  bindTable(variable: `${string}_TABLE_NAME`, table: ITable, ...actions: string[]): void {
+    this.addEnvironment(variable, table.tableName);
+    table.grant(this, ...actions);
+  }
+
+  /** Allows starting executions of each workflow's state machine, by its `<NAME>_STATE_MACHINE_ARN`. */
+  bindStateMachines(stateMachines: Readonly<Record<string, IStateMachine>>): void {
+    for (const [workflow, stateMachine] of Object.entries(stateMachines)) {
+      const variable = `${workflow.replaceAll('-', '_').toUpperCase()}_STATE_MACHINE_ARN` as const;
+      this.bindStateMachine(variable as `${string}_STATE_MACHINE_ARN`, stateMachine);
+    }
   }
 
   /** Allows starting executions of this one state machine. */

@@ -20,6 +20,7 @@ import { ActionWorkflow } from './action-workflow.ts';
 import { ActionsApi } from './actions-api.ts';
 import { AdministratorReport } from './administrator-report.ts';
 import { CITRIX_CUSTOMER_ID_PLACEHOLDER, type CitrixResponseConfig } from './config.ts';
+import { SourceEndpoints } from './source-endpoints.ts';
 import { TaskFunctions } from './task-functions.ts';
 
 export interface CitrixResponseStackProps extends StackProps {
@@ -40,6 +41,10 @@ export class CitrixResponseStack extends Stack {
   /** Only with `citrixEmAuth: credentials`. */
   readonly endpointManagementCredentials: Secret | undefined;
   readonly tasks: TaskFunctions;
+  readonly callbackSigningSecret: Secret;
+  /** Only with `serviceNowInstanceUrl`. */
+  readonly serviceNowApiCredentials: Secret | undefined;
+  readonly sourceEndpoints: SourceEndpoints;
   readonly sessionWorkflow: ActionWorkflow;
   readonly deviceWorkflow: ActionWorkflow;
   readonly adminWorkflow: ActionWorkflow;
@@ -127,10 +132,55 @@ export class CitrixResponseStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // Signs the callbacks sent when an action ends; receivers verify with it (JSON key signingSecret).
+    this.callbackSigningSecret = new Secret(this, 'CallbackSigningSecret', {
+      description:
+        'Standard Webhooks secret that signs outgoing callbacks (JSON key signingSecret)',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({}),
+        generateStringKey: 'signingSecret',
+        passwordLength: 64,
+        excludePunctuation: true,
+        includeSpace: false,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.callbackSigningSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Shared with the callback receivers and rotated by hand with them; Standard Webhooks receivers accept the old and new secrets during a rotation.',
+    });
+    this.serviceNowApiCredentials =
+      config.serviceNowInstanceUrl === undefined
+        ? undefined
+        : new Secret(this, 'ServiceNowApiCredentials', {
+            description:
+              'ServiceNow account that writes work notes (JSON keys username and password)',
+            generateSecretString: {
+              secretStringTemplate: JSON.stringify({ username: 'set-me' }),
+              generateStringKey: 'password',
+              passwordLength: 48,
+              excludePunctuation: true,
+              includeSpace: false,
+            },
+            removalPolicy: RemovalPolicy.RETAIN,
+          });
+    if (this.serviceNowApiCredentials !== undefined) {
+      Validations.of(this.serviceNowApiCredentials).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The ServiceNow account password is set in ServiceNow by its administrator, who then stores it here.',
+      });
+    }
+
     this.tasks = new TaskFunctions(this, 'Tasks', {
       config,
       actionsTable: this.actionsTable,
       citrixCredentials: this.citrixCredentials,
+      callbackSigningSecret: this.callbackSigningSecret,
+      ...(this.serviceNowApiCredentials
+        ? { serviceNowApiCredentials: this.serviceNowApiCredentials }
+        : {}),
       ...(this.endpointManagementCredentials
         ? { endpointManagementCredentials: this.endpointManagementCredentials }
         : {}),
@@ -158,13 +208,27 @@ export class CitrixResponseStack extends Stack {
       tasks: this.tasks,
     });
 
+    const stateMachines = {
+      'session-action': this.sessionWorkflow.stateMachine,
+      'device-action': this.deviceWorkflow.stateMachine,
+      'admin-action': this.adminWorkflow.stateMachine,
+    };
+    this.sourceEndpoints = new SourceEndpoints(this, 'SourceEndpoints', {
+      actionsTable: this.actionsTable,
+      stateMachines,
+      routesFile: config.routesFile,
+      idempotencyWindowSeconds: config.idempotencyWindowSeconds,
+      logRetention: config.logRetention,
+    });
+
     this.api = new ActionsApi(this, 'ActionsApi', {
       actionsTable: this.actionsTable,
-      stateMachines: {
-        'session-action': this.sessionWorkflow.stateMachine,
-        'device-action': this.deviceWorkflow.stateMachine,
-        'admin-action': this.adminWorkflow.stateMachine,
-      },
+      stateMachines,
+      sourceHandler: this.sourceEndpoints.handler,
+      idempotencyTable: this.sourceEndpoints.idempotencyTable,
+      idempotencyWindowSeconds: config.idempotencyWindowSeconds,
+      callbackDestinations: config.callbackDestinations,
+      sourceIpAllowlists: config.sourceIpAllowlists,
       webhookSecret: this.webhookSecret,
       logRetention: config.logRetention,
     });
@@ -193,6 +257,20 @@ export class CitrixResponseStack extends Stack {
     });
     new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn });
     new CfnOutput(this, 'CitrixCredentialsSecretArn', { value: this.citrixCredentials.secretArn });
+    new CfnOutput(this, 'CallbackSigningSecretArn', {
+      value: this.callbackSigningSecret.secretArn,
+    });
+    for (const [source, secret] of Object.entries(this.sourceEndpoints.secrets)) {
+      new CfnOutput(this, `${source[0]?.toUpperCase()}${source.slice(1)}SecretArn`, {
+        description: `Credentials the ${source} endpoint checks`,
+        value: secret.secretArn,
+      });
+    }
+    if (this.serviceNowApiCredentials !== undefined) {
+      new CfnOutput(this, 'ServiceNowApiCredentialsSecretArn', {
+        value: this.serviceNowApiCredentials.secretArn,
+      });
+    }
     if (this.endpointManagementCredentials !== undefined) {
       new CfnOutput(this, 'EndpointManagementCredentialsSecretArn', {
         value: this.endpointManagementCredentials.secretArn,

@@ -1,4 +1,10 @@
+import { isIP } from 'node:net';
+import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { z } from 'zod';
+import { parseServiceNowInstanceUrl } from '../lib/callbacks/servicenow.ts';
+import { parseCallbackDestinations } from '../lib/callbacks/signed-callback.ts';
 import { parseCitrixBaseUrl } from '../lib/citrix/config.ts';
 import {
   EM_AUTH_MODES,
@@ -7,6 +13,8 @@ import {
   type EmBodyShape,
   parseEndpointManagementUrl,
 } from '../lib/citrix/endpoint-management-config.ts';
+import { loadRoutingRules } from '../lib/sources/routing.ts';
+import { SOURCES, type SourceName } from '../lib/sources/types.ts';
 
 /**
  * Stands in for the Citrix Cloud customer id so that `cdk synth` and the tests work without one.
@@ -39,6 +47,16 @@ export interface CitrixResponseConfig {
   readonly adminReportSchedule: string;
   /** Invitations pending longer than this are reported. */
   readonly adminReportPendingDays: number;
+  /** The routing rules file, validated at synth and bundled with the source endpoint. */
+  readonly routesFile: string;
+  /** Source IP ranges (CIDR) allowed per source endpoint; a source not listed is open. */
+  readonly sourceIpAllowlists: Readonly<Partial<Record<SourceName, readonly string[]>>>;
+  /** Named signed-callback destinations (https URLs) a request may ask for by name. */
+  readonly callbackDestinations: Readonly<Record<string, string>>;
+  /** ServiceNow instance (https://<name>.service-now.com) that gets work notes. */
+  readonly serviceNowInstanceUrl?: string;
+  /** How long a delivery key is remembered, in seconds. */
+  readonly idempotencyWindowSeconds: number;
   /** Upper bound on sessions or devices acted on at once by one action. */
   readonly maxConcurrency: number;
   readonly logRetention: RetentionDays;
@@ -51,6 +69,8 @@ export const CONTEXT_DEFAULTS = {
   citrixEmBodyShape: 'object',
   adminReportSchedule: 'rate(1 day)',
   adminReportPendingDays: 14,
+  routesFile: 'config/routes.json',
+  idempotencyWindowSeconds: 86_400,
   maxConcurrency: 10,
   logRetentionDays: 90,
 } as const;
@@ -82,7 +102,22 @@ export function readConfig(tryGetContext: (key: string) => unknown): CitrixRespo
   const citrixSiteId = optionalString(tryGetContext, 'citrixSiteId');
   const citrixEmUrl = optionalString(tryGetContext, 'citrixEmUrl');
   const citrixApiClientOwner = optionalString(tryGetContext, 'citrixApiClientOwner');
+  const serviceNowInstanceUrl = optionalString(tryGetContext, 'serviceNowInstanceUrl');
   const config: CitrixResponseConfig = {
+    routesFile: readRoutesFile(
+      optionalString(tryGetContext, 'routesFile') ?? CONTEXT_DEFAULTS.routesFile,
+    ),
+    sourceIpAllowlists: readIpAllowlists(tryGetContext('sourceIpAllowlists')),
+    callbackDestinations: readCallbackDestinations(tryGetContext('callbackDestinations')),
+    ...(serviceNowInstanceUrl === undefined
+      ? {}
+      : { serviceNowInstanceUrl: readServiceNowUrl(serviceNowInstanceUrl) }),
+    idempotencyWindowSeconds: readInteger(
+      'idempotencyWindowSeconds',
+      tryGetContext('idempotencyWindowSeconds') ?? CONTEXT_DEFAULTS.idempotencyWindowSeconds,
+      60,
+      7 * 86_400,
+    ),
     citrixApiUrl: readApiUrl(
       optionalString(tryGetContext, 'citrixApiUrl') ?? CONTEXT_DEFAULTS.citrixApiUrl,
     ),
@@ -171,6 +206,86 @@ function readEmUrl(value: string): string {
     throw new InvalidContextError(`Context "citrixEmUrl" must be an https URL, got ${value}`);
   }
   return url.href;
+}
+
+/** The rules must load at synth: an invalid file fails `cdk synth`, naming the rule and field. */
+function readRoutesFile(value: string): string {
+  const path = isAbsolute(value)
+    ? value
+    : join(fileURLToPath(new URL('..', import.meta.url)), value);
+  try {
+    loadRoutingRules(path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InvalidContextError(`Context "routesFile": ${reason}`, { cause: error });
+  }
+  return path;
+}
+
+/** An IPv4 or IPv6 range with a prefix length the family allows. */
+function isCidr(value: string): boolean {
+  const [address = '', prefix = '', ...rest] = value.split('/');
+  const family = isIP(address);
+  const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : Number.NaN;
+  return rest.length === 0 && family !== 0 && bits >= 0 && bits <= (family === 4 ? 32 : 128);
+}
+
+/** CDK JSON context or a `-c` string holding JSON. */
+function jsonContext(key: string, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch (error) {
+    throw new InvalidContextError(`Context "${key}" must be JSON`, { cause: error });
+  }
+}
+
+function readIpAllowlists(value: unknown): Partial<Record<SourceName, string[]>> {
+  if (value === undefined || value === null || value === '') return {};
+  const parsed = z
+    .partialRecord(
+      z.enum(SOURCES),
+      z.array(z.string().refine(isCidr, 'must be an IPv4 or IPv6 CIDR range')).min(1),
+    )
+    .safeParse(jsonContext('sourceIpAllowlists', value));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new InvalidContextError(
+      `Context "sourceIpAllowlists" is invalid: ${problems.join('; ')}`,
+    );
+  }
+  return parsed.data;
+}
+
+function readCallbackDestinations(value: unknown): Record<string, string> {
+  if (value === undefined || value === null || value === '') return {};
+  const json = JSON.stringify(jsonContext('callbackDestinations', value));
+  try {
+    return Object.fromEntries(
+      [...parseCallbackDestinations(json)].map(([name, url]) => {
+        if (url.protocol !== 'https:') throw new Error(`destination "${name}" must be https`);
+        return [name, url.href];
+      }),
+    );
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InvalidContextError(`Context "callbackDestinations" is invalid: ${reason}`, {
+      cause: error,
+    });
+  }
+}
+
+function readServiceNowUrl(value: string): string {
+  try {
+    const url = parseServiceNowInstanceUrl(value);
+    if (url.protocol !== 'https:') throw new Error('must be https');
+    return url.origin;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InvalidContextError(`Context "serviceNowInstanceUrl" is invalid: ${reason}`, {
+      cause: error,
+    });
+  }
 }
 
 function readAdministratorKey(key: string, value: string): string {

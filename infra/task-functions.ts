@@ -13,6 +13,10 @@ export interface TaskFunctionsProps {
   readonly citrixCredentials: ISecret;
   /** Endpoint Management administrator; only with `citrixEmAuth: credentials`. */
   readonly endpointManagementCredentials?: ISecret;
+  /** Signs the callbacks sent when an action ends. */
+  readonly callbackSigningSecret: ISecret;
+  /** The ServiceNow account that writes work notes; only with `serviceNowInstanceUrl`. */
+  readonly serviceNowApiCredentials?: ISecret;
 }
 
 /**
@@ -55,6 +59,7 @@ export class TaskFunctions extends Construct {
     if (task.recordsActions) fn.bindActionsTable(this.#props.actionsTable);
     if (task.calls === 'daas') this.bindCitrixCloud(fn, true);
     if (task.calls === 'endpoint-management') this.#bindEndpointManagement(fn);
+    if (task.calls === 'notifications') this.#bindNotifications(fn);
     if (task.calls === 'cloud-administrators') {
       this.bindCitrixCloud(fn, false);
       bindAdministratorGuards(fn, config);
@@ -72,6 +77,19 @@ export class TaskFunctions extends Construct {
     fn.addEnvironment('CITRIX_CUSTOMER_ID', config.citrixCustomerId);
     if (withSite && config.citrixSiteId !== undefined) {
       fn.addEnvironment('CITRIX_SITE_ID', config.citrixSiteId);
+    }
+  }
+
+  #bindNotifications(fn: CitrixResponseFunction): void {
+    const { config } = this.#props;
+    if (Object.keys(config.callbackDestinations).length > 0) {
+      fn.addEnvironment('CALLBACK_DESTINATIONS', JSON.stringify(config.callbackDestinations));
+      fn.bindSecret('CALLBACK_SECRET_ARN', this.#props.callbackSigningSecret);
+    }
+    const serviceNow = this.#props.serviceNowApiCredentials;
+    if (config.serviceNowInstanceUrl !== undefined && serviceNow !== undefined) {
+      fn.addEnvironment('SERVICENOW_INSTANCE_URL', config.serviceNowInstanceUrl);
+      fn.bindSecret('SERVICENOW_API_SECRET_ARN', serviceNow);
     }
   }
 

@@ -9,6 +9,10 @@ type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<API
 export const API_ROUTES = [
   { method: 'POST', resource: '/v1/actions' },
   { method: 'GET', resource: '/v1/actions/{actionId}' },
+  // A static segment wins over a path parameter, as in API Gateway.
+  { method: 'POST', resource: '/v1/webhooks/splunk/{token}' },
+  { method: 'POST', resource: '/v1/webhooks/{source}' },
+  { method: 'GET', resource: '/v1/openapi.json' },
 ] as const;
 
 // API Gateway's own payload limit; the handler enforces the much smaller action limit.

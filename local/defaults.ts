@@ -12,3 +12,14 @@ export const LOCAL_SNAPSHOTS_TABLE = 'citrix-response-snapshots';
 export const LOCAL_DEMO_PROTECTED_ADMINS = 'breakglass@example.com';
 /** Local-only route (not part of the API Gateway API) that runs the administrator report now. */
 export const LOCAL_REPORT_ROUTE = '/_local/administrator-report';
+/** The local demo credentials of each source endpoint (public: refused with a real tenant). */
+export const LOCAL_DEMO_SOURCE_SECRETS = {
+  servicenow: { username: 'servicenow', password: 'local-demo-servicenow-password' },
+  splunk: { token: 'local-demo-splunk-token-0123456789abcdef' },
+  sentinel: { apiKey: 'local-demo-sentinel-api-key-0123456789' },
+  pagerduty: { signingSecrets: ['local-demo-pagerduty-signing-secret'] },
+} as const;
+export const LOCAL_IDEMPOTENCY_TABLE = 'citrix-response-idempotency';
+export const LOCAL_DELIVERIES_TABLE = 'citrix-response-deliveries';
+/** The default routing rules file, validated when `npm start` starts. */
+export const DEFAULT_ROUTES_FILE = new URL('../config/routes.json', import.meta.url);

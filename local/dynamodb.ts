@@ -66,3 +66,20 @@ export async function createSnapshotsTable(
   );
   await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 0.05 }, { TableName: tableName });
 }
+
+/** A table with one string partition key, as the CDK stack defines the idempotency and deliveries tables. */
+export async function createKeyTable(
+  client: DynamoDBClient,
+  tableName: string,
+  key: string,
+): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 0.05 }, { TableName: tableName });
+}

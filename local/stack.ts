@@ -1,8 +1,10 @@
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { type ActionsApiDependencies, createActionsApiHandler } from '../functions/actions-api.ts';
 import { createApplyAdminChangeHandler } from '../functions/apply-admin-change.ts';
 import { createCheckLogoffJobHandler } from '../functions/check-logoff-job.ts';
 import { createCompleteActionHandler } from '../functions/complete-action.ts';
 import { createLogOutOfEndpointManagementHandler } from '../functions/log-out-of-endpoint-management.ts';
+import { createNotifyActionOutcomeHandler } from '../functions/notify-action-outcome.ts';
 import { createReadAdminBackHandler } from '../functions/read-admin-back.ts';
 import { createReadDeviceBackHandler } from '../functions/read-device-back.ts';
 import { createRecordAdminResultHandler } from '../functions/record-admin-result.ts';
@@ -13,13 +15,21 @@ import { createResolveAdminTargetsHandler } from '../functions/resolve-admin-tar
 import { createResolveDeviceTargetsHandler } from '../functions/resolve-device-targets.ts';
 import { createResolveSessionTargetsHandler } from '../functions/resolve-session-targets.ts';
 import { createSendDeviceCommandHandler } from '../functions/send-device-command.ts';
+import { createSourceWebhooksHandler } from '../functions/source-webhooks.ts';
 import { createSubmitSessionActionHandler } from '../functions/submit-session-action.ts';
+import { acceptAction } from '../lib/actions/accept.ts';
 import type { WorkflowName } from '../lib/actions/schema.ts';
 import { DynamoActionStore } from '../lib/actions/store.ts';
 import type { AdministratorGuards } from '../lib/administrators/admin-actions.ts';
 import { ConsoleReportPublisher } from '../lib/administrators/publishers.ts';
 import type { AdministratorReport } from '../lib/administrators/report.ts';
 import { DynamoSnapshotStore } from '../lib/administrators/snapshot-store.ts';
+import type { NotificationDependencies } from '../lib/callbacks/notify.ts';
+import { ServiceNowClient } from '../lib/callbacks/servicenow.ts';
+import {
+  parseCallbackDestinations,
+  SignedCallbackSender,
+} from '../lib/callbacks/signed-callback.ts';
 import { CloudAdministratorsClient } from '../lib/citrix/administrators-client.ts';
 import {
   type CitrixConnection,
@@ -33,15 +43,21 @@ import {
   endpointManagementConnectionFromEnv,
   endpointManagementCredentialsFrom,
 } from '../lib/citrix/endpoint-management-config.ts';
+import { DEFAULT_RETRY_POLICY } from '../lib/citrix/retry.ts';
 import { buildEndpointManagementClient } from '../lib/runtime/endpoint-management.ts';
 import {
   administratorGuardsFromEnv,
   administratorReportSettingsFromEnv,
   deviceWorkflowSettingsFromEnv,
   InvalidSettingsError,
+  idempotencyWindowSecondsFromEnv,
   recordRetentionDaysFromEnv,
   sessionWorkflowSettingsFromEnv,
 } from '../lib/runtime/settings.ts';
+import { createIdempotentAcceptor, DynamoDeliveryLog } from '../lib/sources/intake.ts';
+import type { ReceiveDependencies } from '../lib/sources/receive.ts';
+import { loadRoutingRules } from '../lib/sources/routing.ts';
+import { sourceSecretsFromEnv } from '../lib/sources/secrets.ts';
 import {
   ADMIN_ACTION_WORKFLOW,
   DEVICE_ACTION_WORKFLOW,
@@ -49,13 +65,22 @@ import {
 } from '../lib/workflow/definition.ts';
 import { type RunningApiServer, startApiServer } from './api-server.ts';
 import {
+  DEFAULT_ROUTES_FILE,
   LOCAL_ACTIONS_TABLE,
+  LOCAL_DELIVERIES_TABLE,
   LOCAL_DEMO_PROTECTED_ADMINS,
+  LOCAL_DEMO_SOURCE_SECRETS,
   LOCAL_DEMO_WEBHOOK_SECRET,
+  LOCAL_IDEMPOTENCY_TABLE,
   LOCAL_REPORT_ROUTE,
   LOCAL_SNAPSHOTS_TABLE,
 } from './defaults.ts';
-import { createActionsTable, createSnapshotsTable, startLocalDynamo } from './dynamodb.ts';
+import {
+  createActionsTable,
+  createKeyTable,
+  createSnapshotsTable,
+  startLocalDynamo,
+} from './dynamodb.ts';
 import { ENDPOINT_MANAGEMENT_BASE_PATH } from './simulator/endpoint-management.ts';
 import type { SimulatorFixture } from './simulator/fixture.ts';
 import { demoFixture } from './simulator/fixture.ts';
@@ -151,6 +176,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
   }
   const signingSecret = env.WEBHOOK_SECRET || LOCAL_DEMO_WEBHOOK_SECRET;
+  // Loaded and validated before anything starts: a bad rules file stops `npm start` here.
+  const rules = loadRoutingRules(env.ROUTES_FILE || DEFAULT_ROUTES_FILE);
+  const callbackDestinations = parseCallbackDestinations(env.CALLBACK_DESTINATIONS);
   const settings = sessionWorkflowSettingsFromEnv(env);
   const deviceSettings = deviceWorkflowSettingsFromEnv(env);
   const retentionDays = recordRetentionDaysFromEnv(env);
@@ -185,6 +213,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     closers.push(() => dynamo.close());
     await createActionsTable(dynamo.client, LOCAL_ACTIONS_TABLE);
     await createSnapshotsTable(dynamo.client, LOCAL_SNAPSHOTS_TABLE);
+    await createKeyTable(dynamo.client, LOCAL_IDEMPOTENCY_TABLE, 'id');
+    await createKeyTable(dynamo.client, LOCAL_DELIVERIES_TABLE, 'deliveryId');
     const actions = new DynamoActionStore(dynamo.client, LOCAL_ACTIONS_TABLE);
     const daas = new DaasClient({
       connection: cloud.connection,
@@ -281,6 +311,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       })),
       'read-admin-back': createReadAdminBackHandler(() => ({ directory: administrators })),
       'record-admin-result': createRecordAdminResultHandler(() => ({ actions })),
+      'notify-action-outcome': createNotifyActionOutcomeHandler(() => ({
+        actions,
+        notifications: localNotificationDependencies(env, callbackDestinations, signingSecret),
+      })),
     };
     const runnerOptions: LocalWorkflowRunnerOptions = {
       ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
@@ -299,14 +333,44 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ]),
     );
     // Executions still running at shutdown are abandoned with the process, as a stopped laptop would.
+    const acceptor = createIdempotentAcceptor({
+      accept: (request, source) =>
+        acceptAction(
+          { actions, workflows: runner, retentionDays },
+          request,
+          new Date(),
+          undefined,
+          source,
+        ),
+      persistenceStore: new DynamoDBPersistenceLayer({
+        tableName: LOCAL_IDEMPOTENCY_TABLE,
+        awsSdkV3Client: dynamo.client,
+      }),
+      expiresAfterSeconds: idempotencyWindowSecondsFromEnv(env),
+    });
     const apiDependencies: ActionsApiDependencies = {
       actions,
-      workflows: runner,
+      acceptor,
       signingSecret: async () => signingSecret,
-      retentionDays,
+      callbackNames: new Set(callbackDestinations.keys()),
     };
+    const receiveDependencies: ReceiveDependencies = {
+      // The demo credentials are public: only while everything talks to the simulator.
+      secrets: sourceSecretsFromEnv(
+        env,
+        mode === 'simulator' && emMode === 'simulator' ? LOCAL_DEMO_SOURCE_SECRETS : undefined,
+      ),
+      rules,
+      acceptor,
+      deliveries: new DynamoDeliveryLog(dynamo.client, LOCAL_DELIVERIES_TABLE, retentionDays),
+    };
+    const actionsApi = createActionsApiHandler(() => apiDependencies);
+    const sourceWebhooks = createSourceWebhooksHandler(() => receiveDependencies);
     const api: RunningApiServer = await startApiServer(
-      createActionsApiHandler(() => apiDependencies),
+      (event, context) =>
+        event.resource.startsWith('/v1/webhooks/')
+          ? sourceWebhooks(event, context)
+          : actionsApi(event, context),
       {
         port: options.apiPort ?? 0,
         localRoutes: {
@@ -376,4 +440,40 @@ function definedOnly(env: Env): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => Boolean(entry[1])),
   );
+}
+
+/**
+ * Work notes go to `SERVICENOW_INSTANCE_URL` with `SERVICENOW_API_USERNAME`/`_PASSWORD`;
+ * callbacks to `CALLBACK_DESTINATIONS`, signed with `CALLBACK_SIGNING_SECRET` (default: the
+ * webhook signing secret).
+ */
+function localNotificationDependencies(
+  env: Env,
+  destinations: ReadonlyMap<string, URL>,
+  signingSecret: string,
+): NotificationDependencies {
+  const transport = { timeoutMs: 5000, retry: DEFAULT_RETRY_POLICY };
+  return {
+    ...(env.SERVICENOW_INSTANCE_URL
+      ? {
+          serviceNow: new ServiceNowClient({
+            instanceUrl: new URL(env.SERVICENOW_INSTANCE_URL),
+            credentials: async () => ({
+              username: env.SERVICENOW_API_USERNAME ?? '',
+              password: env.SERVICENOW_API_PASSWORD ?? '',
+            }),
+            ...transport,
+          }),
+        }
+      : {}),
+    ...(destinations.size > 0
+      ? {
+          callbacks: new SignedCallbackSender({
+            destinations,
+            signingSecret: async () => env.CALLBACK_SIGNING_SECRET || signingSecret,
+            ...transport,
+          }),
+        }
+      : {}),
+  };
 }

@@ -36,7 +36,8 @@ const endpointManagement =
     ? `the simulator's Endpoint Management at ${em.baseUrl}`
     : `the Endpoint Management server at ${em.baseUrl}`;
 console.log(`Citrix Response is running.
-  API:     ${stack.apiUrl}   (POST /v1/actions, GET /v1/actions/{actionId})
+  API:     ${stack.apiUrl}   (POST /v1/actions, GET /v1/actions/{actionId}, GET /v1/openapi.json)
+  Sources: ${stack.apiUrl}/v1/webhooks/{servicenow|sentinel|pagerduty}, /v1/webhooks/splunk/{token} (docs/sources/)
   Citrix:  ${citrix}
   Devices: ${endpointManagement} (login: ${em.auth}, bodies: ${em.bodyShape})
   Secret:  ${env.WEBHOOK_SECRET ? 'WEBHOOK_SECRET from the environment' : 'the built-in local demo secret (set WEBHOOK_SECRET to change it)'}

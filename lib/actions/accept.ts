@@ -29,6 +29,7 @@ export async function acceptAction(
   request: ActionRequest,
   now: Date,
   actionId: string = newActionId(),
+  source?: ActionRecord['source'],
 ): Promise<ActionRecord> {
   const timestamp = now.toISOString();
   const record: ActionRecord = {
@@ -39,6 +40,8 @@ export async function acceptAction(
     ...(request.ticket === undefined ? {} : { ticket: request.ticket }),
     ...(request.requestedBy === undefined ? {} : { requestedBy: request.requestedBy }),
     ...('options' in request ? { options: request.options } : {}),
+    ...(request.callback === undefined ? {} : { callback: request.callback }),
+    ...(source === undefined ? {} : { source }),
     dryRun: request.dryRun,
     status: 'accepted',
     createdAt: timestamp,

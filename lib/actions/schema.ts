@@ -98,34 +98,47 @@ export type RevokeOptions = z.infer<typeof RevokeOptionsSchema>;
 
 export type ActionTarget = SessionTarget | DeviceTarget | AdminTarget | InvitationTarget;
 
+/** A callback destination by name; the operator configures the URL (never a request). */
+export const CallbackNameSchema = z
+  .string()
+  .regex(/^[a-z0-9-]{1,40}$/, 'must be the name of a configured callback destination');
+
 const RequestFields = {
   reason: FreeText(1000),
   ticket: FreeText(128).optional(),
   requestedBy: FreeText(256).optional(),
   dryRun: z.boolean().default(false),
+  callback: CallbackNameSchema.optional(),
 };
 
-const SessionActionRequestSchema = z.strictObject({
+export const SessionActionRequestSchema = z.strictObject({
   action: SessionActionTypeSchema,
   target: SessionTargetSchema,
   ...RequestFields,
 });
-const DeviceActionRequestSchema = z.strictObject({
+export const DeviceActionRequestSchema = z.strictObject({
   action: DeviceActionTypeSchema,
   target: DeviceTargetSchema,
   ...RequestFields,
 });
-const RevokeRequestSchema = z.strictObject({
+export const RevokeRequestSchema = z.strictObject({
   action: z.literal('admin.revoke'),
   target: AdminTargetSchema,
   options: RevokeOptionsSchema.default({ mode: 'strip' }),
   ...RequestFields,
 });
-const DeleteInvitationRequestSchema = z.strictObject({
+export const DeleteInvitationRequestSchema = z.strictObject({
   action: z.literal('admin.deleteInvitation'),
   target: InvitationTargetSchema,
   ...RequestFields,
 });
+/** Every request shape; `ActionRequestSchema` checks a request against the one its action picks. */
+export const ACTION_REQUEST_VARIANTS = [
+  SessionActionRequestSchema,
+  DeviceActionRequestSchema,
+  RevokeRequestSchema,
+  DeleteInvitationRequestSchema,
+] as const;
 type ParsedActionRequest =
   | z.output<typeof SessionActionRequestSchema>
   | z.output<typeof DeviceActionRequestSchema>
@@ -337,6 +350,29 @@ export const ActionRecordSchema = z.object({
   error: ErrorSummarySchema.optional(),
   summary: z.string().optional(),
   expiresAt: z.number().int(),
+  /** Who asked: the API, or a source endpoint with its delivery. */
+  source: z
+    .object({
+      name: z.string(),
+      deliveryId: z.string().optional(),
+      title: z.string().optional(),
+      serviceNowIncident: z.object({ sysId: z.string(), number: z.string().optional() }).optional(),
+    })
+    .optional(),
+  callback: CallbackNameSchema.optional(),
+  /** Work notes and callbacks sent when the action ended, and how each went. */
+  notifications: z
+    .array(
+      z.object({
+        channel: z.enum(['servicenow', 'callback']),
+        destination: z.string(),
+        status: z.enum(['delivered', 'failed']),
+        attempts: z.number().int(),
+        at: z.string(),
+        error: ErrorSummarySchema.optional(),
+      }),
+    )
+    .optional(),
 });
 export type ActionRecord = z.infer<typeof ActionRecordSchema>;
 

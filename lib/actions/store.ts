@@ -23,6 +23,11 @@ export interface ActionStore {
   markRunning(actionId: string, targets: readonly ResolvedTarget[]): Promise<void>;
   recordTargetResult(actionId: string, result: TargetResult): Promise<void>;
   complete(actionId: string, completion: ActionCompletion): Promise<void>;
+  /** Records how the work notes and callbacks sent at the end went (never the status). */
+  recordNotifications(
+    actionId: string,
+    notifications: NonNullable<ActionRecord['notifications']>,
+  ): Promise<void>;
 }
 
 export interface ActionCompletion {
@@ -158,6 +163,20 @@ export class DynamoActionStore implements ActionStore {
       ConditionExpression: 'attribute_exists(actionId)',
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
+    });
+  }
+
+  async recordNotifications(
+    actionId: string,
+    notifications: NonNullable<ActionRecord['notifications']>,
+  ): Promise<void> {
+    await this.#update(actionId, {
+      UpdateExpression: 'SET notifications = :notifications, updatedAt = :now',
+      ConditionExpression: 'attribute_exists(actionId)',
+      ExpressionAttributeValues: {
+        ':notifications': notifications,
+        ':now': this.#now().toISOString(),
+      },
     });
   }
 

@@ -1,22 +1,57 @@
-import { type ActionRecord, type TargetResult, targetKey } from './schema.ts';
+import { z } from 'zod';
+import {
+  ACTION_STATUSES,
+  ActionIdSchema,
+  type ActionRecord,
+  ActionTypeSchema,
+  ErrorSummarySchema,
+  RevokeOptionsSchema,
+  type TargetResult,
+  TargetResultSchema,
+  targetKey,
+} from './schema.ts';
+
+/** A request's target once normalized: exactly one key, as every request schema outputs it. */
+export const ActionTargetViewSchema = z
+  .union([
+    z.strictObject({ sessionId: z.string() }),
+    z.strictObject({ deviceId: z.string() }),
+    z.strictObject({ user: z.string() }),
+    z.strictObject({ admin: z.string() }),
+    z.strictObject({ email: z.string() }),
+  ])
+  .meta({
+    id: 'ActionTarget',
+    description:
+      'The target as the request named it: a session id, a device id, a user, an administrator or an invitation email.',
+  });
+export type ActionTargetView = z.infer<typeof ActionTargetViewSchema>;
 
 /** The public shape of an action (`GET /v1/actions/{actionId}`): results as an ordered list. */
-export interface ActionView {
-  readonly actionId: string;
-  readonly action: ActionRecord['action'];
-  readonly status: ActionRecord['status'];
-  readonly target: ActionRecord['target'];
-  readonly options?: ActionRecord['options'];
-  readonly reason: string;
-  readonly ticket?: string;
-  readonly requestedBy?: string;
-  readonly dryRun: boolean;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly summary?: string;
-  readonly error?: ActionRecord['error'];
-  readonly results: readonly TargetResult[];
-}
+export const ActionViewSchema = z
+  .object({
+    actionId: ActionIdSchema,
+    action: ActionTypeSchema,
+    status: z.enum(ACTION_STATUSES),
+    target: ActionTargetViewSchema,
+    options: RevokeOptionsSchema.optional(),
+    reason: z.string(),
+    ticket: z.string().optional(),
+    requestedBy: z.string().optional(),
+    dryRun: z.boolean(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    summary: z.string().optional(),
+    error: ErrorSummarySchema.optional(),
+    /** One per resolved target, in the order the workflow resolved them. */
+    results: z.array(TargetResultSchema),
+  })
+  .meta({
+    id: 'ActionView',
+    description:
+      'An action and what happened to each of its targets (GET /v1/actions/{actionId}); results are in the order the workflow resolved the targets.',
+  });
+export type ActionView = z.infer<typeof ActionViewSchema>;
 
 export function toActionView(record: ActionRecord): ActionView {
   const order = new Map((record.targets ?? []).map((target, index) => [targetKey(target), index]));

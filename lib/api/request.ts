@@ -16,14 +16,20 @@ export function readRawBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64
   return raw;
 }
 
-/** Absolute URL of an action's status, on the host and stage the request came in through. */
+/**
+ * Absolute URL of an action's status, on the host and stage the request came in through. Built
+ * from the stage prefix only, never from the request path (a Splunk path carries its token).
+ */
 export function statusUrlFor(
-  event: Pick<APIGatewayProxyEvent, 'headers' | 'requestContext'>,
+  event: Pick<APIGatewayProxyEvent, 'headers' | 'requestContext' | 'path'>,
   actionId: string,
 ): string {
   const protocol = event.headers['x-forwarded-proto'] ?? 'https';
   const host = event.requestContext.domainName ?? event.headers.host ?? 'localhost';
-  // requestContext.path carries the stage prefix (e.g. /prod/v1/actions) that event.path lacks.
-  const basePath = event.requestContext.path.replace(/\/+$/, '');
-  return `${protocol}://${host}${basePath}/${encodeURIComponent(actionId)}`;
+  // requestContext.path is the stage prefix (e.g. /prod) followed by event.path.
+  const fullPath = event.requestContext.path;
+  const stagePrefix = fullPath.endsWith(event.path)
+    ? fullPath.slice(0, fullPath.length - event.path.length)
+    : '';
+  return `${protocol}://${host}${stagePrefix.replace(/\/+$/, '')}/v1/actions/${encodeURIComponent(actionId)}`;
 }

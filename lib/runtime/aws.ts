@@ -1,27 +1,40 @@
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { acceptAction } from '../actions/accept.ts';
 import { DynamoActionStore } from '../actions/store.ts';
 import type { AdministratorGuards } from '../administrators/admin-actions.ts';
 import { SnsReportPublisher } from '../administrators/publishers.ts';
 import { DynamoSnapshotStore } from '../administrators/snapshot-store.ts';
+import type { NotificationDependencies } from '../callbacks/notify.ts';
+import { ServiceNowClient } from '../callbacks/servicenow.ts';
+import { parseCallbackDestinations, SignedCallbackSender } from '../callbacks/signed-callback.ts';
 import { CloudAdministratorsClient } from '../citrix/administrators-client.ts';
 import { citrixConnectionFromEnv } from '../citrix/config.ts';
 import { DaasClient } from '../citrix/daas-client.ts';
 import { endpointManagementConnectionFromEnv } from '../citrix/endpoint-management-config.ts';
+import { DEFAULT_RETRY_POLICY } from '../citrix/retry.ts';
 import type { DeviceWorkflowSettings } from '../devices/device-actions.ts';
 import type { SessionWorkflowSettings } from '../sessions/session-actions.ts';
+import { createIdempotentAcceptor, DynamoDeliveryLog } from '../sources/intake.ts';
+import type { ReceiveDependencies } from '../sources/receive.ts';
+import { loadRoutingRules } from '../sources/routing.ts';
+import { SecretsManagerSourceSecrets } from '../sources/secrets.ts';
 import { StepFunctionsWorkflowStarter } from '../workflow/starter.ts';
 import { buildEndpointManagementClient } from './endpoint-management.ts';
 import {
   readCitrixCredentials,
   readEndpointManagementCredentials,
+  readJsonSecret,
   readSigningSecret,
+  ServiceNowApiCredentialsSchema,
 } from './secrets.ts';
 import {
   administratorGuardsFromEnv,
   administratorReportSettingsFromEnv,
   deviceWorkflowSettingsFromEnv,
+  idempotencyWindowSecondsFromEnv,
   recordRetentionDaysFromEnv,
   requiredEnv,
   sessionWorkflowSettingsFromEnv,
@@ -124,3 +137,96 @@ export const awsSnapshotStore = once(
 export const awsReportPublisher = once(
   () => new SnsReportPublisher(new SNSClient({}), requiredEnv(env, 'REPORT_TOPIC_ARN')),
 );
+
+const awsDynamoClient = once(() => new DynamoDBClient({}));
+
+/** Each action accepted once per delivery key, remembered for `IDEMPOTENCY_WINDOW_SECONDS`. */
+export const awsIdempotentAcceptor = once(() =>
+  createIdempotentAcceptor({
+    accept: (request, source) =>
+      acceptAction(
+        {
+          actions: awsActionStore(),
+          workflows: awsWorkflowStarter(),
+          retentionDays: awsRetentionDays(),
+        },
+        request,
+        new Date(),
+        undefined,
+        source,
+      ),
+    persistenceStore: new DynamoDBPersistenceLayer({
+      tableName: requiredEnv(env, 'IDEMPOTENCY_TABLE_NAME'),
+      awsSdkV3Client: awsDynamoClient(),
+    }),
+    expiresAfterSeconds: idempotencyWindowSecondsFromEnv(env),
+  }),
+);
+
+/**
+ * The source endpoints' dependencies. The routing rules file is bundled next to the function
+ * (`routes.json`, validated at synth) unless `ROUTES_FILE` names another.
+ */
+export const awsSourceReceiveDependencies = once(
+  (): ReceiveDependencies => ({
+    secrets: new SecretsManagerSourceSecrets({
+      ...(env.SERVICENOW_SECRET_ARN ? { servicenow: env.SERVICENOW_SECRET_ARN } : {}),
+      ...(env.SPLUNK_SECRET_ARN ? { splunk: env.SPLUNK_SECRET_ARN } : {}),
+      ...(env.SENTINEL_SECRET_ARN ? { sentinel: env.SENTINEL_SECRET_ARN } : {}),
+      ...(env.PAGERDUTY_SECRET_ARN ? { pagerduty: env.PAGERDUTY_SECRET_ARN } : {}),
+    }),
+    rules: loadRoutingRules(env.ROUTES_FILE ?? new URL('./routes.json', import.meta.url)),
+    acceptor: awsIdempotentAcceptor(),
+    deliveries: new DynamoDeliveryLog(
+      awsDynamoClient(),
+      requiredEnv(env, 'DELIVERIES_TABLE_NAME'),
+      awsRetentionDays(),
+    ),
+  }),
+);
+
+const awsCallbackDestinations = once(() => parseCallbackDestinations(env.CALLBACK_DESTINATIONS));
+
+/** Names of the configured callback destinations (`CALLBACK_DESTINATION_NAMES`, comma-separated). */
+export const awsCallbackNames = once(
+  (): ReadonlySet<string> =>
+    new Set(
+      (env.CALLBACK_DESTINATION_NAMES ?? '')
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    ),
+);
+
+/**
+ * The ServiceNow Table API client when `SERVICENOW_INSTANCE_URL` is set (credentials in the
+ * secret `SERVICENOW_API_SECRET_ARN`), and the signed callback sender when destinations exist.
+ */
+export const awsNotificationDependencies = once((): NotificationDependencies => {
+  const transport = { timeoutMs: 10_000, retry: DEFAULT_RETRY_POLICY };
+  const destinations = awsCallbackDestinations();
+  return {
+    ...(env.SERVICENOW_INSTANCE_URL
+      ? {
+          serviceNow: new ServiceNowClient({
+            instanceUrl: new URL(env.SERVICENOW_INSTANCE_URL),
+            credentials: () =>
+              readJsonSecret(
+                requiredEnv(env, 'SERVICENOW_API_SECRET_ARN'),
+                ServiceNowApiCredentialsSchema,
+              ),
+            ...transport,
+          }),
+        }
+      : {}),
+    ...(destinations.size > 0
+      ? {
+          callbacks: new SignedCallbackSender({
+            destinations,
+            signingSecret: () => readSigningSecret(requiredEnv(env, 'CALLBACK_SECRET_ARN')),
+            ...transport,
+          }),
+        }
+      : {}),
+  };
+});

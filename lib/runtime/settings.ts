@@ -96,6 +96,19 @@ export function administratorReportSettingsFromEnv(env: Env): {
   };
 }
 
+/** How long a delivery key is remembered: `IDEMPOTENCY_WINDOW_SECONDS` (default 24 h). */
+export function idempotencyWindowSecondsFromEnv(env: Env): number {
+  const parsed = z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(86_400)
+    .safeParse(env.IDEMPOTENCY_WINDOW_SECONDS || undefined);
+  if (!parsed.success) fail(parsed.error, 'IDEMPOTENCY_WINDOW_SECONDS ');
+  return parsed.data;
+}
+
 /** How long action records are kept (DynamoDB TTL), in days. */
 export function recordRetentionDaysFromEnv(env: Env): number {
   const parsed = z.coerce

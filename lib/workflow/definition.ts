@@ -15,7 +15,13 @@ export interface WorkflowFunction {
   /** Entry file, relative to the project root. */
   readonly entry: string;
   /** The Citrix service the function calls, which decides its configuration and secrets. */
-  readonly calls: 'nothing' | 'daas' | 'endpoint-management' | 'cloud-administrators';
+  readonly calls:
+    | 'nothing'
+    | 'daas'
+    | 'endpoint-management'
+    | 'cloud-administrators'
+    /** ServiceNow work notes and signed callbacks. */
+    | 'notifications';
   /** Whether the function reads or writes action records (and so may use the table). */
   readonly recordsActions: boolean;
   /** Lambda timeout; default 60 seconds. The state's TimeoutSeconds is kept above it. */
@@ -27,6 +33,25 @@ export interface WorkflowDefinition {
   readonly file: URL;
   readonly functions: readonly WorkflowFunction[];
 }
+
+/** Every workflow ends with these two: the action's status, then telling its source. */
+const COMPLETE_ACTION: WorkflowFunction = {
+  substitution: 'CompleteActionFunctionArn',
+  name: 'complete-action',
+  entry: 'functions/complete-action.ts',
+  recordsActions: true,
+  calls: 'nothing',
+};
+
+const NOTIFY_ACTION_OUTCOME: WorkflowFunction = {
+  substitution: 'NotifyActionOutcomeFunctionArn',
+  name: 'notify-action-outcome',
+  entry: 'functions/notify-action-outcome.ts',
+  recordsActions: true,
+  calls: 'notifications',
+  // Two deliveries, each retried with backoff inside the function.
+  timeoutSeconds: 120,
+};
 
 export const SESSION_ACTION_WORKFLOW: WorkflowDefinition = {
   name: 'session-action',
@@ -60,13 +85,8 @@ export const SESSION_ACTION_WORKFLOW: WorkflowDefinition = {
       recordsActions: true,
       calls: 'nothing',
     },
-    {
-      substitution: 'CompleteActionFunctionArn',
-      name: 'complete-action',
-      entry: 'functions/complete-action.ts',
-      recordsActions: true,
-      calls: 'nothing',
-    },
+    COMPLETE_ACTION,
+    NOTIFY_ACTION_OUTCOME,
   ],
 };
 
@@ -104,13 +124,8 @@ export const DEVICE_ACTION_WORKFLOW: WorkflowDefinition = {
       recordsActions: true,
       calls: 'nothing',
     },
-    {
-      substitution: 'CompleteActionFunctionArn',
-      name: 'complete-action',
-      entry: 'functions/complete-action.ts',
-      recordsActions: true,
-      calls: 'nothing',
-    },
+    COMPLETE_ACTION,
+    NOTIFY_ACTION_OUTCOME,
     {
       substitution: 'LogOutOfEndpointManagementFunctionArn',
       name: 'log-out-of-endpoint-management',
@@ -153,13 +168,8 @@ export const ADMIN_ACTION_WORKFLOW: WorkflowDefinition = {
       recordsActions: true,
       calls: 'nothing',
     },
-    {
-      substitution: 'CompleteActionFunctionArn',
-      name: 'complete-action',
-      entry: 'functions/complete-action.ts',
-      recordsActions: true,
-      calls: 'nothing',
-    },
+    COMPLETE_ACTION,
+    NOTIFY_ACTION_OUTCOME,
   ],
 };
 

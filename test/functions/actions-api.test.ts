@@ -1,12 +1,20 @@
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type ActionsApiDependencies,
   createActionsApiHandler,
 } from '../../functions/actions-api.ts';
+import { acceptAction } from '../../lib/actions/accept.ts';
 import type { WorkflowName } from '../../lib/actions/schema.ts';
 import { DynamoActionStore } from '../../lib/actions/store.ts';
+import { createIdempotentAcceptor } from '../../lib/sources/intake.ts';
 import type { WorkflowStarter } from '../../lib/workflow/starter.ts';
-import { createActionsTable, type LocalDynamo, startLocalDynamo } from '../../local/dynamodb.ts';
+import {
+  createActionsTable,
+  createKeyTable,
+  type LocalDynamo,
+  startLocalDynamo,
+} from '../../local/dynamodb.ts';
 import { apiEvent, lambdaContext, TEST_SIGNING_SECRET } from '../support/signed-request.ts';
 
 class RecordingStarter implements WorkflowStarter {
@@ -19,7 +27,10 @@ class RecordingStarter implements WorkflowStarter {
 }
 
 let dynamo: LocalDynamo;
-let dependencies: ActionsApiDependencies & { workflows: RecordingStarter };
+let dependencies: ActionsApiDependencies & {
+  workflows: RecordingStarter;
+  actions: DynamoActionStore;
+};
 const handler = createActionsApiHandler(() => dependencies);
 
 const LOGOFF = JSON.stringify({
@@ -51,16 +62,34 @@ const get = (actionId: string, options: Partial<Parameters<typeof apiEvent>[0]> 
 beforeAll(async () => {
   dynamo = await startLocalDynamo();
   await createActionsTable(dynamo.client, 'api-test');
+  await createKeyTable(dynamo.client, 'api-idempotency', 'id');
 });
 
 afterAll(async () => dynamo.close());
 
 beforeEach(() => {
+  const actions = new DynamoActionStore(dynamo.client, 'api-test');
+  const workflows = new RecordingStarter();
   dependencies = {
-    actions: new DynamoActionStore(dynamo.client, 'api-test'),
-    workflows: new RecordingStarter(),
+    actions,
+    workflows,
+    acceptor: createIdempotentAcceptor({
+      accept: (request, source) =>
+        acceptAction(
+          { actions, workflows, retentionDays: 400 },
+          request,
+          new Date(),
+          undefined,
+          source,
+        ),
+      persistenceStore: new DynamoDBPersistenceLayer({
+        tableName: 'api-idempotency',
+        awsSdkV3Client: dynamo.client,
+      }),
+      expiresAfterSeconds: 3600,
+    }),
     signingSecret: async () => TEST_SIGNING_SECRET,
-    retentionDays: 400,
+    callbackNames: new Set(['soar']),
   };
 });
 
@@ -73,6 +102,7 @@ describe('POST /v1/actions', () => {
       actionId: expect.stringMatching(/^act_[0-9a-f]{32}$/),
       status: 'accepted',
       statusUrl: `https://abc123.execute-api.eu-west-1.amazonaws.com/prod/v1/actions/${body.actionId}`,
+      duplicate: false,
     });
     expect(dependencies.workflows.started).toEqual([
       {
@@ -186,6 +216,46 @@ describe('POST /v1/actions', () => {
     const { error } = JSON.parse(response.body);
     expect(error.fields.map((f: { field: string }) => f.field)).toEqual(fields);
     expect(dependencies.workflows.started).toEqual([]);
+  });
+
+  it('answers a redelivery of the same webhook-id with the same action and starts nothing', async () => {
+    const first = JSON.parse((await post(LOGOFF, { messageId: 'msg_redelivered' })).body);
+    const again = await post(LOGOFF, { messageId: 'msg_redelivered' });
+    expect(again.statusCode).toBe(202);
+    expect(JSON.parse(again.body)).toMatchObject({ actionId: first.actionId, duplicate: true });
+    expect(dependencies.workflows.started).toHaveLength(1);
+  });
+
+  it('accepts fifty concurrent deliveries of one webhook-id as one action', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () => post(LOGOFF, { messageId: 'msg_storm' })),
+    );
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(50).fill(202));
+    const ids = new Set(responses.map((r) => JSON.parse(r.body).actionId));
+    expect(ids.size).toBe(1);
+    expect(dependencies.workflows.started).toHaveLength(1);
+  });
+
+  it('answers 409 when a webhook-id comes back with a different request', async () => {
+    await post(LOGOFF, { messageId: 'msg_reused' });
+    const response = await post(LOGOFF.replace('alice', 'bob'), { messageId: 'msg_reused' });
+    expect(response.statusCode).toBe(409);
+    expect(JSON.parse(response.body).error.code).toBe('conflict');
+    expect(dependencies.workflows.started).toHaveLength(1);
+  });
+
+  it('takes only a configured callback destination by name', async () => {
+    const withCallback = (name: string) =>
+      JSON.stringify({ ...JSON.parse(LOGOFF), callback: name });
+    expect((await post(withCallback('soar'))).statusCode).toBe(202);
+    const unknown = await post(withCallback('evil'));
+    expect(unknown.statusCode).toBe(400);
+    expect(JSON.parse(unknown.body).error.fields).toEqual([
+      { field: 'callback', message: 'no callback destination named "evil"' },
+    ]);
+    const url = await post(withCallback('https://attacker.example/hook'));
+    expect(url.statusCode).toBe(400);
+    expect(dependencies.workflows.started).toHaveLength(1);
   });
 
   it('answers 400 to a body that is not JSON', async () => {

@@ -1,19 +1,25 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReportRequestSchema } from '../../functions/report-administrators.ts';
 import { buildApp } from '../../infra/build-app.ts';
 import type { CitrixResponseStack } from '../../infra/citrix-response-stack.ts';
 import { InvalidContextError } from '../../infra/config.ts';
 import type { WorkflowName } from '../../lib/actions/schema.ts';
+import { parseCallbackDestinations } from '../../lib/callbacks/signed-callback.ts';
 import {
   administratorGuardsFromEnv,
   administratorReportSettingsFromEnv,
   InvalidSettingsError,
+  idempotencyWindowSecondsFromEnv,
 } from '../../lib/runtime/settings.ts';
+import { SOURCE_SECRET_SCHEMAS } from '../../lib/sources/secrets.ts';
+import { SOURCES, type SourceName } from '../../lib/sources/types.ts';
 import {
   ADMIN_ACTION_WORKFLOW,
   DEVICE_ACTION_WORKFLOW,
@@ -33,6 +39,7 @@ interface Resource {
   readonly UpdateReplacePolicy?: string;
 }
 interface Statement {
+  readonly Condition?: Json;
   readonly Action: string | string[];
   readonly Effect: string;
   readonly Resource: Json;
@@ -41,7 +48,10 @@ interface Statement {
 const FEATURE_FLAGS = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'))
   .context as Record<string, unknown>;
 
-/** Every task function once: a task used by several workflows (complete-action) is one Lambda. */
+/**
+ * Every task function once: a task used by several workflows (complete-action,
+ * notify-action-outcome) is one Lambda.
+ */
 const TASKS: readonly WorkflowFunction[] = [
   ...new Map(
     WORKFLOWS.flatMap((workflow) => workflow.functions).map((task) => [task.name, task]),
@@ -58,6 +68,15 @@ function synth(context: Record<string, unknown> = {}): StackTemplate {
   const { stack } = buildApp(appContext(context));
   return new StackTemplate(Template.fromStack(stack), stack);
 }
+
+/** The stack's secrets by role; several share a generated key (signingSecret, password). */
+type SecretRole =
+  | 'webhook'
+  | 'citrix'
+  | 'callback'
+  | 'serviceNowApi'
+  | 'endpointManagement'
+  | `source:${SourceName}`;
 
 class StackTemplate {
   readonly json: { Resources: Record<string, Resource>; [key: string]: Json | object };
@@ -99,6 +118,64 @@ class StackTemplate {
 
   apiFunction(): [string, Resource] {
     return this.functionByDescription(/^Actions API/);
+  }
+
+  /** The function behind `POST /v1/webhooks/...`, found through its construct. */
+  sourceFunction(): [string, Resource] {
+    const [id] = this.functionByDescription(/^Source endpoints/);
+    expect(id).toBe(this.logicalIdOf(this.#stack.sourceEndpoints.handler));
+    return [id, this.resource(id)];
+  }
+
+  idempotencyTable(): [string, Resource] {
+    return this.resourceOf(this.#stack.sourceEndpoints.idempotencyTable, 'AWS::DynamoDB::Table');
+  }
+
+  deliveriesTable(): [string, Resource] {
+    return this.resourceOf(this.#stack.sourceEndpoints.deliveriesTable, 'AWS::DynamoDB::Table');
+  }
+
+  restApi(): [string, Resource] {
+    return this.resourceOf(this.#stack.api.restApi, 'AWS::ApiGateway::RestApi');
+  }
+
+  /** `/v1/actions/{actionId}` for an API Gateway resource, from its chain of parents. */
+  pathOf(resourceId: Json): string {
+    const ref = (resourceId as { Ref?: string }).Ref;
+    if (ref === undefined) return '';
+    const resource = this.resource(ref);
+    expect(resource.Type).toBe('AWS::ApiGateway::Resource');
+    return `${this.pathOf(resource.Properties.ParentId as Json)}/${String(resource.Properties.PathPart)}`;
+  }
+
+  /** Every API method as `POST /v1/actions`, with the function its proxy integration invokes. */
+  routes(): Record<string, { readonly functionId: string; readonly method: Resource }> {
+    return Object.fromEntries(
+      this.ofType('AWS::ApiGateway::Method').map(([, method]) => {
+        const integration = method.Properties.Integration as { Type: string; Uri: Json };
+        expect(integration.Type).toBe('AWS_PROXY');
+        const targets = valuesOfKey(integration.Uri, 'Fn::GetAtt') as [string, string][];
+        expect(targets).toHaveLength(1);
+        const route = `${String(method.Properties.HttpMethod)} ${this.pathOf(method.Properties.ResourceId as Json)}`;
+        return [route, { functionId: (targets[0] as [string, string])[0], method }];
+      }),
+    );
+  }
+
+  /** A secret's logical id by what it is for; fails if the stack has no such secret. */
+  secret(role: SecretRole): string {
+    const stack = this.#stack;
+    const construct = role.startsWith('source:')
+      ? stack.sourceEndpoints.secrets[role.slice('source:'.length) as SourceName]
+      : {
+          webhook: stack.webhookSecret,
+          citrix: stack.citrixCredentials,
+          callback: stack.callbackSigningSecret,
+          serviceNowApi: stack.serviceNowApiCredentials,
+          endpointManagement: stack.endpointManagementCredentials,
+        }[role as Exclude<SecretRole, `source:${string}`>];
+    if (construct === undefined) throw new Error(`The stack has no ${role} secret`);
+    return this.resourceOf(construct, 'AWS::SecretsManager::Secret')[0];
   }
 
   /** The logical id CloudFormation knows a construct's main resource by. */
@@ -229,6 +306,25 @@ function statementsFor(statements: Statement[], service: string): Statement[] {
   );
 }
 
+/** Statements as comparable values: actions and resources sorted, statements in a stable order. */
+function shapes(statements: Statement[]): Json[] {
+  return statements
+    .map((statement) => ({
+      Effect: statement.Effect,
+      Action: [...actions(statement)].sort(),
+      Resource: [...resources(statement)].sort(byJson),
+      ...(statement.Condition === undefined ? {} : { Condition: statement.Condition }),
+    }))
+    .sort(byJson);
+}
+
+/** Every function traces: the X-Ray actions support no resource-level permission. */
+const XRAY_STATEMENT = {
+  Effect: 'Allow',
+  Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+  Resource: ['*'],
+};
+
 const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 const refTo = (logicalId: string) => ({ Ref: logicalId });
 const byJson = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
@@ -293,13 +389,18 @@ interface Deployment {
   readonly apiClientOwner?: string;
   /** CITRIX_PROTECTED_ADMINS, comma-joined as the functions read it. */
   readonly protectedAdmins?: string;
+  /** Whether `callbackDestinations` has entries (the callback secret is then read). */
+  readonly callbacks?: boolean;
+  /** Whether `serviceNowInstanceUrl` is set (the ServiceNow API secret is then read). */
+  readonly serviceNowWorkNotes?: boolean;
 }
 
 /**
  * The CITRIX_* variables and the secrets a task function must get, and nothing beyond them:
  * DaaS functions the Citrix Cloud client and site; Endpoint Management functions their server and
  * either the Citrix Cloud client (cloud login, no site) or the administrator secret alone;
- * Citrix Cloud administrator functions the Citrix Cloud client (no site) and the guards.
+ * Citrix Cloud administrator functions the Citrix Cloud client (no site) and the guards; the
+ * notification function no Citrix access at all, and only the secrets of what is configured.
  */
 function expectedCitrixAccess(
   stack: StackTemplate,
@@ -351,6 +452,14 @@ function expectedCitrixAccess(
         },
         secrets: [citrixCloud],
       };
+    case 'notifications':
+      return {
+        environment: {},
+        secrets: [
+          ...(deployment.callbacks ? [refTo(stack.secret('callback'))] : []),
+          ...(deployment.serviceNowWorkNotes ? [refTo(stack.secret('serviceNowApi'))] : []),
+        ],
+      };
   }
 }
 
@@ -362,7 +471,9 @@ function expectCitrixAccessByCalls(stack: StackTemplate, deployment: Deployment)
 
     expect(stack.citrixEnvironment(fn), task.name).toEqual(expected.environment);
     // Read-only, and only on the secrets the function's login needs.
-    expect(secretStatements.flatMap(resources), task.name).toEqual(expected.secrets);
+    expect(secretStatements.flatMap(resources).sort(byJson), task.name).toEqual(
+      [...expected.secrets].sort(byJson),
+    );
     for (const action of secretStatements.flatMap(actions)) {
       expect(
         ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
@@ -371,9 +482,11 @@ function expectCitrixAccessByCalls(stack: StackTemplate, deployment: Deployment)
     }
     if (expected.secrets.length > 0) {
       expect(
-        statementsAllowing(secretStatements, 'secretsmanager:GetSecretValue').flatMap(resources),
+        statementsAllowing(secretStatements, 'secretsmanager:GetSecretValue')
+          .flatMap(resources)
+          .sort(byJson),
         task.name,
-      ).toEqual(expected.secrets);
+      ).toEqual([...expected.secrets].sort(byJson));
     }
   }
 }
@@ -465,6 +578,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       adminReportPendingDays: '30',
       maxConcurrency: MAX_CONCURRENCY,
       logRetentionDays: '30',
+      idempotencyWindowSeconds: '3600',
     });
   });
 
@@ -586,6 +700,53 @@ describe('CitrixResponse stack with a deployable configuration', () => {
         expect(state.TimeoutSeconds, task?.name).toBeGreaterThan(Number(fn.Properties.Timeout));
       }
     });
+
+    it('notifies the outcome after CompleteAction and after a failure, then ends', () => {
+      const [, stateMachine] = stack.stateMachine(workflow.name);
+      const states = definitionOf(stateMachine).States as Record<string, Record<string, unknown>>;
+      /** The names of the states run from `start` on, following Next until the end. */
+      const pathFrom = (start: string): string[] => {
+        const path = [start];
+        for (let next = states[start]?.Next; typeof next === 'string'; next = states[next]?.Next) {
+          expect(path, `loop at ${next}`).not.toContain(next);
+          path.push(next);
+        }
+        return path;
+      };
+      const notifyTask = workflow.functions.find((task) => task.name === 'notify-action-outcome');
+      const notifyArn = `\${${String(notifyTask?.substitution)}}`;
+      const success = pathFrom('CompleteAction');
+      const failure = pathFrom('RecordActionFailure');
+
+      expect(success.filter((name) => states[name]?.Resource === notifyArn)).toEqual([
+        'NotifyOutcome',
+      ]);
+      expect(failure.filter((name) => states[name]?.Resource === notifyArn)).toEqual([
+        'NotifyOutcomeAfterFailure',
+      ]);
+      // The execution's output is the completion record, whatever the notification did.
+      expect(states[success.at(-1) as string]).toMatchObject({
+        Type: 'Succeed',
+        OutputPath: '$.completion',
+      });
+      expect(success.at(-1)).toBe('ActionDone');
+      expect(states[failure.at(-1) as string]?.Type).toBe('Fail');
+      for (const name of ['NotifyOutcome', 'NotifyOutcomeAfterFailure']) {
+        const notify = states[name] as {
+          Parameters: Json;
+          ResultPath: string;
+          Next: string;
+          Catch: { ErrorEquals: string[]; ResultPath: string; Next: string }[];
+        };
+        // Only the action id goes in: the function reads the outcome from the record.
+        expect(notify.Parameters, name).toEqual({ 'actionId.$': '$.actionId' });
+        expect(notify.ResultPath, name).toBe('$.notification');
+        // Best effort: a failed notification leads where a delivered one does.
+        expect(notify.Catch, name).toEqual([
+          { ErrorEquals: ['States.ALL'], ResultPath: '$.notificationError', Next: notify.Next },
+        ]);
+      }
+    });
   });
 
   it('gives each state machine its own log group', () => {
@@ -598,7 +759,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
   });
 
   describe('functions', () => {
-    it('has one function per task name (14, complete-action shared), the API and the report function', () => {
+    it('has one function per task name (15; complete-action and notify-action-outcome shared), the API, the report and the source endpoints', () => {
       const functions = stack.ofType('AWS::Lambda::Function');
       const taskNames = functions
         .map(([, fn]) => /^workflow task: (.+)$/.exec(String(fn.Properties.Description))?.[1])
@@ -607,10 +768,12 @@ describe('CitrixResponse stack with a deployable configuration', () => {
         .filter(([, fn]) => !/^workflow task: /.test(String(fn.Properties.Description)))
         .map(([id]) => id);
 
-      expect(functions).toHaveLength(16);
-      expect(TASKS).toHaveLength(14);
+      expect(functions).toHaveLength(18);
+      expect(TASKS).toHaveLength(15);
       expect(taskNames.sort()).toEqual(TASKS.map((task) => task.name).sort());
-      expect(others.sort()).toEqual([stack.apiFunction()[0], stack.report().fn[0]].sort());
+      expect(others.sort()).toEqual(
+        [stack.apiFunction()[0], stack.report().fn[0], stack.sourceFunction()[0]].sort(),
+      );
     });
 
     it('shares a task only where every workflow using it declares it identically', () => {
@@ -627,7 +790,10 @@ describe('CitrixResponse stack with a deployable configuration', () => {
 
       expect(
         shared.map(([name, declarations]) => [name, declarations.map((d) => d.workflow)]),
-      ).toEqual([['complete-action', ['session-action', 'device-action', 'admin-action']]]);
+      ).toEqual([
+        ['complete-action', ['session-action', 'device-action', 'admin-action']],
+        ['notify-action-outcome', ['session-action', 'device-action', 'admin-action']],
+      ]);
       for (const [name, declarations] of shared) {
         for (const { task } of declarations) expect(task, name).toEqual(declarations[0]?.task);
       }
@@ -650,15 +816,22 @@ describe('CitrixResponse stack with a deployable configuration', () => {
           POWERTOOLS_LOG_LEVEL: 'INFO',
         });
       }
-      expect(logGroups.size).toBe(16);
+      expect(logGroups.size).toBe(18);
     });
 
-    it('gives task functions 60 s, resolve-device-targets 240 s, the API 15 s and the report 120 s', () => {
+    it('gives task functions 60 s (resolve-device-targets 240 s, notify-action-outcome 120 s), the API and source endpoints 15 s, the report 120 s', () => {
+      const longer: Record<string, number> = {
+        'resolve-device-targets': 240,
+        'notify-action-outcome': 120,
+      };
       for (const task of TASKS) {
-        const expected = task.name === 'resolve-device-targets' ? 240 : 60;
-        expect(stack.taskFunction(task.name)[1].Properties.Timeout, task.name).toBe(expected);
+        expect(stack.taskFunction(task.name)[1].Properties.Timeout, task.name).toBe(
+          longer[task.name] ?? 60,
+        );
+        expect(task.timeoutSeconds ?? 60, task.name).toBe(longer[task.name] ?? 60);
       }
       expect(stack.apiFunction()[1].Properties.Timeout).toBe(15);
+      expect(stack.sourceFunction()[1].Properties.Timeout).toBe(15);
       expect(stack.report().fn[1].Properties.Timeout).toBe(120);
     });
 
@@ -727,51 +900,62 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       }
     });
 
-    it('lets only the functions that record actions, and the API, get, put and update records', () => {
+    it('lets only the functions that record actions, the API and the source endpoints get, put and update records', () => {
       const [tableId] = stack.actionsTable();
-      const withTable: [string, Resource, boolean][] = [
-        ...TASKS.map((task): [string, Resource, boolean] => [
-          task.name,
-          stack.taskFunction(task.name)[1],
-          task.recordsActions,
-        ]),
-        ['actions-api', stack.apiFunction()[1], true],
-      ];
+      const touchesActionsTable = (statement: Statement) =>
+        resources(statement).some((resource) => byJson(resource, arnOf(tableId)) === 0);
+      const recorders = new Set([
+        ...TASKS.filter((task) => task.recordsActions).map(
+          (task) => stack.taskFunction(task.name)[0],
+        ),
+        stack.apiFunction()[0],
+        stack.sourceFunction()[0],
+      ]);
 
-      expect(withTable.filter(([, , records]) => records).map(([name]) => name)).toEqual([
+      expect(TASKS.filter((task) => task.recordsActions).map((task) => task.name)).toEqual([
         'resolve-session-targets',
         'record-target-result',
         'complete-action',
+        'notify-action-outcome',
         'resolve-device-targets',
         'record-device-result',
         'resolve-admin-targets',
         'record-admin-result',
-        'actions-api',
       ]);
-      for (const [name, fn, recordsActions] of withTable) {
-        const dynamo = statementsFor(stack.statementsOf(fn), 'dynamodb');
-        if (recordsActions) {
-          expect(dynamo.flatMap(actions).sort(), name).toEqual([
+      for (const [id, fn] of stack.ofType('AWS::Lambda::Function')) {
+        const onTable = stack.statementsOf(fn).filter(touchesActionsTable);
+        if (recorders.has(id)) {
+          // Single items only: no Query, Scan, BatchWrite or DeleteItem on the records.
+          expect(onTable.flatMap(actions).sort(), id).toEqual([
             'dynamodb:GetItem',
             'dynamodb:PutItem',
             'dynamodb:UpdateItem',
           ]);
-          expect(dynamo.flatMap(resources), name).toEqual([arnOf(tableId)]);
-          expect(stack.environment(fn).ACTIONS_TABLE_NAME, name).toEqual(refTo(tableId));
+          expect(onTable.flatMap(resources), id).toEqual([arnOf(tableId)]);
+          expect(stack.environment(fn).ACTIONS_TABLE_NAME, id).toEqual(refTo(tableId));
         } else {
-          expect(dynamo, name).toEqual([]);
-          expect(stack.environment(fn), name).not.toHaveProperty('ACTIONS_TABLE_NAME');
+          expect(onTable, id).toEqual([]);
+          expect(stack.environment(fn), id).not.toHaveProperty('ACTIONS_TABLE_NAME');
         }
+      }
+      // The workflow tasks use no other table.
+      for (const task of TASKS) {
+        const dynamo = statementsFor(
+          stack.statementsOf(stack.taskFunction(task.name)[1]),
+          'dynamodb',
+        );
+        expect(dynamo.every(touchesActionsTable), task.name).toBe(true);
       }
     });
 
-    it('lets the API function start exactly the three state machines and read only the webhook secret', () => {
+    it('lets the API function start exactly the three state machines, read only the webhook secret and use the idempotency table', () => {
       const [, fn] = stack.apiFunction();
       const statements = stack.statementsOf(fn);
-      const webhookSecret = refTo(stack.secretId('signingSecret'));
+      const webhookSecret = refTo(stack.secret('webhook'));
       const session = refTo(stack.stateMachine('session-action')[0]);
       const device = refTo(stack.stateMachine('device-action')[0]);
       const admin = refTo(stack.stateMachine('admin-action')[0]);
+      const [idempotencyId] = stack.idempotencyTable();
 
       expect(stack.environment(fn)).toEqual({
         NODE_OPTIONS: '--enable-source-maps',
@@ -782,28 +966,72 @@ describe('CitrixResponse stack with a deployable configuration', () => {
         DEVICE_ACTION_STATE_MACHINE_ARN: device,
         ADMIN_ACTION_STATE_MACHINE_ARN: admin,
         WEBHOOK_SECRET_ARN: webhookSecret,
+        IDEMPOTENCY_TABLE_NAME: refTo(idempotencyId),
+        IDEMPOTENCY_WINDOW_SECONDS: '3600',
       });
+      // The function reads the window exactly as the context gave it.
+      expect(idempotencyWindowSecondsFromEnv(stack.literalEnvironment(fn))).toBe(3600);
       expect(Object.keys(stack.citrixEnvironment(fn))).toEqual([]);
-      expect(statementsFor(statements, 'states').flatMap(actions)).toEqual([
-        'states:StartExecution',
-      ]);
-      expect(
-        statementsAllowing(statements, 'states:StartExecution').flatMap(resources).sort(byJson),
-      ).toEqual([session, device, admin].sort(byJson));
-      expect(statementsFor(statements, 'secretsmanager').flatMap(resources)).toEqual([
-        webhookSecret,
-      ]);
-      expect(statementsFor(statements, 'lambda')).toEqual([]);
-      expect(statementsFor(statements, 'sns')).toEqual([]);
+      expect(shapes(statements)).toEqual(
+        [
+          XRAY_STATEMENT,
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+            Resource: [arnOf(stack.actionsTable()[0])],
+          },
+          {
+            Effect: 'Allow',
+            Action: [
+              'dynamodb:DeleteItem',
+              'dynamodb:GetItem',
+              'dynamodb:PutItem',
+              'dynamodb:UpdateItem',
+            ],
+            Resource: [arnOf(idempotencyId)],
+          },
+          {
+            Effect: 'Allow',
+            Action: ['states:StartExecution'],
+            Resource: [session, device, admin].sort(byJson),
+          },
+          {
+            Effect: 'Allow',
+            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+            Resource: [webhookSecret],
+          },
+        ].sort(byJson),
+      );
     });
 
-    it('lets no function but the API start an execution', () => {
+    it('lets no function but the API and the source endpoints start an execution', () => {
       const starters = stack
         .ofType('AWS::Lambda::Function')
         .filter(([, fn]) => statementsFor(stack.statementsOf(fn), 'states').length > 0)
         .map(([id]) => id);
 
-      expect(starters).toEqual([stack.apiFunction()[0]]);
+      expect(starters.sort()).toEqual([stack.apiFunction()[0], stack.sourceFunction()[0]].sort());
+    });
+
+    it('gives notify-action-outcome only its record access when nothing is configured to notify', () => {
+      const [, fn] = stack.taskFunction('notify-action-outcome');
+
+      expect(stack.environment(fn)).toEqual({
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'citrix-response',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ACTIONS_TABLE_NAME: refTo(stack.actionsTable()[0]),
+      });
+      expect(shapes(stack.statementsOf(fn))).toEqual(
+        [
+          XRAY_STATEMENT,
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+            Resource: [arnOf(stack.actionsTable()[0])],
+          },
+        ].sort(byJson),
+      );
     });
   });
 
@@ -817,7 +1045,14 @@ describe('CitrixResponse stack with a deployable configuration', () => {
           .ofType('AWS::DynamoDB::Table')
           .map(([id]) => id)
           .sort(),
-      ).toEqual([stack.actionsTable()[0], table[0]].sort());
+      ).toEqual(
+        [
+          stack.actionsTable()[0],
+          table[0],
+          stack.idempotencyTable()[0],
+          stack.deliveriesTable()[0],
+        ].sort(),
+      );
       // toEqual, not toMatchObject: no stream, no index, no customer managed key.
       expect(resource.Properties).toEqual({
         KeySchema: [
@@ -970,24 +1205,55 @@ describe('CitrixResponse stack with a deployable configuration', () => {
   });
 
   describe('secrets', () => {
-    it('generates the webhook and Citrix Cloud secrets in CloudFormation and retains them', () => {
-      const webhook = stack.resource(stack.secretId('signingSecret'));
-      const citrix = stack.resource(stack.secretId('clientSecret'));
+    it('generates the webhook, callback and Citrix Cloud secrets in CloudFormation and retains them', () => {
+      const webhook = stack.resource(stack.secret('webhook'));
+      const callback = stack.resource(stack.secret('callback'));
+      const citrix = stack.resource(stack.secret('citrix'));
 
-      expect(webhook.Properties.GenerateSecretString).toMatchObject({
-        SecretStringTemplate: '{}',
-        PasswordLength: 64,
-        ExcludePunctuation: true,
-      });
+      for (const signing of [webhook, callback]) {
+        expect(signing.Properties.GenerateSecretString).toEqual({
+          SecretStringTemplate: '{}',
+          GenerateStringKey: 'signingSecret',
+          PasswordLength: 64,
+          ExcludePunctuation: true,
+          IncludeSpace: false,
+        });
+      }
+      // Two secrets, not one: callback receivers never learn the key that signs requests to us.
+      expect(stack.secret('webhook')).not.toBe(stack.secret('callback'));
       expect(citrix.Properties.GenerateSecretString).toMatchObject({
         SecretStringTemplate: JSON.stringify({ clientId: 'set-me' }),
+        GenerateStringKey: 'clientSecret',
       });
-      expect([webhook.DeletionPolicy, citrix.DeletionPolicy]).toEqual(['Retain', 'Retain']);
+      for (const secret of [webhook, callback, citrix]) {
+        expect([secret.DeletionPolicy, secret.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+      }
     });
 
-    it('has no Endpoint Management secret with the cloud login', () => {
-      expect(stack.ofType('AWS::SecretsManager::Secret')).toHaveLength(2);
+    it('has seven secrets: webhook, callback, Citrix Cloud and one per source; none for Endpoint Management or ServiceNow work notes', () => {
+      expect(
+        stack
+          .ofType('AWS::SecretsManager::Secret')
+          .map(([id]) => id)
+          .sort(),
+      ).toEqual(
+        [
+          stack.secret('webhook'),
+          stack.secret('callback'),
+          stack.secret('citrix'),
+          ...SOURCES.map((source) => stack.secret(`source:${source}`)),
+        ].sort(),
+      );
       expect(stack.secretIds('CITRIX_EM_PASSWORD')).toEqual([]);
+      expect(() => stack.secret('serviceNowApi')).toThrow('no serviceNowApi secret');
+    });
+
+    it('lets no function read the callback secret while no destination is configured', () => {
+      const callback = JSON.stringify(refTo(stack.secret('callback')));
+      for (const [id, fn] of stack.ofType('AWS::Lambda::Function')) {
+        expect(JSON.stringify(stack.statementsOf(fn)), id).not.toContain(callback);
+        expect(JSON.stringify(stack.environment(fn)), id).not.toContain(callback);
+      }
     });
 
     it('puts no secret value in the template', () => {
@@ -1010,30 +1276,83 @@ describe('CitrixResponse stack with a deployable configuration', () => {
   });
 
   describe('REST API', () => {
-    function pathOf(resourceId: Json): string {
-      const ref = (resourceId as { Ref?: string }).Ref;
-      if (ref === undefined) return '';
-      const resource = stack.resource(ref);
-      return `${pathOf(resource.Properties.ParentId as Json)}/${String(resource.Properties.PathPart)}`;
-    }
+    it('routes the actions and the OpenAPI document to the API function, the webhooks to the source endpoints', () => {
+      const api = stack.apiFunction()[0];
+      const sources = stack.sourceFunction()[0];
+      const routes = stack.routes();
 
-    it('routes POST /v1/actions and GET /v1/actions/{actionId} to the API function', () => {
-      const [apiFunctionId] = stack.apiFunction();
-      const routes = stack.ofType('AWS::ApiGateway::Method').map(([, method]) => {
-        const integration = method.Properties.Integration as { Type: string; Uri: Json };
-        expect(integration.Type).toBe('AWS_PROXY');
-        expect(JSON.stringify(integration.Uri)).toContain(JSON.stringify(arnOf(apiFunctionId)));
-        return `${String(method.Properties.HttpMethod)} ${pathOf(method.Properties.ResourceId as Json)}`;
+      expect(
+        Object.fromEntries(
+          Object.entries(routes).map(([route, { functionId }]) => [route, functionId]),
+        ),
+      ).toEqual({
+        'POST /v1/actions': api,
+        'GET /v1/actions/{actionId}': api,
+        'GET /v1/openapi.json': api,
+        'POST /v1/webhooks/{source}': sources,
+        // Splunk can set no header: its secret token is the last path segment.
+        'POST /v1/webhooks/splunk/{token}': sources,
       });
+      // Every caller authenticates in the function (signature, Basic, token, key or HMAC).
+      for (const [route, { method }] of Object.entries(routes)) {
+        expect(method.Properties.AuthorizationType, route).toBe('NONE');
+      }
+      expect(routes['POST /v1/webhooks/{source}']?.method.Properties.RequestParameters).toEqual({
+        'method.request.path.source': true,
+      });
+      expect(
+        routes['POST /v1/webhooks/splunk/{token}']?.method.Properties.RequestParameters,
+      ).toEqual({ 'method.request.path.token': true });
+    });
 
-      expect(routes.sort()).toEqual(['GET /v1/actions/{actionId}', 'POST /v1/actions']);
+    it('checks the action request model on POST /v1/actions only, never on the source payloads', () => {
+      const routes = stack.routes();
+      const withModel = Object.entries(routes)
+        .filter(([, { method }]) => method.Properties.RequestModels !== undefined)
+        .map(([route]) => route);
+
+      expect(withModel).toEqual(['POST /v1/actions']);
+      for (const route of ['POST /v1/webhooks/{source}', 'POST /v1/webhooks/splunk/{token}']) {
+        expect(routes[route]?.method.Properties, route).not.toHaveProperty('RequestValidatorId');
+      }
+    });
+
+    it('lets API Gateway invoke each function on its own routes only', () => {
+      const api = stack.apiFunction()[0];
+      const sources = stack.sourceFunction()[0];
+      const invocations = stack
+        .ofType('AWS::Lambda::Permission')
+        .filter(([, permission]) => permission.Properties.Principal === 'apigateway.amazonaws.com')
+        .map(([, permission]) => {
+          const functionId = (permission.Properties.FunctionName as { 'Fn::GetAtt': [string] })[
+            'Fn::GetAtt'
+          ][0];
+          const parts = (permission.Properties.SourceArn as { 'Fn::Join': [string, Json[]] })[
+            'Fn::Join'
+          ][1];
+          expect(permission.Properties.Action).toBe('lambda:InvokeFunction');
+          // The ARN ends with the stage, then /METHOD/path (path parameters as *).
+          expect(parts.at(-2)).toEqual(refTo(stack.onlyOfType('AWS::ApiGateway::Stage')[0]));
+          return `${functionId} ${String(parts.at(-1))}`;
+        });
+
+      expect(invocations.sort()).toEqual(
+        [
+          `${api} /POST/v1/actions`,
+          `${api} /GET/v1/actions/*`,
+          `${api} /GET/v1/openapi.json`,
+          `${sources} /POST/v1/webhooks/*`,
+          `${sources} /POST/v1/webhooks/splunk/*`,
+        ].sort(),
+      );
+    });
+
+    it('has no resource policy while no source IP allowlist is configured', () => {
+      expect(stack.restApi()[1].Properties).not.toHaveProperty('Policy');
     });
 
     it('validates the POST body against a model requiring action, target and reason', () => {
-      const post = stack
-        .ofType('AWS::ApiGateway::Method')
-        .find(([, method]) => method.Properties.HttpMethod === 'POST');
-      const properties = (post as [string, Resource])[1].Properties;
+      const properties = stack.routes()['POST /v1/actions']?.method.Properties ?? {};
       const modelId = (properties.RequestModels as Record<string, { Ref: string }>)[
         'application/json'
       ]?.Ref;
@@ -1087,6 +1406,187 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       expect(Object.values(format)).not.toContain('$context.path');
       expect(accessLogs.Format).not.toMatch(/\$context\.(path|identity\.user|identity\.caller)\b/);
     });
+
+    it('never logs the Splunk token: it is a path parameter, and the access logs hold the route template', () => {
+      const [, stage] = stack.onlyOfType('AWS::ApiGateway::Stage');
+      const format = (stage.Properties.AccessLogSetting as { Format: string }).Format;
+      const splunk = stack.routes()['POST /v1/webhooks/splunk/{token}']?.method;
+
+      // What $context.resourcePath logs for a Splunk delivery is this template, not the URL.
+      expect(stack.pathOf(splunk?.Properties.ResourceId as Json)).toBe(
+        '/v1/webhooks/splunk/{token}',
+      );
+      // Nothing else in the format may carry the request line, the path or its parameters.
+      expect(format).not.toMatch(
+        /\$context\.(path|requestOverride|responseOverride|identity\.user\b|identity\.caller\b)|\$input|\$method\.request/,
+      );
+      expect(Object.values(JSON.parse(format) as Record<string, string>).sort()).toEqual(
+        [
+          '$context.identity.sourceIp',
+          '$context.requestTime',
+          '$context.httpMethod',
+          '$context.resourcePath',
+          '$context.status',
+          '$context.protocol',
+          '$context.responseLength',
+          '$context.requestId',
+        ].sort(),
+      );
+      // Execution logs carry errors only, never request data.
+      expect(stage.Properties.MethodSettings).toEqual([
+        expect.objectContaining({ LoggingLevel: 'ERROR', DataTraceEnabled: false }),
+      ]);
+    });
+  });
+
+  describe('source endpoints', () => {
+    it('gives the source function its tables, the three state machines, its secrets and the window: nothing else', () => {
+      const [, fn] = stack.sourceFunction();
+      const environment = stack.environment(fn);
+
+      // No ROUTES_FILE: the function reads the rules bundled next to it (routes.json), the same
+      // file readConfig validated at synth.
+      expect(environment).toEqual({
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'citrix-response',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ACTIONS_TABLE_NAME: refTo(stack.actionsTable()[0]),
+        IDEMPOTENCY_TABLE_NAME: refTo(stack.idempotencyTable()[0]),
+        IDEMPOTENCY_WINDOW_SECONDS: '3600',
+        DELIVERIES_TABLE_NAME: refTo(stack.deliveriesTable()[0]),
+        SESSION_ACTION_STATE_MACHINE_ARN: refTo(stack.stateMachine('session-action')[0]),
+        DEVICE_ACTION_STATE_MACHINE_ARN: refTo(stack.stateMachine('device-action')[0]),
+        ADMIN_ACTION_STATE_MACHINE_ARN: refTo(stack.stateMachine('admin-action')[0]),
+        SERVICENOW_SECRET_ARN: refTo(stack.secret('source:servicenow')),
+        SPLUNK_SECRET_ARN: refTo(stack.secret('source:splunk')),
+        SENTINEL_SECRET_ARN: refTo(stack.secret('source:sentinel')),
+        PAGERDUTY_SECRET_ARN: refTo(stack.secret('source:pagerduty')),
+      });
+      expect(idempotencyWindowSecondsFromEnv(stack.literalEnvironment(fn))).toBe(3600);
+      expect(fn.Properties.Description).toBe(
+        'Source endpoints: ServiceNow, Splunk, Sentinel and PagerDuty deliveries',
+      );
+    });
+
+    it('grants exactly: records get/put/update, idempotency get/put/update/delete, deliveries put, start the three workflows, read its four secrets', () => {
+      const [, fn] = stack.sourceFunction();
+
+      expect(shapes(stack.statementsOf(fn))).toEqual(
+        [
+          XRAY_STATEMENT,
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+            Resource: [arnOf(stack.actionsTable()[0])],
+          },
+          {
+            Effect: 'Allow',
+            Action: [
+              'dynamodb:DeleteItem',
+              'dynamodb:GetItem',
+              'dynamodb:PutItem',
+              'dynamodb:UpdateItem',
+            ],
+            Resource: [arnOf(stack.idempotencyTable()[0])],
+          },
+          // Deliveries are written once and never read back by the function.
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:PutItem'],
+            Resource: [arnOf(stack.deliveriesTable()[0])],
+          },
+          {
+            Effect: 'Allow',
+            Action: ['states:StartExecution'],
+            Resource: WORKFLOWS.map((workflow) => refTo(stack.stateMachine(workflow.name)[0])).sort(
+              byJson,
+            ),
+          },
+          {
+            Effect: 'Allow',
+            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+            Resource: SOURCES.map((source) => refTo(stack.secret(`source:${source}`))).sort(byJson),
+          },
+        ].sort(byJson),
+      );
+      const role = stack.resource(stack.roleIdOf(fn));
+      expect((role.Properties.ManagedPolicyArns as Json[]).map(joined)).toEqual([
+        'arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+      ]);
+    });
+
+    it.each([
+      ['idempotency', 'id', 'expiration'],
+      ['deliveries', 'deliveryId', 'expiresAt'],
+    ] as const)(
+      'keeps the %s table by %s with TTL %s, PITR, AWS-managed encryption and retention',
+      (name, key, ttl) => {
+        const [, table] =
+          name === 'idempotency' ? stack.idempotencyTable() : stack.deliveriesTable();
+
+        // toEqual, not toMatchObject: no sort key, stream, index or customer managed key.
+        expect(table.Properties).toEqual({
+          KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          TimeToLiveSpecification: { AttributeName: ttl, Enabled: true },
+          SSESpecification: { SSEEnabled: true },
+        });
+        expect([table.DeletionPolicy, table.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+      },
+    );
+
+    it.each(SOURCES)(
+      'generates and retains the %s secret, with the JSON keys the function reads',
+      (source) => {
+        const secret = stack.resource(stack.secret(`source:${source}`));
+        const generate = secret.Properties.GenerateSecretString as {
+          SecretStringTemplate: string;
+          GenerateStringKey: string;
+          PasswordLength: number;
+        };
+
+        expect(generate).toMatchObject({
+          PasswordLength: 48,
+          ExcludePunctuation: true,
+          IncludeSpace: false,
+        });
+        expect(String(secret.Properties.Description)).toMatch(/^Citrix Response source endpoint: /);
+        expect([secret.DeletionPolicy, secret.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+        // What CloudFormation will store: the template plus a generated value under the key.
+        const stored = {
+          ...(JSON.parse(generate.SecretStringTemplate) as object),
+          [generate.GenerateStringKey]: 'G'.repeat(generate.PasswordLength),
+        };
+        const parsed = SOURCE_SECRET_SCHEMAS[source].safeParse(stored);
+        expect(parsed.error?.issues, source).toBeUndefined();
+      },
+    );
+
+    it('lets no other function read a source secret or write deliveries, and only the API share the idempotency table', () => {
+      const [sourceId] = stack.sourceFunction();
+      const sourcePolicies = new Set(stack.policiesOf(stack.resource(sourceId)).map(([id]) => id));
+      const apiPolicies = new Set(stack.policiesOf(stack.apiFunction()[1]).map(([id]) => id));
+      const sourceSecrets = SOURCES.map((source) => `"${stack.secret(`source:${source}`)}"`);
+      const documentsOf = (policies: Set<string>) =>
+        JSON.stringify([...policies].map((id) => stack.resource(id).Properties.PolicyDocument));
+
+      // The ids are matched as they appear in the documents: the owners' own policies name them.
+      for (const secret of sourceSecrets) expect(documentsOf(sourcePolicies)).toContain(secret);
+      expect(documentsOf(sourcePolicies)).toContain(`"${stack.deliveriesTable()[0]}"`);
+      expect(documentsOf(apiPolicies)).toContain(`"${stack.idempotencyTable()[0]}"`);
+
+      for (const [id, policy] of stack.ofType('AWS::IAM::Policy')) {
+        if (sourcePolicies.has(id)) continue;
+        const document = JSON.stringify(policy.Properties.PolicyDocument);
+        for (const secret of sourceSecrets) expect(document, id).not.toContain(secret);
+        expect(document, id).not.toContain(`"${stack.deliveriesTable()[0]}"`);
+        if (!apiPolicies.has(id)) {
+          expect(document, id).not.toContain(`"${stack.idempotencyTable()[0]}"`);
+        }
+      }
+    });
   });
 
   it('outputs the API URL, state machines, table, report topic and secret ARNs, never values', () => {
@@ -1097,11 +1597,21 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       'AdminActionStateMachineArn',
       'AdministratorReportTopicArn',
       'ApiUrl',
+      'CallbackSigningSecretArn',
       'CitrixCredentialsSecretArn',
       'DeviceActionStateMachineArn',
+      'PagerdutySecretArn',
+      'SentinelSecretArn',
+      'ServicenowSecretArn',
       'SessionActionStateMachineArn',
+      'SplunkSecretArn',
       'WebhookSecretArn',
     ]);
+    expect(outputs.CallbackSigningSecretArn?.Value).toEqual(refTo(stack.secret('callback')));
+    for (const source of SOURCES) {
+      const output = `${source[0]?.toUpperCase()}${source.slice(1)}SecretArn`;
+      expect(outputs[output]?.Value, output).toEqual(refTo(stack.secret(`source:${source}`)));
+    }
     expect(outputs.SessionActionStateMachineArn?.Value).toEqual(
       refTo(stack.stateMachine('session-action')[0]),
     );
@@ -1113,7 +1623,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
     );
     expect(outputs.ActionsTableName?.Value).toEqual(refTo(stack.actionsTable()[0]));
     expect(outputs.AdministratorReportTopicArn?.Value).toEqual(refTo(stack.report().topic[0]));
-    expect(outputs.WebhookSecretArn?.Value).toEqual(refTo(stack.secretId('signingSecret')));
+    expect(outputs.WebhookSecretArn?.Value).toEqual(refTo(stack.secret('webhook')));
     expect(outputs.CitrixCredentialsSecretArn?.Value).toEqual(
       refTo(stack.secretId('clientSecret')),
     );
@@ -1157,7 +1667,9 @@ describe('CitrixResponse stack with Endpoint Management administrator credential
   it('generates the administrator secret in CloudFormation, with the expected keys, and retains it', () => {
     const secret = stack.resource(stack.secretId('CITRIX_EM_PASSWORD'));
 
-    expect(stack.ofType('AWS::SecretsManager::Secret')).toHaveLength(3);
+    // Webhook, callback, Citrix Cloud, four sources, and this one.
+    expect(stack.ofType('AWS::SecretsManager::Secret')).toHaveLength(8);
+    expect(stack.secret('endpointManagement')).toBe(stack.secretId('CITRIX_EM_PASSWORD'));
     expect(secret.Properties.GenerateSecretString).toEqual({
       SecretStringTemplate: JSON.stringify({ CITRIX_EM_USERNAME: 'set-me' }),
       GenerateStringKey: 'CITRIX_EM_PASSWORD',
@@ -1246,15 +1758,222 @@ describe('CitrixResponse stack with Endpoint Management administrator credential
       'AdminActionStateMachineArn',
       'AdministratorReportTopicArn',
       'ApiUrl',
+      'CallbackSigningSecretArn',
       'CitrixCredentialsSecretArn',
       'DeviceActionStateMachineArn',
       'EndpointManagementCredentialsSecretArn',
+      'PagerdutySecretArn',
+      'SentinelSecretArn',
+      'ServicenowSecretArn',
       'SessionActionStateMachineArn',
+      'SplunkSecretArn',
       'WebhookSecretArn',
     ]);
     expect(outputs.EndpointManagementCredentialsSecretArn?.Value).toEqual(
       refTo(stack.secretId('CITRIX_EM_PASSWORD')),
     );
+  });
+});
+
+describe('CitrixResponse stack with callbacks, ServiceNow work notes and source IP allowlists', () => {
+  const DESTINATIONS = {
+    soar: 'https://soar.example.com/hooks/citrix',
+    ticketing: 'https://hooks.example.org/in?channel=sec',
+  };
+  const ALLOWLISTS = {
+    splunk: ['203.0.113.0/24'],
+    sentinel: ['198.51.100.0/24', '2001:db8::/32'],
+  };
+  const CONTEXT = {
+    citrixCustomerId: 'customer-marker-4711',
+    callbackDestinations: DESTINATIONS,
+    serviceNowInstanceUrl: 'https://acme.service-now.com/',
+    // As `-c sourceIpAllowlists=...` passes it: a JSON string.
+    sourceIpAllowlists: JSON.stringify(ALLOWLISTS),
+  };
+  let stack: StackTemplate;
+
+  beforeAll(() => {
+    stack = synth(CONTEXT);
+  });
+
+  it('synthesizes with no unacknowledged cdk-nag finding', () => {
+    expect(() => synth(CONTEXT)).not.toThrow();
+  });
+
+  it('gives notify-action-outcome the destinations, the ServiceNow instance and their secret ARNs, and no Citrix access', () => {
+    const [, fn] = stack.taskFunction('notify-action-outcome');
+    const environment = stack.environment(fn);
+
+    expect(environment).toEqual({
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: 'citrix-response',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ACTIONS_TABLE_NAME: refTo(stack.actionsTable()[0]),
+      CALLBACK_DESTINATIONS: JSON.stringify(DESTINATIONS),
+      CALLBACK_SECRET_ARN: refTo(stack.secret('callback')),
+      SERVICENOW_INSTANCE_URL: 'https://acme.service-now.com',
+      SERVICENOW_API_SECRET_ARN: refTo(stack.secret('serviceNowApi')),
+    });
+    expect(Object.keys(stack.citrixEnvironment(fn))).toEqual([]);
+    // The function reads the destinations back exactly as configured.
+    const destinations = parseCallbackDestinations(String(environment.CALLBACK_DESTINATIONS));
+    expect(Object.fromEntries([...destinations].map(([name, url]) => [name, url.href]))).toEqual(
+      DESTINATIONS,
+    );
+  });
+
+  it('lets notify-action-outcome read its two secrets and the records: nothing else', () => {
+    const [, fn] = stack.taskFunction('notify-action-outcome');
+
+    expect(shapes(stack.statementsOf(fn))).toEqual(
+      [
+        XRAY_STATEMENT,
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          Resource: [arnOf(stack.actionsTable()[0])],
+        },
+        {
+          Effect: 'Allow',
+          Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+          Resource: [refTo(stack.secret('callback')), refTo(stack.secret('serviceNowApi'))].sort(
+            byJson,
+          ),
+        },
+      ].sort(byJson),
+    );
+  });
+
+  it('gives every other task function exactly the Citrix access it had', () => {
+    expectCitrixAccessByCalls(stack, {
+      apiUrl: 'https://api.cloud.com',
+      customerId: 'customer-marker-4711',
+      emAuth: 'cloud',
+      emBodyShape: 'object',
+      callbacks: true,
+      serviceNowWorkNotes: true,
+    });
+  });
+
+  it('generates the ServiceNow account secret, retains it, and lets only notify-action-outcome read it or the callback secret', () => {
+    const secret = stack.resource(stack.secret('serviceNowApi'));
+    const readers = (role: SecretRole) =>
+      stack
+        .ofType('AWS::Lambda::Function')
+        .filter(([, fn]) =>
+          statementsFor(stack.statementsOf(fn), 'secretsmanager')
+            .flatMap(resources)
+            .some((resource) => byJson(resource, refTo(stack.secret(role))) === 0),
+        )
+        .map(([id]) => id);
+
+    expect(stack.ofType('AWS::SecretsManager::Secret')).toHaveLength(8);
+    expect(secret.Properties.GenerateSecretString).toEqual({
+      SecretStringTemplate: JSON.stringify({ username: 'set-me' }),
+      GenerateStringKey: 'password',
+      PasswordLength: 48,
+      ExcludePunctuation: true,
+      IncludeSpace: false,
+    });
+    expect([secret.DeletionPolicy, secret.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+    const notify = stack.taskFunction('notify-action-outcome')[0];
+    expect(readers('serviceNowApi')).toEqual([notify]);
+    expect(readers('callback')).toEqual([notify]);
+  });
+
+  it('tells the API function the destinations, so it can refuse an unknown one, without the callback secret', () => {
+    const [, fn] = stack.apiFunction();
+    const environment = stack.environment(fn);
+
+    // Names only: a destination URL may carry the receiver's token.
+    expect(environment.CALLBACK_DESTINATION_NAMES).toBe('soar,ticketing');
+    expect(environment).not.toHaveProperty('CALLBACK_DESTINATIONS');
+    expect(environment).not.toHaveProperty('CALLBACK_SECRET_ARN');
+    expect(environment).not.toHaveProperty('SERVICENOW_API_SECRET_ARN');
+    expect(statementsFor(stack.statementsOf(fn), 'secretsmanager').flatMap(resources)).toEqual([
+      refTo(stack.secret('webhook')),
+    ]);
+  });
+
+  it('allows every call but denies POST to an allowlisted source from any other address', () => {
+    expect(stack.restApi()[1].Properties.Policy).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Action: 'execute-api:Invoke',
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Resource: 'execute-api:/*',
+        },
+        {
+          Action: 'execute-api:Invoke',
+          Condition: { NotIpAddress: { 'aws:SourceIp': ['203.0.113.0/24'] } },
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Resource: 'execute-api:/*/POST/v1/webhooks/splunk/*',
+        },
+        {
+          Action: 'execute-api:Invoke',
+          Condition: { NotIpAddress: { 'aws:SourceIp': ['198.51.100.0/24', '2001:db8::/32'] } },
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Resource: 'execute-api:/*/POST/v1/webhooks/sentinel',
+        },
+      ],
+    });
+  });
+
+  it('denies exactly the allowlisted sources’ routes, leaving the other sources and the actions API open', () => {
+    const statements = (
+      stack.restApi()[1].Properties.Policy as unknown as { Statement: Statement[] }
+    ).Statement;
+    // execute-api resource patterns: `*` matches any characters, `/` included.
+    const denied = (method: string, path: string) =>
+      statements.some(
+        (statement) =>
+          statement.Effect === 'Deny' &&
+          new RegExp(
+            `^${String(statement.Resource)
+              .split('*')
+              .map((part) => part.replace(/[.?+^$()[\]{}|\\]/g, '\\$&'))
+              .join('.*')}$`,
+          ).test(`execute-api:/prod/${method}/${path}`),
+      );
+    // Each route as a request would reach it, with its path parameters filled in.
+    const requests: [string, string, boolean][] = [
+      ['POST', 'v1/webhooks/splunk/0123456789abcdef0123456789abcdef', true],
+      ['POST', 'v1/webhooks/sentinel', true],
+      ['POST', 'v1/webhooks/servicenow', false],
+      ['POST', 'v1/webhooks/pagerduty', false],
+      ['POST', 'v1/actions', false],
+      ['GET', 'v1/actions/act_01', false],
+      ['GET', 'v1/openapi.json', false],
+    ];
+
+    expect(Object.keys(stack.routes()).sort()).toEqual([
+      'GET /v1/actions/{actionId}',
+      'GET /v1/openapi.json',
+      'POST /v1/actions',
+      'POST /v1/webhooks/splunk/{token}',
+      'POST /v1/webhooks/{source}',
+    ]);
+    for (const [method, path, expected] of requests) {
+      expect(denied(method, path), `${method} /${path}`).toBe(expected);
+    }
+  });
+
+  it('outputs the ServiceNow account secret ARN besides the others', () => {
+    const outputs = stack.json.Outputs as Record<string, { Value: Json }>;
+
+    expect(Object.keys(outputs)).toContain('CallbackSigningSecretArn');
+    expect(outputs.ServiceNowApiCredentialsSecretArn?.Value).toEqual(
+      refTo(stack.secret('serviceNowApi')),
+    );
+  });
+
+  it('puts no secret value in the template', () => {
+    expectNoSecretValues(stack);
   });
 });
 
@@ -1328,6 +2047,30 @@ describe('CitrixResponse stack with the default context', () => {
     );
   });
 
+  it('notifies nobody: notify-action-outcome gets no destination, no ServiceNow instance and no secret', () => {
+    const [, fn] = stack.taskFunction('notify-action-outcome');
+
+    expect(Object.keys(stack.environment(fn)).sort()).toEqual([
+      'ACTIONS_TABLE_NAME',
+      'NODE_OPTIONS',
+      'POWERTOOLS_LOG_LEVEL',
+      'POWERTOOLS_SERVICE_NAME',
+    ]);
+    expect(statementsFor(stack.statementsOf(fn), 'secretsmanager')).toEqual([]);
+    expect(() => stack.secret('serviceNowApi')).toThrow('no serviceNowApi secret');
+    expect(Object.keys(stack.json.Outputs as object)).not.toContain(
+      'ServiceNowApiCredentialsSecretArn',
+    );
+    expect(stack.environment(stack.apiFunction()[1])).not.toHaveProperty('CALLBACK_DESTINATIONS');
+  });
+
+  it('has no API resource policy and remembers deliveries for 24 hours', () => {
+    expect(stack.restApi()[1].Properties).not.toHaveProperty('Policy');
+    for (const [id, fn] of [stack.apiFunction(), stack.sourceFunction()]) {
+      expect(stack.environment(fn).IDEMPOTENCY_WINDOW_SECONDS, id).toBe('86400');
+    }
+  });
+
   it('synthesizes with the placeholder customer id but refuses to deploy', () => {
     const rule = (stack.json.Rules as Record<string, Json>).CitrixCustomerIdIsSet as {
       Assertions: { Assert: Json; AssertDescription: string }[];
@@ -1377,8 +2120,115 @@ describe('context validation', () => {
     [{ adminReportSchedule: 'at(2030-01-01T00:00:00)' }, /"adminReportSchedule"/],
     [{ adminReportPendingDays: 0 }, /"adminReportPendingDays" must be an integer from 1 to 365/],
     [{ adminReportPendingDays: '366' }, /"adminReportPendingDays" .* got "366"/],
+    [
+      { idempotencyWindowSeconds: 59 },
+      /"idempotencyWindowSeconds" must be an integer from 60 to 604800, got 59/,
+    ],
+    [{ idempotencyWindowSeconds: '604801' }, /"idempotencyWindowSeconds" .* got "604801"/],
+    [
+      { sourceIpAllowlists: { splunk: ['203.0.113.0'] } },
+      /"sourceIpAllowlists" is invalid: splunk\.0: must be an IPv4 or IPv6 CIDR range/,
+    ],
+    [
+      { sourceIpAllowlists: '{"jira":["10.0.0.0/8"]}' },
+      /"sourceIpAllowlists" is invalid: .*"jira"/,
+    ],
+    [{ sourceIpAllowlists: 'splunk=10.0.0.0/8' }, /"sourceIpAllowlists" must be JSON/],
+    [
+      { callbackDestinations: { soar: 'http://soar.example.com/hook' } },
+      /"callbackDestinations" is invalid: .*"soar" must be https/,
+    ],
+    [
+      { callbackDestinations: '{"Bad Name":"https://soar.example.com"}' },
+      /"callbackDestinations" is invalid: .*name/,
+    ],
+    [
+      { serviceNowInstanceUrl: 'http://acme.service-now.com' },
+      /"serviceNowInstanceUrl" is invalid: .*https/,
+    ],
+    [
+      { serviceNowInstanceUrl: 'https://acme.service-now.com/now' },
+      /"serviceNowInstanceUrl" is invalid: .*origin only/,
+    ],
+    [
+      { routesFile: 'config/no-such-routes.json' },
+      /"routesFile": Cannot read the routing rules file .*config\/no-such-routes\.json/,
+    ],
   ])('rejects %j', (context, message) => {
     expect(() => buildApp(appContext(context))).toThrow(InvalidContextError);
     expect(() => buildApp(appContext(context))).toThrow(message);
+  });
+});
+
+describe('routing rules file at synth', () => {
+  let directory: string;
+  const writeRules = (name: string, rules: unknown): string => {
+    const path = join(directory, name);
+    writeFileSync(path, JSON.stringify(rules, null, 2));
+    return path;
+  };
+
+  beforeAll(() => {
+    directory = mkdtempSync(join(tmpdir(), 'citrix-response-stack-routes-'));
+  });
+
+  afterAll(() => {
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('fails synth on a route whose target kind does not fit its action, naming the route and the field', () => {
+    const path = writeRules('routes.json', {
+      version: 1,
+      routes: {
+        sentinel: [
+          {
+            name: 'wipe-compromised-device',
+            match: { severity: 'High' },
+            // A device action cannot take a session id.
+            action: 'device.selectiveWipe',
+            target: { sessionId: 'entities[0].sessionId' },
+            reason: 'Sentinel incident {{incidentNumber}}',
+          },
+        ],
+      },
+    });
+    const error = (() => {
+      try {
+        buildApp(appContext({ routesFile: path }));
+      } catch (caught) {
+        return caught as Error;
+      }
+      throw new Error('synth did not fail');
+    })();
+
+    expect(error).toBeInstanceOf(InvalidContextError);
+    expect(error.message).toBe(
+      `Context "routesFile": Invalid routing rules file ${path}: routes.sentinel[0] (route "wipe-compromised-device").target.sessionId: device.selectiveWipe takes a target of kind deviceId or user`,
+    );
+  });
+
+  it('synthesizes with a valid file of the operator’s own', () => {
+    const path = writeRules('valid-routes.json', {
+      version: 1,
+      routes: {
+        splunk: [
+          {
+            name: 'impossible-travel',
+            action: 'session.logoff',
+            target: { user: 'result.user' },
+            reason: 'Splunk alert {{search_name}}',
+          },
+        ],
+      },
+      servicenow: { allowedActions: ['session.disconnect'] },
+    });
+    const { stack } = buildApp(appContext({ citrixCustomerId: 'customer-1', routesFile: path }));
+    const template = new StackTemplate(Template.fromStack(stack), stack);
+
+    // Synthesized (cdk-nag included) with the source endpoints built as for the shipped file.
+    expect(template.sourceFunction()[1].Properties.Timeout).toBe(15);
+    expect(template.routes()['POST /v1/webhooks/splunk/{token}']?.functionId).toBe(
+      template.sourceFunction()[0],
+    );
   });
 });

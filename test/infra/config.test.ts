@@ -1,14 +1,27 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../infra/citrix-response-function.ts';
 import {
   CITRIX_CUSTOMER_ID_PLACEHOLDER,
   InvalidContextError,
   readConfig,
 } from '../../infra/config.ts';
+import { parseServiceNowInstanceUrl } from '../../lib/callbacks/servicenow.ts';
+import {
+  CallbackConfigurationError,
+  parseCallbackDestinations,
+} from '../../lib/callbacks/signed-callback.ts';
 import { parseEndpointManagementUrl } from '../../lib/citrix/endpoint-management-config.ts';
 import { CitrixConfigurationError } from '../../lib/citrix/errors.ts';
+import { RoutingRulesError } from '../../lib/sources/routing.ts';
 
 const fromContext = (context: Record<string, unknown>) => readConfig((key) => context[key]);
+
+/** The rules file the project ships, as readConfig resolves the default `config/routes.json`. */
+const DEFAULT_ROUTES_FILE = join(PROJECT_ROOT, 'config', 'routes.json');
 
 /** The error `run` throws; fails the test when it throws nothing. */
 function errorFrom(run: () => unknown): Error {
@@ -30,9 +43,15 @@ describe('readConfig', () => {
       protectedAdministrators: [],
       adminReportSchedule: 'rate(1 day)',
       adminReportPendingDays: 14,
+      routesFile: DEFAULT_ROUTES_FILE,
+      sourceIpAllowlists: {},
+      callbackDestinations: {},
+      idempotencyWindowSeconds: 86_400,
       maxConcurrency: 10,
       logRetention: RetentionDays.THREE_MONTHS,
     });
+    // No ServiceNow instance: the notification task then writes no work notes.
+    expect(fromContext({})).not.toHaveProperty('serviceNowInstanceUrl');
     // No owner: the administrator functions then refuse every action.
     expect(fromContext({})).not.toHaveProperty('citrixApiClientOwner');
   });
@@ -64,6 +83,10 @@ describe('readConfig', () => {
       protectedAdministrators: ['break.glass@example.com', 'OID:/citrix/42'],
       adminReportSchedule: 'cron(0 6 * * ? *)',
       adminReportPendingDays: 30,
+      routesFile: DEFAULT_ROUTES_FILE,
+      sourceIpAllowlists: {},
+      callbackDestinations: {},
+      idempotencyWindowSeconds: 86_400,
       maxConcurrency: 25,
       logRetention: RetentionDays.ONE_YEAR,
     });
@@ -293,5 +316,302 @@ describe('readConfig', () => {
     expect(() => fromContext({ citrixCustomerId: 42 })).toThrow(
       'Context "citrixCustomerId" must be a string, got number',
     );
+  });
+});
+
+describe('readConfig: the routing rules file', () => {
+  let directory: string;
+  /** Writes `rules` as JSON (or `text` as is) to a file of its own and returns its path. */
+  const rulesFile = (name: string, rules: unknown, text = JSON.stringify(rules)): string => {
+    const path = join(directory, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  beforeAll(() => {
+    directory = mkdtempSync(join(tmpdir(), 'citrix-response-routes-'));
+  });
+
+  afterAll(() => {
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('resolves a relative path from the project root, not the working directory', () => {
+    expect(isAbsolute(DEFAULT_ROUTES_FILE)).toBe(true);
+    expect(fromContext({ routesFile: 'config/routes.json' }).routesFile).toBe(DEFAULT_ROUTES_FILE);
+    expect(fromContext({ routesFile: '' }).routesFile).toBe(DEFAULT_ROUTES_FILE);
+  });
+
+  it('takes a valid file by its absolute path', () => {
+    const path = rulesFile('valid.json', {
+      version: 1,
+      routes: {
+        sentinel: [
+          {
+            name: 'compromised-user',
+            action: 'session.disconnect',
+            target: { user: 'accounts[*].upn' },
+            reason: 'Sentinel incident {{incidentNumber}}',
+          },
+        ],
+      },
+    });
+
+    expect(fromContext({ routesFile: path }).routesFile).toBe(path);
+  });
+
+  it('fails synth on a route whose target kind does not fit its action, naming the route and field', () => {
+    const path = rulesFile('wrong-target.json', {
+      version: 1,
+      routes: {
+        splunk: [
+          {
+            name: 'impossible-travel',
+            action: 'session.logoff',
+            target: { user: 'result.user' },
+            reason: 'Splunk alert {{search_name}}',
+          },
+          {
+            name: 'lost-laptop',
+            action: 'session.logoff',
+            target: { deviceId: 'result.device_id' },
+            reason: 'Splunk alert {{search_name}}',
+          },
+        ],
+      },
+    });
+    const error = errorFrom(() => fromContext({ routesFile: path }));
+
+    expect(error).toBeInstanceOf(InvalidContextError);
+    expect(error.message).toBe(
+      `Context "routesFile": Invalid routing rules file ${path}: routes.splunk[1] (route "lost-laptop").target.deviceId: session.logoff takes a target of kind sessionId or user`,
+    );
+    expect(error.cause).toBeInstanceOf(RoutingRulesError);
+  });
+
+  it('names every invalid field of every route at once', () => {
+    const path = rulesFile('two-problems.json', {
+      version: 1,
+      routes: {
+        pagerduty: [
+          {
+            name: 'revoke-admin',
+            action: 'admin.revoke',
+            target: { email: 'event.data.title' },
+            reason: 'PagerDuty',
+          },
+          {
+            name: 'wipe',
+            action: 'device.wipe',
+            target: { deviceId: 'event.data.device' },
+            options: { mode: 'strip' },
+            reason: 'PagerDuty',
+          },
+        ],
+      },
+    });
+    const message = errorFrom(() => fromContext({ routesFile: path })).message;
+
+    expect(message).toContain(
+      'routes.pagerduty[0] (route "revoke-admin").target.email: admin.revoke takes a target of kind admin',
+    );
+    expect(message).toContain(
+      'routes.pagerduty[1] (route "wipe").options: only admin.revoke takes options',
+    );
+  });
+
+  it.each([
+    ['missing.json', undefined, 'Cannot read the routing rules file'],
+    ['not-json.json', '{"version": 1,', 'is not valid JSON'],
+    ['wrong-version.json', '{"version": 2}', 'version: Invalid input: expected 1'],
+  ])('fails synth on %s', (name, text, reason) => {
+    const path = join(directory, name);
+    if (text !== undefined) writeFileSync(path, text);
+    const error = errorFrom(() => fromContext({ routesFile: path }));
+
+    expect(error).toBeInstanceOf(InvalidContextError);
+    expect(error.message).toMatch(/^Context "routesFile": /);
+    expect(error.message).toContain(reason);
+    expect(error.message).toContain(path);
+  });
+});
+
+describe('readConfig: source IP allowlists', () => {
+  it('accepts per-source CIDR lists as cdk.json objects and as -c JSON strings', () => {
+    const allowlists = {
+      splunk: ['203.0.113.0/24'],
+      sentinel: ['198.51.100.7/32', '2001:db8::/32'],
+    };
+
+    expect(fromContext({ sourceIpAllowlists: allowlists }).sourceIpAllowlists).toEqual(allowlists);
+    expect(
+      fromContext({ sourceIpAllowlists: JSON.stringify(allowlists) }).sourceIpAllowlists,
+    ).toEqual(allowlists);
+    expect(fromContext({ sourceIpAllowlists: '' }).sourceIpAllowlists).toEqual({});
+  });
+
+  it.each([
+    [{ jira: ['203.0.113.0/24'] }, /Unrecognized key: "jira"/],
+    [{ splunk: [] }, /splunk: Too small/],
+    [{ splunk: '203.0.113.0/24' }, /splunk: Invalid input: expected array/],
+    [{ splunk: ['203.0.113.0'] }, /splunk\.0: must be an IPv4 or IPv6 CIDR range/],
+    [{ splunk: ['203.0.113.0/33'] }, /splunk\.0: must be an IPv4 or IPv6 CIDR range/],
+    [{ pagerduty: ['10.0.0.0/8', 'any'] }, /pagerduty\.1: must be an IPv4 or IPv6 CIDR range/],
+  ])('rejects %j', (allowlists, message) => {
+    const error = errorFrom(() => fromContext({ sourceIpAllowlists: allowlists }));
+
+    expect(error).toBeInstanceOf(InvalidContextError);
+    expect(error.message).toMatch(/^Context "sourceIpAllowlists" is invalid: /);
+    expect(error.message).toMatch(message);
+  });
+
+  it('rejects a -c value that is not JSON', () => {
+    expect(() => fromContext({ sourceIpAllowlists: 'splunk=203.0.113.0/24' })).toThrow(
+      new InvalidContextError('Context "sourceIpAllowlists" must be JSON'),
+    );
+  });
+});
+
+describe('readConfig: callback destinations', () => {
+  it('accepts named https destinations, as the notification task reads them back', () => {
+    const destinations = {
+      soar: 'https://soar.example.com/hooks/citrix',
+      'ticketing-2': 'https://hooks.example.org/in?channel=sec',
+    };
+    const config = fromContext({ callbackDestinations: destinations });
+
+    expect(config.callbackDestinations).toEqual(destinations);
+    expect(fromContext({ callbackDestinations: JSON.stringify(destinations) })).toEqual(config);
+    const readBack = parseCallbackDestinations(JSON.stringify(config.callbackDestinations));
+    expect(Object.fromEntries([...readBack].map(([name, url]) => [name, url.href]))).toEqual(
+      destinations,
+    );
+  });
+
+  it('treats an empty setting as no destination', () => {
+    expect(fromContext({ callbackDestinations: '' }).callbackDestinations).toEqual({});
+    expect(fromContext({ callbackDestinations: {} }).callbackDestinations).toEqual({});
+  });
+
+  it.each([
+    [
+      { soar: 'http://127.0.0.1:9000/hook' },
+      'Context "callbackDestinations" is invalid: destination "soar" must be https',
+    ],
+    [
+      { Soar: 'https://soar.example.com' },
+      'Context "callbackDestinations" is invalid: callback destination name "Soar" must be 1-40 characters of a-z, 0-9 and -',
+    ],
+    [
+      { soar: 'soar.example.com' },
+      'Context "callbackDestinations" is invalid: callback destination "soar" is not a valid URL',
+    ],
+    [
+      { soar: 42 },
+      'Context "callbackDestinations" is invalid: callback destination "soar" must be a URL string',
+    ],
+    [
+      ['https://soar.example.com'],
+      'Context "callbackDestinations" is invalid: callback destinations must be a JSON object of name to URL',
+    ],
+    ['soar=https://soar.example.com', 'Context "callbackDestinations" must be JSON'],
+  ])('rejects %j', (destinations, message) => {
+    expect(() => fromContext({ callbackDestinations: destinations })).toThrow(
+      new InvalidContextError(message),
+    );
+  });
+
+  it('never repeats a token from a rejected URL', () => {
+    const error = errorFrom(() =>
+      fromContext({
+        callbackDestinations: { soar: 'http://soar.example.com/hooks/s3cr3t-path?token=s3cr3t' },
+      }),
+    );
+    const withCredentials = errorFrom(() =>
+      fromContext({ callbackDestinations: { soar: 'https://bot:hunter2@soar.example.com/hook' } }),
+    );
+
+    expect(error).toBeInstanceOf(InvalidContextError);
+    expect(error.cause).toBeInstanceOf(CallbackConfigurationError);
+    expect(error.message).not.toContain('s3cr3t');
+    expect(withCredentials.message).toBe(
+      'Context "callbackDestinations" is invalid: callback destination "soar" must not carry credentials in its URL',
+    );
+  });
+});
+
+describe('readConfig: ServiceNow instance', () => {
+  it('keeps the instance origin only, as the notification task reads it back', () => {
+    const config = fromContext({ serviceNowInstanceUrl: ' https://Acme.service-now.com/ ' });
+
+    expect(config.serviceNowInstanceUrl).toBe('https://acme.service-now.com');
+    expect(parseServiceNowInstanceUrl(String(config.serviceNowInstanceUrl)).origin).toBe(
+      config.serviceNowInstanceUrl,
+    );
+    expect(fromContext({ serviceNowInstanceUrl: '' })).not.toHaveProperty('serviceNowInstanceUrl');
+  });
+
+  it.each([
+    ['http://127.0.0.1:8080', 'Context "serviceNowInstanceUrl" is invalid: must be https'],
+    [
+      'http://acme.service-now.com',
+      'Context "serviceNowInstanceUrl" is invalid: the ServiceNow instance URL must be https (http only for a loopback test server), got http://acme.service-now.com',
+    ],
+    [
+      'https://acme.service-now.com/now/nav',
+      'Context "serviceNowInstanceUrl" is invalid: the ServiceNow instance URL for host "acme.service-now.com" must be an origin only, without a path, query or fragment',
+    ],
+    [
+      'acme.service-now.com',
+      'Context "serviceNowInstanceUrl" is invalid: the ServiceNow instance URL is not a valid URL',
+    ],
+    [
+      'https://admin:hunter2@acme.service-now.com',
+      'Context "serviceNowInstanceUrl" is invalid: the ServiceNow instance URL for host "acme.service-now.com" must not carry credentials',
+    ],
+  ])('rejects %s', (value, message) => {
+    expect(() => fromContext({ serviceNowInstanceUrl: value })).toThrow(
+      new InvalidContextError(message),
+    );
+  });
+});
+
+describe('readConfig: idempotency window', () => {
+  it.each([
+    [60, 60],
+    ['3600', 3600],
+    [604_800, 604_800],
+  ])('accepts %j seconds', (value, seconds) => {
+    expect(fromContext({ idempotencyWindowSeconds: value }).idempotencyWindowSeconds).toBe(seconds);
+  });
+
+  it.each([
+    [59, '59'],
+    [604_801, '604801'],
+    [1.5, '1.5'],
+    ['a day', '"a day"'],
+  ])('rejects %j', (value, shown) => {
+    expect(() => fromContext({ idempotencyWindowSeconds: value })).toThrow(
+      new InvalidContextError(
+        `Context "idempotencyWindowSeconds" must be an integer from 60 to 604800, got ${shown}`,
+      ),
+    );
+  });
+});
+
+describe('sourceIpAllowlists CIDR ranges', () => {
+  it.each(['300.1.1.1/8', 'cafe/8', '::/200', '10.0.0.0/8/1', '10.0.0.0'])(
+    'refuses %s',
+    (range) => {
+      expect(() => fromContext({ sourceIpAllowlists: { splunk: [range] } })).toThrow(
+        /must be an IPv4 or IPv6 CIDR range/,
+      );
+    },
+  );
+
+  it.each(['203.0.113.0/24', '2001:db8::/32', '0.0.0.0/0'])('accepts %s', (range) => {
+    expect(fromContext({ sourceIpAllowlists: { splunk: [range] } }).sourceIpAllowlists).toEqual({
+      splunk: [range],
+    });
   });
 });

@@ -16,6 +16,8 @@ const ENTRIES = [
   'functions/actions-api.ts',
   // Run by the EventBridge schedule, not by a workflow.
   'functions/report-administrators.ts',
+  // Behind POST /v1/webhooks/...; CDK copies the routing rules next to it (routes.json).
+  'functions/source-webhooks.ts',
   // complete-action serves all three workflows and is one function: bundle each entry once.
   ...new Set(WORKFLOWS.flatMap((workflow) => workflow.functions.map((fn) => fn.entry))),
 ];
@@ -57,8 +59,8 @@ describe('function bundles', () => {
     expect(typeof bundle.handler).toBe('function');
   });
 
-  it('bundles 16 entries: 14 workflow tasks, the API and the report', () => {
-    expect(ENTRIES).toHaveLength(16);
+  it('bundles 18 entries: 15 workflow tasks, the API, the report and the source endpoints', () => {
+    expect(ENTRIES).toHaveLength(18);
   });
 
   it.each([
@@ -72,5 +74,44 @@ describe('function bundles', () => {
       .handler({ actionId: 'act_1' }, { awsRequestId: 'r', getRemainingTimeInMillis: () => 5_000 })
       .catch((e: unknown) => e);
     expect((error as Error).name).toBe('InvalidTaskInputError');
+  });
+});
+
+describe('function bundles that need more than a task input', () => {
+  const context = {
+    awsRequestId: 'r',
+    functionName: 'f',
+    getRemainingTimeInMillis: () => 5_000,
+  };
+  const load = async (entry: string) =>
+    import(pathToFileURL(join(outdir, `${entry}.mjs`)).href) as Promise<{
+      handler: (event: unknown, context: unknown) => Promise<unknown>;
+    }>;
+
+  it('runs functions/notify-action-outcome from its bundle: input without actionId is refused by name', async () => {
+    const bundle = await load('functions/notify-action-outcome');
+    const error = await bundle.handler({ action: 'session.logoff' }, context).catch((e) => e);
+
+    expect((error as Error).name).toBe('InvalidTaskInputError');
+    expect((error as Error).message).toMatch(/actionId/);
+  });
+
+  it('runs functions/source-webhooks from its bundle: an unknown source is a 404 before any AWS call', async () => {
+    const bundle = await load('functions/source-webhooks');
+    const response = (await bundle.handler(
+      {
+        resource: '/v1/webhooks/{source}',
+        path: '/v1/webhooks/jira',
+        httpMethod: 'POST',
+        pathParameters: { source: 'jira' },
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+        isBase64Encoded: false,
+      },
+      context,
+    )) as { statusCode: number; body: string };
+
+    expect(response.statusCode).toBe(404);
+    expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'not_found' } });
   });
 });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CitrixResponseFunction } from '../../infra/citrix-response-function.ts';
 import { readConfig } from '../../infra/config.ts';
 import { TaskFunctions } from '../../infra/task-functions.ts';
+import { parseCallbackDestinations } from '../../lib/callbacks/signed-callback.ts';
 import {
   ADMIN_ACTION_WORKFLOW,
   DEVICE_ACTION_WORKFLOW,
@@ -20,20 +21,38 @@ interface Fixture {
   readonly stack: Stack;
   readonly tasks: TaskFunctions;
   readonly secretId: string;
+  readonly callbackSecretId: string;
+  readonly serviceNowSecretId: string;
 }
 
+/** With `serviceNowInstanceUrl` in the context the ServiceNow secret is passed, as the stack does. */
 function taskFunctions(context: Record<string, unknown> = {}): Fixture {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test');
   const secret = new Secret(stack, 'Secret');
+  const callbackSecret = new Secret(stack, 'CallbackSecret');
+  const serviceNowSecret = new Secret(stack, 'ServiceNowSecret');
+  const config = readConfig((key) => context[key]);
   const tasks = new TaskFunctions(stack, 'Tasks', {
-    config: readConfig((key) => context[key]),
+    config,
     actionsTable: new Table(stack, 'Table', {
       partitionKey: { name: 'actionId', type: AttributeType.STRING },
     }),
     citrixCredentials: secret,
+    callbackSigningSecret: callbackSecret,
+    ...(config.serviceNowInstanceUrl === undefined
+      ? {}
+      : { serviceNowApiCredentials: serviceNowSecret }),
   });
-  return { stack, tasks, secretId: stack.getLogicalId(secret.node.defaultChild as CfnElement) };
+  const logicalId = (construct: Secret) =>
+    stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  return {
+    stack,
+    tasks,
+    secretId: logicalId(secret),
+    callbackSecretId: logicalId(callbackSecret),
+    serviceNowSecretId: logicalId(serviceNowSecret),
+  };
 }
 
 const taskOf = (workflow: WorkflowDefinition, name: string): WorkflowFunction => {
@@ -82,19 +101,29 @@ describe('TaskFunctions', () => {
     expect(tasks.all.get('complete-action')).toBe(first);
   });
 
-  it('builds every workflow task once: 14 functions named after their tasks', () => {
+  it('builds every workflow task once: 15 functions named after their tasks', () => {
     const { stack, tasks } = taskFunctions();
     for (const workflow of WORKFLOWS) {
       for (const task of workflow.functions) tasks.functionFor(workflow, task);
     }
     const names = [...new Set(WORKFLOWS.flatMap((w) => w.functions.map((task) => task.name)))];
 
-    expect(names).toHaveLength(14);
+    expect(names).toHaveLength(15);
     expect([...tasks.all.keys()].sort()).toEqual(names.sort());
     for (const name of names) environmentOf(stack, `workflow task: ${name}`);
     expect(
       Object.keys(Template.fromStack(stack).findResources('AWS::Lambda::Function')),
-    ).toHaveLength(14);
+    ).toHaveLength(15);
+  });
+
+  it('builds notify-action-outcome, declared by all three workflows, once', () => {
+    const { tasks } = taskFunctions();
+    const built = WORKFLOWS.map((workflow) =>
+      tasks.functionFor(workflow, taskOf(workflow, 'notify-action-outcome')),
+    );
+
+    expect(new Set(built).size).toBe(1);
+    expect([...tasks.all.keys()]).toEqual(['notify-action-outcome']);
   });
 
   it('refuses a shared task declared differently, rather than granting one workflow the wrong access', () => {
@@ -265,5 +294,108 @@ describe('TaskFunctions.bindCitrixCloud', () => {
     expect(citrixEnvironmentOf(stack, 'another function')).not.toHaveProperty(
       'CITRIX_API_CLIENT_OWNER',
     );
+  });
+});
+
+describe('TaskFunctions for notify-action-outcome', () => {
+  const NOTIFY = taskOf(SESSION_ACTION_WORKFLOW, 'notify-action-outcome');
+  const DESCRIPTION = 'workflow task: notify-action-outcome';
+  const DESTINATIONS = {
+    soar: 'https://soar.example.com/hooks/citrix',
+    ticketing: 'https://hooks.example.org/in',
+  };
+
+  /** The function's variables beyond the ones every function has. */
+  function notifyEnvironment(fixture: Fixture): Record<string, unknown> {
+    fixture.tasks.functionFor(SESSION_ACTION_WORKFLOW, NOTIFY);
+    const {
+      NODE_OPTIONS: _node,
+      POWERTOOLS_SERVICE_NAME: _service,
+      POWERTOOLS_LOG_LEVEL: _level,
+      ...own
+    } = environmentOf(fixture.stack, DESCRIPTION);
+    return own;
+  }
+
+  it('is declared alike in every workflow: records actions, calls the notification services, 120 s', () => {
+    for (const workflow of WORKFLOWS) {
+      expect(taskOf(workflow, 'notify-action-outcome'), workflow.name).toEqual({
+        substitution: 'NotifyActionOutcomeFunctionArn',
+        name: 'notify-action-outcome',
+        entry: 'functions/notify-action-outcome.ts',
+        recordsActions: true,
+        calls: 'notifications',
+        timeoutSeconds: 120,
+      });
+    }
+  });
+
+  it('gets only the actions table when no destination and no ServiceNow instance is configured', () => {
+    const fixture = taskFunctions({ citrixCustomerId: 'customer-1', citrixSiteId: 'site-1' });
+
+    expect(notifyEnvironment(fixture)).toEqual({ ACTIONS_TABLE_NAME: expect.any(Object) });
+  });
+
+  it('gets the destinations and the callback secret ARN, not its value, with destinations', () => {
+    const fixture = taskFunctions({ callbackDestinations: DESTINATIONS });
+    const environment = notifyEnvironment(fixture);
+
+    expect(environment).toEqual({
+      ACTIONS_TABLE_NAME: expect.any(Object),
+      CALLBACK_DESTINATIONS: JSON.stringify(DESTINATIONS),
+      CALLBACK_SECRET_ARN: { Ref: fixture.callbackSecretId },
+    });
+    // The function reads the destinations back exactly as configured.
+    const readBack = parseCallbackDestinations(String(environment.CALLBACK_DESTINATIONS));
+    expect([...readBack.keys()]).toEqual(['soar', 'ticketing']);
+    expect(readBack.get('soar')?.href).toBe(DESTINATIONS.soar);
+  });
+
+  it('gets the ServiceNow instance and its secret ARN only with serviceNowInstanceUrl', () => {
+    const fixture = taskFunctions({ serviceNowInstanceUrl: 'https://acme.service-now.com/' });
+
+    expect(notifyEnvironment(fixture)).toEqual({
+      ACTIONS_TABLE_NAME: expect.any(Object),
+      SERVICENOW_INSTANCE_URL: 'https://acme.service-now.com',
+      SERVICENOW_API_SECRET_ARN: { Ref: fixture.serviceNowSecretId },
+    });
+  });
+
+  it('gets both, and never the Citrix client or guards, when both are configured', () => {
+    const fixture = taskFunctions({
+      citrixCustomerId: 'customer-1',
+      citrixApiClientOwner: 'owner@example.com',
+      callbackDestinations: DESTINATIONS,
+      serviceNowInstanceUrl: 'https://acme.service-now.com',
+    });
+    const environment = notifyEnvironment(fixture);
+
+    expect(Object.keys(environment).sort()).toEqual([
+      'ACTIONS_TABLE_NAME',
+      'CALLBACK_DESTINATIONS',
+      'CALLBACK_SECRET_ARN',
+      'SERVICENOW_API_SECRET_ARN',
+      'SERVICENOW_INSTANCE_URL',
+    ]);
+    expect(citrixEnvironmentOf(fixture.stack, DESCRIPTION)).toEqual({});
+    expect(JSON.stringify(environment)).not.toContain(fixture.secretId);
+  });
+
+  it('gives the notification variables to no other task', () => {
+    const fixture = taskFunctions({
+      callbackDestinations: DESTINATIONS,
+      serviceNowInstanceUrl: 'https://acme.service-now.com',
+    });
+    for (const workflow of WORKFLOWS) {
+      for (const task of workflow.functions) fixture.tasks.functionFor(workflow, task);
+    }
+    for (const name of fixture.tasks.all.keys()) {
+      if (name === 'notify-action-outcome') continue;
+      const names = Object.keys(environmentOf(fixture.stack, `workflow task: ${name}`));
+      expect(
+        names.filter((variable) => /^(CALLBACK|SERVICENOW)_/.test(variable)),
+        name,
+      ).toEqual([]);
+    }
   });
 });

@@ -102,4 +102,33 @@ describe('logs', () => {
     // The simulator's auth_token format: 32 hex digits, a colon, 32 hex digits.
     expect(output).not.toMatch(/[0-9a-f]{32}:[0-9a-f]{32}/i);
   });
+
+  it('never carry a source credential: not the Splunk token in the URL path, not an API key', async () => {
+    const before = written.length;
+    const { LOCAL_DEMO_SOURCE_SECRETS } = await import('../../local/defaults.ts');
+    const { readFileSync } = await import('node:fs');
+    const splunk = readFileSync(
+      new URL('../../docs/sources/samples/splunk.json', import.meta.url),
+      'utf8',
+    );
+    const token = LOCAL_DEMO_SOURCE_SECRETS.splunk.token;
+    const accepted = await fetch(`${stack.apiUrl}/v1/webhooks/splunk/${token}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: splunk,
+    });
+    expect(accepted.status).toBe(202);
+    const rejected = await fetch(`${stack.apiUrl}/v1/webhooks/sentinel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'guessed-api-key-0123456789' },
+      body: '{}',
+    });
+    expect(rejected.status).toBe(401);
+    await stack.runner.idle();
+    const output = written.slice(before).join('');
+    expect(output).toContain('delivery received');
+    expect(output).not.toContain(token);
+    expect(output).not.toContain('guessed-api-key-0123456789');
+    expect(output).not.toContain(LOCAL_DEMO_SOURCE_SECRETS.sentinel.apiKey);
+  });
 });

@@ -7,13 +7,15 @@ export const TEST_SIGNING_SECRET = `whsec_${Buffer.from('citrix-response test si
 /** A REST API proxy event as API Gateway sends it, signed (or not) like a source tool would. */
 export function apiEvent(options: {
   method: 'GET' | 'POST';
-  resource: '/v1/actions' | '/v1/actions/{actionId}';
+  resource: string;
   path: string;
   body?: string;
   secret?: string | null;
   timestamp?: Date;
   headers?: Record<string, string>;
   pathParameters?: Record<string, string>;
+  /** The Standard Webhooks message id (`webhook-id`); random when absent. */
+  messageId?: string;
 }): APIGatewayProxyEvent {
   const body = options.body ?? '';
   const signed =
@@ -21,7 +23,7 @@ export function apiEvent(options: {
       ? {}
       : signStandardWebhook(
           options.secret ?? TEST_SIGNING_SECRET,
-          `msg_${randomUUID()}`,
+          options.messageId ?? `msg_${randomUUID()}`,
           options.timestamp ?? new Date(),
           body,
         );

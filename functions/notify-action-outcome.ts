@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import type { ActionStore } from '../lib/actions/store.ts';
+import {
+  type NotificationDependencies,
+  type NotificationOutcome,
+  notifyActionOutcome,
+} from '../lib/callbacks/notify.ts';
+import { awsActionStore, awsNotificationDependencies } from '../lib/runtime/aws.ts';
+import { createTaskHandler } from '../lib/runtime/task-handler.ts';
+
+export interface NotifyActionOutcomeDependencies {
+  readonly actions: Pick<ActionStore, 'get' | 'recordNotifications'>;
+  readonly notifications: NotificationDependencies;
+}
+
+const InputSchema = z.object({ actionId: z.string() });
+
+/**
+ * Task: once the action has ended, writes the work note on its ServiceNow incident and sends its
+ * signed callback, if it asked for them, and records how each went. Delivery failures are
+ * recorded, never thrown: they do not change the action's outcome.
+ */
+export const createNotifyActionOutcomeHandler = (
+  getDependencies: () => NotifyActionOutcomeDependencies,
+) =>
+  createTaskHandler(
+    'NotifyActionOutcome',
+    InputSchema,
+    getDependencies,
+    async (
+      input,
+      { actions, notifications },
+    ): Promise<{ notifications: NotificationOutcome[] }> => {
+      const record = await actions.get(input.actionId);
+      if (record === undefined) return { notifications: [] };
+      const outcomes = await notifyActionOutcome(notifications, record, () => new Date());
+      if (outcomes.length > 0) await actions.recordNotifications(input.actionId, outcomes);
+      return { notifications: outcomes };
+    },
+  );
+
+export const handler = createNotifyActionOutcomeHandler(() => ({
+  actions: awsActionStore(),
+  notifications: awsNotificationDependencies(),
+}));

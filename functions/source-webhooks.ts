@@ -1,0 +1,85 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import httpErrorHandler from '@middy/http-error-handler';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { apiError, INTERNAL_ERROR_BODY } from '../lib/api/http-errors.ts';
+import { readRawBody, statusUrlFor } from '../lib/api/request.ts';
+import { awsSourceReceiveDependencies } from '../lib/runtime/aws.ts';
+import { logger } from '../lib/runtime/logger.ts';
+import { SourceAuthenticationError } from '../lib/sources/authenticate.ts';
+import { sourceErrorToApiError } from '../lib/sources/errors.ts';
+import { type ReceiveDependencies, receiveSourceDelivery } from '../lib/sources/receive.ts';
+import { SOURCES, type SourceName } from '../lib/sources/types.ts';
+import type { ApiHandler } from './actions-api.ts';
+
+const SPLUNK_RESOURCE = '/v1/webhooks/splunk/{token}';
+
+/**
+ * `POST /v1/webhooks/{source}` (ServiceNow, Sentinel, PagerDuty) and
+ * `POST /v1/webhooks/splunk/{token}`: each source authenticated its own way, its payload routed
+ * by the rules, each action accepted exactly once. The Splunk token is never logged.
+ */
+export function createSourceWebhooksHandler(
+  getDependencies: () => ReceiveDependencies | Promise<ReceiveDependencies>,
+): ApiHandler {
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(httpHeaderNormalizer())
+    .use(httpErrorHandler({ logger: logUnexpected, fallbackMessage: INTERNAL_ERROR_BODY }))
+    .handler(async (event, context) => {
+      const source = event.resource === SPLUNK_RESOURCE ? 'splunk' : event.pathParameters?.source;
+      if (!(SOURCES as readonly string[]).includes(source ?? '')) {
+        throw apiError(404, 'not_found', 'No such source; see GET /v1/openapi.json');
+      }
+      const delivery = {
+        source: source as SourceName,
+        rawBody: readRawBody(event),
+        headers: event.headers,
+        ...(event.resource === SPLUNK_RESOURCE
+          ? { pathToken: event.pathParameters?.token ?? '' }
+          : {}),
+      };
+      try {
+        const outcome = await receiveSourceDelivery(
+          await getDependencies(),
+          delivery,
+          context,
+          new Date(),
+        );
+        logger.info('delivery received', {
+          source,
+          deliveryId: outcome.deliveryId,
+          status: outcome.status,
+        });
+        const body =
+          outcome.status === 'ignored'
+            ? outcome
+            : {
+                ...outcome,
+                actions: outcome.actions.map((action) => ({
+                  ...action,
+                  statusUrl: statusUrlFor(event, action.actionId),
+                })),
+              };
+        return {
+          statusCode: 202,
+          headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+          body: JSON.stringify(body),
+        };
+      } catch (error) {
+        if (error instanceof SourceAuthenticationError) {
+          logger.warn('rejected delivery', { source, reason: error.message });
+        }
+        throw sourceErrorToApiError(error, source as SourceName);
+      }
+    });
+  return (event, context) => handler(event, context);
+}
+
+function logUnexpected(error: unknown): void {
+  const status = (error as { statusCode?: number }).statusCode;
+  if (status === undefined || status >= 500) logger.error('delivery failed', error as Error);
+}
+
+export const handler = createSourceWebhooksHandler(awsSourceReceiveDependencies);

@@ -1,0 +1,132 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  AttributeType,
+  BillingMode,
+  type ITable,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { WorkflowName } from '../lib/actions/schema.ts';
+import { SOURCES, type SourceName } from '../lib/sources/types.ts';
+import { CitrixResponseFunction } from './citrix-response-function.ts';
+
+export interface SourceEndpointsProps {
+  readonly actionsTable: ITable;
+  readonly stateMachines: Readonly<Record<WorkflowName, IStateMachine>>;
+  readonly routesFile: string;
+  readonly idempotencyWindowSeconds: number;
+  readonly logRetention: RetentionDays;
+}
+
+/** How each source's secret is generated; PagerDuty issues its own, so that one is a placeholder. */
+const SECRET_TEMPLATES: Record<SourceName, { template: object; key: string; description: string }> =
+  {
+    servicenow: {
+      template: { username: 'servicenow' },
+      key: 'password',
+      description: 'HTTP Basic credentials ServiceNow sends (JSON keys username and password)',
+    },
+    splunk: {
+      template: {},
+      key: 'token',
+      description: 'The token in the Splunk webhook URL (JSON key token)',
+    },
+    sentinel: {
+      template: {},
+      key: 'apiKey',
+      description: 'The x-api-key header the Sentinel playbook sends (JSON key apiKey)',
+    },
+    pagerduty: {
+      // PagerDuty generates the signing secret; the operator replaces this placeholder list.
+      template: { signingSecrets: ['replace-with-the-pagerduty-signing-secret'] },
+      key: 'unused',
+      description: 'PagerDuty v3 webhook signing secrets (JSON key signingSecrets, a list)',
+    },
+  };
+
+/**
+ * The source endpoints' function, one secret per source, the idempotency table (Powertools'
+ * layout: partition key `id`, TTL `expiration`) and the record of every delivery.
+ */
+export class SourceEndpoints extends Construct {
+  readonly handler: CitrixResponseFunction;
+  readonly secrets: Readonly<Record<SourceName, Secret>>;
+  readonly idempotencyTable: Table;
+  readonly deliveriesTable: Table;
+
+  constructor(scope: Construct, id: string, props: SourceEndpointsProps) {
+    super(scope, id);
+    const table = (name: string, key: string, ttl: string) =>
+      new Table(this, name, {
+        partitionKey: { name: key, type: AttributeType.STRING },
+        billingMode: BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        timeToLiveAttribute: ttl,
+        encryption: TableEncryption.AWS_MANAGED,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    this.idempotencyTable = table('IdempotencyTable', 'id', 'expiration');
+    this.deliveriesTable = table('DeliveriesTable', 'deliveryId', 'expiresAt');
+
+    this.handler = new CitrixResponseFunction(this, 'Handler', {
+      entry: 'functions/source-webhooks.ts',
+      description: 'Source endpoints: ServiceNow, Splunk, Sentinel and PagerDuty deliveries',
+      logRetention: props.logRetention,
+      timeout: Duration.seconds(15),
+      // The rules were validated at synth (infra/config.ts); the function reads this copy.
+      bundledFiles: [{ from: props.routesFile, name: 'routes.json' }],
+    });
+    this.handler.bindActionsTable(props.actionsTable);
+    bindIdempotency(this.handler, this.idempotencyTable, props.idempotencyWindowSeconds);
+    this.handler.bindTable('DELIVERIES_TABLE_NAME', this.deliveriesTable, 'dynamodb:PutItem');
+    this.handler.bindStateMachines(props.stateMachines);
+
+    const secrets = {} as Record<SourceName, Secret>;
+    for (const source of SOURCES) {
+      const { template, key, description } = SECRET_TEMPLATES[source];
+      const secret = new Secret(this, `${source[0]?.toUpperCase()}${source.slice(1)}Secret`, {
+        description: `Citrix Response source endpoint: ${description}`,
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify(template),
+          generateStringKey: key,
+          passwordLength: 48,
+          excludePunctuation: true,
+          includeSpace: false,
+        },
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The value is shared with the source tool, which must be reconfigured at each change; it is rotated by hand, and the function picks a new value up within 15 minutes.',
+      });
+      this.handler.bindSecret(
+        `${source.toUpperCase()}_SECRET_ARN` as `${string}_SECRET_ARN`,
+        secret,
+      );
+      secrets[source] = secret;
+    }
+    this.secrets = secrets;
+  }
+}
+
+/** Powertools idempotency reads and writes single items: conditional put, get, update, delete. */
+export function bindIdempotency(
+  fn: CitrixResponseFunction,
+  table: ITable,
+  windowSeconds: number,
+): void {
+  fn.bindTable(
+    'IDEMPOTENCY_TABLE_NAME',
+    table,
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  );
+  fn.addEnvironment('IDEMPOTENCY_WINDOW_SECONDS', String(windowSeconds));
+}

@@ -1,0 +1,48 @@
+import type { Context } from 'aws-lambda';
+import { ActionRequestSchema } from '../actions/schema.ts';
+import { sourceErrorToApiError } from '../sources/errors.ts';
+import type { Acceptance, IdempotentAcceptor } from '../sources/intake.ts';
+import { apiError, validationError } from './http-errors.ts';
+
+export interface AcceptRequestDependencies {
+  readonly acceptor: IdempotentAcceptor;
+  /** Names of the configured callback destinations a request may ask for. */
+  readonly callbackNames: ReadonlySet<string>;
+}
+
+function parseJson(rawBody: string): unknown {
+  try {
+    return JSON.parse(rawBody);
+  } catch {
+    throw apiError(400, 'invalid_json', 'The body is not valid JSON');
+  }
+}
+
+/**
+ * `POST /v1/actions` after its signature verified: validate the request, check its callback
+ * name, and accept it once per `webhook-id` (a redelivery gets the same action).
+ */
+export async function acceptSignedRequest(
+  dependencies: AcceptRequestDependencies,
+  rawBody: string,
+  webhookId: string,
+  context: Context,
+): Promise<Acceptance & { action: string }> {
+  const request = ActionRequestSchema.safeParse(parseJson(rawBody));
+  if (!request.success) throw validationError(request.error);
+  const callback = request.data.callback;
+  if (callback !== undefined && !dependencies.callbackNames.has(callback)) {
+    throw apiError(400, 'invalid_request', 'Invalid request: callback', [
+      { field: 'callback', message: `no callback destination named "${callback}"` },
+    ]);
+  }
+  try {
+    const acceptance = await dependencies.acceptor(
+      { idempotencyKey: `api:${webhookId}`, request: request.data, source: { name: 'api' } },
+      context,
+    );
+    return { ...acceptance, action: request.data.action };
+  } catch (error) {
+    throw sourceErrorToApiError(error, 'api');
+  }
+}

@@ -1,0 +1,402 @@
+import { z } from 'zod';
+import { ACTION_TYPES } from '../actions/schema.ts';
+import type { SourceEvent, SourceName } from './types.ts';
+
+/** One invalid field of a source payload: its dotted path and what is wrong, never its value. */
+export interface SourcePayloadFieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** A source payload that is not JSON or not in the shape this project reads; names every field. */
+export class SourcePayloadError extends Error {
+  override name = 'SourcePayloadError';
+  readonly source: SourceName;
+  readonly fields: readonly SourcePayloadFieldError[];
+
+  constructor(source: SourceName, fields: readonly SourcePayloadFieldError[]) {
+    const names = [...new Set(fields.map((field) => field.field))].join(', ');
+    super(`Invalid ${source} payload: ${names}`);
+    this.source = source;
+    this.fields = fields;
+  }
+}
+
+// Schemas below hold no transforms, so `z.toJSONSchema` can render every one of them for the
+// OpenAPI document; normalisation happens after validation, in code.
+
+const requiredString = (what = 'a string') =>
+  z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : `must be ${what}`) })
+    .min(1, 'must not be empty');
+const optionalString = (what = 'a string') => z.string({ error: `must be ${what}` }).optional();
+const object = (what = 'an object') =>
+  z.looseObject(
+    {},
+    { error: (issue) => (issue.input === undefined ? 'is required' : `must be ${what}`) },
+  );
+/** Ids become idempotency keys: bounded, and free of control characters. */
+const sourceId = (what: string) =>
+  requiredString(what)
+    .max(512, 'must be at most 512 characters')
+    .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters');
+
+// ---------------------------------------------------------------------------------------------
+// Splunk: the webhook alert action's fixed body (Splunk docs, "Use a webhook alert action").
+
+const SplunkScalar = z.union([z.string(), z.number(), z.null()]);
+const SplunkValue = z.union([SplunkScalar, z.array(SplunkScalar)], {
+  error: 'must be a string, a number, null or an array of them',
+});
+
+export const SplunkPayloadSchema = z
+  .looseObject({
+    /** The first row of the triggering search's results; multivalue fields are arrays. */
+    result: z.record(z.string(), SplunkValue, {
+      error: (issue) => (issue.input === undefined ? 'is required' : 'must be an object'),
+    }),
+    sid: sourceId('a Splunk search id'),
+    search_name: requiredString('the name of the alert'),
+    results_link: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    app: optionalString(),
+    owner: optionalString(),
+  })
+  .meta({ title: 'SplunkWebhookAlert' });
+export type SplunkPayload = z.infer<typeof SplunkPayloadSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Microsoft Sentinel: what a playbook's HTTP action posts after the "Microsoft Sentinel incident"
+// trigger. Entities are ARM entity resources `{kind, properties}`; only the properties read below
+// are validated, the rest pass through.
+
+export const SENTINEL_SEVERITIES = ['High', 'Medium', 'Low', 'Informational'] as const;
+
+const SentinelEntitySchema = z.looseObject({
+  kind: optionalString(),
+  properties: z
+    .looseObject(
+      {
+        accountName: optionalString(),
+        upnSuffix: optionalString(),
+        aadUserId: optionalString(),
+        userPrincipalName: optionalString(),
+        additionalData: z
+          .looseObject({ UserPrincipalName: optionalString() }, { error: 'must be an object' })
+          .optional(),
+        hostName: optionalString(),
+        dnsDomain: optionalString(),
+      },
+      { error: 'must be an object' },
+    )
+    .optional(),
+});
+const SentinelEntitiesSchema = z.array(SentinelEntitySchema, { error: 'must be an array' });
+
+/** The incident's `properties`, as the trigger delivers them under `object.properties`. */
+export const SentinelIncidentPropertiesSchema = z.looseObject({
+  title: requiredString('the incident title'),
+  severity: z.enum(SENTINEL_SEVERITIES, {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'is required'
+        : `must be one of ${SENTINEL_SEVERITIES.join(', ')}`,
+  }),
+  incidentNumber: z
+    .number({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a number') })
+    .int('must be a whole number')
+    .nonnegative('must not be negative'),
+  status: z.string({ error: 'must be a string' }).nullish(),
+  description: z.string({ error: 'must be a string' }).nullish(),
+  incidentUrl: z.string({ error: 'must be a string' }).nullish(),
+  /** The trigger's name for the incident's entities. */
+  relatedEntities: SentinelEntitiesSchema.optional(),
+  /** The designer's label for the same list, for bodies written by hand. */
+  Entities: SentinelEntitiesSchema.optional(),
+});
+
+/** The whole trigger body: `@{triggerBody()}`. */
+export const SentinelTriggerBodySchema = z
+  .looseObject({
+    object: z.looseObject(
+      {
+        id: sourceId('the incident ARM id').optional(),
+        name: sourceId('the incident name').optional(),
+        properties: SentinelIncidentPropertiesSchema,
+      },
+      { error: 'must be an object' },
+    ),
+  })
+  .meta({ title: 'SentinelIncidentTriggerBody' });
+
+/** Only the incident's properties: `@{triggerBody()?['object']?['properties']}`, optionally with `id`. */
+export const SentinelIncidentBodySchema = SentinelIncidentPropertiesSchema.extend({
+  id: sourceId('the incident ARM id').optional(),
+  name: sourceId('the incident name').optional(),
+}).meta({ title: 'SentinelIncidentProperties' });
+
+export const SentinelPayloadSchema = z.union([
+  SentinelTriggerBodySchema,
+  SentinelIncidentBodySchema,
+]);
+
+// ---------------------------------------------------------------------------------------------
+// ServiceNow: a body this project defines (docs/sources/servicenow.md). The target is checked
+// against the action later, by the action request schema.
+
+export const ServiceNowPayloadSchema = z
+  .looseObject({
+    sys_id: z
+      .string({
+        error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string'),
+      })
+      .regex(/^[0-9a-f]{32}$/, 'must be a ServiceNow sys_id (32 lowercase hex characters)'),
+    number: z
+      .string({
+        error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string'),
+      })
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/, 'must be a ticket number such as INC0010001'),
+    action: z.enum(ACTION_TYPES, {
+      error: (issue) =>
+        issue.input === undefined ? 'is required' : `must be one of ${ACTION_TYPES.join(', ')}`,
+    }),
+    target: object(),
+    options: object().optional(),
+    reason: z
+      .string({ error: 'must be a string' })
+      .max(1000, 'must be at most 1000 characters')
+      .optional(),
+    short_description: optionalString(),
+    requested_by: z
+      .string({ error: 'must be a string' })
+      .max(256, 'must be at most 256 characters')
+      .optional(),
+  })
+  .meta({ title: 'ServiceNowContainmentRequest' });
+export type ServiceNowPayload = z.infer<typeof ServiceNowPayloadSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// PagerDuty: a v3 webhook (developer.pagerduty.com, "Webhooks Overview"). `data` differs by event
+// type: an incident, a note, a responder, a service... and the `pagey.ping` test event's
+// `{message, type: 'ping'}`, which has no id.
+
+const PagerDutyReference = z.looseObject(
+  { id: requiredString(), summary: optionalString() },
+  { error: 'must be an object or null' },
+);
+
+export const PagerDutyPayloadSchema = z
+  .looseObject({
+    event: z.looseObject(
+      {
+        id: sourceId('the event id'),
+        event_type: requiredString('an event type such as incident.triggered'),
+        resource_type: requiredString(),
+        occurred_at: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }),
+        agent: object('an object or null').nullable().optional(),
+        client: object('an object or null').nullable().optional(),
+        data: z.looseObject(
+          {
+            id: requiredString().optional(),
+            type: requiredString(),
+            html_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+            title: optionalString(),
+            number: z
+              .number({ error: 'must be a number' })
+              .int('must be a whole number')
+              .optional(),
+            status: optionalString(),
+            urgency: optionalString(),
+            priority: PagerDutyReference.nullable().optional(),
+            service: PagerDutyReference.nullable().optional(),
+            assignees: z
+              .array(z.looseObject({ id: optionalString(), summary: optionalString() }), {
+                error: 'must be an array',
+              })
+              .optional(),
+          },
+          { error: (issue) => (issue.input === undefined ? 'is required' : 'must be an object') },
+        ),
+      },
+      { error: (issue) => (issue.input === undefined ? 'is required' : 'must be an object') },
+    ),
+  })
+  .meta({ title: 'PagerDutyV3Webhook' });
+export type PagerDutyPayload = z.infer<typeof PagerDutyPayloadSchema>;
+
+/** The body each source endpoint accepts, for the OpenAPI document. */
+export const SOURCE_PAYLOAD_SCHEMAS: Record<SourceName, z.ZodType> = {
+  servicenow: ServiceNowPayloadSchema,
+  splunk: SplunkPayloadSchema,
+  sentinel: SentinelPayloadSchema,
+  pagerduty: PagerDutyPayloadSchema,
+};
+
+// ---------------------------------------------------------------------------------------------
+
+/** A Sentinel Account entity, reduced to what containment needs. */
+export interface SentinelAccount {
+  readonly upn?: string;
+  readonly name?: string;
+  readonly upnSuffix?: string;
+  readonly aadUserId?: string;
+}
+export interface SentinelHost {
+  readonly hostName?: string;
+  readonly dnsDomain?: string;
+}
+
+/**
+ * Parses and validates a source's body and says what it is about. Throws `SourcePayloadError`
+ * naming every invalid field; nothing else, whatever the body.
+ */
+export function parseSourcePayload(source: SourceName, rawBody: string): SourceEvent {
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody);
+  } catch {
+    // The parser's message quotes the body; only say that it is not JSON.
+    throw new SourcePayloadError(source, [{ field: '(body)', message: 'must be JSON' }]);
+  }
+  switch (source) {
+    case 'splunk':
+      return splunkEvent(validate(source, SplunkPayloadSchema, body));
+    case 'sentinel':
+      return sentinelEvent(body);
+    case 'servicenow':
+      return serviceNowEvent(validate(source, ServiceNowPayloadSchema, body));
+    case 'pagerduty':
+      return pagerDutyEvent(validate(source, PagerDutyPayloadSchema, body));
+    default:
+      throw new SourcePayloadError(source, [{ field: '(source)', message: 'is not a source' }]);
+  }
+}
+
+function validate<T>(source: SourceName, schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  throw new SourcePayloadError(
+    source,
+    parsed.error.issues.map((issue) => ({
+      field: issue.path.map(String).join('.') || '(body)',
+      message:
+        issue.path.length === 0 && issue.code === 'invalid_type'
+          ? 'must be a JSON object'
+          : issue.message,
+    })),
+  );
+}
+
+function splunkEvent(payload: SplunkPayload): SourceEvent {
+  return {
+    source: 'splunk',
+    fields: payload,
+    deliveryKey: payload.sid,
+    title: payload.search_name,
+  };
+}
+
+function serviceNowEvent(payload: ServiceNowPayload): SourceEvent {
+  return {
+    source: 'servicenow',
+    fields: payload,
+    deliveryKey: `${payload.sys_id}:${payload.action}`,
+    title: `ServiceNow ${payload.number}`,
+    serviceNowIncident: { sysId: payload.sys_id, number: payload.number },
+  };
+}
+
+function pagerDutyEvent(payload: PagerDutyPayload): SourceEvent {
+  const { event } = payload;
+  return {
+    source: 'pagerduty',
+    fields: payload,
+    deliveryKey: event.id,
+    title: `PagerDuty ${event.event_type}: ${event.data.title ?? event.data.id ?? event.id}`,
+  };
+}
+
+type SentinelProperties = z.infer<typeof SentinelIncidentPropertiesSchema>;
+type SentinelEntity = z.infer<typeof SentinelEntitySchema>;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Either the whole trigger body (it has `object`) or the incident's properties alone; `fields` is
+ * the incident's properties either way, so routing rules read the same paths.
+ */
+function sentinelEvent(body: unknown): SourceEvent {
+  let properties: SentinelProperties;
+  let explicitId: string | undefined;
+  if (isObject(body) && 'object' in body) {
+    const trigger = validate('sentinel', SentinelTriggerBodySchema, body);
+    properties = trigger.object.properties;
+    explicitId = trigger.object.id ?? trigger.object.name;
+  } else {
+    const flat = validate('sentinel', SentinelIncidentBodySchema, body);
+    properties = flat;
+    explicitId = flat.id ?? flat.name;
+  }
+  const incidentId =
+    explicitId ??
+    armIdFromIncidentUrl(properties.incidentUrl) ??
+    `incident-${properties.incidentNumber}`;
+  const entities = [...(properties.relatedEntities ?? []), ...(properties.Entities ?? [])];
+  const fields: Record<string, unknown> = {
+    ...properties,
+    incidentId,
+    incidentNumber: properties.incidentNumber,
+    title: properties.title,
+    severity: properties.severity,
+    accounts: entities.filter((entity) => isKind(entity, 'account')).map(accountOf),
+    hosts: entities.filter((entity) => isKind(entity, 'host')).map(hostOf),
+  };
+  if (typeof properties.status === 'string') fields.status = properties.status;
+  if (typeof properties.description === 'string') fields.description = properties.description;
+  return {
+    source: 'sentinel',
+    fields,
+    deliveryKey: incidentId,
+    title: `Sentinel incident ${properties.incidentNumber}: ${properties.title}`,
+  };
+}
+
+/**
+ * The properties alone carry no ARM id, but `incidentUrl` ends in it:
+ * `https://portal.azure.com/#asset/Microsoft_Azure_Security_Insights/Incident/subscriptions/…`.
+ */
+function armIdFromIncidentUrl(url: string | null | undefined): string | undefined {
+  const marker = '/Incident/subscriptions/';
+  const at = url?.indexOf(marker) ?? -1;
+  if (url === null || url === undefined || at < 0) return undefined;
+  const id = url.slice(at + '/Incident'.length);
+  return id.length <= 512 && /^[^\p{Cc}]+$/u.test(id) ? id : undefined;
+}
+
+function isKind(entity: SentinelEntity, kind: string): boolean {
+  return entity.kind?.toLowerCase() === kind;
+}
+
+function accountOf(entity: SentinelEntity): SentinelAccount {
+  const properties = entity.properties ?? {};
+  const { accountName, upnSuffix, aadUserId } = properties;
+  // A full UPN, when the entity carries one, beats one rebuilt from name and suffix.
+  const explicitUpn = [properties.userPrincipalName, properties.additionalData?.UserPrincipalName]
+    .concat(accountName)
+    .find((value) => value?.includes('@'));
+  const upn = explicitUpn ?? (accountName && upnSuffix ? `${accountName}@${upnSuffix}` : undefined);
+  return withoutUndefined({ upn, name: accountName, upnSuffix, aadUserId });
+}
+
+function hostOf(entity: SentinelEntity): SentinelHost {
+  const properties = entity.properties ?? {};
+  return withoutUndefined({ hostName: properties.hostName, dnsDomain: properties.dnsDomain });
+}
+
+/** Fields end up in DynamoDB records and JSON: absent values are left out, not `undefined`. */
+function withoutUndefined<T extends Record<string, unknown>>(value: T): T {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, entry]) => entry !== undefined && entry !== ''),
+  ) as T;
+}

@@ -1,0 +1,368 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import {
+  ACTION_TYPES,
+  type ActionRequest,
+  ActionRequestSchema,
+  type ActionType,
+  ActionTypeSchema,
+  workflowFor,
+} from '../actions/schema.ts';
+import type { SourceEvent, SourceName } from './types.ts';
+
+/**
+ * Routing rules: what an alert from a SIEM means. A rules file lists, per source, routes tried
+ * in order; the first whose `match` holds decides the action, where its targets come from and
+ * the reason recorded. An alert that matches no route is acknowledged and ignored, never guessed.
+ * ServiceNow requests name their action themselves; the file only says which actions it may ask.
+ */
+
+// `result.user`, `accounts[0].upn`, `accounts[*].upn`, `event.data.title`.
+const FIELD_PATH = /^[A-Za-z_][\w-]*(?:\[(?:\d+|\*)\]|\.[A-Za-z_][\w-]*)*$/;
+const FieldPathSchema = z.string().regex(FIELD_PATH, 'must be a field path such as result.user');
+
+const MatcherSchema = z.union([
+  z.string(),
+  z.number(),
+  z.boolean(),
+  z
+    .strictObject({
+      equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+      oneOf: z
+        .array(z.union([z.string(), z.number()]))
+        .min(1)
+        .optional(),
+      contains: z.string().min(1).optional(),
+      matches: z
+        .string()
+        .min(1)
+        .refine(
+          (pattern) => {
+            try {
+              new RegExp(pattern, 'iu');
+              return true;
+            } catch {
+              return false;
+            }
+          },
+          { message: 'must be a valid regular expression' },
+        )
+        .optional(),
+    })
+    .refine((matcher) => Object.keys(matcher).length === 1, {
+      message: 'must have exactly one of equals, oneOf, contains or matches',
+    }),
+]);
+type Matcher = z.infer<typeof MatcherSchema>;
+
+const TARGET_KINDS = ['user', 'sessionId', 'deviceId', 'admin', 'email'] as const;
+type TargetKind = (typeof TARGET_KINDS)[number];
+
+/** Which target fields each kind of action takes. */
+function targetKindsFor(action: ActionType): readonly TargetKind[] {
+  if (action === 'admin.revoke') return ['admin'];
+  if (action === 'admin.deleteInvitation') return ['email'];
+  return workflowFor(action) === 'session-action' ? ['sessionId', 'user'] : ['deviceId', 'user'];
+}
+
+const RouteSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be 1-64 of a-z, 0-9 and "-"'),
+    /** Every field must match (case-insensitive for text). An empty match matches every alert. */
+    match: z.record(FieldPathSchema, MatcherSchema).default({}),
+    action: ActionTypeSchema,
+    /** Exactly one target kind, with the field path it is read from (`[*]` takes every element). */
+    target: z.partialRecord(z.enum(TARGET_KINDS), FieldPathSchema),
+    /**
+     * A regular expression whose first capture group is the target, for sources that put it in
+     * free text (e.g. a PagerDuty incident title); values it does not match are dropped.
+     */
+    extract: z
+      .string()
+      .refine(
+        (pattern) => {
+          try {
+            return new RegExp(`${pattern}|`).exec('')?.length !== 1;
+          } catch {
+            return false;
+          }
+        },
+        { message: 'must be a valid regular expression with a capture group' },
+      )
+      .optional(),
+    options: z.strictObject({ mode: z.enum(['strip', 'delete']) }).optional(),
+    /** `{{field.path}}` placeholders are filled from the alert. */
+    reason: z.string().min(1).max(500),
+    /** An alert naming more targets than this is ignored as a whole, not partly acted on. */
+    maxTargets: z.int().min(1).max(20).default(5),
+  })
+  .superRefine((route, ctx) => {
+    const kinds = Object.keys(route.target) as TargetKind[];
+    const allowed = targetKindsFor(route.action);
+    if (kinds.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target'],
+        message: 'must name exactly one target kind',
+      });
+    } else if (!allowed.includes(kinds[0] as TargetKind)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target', kinds[0] as string],
+        message: `${route.action} takes a target of kind ${allowed.join(' or ')}`,
+      });
+    }
+    if (route.options !== undefined && route.action !== 'admin.revoke') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['options'],
+        message: 'only admin.revoke takes options',
+      });
+    }
+    for (const placeholder of route.reason.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
+      if (!FIELD_PATH.test(placeholder[1] ?? '')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['reason'],
+          message: `placeholder {{${placeholder[1]}}} is not a field path`,
+        });
+      }
+    }
+  });
+export type Route = z.output<typeof RouteSchema>;
+
+const SiemRoutes = z.array(RouteSchema).default([]);
+
+export const RoutingRulesSchema = z
+  .strictObject({
+    version: z.literal(1),
+    routes: z
+      .strictObject({ splunk: SiemRoutes, sentinel: SiemRoutes, pagerduty: SiemRoutes })
+      .default({ splunk: [], sentinel: [], pagerduty: [] }),
+    servicenow: z
+      .strictObject({ allowedActions: z.array(z.enum(ACTION_TYPES)) })
+      .default({ allowedActions: [] }),
+  })
+  .superRefine((rules, ctx) => {
+    for (const [source, routes] of Object.entries(rules.routes)) {
+      const seen = new Set<string>();
+      routes.forEach((route, index) => {
+        if (seen.has(route.name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['routes', source, index, 'name'],
+            message: `duplicate route name "${route.name}"`,
+          });
+        }
+        seen.add(route.name);
+      });
+    }
+  });
+export type RoutingRules = z.output<typeof RoutingRulesSchema>;
+
+export class RoutingRulesError extends Error {
+  override name = 'RoutingRulesError';
+}
+
+/** `routes.splunk[0].target.user` style, naming the route by its name where it has one. */
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
+  let text = '';
+  let node: unknown = input;
+  for (const key of issue.path) {
+    node = (node as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
+    if (typeof key === 'number') {
+      const name = (node as { name?: unknown } | undefined)?.name;
+      text += typeof name === 'string' ? `[${key}] (route "${name}")` : `[${key}]`;
+    } else text += text === '' ? String(key) : `.${String(key)}`;
+  }
+  return `${text || '(file)'}: ${issue.message}`;
+}
+
+export function parseRoutingRules(input: unknown, source = 'routing rules'): RoutingRules {
+  const parsed = RoutingRulesSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => describeIssue(issue, input));
+    throw new RoutingRulesError(`Invalid ${source}: ${problems.join('; ')}`, {
+      cause: parsed.error,
+    });
+  }
+  return parsed.data;
+}
+
+export function loadRoutingRules(path: string | URL): RoutingRules {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new RoutingRulesError(`Cannot read the routing rules file ${String(path)}`, {
+      cause: error,
+    });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new RoutingRulesError(`The routing rules file ${String(path)} is not valid JSON`, {
+      cause: error,
+    });
+  }
+  return parseRoutingRules(json, `routing rules file ${String(path)}`);
+}
+
+/** Every value at a field path; `[*]` fans out over an array. */
+export function valuesAt(fields: unknown, path: string): unknown[] {
+  const steps = path.match(/[A-Za-z_][\w-]*|\[(?:\d+|\*)\]/g) ?? [];
+  let nodes: unknown[] = [fields];
+  for (const step of steps) {
+    const next: unknown[] = [];
+    for (const node of nodes) {
+      if (step === '[*]') {
+        if (Array.isArray(node)) next.push(...node);
+      } else if (step.startsWith('[')) {
+        if (Array.isArray(node)) next.push(node[Number(step.slice(1, -1))]);
+      } else if (node !== null && typeof node === 'object' && !Array.isArray(node)) {
+        next.push((node as Record<string, unknown>)[step]);
+      }
+    }
+    nodes = next.filter((value) => value !== undefined && value !== null);
+  }
+  return nodes;
+}
+
+function matches(value: unknown, matcher: Matcher): boolean {
+  const text = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v);
+  if (typeof matcher !== 'object') return text(value) === text(matcher);
+  if (matcher.equals !== undefined) return text(value) === text(matcher.equals);
+  if (matcher.oneOf !== undefined)
+    return matcher.oneOf.some((option) => text(option) === text(value));
+  if (typeof value !== 'string') return false;
+  if (matcher.contains !== undefined)
+    return value.toLowerCase().includes(matcher.contains.toLowerCase());
+  return matcher.matches !== undefined && new RegExp(matcher.matches, 'iu').test(value);
+}
+
+function render(template: string, fields: unknown): string {
+  return template
+    .replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_, path: string) => {
+      const [value] = valuesAt(fields, path);
+      return value === undefined
+        ? ''
+        : String(typeof value === 'object' ? JSON.stringify(value) : value);
+    })
+    .replace(/\p{Cc}/gu, ' ')
+    .slice(0, 1000);
+}
+
+export interface RoutedRequests {
+  readonly route: string;
+  readonly requests: readonly ActionRequest[];
+  /** Targets the route found but that are not valid for the action, with why. */
+  readonly rejected: readonly { readonly target: string; readonly reason: string }[];
+}
+
+export type RoutingDecision = RoutedRequests | { readonly ignored: string };
+
+/** What an alert from a SIEM asks for, by the first route that matches it. */
+export function routeSiemEvent(
+  rules: RoutingRules,
+  source: Exclude<SourceName, 'servicenow'>,
+  event: SourceEvent,
+): RoutingDecision {
+  const route = rules.routes[source].find((candidate) =>
+    Object.entries(candidate.match).every(([path, matcher]) =>
+      valuesAt(event.fields, path).some((value) => matches(value, matcher)),
+    ),
+  );
+  if (route === undefined) return { ignored: `No ${source} route matches "${event.title}"` };
+  const [kind, path] = Object.entries(route.target)[0] as [TargetKind, string];
+  const seen = new Set<string>();
+  const values = valuesAt(event.fields, path)
+    .filter((value): value is string | number => ['string', 'number'].includes(typeof value))
+    .map((value) => String(value).trim())
+    .map((value) =>
+      route.extract === undefined
+        ? value
+        : (new RegExp(route.extract, 'iu').exec(value)?.[1]?.trim() ?? ''),
+    )
+    // Citrix matches users case-insensitively, so `Alice@` and `alice@` are one target.
+    .filter(
+      (value) => value !== '' && !seen.has(value.toLowerCase()) && seen.add(value.toLowerCase()),
+    );
+  if (values.length === 0) {
+    return { ignored: `Route "${route.name}" matched but ${path} holds no ${kind}` };
+  }
+  if (values.length > route.maxTargets) {
+    return {
+      ignored: `Route "${route.name}" matched ${values.length} targets at ${path}; it allows at most ${route.maxTargets}`,
+    };
+  }
+  const requests: ActionRequest[] = [];
+  const rejected: { target: string; reason: string }[] = [];
+  for (const value of values) {
+    const parsed = ActionRequestSchema.safeParse({
+      action: route.action,
+      target: { [kind]: value },
+      ...(route.options ? { options: route.options } : {}),
+      reason: render(route.reason, event.fields) || event.title,
+      requestedBy: `${source}: ${event.title}`.slice(0, 256),
+    });
+    if (parsed.success) requests.push(parsed.data);
+    else
+      rejected.push({
+        target: value,
+        reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      });
+  }
+  return { route: route.name, requests, rejected };
+}
+
+export class ServiceNowRequestError extends Error {
+  override name = 'ServiceNowRequestError';
+  readonly issues: z.core.$ZodIssue[];
+  constructor(message: string, issues: z.core.$ZodIssue[]) {
+    super(message);
+    this.issues = issues;
+  }
+}
+
+/** The action a ServiceNow request names, if the rules allow ServiceNow to ask for it. */
+export function routeServiceNowRequest(rules: RoutingRules, event: SourceEvent): RoutingDecision {
+  const fields = event.fields as {
+    action?: unknown;
+    target?: unknown;
+    options?: unknown;
+    reason?: unknown;
+    number?: unknown;
+    short_description?: unknown;
+    requested_by?: unknown;
+  };
+  const action = ActionTypeSchema.safeParse(fields.action);
+  if (action.success && !rules.servicenow.allowedActions.includes(action.data)) {
+    return {
+      ignored: `ServiceNow may not request ${action.data} (routing rules: servicenow.allowedActions)`,
+    };
+  }
+  const description =
+    typeof fields.short_description === 'string' ? `: ${fields.short_description}` : '';
+  const parsed = ActionRequestSchema.safeParse({
+    action: fields.action,
+    target: fields.target,
+    ...(fields.options === undefined ? {} : { options: fields.options }),
+    reason:
+      typeof fields.reason === 'string' && fields.reason.trim() !== ''
+        ? fields.reason
+        : `ServiceNow ${String(fields.number ?? '')}${description}`.slice(0, 1000),
+    ...(typeof fields.number === 'string' ? { ticket: fields.number } : {}),
+    requestedBy:
+      typeof fields.requested_by === 'string' && fields.requested_by.trim() !== ''
+        ? fields.requested_by.slice(0, 256)
+        : 'servicenow',
+  });
+  if (!parsed.success) {
+    throw new ServiceNowRequestError(
+      'The ServiceNow request is not a valid action',
+      parsed.error.issues,
+    );
+  }
+  return { route: 'servicenow', requests: [parsed.data], rejected: [] };
+}

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { readJsonSecret } from '../runtime/secrets.ts';
+import type { SourceSecretReader } from './receive.ts';
+import type { SourceName, SourceSecrets } from './types.ts';
+
+/** Each source's secret, in Secrets Manager as JSON with these keys. */
+export const SOURCE_SECRET_SCHEMAS = {
+  servicenow: z.object({ username: z.string().min(1), password: z.string().min(16) }),
+  splunk: z.object({ token: z.string().min(24) }),
+  sentinel: z.object({ apiKey: z.string().min(24) }),
+  // Empty until the operator stores PagerDuty's secret: then the endpoint is not configured.
+  pagerduty: z.object({ signingSecrets: z.array(z.string().min(16)) }),
+} satisfies { [S in SourceName]: z.ZodType<SourceSecrets[S]> };
+
+export class SourceNotConfiguredError extends Error {
+  override name = 'SourceNotConfiguredError';
+}
+
+/** In AWS: the secret whose ARN is in `<SOURCE>_SECRET_ARN`, cached 15 minutes by Powertools. */
+export class SecretsManagerSourceSecrets implements SourceSecretReader {
+  readonly #arns: Readonly<Partial<Record<SourceName, string>>>;
+
+  constructor(arns: Readonly<Partial<Record<SourceName, string>>>) {
+    this.#arns = arns;
+  }
+
+  async read<S extends SourceName>(source: S): Promise<SourceSecrets[S]> {
+    const arn = this.#arns[source];
+    if (arn === undefined)
+      throw new SourceNotConfiguredError(`The ${source} endpoint is not configured`);
+    const secret = (await readJsonSecret(
+      arn,
+      SOURCE_SECRET_SCHEMAS[source] as z.ZodType,
+    )) as SourceSecrets[S];
+    if ('signingSecrets' in secret && secret.signingSecrets.length === 0) {
+      throw new SourceNotConfiguredError(`The ${source} endpoint has no signing secret yet`);
+    }
+    return secret;
+  }
+}
+
+/**
+ * Locally: `SERVICENOW_USERNAME`/`SERVICENOW_PASSWORD`, `SPLUNK_TOKEN`, `SENTINEL_API_KEY` and
+ * `PAGERDUTY_SIGNING_SECRETS` (comma-separated). Without `defaults` (a real tenant: the demo
+ * values are public) a source whose variables are unset is not configured.
+ */
+export function sourceSecretsFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  defaults: SourceSecrets | undefined,
+): SourceSecretReader {
+  const set = (name: string) => env[name] || undefined;
+  const fromEnv: { [S in SourceName]: SourceSecrets[S] | undefined } = {
+    servicenow:
+      set('SERVICENOW_USERNAME') && set('SERVICENOW_PASSWORD')
+        ? { username: env.SERVICENOW_USERNAME ?? '', password: env.SERVICENOW_PASSWORD ?? '' }
+        : undefined,
+    splunk: set('SPLUNK_TOKEN') ? { token: env.SPLUNK_TOKEN ?? '' } : undefined,
+    sentinel: set('SENTINEL_API_KEY') ? { apiKey: env.SENTINEL_API_KEY ?? '' } : undefined,
+    pagerduty: set('PAGERDUTY_SIGNING_SECRETS')
+      ? {
+          signingSecrets: (env.PAGERDUTY_SIGNING_SECRETS ?? '')
+            .split(',')
+            .map((secret) => secret.trim())
+            .filter(Boolean),
+        }
+      : undefined,
+  };
+  return {
+    read: async <S extends SourceName>(source: S): Promise<SourceSecrets[S]> => {
+      const secret = (fromEnv[source] as SourceSecrets[S] | undefined) ?? defaults?.[source];
+      if (secret === undefined) {
+        throw new SourceNotConfiguredError(`The ${source} endpoint is not configured`);
+      }
+      return secret;
+    },
+  };
+}

@@ -1,0 +1,397 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import type { Ajv } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import ajvFormats from 'ajv-formats';
+import { type Document, OpenAPIBackend } from 'openapi-backend';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { ActionRecordSchema, ActionRequestSchema } from '../../../lib/actions/schema.ts';
+import { toActionView } from '../../../lib/actions/view.ts';
+import {
+  buildOpenApiDocument,
+  type JsonObject,
+  type OpenApiDocument,
+  SECURITY_SCHEMES,
+} from '../../../lib/api/openapi.ts';
+import { SOURCE_PAYLOAD_SCHEMAS } from '../../../lib/sources/payloads.ts';
+
+// ajv-formats is CommonJS: its function is the module itself under Node's ESM interop.
+const addFormats = ajvFormats as unknown as (ajv: Ajv) => Ajv;
+
+const SESSION_ID = '41ba32e9-d12b-485c-afd2-c4d0d047cd8b';
+const ACTION_ID = 'act_0123456789abcdef0123456789abcdef';
+
+const build = (serverUrl?: string): OpenApiDocument =>
+  buildOpenApiDocument({
+    version: '1.2.3',
+    sourcePayloads: SOURCE_PAYLOAD_SCHEMAS,
+    ...(serverUrl === undefined ? {} : { serverUrl }),
+  });
+
+/** Ajv (draft 2020-12, formats checked) over the document's components. */
+function componentValidator(document: OpenApiDocument) {
+  const ajv = new Ajv2020({ allErrors: true, strict: true });
+  addFormats(ajv as unknown as Ajv);
+  // OpenAPI's own keyword: Ajv supports discriminator only without `mapping`, and oneOf decides alone.
+  ajv.addKeyword('discriminator');
+  ajv.addKeyword('components');
+  const id = 'https://citrix-response.invalid/openapi.json';
+  ajv.addSchema({ $id: id, components: document.components });
+  return (name: string) => {
+    const validate = ajv.getSchema(`${id}#/components/schemas/${name}`);
+    if (validate === undefined) throw new Error(`no component ${name}`);
+    return (value: unknown) => ({
+      valid: validate(value) === true,
+      errors: (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`),
+    });
+  };
+}
+
+const operation = (document: OpenApiDocument, path: string, method: string) =>
+  (document.paths[path] as Record<string, JsonObject | undefined> | undefined)?.[method];
+
+describe('buildOpenApiDocument', () => {
+  let document: OpenApiDocument;
+  let component: ReturnType<typeof componentValidator>;
+
+  beforeAll(() => {
+    document = build();
+    component = componentValidator(document);
+  });
+
+  it('is a valid OpenAPI 3.1 document with the 2020-12 dialect', async () => {
+    const result = await new Validator().validate(
+      structuredClone(document) as unknown as Record<string, unknown>,
+    );
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(document.openapi).toBe('3.1.0');
+    expect(document.jsonSchemaDialect).toBe('https://json-schema.org/draft/2020-12/schema');
+    expect(document.info.version).toBe('1.2.3');
+    expect(document).not.toHaveProperty('servers');
+    expect(build('https://api.example.com/prod').servers).toEqual([
+      { url: 'https://api.example.com/prod' },
+    ]);
+  });
+
+  it('is deterministic whatever order the source payloads come in', () => {
+    const reversed = Object.fromEntries(Object.entries(SOURCE_PAYLOAD_SCHEMAS).reverse()) as Record<
+      keyof typeof SOURCE_PAYLOAD_SCHEMAS,
+      z.ZodType
+    >;
+    const again = buildOpenApiDocument({ version: '1.2.3', sourcePayloads: reversed });
+    expect(JSON.stringify(again)).toBe(JSON.stringify(document));
+    const names = Object.keys(document.components.schemas);
+    expect(names).toEqual([...names].sort());
+  });
+
+  it('names every request, response and payload schema as a component, without $schema or $id', () => {
+    const { schemas } = document.components;
+    expect(Object.keys(schemas)).toEqual(
+      expect.arrayContaining([
+        'ActionRequest',
+        'SessionActionRequest',
+        'DeviceActionRequest',
+        'AdminRevokeRequest',
+        'AdminDeleteInvitationRequest',
+        'ActionView',
+        'ActionTarget',
+        'ActionAccepted',
+        'ErrorResponse',
+        'WebhookAccepted',
+        'WebhookIgnored',
+        'WebhookResponse',
+        'ServiceNowPayload',
+        'SentinelPayload',
+        'PagerDutyPayload',
+        'SplunkPayload',
+      ]),
+    );
+    const text = JSON.stringify(document);
+    expect(text).not.toContain('"$schema"');
+    expect(text).not.toContain('"$id"');
+    expect(text).not.toContain('__shared');
+    for (const [, reference] of text.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)) {
+      expect(schemas, reference).toHaveProperty(reference as string);
+    }
+  });
+
+  it('discriminates action requests by action', () => {
+    const actionRequest = document.components.schemas.ActionRequest as JsonObject;
+    expect(actionRequest.discriminator).toEqual({
+      propertyName: 'action',
+      mapping: {
+        'session.logoff': '#/components/schemas/SessionActionRequest',
+        'session.disconnect': '#/components/schemas/SessionActionRequest',
+        'device.wipe': '#/components/schemas/DeviceActionRequest',
+        'device.selectiveWipe': '#/components/schemas/DeviceActionRequest',
+        'device.deployPolicy': '#/components/schemas/DeviceActionRequest',
+        'admin.revoke': '#/components/schemas/AdminRevokeRequest',
+        'admin.deleteInvitation': '#/components/schemas/AdminDeleteInvitationRequest',
+      },
+    });
+    expect((document.components.schemas.WebhookResponse as JsonObject).discriminator).toEqual({
+      propertyName: 'status',
+      mapping: {
+        accepted: '#/components/schemas/WebhookAccepted',
+        ignored: '#/components/schemas/WebhookIgnored',
+      },
+    });
+  });
+
+  const standardWebhooks = {
+    [SECURITY_SCHEMES.webhookId]: [],
+    [SECURITY_SCHEMES.webhookTimestamp]: [],
+    [SECURITY_SCHEMES.webhookSignature]: [],
+  };
+  const webhookStatuses = ['202', '400', '401', '403', '404', '409', '413', '500'];
+  it.each([
+    ['/v1/actions', 'post', [standardWebhooks], ['202', '400', '401', '413', '500']],
+    ['/v1/actions/{actionId}', 'get', [standardWebhooks], ['200', '400', '401', '404', '500']],
+    ['/v1/webhooks/servicenow', 'post', [{ [SECURITY_SCHEMES.serviceNow]: [] }], webhookStatuses],
+    ['/v1/webhooks/sentinel', 'post', [{ [SECURITY_SCHEMES.sentinel]: [] }], webhookStatuses],
+    ['/v1/webhooks/pagerduty', 'post', [{ [SECURITY_SCHEMES.pagerDuty]: [] }], webhookStatuses],
+    ['/v1/webhooks/splunk/{token}', 'post', [], webhookStatuses],
+    ['/v1/openapi.json', 'get', [], ['200']],
+  ])('%s %s has its security and answers', (path, method, security, statuses) => {
+    const described = operation(document, path, method);
+    expect(described?.security).toEqual(security);
+    expect(Object.keys(described?.responses as JsonObject).sort()).toEqual(statuses);
+  });
+
+  it('declares each security scheme as the sources authenticate', () => {
+    expect(document.components.securitySchemes).toMatchObject({
+      [SECURITY_SCHEMES.webhookId]: { type: 'apiKey', in: 'header', name: 'webhook-id' },
+      [SECURITY_SCHEMES.webhookTimestamp]: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'webhook-timestamp',
+      },
+      [SECURITY_SCHEMES.webhookSignature]: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'webhook-signature',
+      },
+      [SECURITY_SCHEMES.serviceNow]: { type: 'http', scheme: 'basic' },
+      [SECURITY_SCHEMES.sentinel]: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+      [SECURITY_SCHEMES.pagerDuty]: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'x-pagerduty-signature',
+      },
+    });
+    const splunk = operation(document, '/v1/webhooks/splunk/{token}', 'post');
+    expect(splunk?.description).toContain('`{token}` path segment');
+    expect(splunk?.parameters).toEqual([
+      expect.objectContaining({ name: 'token', in: 'path', required: true }),
+    ]);
+  });
+
+  it('takes the action id pattern from ActionIdSchema', () => {
+    const parameters = operation(document, '/v1/actions/{actionId}', 'get')?.parameters;
+    expect(parameters).toEqual([
+      expect.objectContaining({
+        name: 'actionId',
+        in: 'path',
+        required: true,
+        schema: { type: 'string', pattern: '^act_[0-9a-f]{32}$' },
+      }),
+    ]);
+  });
+
+  const validRequests = [
+    {
+      action: 'session.logoff',
+      target: { user: 'alice@example.com' },
+      reason: 'Impossible travel alert 4711',
+    },
+    { action: 'session.disconnect', target: { sessionId: SESSION_ID }, reason: 'r', dryRun: true },
+    {
+      action: 'device.wipe',
+      target: { deviceId: '7d3f6c1e-2b4a-4f7e-9c0d-1a2b3c4d5e6f' },
+      reason: 'Lost laptop',
+      ticket: 'INC0010001',
+    },
+    { action: 'device.selectiveWipe', target: { user: 'EXAMPLE\\bob' }, reason: 'r' },
+    {
+      action: 'admin.revoke',
+      target: { admin: 'mallory@example.com' },
+      options: { mode: 'delete' },
+      reason: 'r',
+      requestedBy: 'soc@example.com',
+    },
+    { action: 'admin.deleteInvitation', target: { email: 'invitee@example.com' }, reason: 'r' },
+  ];
+  it.each(validRequests)('describes the accepted request $action', (request) => {
+    expect(ActionRequestSchema.safeParse(request).success).toBe(true);
+    expect(component('ActionRequest')(request)).toEqual({ valid: true, errors: [] });
+  });
+
+  const invalidRequests = [
+    ['an unknown action', { action: 'device.brick', target: { deviceId: '1' }, reason: 'r' }],
+    ['no reason', { action: 'session.logoff', target: { user: 'a@b.co' } }],
+    [
+      'an unknown field',
+      { action: 'session.logoff', target: { user: 'a@b.co' }, reason: 'r', x: 1 },
+    ],
+    [
+      'two target kinds',
+      { action: 'device.wipe', target: { deviceId: '1', user: 'b' }, reason: 'r' },
+    ],
+    ['no target kind', { action: 'session.logoff', target: {}, reason: 'r' }],
+    [
+      'a session id that is no GUID',
+      { action: 'session.logoff', target: { sessionId: '../x' }, reason: 'r' },
+    ],
+    [
+      'a device target for a session action',
+      { action: 'session.logoff', target: { deviceId: '1' }, reason: 'r' },
+    ],
+    [
+      'an unknown revoke mode',
+      { action: 'admin.revoke', target: { admin: 'a' }, options: { mode: 'nuke' }, reason: 'r' },
+    ],
+    [
+      'options on an invitation',
+      {
+        action: 'admin.deleteInvitation',
+        target: { email: 'i@example.com' },
+        options: { mode: 'delete' },
+        reason: 'r',
+      },
+    ],
+    [
+      'an invitation without an email',
+      { action: 'admin.deleteInvitation', target: { email: 'not-an-email' }, reason: 'r' },
+    ],
+  ] as const;
+  it.each(invalidRequests)(
+    'describes a request with %s as invalid, as the API does',
+    (_, request) => {
+      expect(ActionRequestSchema.safeParse(request).success).toBe(false);
+      expect(component('ActionRequest')(request).valid).toBe(false);
+    },
+  );
+
+  it('describes what POST /v1/actions accepts, as openapi-backend matches and validates it', async () => {
+    const api = new OpenAPIBackend({
+      definition: structuredClone(document) as unknown as Document,
+      // Its definition check knows OpenAPI 3.0 only; the Validator test above checks 3.1.
+      quick: true,
+      ajvOpts: { allErrors: true, strict: false },
+      customizeAjv: (ajv) => addFormats(ajv as unknown as Ajv) as never,
+    });
+    await api.init();
+    const check = (path: string, body: unknown) => {
+      const request = { method: 'POST', path, headers: {}, body: body as never };
+      const matched = api.matchOperation(request);
+      return { operationId: matched?.operationId, valid: api.validateRequest(request).valid };
+    };
+    expect(check('/v1/actions', validRequests[4])).toEqual({
+      operationId: 'createAction',
+      valid: true,
+    });
+    expect(check('/v1/actions', invalidRequests[0][1])).toEqual({
+      operationId: 'createAction',
+      valid: false,
+    });
+    expect(
+      check('/v1/webhooks/splunk/s3cr3t', {
+        sid: 'scheduler__admin__search__RMD5_at_1700000000_42',
+        search_name: 'Impossible travel',
+        result: { user: 'alice@example.com', count: 3, hosts: ['a', 'b'] },
+      }),
+    ).toEqual({ operationId: 'receiveSplunkWebhook', valid: true });
+    expect(check('/v1/webhooks/splunk/s3cr3t', { search_name: 'no sid', result: {} })).toEqual({
+      operationId: 'receiveSplunkWebhook',
+      valid: false,
+    });
+  });
+
+  it('describes the response bodies the API sends', () => {
+    const record = ActionRecordSchema.parse({
+      actionId: ACTION_ID,
+      action: 'device.selectiveWipe',
+      target: { user: 'bob' },
+      reason: 'Lost phone',
+      ticket: 'INC0010002',
+      dryRun: false,
+      status: 'partially_succeeded',
+      createdAt: '2025-01-01T00:00:00.000Z',
+      updatedAt: '2025-01-01T00:01:00.000Z',
+      targets: [
+        { deviceId: '1042', userName: 'bob', platform: 'iOS', managed: true },
+        { deviceId: '1043', userName: 'bob', managed: false },
+      ],
+      results: {
+        '1043': {
+          deviceId: '1043',
+          userName: 'bob',
+          managed: false,
+          outcome: 'skipped',
+          note: 'Not managed',
+          finishedAt: '2025-01-01T00:00:30.000Z',
+        },
+        '1042': {
+          deviceId: '1042',
+          userName: 'bob',
+          platform: 'iOS',
+          managed: true,
+          outcome: 'succeeded',
+          command: { name: 'selectiveWipe', sentAt: '2025-01-01T00:00:10.000Z' },
+          readBack: { found: true, managed: true },
+          finishedAt: '2025-01-01T00:00:40.000Z',
+        },
+      },
+      summary: '1 of 2 devices wiped, 1 skipped',
+      expiresAt: 1_767_225_600,
+    });
+    const view = toActionView(record);
+    expect(view.results.map((result) => ('deviceId' in result ? result.deviceId : ''))).toEqual([
+      '1042',
+      '1043',
+    ]);
+    expect(component('ActionView')(view)).toEqual({ valid: true, errors: [] });
+    expect(component('ActionView')({ ...view, results: [{ deviceId: '1' }] }).valid).toBe(false);
+
+    expect(
+      component('ActionAccepted')({
+        actionId: ACTION_ID,
+        status: 'accepted',
+        statusUrl: `https://api.example.com/prod/v1/actions/${ACTION_ID}`,
+      }).valid,
+    ).toBe(true);
+    expect(
+      component('ErrorResponse')({
+        error: {
+          code: 'invalid_request',
+          message: 'Invalid request: reason',
+          fields: [{ field: 'reason', message: 'must not be empty' }],
+        },
+      }).valid,
+    ).toBe(true);
+    expect(component('ErrorResponse')({ message: 'Not Found' }).valid).toBe(false);
+    const accepted = {
+      status: 'accepted',
+      deliveryId: 'dlv_0123456789abcdef0123456789abcdef',
+      actions: [
+        {
+          actionId: ACTION_ID,
+          action: 'session.logoff',
+          target: { user: 'alice@example.com' },
+          duplicate: false,
+          statusUrl: `https://api.example.com/prod/v1/actions/${ACTION_ID}`,
+        },
+      ],
+    };
+    expect(component('WebhookResponse')(accepted)).toEqual({ valid: true, errors: [] });
+    expect(
+      component('WebhookResponse')({
+        status: 'ignored',
+        deliveryId: 'dlv_0123456789abcdef0123456789abcdef',
+        reason: 'No route matched',
+      }).valid,
+    ).toBe(true);
+    expect(component('WebhookResponse')({ ...accepted, status: 'ignored' }).valid).toBe(false);
+  });
+});
