@@ -320,4 +320,35 @@ describe('chooseCitrixMode', () => {
       await mixed.close();
     }
   });
+
+  it('refuses to start with a routing rules file that does not validate, naming the route and field', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'routes-'));
+    const file = join(dir, 'routes.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 1,
+        routes: {
+          splunk: [
+            {
+              name: 'wipe-on-alert',
+              action: 'device.wipe',
+              target: { sessionId: 'result.session' },
+              reason: 'x',
+            },
+          ],
+        },
+      }),
+    );
+    try {
+      await expect(startLocalStack({ env: { ROUTES_FILE: file } })).rejects.toThrow(
+        /routes\.splunk\[0\] \(route "wipe-on-alert"\)\.target\.sessionId: device\.wipe takes a target of kind deviceId or user/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

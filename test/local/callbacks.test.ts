@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  signStandardWebhook,
+  verifyStandardWebhook,
+} from '../../lib/webhooks/standard-webhooks.ts';
+import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { type LoopbackServer, startLoopbackServer } from '../support/loopback-server.ts';
+import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
+import { FAST_WORKFLOW, TEST_ENV, testFixture } from '../support/simulator-fixture.ts';
+
+/** A signed callback to an operator-configured destination when an action ends, end to end. */
+const CALLBACK_SECRET = `whsec_${Buffer.from('callback signing secret for tests').toString('base64')}`;
+let stack: LocalStack;
+let receiver: LoopbackServer;
+let failing: LoopbackServer;
+
+beforeAll(async () => {
+  receiver = await startLoopbackServer((_request, response) => {
+    response.writeHead(204);
+    response.end();
+  });
+  failing = await startLoopbackServer((_request, response) => {
+    response.writeHead(503);
+    response.end();
+  });
+  stack = await startLocalStack({
+    env: {
+      ...TEST_ENV,
+      WEBHOOK_SECRET: TEST_SIGNING_SECRET,
+      CALLBACK_SIGNING_SECRET: CALLBACK_SECRET,
+      CALLBACK_DESTINATIONS: JSON.stringify({
+        soar: `${receiver.baseUrl.origin}/hooks/citrix`,
+        broken: `${failing.baseUrl.origin}/hooks/citrix`,
+      }),
+    },
+    simulatorFixture: testFixture(),
+    ...FAST_WORKFLOW,
+  });
+});
+
+afterAll(async () => {
+  await stack.close();
+  await receiver.close();
+  await failing.close();
+});
+
+async function act(callback: string): Promise<string> {
+  const body = JSON.stringify({
+    action: 'session.disconnect',
+    target: { user: 'alice@example.com' },
+    reason: 'callback test',
+    callback,
+  });
+  const headers = signStandardWebhook(TEST_SIGNING_SECRET, `msg_${randomUUID()}`, new Date(), body);
+  const response = await fetch(`${stack.apiUrl}/v1/actions`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body,
+  });
+  expect(response.status).toBe(202);
+  const { actionId } = (await response.json()) as { actionId: string };
+  await stack.runner.execution(actionId)?.done;
+  return actionId;
+}
+
+describe('signed callbacks', () => {
+  it('posts the finished action, signed, once, to the destination the request named', async () => {
+    const actionId = await act('soar');
+    expect(receiver.requests).toHaveLength(1);
+    const [delivery] = receiver.requests;
+    expect(delivery?.path).toBe('/hooks/citrix');
+    const headers = Object.fromEntries(
+      Object.entries(delivery?.headers ?? {}).map(([name, value]) => [name, String(value)]),
+    );
+    expect(headers['webhook-id']).toBe(`${actionId}:succeeded`);
+    verifyStandardWebhook(CALLBACK_SECRET, delivery?.body ?? '', headers);
+    expect(JSON.parse(delivery?.body ?? '')).toMatchObject({ actionId, status: 'succeeded' });
+    const record = await stack.actions.get(actionId);
+    expect(record?.notifications).toEqual([
+      expect.objectContaining({ channel: 'callback', destination: 'soar', status: 'delivered' }),
+    ]);
+  });
+
+  it('records a failed callback after its retries, and keeps the action’s own outcome', async () => {
+    const actionId = await act('broken');
+    const record = await stack.actions.get(actionId);
+    expect(record?.status).toBe('succeeded');
+    expect(record?.notifications).toEqual([
+      expect.objectContaining({
+        channel: 'callback',
+        destination: 'broken',
+        status: 'failed',
+        attempts: 4,
+        error: expect.objectContaining({ name: 'CallbackDeliveryError' }),
+      }),
+    ]);
+    expect(failing.requests).toHaveLength(4);
+  });
+});
