@@ -55,6 +55,9 @@ const store: ActionStore = {
   recordTargetResult: async () => undefined,
   complete: async () => undefined,
   recordNotifications: async () => undefined,
+  awaitApproval: async () => undefined,
+  decideApproval: async () => '',
+  recordWarnings: async () => undefined,
 };
 // Acceptance itself (idempotency store, record, StartExecution) is I/O and measured elsewhere.
 const handler = createActionsApiHandler(() => ({
@@ -62,6 +65,7 @@ const handler = createActionsApiHandler(() => ({
   acceptor: async () => ({ actionId: 'act_00000000000000000000000000000000', duplicate: false }),
   signingSecret: async () => SECRET,
   callbackNames: new Set<string>(),
+  tokens: { succeed: async () => undefined, fail: async () => undefined },
 }));
 const event = {
   resource: '/v1/actions',

@@ -7,6 +7,7 @@ import { ActionIdSchema } from '../lib/actions/schema.ts';
 import type { ActionStore } from '../lib/actions/store.ts';
 import { toActionView } from '../lib/actions/view.ts';
 import { type AcceptRequestDependencies, acceptSignedRequest } from '../lib/api/accept-request.ts';
+import { type ApprovalDependencies, decideOnAction } from '../lib/api/approvals.ts';
 import { apiError, INTERNAL_ERROR_BODY, validationError } from '../lib/api/http-errors.ts';
 import { readRawBody, statusUrlFor } from '../lib/api/request.ts';
 import { servedOpenApiDocument } from '../lib/api/served-openapi.ts';
@@ -15,12 +16,13 @@ import {
   awsCallbackNames,
   awsIdempotentAcceptor,
   awsSigningSecret,
+  awsTaskTokens,
 } from '../lib/runtime/aws.ts';
 import { logger } from '../lib/runtime/logger.ts';
 import { verifyStandardWebhook, WebhookSignatureError } from '../lib/webhooks/standard-webhooks.ts';
 
-export interface ActionsApiDependencies extends AcceptRequestDependencies {
-  readonly actions: Pick<ActionStore, 'get'>;
+export interface ActionsApiDependencies extends AcceptRequestDependencies, ApprovalDependencies {
+  readonly actions: Pick<ActionStore, 'get' | 'decideApproval'>;
   /** The Standard Webhooks signing secret, cached per warm container by the provider. */
   readonly signingSecret: () => Promise<string>;
 }
@@ -29,6 +31,19 @@ export type ApiHandler = (
   event: APIGatewayProxyEvent,
   context: Context,
 ) => Promise<APIGatewayProxyResult>;
+
+const APPROVAL_ROUTES: Record<string, 'approved' | 'rejected'> = {
+  'POST /v1/actions/{actionId}/approve': 'approved',
+  'POST /v1/actions/{actionId}/reject': 'rejected',
+};
+
+const parseBody = (rawBody: string): unknown => {
+  try {
+    return JSON.parse(rawBody);
+  } catch {
+    throw apiError(400, 'invalid_json', 'The body is not valid JSON');
+  }
+};
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
   statusCode,
@@ -70,6 +85,17 @@ export function createActionsApiHandler(
           duplicate: accepted.duplicate,
         });
       }
+      const decision = APPROVAL_ROUTES[route];
+      if (decision !== undefined) {
+        const decided = await decideOnAction(
+          dependencies,
+          event.pathParameters?.actionId,
+          decision,
+          parseBody(rawBody),
+        );
+        logger.info('approval decided', { ...decided, decision });
+        return json(200, decided);
+      }
       if (route === 'GET /v1/actions/{actionId}') {
         const actionId = ActionIdSchema.safeParse(event.pathParameters?.actionId);
         if (!actionId.success) throw validationError(actionId.error, 'actionId');
@@ -91,6 +117,7 @@ function logUnexpected(error: unknown): void {
 export const handler = createActionsApiHandler(() => ({
   actions: awsActionStore(),
   acceptor: awsIdempotentAcceptor(),
+  tokens: awsTaskTokens(),
   signingSecret: awsSigningSecret,
   callbackNames: awsCallbackNames(),
 }));

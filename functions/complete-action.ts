@@ -26,6 +26,8 @@ const InputSchema = z.object({
   resolution: z.object({ targets: z.array(ResolvedTargetSchema) }).optional(),
   results: z.array(TargetResultSchema).optional(),
   error: CaughtErrorSchema.optional(),
+  /** Set by the approval path: rejected by an approver, or nobody decided in time. */
+  ended: z.enum(['rejected', 'expired']).optional(),
 });
 
 /** Task: the action's final status — planned, from the per-target results, or failed as a whole. */
@@ -43,8 +45,22 @@ export const createCompleteActionHandler = (getDependencies: () => CompleteActio
 
 function decide(input: z.output<typeof InputSchema>, now: Date): ActionCompletion {
   const targets = input.resolution?.targets;
+  if (input.ended === 'rejected') {
+    const error = summarizeCaughtError(input.error ?? { Error: 'ActionRejectedError' });
+    return { status: 'rejected', summary: `Rejected; nothing was done: ${error.message}` };
+  }
+  if (input.ended === 'expired') {
+    return {
+      status: 'expired',
+      summary: 'Nobody approved the action in time; nothing was done',
+    };
+  }
   if (input.error !== undefined) {
     const error = summarizeCaughtError(input.error);
+    // A guard that no approval can override refused the action before anything was done.
+    if (error.name === 'GuardrailRefusedError') {
+      return { status: 'refused', summary: `Refused: ${error.message}`, error };
+    }
     return { status: 'failed', summary: `Action failed: ${error.message}`, error };
   }
   if (input.dryRun) {

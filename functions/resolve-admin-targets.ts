@@ -3,31 +3,35 @@ import {
   AdminActionTypeSchema,
   AdminTargetSchema,
   InvitationTargetSchema,
-  type ResolvedAdministrator,
 } from '../lib/actions/schema.ts';
-import type { ActionStore } from '../lib/actions/store.ts';
 import {
   type AdministratorDirectory,
   type AdministratorGuards,
   resolveAdministratorTargets,
 } from '../lib/administrators/admin-actions.ts';
 import {
-  awsActionStore,
+  applyGuardrails,
+  type GuardedResolution,
+  type GuardrailDependencies,
+} from '../lib/guardrails/apply.ts';
+import {
   awsAdministratorGuards,
   awsAdministratorsClient,
+  awsGuardrails,
 } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface ResolveAdminTargetsDependencies {
   readonly directory: AdministratorDirectory;
-  readonly actions: Pick<ActionStore, 'markRunning'>;
   readonly guards: AdministratorGuards;
+  readonly guardrails: GuardrailDependencies;
 }
 
 const InputSchema = z.object({
   actionId: z.string(),
   action: AdminActionTypeSchema,
   target: z.union([AdminTargetSchema, InvitationTargetSchema]),
+  options: z.object({ mode: z.string().optional() }).optional(),
   dryRun: z.boolean(),
 });
 
@@ -42,23 +46,19 @@ export const createResolveAdminTargetsHandler = (
     'ResolveAdminTargets',
     InputSchema,
     getDependencies,
-    async (
-      input,
-      { directory, actions, guards },
-    ): Promise<{ targets: ResolvedAdministrator[] }> => {
+    async (input, { directory, guards, guardrails }): Promise<GuardedResolution> => {
       const targets = await resolveAdministratorTargets(
         directory,
         input.action,
         input.target,
         guards,
       );
-      await actions.markRunning(input.actionId, targets);
-      return { targets };
+      return applyGuardrails(guardrails, input, targets, new Date());
     },
   );
 
 export const handler = createResolveAdminTargetsHandler(() => ({
   directory: awsAdministratorsClient(),
-  actions: awsActionStore(),
   guards: awsAdministratorGuards(),
+  guardrails: awsGuardrails(),
 }));

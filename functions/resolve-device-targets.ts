@@ -4,23 +4,27 @@ import {
   DeviceTargetSchema,
   type ResolvedDevice,
 } from '../lib/actions/schema.ts';
-import type { ActionStore } from '../lib/actions/store.ts';
 import {
   type DeviceDirectory,
   type DeviceWorkflowSettings,
   resolveDeviceTargets,
 } from '../lib/devices/device-actions.ts';
 import {
-  awsActionStore,
+  applyGuardrails,
+  type GuardedResolution,
+  type GuardrailDependencies,
+} from '../lib/guardrails/apply.ts';
+import {
   awsDeviceSettings,
   awsEndpointManagementClient,
+  awsGuardrails,
 } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface ResolveDeviceTargetsDependencies {
   readonly directory: DeviceDirectory;
-  readonly actions: Pick<ActionStore, 'markRunning'>;
   readonly settings: DeviceWorkflowSettings;
+  readonly guardrails: GuardrailDependencies;
 }
 
 const InputSchema = z.object({
@@ -38,15 +42,14 @@ export const createResolveDeviceTargetsHandler = (
     'ResolveDeviceTargets',
     InputSchema,
     getDependencies,
-    async (input, { directory, actions, settings }): Promise<{ targets: ResolvedDevice[] }> => {
+    async (input, { directory, settings, guardrails }): Promise<GuardedResolution> => {
       const targets = await resolveDeviceTargets(directory, input.target, settings);
-      await actions.markRunning(input.actionId, targets);
-      return { targets };
+      return applyGuardrails(guardrails, input, targets, new Date());
     },
   );
 
 export const handler = createResolveDeviceTargetsHandler(() => ({
   directory: awsEndpointManagementClient(),
-  actions: awsActionStore(),
   settings: awsDeviceSettings(),
+  guardrails: awsGuardrails(),
 }));

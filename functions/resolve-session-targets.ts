@@ -4,8 +4,12 @@ import {
   type ResolvedSession,
   SessionTargetSchema,
 } from '../lib/actions/schema.ts';
-import type { ActionStore } from '../lib/actions/store.ts';
-import { awsActionStore, awsDaasClient, awsSessionSettings } from '../lib/runtime/aws.ts';
+import {
+  applyGuardrails,
+  type GuardedResolution,
+  type GuardrailDependencies,
+} from '../lib/guardrails/apply.ts';
+import { awsDaasClient, awsGuardrails, awsSessionSettings } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 import {
   resolveSessionTargets,
@@ -15,8 +19,8 @@ import {
 
 export interface ResolveSessionTargetsDependencies {
   readonly directory: SessionDirectory;
-  readonly actions: Pick<ActionStore, 'markRunning'>;
   readonly settings: Pick<SessionWorkflowSettings, 'maxTargets'>;
+  readonly guardrails: GuardrailDependencies;
 }
 
 const InputSchema = z.object({
@@ -34,17 +38,16 @@ export const createResolveSessionTargetsHandler = (
     'ResolveSessionTargets',
     InputSchema,
     getDependencies,
-    async (input, { directory, actions, settings }): Promise<{ targets: ResolvedSession[] }> => {
+    async (input, { directory, settings, guardrails }): Promise<GuardedResolution> => {
       const targets = await resolveSessionTargets(directory, input.target, settings, {
         transactionId: input.actionId,
       });
-      await actions.markRunning(input.actionId, targets);
-      return { targets };
+      return applyGuardrails(guardrails, input, targets, new Date());
     },
   );
 
 export const handler = createResolveSessionTargetsHandler(() => ({
   directory: awsDaasClient(),
-  actions: awsActionStore(),
   settings: awsSessionSettings(),
+  guardrails: awsGuardrails(),
 }));

@@ -9,6 +9,8 @@ type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<API
 export const API_ROUTES = [
   { method: 'POST', resource: '/v1/actions' },
   { method: 'GET', resource: '/v1/actions/{actionId}' },
+  { method: 'POST', resource: '/v1/actions/{actionId}/approve' },
+  { method: 'POST', resource: '/v1/actions/{actionId}/reject' },
   // A static segment wins over a path parameter, as in API Gateway.
   { method: 'POST', resource: '/v1/webhooks/splunk/{token}' },
   { method: 'POST', resource: '/v1/webhooks/{source}' },

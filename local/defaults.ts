@@ -23,3 +23,5 @@ export const LOCAL_IDEMPOTENCY_TABLE = 'citrix-response-idempotency';
 export const LOCAL_DELIVERIES_TABLE = 'citrix-response-deliveries';
 /** The default routing rules file, validated when `npm start` starts. */
 export const DEFAULT_ROUTES_FILE = new URL('../config/routes.json', import.meta.url);
+export const LOCAL_LIMITS_TABLE = 'citrix-response-limits';
+export const LOCAL_AUDIT_TABLE = 'citrix-response-audit';

@@ -11,12 +11,14 @@ import { createRecordAdminResultHandler } from '../functions/record-admin-result
 import { createRecordDeviceResultHandler } from '../functions/record-device-result.ts';
 import { createRecordTargetResultHandler } from '../functions/record-target-result.ts';
 import { createReportAdministratorsHandler } from '../functions/report-administrators.ts';
+import { createRequestApprovalHandler } from '../functions/request-approval.ts';
 import { createResolveAdminTargetsHandler } from '../functions/resolve-admin-targets.ts';
 import { createResolveDeviceTargetsHandler } from '../functions/resolve-device-targets.ts';
 import { createResolveSessionTargetsHandler } from '../functions/resolve-session-targets.ts';
 import { createSendDeviceCommandHandler } from '../functions/send-device-command.ts';
 import { createSourceWebhooksHandler } from '../functions/source-webhooks.ts';
 import { createSubmitSessionActionHandler } from '../functions/submit-session-action.ts';
+import { createWarnSessionsHandler } from '../functions/warn-sessions.ts';
 import { acceptAction } from '../lib/actions/accept.ts';
 import type { WorkflowName } from '../lib/actions/schema.ts';
 import { DynamoActionStore } from '../lib/actions/store.ts';
@@ -44,6 +46,8 @@ import {
   endpointManagementCredentialsFrom,
 } from '../lib/citrix/endpoint-management-config.ts';
 import { DEFAULT_RETRY_POLICY } from '../lib/citrix/retry.ts';
+import { guardrailsFromEnv } from '../lib/guardrails/config.ts';
+import { DynamoHourlyLimitCounter } from '../lib/guardrails/limits.ts';
 import { buildEndpointManagementClient } from '../lib/runtime/endpoint-management.ts';
 import {
   administratorGuardsFromEnv,
@@ -72,6 +76,7 @@ import {
   LOCAL_DEMO_SOURCE_SECRETS,
   LOCAL_DEMO_WEBHOOK_SECRET,
   LOCAL_IDEMPOTENCY_TABLE,
+  LOCAL_LIMITS_TABLE,
   LOCAL_REPORT_ROUTE,
   LOCAL_SNAPSHOTS_TABLE,
 } from './defaults.ts';
@@ -87,6 +92,7 @@ import { demoFixture } from './simulator/fixture.ts';
 import { type RunningSimulator, startCitrixSimulator } from './simulator/server.ts';
 import {
   type LocalTaskHandler,
+  LocalTaskTokens,
   LocalWorkflowRunner,
   type LocalWorkflowRunnerOptions,
   LocalWorkflows,
@@ -179,6 +185,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // Loaded and validated before anything starts: a bad rules file stops `npm start` here.
   const rules = loadRoutingRules(env.ROUTES_FILE || DEFAULT_ROUTES_FILE);
   const callbackDestinations = parseCallbackDestinations(env.CALLBACK_DESTINATIONS);
+  const guardrailSettings = guardrailsFromEnv(env);
   const settings = sessionWorkflowSettingsFromEnv(env);
   const deviceSettings = deviceWorkflowSettingsFromEnv(env);
   const retentionDays = recordRetentionDaysFromEnv(env);
@@ -215,6 +222,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await createSnapshotsTable(dynamo.client, LOCAL_SNAPSHOTS_TABLE);
     await createKeyTable(dynamo.client, LOCAL_IDEMPOTENCY_TABLE, 'id');
     await createKeyTable(dynamo.client, LOCAL_DELIVERIES_TABLE, 'deliveryId');
+    await createKeyTable(dynamo.client, LOCAL_LIMITS_TABLE, 'counter');
     const actions = new DynamoActionStore(dynamo.client, LOCAL_ACTIONS_TABLE);
     const daas = new DaasClient({
       connection: cloud.connection,
@@ -274,11 +282,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const runAdministratorReport = () =>
       report({ source: 'on-demand' }, lambdaContext('report-administrators'));
 
+    const guardrails = {
+      settings: guardrailSettings,
+      counter: new DynamoHourlyLimitCounter(dynamo.client, LOCAL_LIMITS_TABLE),
+      actions,
+    };
     const handlers: Record<string, LocalTaskHandler> = {
       'resolve-session-targets': createResolveSessionTargetsHandler(() => ({
         directory: daas,
-        actions,
         settings,
+        guardrails,
       })),
       'submit-session-action': createSubmitSessionActionHandler(() => ({
         controller: daas,
@@ -289,8 +302,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       'complete-action': createCompleteActionHandler(() => ({ actions })),
       'resolve-device-targets': createResolveDeviceTargetsHandler(() => ({
         directory: endpointManagement,
-        actions,
         settings: deviceSettings,
+        guardrails,
       })),
       'send-device-command': createSendDeviceCommandHandler(() => ({
         commander: endpointManagement,
@@ -302,8 +315,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       })),
       'resolve-admin-targets': createResolveAdminTargetsHandler(() => ({
         directory: administrators,
-        actions,
         guards: guards(),
+        guardrails,
       })),
       'apply-admin-change': createApplyAdminChangeHandler(() => ({
         controller: administrators,
@@ -311,6 +324,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       })),
       'read-admin-back': createReadAdminBackHandler(() => ({ directory: administrators })),
       'record-admin-result': createRecordAdminResultHandler(() => ({ actions })),
+      'request-approval': createRequestApprovalHandler(() => ({ actions })),
+      'warn-sessions': createWarnSessionsHandler(() => ({ messenger: daas, actions })),
       'notify-action-outcome': createNotifyActionOutcomeHandler(() => ({
         actions,
         notifications: localNotificationDependencies(env, callbackDestinations, signingSecret),
@@ -325,11 +340,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.onWorkflowEvent ? { onEvent: options.onWorkflowEvent } : {}),
       handlers,
     };
+    const tokens = new LocalTaskTokens();
     const runner = new LocalWorkflows(
       new Map<WorkflowName, LocalWorkflowRunner>([
-        ['session-action', new LocalWorkflowRunner(SESSION_ACTION_WORKFLOW, runnerOptions)],
-        ['device-action', new LocalWorkflowRunner(DEVICE_ACTION_WORKFLOW, runnerOptions)],
-        ['admin-action', new LocalWorkflowRunner(ADMIN_ACTION_WORKFLOW, runnerOptions)],
+        ['session-action', new LocalWorkflowRunner(SESSION_ACTION_WORKFLOW, runnerOptions, tokens)],
+        ['device-action', new LocalWorkflowRunner(DEVICE_ACTION_WORKFLOW, runnerOptions, tokens)],
+        ['admin-action', new LocalWorkflowRunner(ADMIN_ACTION_WORKFLOW, runnerOptions, tokens)],
       ]),
     );
     // Executions still running at shutdown are abandoned with the process, as a stopped laptop would.
@@ -353,6 +369,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       acceptor,
       signingSecret: async () => signingSecret,
       callbackNames: new Set(callbackDestinations.keys()),
+      tokens,
     };
     const receiveDependencies: ReceiveDependencies = {
       // The demo credentials are public: only while everything talks to the simulator.

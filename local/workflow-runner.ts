@@ -7,7 +7,11 @@ import {
   substitute,
   type WorkflowDefinition,
 } from '../lib/workflow/definition.ts';
-import type { WorkflowStarter } from '../lib/workflow/starter.ts';
+import {
+  TaskTokenInvalidError,
+  type TaskTokenSender,
+  type WorkflowStarter,
+} from '../lib/workflow/starter.ts';
 
 /** A Lambda handler as the local engine calls it: same function object as deployed. */
 export type LocalTaskHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -50,23 +54,39 @@ export class LocalWorkflowRunner {
   readonly #options: LocalWorkflowRunnerOptions;
   readonly #executions = new Map<string, LocalExecution>();
 
-  constructor(workflow: WorkflowDefinition, options: LocalWorkflowRunnerOptions) {
+  readonly #tokens: LocalTaskTokens;
+
+  constructor(
+    workflow: WorkflowDefinition,
+    options: LocalWorkflowRunnerOptions,
+    tokens: LocalTaskTokens = new LocalTaskTokens(),
+  ) {
     const substitutions = Object.fromEntries(
       workflow.functions.map((fn) => [fn.substitution, `${LOCAL_ARN_PREFIX}${fn.name}`]),
     );
     const definition = JSON.parse(substitute(readDefinition(workflow, options), substitutions));
     this.#stateMachine = new StateMachine(definition);
     this.#options = options;
+    this.#tokens = tokens;
     this.#taskHandlers = {};
-    for (const [stateName, resource] of taskStates(definition)) {
-      const functionName = resource.startsWith(LOCAL_ARN_PREFIX)
-        ? resource.slice(LOCAL_ARN_PREFIX.length)
+    for (const [stateName, resource, functionArn] of taskStates(definition)) {
+      const functionName = functionArn.startsWith(LOCAL_ARN_PREFIX)
+        ? functionArn.slice(LOCAL_ARN_PREFIX.length)
         : undefined;
       const handler = functionName === undefined ? undefined : options.handlers[functionName];
       if (functionName === undefined || handler === undefined) {
         throw new Error(`No local handler for task state ${stateName} (${resource})`);
       }
-      this.#taskHandlers[stateName] = (input) => handler(input, lambdaContext(functionName));
+      this.#taskHandlers[stateName] =
+        resource === WAIT_FOR_TASK_TOKEN
+          ? // As Step Functions does: invoke with the Payload, then wait for the token's answer.
+            async (input) => {
+              const { Payload } = input as { Payload: { taskToken: string } };
+              const answer = this.#tokens.wait(Payload.taskToken);
+              await handler(Payload, lambdaContext(functionName));
+              return answer;
+            }
+          : (input) => handler(input, lambdaContext(functionName));
     }
   }
 
@@ -75,6 +95,8 @@ export class LocalWorkflowRunner {
       throw new ExecutionAlreadyExistsError(`Execution ${executionName} already exists`);
     }
     const run = this.#stateMachine.run(input as Parameters<StateMachine['run']>[0], {
+      // One token per execution: a workflow waits on at most one approval.
+      context: { Task: { Token: `local-task-token:${executionName}` } },
       overrides: {
         taskResourceLocalHandlers: this.#taskHandlers as never,
         ...(this.#options.waitTimeOverrides
@@ -116,18 +138,24 @@ export class LocalWorkflowRunner {
   }
 }
 
-function* taskStates(node: unknown): Generator<[string, string]> {
+const WAIT_FOR_TASK_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+
+/** Task states with their Resource and the function they invoke (`FunctionName` for integrations). */
+function* taskStates(node: unknown): Generator<[string, string, string]> {
   if (node === null || typeof node !== 'object') return;
   const states = (node as { States?: Record<string, unknown> }).States;
   for (const [name, state] of Object.entries(states ?? {})) {
     const typed = state as {
       Type?: string;
       Resource?: string;
+      Parameters?: { FunctionName?: string };
       ItemProcessor?: unknown;
       Iterator?: unknown;
       Branches?: unknown[];
     };
-    if (typed.Type === 'Task' && typed.Resource !== undefined) yield [name, typed.Resource];
+    if (typed.Type === 'Task' && typed.Resource !== undefined) {
+      yield [name, typed.Resource, typed.Parameters?.FunctionName ?? typed.Resource];
+    }
     yield* taskStates(typed.ItemProcessor);
     yield* taskStates(typed.Iterator);
     for (const branch of typed.Branches ?? []) yield* taskStates(branch);
@@ -154,6 +182,42 @@ export function lambdaContext(functionName: string): Context {
     fail: () => undefined,
     succeed: () => undefined,
   };
+}
+
+/** Thrown into a waiting task by a rejection, named like the error SendTaskFailure carries. */
+export class LocalTaskFailure extends Error {
+  constructor(name: string, cause: string) {
+    super(cause);
+    this.name = name;
+  }
+}
+
+/**
+ * Task tokens of the local runner: what `SendTaskSuccess` / `SendTaskFailure` do in Step
+ * Functions. The waiting task resolves with the output, or fails with the named error.
+ */
+export class LocalTaskTokens implements TaskTokenSender {
+  readonly #waiting = new Map<string, PromiseWithResolvers<unknown>>();
+
+  wait(token: string): Promise<unknown> {
+    const waiter = Promise.withResolvers<unknown>();
+    this.#waiting.set(token, waiter);
+    return waiter.promise.finally(() => this.#waiting.delete(token));
+  }
+
+  async succeed(token: string, output: unknown): Promise<void> {
+    this.#take(token).resolve(output);
+  }
+
+  async fail(token: string, error: string, cause: string): Promise<void> {
+    this.#take(token).reject(new LocalTaskFailure(error, cause));
+  }
+
+  #take(token: string): PromiseWithResolvers<unknown> {
+    const waiter = this.#waiting.get(token);
+    if (waiter === undefined) throw new TaskTokenInvalidError('No task waits on this token');
+    return waiter;
+  }
 }
 
 /** Every workflow of the product, started by name as Step Functions would be. */

@@ -41,6 +41,8 @@ export async function acceptAction(
     ...(request.requestedBy === undefined ? {} : { requestedBy: request.requestedBy }),
     ...('options' in request ? { options: request.options } : {}),
     ...(request.callback === undefined ? {} : { callback: request.callback }),
+    ...('notify' in request && request.notify ? { notify: request.notify } : {}),
+    ...('urgency' in request && request.urgency === 'immediate' ? { urgency: 'immediate' } : {}),
     ...(source === undefined ? {} : { source }),
     dryRun: request.dryRun,
     status: 'accepted',
@@ -57,6 +59,15 @@ export async function acceptAction(
     // The admin workflow always passes options on (JSONPath fails on a missing field).
     ...(workflowFor(request.action) === 'admin-action'
       ? { options: 'options' in request ? request.options : {} }
+      : {}),
+    // The session workflow always gets `warning`, null when no warning is to be sent.
+    ...(workflowFor(request.action) === 'session-action'
+      ? {
+          warning:
+            'notify' in request && request.notify && request.urgency !== 'immediate'
+              ? request.notify
+              : null,
+        }
       : {}),
     dryRun: request.dryRun,
   };

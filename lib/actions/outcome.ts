@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import type {
-  ActionStatus,
-  ActionType,
-  ErrorSummary,
-  ResolvedSession,
-  ResolvedTarget,
-  SessionTargetResult,
-  TargetResult,
+import {
+  type ActionStatus,
+  type ActionType,
+  type ErrorSummary,
+  type ResolvedSession,
+  type ResolvedTarget,
+  type SessionTargetResult,
+  type TargetResult,
+  targetKey,
 } from './schema.ts';
 
 /** The `{Error, Cause}` object a Step Functions Catch puts at its ResultPath. */
@@ -52,6 +53,9 @@ export function buildTargetResult(
       ? undefined
       : { id: progress.jobId, ...(lastStatus ? { status: lastStatus } : {}) };
   const base = { ...target, ...(job ? { job } : {}), finishedAt: now.toISOString() };
+  if (target.actionable === false && progress === undefined && caught === undefined) {
+    return { ...base, outcome: 'skipped', note: target.skipReason ?? 'Not actionable' };
+  }
   if (caught !== undefined) {
     const outcome = caught.Error === 'LogoffJobDeadlineExceededError' ? 'timed_out' : 'failed';
     return { ...base, outcome, error: summarizeCaughtError(caught) };
@@ -123,7 +127,9 @@ const WORDING: Record<ActionType, Wording> = {
 };
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
-const isUnmanagedDevice = (target: ResolvedTarget) => 'deviceId' in target && !target.managed;
+/** A target that is skipped (not refused): an unmanaged or protected device, a protected session. */
+const isSkipped = (target: ResolvedTarget) =>
+  !('administratorId' in target) && !targetVerdict(target).act;
 
 export interface DerivedStatus {
   readonly status: ActionStatus;
@@ -145,7 +151,9 @@ export function deriveActionStatus(
   const skipped = count('skipped');
   const refused = results.filter((result) => result.outcome === 'refused');
   const actionable = results.length - skipped;
-  const skippedNote = `${skipped} skipped (not managed)`;
+  const skippedResults = results.filter((result) => result.outcome === 'skipped');
+  const allUnmanaged = skippedResults.every((result) => 'deviceId' in result && !result.managed);
+  const skippedNote = `${skipped} skipped (${allUnmanaged ? 'not managed' : 'protected or not managed'})`;
   if (results.length === 0) {
     return { status: 'succeeded', summary: `No ${noun}s matched the target; ${nothing}` };
   }
@@ -183,13 +191,13 @@ export function planResults(targets: readonly ResolvedTarget[], now: Date): Targ
         finishedAt: now.toISOString(),
       };
     }
-    if (isUnmanagedDevice(target)) {
+    if (isSkipped(target)) {
       return {
         ...target,
         outcome: 'skipped',
-        note: 'Not managed by Endpoint Management: would be skipped',
+        note: `${targetVerdict(target).reason ?? 'Not actionable'}: would be skipped`,
         finishedAt: now.toISOString(),
-      };
+      } as TargetResult;
     }
     return { ...target, outcome: 'planned', finishedAt: now.toISOString() };
   });
@@ -197,7 +205,7 @@ export function planResults(targets: readonly ResolvedTarget[], now: Date): Targ
 
 export function describePlan(action: ActionType, targets: readonly ResolvedTarget[]): string {
   const { todo, noun } = WORDING[action];
-  const skipped = targets.filter(isUnmanagedDevice).length;
+  const skipped = targets.filter(isSkipped).length;
   const refused = targets.filter((target) => 'administratorId' in target && !target.allowed);
   const actionable = targets.length - skipped - refused.length;
   if (targets.length === 0) return `Dry run: no ${noun}s matched the target`;
@@ -207,5 +215,32 @@ export function describePlan(action: ActionType, targets: readonly ResolvedTarge
   }
   const plan = `Dry run: would ${todo} ${plural(actionable, noun)}`;
   if (refused.length > 0) return `${plan} and refuse ${refused.length}`;
-  return skipped > 0 ? `${plan} and skip ${skipped} (not managed)` : plan;
+  const unmanaged = targets.every(
+    (target) => !isSkipped(target) || ('deviceId' in target && !target.managed),
+  );
+  return skipped > 0
+    ? `${plan} and skip ${skipped} (${unmanaged ? 'not managed' : 'protected or not managed'})`
+    : plan;
+}
+
+/** Whether a resolved target is to be acted on, and if not, why. */
+export function targetVerdict(target: ResolvedTarget): { act: boolean; reason?: string } {
+  if ('administratorId' in target) {
+    return target.allowed ? { act: true } : { act: false, reason: target.refusal ?? 'Refused' };
+  }
+  if ('deviceId' in target) {
+    const act = target.actionable ?? target.managed;
+    if (act) return { act: true };
+    return { act: false, reason: target.skipReason ?? 'Not managed by Endpoint Management' };
+  }
+  return target.actionable === false
+    ? { act: false, reason: target.skipReason ?? 'Not actionable' }
+    : { act: true };
+}
+
+/** The plan recorded before acting: each target, whether it will be acted on, and why not. */
+export function planOf(
+  targets: readonly ResolvedTarget[],
+): { target: string; act: boolean; reason?: string }[] {
+  return targets.map((target) => ({ target: targetKey(target), ...targetVerdict(target) }));
 }

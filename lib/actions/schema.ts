@@ -111,9 +111,22 @@ const RequestFields = {
   callback: CallbackNameSchema.optional(),
 };
 
+/** The message Citrix shows in each session before it is acted on (`$sendMessage`). */
+export const SessionWarningSchema = z.strictObject({
+  title: FreeText(100),
+  text: FreeText(1000),
+  /** How long users get to save their work before the action. */
+  graceSeconds: z.int().min(0).max(900).default(60),
+});
+export type SessionWarning = z.infer<typeof SessionWarningSchema>;
+
 export const SessionActionRequestSchema = z.strictObject({
   action: SessionActionTypeSchema,
   target: SessionTargetSchema,
+  /** Warn each session's user first (Citrix's advice before a log off). */
+  notify: SessionWarningSchema.optional(),
+  /** `immediate` skips the warning: containment comes first. */
+  urgency: z.enum(['normal', 'immediate']).default('normal'),
   ...RequestFields,
 });
 export const DeviceActionRequestSchema = z.strictObject({
@@ -191,6 +204,9 @@ export const ACTION_STATUSES = [
   'failed',
   'planned',
   'refused',
+  'awaiting_approval',
+  'rejected',
+  'expired',
 ] as const;
 export type ActionStatus = (typeof ACTION_STATUSES)[number];
 export const TERMINAL_ACTION_STATUSES: readonly ActionStatus[] = [
@@ -199,6 +215,8 @@ export const TERMINAL_ACTION_STATUSES: readonly ActionStatus[] = [
   'failed',
   'planned',
   'refused',
+  'rejected',
+  'expired',
 ];
 
 /** Action ids name Step Functions executions: at most 80 characters of [A-Za-z0-9-_]. */
@@ -216,6 +234,9 @@ export const ResolvedSessionSchema = z.object({
   userName: z.string().optional(),
   machineName: z.string().optional(),
   state: z.string().optional(),
+  /** False for a protected user's session: reported as skipped, never acted on. */
+  actionable: z.boolean().optional(),
+  skipReason: z.string().optional(),
 });
 export type ResolvedSession = z.infer<typeof ResolvedSessionSchema>;
 
@@ -228,6 +249,9 @@ export const ResolvedDeviceSchema = z.object({
   serialNumber: z.string().optional(),
   /** Only a device Endpoint Management reports as managed is ever sent a command. */
   managed: z.boolean(),
+  /** False for an unmanaged or protected device: reported as skipped, never sent a command. */
+  actionable: z.boolean().optional(),
+  skipReason: z.string().optional(),
 });
 export type ResolvedDevice = z.infer<typeof ResolvedDeviceSchema>;
 
@@ -270,6 +294,8 @@ export type TargetOutcome = (typeof TARGET_OUTCOMES)[number];
 
 export const SessionTargetResultSchema = ResolvedSessionSchema.extend({
   outcome: z.enum(TARGET_OUTCOMES),
+  /** Why a session was skipped (a protected user's). */
+  note: z.string().optional(),
   job: z.object({ id: z.string(), status: z.string().optional() }).optional(),
   error: ErrorSummarySchema.optional(),
   finishedAt: z.string(),
@@ -350,6 +376,36 @@ export const ActionRecordSchema = z.object({
   error: ErrorSummarySchema.optional(),
   summary: z.string().optional(),
   expiresAt: z.number().int(),
+  notify: SessionWarningSchema.optional(),
+  urgency: z.enum(['normal', 'immediate']).optional(),
+  /** What the action would do, recorded before anything is done (and all a dry run does). */
+  plan: z
+    .array(z.object({ target: z.string(), act: z.boolean(), reason: z.string().optional() }))
+    .optional(),
+  /** Why the action was held, and the decision (never the task token). */
+  approval: z
+    .object({
+      reasons: z.array(z.string()),
+      requestedAt: z.string(),
+      expiresAt: z.string(),
+      decision: z.enum(['approved', 'rejected', 'expired']).optional(),
+      decidedBy: z.string().optional(),
+      decidedAt: z.string().optional(),
+      comment: z.string().optional(),
+    })
+    .optional(),
+  /** The Step Functions task token the workflow waits on; read only by the approve/reject API. */
+  approvalTaskToken: z.string().optional(),
+  /** The warnings sent to sessions before acting. */
+  warnings: z
+    .array(
+      z.object({
+        sessionId: z.string(),
+        status: z.enum(['sent', 'failed']),
+        error: ErrorSummarySchema.optional(),
+      }),
+    )
+    .optional(),
   /** Who asked: the API, or a source endpoint with its delivery. */
   source: z
     .object({
@@ -382,5 +438,7 @@ export interface WorkflowInput {
   readonly action: ActionType;
   readonly target: ActionTarget;
   readonly options?: Partial<RevokeOptions>;
+  /** Session actions: the warning to send first, or null (none asked, or urgency immediate). */
+  readonly warning?: SessionWarning | null;
   readonly dryRun: boolean;
 }

@@ -6,6 +6,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { planOf } from './outcome.ts';
 import {
   type ActionRecord,
   ActionRecordSchema,
@@ -23,6 +24,15 @@ export interface ActionStore {
   markRunning(actionId: string, targets: readonly ResolvedTarget[]): Promise<void>;
   recordTargetResult(actionId: string, result: TargetResult): Promise<void>;
   complete(actionId: string, completion: ActionCompletion): Promise<void>;
+  /** Holds the action for approval: status `awaiting_approval`, the token the workflow waits on. */
+  awaitApproval(actionId: string, hold: ApprovalHold): Promise<void>;
+  /**
+   * Records an approver's decision once: only an action still awaiting approval can be decided.
+   * Returns the task token to resume the workflow with.
+   */
+  decideApproval(actionId: string, decision: ApprovalDecision): Promise<string>;
+  /** Records the warnings sent to sessions before acting. */
+  recordWarnings(actionId: string, warnings: NonNullable<ActionRecord['warnings']>): Promise<void>;
   /** Records how the work notes and callbacks sent at the end went (never the status). */
   recordNotifications(
     actionId: string,
@@ -38,6 +48,18 @@ export interface ActionCompletion {
   readonly error?: ErrorSummary;
 }
 
+export interface ApprovalHold {
+  readonly reasons: readonly string[];
+  readonly taskToken: string;
+  readonly expiresAt: string;
+}
+
+export interface ApprovalDecision {
+  readonly decision: 'approved' | 'rejected';
+  readonly by: string;
+  readonly comment?: string;
+}
+
 export class ActionStoreError extends Error {
   override name = 'ActionStoreError';
 }
@@ -49,6 +71,11 @@ export class ActionStoreUnavailableError extends ActionStoreError {
 
 export class ActionAlreadyExistsError extends ActionStoreError {
   override name = 'ActionAlreadyExistsError';
+}
+
+/** Approve or reject arrived for an action that is not (or no longer) awaiting approval. */
+export class ActionNotAwaitingApprovalError extends ActionStoreError {
+  override name = 'ActionNotAwaitingApprovalError';
 }
 
 export class ActionNotFoundError extends ActionStoreError {
@@ -116,13 +143,15 @@ export class DynamoActionStore implements ActionStore {
   async markRunning(actionId: string, targets: readonly ResolvedTarget[]): Promise<void> {
     // A retried task may mark the action running twice; a finished action is never reopened.
     await this.#update(actionId, {
-      UpdateExpression: 'SET #status = :running, targets = :targets, updatedAt = :now',
+      UpdateExpression:
+        'SET #status = :running, targets = :targets, #plan = :plan, updatedAt = :now',
       ConditionExpression: 'attribute_exists(actionId) AND #status IN (:accepted, :running)',
-      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeNames: { '#status': 'status', '#plan': 'plan' },
       ExpressionAttributeValues: {
         ':running': 'running',
         ':accepted': 'accepted',
         ':targets': targets,
+        ':plan': planOf(targets),
         ':now': this.#now().toISOString(),
       },
     });
@@ -163,6 +192,71 @@ export class DynamoActionStore implements ActionStore {
       ConditionExpression: 'attribute_exists(actionId)',
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
+    });
+  }
+
+  async awaitApproval(actionId: string, hold: ApprovalHold): Promise<void> {
+    const now = this.#now().toISOString();
+    await this.#update(actionId, {
+      UpdateExpression:
+        'SET #status = :awaiting, approval = :approval, approvalTaskToken = :token, updatedAt = :now',
+      ConditionExpression: 'attribute_exists(actionId) AND #status IN (:running, :awaiting)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':awaiting': 'awaiting_approval',
+        ':running': 'running',
+        ':approval': { reasons: hold.reasons, requestedAt: now, expiresAt: hold.expiresAt },
+        ':token': hold.taskToken,
+        ':now': now,
+      },
+    });
+  }
+
+  async decideApproval(actionId: string, decision: ApprovalDecision): Promise<string> {
+    const now = this.#now().toISOString();
+    const output = await this.#send(
+      actionId,
+      () =>
+        this.#documents.send(
+          new UpdateCommand({
+            TableName: this.#tableName,
+            Key: { actionId },
+            // Approved actions run again; rejected ones end here. Either way, decided once.
+            UpdateExpression:
+              'SET #status = :next, approval.decision = :decision, approval.decidedBy = :by, approval.decidedAt = :now, approval.#comment = :comment, updatedAt = :now REMOVE approvalTaskToken',
+            ConditionExpression: 'attribute_exists(actionId) AND #status = :awaiting',
+            ExpressionAttributeNames: { '#status': 'status', '#comment': 'comment' },
+            ExpressionAttributeValues: {
+              ':next': decision.decision === 'approved' ? 'running' : 'rejected',
+              ':decision': decision.decision,
+              ':by': decision.by,
+              ':comment': decision.comment ?? '',
+              ':awaiting': 'awaiting_approval',
+              ':now': now,
+            },
+            ReturnValues: 'ALL_OLD',
+          }),
+        ),
+      ActionNotAwaitingApprovalError,
+    );
+    const token = (output.Attributes as { approvalTaskToken?: unknown } | undefined)
+      ?.approvalTaskToken;
+    if (typeof token !== 'string') {
+      throw new ActionRecordCorruptError(
+        `Action ${actionId} awaited approval without a task token`,
+      );
+    }
+    return token;
+  }
+
+  async recordWarnings(
+    actionId: string,
+    warnings: NonNullable<ActionRecord['warnings']>,
+  ): Promise<void> {
+    await this.#update(actionId, {
+      UpdateExpression: 'SET warnings = :warnings, updatedAt = :now',
+      ConditionExpression: 'attribute_exists(actionId)',
+      ExpressionAttributeValues: { ':warnings': warnings, ':now': this.#now().toISOString() },
     });
   }
 

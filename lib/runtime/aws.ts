@@ -16,12 +16,14 @@ import { DaasClient } from '../citrix/daas-client.ts';
 import { endpointManagementConnectionFromEnv } from '../citrix/endpoint-management-config.ts';
 import { DEFAULT_RETRY_POLICY } from '../citrix/retry.ts';
 import type { DeviceWorkflowSettings } from '../devices/device-actions.ts';
+import { guardrailsFromEnv } from '../guardrails/config.ts';
+import { DynamoHourlyLimitCounter } from '../guardrails/limits.ts';
 import type { SessionWorkflowSettings } from '../sessions/session-actions.ts';
 import { createIdempotentAcceptor, DynamoDeliveryLog } from '../sources/intake.ts';
 import type { ReceiveDependencies } from '../sources/receive.ts';
 import { loadRoutingRules } from '../sources/routing.ts';
 import { SecretsManagerSourceSecrets } from '../sources/secrets.ts';
-import { StepFunctionsWorkflowStarter } from '../workflow/starter.ts';
+import { StepFunctionsTaskTokens, StepFunctionsWorkflowStarter } from '../workflow/starter.ts';
 import { buildEndpointManagementClient } from './endpoint-management.ts';
 import {
   readCitrixCredentials,
@@ -230,3 +232,12 @@ export const awsNotificationDependencies = once((): NotificationDependencies => 
       : {}),
   };
 });
+
+export const awsTaskTokens = once(() => new StepFunctionsTaskTokens(new SFNClient({})));
+
+/** Limits, approval rules and protected targets, with the hourly counter in DynamoDB. */
+export const awsGuardrails = once(() => ({
+  settings: guardrailsFromEnv(env),
+  counter: new DynamoHourlyLimitCounter(awsDynamoClient(), requiredEnv(env, 'LIMITS_TABLE_NAME')),
+  actions: awsActionStore(),
+}));

@@ -43,6 +43,15 @@ const COMPLETE_ACTION: WorkflowFunction = {
   calls: 'nothing',
 };
 
+/** Holds an action for approval: the target of the waitForTaskToken task. */
+const REQUEST_APPROVAL: WorkflowFunction = {
+  substitution: 'RequestApprovalFunctionArn',
+  name: 'request-approval',
+  entry: 'functions/request-approval.ts',
+  recordsActions: true,
+  calls: 'nothing',
+};
+
 const NOTIFY_ACTION_OUTCOME: WorkflowFunction = {
   substitution: 'NotifyActionOutcomeFunctionArn',
   name: 'notify-action-outcome',
@@ -79,12 +88,22 @@ export const SESSION_ACTION_WORKFLOW: WorkflowDefinition = {
       calls: 'daas',
     },
     {
+      substitution: 'WarnSessionsFunctionArn',
+      name: 'warn-sessions',
+      entry: 'functions/warn-sessions.ts',
+      recordsActions: true,
+      calls: 'daas',
+      // One $sendMessage per session, at most SESSION_MAX_TARGETS of them.
+      timeoutSeconds: 120,
+    },
+    {
       substitution: 'RecordTargetResultFunctionArn',
       name: 'record-target-result',
       entry: 'functions/record-target-result.ts',
       recordsActions: true,
       calls: 'nothing',
     },
+    REQUEST_APPROVAL,
     COMPLETE_ACTION,
     NOTIFY_ACTION_OUTCOME,
   ],
@@ -124,6 +143,7 @@ export const DEVICE_ACTION_WORKFLOW: WorkflowDefinition = {
       recordsActions: true,
       calls: 'nothing',
     },
+    REQUEST_APPROVAL,
     COMPLETE_ACTION,
     NOTIFY_ACTION_OUTCOME,
     {
@@ -168,6 +188,7 @@ export const ADMIN_ACTION_WORKFLOW: WorkflowDefinition = {
       recordsActions: true,
       calls: 'nothing',
     },
+    REQUEST_APPROVAL,
     COMPLETE_ACTION,
     NOTIFY_ACTION_OUTCOME,
   ],

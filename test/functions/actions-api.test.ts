@@ -90,6 +90,7 @@ beforeEach(() => {
     }),
     signingSecret: async () => TEST_SIGNING_SECRET,
     callbackNames: new Set(['soar']),
+    tokens: { succeed: async () => undefined, fail: async () => undefined },
   };
 });
 
@@ -112,6 +113,7 @@ describe('POST /v1/actions', () => {
           actionId: body.actionId,
           action: 'session.logoff',
           target: { user: 'alice@example.com' },
+          warning: null,
           dryRun: false,
         },
       },

@@ -323,4 +323,6 @@ export const TEST_ENV = {
   LOGOFF_INITIAL_WAIT_SECONDS: '1',
   CITRIX_MAX_ATTEMPTS: '3',
   CITRIX_REQUEST_TIMEOUT_MS: '2000',
+  // Approval has its own tests (test/state-machines/guardrails.test.ts); elsewhere it would only wait.
+  APPROVAL_REQUIRED: 'none',
 };

@@ -19,6 +19,7 @@ describe('ActionRequestSchema', () => {
       action: 'session.logoff',
       target: { user: 'alice@example.com' },
       reason: 'Impossible travel alert 4711',
+      urgency: 'normal',
       dryRun: false,
     });
   });

@@ -1,0 +1,91 @@
+import { targetVerdict } from '../actions/outcome.ts';
+import type { ActionType, ResolvedTarget } from '../actions/schema.ts';
+import type { ActionStore } from '../actions/store.ts';
+import type { GuardrailSettings } from './config.ts';
+import { decideGuardrails, type GuardrailOutcome } from './decide.ts';
+import type { HourlyLimitCounter } from './limits.ts';
+import { protectionReason } from './protected.ts';
+
+/** No request can make an action go ahead: refused before anything was done. */
+export class GuardrailRefusedError extends Error {
+  override name = 'GuardrailRefusedError';
+}
+
+export interface GuardrailDependencies {
+  readonly settings: GuardrailSettings;
+  readonly counter: HourlyLimitCounter;
+  readonly actions: Pick<ActionStore, 'markRunning'>;
+}
+
+export interface GuardedResolution {
+  readonly targets: ResolvedTarget[];
+  /** What the workflow's NeedsApproval Choice reads. */
+  readonly guardrails: {
+    readonly outcome: Exclude<GuardrailOutcome, 'refuse'>;
+    readonly reasons: string[];
+    readonly approvalTimeoutSeconds: number;
+  };
+}
+
+export interface GuardrailRequest {
+  readonly actionId: string;
+  readonly action: ActionType;
+  readonly target: Readonly<Record<string, string>>;
+  readonly options?: { readonly mode?: string } | undefined;
+  readonly dryRun: boolean;
+}
+
+/**
+ * Between resolving targets and acting: protected users' sessions and protected devices are
+ * marked to be skipped, the plan is recorded, and the limits and approval rules decide whether
+ * the action proceeds, waits for approval, or is refused (throws GuardrailRefusedError). A dry
+ * run reserves nothing against the hourly limits.
+ */
+export async function applyGuardrails(
+  dependencies: GuardrailDependencies,
+  request: GuardrailRequest,
+  resolved: readonly ResolvedTarget[],
+  now: Date,
+): Promise<GuardedResolution> {
+  const { settings } = dependencies;
+  const targets = resolved.map((target): ResolvedTarget => {
+    if ('administratorId' in target) return target;
+    const reason = protectionReason(target, settings, request.target.user);
+    if ('deviceId' in target) {
+      const actionable = target.managed && reason === undefined;
+      return reason === undefined
+        ? { ...target, actionable }
+        : { ...target, actionable: false, skipReason: reason };
+    }
+    return reason === undefined
+      ? { ...target, actionable: true }
+      : { ...target, actionable: false, skipReason: reason };
+  });
+  await dependencies.actions.markRunning(request.actionId, targets);
+  const actionable = targets.filter((target) => targetVerdict(target).act).length;
+  const counter: HourlyLimitCounter = request.dryRun
+    ? { reserve: async () => ({ allowed: true, used: 0 }) }
+    : dependencies.counter;
+  const decision = await decideGuardrails(
+    {
+      action: request.action,
+      options: request.options,
+      actionable,
+      actionId: request.actionId,
+      now,
+    },
+    settings,
+    counter,
+  );
+  if (decision.outcome === 'refuse' && !request.dryRun) {
+    throw new GuardrailRefusedError(decision.reasons.join('; '));
+  }
+  return {
+    targets,
+    guardrails: {
+      outcome: decision.outcome === 'refuse' ? 'proceed' : decision.outcome,
+      reasons: decision.reasons,
+      approvalTimeoutSeconds: settings.approvalTimeoutSeconds,
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import type { ActionType } from '../actions/schema.ts';
+import type { GuardrailSettings } from './config.ts';
+import type { HourlyLimitCounter } from './limits.ts';
+
+export const GUARDRAIL_OUTCOMES = ['proceed', 'approval', 'refuse'] as const;
+export type GuardrailOutcome = (typeof GUARDRAIL_OUTCOMES)[number];
+
+export interface GuardrailDecision {
+  readonly outcome: GuardrailOutcome;
+  /** Every guardrail that applied, in the order checked; empty when the action may proceed. */
+  readonly reasons: string[];
+}
+
+export interface GuardrailInput {
+  readonly action: ActionType;
+  /** The request's options; an `admin.revoke` without a mode is a `strip` (the request default). */
+  readonly options?: { readonly mode?: string | undefined } | undefined;
+  /** Targets the action would really touch (after protected and unmanaged ones are set aside). */
+  readonly actionable: number;
+  readonly actionId: string;
+  readonly now: Date;
+}
+
+type DecisionSettings = Pick<GuardrailSettings, 'limits' | 'approvalRequired'>;
+
+/** Whether `APPROVAL_REQUIRED` names the action, or for `admin.revoke` the mode it uses. */
+export function requiresApproval(
+  action: ActionType,
+  mode: string | undefined,
+  settings: Pick<GuardrailSettings, 'approvalRequired'>,
+): boolean {
+  const required = settings.approvalRequired as readonly string[];
+  if (required.includes(action)) return true;
+  return action === 'admin.revoke' && required.includes(`admin.revoke:${mode ?? 'strip'}`);
+}
+
+/**
+ * Decides whether an action may proceed, needs a person's approval, or is refused. Approval comes
+ * from `APPROVAL_REQUIRED`; a limit exceeded leads to the limit's `overLimit`; refusal beats
+ * approval. The hourly limit is only reserved when the per-request limit passed, and it is
+ * reserved even when approval is needed, so an action waiting for approval already counts.
+ */
+export async function decideGuardrails(
+  input: GuardrailInput,
+  settings: DecisionSettings,
+  counter: HourlyLimitCounter,
+): Promise<GuardrailDecision> {
+  const { action, actionable } = input;
+  if (!Number.isInteger(actionable) || actionable < 0) {
+    throw new RangeError(`actionable must be a non-negative integer, got ${actionable}`);
+  }
+  // Nothing will be touched, so there is nothing to approve or count.
+  if (actionable === 0) return { outcome: 'proceed', reasons: [] };
+
+  const reasons: string[] = [];
+  let approval = false;
+  let refuse = false;
+  const escalate = (overLimit: 'approval' | 'refuse') => {
+    if (overLimit === 'refuse') refuse = true;
+    else approval = true;
+  };
+
+  const mode = action === 'admin.revoke' ? (input.options?.mode ?? 'strip') : undefined;
+  if (requiresApproval(action, mode, settings)) {
+    approval = true;
+    const required = settings.approvalRequired as readonly string[];
+    reasons.push(
+      mode !== undefined && !required.includes(action)
+        ? `${action} with mode ${mode} needs approval`
+        : `${action} needs approval`,
+    );
+  }
+
+  const limit = settings.limits[action];
+  if (actionable > limit.perRequest) {
+    reasons.push(
+      // At least two: every per-request limit is at least one.
+      `${actionable} targets exceed the limit of ${limit.perRequest} per request for ${action}`,
+    );
+    escalate(limit.overLimit);
+  } else {
+    const reservation = await counter.reserve(
+      action,
+      actionable,
+      limit.perHour,
+      input.actionId,
+      input.now,
+    );
+    if (!reservation.allowed) {
+      reasons.push(
+        `${actionable} more ${actionable === 1 ? 'target' : 'targets'} would exceed the limit of ${limit.perHour} per hour for ${action} (${reservation.used} used in the last hour)`,
+      );
+      escalate(limit.overLimit);
+    }
+  }
+
+  const outcome: GuardrailOutcome = refuse ? 'refuse' : approval ? 'approval' : 'proceed';
+  return { outcome, reasons };
+}
