@@ -66,6 +66,7 @@ const handler = createActionsApiHandler(() => ({
   signingSecret: async () => SECRET,
   callbackNames: new Set<string>(),
   tokens: { succeed: async () => undefined, fail: async () => undefined },
+  audit: { append: async () => undefined, timeline: async () => [] },
 }));
 const event = {
   resource: '/v1/actions',

@@ -11,8 +11,10 @@ import { type ApprovalDependencies, decideOnAction } from '../lib/api/approvals.
 import { apiError, INTERNAL_ERROR_BODY, validationError } from '../lib/api/http-errors.ts';
 import { readRawBody, statusUrlFor } from '../lib/api/request.ts';
 import { servedOpenApiDocument } from '../lib/api/served-openapi.ts';
+import type { AuditLog } from '../lib/audit/audit-log.ts';
 import {
   awsActionStore,
+  awsAuditLog,
   awsCallbackNames,
   awsIdempotentAcceptor,
   awsSigningSecret,
@@ -23,6 +25,7 @@ import { verifyStandardWebhook, WebhookSignatureError } from '../lib/webhooks/st
 
 export interface ActionsApiDependencies extends AcceptRequestDependencies, ApprovalDependencies {
   readonly actions: Pick<ActionStore, 'get' | 'decideApproval'>;
+  readonly audit: Pick<AuditLog, 'append' | 'timeline'>;
   /** The Standard Webhooks signing secret, cached per warm container by the provider. */
   readonly signingSecret: () => Promise<string>;
 }
@@ -101,7 +104,8 @@ export function createActionsApiHandler(
         if (!actionId.success) throw validationError(actionId.error, 'actionId');
         const record = await dependencies.actions.get(actionId.data);
         if (record === undefined) throw apiError(404, 'not_found', `No action ${actionId.data}`);
-        return json(200, toActionView(record));
+        const timeline = await dependencies.audit.timeline(actionId.data);
+        return json(200, { ...toActionView(record), timeline });
       }
       throw apiError(404, 'not_found', `No route for ${event.httpMethod} ${event.path}`);
     });
@@ -118,6 +122,7 @@ export const handler = createActionsApiHandler(() => ({
   actions: awsActionStore(),
   acceptor: awsIdempotentAcceptor(),
   tokens: awsTaskTokens(),
+  audit: awsAuditLog(),
   signingSecret: awsSigningSecret,
   callbackNames: awsCallbackNames(),
 }));

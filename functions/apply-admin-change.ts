@@ -10,7 +10,12 @@ import {
   type AdministratorGuards,
   applyAdministratorChange,
 } from '../lib/administrators/admin-actions.ts';
-import { awsAdministratorGuards, awsAdministratorsClient } from '../lib/runtime/aws.ts';
+import { audited } from '../lib/audit/audited.ts';
+import {
+  awsAdministratorGuards,
+  awsAdministratorsClient,
+  awsAuditLog,
+} from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface ApplyAdminChangeDependencies {
@@ -48,7 +53,10 @@ export const createApplyAdminChangeHandler = (
       ),
   );
 
-export const handler = createApplyAdminChangeHandler(() => ({
-  controller: awsAdministratorsClient(),
-  guards: awsAdministratorGuards(),
-}));
+export const handler = audited(
+  createApplyAdminChangeHandler(() => ({
+    controller: awsAdministratorsClient(),
+    guards: awsAdministratorGuards(),
+  })),
+  awsAuditLog,
+);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { awsDaasClient, awsSessionSettings } from '../lib/runtime/aws.ts';
+import { audited } from '../lib/audit/audited.ts';
+import { awsAuditLog, awsDaasClient, awsSessionSettings } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 import {
   checkLogoffJob,
@@ -29,7 +30,10 @@ export const createCheckLogoffJobHandler = (getDependencies: () => CheckLogoffJo
       checkLogoffJob(jobs, input.progress, settings, { transactionId: input.actionId }, new Date()),
   );
 
-export const handler = createCheckLogoffJobHandler(() => ({
-  jobs: awsDaasClient(),
-  settings: awsSessionSettings(),
-}));
+export const handler = audited(
+  createCheckLogoffJobHandler(() => ({
+    jobs: awsDaasClient(),
+    settings: awsSessionSettings(),
+  })),
+  awsAuditLog,
+);

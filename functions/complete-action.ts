@@ -12,7 +12,9 @@ import {
   TargetResultSchema,
 } from '../lib/actions/schema.ts';
 import type { ActionCompletion, ActionStore } from '../lib/actions/store.ts';
-import { awsActionStore } from '../lib/runtime/aws.ts';
+import { audited } from '../lib/audit/audited.ts';
+import { auditEvent } from '../lib/audit/context.ts';
+import { awsActionStore, awsAuditLog } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface CompleteActionDependencies {
@@ -50,6 +52,7 @@ function decide(input: z.output<typeof InputSchema>, now: Date): ActionCompletio
     return { status: 'rejected', summary: `Rejected; nothing was done: ${error.message}` };
   }
   if (input.ended === 'expired') {
+    auditEvent('decision', 'Expired: nobody approved the action in time', { decision: 'expired' });
     return {
       status: 'expired',
       summary: 'Nobody approved the action in time; nothing was done',
@@ -76,4 +79,7 @@ function decide(input: z.output<typeof InputSchema>, now: Date): ActionCompletio
   return { ...deriveActionStatus(input.action, results), results };
 }
 
-export const handler = createCompleteActionHandler(() => ({ actions: awsActionStore() }));
+export const handler = audited(
+  createCompleteActionHandler(() => ({ actions: awsActionStore() })),
+  awsAuditLog,
+);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { audited } from '../lib/audit/audited.ts';
 import type { EndpointManagementLogout } from '../lib/devices/device-actions.ts';
-import { awsEndpointManagementClient } from '../lib/runtime/aws.ts';
+import { awsAuditLog, awsEndpointManagementClient } from '../lib/runtime/aws.ts';
 import { logger } from '../lib/runtime/logger.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
@@ -28,6 +29,9 @@ export const createLogOutOfEndpointManagementHandler = (
     },
   );
 
-export const handler = createLogOutOfEndpointManagementHandler(() => ({
-  session: awsEndpointManagementClient(),
-}));
+export const handler = audited(
+  createLogOutOfEndpointManagementHandler(() => ({
+    session: awsEndpointManagementClient(),
+  })),
+  awsAuditLog,
+);

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { ActionStore } from '../lib/actions/store.ts';
+import { audited } from '../lib/audit/audited.ts';
+import { auditEvent } from '../lib/audit/context.ts';
 import {
   type NotificationDependencies,
   type NotificationOutcome,
   notifyActionOutcome,
 } from '../lib/callbacks/notify.ts';
-import { awsActionStore, awsNotificationDependencies } from '../lib/runtime/aws.ts';
+import { awsActionStore, awsAuditLog, awsNotificationDependencies } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface NotifyActionOutcomeDependencies {
@@ -35,11 +37,21 @@ export const createNotifyActionOutcomeHandler = (
       if (record === undefined) return { notifications: [] };
       const outcomes = await notifyActionOutcome(notifications, record, () => new Date());
       if (outcomes.length > 0) await actions.recordNotifications(input.actionId, outcomes);
+      for (const outcome of outcomes) {
+        auditEvent('notification', `${outcome.channel} ${outcome.destination}: ${outcome.status}`, {
+          channel: outcome.channel,
+          destination: outcome.destination,
+          status: outcome.status,
+        });
+      }
       return { notifications: outcomes };
     },
   );
 
-export const handler = createNotifyActionOutcomeHandler(() => ({
-  actions: awsActionStore(),
-  notifications: awsNotificationDependencies(),
-}));
+export const handler = audited(
+  createNotifyActionOutcomeHandler(() => ({
+    actions: awsActionStore(),
+    notifications: awsNotificationDependencies(),
+  })),
+  awsAuditLog,
+);

@@ -6,7 +6,8 @@ import {
   type AdminReadBack,
   readAdministratorBack,
 } from '../lib/administrators/admin-actions.ts';
-import { awsAdministratorsClient } from '../lib/runtime/aws.ts';
+import { audited } from '../lib/audit/audited.ts';
+import { awsAdministratorsClient, awsAuditLog } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface ReadAdminBackDependencies {
@@ -29,6 +30,9 @@ export const createReadAdminBackHandler = (getDependencies: () => ReadAdminBackD
       readAdministratorBack(directory, input.admin, input.change),
   );
 
-export const handler = createReadAdminBackHandler(() => ({
-  directory: awsAdministratorsClient(),
-}));
+export const handler = audited(
+  createReadAdminBackHandler(() => ({
+    directory: awsAdministratorsClient(),
+  })),
+  awsAuditLog,
+);

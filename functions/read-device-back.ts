@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { DeviceReadBack } from '../lib/actions/schema.ts';
+import { audited } from '../lib/audit/audited.ts';
 import { DeviceIdSchema } from '../lib/citrix/ids.ts';
 import { type DeviceDirectory, readDeviceBack } from '../lib/devices/device-actions.ts';
-import { awsEndpointManagementClient } from '../lib/runtime/aws.ts';
+import { awsAuditLog, awsEndpointManagementClient } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface ReadDeviceBackDependencies {
@@ -20,6 +21,9 @@ export const createReadDeviceBackHandler = (getDependencies: () => ReadDeviceBac
     (input, { directory }): Promise<DeviceReadBack> => readDeviceBack(directory, input.deviceId),
   );
 
-export const handler = createReadDeviceBackHandler(() => ({
-  directory: awsEndpointManagementClient(),
-}));
+export const handler = audited(
+  createReadDeviceBackHandler(() => ({
+    directory: awsEndpointManagementClient(),
+  })),
+  awsAuditLog,
+);

@@ -10,7 +10,9 @@ import {
   AdminChangeSchema,
   buildAdministratorResult,
 } from '../lib/administrators/admin-actions.ts';
-import { awsActionStore } from '../lib/runtime/aws.ts';
+import { audited } from '../lib/audit/audited.ts';
+import { auditTargetOutcome } from '../lib/audit/events.ts';
+import { awsActionStore, awsAuditLog } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface RecordAdminResultDependencies {
@@ -38,8 +40,12 @@ export const createRecordAdminResultHandler = (
     async (input, { actions }): Promise<AdminTargetResult> => {
       const result = buildAdministratorResult(input.target, input, new Date());
       await actions.recordTargetResult(input.actionId, result);
+      auditTargetOutcome(result);
       return result;
     },
   );
 
-export const handler = createRecordAdminResultHandler(() => ({ actions: awsActionStore() }));
+export const handler = audited(
+  createRecordAdminResultHandler(() => ({ actions: awsActionStore() })),
+  awsAuditLog,
+);

@@ -6,8 +6,10 @@ import {
   ResolvedDeviceSchema,
 } from '../lib/actions/schema.ts';
 import type { ActionStore } from '../lib/actions/store.ts';
+import { audited } from '../lib/audit/audited.ts';
+import { auditTargetOutcome } from '../lib/audit/events.ts';
 import { buildDeviceTargetResult, SentCommandSchema } from '../lib/devices/device-actions.ts';
-import { awsActionStore } from '../lib/runtime/aws.ts';
+import { awsActionStore, awsAuditLog } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface RecordDeviceResultDependencies {
@@ -35,8 +37,12 @@ export const createRecordDeviceResultHandler = (
     async (input, { actions }): Promise<DeviceTargetResult> => {
       const result = buildDeviceTargetResult(input.target, input, new Date());
       await actions.recordTargetResult(input.actionId, result);
+      auditTargetOutcome(result);
       return result;
     },
   );
 
-export const handler = createRecordDeviceResultHandler(() => ({ actions: awsActionStore() }));
+export const handler = audited(
+  createRecordDeviceResultHandler(() => ({ actions: awsActionStore() })),
+  awsAuditLog,
+);

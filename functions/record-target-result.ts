@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { buildTargetResult, CaughtErrorSchema } from '../lib/actions/outcome.ts';
 import { ResolvedSessionSchema, type TargetResult } from '../lib/actions/schema.ts';
 import type { ActionStore } from '../lib/actions/store.ts';
-import { awsActionStore } from '../lib/runtime/aws.ts';
+import { audited } from '../lib/audit/audited.ts';
+import { auditTargetOutcome } from '../lib/audit/events.ts';
+import { awsActionStore, awsAuditLog } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 import { SessionProgressSchema } from '../lib/sessions/session-actions.ts';
 
@@ -29,8 +31,12 @@ export const createRecordTargetResultHandler = (
     async (input, { actions }): Promise<TargetResult> => {
       const result = buildTargetResult(input.target, input.progress, input.error, new Date());
       await actions.recordTargetResult(input.actionId, result);
+      auditTargetOutcome(result);
       return result;
     },
   );
 
-export const handler = createRecordTargetResultHandler(() => ({ actions: awsActionStore() }));
+export const handler = audited(
+  createRecordTargetResultHandler(() => ({ actions: awsActionStore() })),
+  awsAuditLog,
+);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ActionStore } from '../lib/actions/store.ts';
-import { awsActionStore } from '../lib/runtime/aws.ts';
+import { audited } from '../lib/audit/audited.ts';
+import { awsActionStore, awsAuditLog } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface RequestApprovalDependencies {
@@ -33,4 +34,7 @@ export const createRequestApprovalHandler = (getDependencies: () => RequestAppro
     },
   );
 
-export const handler = createRequestApprovalHandler(() => ({ actions: awsActionStore() }));
+export const handler = audited(
+  createRequestApprovalHandler(() => ({ actions: awsActionStore() })),
+  awsAuditLog,
+);

@@ -9,6 +9,7 @@ import {
   type AdministratorGuards,
   resolveAdministratorTargets,
 } from '../lib/administrators/admin-actions.ts';
+import { audited } from '../lib/audit/audited.ts';
 import {
   applyGuardrails,
   type GuardedResolution,
@@ -17,6 +18,7 @@ import {
 import {
   awsAdministratorGuards,
   awsAdministratorsClient,
+  awsAuditLog,
   awsGuardrails,
 } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
@@ -57,8 +59,11 @@ export const createResolveAdminTargetsHandler = (
     },
   );
 
-export const handler = createResolveAdminTargetsHandler(() => ({
-  directory: awsAdministratorsClient(),
-  guards: awsAdministratorGuards(),
-  guardrails: awsGuardrails(),
-}));
+export const handler = audited(
+  createResolveAdminTargetsHandler(() => ({
+    directory: awsAdministratorsClient(),
+    guards: awsAdministratorGuards(),
+    guardrails: awsGuardrails(),
+  })),
+  awsAuditLog,
+);

@@ -4,6 +4,7 @@ import {
   DeviceTargetSchema,
   type ResolvedDevice,
 } from '../lib/actions/schema.ts';
+import { audited } from '../lib/audit/audited.ts';
 import {
   type DeviceDirectory,
   type DeviceWorkflowSettings,
@@ -15,6 +16,7 @@ import {
   type GuardrailDependencies,
 } from '../lib/guardrails/apply.ts';
 import {
+  awsAuditLog,
   awsDeviceSettings,
   awsEndpointManagementClient,
   awsGuardrails,
@@ -48,8 +50,11 @@ export const createResolveDeviceTargetsHandler = (
     },
   );
 
-export const handler = createResolveDeviceTargetsHandler(() => ({
-  directory: awsEndpointManagementClient(),
-  settings: awsDeviceSettings(),
-  guardrails: awsGuardrails(),
-}));
+export const handler = audited(
+  createResolveDeviceTargetsHandler(() => ({
+    directory: awsEndpointManagementClient(),
+    settings: awsDeviceSettings(),
+    guardrails: awsGuardrails(),
+  })),
+  awsAuditLog,
+);

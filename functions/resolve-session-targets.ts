@@ -4,12 +4,18 @@ import {
   type ResolvedSession,
   SessionTargetSchema,
 } from '../lib/actions/schema.ts';
+import { audited } from '../lib/audit/audited.ts';
 import {
   applyGuardrails,
   type GuardedResolution,
   type GuardrailDependencies,
 } from '../lib/guardrails/apply.ts';
-import { awsDaasClient, awsGuardrails, awsSessionSettings } from '../lib/runtime/aws.ts';
+import {
+  awsAuditLog,
+  awsDaasClient,
+  awsGuardrails,
+  awsSessionSettings,
+} from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 import {
   resolveSessionTargets,
@@ -46,8 +52,11 @@ export const createResolveSessionTargetsHandler = (
     },
   );
 
-export const handler = createResolveSessionTargetsHandler(() => ({
-  directory: awsDaasClient(),
-  settings: awsSessionSettings(),
-  guardrails: awsGuardrails(),
-}));
+export const handler = audited(
+  createResolveSessionTargetsHandler(() => ({
+    directory: awsDaasClient(),
+    settings: awsSessionSettings(),
+    guardrails: awsGuardrails(),
+  })),
+  awsAuditLog,
+);

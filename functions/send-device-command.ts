@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { DeviceActionTypeSchema, ResolvedDeviceSchema } from '../lib/actions/schema.ts';
+import { audited } from '../lib/audit/audited.ts';
 import { DeviceIdSchema } from '../lib/citrix/ids.ts';
 import {
   type DeviceCommander,
   type SentCommand,
   sendDeviceCommand,
 } from '../lib/devices/device-actions.ts';
-import { awsEndpointManagementClient } from '../lib/runtime/aws.ts';
+import { awsAuditLog, awsEndpointManagementClient } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface SendDeviceCommandDependencies {
@@ -35,6 +36,9 @@ export const createSendDeviceCommandHandler = (
       sendDeviceCommand(commander, input.action, input.device, () => new Date()),
   );
 
-export const handler = createSendDeviceCommandHandler(() => ({
-  commander: awsEndpointManagementClient(),
-}));
+export const handler = audited(
+  createSendDeviceCommandHandler(() => ({
+    commander: awsEndpointManagementClient(),
+  })),
+  awsAuditLog,
+);

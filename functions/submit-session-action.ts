@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ActionTypeSchema } from '../lib/actions/schema.ts';
+import { audited } from '../lib/audit/audited.ts';
 import { SessionIdSchema } from '../lib/citrix/ids.ts';
-import { awsDaasClient, awsSessionSettings } from '../lib/runtime/aws.ts';
+import { awsAuditLog, awsDaasClient, awsSessionSettings } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 import {
   type SessionController,
@@ -40,7 +41,10 @@ export const createSubmitSessionActionHandler = (
       ),
   );
 
-export const handler = createSubmitSessionActionHandler(() => ({
-  controller: awsDaasClient(),
-  settings: awsSessionSettings(),
-}));
+export const handler = audited(
+  createSubmitSessionActionHandler(() => ({
+    controller: awsDaasClient(),
+    settings: awsSessionSettings(),
+  })),
+  awsAuditLog,
+);

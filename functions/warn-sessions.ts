@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ResolvedSessionSchema, SessionWarningSchema } from '../lib/actions/schema.ts';
 import type { ActionStore } from '../lib/actions/store.ts';
-import { awsActionStore, awsDaasClient } from '../lib/runtime/aws.ts';
+import { audited } from '../lib/audit/audited.ts';
+import { awsActionStore, awsAuditLog, awsDaasClient } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 import { type SessionMessenger, warnSessions } from '../lib/sessions/warnings.ts';
 
@@ -31,7 +32,10 @@ export const createWarnSessionsHandler = (getDependencies: () => WarnSessionsDep
     },
   );
 
-export const handler = createWarnSessionsHandler(() => ({
-  messenger: awsDaasClient(),
-  actions: awsActionStore(),
-}));
+export const handler = audited(
+  createWarnSessionsHandler(() => ({
+    messenger: awsDaasClient(),
+    actions: awsActionStore(),
+  })),
+  awsAuditLog,
+);

@@ -26,6 +26,10 @@ import type { AdministratorGuards } from '../lib/administrators/admin-actions.ts
 import { ConsoleReportPublisher } from '../lib/administrators/publishers.ts';
 import type { AdministratorReport } from '../lib/administrators/report.ts';
 import { DynamoSnapshotStore } from '../lib/administrators/snapshot-store.ts';
+import { DynamoAuditLog } from '../lib/audit/audit-log.ts';
+import { audited } from '../lib/audit/audited.ts';
+import { auditCitrixCall } from '../lib/audit/context.ts';
+import { createAuditTable } from '../lib/audit/local-table.ts';
 import type { NotificationDependencies } from '../lib/callbacks/notify.ts';
 import { ServiceNowClient } from '../lib/callbacks/servicenow.ts';
 import {
@@ -71,6 +75,7 @@ import { type RunningApiServer, startApiServer } from './api-server.ts';
 import {
   DEFAULT_ROUTES_FILE,
   LOCAL_ACTIONS_TABLE,
+  LOCAL_AUDIT_TABLE,
   LOCAL_DELIVERIES_TABLE,
   LOCAL_DEMO_PROTECTED_ADMINS,
   LOCAL_DEMO_SOURCE_SECRETS,
@@ -223,8 +228,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await createKeyTable(dynamo.client, LOCAL_IDEMPOTENCY_TABLE, 'id');
     await createKeyTable(dynamo.client, LOCAL_DELIVERIES_TABLE, 'deliveryId');
     await createKeyTable(dynamo.client, LOCAL_LIMITS_TABLE, 'counter');
+    await createAuditTable(dynamo.client, LOCAL_AUDIT_TABLE);
+    const auditLog = new DynamoAuditLog(dynamo.client, LOCAL_AUDIT_TABLE, retentionDays);
     const actions = new DynamoActionStore(dynamo.client, LOCAL_ACTIONS_TABLE);
     const daas = new DaasClient({
+      onCall: auditCitrixCall,
       connection: cloud.connection,
       credentials: async () => cloud.credentials,
     });
@@ -238,6 +246,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const emCloud = emMode === 'server' ? tenant : simulated;
     const endpointManagement: EndpointManagementClient = buildEndpointManagementClient({
       connection: emConnection,
+      onCall: auditCitrixCall,
       ...(emCloud
         ? {
             cloud: { connection: emCloud.connection, credentials: async () => emCloud.credentials },
@@ -253,6 +262,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
 
     const administrators = new CloudAdministratorsClient({
+      onCall: auditCitrixCall,
       connection: cloud.connection,
       credentials: async () => cloud.credentials,
     });
@@ -331,7 +341,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         notifications: localNotificationDependencies(env, callbackDestinations, signingSecret),
       })),
     };
+    // Each task records its Citrix calls, decisions and outcomes, as the deployed ones do.
+    for (const [name, handler] of Object.entries(handlers)) {
+      handlers[name] = audited(handler, () => auditLog);
+    }
     const runnerOptions: LocalWorkflowRunnerOptions = {
+      approvalTimeoutSeconds: guardrailSettings.approvalTimeoutSeconds,
       ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
       ...(options.waitTimeOverrides ? { waitTimeOverrides: options.waitTimeOverrides } : {}),
       ...(options.retryIntervalOverrides
@@ -370,6 +385,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       signingSecret: async () => signingSecret,
       callbackNames: new Set(callbackDestinations.keys()),
       tokens,
+      audit: auditLog,
     };
     const receiveDependencies: ReceiveDependencies = {
       // The demo credentials are public: only while everything talks to the simulator.
@@ -380,6 +396,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       rules,
       acceptor,
       deliveries: new DynamoDeliveryLog(dynamo.client, LOCAL_DELIVERIES_TABLE, retentionDays),
+      audit: auditLog,
     };
     const actionsApi = createActionsApiHandler(() => apiDependencies);
     const sourceWebhooks = createSourceWebhooksHandler(() => receiveDependencies);

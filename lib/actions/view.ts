@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { AuditEntrySchema } from '../audit/audit-log.ts';
 import {
   ACTION_STATUSES,
   ActionIdSchema,
   type ActionRecord,
+  ActionRecordSchema,
   ActionTypeSchema,
   ErrorSummarySchema,
   RevokeOptionsSchema,
@@ -45,6 +47,14 @@ export const ActionViewSchema = z
     error: ErrorSummarySchema.optional(),
     /** One per resolved target, in the order the workflow resolved them. */
     results: z.array(TargetResultSchema),
+    /** What the action would do, recorded before anything was done. */
+    plan: ActionRecordSchema.shape.plan,
+    /** Why the action was held for approval, and the decision (the task token is never shown). */
+    approval: ActionRecordSchema.shape.approval,
+    warnings: ActionRecordSchema.shape.warnings,
+    notifications: ActionRecordSchema.shape.notifications,
+    /** Every request, decision, Citrix call and outcome, oldest first (from the audit trail). */
+    timeline: z.array(AuditEntrySchema).optional(),
   })
   .meta({
     id: 'ActionView',
@@ -72,5 +82,9 @@ export function toActionView(record: ActionRecord): ActionView {
     ...(record.summary === undefined ? {} : { summary: record.summary }),
     ...(record.error === undefined ? {} : { error: record.error }),
     results,
+    ...(record.plan === undefined ? {} : { plan: record.plan }),
+    ...(record.approval === undefined ? {} : { approval: record.approval }),
+    ...(record.warnings === undefined ? {} : { warnings: record.warnings }),
+    ...(record.notifications === undefined ? {} : { notifications: record.notifications }),
   };
 }

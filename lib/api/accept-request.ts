@@ -1,11 +1,13 @@
 import type { Context } from 'aws-lambda';
 import { ActionRequestSchema } from '../actions/schema.ts';
+import { type AuditLog, payloadDigest, type RequestAuditDetails } from '../audit/audit-log.ts';
 import { sourceErrorToApiError } from '../sources/errors.ts';
 import type { Acceptance, IdempotentAcceptor } from '../sources/intake.ts';
 import { apiError, validationError } from './http-errors.ts';
 
 export interface AcceptRequestDependencies {
   readonly acceptor: IdempotentAcceptor;
+  readonly audit: Pick<AuditLog, 'append'>;
   /** Names of the configured callback destinations a request may ask for. */
   readonly callbackNames: ReadonlySet<string>;
 }
@@ -41,8 +43,38 @@ export async function acceptSignedRequest(
       { idempotencyKey: `api:${webhookId}`, request: request.data, source: { name: 'api' } },
       context,
     );
+    if (!acceptance.duplicate) {
+      await dependencies.audit.append(
+        acceptedEntries(acceptance.actionId, {
+          source: 'api',
+          identity: `Standard Webhooks signature (webhook-id ${webhookId}), requested by ${request.data.requestedBy ?? 'unnamed'}`,
+          payloadDigest: payloadDigest(rawBody),
+        }),
+      );
+    }
     return { ...acceptance, action: request.data.action };
   } catch (error) {
     throw sourceErrorToApiError(error, 'api');
   }
+}
+
+/** The audit entries of an accepted request: who asked, with what, and that it was accepted. */
+export function acceptedEntries(actionId: string, request: RequestAuditDetails) {
+  const at = new Date().toISOString();
+  return [
+    {
+      actionId,
+      at,
+      type: 'request' as const,
+      summary: `Request from ${request.source}: ${request.identity}`,
+      details: request,
+    },
+    {
+      actionId,
+      at,
+      type: 'decision' as const,
+      summary: 'Accepted',
+      details: { decision: 'accepted' },
+    },
+  ];
 }

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { ActionIdSchema } from '../actions/schema.ts';
 import { ActionNotAwaitingApprovalError, type ActionStore } from '../actions/store.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import { TaskTokenInvalidError, type TaskTokenSender } from '../workflow/starter.ts';
 import { apiError, validationError } from './http-errors.ts';
 
 export interface ApprovalDependencies {
   readonly actions: Pick<ActionStore, 'get' | 'decideApproval'>;
   readonly tokens: TaskTokenSender;
+  readonly audit: Pick<AuditLog, 'append'>;
 }
 
 /** Who decides, in the body of `POST /v1/actions/{id}/approve` and `/reject`. */
@@ -54,6 +56,16 @@ export async function decideOnAction(
     }
     throw error;
   }
+  const comment = request.data.comment ? `: ${request.data.comment}` : '';
+  await dependencies.audit.append([
+    {
+      actionId: actionId.data,
+      at: new Date().toISOString(),
+      type: 'decision',
+      summary: `${decision === 'approved' ? 'Approved' : 'Rejected'} by ${request.data.by}${comment}`,
+      details: { decision, by: request.data.by },
+    },
+  ]);
   try {
     if (decision === 'approved')
       await dependencies.tokens.succeed(token, { approvedBy: request.data.by });

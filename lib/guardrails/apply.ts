@@ -1,6 +1,7 @@
 import { targetVerdict } from '../actions/outcome.ts';
 import type { ActionType, ResolvedTarget } from '../actions/schema.ts';
 import type { ActionStore } from '../actions/store.ts';
+import { auditEvent } from '../audit/context.ts';
 import type { GuardrailSettings } from './config.ts';
 import { decideGuardrails, type GuardrailOutcome } from './decide.ts';
 import type { HourlyLimitCounter } from './limits.ts';
@@ -77,8 +78,26 @@ export async function applyGuardrails(
     settings,
     counter,
   );
-  if (decision.outcome === 'refuse' && !request.dryRun) {
+  if (request.dryRun) {
+    auditEvent(
+      'decision',
+      `Planned (dry run): ${actionable} of ${targets.length} targets would be acted on`,
+      {
+        decision: 'planned',
+        reasons: decision.reasons,
+      },
+    );
+  } else if (decision.outcome === 'refuse') {
+    auditEvent('decision', `Refused: ${decision.reasons.join('; ')}`, {
+      decision: 'refused',
+      reasons: decision.reasons,
+    });
     throw new GuardrailRefusedError(decision.reasons.join('; '));
+  } else if (decision.outcome === 'approval') {
+    auditEvent('decision', `Held for approval: ${decision.reasons.join('; ')}`, {
+      decision: 'held',
+      reasons: decision.reasons,
+    });
   }
   return {
     targets,

@@ -88,7 +88,8 @@ export const DEFAULT_APPROVAL_REQUIRED: readonly ApprovalRequirement[] = [
   'admin.revoke:delete',
 ];
 export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 3600;
-export const MIN_APPROVAL_TIMEOUT_SECONDS = 60;
+// Seconds are allowed for rehearsals and tests; production deployments set minutes or hours.
+export const MIN_APPROVAL_TIMEOUT_SECONDS = 1;
 export const MAX_APPROVAL_TIMEOUT_SECONDS = 7 * 86_400;
 
 /** The guardrails in force; JSON-serializable so a workflow can carry them in its input. */

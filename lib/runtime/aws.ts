@@ -7,6 +7,8 @@ import { DynamoActionStore } from '../actions/store.ts';
 import type { AdministratorGuards } from '../administrators/admin-actions.ts';
 import { SnsReportPublisher } from '../administrators/publishers.ts';
 import { DynamoSnapshotStore } from '../administrators/snapshot-store.ts';
+import { DynamoAuditLog } from '../audit/audit-log.ts';
+import { auditCitrixCall } from '../audit/context.ts';
 import type { NotificationDependencies } from '../callbacks/notify.ts';
 import { ServiceNowClient } from '../callbacks/servicenow.ts';
 import { parseCallbackDestinations, SignedCallbackSender } from '../callbacks/signed-callback.ts';
@@ -82,6 +84,7 @@ export const awsSigningSecret = (): Promise<string> =>
 export const awsDaasClient = once(
   () =>
     new DaasClient({
+      onCall: auditCitrixCall,
       connection: citrixConnectionFromEnv(env),
       credentials: () => readCitrixCredentials(requiredEnv(env, 'CITRIX_CREDENTIALS_SECRET_ARN')),
     }),
@@ -100,6 +103,7 @@ export const awsEndpointManagementClient = once(() => {
   if (connection.auth === 'cloud') {
     return buildEndpointManagementClient({
       connection,
+      onCall: auditCitrixCall,
       cloud: {
         connection: citrixConnectionFromEnv(env),
         credentials: () => readCitrixCredentials(requiredEnv(env, 'CITRIX_CREDENTIALS_SECRET_ARN')),
@@ -108,6 +112,7 @@ export const awsEndpointManagementClient = once(() => {
   }
   return buildEndpointManagementClient({
     connection,
+    onCall: auditCitrixCall,
     credentials: () =>
       readEndpointManagementCredentials(requiredEnv(env, 'CITRIX_EM_CREDENTIALS_SECRET_ARN')),
   });
@@ -116,6 +121,7 @@ export const awsEndpointManagementClient = once(() => {
 export const awsAdministratorsClient = once(
   () =>
     new CloudAdministratorsClient({
+      onCall: auditCitrixCall,
       connection: citrixConnectionFromEnv(env),
       credentials: () => readCitrixCredentials(requiredEnv(env, 'CITRIX_CREDENTIALS_SECRET_ARN')),
     }),
@@ -179,6 +185,7 @@ export const awsSourceReceiveDependencies = once(
     }),
     rules: loadRoutingRules(env.ROUTES_FILE ?? new URL('./routes.json', import.meta.url)),
     acceptor: awsIdempotentAcceptor(),
+    audit: awsAuditLog(),
     deliveries: new DynamoDeliveryLog(
       awsDynamoClient(),
       requiredEnv(env, 'DELIVERIES_TABLE_NAME'),
@@ -241,3 +248,9 @@ export const awsGuardrails = once(() => ({
   counter: new DynamoHourlyLimitCounter(awsDynamoClient(), requiredEnv(env, 'LIMITS_TABLE_NAME')),
   actions: awsActionStore(),
 }));
+
+/** Every step of every action, under its action id (`AUDIT_TABLE_NAME`). */
+export const awsAuditLog = once(
+  () =>
+    new DynamoAuditLog(awsDynamoClient(), requiredEnv(env, 'AUDIT_TABLE_NAME'), awsRetentionDays()),
+);

@@ -6,6 +6,7 @@ import type {
   EndpointManagementCredentials,
 } from '../citrix/endpoint-management-config.ts';
 import { CitrixConfigurationError } from '../citrix/errors.ts';
+import type { CitrixCallRecord } from '../citrix/http.ts';
 
 export interface EndpointManagementClientSources {
   readonly connection: EndpointManagementConnection;
@@ -17,6 +18,7 @@ export interface EndpointManagementClientSources {
   /** Administrator credentials, for `CITRIX_EM_AUTH=credentials`. */
   readonly credentials?: () => Promise<EndpointManagementCredentials>;
   readonly pageSize?: number;
+  readonly onCall?: (call: CitrixCallRecord) => void;
 }
 
 /** The Endpoint Management client with the login its configuration asks for. */
@@ -41,6 +43,7 @@ export function buildEndpointManagementClient(
       connection,
       login: { kind: 'cloud', bearerTokens },
       ...(sources.pageSize === undefined ? {} : { pageSize: sources.pageSize }),
+      ...(sources.onCall ? { onCall: sources.onCall } : {}),
     });
   }
   if (sources.credentials === undefined) {
@@ -52,5 +55,6 @@ export function buildEndpointManagementClient(
     connection,
     login: { kind: 'credentials', credentials: sources.credentials },
     ...(sources.pageSize === undefined ? {} : { pageSize: sources.pageSize }),
+    ...(sources.onCall ? { onCall: sources.onCall } : {}),
   });
 }

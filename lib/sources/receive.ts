@@ -1,5 +1,7 @@
 import type { Context } from 'aws-lambda';
 import type { ActionRequest } from '../actions/schema.ts';
+import { acceptedEntries } from '../api/accept-request.ts';
+import { type AuditLog, payloadDigest } from '../audit/audit-log.ts';
 import { authenticateDelivery } from './authenticate.ts';
 import { type DeliveryLog, type IdempotentAcceptor, newDeliveryId } from './intake.ts';
 import { parseSourcePayload } from './payloads.ts';
@@ -16,6 +18,7 @@ export interface ReceiveDependencies {
   readonly rules: RoutingRules;
   readonly acceptor: IdempotentAcceptor;
   readonly deliveries: DeliveryLog;
+  readonly audit: Pick<AuditLog, 'append'>;
 }
 
 export interface AcceptedAction {
@@ -90,6 +93,15 @@ export async function receiveSourceDelivery(
       context,
     );
     actions.push({ ...acceptance, action: request.action, target: request.target });
+    if (!acceptance.duplicate) {
+      await dependencies.audit.append(
+        acceptedEntries(acceptance.actionId, {
+          source: delivery.source,
+          identity: `${delivery.source} delivery ${deliveryId} (${event.title}), authenticated by its ${delivery.source} credential`,
+          payloadDigest: payloadDigest(delivery.rawBody),
+        }),
+      );
+    }
   }
   await dependencies.deliveries.record({
     ...base,

@@ -6,6 +6,7 @@ import {
   ActionRequestSchema,
   type ActionType,
   ActionTypeSchema,
+  SessionWarningSchema,
   workflowFor,
 } from '../actions/schema.ts';
 import type { SourceEvent, SourceName } from './types.ts';
@@ -91,6 +92,8 @@ const RouteSchema = z
       )
       .optional(),
     options: z.strictObject({ mode: z.enum(['strip', 'delete']) }).optional(),
+    /** Session actions: warn each user first (Citrix `$sendMessage`), then wait the grace period. */
+    notify: SessionWarningSchema.optional(),
     /** `{{field.path}}` placeholders are filled from the alert. */
     reason: z.string().min(1).max(500),
     /** An alert naming more targets than this is ignored as a whole, not partly acted on. */
@@ -110,6 +113,13 @@ const RouteSchema = z
         code: 'custom',
         path: ['target', kinds[0] as string],
         message: `${route.action} takes a target of kind ${allowed.join(' or ')}`,
+      });
+    }
+    if (route.notify !== undefined && workflowFor(route.action) !== 'session-action') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['notify'],
+        message: 'only session actions warn users',
       });
     }
     if (route.options !== undefined && route.action !== 'admin.revoke') {
@@ -303,6 +313,7 @@ export function routeSiemEvent(
       action: route.action,
       target: { [kind]: value },
       ...(route.options ? { options: route.options } : {}),
+      ...(route.notify ? { notify: route.notify } : {}),
       reason: render(route.reason, event.fields) || event.title,
       requestedBy: `${source}: ${event.title}`.slice(0, 256),
     });

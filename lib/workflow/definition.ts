@@ -203,6 +203,8 @@ export const WORKFLOWS: readonly WorkflowDefinition[] = [
 export interface DefinitionOptions {
   /** Upper bound on targets acted on at once, applied to every Map state. */
   readonly maxConcurrency?: number;
+  /** How long an approval may wait, applied to every waitForTaskToken task. */
+  readonly approvalTimeoutSeconds?: number;
 }
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -224,6 +226,14 @@ export function readDefinition(
     }
     setMapConcurrency(definition, options.maxConcurrency);
   }
+  if (options.approvalTimeoutSeconds !== undefined) {
+    if (!Number.isInteger(options.approvalTimeoutSeconds) || options.approvalTimeoutSeconds < 1) {
+      throw new RangeError(
+        `approvalTimeoutSeconds must be a positive integer, got ${options.approvalTimeoutSeconds}`,
+      );
+    }
+    setApprovalTimeout(definition, options.approvalTimeoutSeconds);
+  }
   return JSON.stringify(definition, null, 2);
 }
 
@@ -235,6 +245,18 @@ function setMapConcurrency(node: Json, maxConcurrency: number): void {
   if (node === null || typeof node !== 'object') return;
   if (node.Type === 'Map') node.MaxConcurrency = maxConcurrency;
   for (const child of Object.values(node)) setMapConcurrency(child, maxConcurrency);
+}
+
+function setApprovalTimeout(node: Json, seconds: number): void {
+  if (Array.isArray(node)) {
+    for (const child of node) setApprovalTimeout(child, seconds);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  if (node.Type === 'Task' && node.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
+    node.TimeoutSeconds = seconds;
+  }
+  for (const child of Object.values(node)) setApprovalTimeout(child, seconds);
 }
 
 /** Replaces `${Name}` placeholders the way Step Functions' definitionSubstitutions does. */

@@ -91,6 +91,7 @@ beforeEach(() => {
     signingSecret: async () => TEST_SIGNING_SECRET,
     callbackNames: new Set(['soar']),
     tokens: { succeed: async () => undefined, fail: async () => undefined },
+    audit: { append: async () => undefined, timeline: async () => [] },
   };
 });
 

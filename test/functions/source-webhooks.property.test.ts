@@ -21,6 +21,7 @@ const dependencies: ReceiveDependencies = {
     return { actionId: 'act_00000000000000000000000000000000', duplicate: false };
   },
   deliveries: { record: async () => undefined },
+  audit: { append: async () => undefined },
 };
 const handler = createSourceWebhooksHandler(() => dependencies);
 

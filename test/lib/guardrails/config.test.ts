@@ -149,14 +149,14 @@ describe('APPROVAL_REQUIRED', () => {
 });
 
 describe('APPROVAL_TIMEOUT_SECONDS', () => {
-  it('accepts 60 seconds to 7 days', () => {
-    expect(guardrailsFromEnv({ APPROVAL_TIMEOUT_SECONDS: '60' }).approvalTimeoutSeconds).toBe(60);
+  it('accepts 1 second to 7 days', () => {
+    expect(guardrailsFromEnv({ APPROVAL_TIMEOUT_SECONDS: '1' }).approvalTimeoutSeconds).toBe(1);
     expect(guardrailsFromEnv({ APPROVAL_TIMEOUT_SECONDS: '604800' }).approvalTimeoutSeconds).toBe(
       604_800,
     );
   });
 
-  it.each(['59', '604801', '90.5', 'soon'])('rejects %s', (value) => {
+  it.each(['0', '604801', '90.5', 'soon'])('rejects %s', (value) => {
     const error = errorOf({ APPROVAL_TIMEOUT_SECONDS: value });
     expect(error.variable).toBe('APPROVAL_TIMEOUT_SECONDS');
     expect(error.message).toMatch(/^Invalid APPROVAL_TIMEOUT_SECONDS: /);

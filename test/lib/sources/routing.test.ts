@@ -220,3 +220,30 @@ describe('valuesAt', () => {
     expect(valuesAt(fields, 'a.missing.c')).toEqual([]);
   });
 });
+
+describe('route warnings', () => {
+  it('passes a route’s warning to its session actions, and refuses one on other actions', () => {
+    const warned = rules({
+      splunk: [
+        route({
+          name: 'warned',
+          notify: { title: 'Security', text: 'Your session will end', graceSeconds: 30 },
+        }),
+      ],
+    });
+    const decision = routeSiemEvent(warned, 'splunk', event({ result: { user: 'a@example.com' } }));
+    expect('requests' in decision && decision.requests[0]).toMatchObject({
+      notify: { title: 'Security', graceSeconds: 30 },
+    });
+    expect(() =>
+      rules({
+        splunk: [
+          route({
+            action: 'device.wipe',
+            notify: { title: 'x', text: 'y' },
+          }),
+        ],
+      }),
+    ).toThrow('only session actions warn users');
+  });
+});

@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ActionRecord } from '../../lib/actions/schema.ts';
+import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
+import type { RecordedRequest } from '../../local/simulator/server.ts';
+import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
+import {
+  DEVICES,
+  FAST_WORKFLOW,
+  SESSIONS,
+  TEST_ENV,
+  testFixture,
+} from '../support/simulator-fixture.ts';
+
+/**
+ * Guardrails end to end over HTTP: limits (per request and per rolling hour, counted atomically),
+ * protected users, approval (approve, reject, expiry, no self-approval), warnings before a log
+ * off, and the audit timeline. Approval uses the defaults: device.wipe needs it.
+ */
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    env: {
+      ...TEST_ENV,
+      WEBHOOK_SECRET: TEST_SIGNING_SECRET,
+      APPROVAL_REQUIRED: 'device.wipe',
+      APPROVAL_TIMEOUT_SECONDS: '1',
+      GUARDRAIL_LIMITS: JSON.stringify({
+        'session.logoff': { perRequest: 2, perHour: 3, overLimit: 'refuse' },
+      }),
+      PROTECTED_USERS: 'bob@example.com',
+    },
+    simulatorFixture: testFixture(),
+    ...FAST_WORKFLOW,
+    waitTimeOverrides: { ...FAST_WORKFLOW.waitTimeOverrides, WaitGracePeriod: 50 },
+  });
+});
+afterAll(async () => stack.close());
+beforeEach(() => stack.simulator?.reset());
+
+async function signed(path: string, body = '', method = body ? 'POST' : 'GET') {
+  const headers = signStandardWebhook(TEST_SIGNING_SECRET, `msg_${randomUUID()}`, new Date(), body);
+  const response = await fetch(`${stack.apiUrl}${path}`, {
+    method,
+    headers: { ...headers, 'content-type': 'application/json' },
+    ...(body ? { body } : {}),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function request(action: Record<string, unknown>): Promise<string> {
+  const response = await signed(
+    '/v1/actions',
+    JSON.stringify({ reason: 'guardrail test', requestedBy: 'requester@example.com', ...action }),
+  );
+  expect(response.status).toBe(202);
+  return String(response.body.actionId);
+}
+
+const finished = async (actionId: string): Promise<ActionRecord> => {
+  await stack.runner.execution(actionId)?.done;
+  const record = await stack.actions.get(actionId);
+  if (record === undefined) throw new Error('no record');
+  return record;
+};
+
+async function awaitingApproval(actionId: string): Promise<void> {
+  for (let i = 0; i < 200; i += 1) {
+    if ((await stack.actions.get(actionId))?.status === 'awaiting_approval') return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('never awaited approval');
+}
+
+const calls = (match: (r: RecordedRequest) => boolean) =>
+  (stack.simulator?.requests() ?? []).filter(match);
+const wipes = () => calls((r) => r.path.endsWith('/device/wipe'));
+
+describe('limits', () => {
+  it('refuses a request over the per-request limit, saying which limit, and does nothing', async () => {
+    const record = await finished(
+      await request({ action: 'session.logoff', target: { user: 'erin@example.com' } }),
+    );
+    expect(record.status).toBe('refused');
+    expect(record.summary).toBe(
+      'Refused: 3 targets exceed the limit of 2 per request for session.logoff',
+    );
+    expect(record.plan).toHaveLength(3);
+    expect(calls((r) => r.path.endsWith('$logoff'))).toEqual([]);
+  });
+
+  it('lets only one of two concurrent requests through when together they exceed the hourly limit', async () => {
+    const ids = await Promise.all([
+      request({ action: 'session.logoff', target: { user: 'alice@example.com' } }),
+      request({ action: 'session.logoff', target: { user: 'alice@example.com' } }),
+    ]);
+    const records = await Promise.all(ids.map(finished));
+    expect(records.map((r) => r.status).sort()).toEqual(['refused', 'succeeded']);
+    const refused = records.find((r) => r.status === 'refused');
+    expect(refused?.summary).toMatch(/would exceed the limit of 3 per hour for session\.logoff/);
+  });
+});
+
+describe('protected targets', () => {
+  it('skips a protected user’s session with the reason, and acts on nothing else', async () => {
+    const record = await finished(
+      await request({ action: 'session.disconnect', target: { user: 'bob@example.com' } }),
+    );
+    expect(record.status).toBe('succeeded');
+    expect(record.results[SESSIONS.bob]).toMatchObject({
+      outcome: 'skipped',
+      note: 'bob@example.com is a protected user',
+    });
+    expect(record.plan).toEqual([
+      { target: SESSIONS.bob, act: false, reason: 'bob@example.com is a protected user' },
+    ]);
+    expect(calls((r) => r.path.endsWith('$disconnect'))).toEqual([]);
+  });
+});
+
+describe('approval', () => {
+  const wipeBob = () => request({ action: 'device.wipe', target: { deviceId: DEVICES.bobPhone } });
+
+  it('holds a full wipe until approved, then wipes, and records who approved', async () => {
+    const actionId = await wipeBob();
+    await awaitingApproval(actionId);
+    expect(wipes()).toEqual([]);
+    const view = await signed(`/v1/actions/${actionId}`);
+    expect(view.body).toMatchObject({ status: 'awaiting_approval' });
+    expect(JSON.stringify(view.body)).not.toContain('local-task-token');
+
+    const approved = await signed(
+      `/v1/actions/${actionId}/approve`,
+      JSON.stringify({ by: 'approver@example.com', comment: 'confirmed with the user' }),
+    );
+    expect(approved).toEqual({
+      status: 200,
+      body: { actionId, status: 'running', decidedBy: 'approver@example.com' },
+    });
+    const record = await finished(actionId);
+    expect(record.status).toBe('succeeded');
+    expect(record.approval).toMatchObject({
+      decision: 'approved',
+      decidedBy: 'approver@example.com',
+    });
+    expect(wipes().map((r) => r.status)).toEqual([200]);
+
+    // The timeline holds every step, in order.
+    const timeline = (await signed(`/v1/actions/${actionId}`)).body.timeline as {
+      type: string;
+      summary: string;
+    }[];
+    const steps = timeline.map((entry) => `${entry.type}: ${entry.summary}`);
+    const index = (pattern: RegExp) => steps.findIndex((step) => pattern.test(step));
+    const order = [
+      /^request: Request from api/,
+      /^decision: Accepted$/,
+      /^citrix_call: GET \/xenmobile\/api\/v1\/device\/.* → 200/,
+      /^decision: Held for approval: device\.wipe needs approval$/,
+      /^decision: Approved by approver@example\.com: confirmed with the user$/,
+      /^citrix_call: POST \/xenmobile\/api\/v1\/device\/wipe → 200/,
+      /^target_outcome: .* succeeded$/,
+    ].map(index);
+    expect(order.every((position) => position >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(JSON.stringify(timeline)).not.toMatch(/local-task-token|auth_token|password/i);
+  });
+
+  it('does nothing when rejected', async () => {
+    const actionId = await wipeBob();
+    await awaitingApproval(actionId);
+    const rejected = await signed(
+      `/v1/actions/${actionId}/reject`,
+      JSON.stringify({ by: 'approver@example.com', comment: 'not this phone' }),
+    );
+    expect(rejected.status).toBe(200);
+    const record = await finished(actionId);
+    expect(record.status).toBe('rejected');
+    expect(record.summary).toMatch(/Rejected by approver@example\.com: not this phone/);
+    expect(wipes()).toEqual([]);
+    expect(
+      (await signed(`/v1/actions/${actionId}/approve`, JSON.stringify({ by: 'x@example.com' })))
+        .status,
+    ).toBe(409);
+  });
+
+  it('refuses self-approval', async () => {
+    const actionId = await wipeBob();
+    await awaitingApproval(actionId);
+    const self = await signed(
+      `/v1/actions/${actionId}/approve`,
+      JSON.stringify({ by: 'REQUESTER@example.com' }),
+    );
+    expect(self.status).toBe(403);
+    expect(self.body).toMatchObject({ error: { code: 'self_approval' } });
+    const record = await finished(actionId);
+    // Nobody else approved within the (one second) window.
+    expect(record.status).toBe('expired');
+    expect(wipes()).toEqual([]);
+  });
+
+  it('expires when nobody decides in time, and does nothing', async () => {
+    const actionId = await wipeBob();
+    const record = await finished(actionId);
+    expect(record.status).toBe('expired');
+    expect(record.summary).toBe('Nobody approved the action in time; nothing was done');
+    expect(wipes()).toEqual([]);
+  });
+});
+
+describe('warning before acting', () => {
+  const messages = () => calls((r) => r.path.endsWith('$sendMessage'));
+
+  it('sends the message to each session, then acts after the grace period', async () => {
+    const record = await finished(
+      await request({
+        action: 'session.disconnect',
+        target: { user: 'alice@example.com' },
+        notify: {
+          title: 'Security',
+          text: 'Your session ends in one minute; save your work.',
+          graceSeconds: 60,
+        },
+      }),
+    );
+    expect(record.status).toBe('succeeded');
+    expect(record.warnings).toEqual([
+      { sessionId: SESSIONS.alice1, status: 'sent' },
+      { sessionId: SESSIONS.alice2, status: 'sent' },
+    ]);
+    const sequence = (stack.simulator?.requests() ?? [])
+      .filter((r) => /\$(sendMessage|disconnect)$/.test(r.path))
+      .map((r) => r.path.split('$')[1]);
+    expect(sequence).toEqual(['sendMessage', 'sendMessage', 'disconnect', 'disconnect']);
+    expect(messages()[0]?.body).toMatchObject({ Title: 'Security', Style: 'Exclamation' });
+  });
+
+  it('skips the warning when the urgency is immediate', async () => {
+    const record = await finished(
+      await request({
+        action: 'session.disconnect',
+        target: { user: 'alice@example.com' },
+        notify: { title: 'Security', text: 'Ending now' },
+        urgency: 'immediate',
+      }),
+    );
+    expect(record.status).toBe('succeeded');
+    expect(record.warnings).toBeUndefined();
+    expect(messages()).toEqual([]);
+  });
+});
