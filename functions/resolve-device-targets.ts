@@ -1,9 +1,5 @@
 import { z } from 'zod';
-import {
-  DeviceActionTypeSchema,
-  DeviceTargetSchema,
-  type ResolvedDevice,
-} from '../lib/actions/schema.ts';
+import { DeviceActionTypeSchema, DeviceTargetSchema } from '../lib/actions/schema.ts';
 import { audited } from '../lib/audit/audited.ts';
 import {
   type DeviceDirectory,

@@ -1,9 +1,5 @@
 import { z } from 'zod';
-import {
-  ActionTypeSchema,
-  type ResolvedSession,
-  SessionTargetSchema,
-} from '../lib/actions/schema.ts';
+import { ActionTypeSchema, SessionTargetSchema } from '../lib/actions/schema.ts';
 import { audited } from '../lib/audit/audited.ts';
 import {
   applyGuardrails,

@@ -17,6 +17,7 @@ export interface ActionWorkflowProps {
   readonly workflow: WorkflowDefinition;
   readonly tasks: TaskFunctions;
   readonly maxConcurrency: number;
+  readonly approvalTimeoutSeconds: number;
   readonly logRetention: RetentionDays;
 }
 
@@ -46,7 +47,10 @@ export class ActionWorkflow extends Construct {
     // fromFile would upload an S3 asset that tests cannot inspect.
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       definitionBody: DefinitionBody.fromString(
-        readDefinition(workflow, { maxConcurrency: props.maxConcurrency }),
+        readDefinition(workflow, {
+          maxConcurrency: props.maxConcurrency,
+          approvalTimeoutSeconds: props.approvalTimeoutSeconds,
+        }),
       ),
       definitionSubstitutions,
       stateMachineType: StateMachineType.STANDARD,

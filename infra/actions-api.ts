@@ -35,6 +35,8 @@ export interface ActionsApiProps {
   /** Names only reach this function: it checks that a request's callback exists. */
   readonly callbackDestinations: Readonly<Record<string, string>>;
   readonly sourceIpAllowlists: Readonly<Partial<Record<SourceName, readonly string[]>>>;
+  /** Appends requests and approval decisions; reads an action's timeline. */
+  readonly auditTable: ITable;
 }
 
 /**
@@ -56,6 +58,16 @@ export class ActionsApi extends Construct {
     });
     this.handler.bindActionsTable(props.actionsTable);
     this.handler.bindStateMachines(props.stateMachines);
+    // Approve and reject resume the workflow waiting on the action's task token.
+    for (const stateMachine of Object.values(props.stateMachines)) {
+      stateMachine.grantTaskResponse(this.handler);
+    }
+    this.handler.bindTable(
+      'AUDIT_TABLE_NAME',
+      props.auditTable,
+      'dynamodb:BatchWriteItem',
+      'dynamodb:Query',
+    );
     this.handler.bindSecret('WEBHOOK_SECRET_ARN', props.webhookSecret);
     bindIdempotency(this.handler, props.idempotencyTable, props.idempotencyWindowSeconds);
     // Names only: the URLs (which may carry the receiver's token) stay with the notify task.
@@ -144,6 +156,12 @@ export class ActionsApi extends Construct {
       requestParameters: { 'method.request.path.actionId': true },
     });
     v1.addResource('openapi.json').addMethod('GET', integration);
+    const action = actions.getResource('{actionId}');
+    for (const decision of ['approve', 'reject']) {
+      action?.addResource(decision).addMethod('POST', integration, {
+        requestParameters: { 'method.request.path.actionId': true },
+      });
+    }
 
     // Each source authenticates in the function its own way (Basic, path token, API key, HMAC).
     const sources = new LambdaIntegration(props.sourceHandler, { allowTestInvoke: false });

@@ -11,6 +11,7 @@ import {
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { AUDIT_TABLE_KEYS } from '../lib/audit/audit-log.ts';
 import {
   ADMIN_ACTION_WORKFLOW,
   DEVICE_ACTION_WORKFLOW,
@@ -41,6 +42,8 @@ export class CitrixResponseStack extends Stack {
   /** Only with `citrixEmAuth: credentials`. */
   readonly endpointManagementCredentials: Secret | undefined;
   readonly tasks: TaskFunctions;
+  readonly auditTable: Table;
+  readonly limitsTable: Table;
   readonly callbackSigningSecret: Secret;
   /** Only with `serviceNowInstanceUrl`. */
   readonly serviceNowApiCredentials: Secret | undefined;
@@ -173,8 +176,29 @@ export class CitrixResponseStack extends Stack {
       });
     }
 
+    // Every step of every action, under its action id; kept as long as the action records.
+    this.auditTable = new Table(this, 'AuditTable', {
+      partitionKey: { name: AUDIT_TABLE_KEYS.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: AUDIT_TABLE_KEYS.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: AUDIT_TABLE_KEYS.timeToLiveAttribute,
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // One item per action type: the reservations of the last hour, updated conditionally.
+    this.limitsTable = new Table(this, 'LimitsTable', {
+      partitionKey: { name: 'counter', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
     this.tasks = new TaskFunctions(this, 'Tasks', {
       config,
+      auditTable: this.auditTable,
+      limitsTable: this.limitsTable,
       actionsTable: this.actionsTable,
       citrixCredentials: this.citrixCredentials,
       callbackSigningSecret: this.callbackSigningSecret,
@@ -188,6 +212,7 @@ export class CitrixResponseStack extends Stack {
     const workflowProps = {
       tasks: this.tasks,
       maxConcurrency: config.maxConcurrency,
+      approvalTimeoutSeconds: config.approvalTimeoutSeconds,
       logRetention: config.logRetention,
     };
     this.sessionWorkflow = new ActionWorkflow(this, 'SessionAction', {
@@ -219,6 +244,7 @@ export class CitrixResponseStack extends Stack {
       routesFile: config.routesFile,
       idempotencyWindowSeconds: config.idempotencyWindowSeconds,
       logRetention: config.logRetention,
+      auditTable: this.auditTable,
     });
 
     this.api = new ActionsApi(this, 'ActionsApi', {
@@ -229,6 +255,7 @@ export class CitrixResponseStack extends Stack {
       idempotencyWindowSeconds: config.idempotencyWindowSeconds,
       callbackDestinations: config.callbackDestinations,
       sourceIpAllowlists: config.sourceIpAllowlists,
+      auditTable: this.auditTable,
       webhookSecret: this.webhookSecret,
       logRetention: config.logRetention,
     });

@@ -13,6 +13,7 @@ import {
   type EmBodyShape,
   parseEndpointManagementUrl,
 } from '../lib/citrix/endpoint-management-config.ts';
+import { guardrailsFromEnv } from '../lib/guardrails/config.ts';
 import { loadRoutingRules } from '../lib/sources/routing.ts';
 import { SOURCES, type SourceName } from '../lib/sources/types.ts';
 
@@ -57,6 +58,13 @@ export interface CitrixResponseConfig {
   readonly serviceNowInstanceUrl?: string;
   /** How long a delivery key is remembered, in seconds. */
   readonly idempotencyWindowSeconds: number;
+  /**
+   * The guardrails as the functions read them (GUARDRAIL_LIMITS, APPROVAL_REQUIRED,
+   * APPROVAL_TIMEOUT_SECONDS, PROTECTED_USERS, PROTECTED_DEVICES), validated at synth.
+   */
+  readonly guardrailEnvironment: Readonly<Record<string, string>>;
+  /** How long an approval may wait; also the waitForTaskToken tasks' TimeoutSeconds. */
+  readonly approvalTimeoutSeconds: number;
   /** Upper bound on sessions or devices acted on at once by one action. */
   readonly maxConcurrency: number;
   readonly logRetention: RetentionDays;
@@ -103,7 +111,9 @@ export function readConfig(tryGetContext: (key: string) => unknown): CitrixRespo
   const citrixEmUrl = optionalString(tryGetContext, 'citrixEmUrl');
   const citrixApiClientOwner = optionalString(tryGetContext, 'citrixApiClientOwner');
   const serviceNowInstanceUrl = optionalString(tryGetContext, 'serviceNowInstanceUrl');
+  const guardrails = readGuardrails(tryGetContext);
   const config: CitrixResponseConfig = {
+    ...guardrails,
     routesFile: readRoutesFile(
       optionalString(tryGetContext, 'routesFile') ?? CONTEXT_DEFAULTS.routesFile,
     ),
@@ -285,6 +295,37 @@ function readServiceNowUrl(value: string): string {
     throw new InvalidContextError(`Context "serviceNowInstanceUrl" is invalid: ${reason}`, {
       cause: error,
     });
+  }
+}
+
+/** The guardrail context keys, passed to the functions under the names they read. */
+const GUARDRAIL_CONTEXT = {
+  guardrailLimits: 'GUARDRAIL_LIMITS',
+  approvalRequired: 'APPROVAL_REQUIRED',
+  approvalTimeoutSeconds: 'APPROVAL_TIMEOUT_SECONDS',
+  protectedUsers: 'PROTECTED_USERS',
+  protectedDevices: 'PROTECTED_DEVICES',
+} as const;
+
+function readGuardrails(tryGetContext: (key: string) => unknown): {
+  guardrailEnvironment: Record<string, string>;
+  approvalTimeoutSeconds: number;
+} {
+  const environment: Record<string, string> = {};
+  for (const [key, variable] of Object.entries(GUARDRAIL_CONTEXT)) {
+    const value = tryGetContext(key);
+    if (value === undefined || value === null || value === '') continue;
+    environment[variable] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  try {
+    const settings = guardrailsFromEnv(environment);
+    return {
+      guardrailEnvironment: environment,
+      approvalTimeoutSeconds: settings.approvalTimeoutSeconds,
+    };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InvalidContextError(`Guardrail context is invalid: ${reason}`, { cause: error });
   }
 }
 

@@ -20,6 +20,7 @@ export interface SourceEndpointsProps {
   readonly routesFile: string;
   readonly idempotencyWindowSeconds: number;
   readonly logRetention: RetentionDays;
+  readonly auditTable: ITable;
 }
 
 /** How each source's secret is generated; PagerDuty issues its own, so that one is a placeholder. */
@@ -83,6 +84,7 @@ export class SourceEndpoints extends Construct {
     this.handler.bindActionsTable(props.actionsTable);
     bindIdempotency(this.handler, this.idempotencyTable, props.idempotencyWindowSeconds);
     this.handler.bindTable('DELIVERIES_TABLE_NAME', this.deliveriesTable, 'dynamodb:PutItem');
+    this.handler.bindTable('AUDIT_TABLE_NAME', props.auditTable, 'dynamodb:BatchWriteItem');
     this.handler.bindStateMachines(props.stateMachines);
 
     const secrets = {} as Record<SourceName, Secret>;

@@ -17,6 +17,10 @@ export interface TaskFunctionsProps {
   readonly callbackSigningSecret: ISecret;
   /** The ServiceNow account that writes work notes; only with `serviceNowInstanceUrl`. */
   readonly serviceNowApiCredentials?: ISecret;
+  /** Every task appends what it did to the audit trail. */
+  readonly auditTable: ITable;
+  /** The hourly limit counters the guardrails reserve against. */
+  readonly limitsTable: ITable;
 }
 
 /**
@@ -43,7 +47,13 @@ export class TaskFunctions extends Construct {
     if (existing !== undefined) {
       // A shared task must be declared alike everywhere, or one workflow's grants would be wrong.
       const first = this.#declarations.get(task.name);
-      const fields = ['entry', 'calls', 'recordsActions', 'timeoutSeconds'] as const;
+      const fields = [
+        'entry',
+        'calls',
+        'recordsActions',
+        'timeoutSeconds',
+        'appliesGuardrails',
+      ] as const;
       if (fields.some((field) => first?.[field] !== task[field])) {
         throw new Error(`Task ${task.name} is declared differently by ${workflow.name}`);
       }
@@ -57,6 +67,18 @@ export class TaskFunctions extends Construct {
       timeout: Duration.seconds(task.timeoutSeconds ?? 60),
     });
     if (task.recordsActions) fn.bindActionsTable(this.#props.actionsTable);
+    fn.bindTable('AUDIT_TABLE_NAME', this.#props.auditTable, 'dynamodb:BatchWriteItem');
+    if (task.appliesGuardrails) {
+      fn.bindTable(
+        'LIMITS_TABLE_NAME',
+        this.#props.limitsTable,
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+      );
+      for (const [variable, value] of Object.entries(config.guardrailEnvironment)) {
+        fn.addEnvironment(variable, value);
+      }
+    }
     if (task.calls === 'daas') this.bindCitrixCloud(fn, true);
     if (task.calls === 'endpoint-management') this.#bindEndpointManagement(fn);
     if (task.calls === 'notifications') this.#bindNotifications(fn);

@@ -132,6 +132,10 @@ export class LocalWorkflowRunner {
     return this.#executions.get(executionName);
   }
 
+  executionNames(): IterableIterator<string> {
+    return this.#executions.keys();
+  }
+
   /** Resolves when every execution started so far has ended. */
   async idle(): Promise<void> {
     await Promise.all([...this.#executions.values()].map((execution) => execution.done));
@@ -248,5 +252,10 @@ export class LocalWorkflows implements WorkflowStarter {
 
   async idle(): Promise<void> {
     await Promise.all([...this.#runners.values()].map((runner) => runner.idle()));
+  }
+
+  /** The names (action ids) of every execution started so far. */
+  *executionNames(): Generator<string> {
+    for (const runner of this.#runners.values()) yield* runner.executionNames();
   }
 }

@@ -33,6 +33,8 @@ export function createTaskHandler<Schema extends z.ZodType<{ actionId: string }>
         );
         throw new InvalidTaskInputError(`${task}: invalid input (${fields.join('; ')})`);
       }
+      // The action id is the correlation id: one search finds every line of one action.
+      logger.setCorrelationId(parsed.data.actionId);
       logger.appendKeys({ actionId: parsed.data.actionId, task });
       dependencies ??= Promise.resolve(getDependencies()).catch((error: unknown) => {
         dependencies = undefined;

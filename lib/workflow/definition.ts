@@ -26,6 +26,8 @@ export interface WorkflowFunction {
   readonly recordsActions: boolean;
   /** Lambda timeout; default 60 seconds. The state's TimeoutSeconds is kept above it. */
   readonly timeoutSeconds?: number;
+  /** Resolves targets, so applies the guardrails (limits, approval rules, protected targets). */
+  readonly appliesGuardrails?: boolean;
 }
 
 export interface WorkflowDefinition {
@@ -71,6 +73,7 @@ export const SESSION_ACTION_WORKFLOW: WorkflowDefinition = {
       name: 'resolve-session-targets',
       entry: 'functions/resolve-session-targets.ts',
       recordsActions: true,
+      appliesGuardrails: true,
       calls: 'daas',
     },
     {
@@ -118,6 +121,7 @@ export const DEVICE_ACTION_WORKFLOW: WorkflowDefinition = {
       name: 'resolve-device-targets',
       entry: 'functions/resolve-device-targets.ts',
       recordsActions: true,
+      appliesGuardrails: true,
       // Reading every page of a broad device search can take a while.
       timeoutSeconds: 240,
       calls: 'endpoint-management',
@@ -165,6 +169,7 @@ export const ADMIN_ACTION_WORKFLOW: WorkflowDefinition = {
       name: 'resolve-admin-targets',
       entry: 'functions/resolve-admin-targets.ts',
       recordsActions: true,
+      appliesGuardrails: true,
       calls: 'cloud-administrators',
     },
     {

@@ -131,4 +131,24 @@ describe('logs', () => {
     expect(output).not.toContain('guessed-api-key-0123456789');
     expect(output).not.toContain(LOCAL_DEMO_SOURCE_SECRETS.sentinel.apiKey);
   });
+
+  it('keep the audit trail free of secrets too, for every action of this file', async () => {
+    const { TEST_SECRETS } = await import('../support/test-secrets.ts');
+    const { signStandardWebhook } = await import('../../lib/webhooks/standard-webhooks.ts');
+    await stack.runner.idle();
+    const ids = [...stack.runner.executionNames()];
+    expect(ids.length).toBeGreaterThan(3);
+    for (const actionId of ids) {
+      const headers = signStandardWebhook(TEST_SIGNING_SECRET, `msg_${actionId}`, new Date(), '');
+      const view = await (
+        await fetch(`${stack.apiUrl}/v1/actions/${actionId}`, { headers })
+      ).text();
+      expect(view).toContain('"timeline"');
+      expect(view).toContain('citrix_call');
+      for (const [name, secret] of TEST_SECRETS) {
+        expect(view.includes(secret), `${name} in the timeline of ${actionId}`).toBe(false);
+      }
+      expect(view).not.toMatch(/bearer=(?!\*\*\*)[A-Za-z0-9]|auth_token"?\s*[:=]\s*"?[0-9a-f]{8}/i);
+    }
+  });
 });

@@ -528,7 +528,9 @@ describe('npm run simulator', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     try {
       const deadline = Date.now() + 10_000;
-      while (!output.includes('pending.contractor@example.com') && Date.now() < deadline) {
+      // Output arrives in chunks: wait for the whole last line, not just its start.
+      const lastLine = /pending\.contractor@example\.com .*pending invitation since 2026-09-24.*\n/;
+      while (!lastLine.test(output) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       expect(output).toMatch(/Cloud administrators: http:\/\/127\.0\.0\.1:\d+\/administrators/);

@@ -1,0 +1,71 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ActionIdSchema } from '../actions/schema.ts';
+import type { ActionStore } from '../actions/store.ts';
+import { toActionView } from '../actions/view.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { logger } from '../runtime/logger.ts';
+import { type AcceptRequestDependencies, acceptSignedRequest } from './accept-request.ts';
+import { type ApprovalDependencies, decideOnAction } from './approvals.ts';
+import { apiError, validationError } from './http-errors.ts';
+import { statusUrlFor } from './request.ts';
+
+export interface ActionsRoutesDependencies extends AcceptRequestDependencies, ApprovalDependencies {
+  readonly actions: Pick<ActionStore, 'get' | 'decideApproval'>;
+  readonly audit: Pick<AuditLog, 'append' | 'timeline'>;
+}
+
+const APPROVAL_ROUTES: Record<string, 'approved' | 'rejected'> = {
+  'POST /v1/actions/{actionId}/approve': 'approved',
+  'POST /v1/actions/{actionId}/reject': 'rejected',
+};
+
+export const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+  body: JSON.stringify(body),
+});
+
+function parseBody(rawBody: string): unknown {
+  try {
+    return JSON.parse(rawBody);
+  } catch {
+    throw apiError(400, 'invalid_json', 'The body is not valid JSON');
+  }
+}
+
+/** The signed routes of the actions API, once the signature has been verified. */
+export async function routeSignedRequest(
+  dependencies: ActionsRoutesDependencies,
+  event: APIGatewayProxyEvent,
+  rawBody: string,
+  context: Context,
+): Promise<APIGatewayProxyResult> {
+  const route = `${event.httpMethod} ${event.resource}`;
+  if (route === 'POST /v1/actions') {
+    const webhookId = event.headers['webhook-id'] ?? '';
+    const accepted = await acceptSignedRequest(dependencies, rawBody, webhookId, context);
+    logger.info('action accepted', { ...accepted });
+    return json(202, {
+      actionId: accepted.actionId,
+      status: 'accepted',
+      statusUrl: statusUrlFor(event, accepted.actionId),
+      duplicate: accepted.duplicate,
+    });
+  }
+  const decision = APPROVAL_ROUTES[route];
+  if (decision !== undefined) {
+    const actionId = event.pathParameters?.actionId;
+    const decided = await decideOnAction(dependencies, actionId, decision, parseBody(rawBody));
+    logger.info('approval decided', { ...decided, decision });
+    return json(200, decided);
+  }
+  if (route === 'GET /v1/actions/{actionId}') {
+    const actionId = ActionIdSchema.safeParse(event.pathParameters?.actionId);
+    if (!actionId.success) throw validationError(actionId.error, 'actionId');
+    const record = await dependencies.actions.get(actionId.data);
+    if (record === undefined) throw apiError(404, 'not_found', `No action ${actionId.data}`);
+    const timeline = await dependencies.audit.timeline(actionId.data);
+    return json(200, { ...toActionView(record), timeline });
+  }
+  throw apiError(404, 'not_found', `No route for ${event.httpMethod} ${event.path}`);
+}
