@@ -11,7 +11,8 @@ const usage = `Usage: npm run send -- <action> (--user <user> | --session <id> |
        --reason "<why>" [--mode strip|delete] [--ticket <id>] [--requested-by <who>] [--dry-run] [--no-wait] [--url <api url>]
 Actions: session.logoff, session.disconnect (--user <upn|DOMAIN\\user> or --session <id>);
          device.wipe, device.selectiveWipe, device.deployPolicy (--user <enrolled user name> or --device <id>);
-         admin.revoke (--admin <email|userId|ucOid> [--mode strip|delete]), admin.deleteInvitation (--email <email>)`;
+         admin.revoke (--admin <email|userId|ucOid> [--mode strip|delete]), admin.deleteInvitation (--email <email>)
+       npm run send -- approve|reject <actionId> --by <approver> [--comment "<why>"]`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -22,6 +23,8 @@ const { values, positionals } = parseArgs({
     admin: { type: 'string' },
     email: { type: 'string' },
     mode: { type: 'string' },
+    by: { type: 'string' },
+    comment: { type: 'string' },
     reason: { type: 'string' },
     ticket: { type: 'string' },
     'requested-by': { type: 'string' },
@@ -33,10 +36,15 @@ const { values, positionals } = parseArgs({
 });
 
 const action = positionals[0];
+const deciding = action === 'approve' || action === 'reject';
 const targets = [values.user, values.session, values.device, values.admin, values.email].filter(
   (value) => value !== undefined,
 );
-if (values.help || action === undefined || targets.length !== 1) {
+if (
+  values.help ||
+  action === undefined ||
+  (deciding ? positionals[1] === undefined || !values.by : targets.length !== 1)
+) {
   console.error(usage);
   process.exit(values.help ? 0 : 2);
 }
@@ -65,6 +73,17 @@ async function signedFetch(url: string, method: 'GET' | 'POST', body = ''): Prom
   });
 }
 
+if (deciding) {
+  // Approve or reject an action awaiting approval, then follow it like any other.
+  const decided = await signedFetch(
+    `${apiUrl}/v1/actions/${encodeURIComponent(positionals[1] ?? '')}/${action}`,
+    'POST',
+    JSON.stringify({ by: values.by, ...(values.comment ? { comment: values.comment } : {}) }),
+  );
+  console.log(`${decided.status} ${JSON.stringify(await decided.json(), null, 2)}`);
+  process.exit(decided.ok ? 0 : 1);
+}
+
 const body = JSON.stringify({
   action,
   target: targetOf(values),
@@ -82,7 +101,15 @@ if (accepted.status !== 202 || answer.statusUrl === undefined || values['no-wait
   process.exit(accepted.status === 202 ? 0 : 1);
 }
 
-const TERMINAL = new Set(['succeeded', 'partially_succeeded', 'failed', 'planned', 'refused']);
+const TERMINAL = new Set([
+  'succeeded',
+  'partially_succeeded',
+  'failed',
+  'planned',
+  'refused',
+  'rejected',
+  'expired',
+]);
 let lastStatus = '';
 for (;;) {
   const response = await signedFetch(answer.statusUrl, 'GET');
@@ -90,6 +117,11 @@ for (;;) {
   if (status.status !== lastStatus) {
     lastStatus = status.status ?? '';
     console.log(`status: ${lastStatus}`);
+    if (lastStatus === 'awaiting_approval') {
+      console.log(
+        `  someone else approves with: npm run send -- approve ${answer.actionId} --by <their name>`,
+      );
+    }
   }
   if (!response.ok || TERMINAL.has(lastStatus)) {
     console.log(JSON.stringify(status, null, 2));
