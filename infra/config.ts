@@ -13,7 +13,7 @@ import {
   type EmBodyShape,
   parseEndpointManagementUrl,
 } from '../lib/citrix/endpoint-management-config.ts';
-import { guardrailsFromEnv } from '../lib/guardrails/config.ts';
+import { type GUARDRAIL_VARIABLES, guardrailsFromEnv } from '../lib/guardrails/config.ts';
 import { loadRoutingRules } from '../lib/sources/routing.ts';
 import { SOURCES, type SourceName } from '../lib/sources/types.ts';
 
@@ -305,7 +305,7 @@ const GUARDRAIL_CONTEXT = {
   approvalTimeoutSeconds: 'APPROVAL_TIMEOUT_SECONDS',
   protectedUsers: 'PROTECTED_USERS',
   protectedDevices: 'PROTECTED_DEVICES',
-} as const;
+} as const satisfies Record<string, (typeof GUARDRAIL_VARIABLES)[number]>;
 
 function readGuardrails(tryGetContext: (key: string) => unknown): {
   guardrailEnvironment: Record<string, string>;
@@ -315,7 +315,11 @@ function readGuardrails(tryGetContext: (key: string) => unknown): {
   for (const [key, variable] of Object.entries(GUARDRAIL_CONTEXT)) {
     const value = tryGetContext(key);
     if (value === undefined || value === null || value === '') continue;
-    environment[variable] = typeof value === 'string' ? value : JSON.stringify(value);
+    environment[variable] = LIST_CONTEXT.has(key)
+      ? readList(key, value)
+      : typeof value === 'string'
+        ? value
+        : JSON.stringify(value);
   }
   try {
     const settings = guardrailsFromEnv(environment);
@@ -325,8 +329,40 @@ function readGuardrails(tryGetContext: (key: string) => unknown): {
     };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new InvalidContextError(`Guardrail context is invalid: ${reason}`, { cause: error });
+    // The message names the variable the functions read; say which context key sets it too.
+    const keys = Object.entries(GUARDRAIL_CONTEXT)
+      .filter(([, variable]) => reason.includes(variable))
+      .map(([key]) => `"${key}"`);
+    throw new InvalidContextError(
+      `Guardrail context${keys.length > 0 ? ` ${keys.join(', ')}` : ''} is invalid: ${reason}`,
+      { cause: error },
+    );
   }
+}
+
+/** Guardrail keys the functions read as comma-separated lists. */
+const LIST_CONTEXT: ReadonlySet<string> = new Set([
+  'approvalRequired',
+  'protectedUsers',
+  'protectedDevices',
+]);
+
+/**
+ * A list key as the functions read it: a comma-separated string as given, or a cdk.json array of
+ * strings joined with commas. Anything else is refused rather than passed on as JSON text, which
+ * would split into names like `["ceo@example.com"` and protect nobody.
+ */
+function readList(key: string, value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (
+    Array.isArray(value) &&
+    value.every((entry) => typeof entry === 'string' && entry.trim() !== '' && !entry.includes(','))
+  ) {
+    return value.join(',');
+  }
+  throw new InvalidContextError(
+    `Context "${key}" must be a comma-separated string or an array of non-empty strings without commas, got ${JSON.stringify(value)}`,
+  );
 }
 
 function readAdministratorKey(key: string, value: string): string {

@@ -247,13 +247,22 @@ function listFromEnv(variable: string, raw: string | undefined, schema: z.ZodTyp
   return uniqueIgnoringCase(values);
 }
 
+/** Every variable guardrailsFromEnv reads; the stack sets them on each resolve function. */
+export const GUARDRAIL_VARIABLES = [
+  'GUARDRAIL_LIMITS',
+  'APPROVAL_REQUIRED',
+  'APPROVAL_TIMEOUT_SECONDS',
+  'PROTECTED_USERS',
+  'PROTECTED_DEVICES',
+] as const;
+
 /**
  * The guardrails from the environment, each variable optional over the defaults:
  * - `GUARDRAIL_LIMITS`: JSON `{ "<action type>": { perRequest, perHour, overLimit } }`; fields
  *   left out keep their defaults (see DEFAULT_ACTION_LIMITS).
  * - `APPROVAL_REQUIRED`: comma list of action types or `admin.revoke:<mode>`; unset or empty
  *   means `device.wipe,admin.revoke:delete`, `none` means no action needs approval.
- * - `APPROVAL_TIMEOUT_SECONDS`: default 3600, 60 to 7 days.
+ * - `APPROVAL_TIMEOUT_SECONDS`: default 3600, 1 second to 7 days.
  * - `PROTECTED_USERS`, `PROTECTED_DEVICES`: comma lists (administrators are protected by
  *   `CITRIX_PROTECTED_ADMINS` instead).
  */

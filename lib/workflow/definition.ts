@@ -237,9 +237,43 @@ export function readDefinition(
         `approvalTimeoutSeconds must be a positive integer, got ${options.approvalTimeoutSeconds}`,
       );
     }
+    // The file's execution timeout includes its own approval window: a different window moves
+    // it by the same amount, so an unanswered approval still ends in RecordExpiry.
+    const fileWindow = approvalTimeoutOf(definition);
+    if (
+      fileWindow !== undefined &&
+      definition !== null &&
+      typeof definition === 'object' &&
+      !Array.isArray(definition) &&
+      typeof definition.TimeoutSeconds === 'number'
+    ) {
+      definition.TimeoutSeconds += options.approvalTimeoutSeconds - fileWindow;
+    }
     setApprovalTimeout(definition, options.approvalTimeoutSeconds);
   }
   return JSON.stringify(definition, null, 2);
+}
+
+const WAIT_FOR_TASK_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+
+/** The TimeoutSeconds of the definition's waitForTaskToken task (the approval window), if any. */
+function approvalTimeoutOf(node: Json): number | undefined {
+  if (Array.isArray(node)) {
+    for (const child of node) {
+      const found = approvalTimeoutOf(child);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (node === null || typeof node !== 'object') return undefined;
+  if (node.Type === 'Task' && node.Resource === WAIT_FOR_TASK_TOKEN) {
+    return typeof node.TimeoutSeconds === 'number' ? node.TimeoutSeconds : undefined;
+  }
+  for (const child of Object.values(node)) {
+    const found = approvalTimeoutOf(child);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function setMapConcurrency(node: Json, maxConcurrency: number): void {
@@ -258,7 +292,7 @@ function setApprovalTimeout(node: Json, seconds: number): void {
     return;
   }
   if (node === null || typeof node !== 'object') return;
-  if (node.Type === 'Task' && node.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
+  if (node.Type === 'Task' && node.Resource === WAIT_FOR_TASK_TOKEN) {
     node.TimeoutSeconds = seconds;
   }
   for (const child of Object.values(node)) setApprovalTimeout(child, seconds);

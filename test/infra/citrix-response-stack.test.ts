@@ -11,7 +11,15 @@ import { buildApp } from '../../infra/build-app.ts';
 import type { CitrixResponseStack } from '../../infra/citrix-response-stack.ts';
 import { InvalidContextError } from '../../infra/config.ts';
 import type { WorkflowName } from '../../lib/actions/schema.ts';
+import { AUDIT_TABLE_KEYS } from '../../lib/audit/audit-log.ts';
 import { parseCallbackDestinations } from '../../lib/callbacks/signed-callback.ts';
+import {
+  DEFAULT_GUARDRAIL_SETTINGS,
+  GUARDRAIL_VARIABLES,
+  type GuardrailSettings,
+  guardrailsFromEnv,
+} from '../../lib/guardrails/config.ts';
+import { LIMITS_TABLE_PARTITION_KEY } from '../../lib/guardrails/limits.ts';
 import {
   administratorGuardsFromEnv,
   administratorReportSettingsFromEnv,
@@ -49,7 +57,7 @@ const FEATURE_FLAGS = JSON.parse(readFileSync(new URL('../../cdk.json', import.m
   .context as Record<string, unknown>;
 
 /**
- * Every task function once: a task used by several workflows (complete-action,
+ * Every task function once: a task used by several workflows (request-approval, complete-action,
  * notify-action-outcome) is one Lambda.
  */
 const TASKS: readonly WorkflowFunction[] = [
@@ -195,6 +203,21 @@ class StackTemplate {
     return this.resourceOf(this.#stack.actionsTable, 'AWS::DynamoDB::Table');
   }
 
+  auditTable(): [string, Resource] {
+    return this.resourceOf(this.#stack.auditTable, 'AWS::DynamoDB::Table');
+  }
+
+  limitsTable(): [string, Resource] {
+    return this.resourceOf(this.#stack.limitsTable, 'AWS::DynamoDB::Table');
+  }
+
+  /** The task functions that resolve targets and so apply the guardrails. */
+  resolverIds(): string[] {
+    return TASKS.filter((task) => task.appliesGuardrails).map(
+      (task) => this.taskFunction(task.name)[0],
+    );
+  }
+
   /** The scheduled administrator report's resources, found through its construct. */
   report(): {
     readonly fn: [string, Resource];
@@ -318,6 +341,34 @@ function shapes(statements: Statement[]): Json[] {
     .sort(byJson);
 }
 
+/**
+ * Allowed statements as `action on resource` pairs, sorted: comparable however CDK merges
+ * statements (with minimizePolicies one statement may carry several grants). Fails on a Deny or
+ * a condition, which the pairs could not express.
+ */
+function grants(statements: Statement[]): string[] {
+  return statements
+    .flatMap((statement) => {
+      expect(statement.Effect).toBe('Allow');
+      expect(statement.Condition).toBeUndefined();
+      return actions(statement).flatMap((action) =>
+        resources(statement).map((resource) => `${action} on ${JSON.stringify(resource)}`),
+      );
+    })
+    .sort();
+}
+
+/** The pairs `grants` gives for statements written as `{ Action, Resource }` lists. */
+function expectedGrants(statements: { Action: string[]; Resource: Json[] }[]): string[] {
+  return statements
+    .flatMap(({ Action, Resource }) =>
+      Action.flatMap((action) =>
+        Resource.map((resource) => `${action} on ${JSON.stringify(resource)}`),
+      ),
+    )
+    .sort();
+}
+
 /** Every function traces: the X-Ray actions support no resource-level permission. */
 const XRAY_STATEMENT = {
   Effect: 'Allow',
@@ -355,15 +406,68 @@ function valuesOfKey(node: unknown, key: string): unknown[] {
   ]);
 }
 
-/** A copy of a definition with every MaxConcurrency removed. */
-function withoutMaxConcurrency(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(withoutMaxConcurrency);
+/** How a definition names a task function: `${Name}`, filled by definitionSubstitutions. */
+const placeholder = (substitution: string) => `\${${substitution}}`;
+
+/** The integration of the approval task: invoke a Lambda, then wait for its task token. */
+const WAIT_FOR_TASK_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+
+/**
+ * A copy of a definition without what the deployment sets: every MaxConcurrency, and the
+ * TimeoutSeconds of every waitForTaskToken task (the approval window).
+ */
+function withoutDeploymentOptions(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutDeploymentOptions);
   if (node === null || typeof node !== 'object') return node;
+  const record = node as Record<string, unknown>;
+  const waits = record.Type === 'Task' && record.Resource === WAIT_FOR_TASK_TOKEN;
   return Object.fromEntries(
-    Object.entries(node)
-      .filter(([key]) => key !== 'MaxConcurrency')
-      .map(([key, child]) => [key, withoutMaxConcurrency(child)]),
+    Object.entries(record)
+      .filter(([key]) => key !== 'MaxConcurrency' && !(waits && key === 'TimeoutSeconds'))
+      .map(([key, child]) => [key, withoutDeploymentOptions(child)]),
   );
+}
+
+/**
+ * The task function a Task state invokes: the placeholder in its Resource, or for a
+ * waitForTaskToken task the one in Parameters.FunctionName. Fails on any other Resource.
+ */
+function invokedTask(
+  workflow: WorkflowDefinition,
+  state: Record<string, unknown>,
+): WorkflowFunction {
+  const target =
+    state.Resource === WAIT_FOR_TASK_TOKEN
+      ? (state.Parameters as { FunctionName?: unknown } | undefined)?.FunctionName
+      : state.Resource;
+  const substitution = /^\$\{(\w+)\}$/.exec(String(target))?.[1];
+  const task = workflow.functions.find((fn) => fn.substitution === substitution);
+  if (task === undefined) {
+    throw new Error(`${workflow.name}: a Task state invokes ${JSON.stringify(target)}`);
+  }
+  return task;
+}
+
+type States = Record<string, Record<string, unknown>>;
+
+/** The names of the states run from `start` on, following Next until the end. */
+function pathFrom(states: States, start: string): string[] {
+  const path = [start];
+  for (let next = states[start]?.Next; typeof next === 'string'; next = states[next]?.Next) {
+    expect(path, `loop at ${next}`).not.toContain(next);
+    path.push(next);
+  }
+  return path;
+}
+
+/** Every state name a state may go to: Next, Default, and each Choice and Catch target. */
+function transitionsOf(state: Record<string, unknown>): string[] {
+  return [
+    state.Next,
+    state.Default,
+    ...valuesOfKey(state.Choices ?? [], 'Next'),
+    ...valuesOfKey(state.Catch ?? [], 'Next'),
+  ].filter((name): name is string => typeof name === 'string');
 }
 
 /** Every state of `type` anywhere in a definition, Map iterations included. */
@@ -601,7 +705,9 @@ describe('CitrixResponse stack with a deployable configuration', () => {
 
     it('uses its definition file, with MaxConcurrency from the context on every Map', () => {
       const [, stateMachine] = stack.stateMachine(workflow.name);
-      const expected = JSON.parse(readDefinition(workflow, { maxConcurrency: MAX_CONCURRENCY }));
+      const expected = JSON.parse(
+        readDefinition(workflow, { maxConcurrency: MAX_CONCURRENCY, approvalTimeoutSeconds: 3600 }),
+      );
       const actual = definitionOf(stateMachine);
       const maps = statesOfType(actual, 'Map');
 
@@ -612,9 +718,30 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       // Checked against the file itself too, not only through readDefinition.
       const file = new URL(`../../state-machines/${workflow.name}.asl.json`, import.meta.url);
       expect(workflow.file.href).toBe(file.href);
-      expect(withoutMaxConcurrency(actual)).toEqual(
-        withoutMaxConcurrency(JSON.parse(readFileSync(file, 'utf8'))),
+      expect(withoutDeploymentOptions(actual)).toEqual(
+        withoutDeploymentOptions(JSON.parse(readFileSync(file, 'utf8'))),
       );
+    });
+
+    it('invokes from every Task state only its own task functions, by placeholder', () => {
+      const [, stateMachine] = stack.stateMachine(workflow.name);
+      const tasks = statesOfType(definitionOf(stateMachine), 'Task');
+      const invoked = new Set(tasks.map((state) => invokedTask(workflow, state).name));
+
+      // Every declared function is used, and no Task names an ARN or a service of its own.
+      expect([...invoked].sort()).toEqual(workflow.functions.map((task) => task.name).sort());
+      for (const state of tasks) {
+        expect([
+          WAIT_FOR_TASK_TOKEN,
+          placeholder(invokedTask(workflow, state).substitution),
+        ]).toContain(state.Resource);
+      }
+      // The one waitForTaskToken task invokes request-approval and hands it the token.
+      const waits = tasks.filter((state) => state.Resource === WAIT_FOR_TASK_TOKEN);
+      expect(waits.map((state) => invokedTask(workflow, state).name)).toEqual(['request-approval']);
+      expect(waits[0]?.Parameters).toMatchObject({
+        Payload: { 'actionId.$': '$.actionId', 'taskToken.$': '$$.Task.Token' },
+      });
     });
 
     it('substitutes every placeholder with the ARN of the task function of that name', () => {
@@ -692,31 +819,98 @@ describe('CitrixResponse stack with a deployable configuration', () => {
 
       expect(tasks.length).toBeGreaterThan(0);
       for (const state of tasks) {
-        const substitution = /^\$\{(\w+)\}$/.exec(String(state.Resource))?.[1];
-        const task = workflow.functions.find((fn) => fn.substitution === substitution);
-        expect(task, String(state.Resource)).toBeDefined();
-        const [, fn] = stack.taskFunction(String(task?.name));
+        const task = invokedTask(workflow, state);
+        const [, fn] = stack.taskFunction(task.name);
         // Strictly above: a state that gives up as the function ends could abandon its write.
-        expect(state.TimeoutSeconds, task?.name).toBeGreaterThan(Number(fn.Properties.Timeout));
+        expect(state.TimeoutSeconds, task.name).toBeGreaterThan(Number(fn.Properties.Timeout));
+        if (state.Resource === WAIT_FOR_TASK_TOKEN) {
+          // Here the timeout is the approval window (the default hour), not a Lambda's.
+          expect(state.TimeoutSeconds, task.name).toBe(3600);
+          expect(state, task.name).not.toHaveProperty('HeartbeatSeconds');
+        }
+      }
+    });
+
+    it('holds an action needing approval before acting, and ends a rejected or expired one completed and notified', () => {
+      const [, stateMachine] = stack.stateMachine(workflow.name);
+      const states = definitionOf(stateMachine).States as States;
+      const needsApproval = states.NeedsApproval as { Choices: Json[]; Default: string };
+      const requestApproval = states.RequestApproval as {
+        Catch: { ErrorEquals: string[]; ResultPath: string; Next: string }[];
+        Next: string;
+      };
+
+      // A dry run plans and reserves nothing, so it is never held.
+      expect(states.ResolveTargets?.Next).toBe('IsDryRun');
+      expect(states.IsDryRun).toMatchObject({
+        Type: 'Choice',
+        Choices: [{ Variable: '$.dryRun', BooleanEquals: true, Next: 'CompleteAction' }],
+        Default: 'NeedsApproval',
+      });
+      expect(states.NeedsApproval).toMatchObject({
+        Type: 'Choice',
+        Choices: [
+          {
+            Variable: '$.resolution.guardrails.outcome',
+            StringEquals: 'approval',
+            Next: 'RequestApproval',
+          },
+        ],
+      });
+      expect(needsApproval.Choices).toHaveLength(1);
+      // Approved, or not needed: the workflow goes on the same way.
+      expect(requestApproval.Next).toBe(needsApproval.Default);
+      // Only NeedsApproval leads to the wait.
+      expect(
+        Object.entries(states)
+          .filter(([, state]) => transitionsOf(state).includes('RequestApproval'))
+          .map(([name]) => name),
+      ).toEqual(['NeedsApproval']);
+      expect(states.RequestApproval).toMatchObject({
+        Type: 'Task',
+        Resource: WAIT_FOR_TASK_TOKEN,
+        Parameters: {
+          FunctionName: placeholder('RequestApprovalFunctionArn'),
+          Payload: {
+            'actionId.$': '$.actionId',
+            'taskToken.$': '$$.Task.Token',
+            'reasons.$': '$.resolution.guardrails.reasons',
+            // The record's expiry, from the same setting as this state's TimeoutSeconds.
+            'timeoutSeconds.$': '$.resolution.guardrails.approvalTimeoutSeconds',
+          },
+        },
+        ResultPath: '$.approval',
+      });
+      // In this order: States.ALL must come last.
+      expect(requestApproval.Catch).toEqual([
+        { ErrorEquals: ['ActionRejectedError'], ResultPath: '$.error', Next: 'RecordRejection' },
+        { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'RecordExpiry' },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordActionFailure' },
+      ]);
+      for (const [name, ended] of [
+        ['RecordRejection', 'rejected'],
+        ['RecordExpiry', 'expired'],
+      ] as const) {
+        expect(states[name], name).toMatchObject({
+          Type: 'Task',
+          Resource: placeholder('CompleteActionFunctionArn'),
+          Parameters: { 'actionId.$': '$.actionId', 'error.$': '$.error', ended },
+          ResultPath: '$.completion',
+        });
+        // Nothing was done, but the source is told, as for any other outcome.
+        const path = pathFrom(states, name);
+        expect(path, name).toContain('NotifyOutcome');
+        expect(path.at(-1), name).toBe('ActionDone');
       }
     });
 
     it('notifies the outcome after CompleteAction and after a failure, then ends', () => {
       const [, stateMachine] = stack.stateMachine(workflow.name);
-      const states = definitionOf(stateMachine).States as Record<string, Record<string, unknown>>;
-      /** The names of the states run from `start` on, following Next until the end. */
-      const pathFrom = (start: string): string[] => {
-        const path = [start];
-        for (let next = states[start]?.Next; typeof next === 'string'; next = states[next]?.Next) {
-          expect(path, `loop at ${next}`).not.toContain(next);
-          path.push(next);
-        }
-        return path;
-      };
+      const states = definitionOf(stateMachine).States as States;
       const notifyTask = workflow.functions.find((task) => task.name === 'notify-action-outcome');
       const notifyArn = `\${${String(notifyTask?.substitution)}}`;
-      const success = pathFrom('CompleteAction');
-      const failure = pathFrom('RecordActionFailure');
+      const success = pathFrom(states, 'CompleteAction');
+      const failure = pathFrom(states, 'RecordActionFailure');
 
       expect(success.filter((name) => states[name]?.Resource === notifyArn)).toEqual([
         'NotifyOutcome',
@@ -749,6 +943,62 @@ describe('CitrixResponse stack with a deployable configuration', () => {
     });
   });
 
+  it('warns the sessions and waits the grace period before acting, and never acts on a protected session', () => {
+    const definition = JSON.parse(
+      String(stack.stateMachine('session-action')[1].Properties.DefinitionString),
+    );
+    const states = definition.States as States;
+    const map = states.ActOnEachTarget as { ItemProcessor: { StartAt: string; States: States } };
+
+    // After the approval, or straight on when none is needed.
+    expect(states.NeedsApproval?.Default).toBe('HasWarning');
+    expect(states.RequestApproval?.Next).toBe('HasWarning');
+    expect(states.HasWarning).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.warning', IsNull: true, Next: 'ActOnEachTarget' }],
+      Default: 'WarnSessions',
+    });
+    expect(states.WarnSessions).toMatchObject({
+      Type: 'Task',
+      Resource: placeholder('WarnSessionsFunctionArn'),
+      Next: 'WaitGracePeriod',
+      // A failed warning is recorded and never blocks the containment.
+      Catch: [
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.warningError', Next: 'ActOnEachTarget' },
+      ],
+    });
+    expect(states.WaitGracePeriod).toMatchObject({
+      Type: 'Wait',
+      SecondsPath: '$.warning.graceSeconds',
+      Next: 'ActOnEachTarget',
+    });
+    expect(map.ItemProcessor.StartAt).toBe('IsActionable');
+    expect(map.ItemProcessor.States.IsActionable).toMatchObject({
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.target.actionable', BooleanEquals: false, Next: 'RecordTargetResult' },
+      ],
+      Default: 'SubmitAction',
+    });
+  });
+
+  it('sends a device command only to a device the guardrails marked actionable', () => {
+    const definition = JSON.parse(
+      String(stack.stateMachine('device-action')[1].Properties.DefinitionString),
+    );
+    const map = (definition.States as States).ActOnEachDevice as {
+      ItemProcessor: { StartAt: string; States: States };
+    };
+
+    expect(map.ItemProcessor.StartAt).toBe('IsManaged');
+    expect(map.ItemProcessor.States.IsManaged).toEqual({
+      Type: 'Choice',
+      Comment: expect.any(String),
+      Choices: [{ Variable: '$.target.actionable', BooleanEquals: true, Next: 'SendCommand' }],
+      Default: 'RecordDeviceResult',
+    });
+  });
+
   it('gives each state machine its own log group', () => {
     const logGroups = STATE_MACHINES.map(({ workflow }) => {
       const [, stateMachine] = stack.stateMachine(workflow.name);
@@ -759,7 +1009,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
   });
 
   describe('functions', () => {
-    it('has one function per task name (15; complete-action and notify-action-outcome shared), the API, the report and the source endpoints', () => {
+    it('has one function per task name (17; request-approval, complete-action and notify-action-outcome shared), the API, the report and the source endpoints', () => {
       const functions = stack.ofType('AWS::Lambda::Function');
       const taskNames = functions
         .map(([, fn]) => /^workflow task: (.+)$/.exec(String(fn.Properties.Description))?.[1])
@@ -768,8 +1018,8 @@ describe('CitrixResponse stack with a deployable configuration', () => {
         .filter(([, fn]) => !/^workflow task: /.test(String(fn.Properties.Description)))
         .map(([id]) => id);
 
-      expect(functions).toHaveLength(18);
-      expect(TASKS).toHaveLength(15);
+      expect(functions).toHaveLength(20);
+      expect(TASKS).toHaveLength(17);
       expect(taskNames.sort()).toEqual(TASKS.map((task) => task.name).sort());
       expect(others.sort()).toEqual(
         [stack.apiFunction()[0], stack.report().fn[0], stack.sourceFunction()[0]].sort(),
@@ -791,6 +1041,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       expect(
         shared.map(([name, declarations]) => [name, declarations.map((d) => d.workflow)]),
       ).toEqual([
+        ['request-approval', ['session-action', 'device-action', 'admin-action']],
         ['complete-action', ['session-action', 'device-action', 'admin-action']],
         ['notify-action-outcome', ['session-action', 'device-action', 'admin-action']],
       ]);
@@ -816,13 +1067,14 @@ describe('CitrixResponse stack with a deployable configuration', () => {
           POWERTOOLS_LOG_LEVEL: 'INFO',
         });
       }
-      expect(logGroups.size).toBe(18);
+      expect(logGroups.size).toBe(20);
     });
 
-    it('gives task functions 60 s (resolve-device-targets 240 s, notify-action-outcome 120 s), the API and source endpoints 15 s, the report 120 s', () => {
+    it('gives task functions 60 s (resolve-device-targets 240 s, notify-action-outcome and warn-sessions 120 s), the API and source endpoints 15 s, the report 120 s', () => {
       const longer: Record<string, number> = {
         'resolve-device-targets': 240,
         'notify-action-outcome': 120,
+        'warn-sessions': 120,
       };
       for (const task of TASKS) {
         expect(stack.taskFunction(task.name)[1].Properties.Timeout, task.name).toBe(
@@ -892,6 +1144,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
         'record-admin-result',
         'record-device-result',
         'record-target-result',
+        'request-approval',
       ]);
       for (const name of idle) {
         const [, fn] = stack.taskFunction(name);
@@ -914,7 +1167,9 @@ describe('CitrixResponse stack with a deployable configuration', () => {
 
       expect(TASKS.filter((task) => task.recordsActions).map((task) => task.name)).toEqual([
         'resolve-session-targets',
+        'warn-sessions',
         'record-target-result',
+        'request-approval',
         'complete-action',
         'notify-action-outcome',
         'resolve-device-targets',
@@ -938,17 +1193,127 @@ describe('CitrixResponse stack with a deployable configuration', () => {
           expect(stack.environment(fn), id).not.toHaveProperty('ACTIONS_TABLE_NAME');
         }
       }
-      // The workflow tasks use no other table.
+    });
+
+    it('gives each task function exactly its tables: the records if it records actions, audit appends, the limits if it resolves targets', () => {
+      const records = arnOf(stack.actionsTable()[0]);
+      const audit = arnOf(stack.auditTable()[0]);
+      const limits = arnOf(stack.limitsTable()[0]);
+
       for (const task of TASKS) {
-        const dynamo = statementsFor(
-          stack.statementsOf(stack.taskFunction(task.name)[1]),
-          'dynamodb',
+        const [, fn] = stack.taskFunction(task.name);
+        const dynamo = statementsFor(stack.statementsOf(fn), 'dynamodb');
+        expect(grants(dynamo), task.name).toEqual(
+          expectedGrants([
+            ...(task.recordsActions
+              ? [
+                  {
+                    Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+                    Resource: [records],
+                  },
+                ]
+              : []),
+            // Appends only: no Query, Scan, update or delete of the trail.
+            { Action: ['dynamodb:BatchWriteItem'], Resource: [audit] },
+            ...(task.appliesGuardrails
+              ? [{ Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: [limits] }]
+              : []),
+          ]),
         );
-        expect(dynamo.every(touchesActionsTable), task.name).toBe(true);
+        expect(stack.environment(fn).AUDIT_TABLE_NAME, task.name).toEqual(
+          refTo(stack.auditTable()[0]),
+        );
       }
     });
 
-    it('lets the API function start exactly the three state machines, read only the webhook secret and use the idempotency table', () => {
+    it('lets every function but the report append to the audit trail, and only the API read it', () => {
+      const [auditId] = stack.auditTable();
+      const writers = [
+        ...TASKS.map((task) => stack.taskFunction(task.name)[0]),
+        stack.apiFunction()[0],
+        stack.sourceFunction()[0],
+      ];
+      const onAudit = (fn: Resource) =>
+        grants(stack.statementsOf(fn)).filter((grant) =>
+          grant.endsWith(` on ${JSON.stringify(arnOf(auditId))}`),
+        );
+
+      for (const [id, fn] of stack.ofType('AWS::Lambda::Function')) {
+        const expected =
+          id === stack.apiFunction()[0]
+            ? ['dynamodb:BatchWriteItem', 'dynamodb:Query']
+            : writers.includes(id)
+              ? ['dynamodb:BatchWriteItem']
+              : [];
+        expect(onAudit(fn), id).toEqual(
+          expected.map((action) => `${action} on ${JSON.stringify(arnOf(auditId))}`),
+        );
+        if (expected.length > 0) {
+          expect(stack.environment(fn).AUDIT_TABLE_NAME, id).toEqual(refTo(auditId));
+        } else {
+          expect(stack.environment(fn), id).not.toHaveProperty('AUDIT_TABLE_NAME');
+        }
+      }
+      // Not the audit table's ARN in any other form (an index, a wildcard) either.
+      for (const [id, policy] of stack.ofType('AWS::IAM::Policy')) {
+        for (const resource of valuesOfKey(policy.Properties.PolicyDocument, 'Resource')) {
+          for (const value of Array.isArray(resource) ? resource : [resource]) {
+            if (!JSON.stringify(value).includes(`"${auditId}"`)) continue;
+            expect(value, id).toEqual(arnOf(auditId));
+          }
+        }
+      }
+    });
+
+    it('lets only the three resolve functions get and put the limit counters', () => {
+      const [limitsId] = stack.limitsTable();
+      const resolvers = stack.resolverIds();
+
+      expect(TASKS.filter((task) => task.appliesGuardrails).map((task) => task.name)).toEqual([
+        'resolve-session-targets',
+        'resolve-device-targets',
+        'resolve-admin-targets',
+      ]);
+      for (const [id, policy] of stack.ofType('AWS::IAM::Policy')) {
+        const document = JSON.stringify(policy.Properties.PolicyDocument);
+        const owner = stack
+          .ofType('AWS::Lambda::Function')
+          .find(([, fn]) => stack.policiesOf(fn).some(([policyId]) => policyId === id))?.[0];
+        if (owner !== undefined && resolvers.includes(owner)) continue;
+        expect(document, id).not.toContain(`"${limitsId}"`);
+      }
+      for (const [id, fn] of stack.ofType('AWS::Lambda::Function')) {
+        const limitGrants = grants(stack.statementsOf(fn)).filter((grant) =>
+          grant.includes(`"${limitsId}"`),
+        );
+        if (resolvers.includes(id)) {
+          expect(limitGrants, id).toEqual(
+            ['dynamodb:GetItem', 'dynamodb:PutItem'].map(
+              (action) => `${action} on ${JSON.stringify(arnOf(limitsId))}`,
+            ),
+          );
+          expect(stack.environment(fn).LIMITS_TABLE_NAME, id).toEqual(refTo(limitsId));
+        } else {
+          expect(limitGrants, id).toEqual([]);
+          expect(stack.environment(fn), id).not.toHaveProperty('LIMITS_TABLE_NAME');
+        }
+      }
+    });
+
+    it('gives no function a guardrail variable while none is configured: the resolvers enforce the defaults', () => {
+      for (const [id, fn] of stack.ofType('AWS::Lambda::Function')) {
+        for (const variable of GUARDRAIL_VARIABLES) {
+          expect(stack.environment(fn), id).not.toHaveProperty(variable);
+        }
+      }
+      for (const id of stack.resolverIds()) {
+        expect(guardrailsFromEnv(stack.literalEnvironment(stack.resource(id))), id).toEqual(
+          DEFAULT_GUARDRAIL_SETTINGS,
+        );
+      }
+    });
+
+    it('lets the API function start and resume exactly the three state machines, read only the webhook secret, use the idempotency table and the audit trail', () => {
       const [, fn] = stack.apiFunction();
       const statements = stack.statementsOf(fn);
       const webhookSecret = refTo(stack.secret('webhook'));
@@ -965,6 +1330,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
         SESSION_ACTION_STATE_MACHINE_ARN: session,
         DEVICE_ACTION_STATE_MACHINE_ARN: device,
         ADMIN_ACTION_STATE_MACHINE_ARN: admin,
+        AUDIT_TABLE_NAME: refTo(stack.auditTable()[0]),
         WEBHOOK_SECRET_ARN: webhookSecret,
         IDEMPOTENCY_TABLE_NAME: refTo(idempotencyId),
         IDEMPOTENCY_WINDOW_SECONDS: '3600',
@@ -972,16 +1338,14 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       // The function reads the window exactly as the context gave it.
       expect(idempotencyWindowSecondsFromEnv(stack.literalEnvironment(fn))).toBe(3600);
       expect(Object.keys(stack.citrixEnvironment(fn))).toEqual([]);
-      expect(shapes(statements)).toEqual(
-        [
-          XRAY_STATEMENT,
+      expect(grants(statements)).toEqual(
+        expectedGrants([
+          { Action: XRAY_STATEMENT.Action, Resource: XRAY_STATEMENT.Resource },
           {
-            Effect: 'Allow',
             Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
             Resource: [arnOf(stack.actionsTable()[0])],
           },
           {
-            Effect: 'Allow',
             Action: [
               'dynamodb:DeleteItem',
               'dynamodb:GetItem',
@@ -990,18 +1354,43 @@ describe('CitrixResponse stack with a deployable configuration', () => {
             ],
             Resource: [arnOf(idempotencyId)],
           },
+          // Approve and reject: the timeline is read, each decision appended.
           {
-            Effect: 'Allow',
-            Action: ['states:StartExecution'],
-            Resource: [session, device, admin].sort(byJson),
+            Action: ['dynamodb:BatchWriteItem', 'dynamodb:Query'],
+            Resource: [arnOf(stack.auditTable()[0])],
+          },
+          // Start an action; resume the workflow waiting on its approval.
+          {
+            Action: [
+              'states:SendTaskFailure',
+              'states:SendTaskHeartbeat',
+              'states:SendTaskSuccess',
+              'states:StartExecution',
+            ],
+            Resource: [session, device, admin],
           },
           {
-            Effect: 'Allow',
             Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
             Resource: [webhookSecret],
           },
-        ].sort(byJson),
+        ]),
       );
+    });
+
+    it('lets no function but the API send a task token response, and no state machine either', () => {
+      const responders = [
+        ...stack.ofType('AWS::Lambda::Function'),
+        ...stack.ofType('AWS::StepFunctions::StateMachine'),
+      ]
+        .filter(([, resource]) =>
+          stack
+            .statementsOf(resource)
+            .flatMap(actions)
+            .some((action) => /^states:(SendTask|\*)/.test(action)),
+        )
+        .map(([id]) => id);
+
+      expect(responders).toEqual([stack.apiFunction()[0]]);
     });
 
     it('lets no function but the API and the source endpoints start an execution', () => {
@@ -1013,7 +1402,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       expect(starters.sort()).toEqual([stack.apiFunction()[0], stack.sourceFunction()[0]].sort());
     });
 
-    it('gives notify-action-outcome only its record access when nothing is configured to notify', () => {
+    it('gives notify-action-outcome only its record and audit access when nothing is configured to notify', () => {
       const [, fn] = stack.taskFunction('notify-action-outcome');
 
       expect(stack.environment(fn)).toEqual({
@@ -1021,6 +1410,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
         POWERTOOLS_SERVICE_NAME: 'citrix-response',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ACTIONS_TABLE_NAME: refTo(stack.actionsTable()[0]),
+        AUDIT_TABLE_NAME: refTo(stack.auditTable()[0]),
       });
       expect(shapes(stack.statementsOf(fn))).toEqual(
         [
@@ -1029,6 +1419,11 @@ describe('CitrixResponse stack with a deployable configuration', () => {
             Effect: 'Allow',
             Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
             Resource: [arnOf(stack.actionsTable()[0])],
+          },
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:BatchWriteItem'],
+            Resource: [arnOf(stack.auditTable()[0])],
           },
         ].sort(byJson),
       );
@@ -1051,6 +1446,8 @@ describe('CitrixResponse stack with a deployable configuration', () => {
           table[0],
           stack.idempotencyTable()[0],
           stack.deliveriesTable()[0],
+          stack.auditTable()[0],
+          stack.limitsTable()[0],
         ].sort(),
       );
       // toEqual, not toMatchObject: no stream, no index, no customer managed key.
@@ -1275,6 +1672,47 @@ describe('CitrixResponse stack with a deployable configuration', () => {
     expect(table.DeletionPolicy).toBe('Retain');
   });
 
+  it('keeps the audit trail by actionId and sortKey with TTL expiresAt, PITR, AWS-managed encryption and retention', () => {
+    const [, table] = stack.auditTable();
+
+    expect(AUDIT_TABLE_KEYS).toEqual({
+      partitionKey: 'actionId',
+      sortKey: 'sortKey',
+      timeToLiveAttribute: 'expiresAt',
+    });
+    // toEqual, not toMatchObject: no stream, no index, no customer managed key.
+    expect(table.Properties).toEqual({
+      KeySchema: [
+        { AttributeName: 'actionId', KeyType: 'HASH' },
+        { AttributeName: 'sortKey', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'actionId', AttributeType: 'S' },
+        { AttributeName: 'sortKey', AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+    expect([table.DeletionPolicy, table.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+  });
+
+  it('keeps the limit counters by counter with PITR, AWS-managed encryption and retention, and no TTL', () => {
+    const [, table] = stack.limitsTable();
+
+    expect(LIMITS_TABLE_PARTITION_KEY).toBe('counter');
+    // No TTL: a counter item holds the last hour's reservations and is rewritten, never expired.
+    expect(table.Properties).toEqual({
+      KeySchema: [{ AttributeName: 'counter', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'counter', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+    expect([table.DeletionPolicy, table.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+  });
+
   describe('REST API', () => {
     it('routes the actions and the OpenAPI document to the API function, the webhooks to the source endpoints', () => {
       const api = stack.apiFunction()[0];
@@ -1288,6 +1726,8 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       ).toEqual({
         'POST /v1/actions': api,
         'GET /v1/actions/{actionId}': api,
+        'POST /v1/actions/{actionId}/approve': api,
+        'POST /v1/actions/{actionId}/reject': api,
         'GET /v1/openapi.json': api,
         'POST /v1/webhooks/{source}': sources,
         // Splunk can set no header: its secret token is the last path segment.
@@ -1303,6 +1743,16 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       expect(
         routes['POST /v1/webhooks/splunk/{token}']?.method.Properties.RequestParameters,
       ).toEqual({ 'method.request.path.token': true });
+      for (const route of [
+        'POST /v1/actions/{actionId}/approve',
+        'POST /v1/actions/{actionId}/reject',
+      ]) {
+        // A signed decision: the function verifies it; no body model at the edge.
+        expect(routes[route]?.method.Properties.RequestParameters, route).toEqual({
+          'method.request.path.actionId': true,
+        });
+        expect(routes[route]?.method.Properties, route).not.toHaveProperty('RequestModels');
+      }
     });
 
     it('checks the action request model on POST /v1/actions only, never on the source payloads', () => {
@@ -1340,6 +1790,8 @@ describe('CitrixResponse stack with a deployable configuration', () => {
         [
           `${api} /POST/v1/actions`,
           `${api} /GET/v1/actions/*`,
+          `${api} /POST/v1/actions/*/approve`,
+          `${api} /POST/v1/actions/*/reject`,
           `${api} /GET/v1/openapi.json`,
           `${sources} /POST/v1/webhooks/*`,
           `${sources} /POST/v1/webhooks/splunk/*`,
@@ -1454,6 +1906,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
         IDEMPOTENCY_TABLE_NAME: refTo(stack.idempotencyTable()[0]),
         IDEMPOTENCY_WINDOW_SECONDS: '3600',
         DELIVERIES_TABLE_NAME: refTo(stack.deliveriesTable()[0]),
+        AUDIT_TABLE_NAME: refTo(stack.auditTable()[0]),
         SESSION_ACTION_STATE_MACHINE_ARN: refTo(stack.stateMachine('session-action')[0]),
         DEVICE_ACTION_STATE_MACHINE_ARN: refTo(stack.stateMachine('device-action')[0]),
         ADMIN_ACTION_STATE_MACHINE_ARN: refTo(stack.stateMachine('admin-action')[0]),
@@ -1468,7 +1921,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       );
     });
 
-    it('grants exactly: records get/put/update, idempotency get/put/update/delete, deliveries put, start the three workflows, read its four secrets', () => {
+    it('grants exactly: records get/put/update, idempotency get/put/update/delete, deliveries put, audit appends, start the three workflows, read its four secrets', () => {
       const [, fn] = stack.sourceFunction();
 
       expect(shapes(stack.statementsOf(fn))).toEqual(
@@ -1494,6 +1947,11 @@ describe('CitrixResponse stack with a deployable configuration', () => {
             Effect: 'Allow',
             Action: ['dynamodb:PutItem'],
             Resource: [arnOf(stack.deliveriesTable()[0])],
+          },
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:BatchWriteItem'],
+            Resource: [arnOf(stack.auditTable()[0])],
           },
           {
             Effect: 'Allow',
@@ -1810,6 +2268,7 @@ describe('CitrixResponse stack with callbacks, ServiceNow work notes and source 
       POWERTOOLS_SERVICE_NAME: 'citrix-response',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       ACTIONS_TABLE_NAME: refTo(stack.actionsTable()[0]),
+      AUDIT_TABLE_NAME: refTo(stack.auditTable()[0]),
       CALLBACK_DESTINATIONS: JSON.stringify(DESTINATIONS),
       CALLBACK_SECRET_ARN: refTo(stack.secret('callback')),
       SERVICENOW_INSTANCE_URL: 'https://acme.service-now.com',
@@ -1823,7 +2282,7 @@ describe('CitrixResponse stack with callbacks, ServiceNow work notes and source 
     );
   });
 
-  it('lets notify-action-outcome read its two secrets and the records: nothing else', () => {
+  it('lets notify-action-outcome read its two secrets, the records and append to the audit trail: nothing else', () => {
     const [, fn] = stack.taskFunction('notify-action-outcome');
 
     expect(shapes(stack.statementsOf(fn))).toEqual(
@@ -1833,6 +2292,11 @@ describe('CitrixResponse stack with callbacks, ServiceNow work notes and source 
           Effect: 'Allow',
           Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
           Resource: [arnOf(stack.actionsTable()[0])],
+        },
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:BatchWriteItem'],
+          Resource: [arnOf(stack.auditTable()[0])],
         },
         {
           Effect: 'Allow',
@@ -1948,6 +2412,8 @@ describe('CitrixResponse stack with callbacks, ServiceNow work notes and source 
       ['POST', 'v1/webhooks/pagerduty', false],
       ['POST', 'v1/actions', false],
       ['GET', 'v1/actions/act_01', false],
+      ['POST', 'v1/actions/act_01/approve', false],
+      ['POST', 'v1/actions/act_01/reject', false],
       ['GET', 'v1/openapi.json', false],
     ];
 
@@ -1955,6 +2421,8 @@ describe('CitrixResponse stack with callbacks, ServiceNow work notes and source 
       'GET /v1/actions/{actionId}',
       'GET /v1/openapi.json',
       'POST /v1/actions',
+      'POST /v1/actions/{actionId}/approve',
+      'POST /v1/actions/{actionId}/reject',
       'POST /v1/webhooks/splunk/{token}',
       'POST /v1/webhooks/{source}',
     ]);
@@ -1975,6 +2443,107 @@ describe('CitrixResponse stack with callbacks, ServiceNow work notes and source 
   it('puts no secret value in the template', () => {
     expectNoSecretValues(stack);
   });
+});
+
+describe('CitrixResponse stack with guardrails configured', () => {
+  const LIMITS = {
+    'device.wipe': { perRequest: 2, perHour: 6, overLimit: 'refuse' },
+    'admin.revoke': { perHour: 2 },
+  };
+  // As an operator may set them: the limits as a cdk.json object, the rest as `-c` strings.
+  const CONTEXT = {
+    citrixCustomerId: 'customer-marker-4711',
+    guardrailLimits: LIMITS,
+    approvalRequired: 'device.wipe,session.logoff,admin.revoke:delete',
+    approvalTimeoutSeconds: '900',
+    protectedUsers: 'ceo@example.com, CORP\\ciso',
+    protectedDevices: '8d5f2a71-3c4b-4e8a-9f10-2b3c4d5e6f70,1042',
+  };
+  const ENVIRONMENT = {
+    GUARDRAIL_LIMITS: JSON.stringify(LIMITS),
+    APPROVAL_REQUIRED: 'device.wipe,session.logoff,admin.revoke:delete',
+    APPROVAL_TIMEOUT_SECONDS: '900',
+    PROTECTED_USERS: 'ceo@example.com, CORP\\ciso',
+    PROTECTED_DEVICES: '8d5f2a71-3c4b-4e8a-9f10-2b3c4d5e6f70,1042',
+  };
+  const SETTINGS: GuardrailSettings = {
+    limits: {
+      ...DEFAULT_GUARDRAIL_SETTINGS.limits,
+      'device.wipe': { perRequest: 2, perHour: 6, overLimit: 'refuse' },
+      'admin.revoke': { ...DEFAULT_GUARDRAIL_SETTINGS.limits['admin.revoke'], perHour: 2 },
+    },
+    approvalRequired: ['device.wipe', 'session.logoff', 'admin.revoke:delete'],
+    approvalTimeoutSeconds: 900,
+    protectedUsers: ['ceo@example.com', 'CORP\\ciso'],
+    protectedDevices: ['8d5f2a71-3c4b-4e8a-9f10-2b3c4d5e6f70', '1042'],
+  };
+  let stack: StackTemplate;
+
+  beforeAll(() => {
+    stack = synth(CONTEXT);
+  });
+
+  it('synthesizes with no unacknowledged cdk-nag finding', () => {
+    expect(() => synth(CONTEXT)).not.toThrow();
+  });
+
+  it('gives the three resolve functions exactly the configured guardrail variables, which they read back as configured', () => {
+    const resolvers = stack.resolverIds();
+
+    expect(resolvers).toHaveLength(3);
+    for (const id of resolvers) {
+      const environment = stack.environment(stack.resource(id));
+      expect(
+        Object.fromEntries(
+          Object.entries(environment).filter(([variable]) =>
+            (GUARDRAIL_VARIABLES as readonly string[]).includes(variable),
+          ),
+        ),
+        id,
+      ).toEqual(ENVIRONMENT);
+      expect(guardrailsFromEnv(stack.literalEnvironment(stack.resource(id))), id).toEqual(SETTINGS);
+    }
+  });
+
+  it('gives no other function a guardrail variable or the limits table', () => {
+    const resolvers = stack.resolverIds();
+    const others = stack.ofType('AWS::Lambda::Function').filter(([id]) => !resolvers.includes(id));
+
+    expect(others).toHaveLength(17);
+    for (const [id, fn] of others) {
+      for (const variable of [...GUARDRAIL_VARIABLES, 'LIMITS_TABLE_NAME']) {
+        expect(stack.environment(fn), id).not.toHaveProperty(variable);
+      }
+      expect(JSON.stringify(stack.statementsOf(fn)), id).not.toContain(
+        `"${stack.limitsTable()[0]}"`,
+      );
+    }
+  });
+
+  it.each(STATE_MACHINES)(
+    'waits 900 s for an approval in the $id state machine, the window the resolvers record',
+    ({ workflow }) => {
+      const [, stateMachine] = stack.stateMachine(workflow.name);
+      const definition = JSON.parse(String(stateMachine.Properties.DefinitionString));
+      const waits = statesOfType(definition, 'Task').filter(
+        (state) => state.Resource === WAIT_FOR_TASK_TOKEN,
+      );
+      const [, requestApproval] = stack.taskFunction('request-approval');
+
+      expect(definition).toEqual(
+        JSON.parse(readDefinition(workflow, { maxConcurrency: 10, approvalTimeoutSeconds: 900 })),
+      );
+      expect(waits.map((state) => state.TimeoutSeconds)).toEqual([900]);
+      expect(900).toBeGreaterThan(Number(requestApproval.Properties.Timeout));
+      // The record's expiry (from the resolver's setting) and the state's timeout agree.
+      for (const id of stack.resolverIds()) {
+        expect(
+          guardrailsFromEnv(stack.literalEnvironment(stack.resource(id))).approvalTimeoutSeconds,
+          id,
+        ).toBe(900);
+      }
+    },
+  );
 });
 
 describe('CitrixResponse stack with the default context', () => {
@@ -2052,6 +2621,7 @@ describe('CitrixResponse stack with the default context', () => {
 
     expect(Object.keys(stack.environment(fn)).sort()).toEqual([
       'ACTIONS_TABLE_NAME',
+      'AUDIT_TABLE_NAME',
       'NODE_OPTIONS',
       'POWERTOOLS_LOG_LEVEL',
       'POWERTOOLS_SERVICE_NAME',
@@ -2062,6 +2632,37 @@ describe('CitrixResponse stack with the default context', () => {
       'ServiceNowApiCredentialsSecretArn',
     );
     expect(stack.environment(stack.apiFunction()[1])).not.toHaveProperty('CALLBACK_DESTINATIONS');
+  });
+
+  it.each(STATE_MACHINES)(
+    'waits an hour for an approval in the $id state machine, the resolvers’ default window',
+    ({ workflow }) => {
+      const [, stateMachine] = stack.stateMachine(workflow.name);
+      const definition = JSON.parse(String(stateMachine.Properties.DefinitionString));
+      const waits = statesOfType(definition, 'Task').filter(
+        (state) => state.Resource === WAIT_FOR_TASK_TOKEN,
+      );
+
+      expect(waits.map((state) => state.TimeoutSeconds)).toEqual([3600]);
+      for (const id of stack.resolverIds()) {
+        const environment = stack.literalEnvironment(stack.resource(id));
+        expect(environment, id).not.toHaveProperty('APPROVAL_TIMEOUT_SECONDS');
+        expect(guardrailsFromEnv(environment).approvalTimeoutSeconds, id).toBe(3600);
+      }
+    },
+  );
+
+  it('lets every execution outlast its approval window, so that an expiry is recorded', () => {
+    for (const { workflow } of STATE_MACHINES) {
+      const [, stateMachine] = stack.stateMachine(workflow.name);
+      const definition = JSON.parse(String(stateMachine.Properties.DefinitionString));
+      const [wait] = statesOfType(definition, 'Task').filter(
+        (state) => state.Resource === WAIT_FOR_TASK_TOKEN,
+      );
+      expect(Number(definition.TimeoutSeconds), workflow.name).toBeGreaterThan(
+        Number(wait?.TimeoutSeconds),
+      );
+    }
   });
 
   it('has no API resource policy and remembers deliveries for 24 hours', () => {
@@ -2149,6 +2750,26 @@ describe('context validation', () => {
     [
       { serviceNowInstanceUrl: 'https://acme.service-now.com/now' },
       /"serviceNowInstanceUrl" is invalid: .*origin only/,
+    ],
+    [
+      { guardrailLimits: '{not json' },
+      /Guardrail context "guardrailLimits" is invalid: .*GUARDRAIL_LIMITS: must be JSON/,
+    ],
+    [
+      { guardrailLimits: { 'session.nuke': { perHour: 1 } } },
+      /Guardrail context "guardrailLimits" is invalid: .*GUARDRAIL_LIMITS: session\.nuke: unknown action type/,
+    ],
+    [
+      { approvalTimeoutSeconds: 0 },
+      /Guardrail context "approvalTimeoutSeconds" is invalid: .*APPROVAL_TIMEOUT_SECONDS: must be at least 1/,
+    ],
+    [
+      { approvalRequired: 'device.wipe,admin.nuke' },
+      /Guardrail context "approvalRequired" is invalid: .*APPROVAL_REQUIRED: admin\.nuke: is not an action type/,
+    ],
+    [
+      { protectedDevices: 'laptop-42' },
+      /Guardrail context "protectedDevices" is invalid: .*PROTECTED_DEVICES: laptop-42: must be an Endpoint Management device id/,
     ],
     [
       { routesFile: 'config/no-such-routes.json' },

@@ -16,6 +16,11 @@ import {
 } from '../../lib/callbacks/signed-callback.ts';
 import { parseEndpointManagementUrl } from '../../lib/citrix/endpoint-management-config.ts';
 import { CitrixConfigurationError } from '../../lib/citrix/errors.ts';
+import {
+  DEFAULT_GUARDRAIL_SETTINGS,
+  guardrailsFromEnv,
+  InvalidGuardrailsError,
+} from '../../lib/guardrails/config.ts';
 import { RoutingRulesError } from '../../lib/sources/routing.ts';
 
 const fromContext = (context: Record<string, unknown>) => readConfig((key) => context[key]);
@@ -47,6 +52,9 @@ describe('readConfig', () => {
       sourceIpAllowlists: {},
       callbackDestinations: {},
       idempotencyWindowSeconds: 86_400,
+      // No guardrail variable: the resolve tasks enforce the defaults, approvals wait an hour.
+      guardrailEnvironment: {},
+      approvalTimeoutSeconds: 3600,
       maxConcurrency: 10,
       logRetention: RetentionDays.THREE_MONTHS,
     });
@@ -70,6 +78,11 @@ describe('readConfig', () => {
       adminReportPendingDays: '30',
       maxConcurrency: '25',
       logRetentionDays: '365',
+      guardrailLimits: '{"admin.revoke":{"perHour":5}}',
+      approvalRequired: 'admin.revoke',
+      approvalTimeoutSeconds: '1800',
+      protectedUsers: 'ceo@example.com',
+      protectedDevices: '1042',
     });
 
     expect(config).toEqual({
@@ -87,6 +100,14 @@ describe('readConfig', () => {
       sourceIpAllowlists: {},
       callbackDestinations: {},
       idempotencyWindowSeconds: 86_400,
+      guardrailEnvironment: {
+        GUARDRAIL_LIMITS: '{"admin.revoke":{"perHour":5}}',
+        APPROVAL_REQUIRED: 'admin.revoke',
+        APPROVAL_TIMEOUT_SECONDS: '1800',
+        PROTECTED_USERS: 'ceo@example.com',
+        PROTECTED_DEVICES: '1042',
+      },
+      approvalTimeoutSeconds: 1800,
       maxConcurrency: 25,
       logRetention: RetentionDays.ONE_YEAR,
     });
@@ -573,6 +594,157 @@ describe('readConfig: ServiceNow instance', () => {
     expect(() => fromContext({ serviceNowInstanceUrl: value })).toThrow(
       new InvalidContextError(message),
     );
+  });
+});
+
+describe('readConfig: guardrails', () => {
+  const LIMITS = {
+    'device.wipe': { perRequest: 2, perHour: 6, overLimit: 'refuse' },
+    'session.logoff': { perHour: 200 },
+  };
+
+  it('passes each guardrail setting on under the variable the resolve tasks read, as given', () => {
+    const config = fromContext({
+      guardrailLimits: LIMITS,
+      approvalRequired: 'device.wipe, admin.revoke:delete',
+      approvalTimeoutSeconds: 900,
+      protectedUsers: ' ceo@example.com , CORP\\ciso',
+      protectedDevices: '8d5f2a71-3c4b-4e8a-9f10-2b3c4d5e6f70,1042',
+    });
+
+    // cdk.json objects and numbers become the strings an environment variable holds.
+    expect(config.guardrailEnvironment).toEqual({
+      GUARDRAIL_LIMITS: JSON.stringify(LIMITS),
+      APPROVAL_REQUIRED: 'device.wipe, admin.revoke:delete',
+      APPROVAL_TIMEOUT_SECONDS: '900',
+      PROTECTED_USERS: ' ceo@example.com , CORP\\ciso',
+      PROTECTED_DEVICES: '8d5f2a71-3c4b-4e8a-9f10-2b3c4d5e6f70,1042',
+    });
+    expect(config.approvalTimeoutSeconds).toBe(900);
+    // The resolve tasks read exactly what synth validated.
+    const settings = guardrailsFromEnv(config.guardrailEnvironment);
+    expect(settings.limits['device.wipe']).toEqual(LIMITS['device.wipe']);
+    expect(settings.limits['session.logoff']).toEqual({
+      ...DEFAULT_GUARDRAIL_SETTINGS.limits['session.logoff'],
+      perHour: 200,
+    });
+    expect(settings.approvalRequired).toEqual(['device.wipe', 'admin.revoke:delete']);
+    expect(settings.approvalTimeoutSeconds).toBe(config.approvalTimeoutSeconds);
+    expect(settings.protectedUsers).toEqual(['ceo@example.com', 'CORP\\ciso']);
+    expect(settings.protectedDevices).toEqual(['8d5f2a71-3c4b-4e8a-9f10-2b3c4d5e6f70', '1042']);
+  });
+
+  it('takes the limits as a -c JSON string unchanged', () => {
+    const json = JSON.stringify(LIMITS);
+
+    expect(fromContext({ guardrailLimits: json }).guardrailEnvironment).toEqual({
+      GUARDRAIL_LIMITS: json,
+    });
+  });
+
+  it('treats empty guardrail settings as not set: the defaults, an hour to approve', () => {
+    const config = fromContext({
+      guardrailLimits: '',
+      approvalRequired: null,
+      approvalTimeoutSeconds: '',
+      protectedUsers: '',
+    });
+
+    expect(config.guardrailEnvironment).toEqual({});
+    expect(config.approvalTimeoutSeconds).toBe(3600);
+    expect(guardrailsFromEnv(config.guardrailEnvironment)).toEqual(DEFAULT_GUARDRAIL_SETTINGS);
+  });
+
+  it('passes "none" on, so that no action type needs approval', () => {
+    const config = fromContext({ approvalRequired: 'none' });
+
+    expect(config.guardrailEnvironment).toEqual({ APPROVAL_REQUIRED: 'none' });
+    expect(guardrailsFromEnv(config.guardrailEnvironment).approvalRequired).toEqual([]);
+  });
+
+  it('reads protectedUsers, protectedDevices and approvalRequired given as cdk.json arrays', () => {
+    const users = ['ceo@example.com', 'CORP\\ciso'];
+    const config = fromContext({
+      protectedUsers: users,
+      protectedDevices: ['42', '7'],
+      approvalRequired: ['device.wipe', 'device.selectiveWipe'],
+    });
+    const settings = guardrailsFromEnv(config.guardrailEnvironment);
+
+    expect(settings.protectedUsers).toEqual(users);
+    expect(settings.protectedDevices).toEqual(['42', '7']);
+    expect(settings.approvalRequired).toEqual(['device.wipe', 'device.selectiveWipe']);
+  });
+
+  it.each([
+    [{ protectedUsers: [42] }, /"protectedUsers" must be a comma-separated string or an array/],
+    [{ protectedUsers: ['a@example.com,b@example.com'] }, /"protectedUsers"/],
+    [{ protectedDevices: { id: '42' } }, /"protectedDevices" .* got \{"id":"42"\}/],
+    [{ approvalRequired: [''] }, /"approvalRequired"/],
+  ])('refuses the list context %j', (context, message) => {
+    expect(() => fromContext(context)).toThrow(InvalidContextError);
+    expect(() => fromContext(context)).toThrow(message);
+  });
+
+  it('names the context key of an invalid guardrail setting', () => {
+    expect(() => fromContext({ approvalTimeoutSeconds: 0 })).toThrow(
+      /Guardrail context "approvalTimeoutSeconds" is invalid: .*APPROVAL_TIMEOUT_SECONDS/,
+    );
+  });
+
+  it.each([
+    [{ approvalTimeoutSeconds: '60' }, 60],
+    [{ approvalTimeoutSeconds: 604_800 }, 604_800],
+  ])('accepts the approval timeout %j', (context, seconds) => {
+    expect(fromContext(context).approvalTimeoutSeconds).toBe(seconds);
+  });
+
+  it.each([
+    [{ guardrailLimits: '{"device.wipe":' }, 'Invalid GUARDRAIL_LIMITS: must be JSON'],
+    [
+      { guardrailLimits: { 'session.nuke': { perHour: 1 } } },
+      'Invalid GUARDRAIL_LIMITS: session.nuke: unknown action type session.nuke',
+    ],
+    [
+      { guardrailLimits: '["device.wipe"]' },
+      'Invalid GUARDRAIL_LIMITS: must be a JSON object keyed by action type',
+    ],
+    [
+      { guardrailLimits: { 'device.wipe': { perMinute: 1 } } },
+      'Invalid GUARDRAIL_LIMITS: device.wipe.perMinute: is not a limit field',
+    ],
+    [
+      { guardrailLimits: { 'device.wipe': { perRequest: 20, perHour: 10 } } },
+      'Invalid GUARDRAIL_LIMITS: device.wipe.perRequest: perRequest must not exceed perHour',
+    ],
+    [{ approvalTimeoutSeconds: 0 }, 'Invalid APPROVAL_TIMEOUT_SECONDS: must be at least 1'],
+    [{ approvalTimeoutSeconds: '0' }, 'Invalid APPROVAL_TIMEOUT_SECONDS: must be at least 1'],
+    [
+      { approvalTimeoutSeconds: 604_801 },
+      'Invalid APPROVAL_TIMEOUT_SECONDS: must be at most 604800 (7 days)',
+    ],
+    [
+      { approvalTimeoutSeconds: 900.5 },
+      'Invalid APPROVAL_TIMEOUT_SECONDS: must be a whole number of seconds',
+    ],
+    [
+      { approvalRequired: 'device.wipe,admin.nuke' },
+      'Invalid APPROVAL_REQUIRED: admin.nuke: is not an action type',
+    ],
+    [
+      { protectedDevices: 'laptop-42' },
+      'Invalid PROTECTED_DEVICES: laptop-42: must be an Endpoint Management device id',
+    ],
+  ])('rejects %j at synth, naming the setting', (context, message) => {
+    const error = errorFrom(() => fromContext(context));
+
+    expect(error).toBeInstanceOf(InvalidContextError);
+    expect(error.cause).toBeInstanceOf(InvalidGuardrailsError);
+    // Named twice: the context key to fix, and the variable the functions read.
+    expect(
+      error.message.startsWith(`Guardrail context "${Object.keys(context)[0]}" is invalid: `),
+    ).toBe(true);
+    expect(error.message).toContain(message);
   });
 });
 

@@ -22,8 +22,24 @@ const ENTRIES = [
   ...new Set(WORKFLOWS.flatMap((workflow) => workflow.functions.map((fn) => fn.entry))),
 ];
 let outdir: string;
+/**
+ * Set by the stack on every task function (test/infra/citrix-response-stack.test.ts checks it):
+ * the audit wrapper needs the table's name before the task reads its input. Any AWS call would go
+ * to a closed loopback port, never to AWS.
+ */
+const TASK_ENVIRONMENT = {
+  AUDIT_TABLE_NAME: 'audit-table',
+  AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+};
+const previousEnvironment = new Map<string, string | undefined>();
 
 beforeAll(async () => {
+  for (const [name, value] of Object.entries(TASK_ENVIRONMENT)) {
+    previousEnvironment.set(name, process.env[name]);
+    process.env[name] = value;
+  }
   outdir = mkdtempSync(join(tmpdir(), 'citrix-response-bundles-'));
   await build({
     absWorkingDir: PROJECT_ROOT,
@@ -43,6 +59,10 @@ beforeAll(async () => {
 
 afterAll(() => {
   rmSync(outdir, { recursive: true, force: true });
+  for (const [name, value] of previousEnvironment) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
 });
 
 describe('function bundles', () => {
@@ -59,8 +79,8 @@ describe('function bundles', () => {
     expect(typeof bundle.handler).toBe('function');
   });
 
-  it('bundles 18 entries: 15 workflow tasks, the API, the report and the source endpoints', () => {
-    expect(ENTRIES).toHaveLength(18);
+  it('bundles 20 entries: 17 workflow tasks, the API, the report and the source endpoints', () => {
+    expect(ENTRIES).toHaveLength(20);
   });
 
   it.each([
@@ -68,6 +88,9 @@ describe('function bundles', () => {
     'functions/send-device-command',
     'functions/apply-admin-change',
     'functions/report-administrators',
+    'functions/request-approval',
+    'functions/warn-sessions',
+    'functions/resolve-session-targets',
   ])('runs %s from its bundle: bad input is refused by name before any AWS call', async (entry) => {
     const bundle = await import(pathToFileURL(join(outdir, `${entry}.mjs`)).href);
     const error = await bundle

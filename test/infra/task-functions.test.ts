@@ -9,6 +9,11 @@ import { readConfig } from '../../infra/config.ts';
 import { TaskFunctions } from '../../infra/task-functions.ts';
 import { parseCallbackDestinations } from '../../lib/callbacks/signed-callback.ts';
 import {
+  DEFAULT_GUARDRAIL_SETTINGS,
+  GUARDRAIL_VARIABLES,
+  guardrailsFromEnv,
+} from '../../lib/guardrails/config.ts';
+import {
   ADMIN_ACTION_WORKFLOW,
   DEVICE_ACTION_WORKFLOW,
   SESSION_ACTION_WORKFLOW,
@@ -23,6 +28,9 @@ interface Fixture {
   readonly secretId: string;
   readonly callbackSecretId: string;
   readonly serviceNowSecretId: string;
+  readonly actionsTableId: string;
+  readonly auditTableId: string;
+  readonly limitsTableId: string;
 }
 
 /** With `serviceNowInstanceUrl` in the context the ServiceNow secret is passed, as the stack does. */
@@ -33,18 +41,23 @@ function taskFunctions(context: Record<string, unknown> = {}): Fixture {
   const callbackSecret = new Secret(stack, 'CallbackSecret');
   const serviceNowSecret = new Secret(stack, 'ServiceNowSecret');
   const config = readConfig((key) => context[key]);
+  const table = (id: string, key: string) =>
+    new Table(stack, id, { partitionKey: { name: key, type: AttributeType.STRING } });
+  const actionsTable = table('Table', 'actionId');
+  const auditTable = table('AuditTable', 'actionId');
+  const limitsTable = table('LimitsTable', 'counter');
   const tasks = new TaskFunctions(stack, 'Tasks', {
     config,
-    actionsTable: new Table(stack, 'Table', {
-      partitionKey: { name: 'actionId', type: AttributeType.STRING },
-    }),
+    actionsTable,
+    auditTable,
+    limitsTable,
     citrixCredentials: secret,
     callbackSigningSecret: callbackSecret,
     ...(config.serviceNowInstanceUrl === undefined
       ? {}
       : { serviceNowApiCredentials: serviceNowSecret }),
   });
-  const logicalId = (construct: Secret) =>
+  const logicalId = (construct: Secret | Table) =>
     stack.getLogicalId(construct.node.defaultChild as CfnElement);
   return {
     stack,
@@ -52,6 +65,9 @@ function taskFunctions(context: Record<string, unknown> = {}): Fixture {
     secretId: logicalId(secret),
     callbackSecretId: logicalId(callbackSecret),
     serviceNowSecretId: logicalId(serviceNowSecret),
+    actionsTableId: logicalId(actionsTable),
+    auditTableId: logicalId(auditTable),
+    limitsTableId: logicalId(limitsTable),
   };
 }
 
@@ -71,6 +87,49 @@ function environmentOf(stack: Stack, description: string): Record<string, unknow
   ) as { Properties: { Environment?: { Variables: Record<string, unknown> } } }[];
   expect(functions, description).toHaveLength(1);
   return functions[0]?.Properties.Environment?.Variables ?? {};
+}
+
+/**
+ * What the function of `description` may do in DynamoDB, as `action on table-logical-id` pairs:
+ * comparable however CDK merges statements.
+ */
+function dynamoGrantsOf(stack: Stack, description: string): string[] {
+  const template = Template.fromStack(stack).toJSON() as {
+    Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  };
+  const resources = Object.entries(template.Resources);
+  const functions = resources.filter(
+    ([, resource]) =>
+      resource.Type === 'AWS::Lambda::Function' && resource.Properties.Description === description,
+  );
+  expect(functions, description).toHaveLength(1);
+  const fn = functions[0]?.[1];
+  if (fn === undefined) throw new Error(`No function ${description}`);
+  const role = (fn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+  const statements = resources
+    .filter(
+      ([, resource]) =>
+        resource.Type === 'AWS::IAM::Policy' &&
+        JSON.stringify(resource.Properties.Roles).includes(JSON.stringify({ Ref: role })),
+    )
+    .flatMap(
+      ([, policy]) =>
+        (policy.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement,
+    );
+  const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : [value]);
+  return statements
+    .flatMap((statement) => {
+      expect(statement.Effect, description).toBe('Allow');
+      expect(statement, description).not.toHaveProperty('Condition');
+      return list(statement.Action).flatMap((action) =>
+        list(statement.Resource).map((resource) => {
+          const table = (resource as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+          return `${String(action)} on ${table ? table[0] : JSON.stringify(resource)}`;
+        }),
+      );
+    })
+    .filter((grant) => grant.startsWith('dynamodb:'))
+    .sort();
 }
 
 /** Only the CITRIX_* variables: a function's whole Citrix configuration. */
@@ -101,19 +160,19 @@ describe('TaskFunctions', () => {
     expect(tasks.all.get('complete-action')).toBe(first);
   });
 
-  it('builds every workflow task once: 15 functions named after their tasks', () => {
+  it('builds every workflow task once: 17 functions named after their tasks', () => {
     const { stack, tasks } = taskFunctions();
     for (const workflow of WORKFLOWS) {
       for (const task of workflow.functions) tasks.functionFor(workflow, task);
     }
     const names = [...new Set(WORKFLOWS.flatMap((w) => w.functions.map((task) => task.name)))];
 
-    expect(names).toHaveLength(15);
+    expect(names).toHaveLength(17);
     expect([...tasks.all.keys()].sort()).toEqual(names.sort());
     for (const name of names) environmentOf(stack, `workflow task: ${name}`);
     expect(
       Object.keys(Template.fromStack(stack).findResources('AWS::Lambda::Function')),
-    ).toHaveLength(15);
+    ).toHaveLength(17);
   });
 
   it('builds notify-action-outcome, declared by all three workflows, once', () => {
@@ -124,6 +183,25 @@ describe('TaskFunctions', () => {
 
     expect(new Set(built).size).toBe(1);
     expect([...tasks.all.keys()]).toEqual(['notify-action-outcome']);
+  });
+
+  it('builds request-approval, declared alike by all three workflows, once', () => {
+    const { tasks } = taskFunctions();
+    const built = WORKFLOWS.map((workflow) =>
+      tasks.functionFor(workflow, taskOf(workflow, 'request-approval')),
+    );
+
+    for (const workflow of WORKFLOWS) {
+      expect(taskOf(workflow, 'request-approval'), workflow.name).toEqual({
+        substitution: 'RequestApprovalFunctionArn',
+        name: 'request-approval',
+        entry: 'functions/request-approval.ts',
+        recordsActions: true,
+        calls: 'nothing',
+      });
+    }
+    expect(new Set(built).size).toBe(1);
+    expect([...tasks.all.keys()]).toEqual(['request-approval']);
   });
 
   it('refuses a shared task declared differently, rather than granting one workflow the wrong access', () => {
@@ -142,6 +220,8 @@ describe('TaskFunctions', () => {
     ['recordsActions', { recordsActions: false }],
     ['entry', { entry: 'functions/record-admin-result.ts' }],
     ['timeoutSeconds', { timeoutSeconds: 240 }],
+    // Else one workflow's declaration would hand complete-action the limits table.
+    ['appliesGuardrails', { appliesGuardrails: true }],
   ] as const)('refuses a shared task whose %s differs', (_field, change) => {
     const { tasks } = taskFunctions();
     tasks.functionFor(SESSION_ACTION_WORKFLOW, completeAction(SESSION_ACTION_WORKFLOW));
@@ -333,7 +413,10 @@ describe('TaskFunctions for notify-action-outcome', () => {
   it('gets only the actions table when no destination and no ServiceNow instance is configured', () => {
     const fixture = taskFunctions({ citrixCustomerId: 'customer-1', citrixSiteId: 'site-1' });
 
-    expect(notifyEnvironment(fixture)).toEqual({ ACTIONS_TABLE_NAME: expect.any(Object) });
+    expect(notifyEnvironment(fixture)).toEqual({
+      ACTIONS_TABLE_NAME: { Ref: fixture.actionsTableId },
+      AUDIT_TABLE_NAME: { Ref: fixture.auditTableId },
+    });
   });
 
   it('gets the destinations and the callback secret ARN, not its value, with destinations', () => {
@@ -341,7 +424,8 @@ describe('TaskFunctions for notify-action-outcome', () => {
     const environment = notifyEnvironment(fixture);
 
     expect(environment).toEqual({
-      ACTIONS_TABLE_NAME: expect.any(Object),
+      ACTIONS_TABLE_NAME: { Ref: fixture.actionsTableId },
+      AUDIT_TABLE_NAME: { Ref: fixture.auditTableId },
       CALLBACK_DESTINATIONS: JSON.stringify(DESTINATIONS),
       CALLBACK_SECRET_ARN: { Ref: fixture.callbackSecretId },
     });
@@ -355,7 +439,8 @@ describe('TaskFunctions for notify-action-outcome', () => {
     const fixture = taskFunctions({ serviceNowInstanceUrl: 'https://acme.service-now.com/' });
 
     expect(notifyEnvironment(fixture)).toEqual({
-      ACTIONS_TABLE_NAME: expect.any(Object),
+      ACTIONS_TABLE_NAME: { Ref: fixture.actionsTableId },
+      AUDIT_TABLE_NAME: { Ref: fixture.auditTableId },
       SERVICENOW_INSTANCE_URL: 'https://acme.service-now.com',
       SERVICENOW_API_SECRET_ARN: { Ref: fixture.serviceNowSecretId },
     });
@@ -372,6 +457,7 @@ describe('TaskFunctions for notify-action-outcome', () => {
 
     expect(Object.keys(environment).sort()).toEqual([
       'ACTIONS_TABLE_NAME',
+      'AUDIT_TABLE_NAME',
       'CALLBACK_DESTINATIONS',
       'CALLBACK_SECRET_ARN',
       'SERVICENOW_API_SECRET_ARN',
@@ -396,6 +482,124 @@ describe('TaskFunctions for notify-action-outcome', () => {
         names.filter((variable) => /^(CALLBACK|SERVICENOW)_/.test(variable)),
         name,
       ).toEqual([]);
+    }
+  });
+});
+
+describe('TaskFunctions: the audit trail and the guardrails', () => {
+  /** Every task once, with a workflow that declares it. */
+  const TASKS = [
+    ...new Map(
+      WORKFLOWS.flatMap((workflow) =>
+        workflow.functions.map((task) => [task.name, { workflow, task }] as const),
+      ),
+    ).values(),
+  ];
+  const RESOLVERS = ['resolve-session-targets', 'resolve-device-targets', 'resolve-admin-targets'];
+  // As an operator sets them: the limits as a cdk.json object, the rest as `-c` strings.
+  const GUARDRAILS = {
+    guardrailLimits: { 'device.wipe': { perRequest: 2, perHour: 6, overLimit: 'refuse' } },
+    approvalRequired: 'device.wipe,session.logoff',
+    approvalTimeoutSeconds: '900',
+    protectedUsers: 'ceo@example.com, CORP\\ciso',
+    protectedDevices: '8d5f2a71-3c4b-4e8a-9f10-2b3c4d5e6f70,1042',
+  };
+  const GUARDRAIL_ENVIRONMENT = {
+    GUARDRAIL_LIMITS: JSON.stringify(GUARDRAILS.guardrailLimits),
+    APPROVAL_REQUIRED: 'device.wipe,session.logoff',
+    APPROVAL_TIMEOUT_SECONDS: '900',
+    PROTECTED_USERS: 'ceo@example.com, CORP\\ciso',
+    PROTECTED_DEVICES: '8d5f2a71-3c4b-4e8a-9f10-2b3c4d5e6f70,1042',
+  };
+
+  it('declares appliesGuardrails on the three resolve tasks and no other', () => {
+    expect(TASKS.filter(({ task }) => task.appliesGuardrails).map(({ task }) => task.name)).toEqual(
+      RESOLVERS,
+    );
+    expect(TASKS).toHaveLength(17);
+  });
+
+  it.each(TASKS.map(({ workflow, task }) => ({ name: task.name, workflow, task })))(
+    'gives $name exactly its DynamoDB access: BatchWriteItem on the audit table, the records if it records actions, the limits if it resolves',
+    ({ workflow, task }) => {
+      const fixture = taskFunctions(GUARDRAILS);
+      fixture.tasks.functionFor(workflow, task);
+      const description = `workflow task: ${task.name}`;
+      const environment = environmentOf(fixture.stack, description);
+
+      expect(dynamoGrantsOf(fixture.stack, description)).toEqual(
+        [
+          `dynamodb:BatchWriteItem on ${fixture.auditTableId}`,
+          ...(task.recordsActions
+            ? ['GetItem', 'PutItem', 'UpdateItem'].map(
+                (action) => `dynamodb:${action} on ${fixture.actionsTableId}`,
+              )
+            : []),
+          ...(RESOLVERS.includes(task.name)
+            ? ['GetItem', 'PutItem'].map(
+                (action) => `dynamodb:${action} on ${fixture.limitsTableId}`,
+              )
+            : []),
+        ].sort(),
+      );
+      expect(environment.AUDIT_TABLE_NAME).toEqual({ Ref: fixture.auditTableId });
+      if (RESOLVERS.includes(task.name)) {
+        expect(environment.LIMITS_TABLE_NAME).toEqual({ Ref: fixture.limitsTableId });
+      } else {
+        expect(environment).not.toHaveProperty('LIMITS_TABLE_NAME');
+        for (const variable of GUARDRAIL_VARIABLES) {
+          expect(environment).not.toHaveProperty(variable);
+        }
+      }
+    },
+  );
+
+  it.each(RESOLVERS)(
+    'gives %s the guardrail variables exactly as configured, read back as configured',
+    (name) => {
+      const fixture = taskFunctions(GUARDRAILS);
+      const { workflow, task } = TASKS.find((entry) => entry.task.name === name) ?? {};
+      if (workflow === undefined || task === undefined) throw new Error(`${name} is not declared`);
+      fixture.tasks.functionFor(workflow, task);
+      const environment = environmentOf(fixture.stack, `workflow task: ${name}`);
+      const guardrails = Object.fromEntries(
+        Object.entries(environment).filter(([variable]) =>
+          (GUARDRAIL_VARIABLES as readonly string[]).includes(variable),
+        ),
+      );
+
+      expect(guardrails).toEqual(GUARDRAIL_ENVIRONMENT);
+      // What the function will enforce, from exactly these variables.
+      expect(guardrailsFromEnv(GUARDRAIL_ENVIRONMENT)).toEqual({
+        ...DEFAULT_GUARDRAIL_SETTINGS,
+        limits: {
+          ...DEFAULT_GUARDRAIL_SETTINGS.limits,
+          'device.wipe': { perRequest: 2, perHour: 6, overLimit: 'refuse' },
+        },
+        approvalRequired: ['device.wipe', 'session.logoff'],
+        approvalTimeoutSeconds: 900,
+        protectedUsers: ['ceo@example.com', 'CORP\\ciso'],
+        protectedDevices: ['8d5f2a71-3c4b-4e8a-9f10-2b3c4d5e6f70', '1042'],
+      });
+    },
+  );
+
+  it('gives the resolvers no guardrail variable when none is configured, so they enforce the defaults', () => {
+    const fixture = taskFunctions();
+    for (const { workflow, task } of TASKS) fixture.tasks.functionFor(workflow, task);
+    for (const name of RESOLVERS) {
+      const environment = environmentOf(fixture.stack, `workflow task: ${name}`);
+      const literal = Object.fromEntries(
+        Object.entries(environment).filter(
+          (entry): entry is [string, string] => typeof entry[1] === 'string',
+        ),
+      );
+
+      for (const variable of GUARDRAIL_VARIABLES) {
+        expect(environment, name).not.toHaveProperty(variable);
+      }
+      expect(environment.LIMITS_TABLE_NAME, name).toEqual({ Ref: fixture.limitsTableId });
+      expect(guardrailsFromEnv(literal), name).toEqual(DEFAULT_GUARDRAIL_SETTINGS);
     }
   });
 });

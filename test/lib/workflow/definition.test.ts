@@ -5,6 +5,7 @@ import {
   readDefinition,
   SESSION_ACTION_WORKFLOW,
   substitute,
+  WORKFLOWS,
 } from '../../../lib/workflow/definition.ts';
 
 // asl-validator is CommonJS without type declarations.
@@ -57,4 +58,24 @@ describe('session-action workflow definition', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a Step Functions placeholder, not a template
     expect(() => substitute('{"Resource": "${Missing}"}', {})).toThrow(/\$\{Missing\}/);
   });
+
+  it.each(WORKFLOWS.map((workflow) => [workflow.name, workflow] as const))(
+    '%s: moves the execution timeout with the approval window, so an expiry is always recorded',
+    (_name, workflow) => {
+      const file = JSON.parse(readFileSync(workflow.file, 'utf8'));
+      const wait = file.States.RequestApproval;
+      expect(wait.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+      // The file itself leaves at least half an hour of work after a full approval window.
+      expect(file.TimeoutSeconds - wait.TimeoutSeconds).toBeGreaterThanOrEqual(1800);
+
+      for (const seconds of [1, 900, 86_400]) {
+        const definition = JSON.parse(
+          readDefinition(workflow, { approvalTimeoutSeconds: seconds }),
+        );
+        expect(definition.States.RequestApproval.TimeoutSeconds).toBe(seconds);
+        expect(definition.TimeoutSeconds - seconds).toBe(file.TimeoutSeconds - wait.TimeoutSeconds);
+      }
+      expect(() => readDefinition(workflow, { approvalTimeoutSeconds: 0 })).toThrow(RangeError);
+    },
+  );
 });
