@@ -66,11 +66,19 @@ function targetOf(options: typeof values): Record<string, string | undefined> {
 
 async function signedFetch(url: string, method: 'GET' | 'POST', body = ''): Promise<Response> {
   const headers = signStandardWebhook(secret, `msg_${randomUUID()}`, new Date(), body);
-  return fetch(url, {
-    method,
-    headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body } : {}),
-  });
+  try {
+    return await fetch(url, {
+      method,
+      headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body } : {}),
+    });
+  } catch (error) {
+    // fetch says only "fetch failed"; the cause (e.g. ECONNREFUSED) is what a newcomer needs.
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    console.error(`Cannot reach ${apiUrl} (${reason}). Is \`npm start\` running?`);
+    process.exit(1);
+  }
 }
 
 if (deciding) {
