@@ -7,6 +7,7 @@ import {
   summarizeCaughtError,
 } from '../lib/actions/outcome.ts';
 import {
+  type ActionType,
   ActionTypeSchema,
   ResolvedTargetSchema,
   TargetResultSchema,
@@ -14,11 +15,15 @@ import {
 import type { ActionCompletion, ActionStore } from '../lib/actions/store.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { auditEvent } from '../lib/audit/context.ts';
-import { awsActionStore, awsAuditLog } from '../lib/runtime/aws.ts';
+import type { HourlyLimitCounter } from '../lib/guardrails/limits.ts';
+import { awsActionStore, awsAuditLog, awsLimitCounter } from '../lib/runtime/aws.ts';
+import { logger } from '../lib/runtime/logger.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface CompleteActionDependencies {
   readonly actions: Pick<ActionStore, 'complete'>;
+  /** Gives back the hourly reservation of an action that ended rejected or expired. */
+  readonly counter: Pick<HourlyLimitCounter, 'release'>;
 }
 
 const InputSchema = z.object({
@@ -38,12 +43,34 @@ export const createCompleteActionHandler = (getDependencies: () => CompleteActio
     'CompleteAction',
     InputSchema,
     getDependencies,
-    async (input, { actions }): Promise<ActionCompletion> => {
+    async (input, { actions, counter }): Promise<ActionCompletion> => {
       const completion = decide(input, new Date());
       await actions.complete(input.actionId, completion);
+      if (input.ended !== undefined && !input.dryRun) {
+        await releaseReservation(counter, input.action, input.actionId);
+      }
       return completion;
     },
   );
+
+/**
+ * A held action reserved its targets against the hourly limit; rejected or expired, it did
+ * nothing, so the reservation goes back (else a flood of held requests would use up the hour).
+ * Best effort and idempotent: a failure is logged, never fails the recorded outcome, and the
+ * reservation then lapses with the hour.
+ */
+async function releaseReservation(
+  counter: Pick<HourlyLimitCounter, 'release'>,
+  action: ActionType,
+  actionId: string,
+): Promise<void> {
+  try {
+    const released = await counter.release(action, actionId);
+    logger.info('hourly limit reservation', { released });
+  } catch (error) {
+    logger.error('hourly limit reservation could not be released', error as Error);
+  }
+}
 
 function decide(input: z.output<typeof InputSchema>, now: Date): ActionCompletion {
   const targets = input.resolution?.targets;
@@ -80,6 +107,6 @@ function decide(input: z.output<typeof InputSchema>, now: Date): ActionCompletio
 }
 
 export const handler = audited(
-  createCompleteActionHandler(() => ({ actions: awsActionStore() })),
+  createCompleteActionHandler(() => ({ actions: awsActionStore(), counter: awsLimitCounter() })),
   awsAuditLog,
 );

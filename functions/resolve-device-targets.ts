@@ -17,12 +17,14 @@ import {
   awsEndpointManagementClient,
   awsGuardrails,
 } from '../lib/runtime/aws.ts';
-import { createTaskHandler } from '../lib/runtime/task-handler.ts';
+import { createTaskHandler, type TaskSession } from '../lib/runtime/task-handler.ts';
 
 export interface ResolveDeviceTargetsDependencies {
   readonly directory: DeviceDirectory;
   readonly settings: DeviceWorkflowSettings;
   readonly guardrails: GuardrailDependencies;
+  /** The Endpoint Management login, ended when each run finishes. */
+  readonly session: TaskSession;
 }
 
 const InputSchema = z.object({
@@ -32,7 +34,10 @@ const InputSchema = z.object({
   dryRun: z.boolean(),
 });
 
-/** Task: marks the action running and returns the devices its target stands for. */
+/**
+ * Task: marks the action running and returns the devices its target stands for, then ends its
+ * Endpoint Management session.
+ */
 export const createResolveDeviceTargetsHandler = (
   getDependencies: () => ResolveDeviceTargetsDependencies,
 ) =>
@@ -44,6 +49,7 @@ export const createResolveDeviceTargetsHandler = (
       const targets = await resolveDeviceTargets(directory, input.target, settings);
       return applyGuardrails(guardrails, input, targets, new Date());
     },
+    { session: (dependencies) => dependencies.session },
   );
 
 export const handler = audited(
@@ -51,6 +57,7 @@ export const handler = audited(
     directory: awsEndpointManagementClient(),
     settings: awsDeviceSettings(),
     guardrails: awsGuardrails(),
+    session: awsEndpointManagementClient(),
   })),
   awsAuditLog,
 );

@@ -8,10 +8,12 @@ import {
   sendDeviceCommand,
 } from '../lib/devices/device-actions.ts';
 import { awsAuditLog, awsEndpointManagementClient } from '../lib/runtime/aws.ts';
-import { createTaskHandler } from '../lib/runtime/task-handler.ts';
+import { createTaskHandler, type TaskSession } from '../lib/runtime/task-handler.ts';
 
 export interface SendDeviceCommandDependencies {
   readonly commander: DeviceCommander;
+  /** The Endpoint Management login, ended when each run finishes. */
+  readonly session: TaskSession;
 }
 
 const InputSchema = z.object({
@@ -23,7 +25,8 @@ const InputSchema = z.object({
 /**
  * Task: sends the wipe, selective wipe or policy deploy for one managed device. Throws
  * EndpointManagementRejectedError when the server answers `status: -1`, DeviceNotManagedError
- * for a device not reported as managed.
+ * for a device not reported as managed, DeviceNotActionableError for one the resolution skipped
+ * (protected). Ends its Endpoint Management session before returning.
  */
 export const createSendDeviceCommandHandler = (
   getDependencies: () => SendDeviceCommandDependencies,
@@ -34,11 +37,13 @@ export const createSendDeviceCommandHandler = (
     getDependencies,
     (input, { commander }): Promise<SentCommand> =>
       sendDeviceCommand(commander, input.action, input.device, () => new Date()),
+    { session: (dependencies) => dependencies.session },
   );
 
 export const handler = audited(
   createSendDeviceCommandHandler(() => ({
     commander: awsEndpointManagementClient(),
+    session: awsEndpointManagementClient(),
   })),
   awsAuditLog,
 );

@@ -47,10 +47,15 @@ export function createSourceWebhooksHandler(
           context,
           new Date(),
         );
+        const actionIds =
+          outcome.status === 'ignored' ? [] : outcome.actions.map((a) => a.actionId);
+        // One action: its id is the correlation id, as in its workflow's logs.
+        if (actionIds.length === 1) logger.setCorrelationId(actionIds[0]);
         logger.info('delivery received', {
           source,
           deliveryId: outcome.deliveryId,
           status: outcome.status,
+          actionIds,
         });
         const body =
           outcome.status === 'ignored'

@@ -18,8 +18,8 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { WorkflowName } from '../lib/actions/schema.ts';
-import type { SourceName } from '../lib/sources/types.ts';
 import { CitrixResponseFunction } from './citrix-response-function.ts';
+import type { AllowlistName } from './config.ts';
 import { bindIdempotency } from './source-endpoints.ts';
 
 export interface ActionsApiProps {
@@ -34,7 +34,8 @@ export interface ActionsApiProps {
   readonly idempotencyWindowSeconds: number;
   /** Names only reach this function: it checks that a request's callback exists. */
   readonly callbackDestinations: Readonly<Record<string, string>>;
-  readonly sourceIpAllowlists: Readonly<Partial<Record<SourceName, readonly string[]>>>;
+  /** Per source endpoint, and `api` for the signed routes that start or decide actions. */
+  readonly sourceIpAllowlists: Readonly<Partial<Record<AllowlistName, readonly string[]>>>;
   /** Appends requests and approval decisions; reads an action's timeline. */
   readonly auditTable: ITable;
 }
@@ -195,11 +196,23 @@ export class ActionsApi extends Construct {
 }
 
 /**
- * Everything is open to the internet (requests authenticate in the functions) except the source
- * endpoints that have an allowlist: those refuse any other source address at API Gateway.
+ * The routes each allowlist entry restricts, as execute-api resource paths (`*` for a path
+ * parameter). `api` covers what starts or decides an action; reading an action (GET) and the
+ * OpenAPI document stay open.
+ */
+export function allowlistedRoutes(name: AllowlistName): string[] {
+  if (name === 'api') {
+    return ['POST/v1/actions', 'POST/v1/actions/*/approve', 'POST/v1/actions/*/reject'];
+  }
+  return [name === 'splunk' ? 'POST/v1/webhooks/splunk/*' : `POST/v1/webhooks/${name}`];
+}
+
+/**
+ * Everything is open to the internet (requests authenticate in the functions) except the routes
+ * that have an allowlist: those refuse any other source address at API Gateway.
  */
 function sourceIpPolicy(
-  allowlists: Readonly<Partial<Record<SourceName, readonly string[]>>>,
+  allowlists: Readonly<Partial<Record<AllowlistName, readonly string[]>>>,
 ): PolicyDocument {
   const statements = [
     new PolicyStatement({
@@ -209,15 +222,14 @@ function sourceIpPolicy(
       resources: ['execute-api:/*'],
     }),
   ];
-  for (const [source, ranges] of Object.entries(allowlists)) {
-    const path = source === 'splunk' ? 'v1/webhooks/splunk/*' : `v1/webhooks/${source}`;
+  for (const [name, ranges] of Object.entries(allowlists) as [AllowlistName, string[]][]) {
     statements.push(
       new PolicyStatement({
         effect: Effect.DENY,
         principals: [new AnyPrincipal()],
         actions: ['execute-api:Invoke'],
-        resources: [`execute-api:/*/POST/${path}`],
-        conditions: { NotIpAddress: { 'aws:SourceIp': [...(ranges ?? [])] } },
+        resources: allowlistedRoutes(name).map((route) => `execute-api:/*/${route}`),
+        conditions: { NotIpAddress: { 'aws:SourceIp': [...ranges] } },
       }),
     );
   }

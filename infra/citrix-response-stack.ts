@@ -24,6 +24,12 @@ import { CITRIX_CUSTOMER_ID_PLACEHOLDER, type CitrixResponseConfig } from './con
 import { SourceEndpoints } from './source-endpoints.ts';
 import { TaskFunctions } from './task-functions.ts';
 
+/**
+ * The ServiceNow API secret's instanceUrl until the operator stores the real one: not a URL, so
+ * the notification function refuses it (naming the field) and sends nothing.
+ */
+export const SERVICENOW_INSTANCE_URL_PLACEHOLDER = 'https://<instance>.service-now.com';
+
 export interface CitrixResponseStackProps extends StackProps {
   readonly config: CitrixResponseConfig;
 }
@@ -45,8 +51,8 @@ export class CitrixResponseStack extends Stack {
   readonly auditTable: Table;
   readonly limitsTable: Table;
   readonly callbackSigningSecret: Secret;
-  /** Only with `serviceNowInstanceUrl`. */
-  readonly serviceNowApiCredentials: Secret | undefined;
+  /** The ServiceNow instance and the account that writes work notes. */
+  readonly serviceNowApiCredentials: Secret;
   readonly sourceEndpoints: SourceEndpoints;
   readonly sessionWorkflow: ActionWorkflow;
   readonly deviceWorkflow: ActionWorkflow;
@@ -153,28 +159,29 @@ export class CitrixResponseStack extends Stack {
       reason:
         'Shared with the callback receivers and rotated by hand with them; Standard Webhooks receivers accept the old and new secrets during a rotation.',
     });
-    this.serviceNowApiCredentials =
-      config.serviceNowInstanceUrl === undefined
-        ? undefined
-        : new Secret(this, 'ServiceNowApiCredentials', {
-            description:
-              'ServiceNow account that writes work notes (JSON keys username and password)',
-            generateSecretString: {
-              secretStringTemplate: JSON.stringify({ username: 'set-me' }),
-              generateStringKey: 'password',
-              passwordLength: 48,
-              excludePunctuation: true,
-              includeSpace: false,
-            },
-            removalPolicy: RemovalPolicy.RETAIN,
-          });
-    if (this.serviceNowApiCredentials !== undefined) {
-      Validations.of(this.serviceNowApiCredentials).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason:
-          'The ServiceNow account password is set in ServiceNow by its administrator, who then stores it here.',
-      });
-    }
+    // Like the ServiceNow source secret, always there: work notes go to the instance the operator
+    // stores here with the account (`put-secret-value`). Until then the placeholder instanceUrl is
+    // no URL, so a work note fails (recorded on the action) instead of going anywhere.
+    this.serviceNowApiCredentials = new Secret(this, 'ServiceNowApiCredentials', {
+      description:
+        'ServiceNow instance and account that write work notes (JSON keys instanceUrl, username and password)',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({
+          instanceUrl: SERVICENOW_INSTANCE_URL_PLACEHOLDER,
+          username: 'set-me',
+        }),
+        generateStringKey: 'password',
+        passwordLength: 48,
+        excludePunctuation: true,
+        includeSpace: false,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.serviceNowApiCredentials).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The ServiceNow account password is set in ServiceNow by its administrator, who then stores it here.',
+    });
 
     // Every step of every action, under its action id; kept as long as the action records.
     this.auditTable = new Table(this, 'AuditTable', {
@@ -202,9 +209,7 @@ export class CitrixResponseStack extends Stack {
       actionsTable: this.actionsTable,
       citrixCredentials: this.citrixCredentials,
       callbackSigningSecret: this.callbackSigningSecret,
-      ...(this.serviceNowApiCredentials
-        ? { serviceNowApiCredentials: this.serviceNowApiCredentials }
-        : {}),
+      serviceNowApiCredentials: this.serviceNowApiCredentials,
       ...(this.endpointManagementCredentials
         ? { endpointManagementCredentials: this.endpointManagementCredentials }
         : {}),
@@ -245,6 +250,7 @@ export class CitrixResponseStack extends Stack {
       idempotencyWindowSeconds: config.idempotencyWindowSeconds,
       logRetention: config.logRetention,
       auditTable: this.auditTable,
+      callbackDestinations: config.callbackDestinations,
     });
 
     this.api = new ActionsApi(this, 'ActionsApi', {
@@ -293,11 +299,11 @@ export class CitrixResponseStack extends Stack {
         value: secret.secretArn,
       });
     }
-    if (this.serviceNowApiCredentials !== undefined) {
-      new CfnOutput(this, 'ServiceNowApiCredentialsSecretArn', {
-        value: this.serviceNowApiCredentials.secretArn,
-      });
-    }
+    new CfnOutput(this, 'ServiceNowApiCredentialsSecretArn', {
+      description:
+        'ServiceNow instance and account for work notes (instanceUrl, username, password)',
+      value: this.serviceNowApiCredentials.secretArn,
+    });
     if (this.endpointManagementCredentials !== undefined) {
       new CfnOutput(this, 'EndpointManagementCredentialsSecretArn', {
         value: this.endpointManagementCredentials.secretArn,

@@ -3,7 +3,6 @@ import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
-import { parseServiceNowInstanceUrl } from '../lib/callbacks/servicenow.ts';
 import { parseCallbackDestinations } from '../lib/callbacks/signed-callback.ts';
 import { parseCitrixBaseUrl } from '../lib/citrix/config.ts';
 import {
@@ -50,12 +49,13 @@ export interface CitrixResponseConfig {
   readonly adminReportPendingDays: number;
   /** The routing rules file, validated at synth and bundled with the source endpoint. */
   readonly routesFile: string;
-  /** Source IP ranges (CIDR) allowed per source endpoint; a source not listed is open. */
-  readonly sourceIpAllowlists: Readonly<Partial<Record<SourceName, readonly string[]>>>;
+  /**
+   * Source IP ranges (CIDR) allowed per source endpoint, and for `api` (POST /v1/actions and the
+   * approve and reject routes); an entry not listed is open.
+   */
+  readonly sourceIpAllowlists: Readonly<Partial<Record<AllowlistName, readonly string[]>>>;
   /** Named signed-callback destinations (https URLs) a request may ask for by name. */
   readonly callbackDestinations: Readonly<Record<string, string>>;
-  /** ServiceNow instance (https://<name>.service-now.com) that gets work notes. */
-  readonly serviceNowInstanceUrl?: string;
   /** How long a delivery key is remembered, in seconds. */
   readonly idempotencyWindowSeconds: number;
   /**
@@ -69,6 +69,16 @@ export interface CitrixResponseConfig {
   readonly maxConcurrency: number;
   readonly logRetention: RetentionDays;
 }
+
+/** What `sourceIpAllowlists` may restrict: each source endpoint, and `api` for the signed API. */
+export const ALLOWLIST_NAMES = ['api', ...SOURCES] as const;
+export type AllowlistName = SourceName | 'api';
+
+/** Context keys that are no longer read, and where their setting lives now. */
+const RETIRED_CONTEXT: Readonly<Record<string, string>> = {
+  serviceNowInstanceUrl:
+    'the ServiceNow instance URL is read from the ServiceNowApiCredentials secret (JSON key instanceUrl, with username and password); remove the context key and put the URL in the secret',
+};
 
 export const CONTEXT_DEFAULTS = {
   citrixApiUrl: 'https://api.cloud.com',
@@ -110,7 +120,7 @@ export function readConfig(tryGetContext: (key: string) => unknown): CitrixRespo
   const citrixSiteId = optionalString(tryGetContext, 'citrixSiteId');
   const citrixEmUrl = optionalString(tryGetContext, 'citrixEmUrl');
   const citrixApiClientOwner = optionalString(tryGetContext, 'citrixApiClientOwner');
-  const serviceNowInstanceUrl = optionalString(tryGetContext, 'serviceNowInstanceUrl');
+  refuseRetiredContext(tryGetContext);
   const guardrails = readGuardrails(tryGetContext);
   const config: CitrixResponseConfig = {
     ...guardrails,
@@ -119,9 +129,6 @@ export function readConfig(tryGetContext: (key: string) => unknown): CitrixRespo
     ),
     sourceIpAllowlists: readIpAllowlists(tryGetContext('sourceIpAllowlists')),
     callbackDestinations: readCallbackDestinations(tryGetContext('callbackDestinations')),
-    ...(serviceNowInstanceUrl === undefined
-      ? {}
-      : { serviceNowInstanceUrl: readServiceNowUrl(serviceNowInstanceUrl) }),
     idempotencyWindowSeconds: readInteger(
       'idempotencyWindowSeconds',
       tryGetContext('idempotencyWindowSeconds') ?? CONTEXT_DEFAULTS.idempotencyWindowSeconds,
@@ -178,6 +185,16 @@ export function readConfig(tryGetContext: (key: string) => unknown): CitrixRespo
   return citrixSiteId === undefined
     ? config
     : { ...config, citrixSiteId: readCitrixId('citrixSiteId', citrixSiteId) };
+}
+
+/** A retired key fails synth rather than being ignored: the operator would think it still applies. */
+function refuseRetiredContext(tryGetContext: (key: string) => unknown): void {
+  for (const [key, instead] of Object.entries(RETIRED_CONTEXT)) {
+    const value = tryGetContext(key);
+    if (value !== undefined && value !== null && value !== '') {
+      throw new InvalidContextError(`Context "${key}" is no longer supported: ${instead}`);
+    }
+  }
 }
 
 function optionalString(tryGetContext: (key: string) => unknown, key: string): string | undefined {
@@ -250,11 +267,11 @@ function jsonContext(key: string, value: unknown): unknown {
   }
 }
 
-function readIpAllowlists(value: unknown): Partial<Record<SourceName, string[]>> {
+function readIpAllowlists(value: unknown): Partial<Record<AllowlistName, string[]>> {
   if (value === undefined || value === null || value === '') return {};
   const parsed = z
     .partialRecord(
-      z.enum(SOURCES),
+      z.enum(ALLOWLIST_NAMES),
       z.array(z.string().refine(isCidr, 'must be an IPv4 or IPv6 CIDR range')).min(1),
     )
     .safeParse(jsonContext('sourceIpAllowlists', value));
@@ -280,19 +297,6 @@ function readCallbackDestinations(value: unknown): Record<string, string> {
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new InvalidContextError(`Context "callbackDestinations" is invalid: ${reason}`, {
-      cause: error,
-    });
-  }
-}
-
-function readServiceNowUrl(value: string): string {
-  try {
-    const url = parseServiceNowInstanceUrl(value);
-    if (url.protocol !== 'https:') throw new Error('must be https');
-    return url.origin;
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new InvalidContextError(`Context "serviceNowInstanceUrl" is invalid: ${reason}`, {
       cause: error,
     });
   }

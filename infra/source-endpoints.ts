@@ -11,8 +11,10 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { WorkflowName } from '../lib/actions/schema.ts';
+import { checkRouteCallbacks, loadRoutingRules } from '../lib/sources/routing.ts';
 import { SOURCES, type SourceName } from '../lib/sources/types.ts';
 import { CitrixResponseFunction } from './citrix-response-function.ts';
+import { InvalidContextError } from './config.ts';
 
 export interface SourceEndpointsProps {
   readonly actionsTable: ITable;
@@ -21,9 +23,15 @@ export interface SourceEndpointsProps {
   readonly idempotencyWindowSeconds: number;
   readonly logRetention: RetentionDays;
   readonly auditTable: ITable;
+  /** Names only reach this function: it checks the callbacks routes and requests name. */
+  readonly callbackDestinations: Readonly<Record<string, string>>;
 }
 
-/** How each source's secret is generated; PagerDuty issues its own, so that one is a placeholder. */
+/**
+ * How each source's secret is generated. Every credential is the generated value: a template
+ * holds nothing a reader of this file could authenticate with. PagerDuty issues its own signing
+ * secret, so its list starts empty and the endpoint answers 404 until the operator stores it.
+ */
 const SECRET_TEMPLATES: Record<SourceName, { template: object; key: string; description: string }> =
   {
     servicenow: {
@@ -42,8 +50,9 @@ const SECRET_TEMPLATES: Record<SourceName, { template: object; key: string; desc
       description: 'The x-api-key header the Sentinel playbook sends (JSON key apiKey)',
     },
     pagerduty: {
-      // PagerDuty generates the signing secret; the operator replaces this placeholder list.
-      template: { signingSecrets: ['replace-with-the-pagerduty-signing-secret'] },
+      // PagerDuty generates the signing secret; the operator adds it to the empty list. The
+      // generated `unused` value is never read as a credential.
+      template: { signingSecrets: [] },
       key: 'unused',
       description: 'PagerDuty v3 webhook signing secrets (JSON key signingSecrets, a list)',
     },
@@ -86,6 +95,17 @@ export class SourceEndpoints extends Construct {
     this.handler.bindTable('DELIVERIES_TABLE_NAME', this.deliveriesTable, 'dynamodb:PutItem');
     this.handler.bindTable('AUDIT_TABLE_NAME', props.auditTable, 'dynamodb:BatchWriteItem');
     this.handler.bindStateMachines(props.stateMachines);
+    const callbackNames = Object.keys(props.callbackDestinations);
+    try {
+      checkRouteCallbacks(loadRoutingRules(props.routesFile), new Set(callbackNames));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new InvalidContextError(`Context "routesFile": ${reason}`, { cause: error });
+    }
+    // Names only: the URLs (which may carry the receiver's token) stay with the notify task.
+    if (callbackNames.length > 0) {
+      this.handler.addEnvironment('CALLBACK_DESTINATION_NAMES', callbackNames.join(','));
+    }
 
     const secrets = {} as Record<SourceName, Secret>;
     for (const source of SOURCES) {

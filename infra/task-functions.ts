@@ -1,7 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { ACTION_TYPES } from '../lib/actions/schema.ts';
+import { administratorChangeLeaseKey } from '../lib/administrators/change-lock.ts';
 import type { WorkflowDefinition, WorkflowFunction } from '../lib/workflow/definition.ts';
 import { CitrixResponseFunction } from './citrix-response-function.ts';
 import type { CitrixResponseConfig } from './config.ts';
@@ -15,11 +18,14 @@ export interface TaskFunctionsProps {
   readonly endpointManagementCredentials?: ISecret;
   /** Signs the callbacks sent when an action ends. */
   readonly callbackSigningSecret: ISecret;
-  /** The ServiceNow account that writes work notes; only with `serviceNowInstanceUrl`. */
+  /**
+   * The ServiceNow instance and account that write work notes (JSON keys instanceUrl, username,
+   * password): the instance URL is read from the secret, never passed as a variable.
+   */
   readonly serviceNowApiCredentials?: ISecret;
   /** Every task appends what it did to the audit trail. */
   readonly auditTable: ITable;
-  /** The hourly limit counters the guardrails reserve against. */
+  /** The hourly limit counters the guardrails reserve against; the administrator change lease. */
   readonly limitsTable: ITable;
 }
 
@@ -53,6 +59,8 @@ export class TaskFunctions extends Construct {
         'recordsActions',
         'timeoutSeconds',
         'appliesGuardrails',
+        'serializesAdministratorChanges',
+        'releasesLimitReservations',
       ] as const;
       if (fields.some((field) => first?.[field] !== task[field])) {
         throw new Error(`Task ${task.name} is declared differently by ${workflow.name}`);
@@ -79,6 +87,8 @@ export class TaskFunctions extends Construct {
         fn.addEnvironment(variable, value);
       }
     }
+    if (task.serializesAdministratorChanges) this.#bindAdministratorChangeLease(fn);
+    if (task.releasesLimitReservations) this.#bindLimitRelease(fn);
     if (task.calls === 'daas') this.bindCitrixCloud(fn, true);
     if (task.calls === 'endpoint-management') this.#bindEndpointManagement(fn);
     if (task.calls === 'notifications') this.#bindNotifications(fn);
@@ -102,6 +112,46 @@ export class TaskFunctions extends Construct {
     }
   }
 
+  /**
+   * Takes and gives back the administrator change lease: PutItem and DeleteItem on the limits
+   * table, on the lease's own item only (the counters stay out of reach).
+   */
+  #bindAdministratorChangeLease(fn: CitrixResponseFunction): void {
+    const table = this.#props.limitsTable;
+    fn.addEnvironment('LIMITS_TABLE_NAME', table.tableName);
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        resources: [table.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': {
+            'dynamodb:LeadingKeys': [
+              administratorChangeLeaseKey(this.#props.config.citrixCustomerId),
+            ],
+          },
+        },
+      }),
+    );
+  }
+
+  /**
+   * Gives back a rejected or expired action's hourly reservation: GetItem and PutItem on the
+   * limits table, on the counters' items only (one per action type; the lease stays out of reach).
+   */
+  #bindLimitRelease(fn: CitrixResponseFunction): void {
+    const table = this.#props.limitsTable;
+    fn.addEnvironment('LIMITS_TABLE_NAME', table.tableName);
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        resources: [table.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...ACTION_TYPES] },
+        },
+      }),
+    );
+  }
+
   #bindNotifications(fn: CitrixResponseFunction): void {
     const { config } = this.#props;
     if (Object.keys(config.callbackDestinations).length > 0) {
@@ -109,10 +159,7 @@ export class TaskFunctions extends Construct {
       fn.bindSecret('CALLBACK_SECRET_ARN', this.#props.callbackSigningSecret);
     }
     const serviceNow = this.#props.serviceNowApiCredentials;
-    if (config.serviceNowInstanceUrl !== undefined && serviceNow !== undefined) {
-      fn.addEnvironment('SERVICENOW_INSTANCE_URL', config.serviceNowInstanceUrl);
-      fn.bindSecret('SERVICENOW_API_SECRET_ARN', serviceNow);
-    }
+    if (serviceNow !== undefined) fn.bindSecret('SERVICENOW_API_SECRET_ARN', serviceNow);
   }
 
   #bindEndpointManagement(fn: CitrixResponseFunction): void {

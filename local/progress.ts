@@ -61,11 +61,6 @@ export function describeWorkflowEvent(event: WorkflowEvent): string | undefined 
         const name = String(output.email ?? output.displayName ?? output.ucOid);
         return `administrator ${name}: ${String(output.outcome)}${why}`;
       }
-      if (state.name === 'LogOut' || state.name === 'LogOutAfterFailure') {
-        return 'error' in output || 'logoutError' in output
-          ? 'Endpoint Management log out failed (the session ends by its timeout)'
-          : 'logged out of Endpoint Management';
-      }
       // A caught error leaves the previous progress in place; RecordTargetResult reports it.
       if ((state.name === 'SubmitAction' || state.name === 'CheckJob') && !('error' in output)) {
         const progress = record(output.progress);

@@ -3,7 +3,6 @@ import { type ActionsApiDependencies, createActionsApiHandler } from '../functio
 import { createApplyAdminChangeHandler } from '../functions/apply-admin-change.ts';
 import { createCheckLogoffJobHandler } from '../functions/check-logoff-job.ts';
 import { createCompleteActionHandler } from '../functions/complete-action.ts';
-import { createLogOutOfEndpointManagementHandler } from '../functions/log-out-of-endpoint-management.ts';
 import { createNotifyActionOutcomeHandler } from '../functions/notify-action-outcome.ts';
 import { createReadAdminBackHandler } from '../functions/read-admin-back.ts';
 import { createReadDeviceBackHandler } from '../functions/read-device-back.ts';
@@ -22,7 +21,11 @@ import { createWarnSessionsHandler } from '../functions/warn-sessions.ts';
 import { acceptAction } from '../lib/actions/accept.ts';
 import type { WorkflowName } from '../lib/actions/schema.ts';
 import { DynamoActionStore } from '../lib/actions/store.ts';
-import type { AdministratorGuards } from '../lib/administrators/admin-actions.ts';
+import type {
+  AdministratorChangeLock,
+  AdministratorGuards,
+} from '../lib/administrators/admin-actions.ts';
+import { DynamoAdministratorChangeLock } from '../lib/administrators/change-lock.ts';
 import { ConsoleReportPublisher } from '../lib/administrators/publishers.ts';
 import type { AdministratorReport } from '../lib/administrators/report.ts';
 import { DynamoSnapshotStore } from '../lib/administrators/snapshot-store.ts';
@@ -31,7 +34,11 @@ import { audited } from '../lib/audit/audited.ts';
 import { auditCitrixCall } from '../lib/audit/context.ts';
 import { createAuditTable } from '../lib/audit/local-table.ts';
 import type { NotificationDependencies } from '../lib/callbacks/notify.ts';
-import { ServiceNowClient } from '../lib/callbacks/servicenow.ts';
+import {
+  parseServiceNowInstanceUrl,
+  ServiceNowClient,
+  type ServiceNowClientOptions,
+} from '../lib/callbacks/servicenow.ts';
 import {
   parseCallbackDestinations,
   SignedCallbackSender,
@@ -64,7 +71,7 @@ import {
 } from '../lib/runtime/settings.ts';
 import { createIdempotentAcceptor, DynamoDeliveryLog } from '../lib/sources/intake.ts';
 import type { ReceiveDependencies } from '../lib/sources/receive.ts';
-import { loadRoutingRules } from '../lib/sources/routing.ts';
+import { checkRouteCallbacks, loadRoutingRules } from '../lib/sources/routing.ts';
 import { sourceSecretsFromEnv } from '../lib/sources/secrets.ts';
 import {
   ADMIN_ACTION_WORKFLOW,
@@ -140,6 +147,8 @@ export interface LocalStack {
   runAdministratorReport(): Promise<AdministratorReport>;
   /** Every report with findings, as the local stand-in for the SNS topic received them. */
   readonly publishedReports: readonly AdministratorReport[];
+  /** The lease serializing administrator changes (in the limits table, as deployed). */
+  readonly administratorChangeLock: AdministratorChangeLock;
   close(): Promise<void>;
 }
 
@@ -190,6 +199,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // Loaded and validated before anything starts: a bad rules file stops `npm start` here.
   const rules = loadRoutingRules(env.ROUTES_FILE || DEFAULT_ROUTES_FILE);
   const callbackDestinations = parseCallbackDestinations(env.CALLBACK_DESTINATIONS);
+  checkRouteCallbacks(rules, new Set(callbackDestinations.keys()));
   const guardrailSettings = guardrailsFromEnv(env);
   const settings = sessionWorkflowSettingsFromEnv(env);
   const deviceSettings = deviceWorkflowSettingsFromEnv(env);
@@ -292,6 +302,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const runAdministratorReport = () =>
       report({ source: 'on-demand' }, lambdaContext('report-administrators'));
 
+    const administratorChangeLock = new DynamoAdministratorChangeLock(
+      dynamo.client,
+      LOCAL_LIMITS_TABLE,
+      cloud.connection.customerId,
+    );
     const guardrails = {
       settings: guardrailSettings,
       counter: new DynamoHourlyLimitCounter(dynamo.client, LOCAL_LIMITS_TABLE),
@@ -309,20 +324,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       })),
       'check-logoff-job': createCheckLogoffJobHandler(() => ({ jobs: daas, settings })),
       'record-target-result': createRecordTargetResultHandler(() => ({ actions })),
-      'complete-action': createCompleteActionHandler(() => ({ actions })),
+      'complete-action': createCompleteActionHandler(() => ({
+        actions,
+        counter: guardrails.counter,
+      })),
       'resolve-device-targets': createResolveDeviceTargetsHandler(() => ({
         directory: endpointManagement,
         settings: deviceSettings,
         guardrails,
-      })),
-      'send-device-command': createSendDeviceCommandHandler(() => ({
-        commander: endpointManagement,
-      })),
-      'read-device-back': createReadDeviceBackHandler(() => ({ directory: endpointManagement })),
-      'record-device-result': createRecordDeviceResultHandler(() => ({ actions })),
-      'log-out-of-endpoint-management': createLogOutOfEndpointManagementHandler(() => ({
         session: endpointManagement,
       })),
+      // One client shared by every task, and by concurrent devices: each run ends the session
+      // when it finishes (the last of concurrent runs does), as each Lambda does in AWS.
+      'send-device-command': createSendDeviceCommandHandler(() => ({
+        commander: endpointManagement,
+        session: endpointManagement,
+      })),
+      'read-device-back': createReadDeviceBackHandler(() => ({
+        directory: endpointManagement,
+        session: endpointManagement,
+      })),
+      'record-device-result': createRecordDeviceResultHandler(() => ({ actions })),
       'resolve-admin-targets': createResolveAdminTargetsHandler(() => ({
         directory: administrators,
         guards: guards(),
@@ -331,6 +353,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       'apply-admin-change': createApplyAdminChangeHandler(() => ({
         controller: administrators,
         guards: guards(),
+        lock: administratorChangeLock,
       })),
       'read-admin-back': createReadAdminBackHandler(() => ({ directory: administrators })),
       'record-admin-result': createRecordAdminResultHandler(() => ({ actions })),
@@ -365,12 +388,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     // Executions still running at shutdown are abandoned with the process, as a stopped laptop would.
     const acceptor = createIdempotentAcceptor({
-      accept: (request, source) =>
+      accept: (request, source, actionId) =>
         acceptAction(
           { actions, workflows: runner, retentionDays },
           request,
           new Date(),
-          undefined,
+          actionId,
           source,
         ),
       persistenceStore: new DynamoDBPersistenceLayer({
@@ -397,6 +420,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       acceptor,
       deliveries: new DynamoDeliveryLog(dynamo.client, LOCAL_DELIVERIES_TABLE, retentionDays),
       audit: auditLog,
+      callbackNames: new Set(callbackDestinations.keys()),
     };
     const actionsApi = createActionsApiHandler(() => apiDependencies);
     const sourceWebhooks = createSourceWebhooksHandler(() => receiveDependencies);
@@ -431,6 +455,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       signingSecret,
       runAdministratorReport,
       publishedReports: publisher.published,
+      administratorChangeLock,
       close,
     };
   } catch (error) {
@@ -477,6 +502,24 @@ function definedOnly(env: Env): Record<string, string> {
 }
 
 /**
+ * Locally the ServiceNow API secret's three keys come from `SERVICENOW_INSTANCE_URL` (checked at
+ * start; plain http only to a loopback simulator), `SERVICENOW_API_USERNAME` and
+ * `SERVICENOW_API_PASSWORD`.
+ */
+function localServiceNowClient(
+  instanceUrl: string,
+  env: Env,
+  transport: Omit<ServiceNowClientOptions, 'connection'>,
+): ServiceNowClient {
+  const connection = {
+    instanceUrl: parseServiceNowInstanceUrl(instanceUrl),
+    username: env.SERVICENOW_API_USERNAME ?? '',
+    password: env.SERVICENOW_API_PASSWORD ?? '',
+  };
+  return new ServiceNowClient({ connection: async () => connection, ...transport });
+}
+
+/**
  * Work notes go to `SERVICENOW_INSTANCE_URL` with `SERVICENOW_API_USERNAME`/`_PASSWORD`;
  * callbacks to `CALLBACK_DESTINATIONS`, signed with `CALLBACK_SIGNING_SECRET` (default: the
  * webhook signing secret).
@@ -490,14 +533,7 @@ function localNotificationDependencies(
   return {
     ...(env.SERVICENOW_INSTANCE_URL
       ? {
-          serviceNow: new ServiceNowClient({
-            instanceUrl: new URL(env.SERVICENOW_INSTANCE_URL),
-            credentials: async () => ({
-              username: env.SERVICENOW_API_USERNAME ?? '',
-              password: env.SERVICENOW_API_PASSWORD ?? '',
-            }),
-            ...transport,
-          }),
+          serviceNow: localServiceNowClient(env.SERVICENOW_INSTANCE_URL, env, transport),
         }
       : {}),
     ...(destinations.size > 0

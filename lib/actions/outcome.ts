@@ -53,7 +53,9 @@ export function buildTargetResult(
       ? undefined
       : { id: progress.jobId, ...(lastStatus ? { status: lastStatus } : {}) };
   const base = { ...target, ...(job ? { job } : {}), finishedAt: now.toISOString() };
-  if (target.actionable === false && progress === undefined && caught === undefined) {
+  // Only a session marked actionable is acted on (the workflow fails closed), so one without the
+  // mark that never got a step is skipped, not an unfinished failure.
+  if (target.actionable !== true && progress === undefined && caught === undefined) {
     return { ...base, outcome: 'skipped', note: target.skipReason ?? 'Not actionable' };
   }
   if (caught !== undefined) {

@@ -106,6 +106,10 @@ export const CallbackNameSchema = z
 const RequestFields = {
   reason: FreeText(1000),
   ticket: FreeText(128).optional(),
+  /**
+   * Who asked (a person or a tool). Optional, but an action without it can only be rejected,
+   * never approved: nobody could tell a self-approval apart. Sources always set it.
+   */
   requestedBy: FreeText(256).optional(),
   dryRun: z.boolean().default(false),
   callback: CallbackNameSchema.optional(),
@@ -231,7 +235,13 @@ export type ErrorSummary = z.infer<typeof ErrorSummarySchema>;
 /** A session the workflow resolved from the request's target. */
 export const ResolvedSessionSchema = z.object({
   sessionId: z.string(),
+  /** The name the session is shown under: the UPN when Citrix reports one. */
   userName: z.string().optional(),
+  /**
+   * Every name Citrix reported for the session's user (UPN, `DOMAIN\user`, the untrusted name
+   * the client sent): a user is protected when any of them is listed. Absent on older records.
+   */
+  userNames: z.array(z.string()).optional(),
   machineName: z.string().optional(),
   state: z.string().optional(),
   /** False for a protected user's session: reported as skipped, never acted on. */
@@ -324,8 +334,18 @@ export type DeviceTargetResult = z.infer<typeof DeviceTargetResultSchema>;
 
 export const AdminTargetResultSchema = ResolvedAdministratorSchema.extend({
   outcome: z.enum(TARGET_OUTCOMES),
-  /** What was changed, and when Citrix accepted it. */
-  change: z.object({ mode: z.string(), at: z.string() }).optional(),
+  /**
+   * What was changed, and when Citrix accepted it; `alreadyGone` when the target was no longer
+   * there (an earlier attempt deleted it and its reply was lost).
+   */
+  change: z
+    .object({ mode: z.string(), at: z.string(), alreadyGone: z.boolean().optional() })
+    .optional(),
+  /**
+   * The access a strip replaced, read just before the change: `before` was read when the target
+   * was resolved, and approval may hold the action for up to an hour in between.
+   */
+  replaced: AdministratorAccessSchema.optional(),
   /** The administrator as read back afterwards. */
   after: z
     .object({
@@ -422,7 +442,11 @@ export const ActionRecordSchema = z.object({
       z.object({
         channel: z.enum(['servicenow', 'callback']),
         destination: z.string(),
-        status: z.enum(['delivered', 'failed']),
+        /**
+         * `unknown`: an earlier attempt sent it but could not record how it went; it is not sent
+         * again (a work note would be written twice).
+         */
+        status: z.enum(['delivered', 'failed', 'unknown']),
         attempts: z.number().int(),
         at: z.string(),
         error: ErrorSummarySchema.optional(),

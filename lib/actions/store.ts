@@ -28,7 +28,8 @@ export interface ActionStore {
   awaitApproval(actionId: string, hold: ApprovalHold): Promise<void>;
   /**
    * Records an approver's decision once: only an action still awaiting approval can be decided.
-   * Returns the task token to resume the workflow with.
+   * Returns the task token to resume the workflow with; the record keeps it until `complete`, so
+   * a decision whose delivery failed can be sent again.
    */
   decideApproval(actionId: string, decision: ApprovalDecision): Promise<string>;
   /** Records the warnings sent to sessions before acting. */
@@ -38,6 +39,15 @@ export interface ActionStore {
     actionId: string,
     notifications: NonNullable<ActionRecord['notifications']>,
   ): Promise<void>;
+}
+
+/** Which channel an action's outcome is being told on: claimed once, before it is sent. */
+export interface NotificationClaims {
+  /**
+   * Marks `channel:destination` as sent (or being sent) for the action. False when an earlier
+   * attempt already claimed it: that attempt may have delivered it, so it must not be sent again.
+   */
+  claimNotification(actionId: string, channel: string, destination: string): Promise<boolean>;
 }
 
 export interface ActionCompletion {
@@ -82,6 +92,11 @@ export class ActionNotFoundError extends ActionStoreError {
   override name = 'ActionNotFoundError';
 }
 
+/** A notification channel an earlier attempt already claimed (internal to claimNotification). */
+class NotificationAlreadyClaimedError extends ActionStoreError {
+  override name = 'NotificationAlreadyClaimedError';
+}
+
 /** Thrown when a stored item no longer matches the schema (never expose its contents). */
 export class ActionRecordCorruptError extends ActionStoreError {
   override name = 'ActionRecordCorruptError';
@@ -96,7 +111,7 @@ const TRANSIENT_DYNAMODB_ERRORS = new Set([
   'TimeoutError',
 ]);
 
-export class DynamoActionStore implements ActionStore {
+export class DynamoActionStore implements ActionStore, NotificationClaims {
   readonly #documents: DynamoDBDocumentClient;
   readonly #tableName: string;
   readonly #now: () => Date;
@@ -188,7 +203,8 @@ export class DynamoActionStore implements ActionStore {
       values[':error'] = completion.error;
     }
     await this.#update(actionId, {
-      UpdateExpression: `SET ${assignments.join(', ')}`,
+      // A finished action waits on nothing: its approval task token (if any) goes.
+      UpdateExpression: `SET ${assignments.join(', ')} REMOVE approvalTaskToken`,
       ConditionExpression: 'attribute_exists(actionId)',
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
@@ -221,9 +237,11 @@ export class DynamoActionStore implements ActionStore {
           new UpdateCommand({
             TableName: this.#tableName,
             Key: { actionId },
-            // Approved actions run again; rejected ones end here. Either way, decided once.
+            // Approved actions run again; rejected ones end here. Either way, decided once. The
+            // token stays until the action completes, so that the API can resend a decision whose
+            // first delivery to the workflow failed (a repeat by the same approver).
             UpdateExpression:
-              'SET #status = :next, approval.decision = :decision, approval.decidedBy = :by, approval.decidedAt = :now, approval.#comment = :comment, updatedAt = :now REMOVE approvalTaskToken',
+              'SET #status = :next, approval.decision = :decision, approval.decidedBy = :by, approval.decidedAt = :now, approval.#comment = :comment, updatedAt = :now',
             ConditionExpression: 'attribute_exists(actionId) AND #status = :awaiting',
             ExpressionAttributeNames: { '#status': 'status', '#comment': 'comment' },
             ExpressionAttributeValues: {
@@ -272,6 +290,39 @@ export class DynamoActionStore implements ActionStore {
         ':now': this.#now().toISOString(),
       },
     });
+  }
+
+  async claimNotification(
+    actionId: string,
+    channel: string,
+    destination: string,
+  ): Promise<boolean> {
+    try {
+      // A string set: ADD creates it, and the condition makes the claim a compare-and-set.
+      await this.#send(
+        actionId,
+        () =>
+          this.#documents.send(
+            new UpdateCommand({
+              TableName: this.#tableName,
+              Key: { actionId },
+              UpdateExpression: 'ADD notificationClaims :claims SET updatedAt = :now',
+              ConditionExpression:
+                'attribute_exists(actionId) AND NOT contains(notificationClaims, :claim)',
+              ExpressionAttributeValues: {
+                ':claims': new Set([`${channel}:${destination}`]),
+                ':claim': `${channel}:${destination}`,
+                ':now': this.#now().toISOString(),
+              },
+            }),
+          ),
+        NotificationAlreadyClaimedError,
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof NotificationAlreadyClaimedError) return false;
+      throw error;
+    }
   }
 
   async #update(

@@ -6,6 +6,7 @@ import {
   type ActionRecord,
   ActionRecordSchema,
   ActionTypeSchema,
+  CallbackNameSchema,
   ErrorSummarySchema,
   RevokeOptionsSchema,
   type TargetResult,
@@ -29,6 +30,35 @@ export const ActionTargetViewSchema = z
   });
 export type ActionTargetView = z.infer<typeof ActionTargetViewSchema>;
 
+/**
+ * Who asked for an action, as the view shows it: only these fields are copied from the record, so
+ * whatever else a source may record later is not published by accident.
+ */
+export const ActionSourceViewSchema = z
+  .object({
+    name: z.string().meta({
+      description:
+        '`api` for POST /v1/actions, else the source endpoint: `servicenow`, `splunk`, `sentinel` or `pagerduty`.',
+    }),
+    deliveryId: z
+      .string()
+      .optional()
+      .meta({ description: 'The source delivery that started the action (deliveries table).' }),
+    title: z.string().optional().meta({
+      description:
+        'The alert or incident as the source named it: search name, incident title or ticket number.',
+    }),
+    serviceNowIncident: z
+      .object({ sysId: z.string(), number: z.string().optional() })
+      .optional()
+      .meta({ description: 'The ServiceNow record that asked, which gets the work note.' }),
+  })
+  .meta({
+    id: 'ActionSource',
+    description: 'Who asked for the action: the API, or a source endpoint and its delivery.',
+  });
+export type ActionSourceView = z.infer<typeof ActionSourceViewSchema>;
+
 /** The public shape of an action (`GET /v1/actions/{actionId}`): results as an ordered list. */
 export const ActionViewSchema = z
   .object({
@@ -40,6 +70,12 @@ export const ActionViewSchema = z
     reason: z.string(),
     ticket: z.string().optional(),
     requestedBy: z.string().optional(),
+    /** Absent on actions recorded before sources were; every new action has one. */
+    source: ActionSourceViewSchema.optional(),
+    callback: CallbackNameSchema.optional().meta({
+      description:
+        'The callback destination told of the outcome, by name (its URL and signing key are never shown).',
+    }),
     dryRun: z.boolean(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -76,6 +112,8 @@ export function toActionView(record: ActionRecord): ActionView {
     reason: record.reason,
     ...(record.ticket === undefined ? {} : { ticket: record.ticket }),
     ...(record.requestedBy === undefined ? {} : { requestedBy: record.requestedBy }),
+    ...(record.source === undefined ? {} : { source: toSourceView(record.source) }),
+    ...(record.callback === undefined ? {} : { callback: record.callback }),
     dryRun: record.dryRun,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
@@ -86,5 +124,22 @@ export function toActionView(record: ActionRecord): ActionView {
     ...(record.approval === undefined ? {} : { approval: record.approval }),
     ...(record.warnings === undefined ? {} : { warnings: record.warnings }),
     ...(record.notifications === undefined ? {} : { notifications: record.notifications }),
+  };
+}
+
+function toSourceView(source: NonNullable<ActionRecord['source']>): ActionSourceView {
+  const incident = source.serviceNowIncident;
+  return {
+    name: source.name,
+    ...(source.deliveryId === undefined ? {} : { deliveryId: source.deliveryId }),
+    ...(source.title === undefined ? {} : { title: source.title }),
+    ...(incident === undefined
+      ? {}
+      : {
+          serviceNowIncident: {
+            sysId: incident.sysId,
+            ...(incident.number === undefined ? {} : { number: incident.number }),
+          },
+        }),
   };
 }

@@ -10,10 +10,12 @@ import type {
 } from '../actions/schema.ts';
 import {
   type AdministratorAccess,
+  AdministratorAccessSchema,
   type AdministratorPolicy,
   administratorId,
   type CloudAdministrator,
 } from '../citrix/administrators-client.ts';
+import { CitrixNotFoundError } from '../citrix/errors.ts';
 
 /** The parts of the administrators client the admin workflow needs. */
 export interface AdministratorDirectory {
@@ -37,6 +39,31 @@ export interface AdministratorGuards {
   readonly apiClientOwner: string;
   /** Emails, userIds or ucOids that are never touched. */
   readonly protected: readonly string[];
+}
+
+/** A lease on administrator changes in one Citrix Cloud tenant, held until released or expired. */
+export interface AdministratorChangeLease {
+  /** Gives the lease up if this owner still holds it. Never throws: an unreleased lease expires. */
+  release(): Promise<void>;
+}
+
+/**
+ * Serializes administrator changes in one Citrix Cloud tenant, so that the last-Full guard is
+ * checked and acted on by one change at a time: two changes that each see the other's target as
+ * the remaining Full administrator would otherwise leave none.
+ */
+export interface AdministratorChangeLock {
+  /**
+   * Takes the lease for `owner`, or throws AdministratorChangeInProgressError while another owner
+   * holds it. The same owner (a retried task) takes it again. A lease expires on its own, so a
+   * crashed holder blocks others only until then.
+   */
+  acquire(owner: string): Promise<AdministratorChangeLease>;
+}
+
+/** Another administrator change in this tenant holds the lease: retry after a while. */
+export class AdministratorChangeInProgressError extends Error {
+  override name = 'AdministratorChangeInProgressError';
 }
 
 /** More than one administrator matches a target: nothing is done rather than guess. */
@@ -66,13 +93,19 @@ export function matchesAdministrator(admin: CloudAdministrator, key: string): bo
   return same(admin.email, key) || same(admin.userId, key) || same(admin.ucOid, key);
 }
 
+/** Full access that can be used now: not a pending invitation. Users, groups and principals. */
+const isActiveFull = (admin: CloudAdministrator) =>
+  admin.accessType === 'Full' && admin.pending !== true;
+
 const isActiveFullUser = (admin: CloudAdministrator) =>
-  admin.accessType === 'Full' && admin.pending !== true && admin.type === 'AdministratorUser';
+  isActiveFull(admin) && admin.type === 'AdministratorUser';
 
 /**
  * Why a guard refuses this change, or undefined when it may go ahead. `all` is the current list
  * of administrators. Only active user administrators count as remaining Full administrators: a
- * group may have no members, and an invitation may never be accepted.
+ * group may have no members, and an invitation may never be accepted. A revoke is refused
+ * outright while the configured API client owner names nobody on the list: the owner guard would
+ * otherwise protect no one.
  */
 export function guardRefusal(
   action: AdminActionType,
@@ -81,6 +114,12 @@ export function guardRefusal(
   guards: AdministratorGuards,
 ): string | undefined {
   const name = target.email ?? target.displayName ?? target.ucOid;
+  if (
+    action === 'admin.revoke' &&
+    !all.some((admin) => matchesAdministrator(admin, guards.apiClientOwner))
+  ) {
+    return `CITRIX_API_CLIENT_OWNER (${guards.apiClientOwner}) names no listed administrator: no administrator is revoked until it names the one who owns the API client`;
+  }
   if (matchesAdministrator(target, guards.apiClientOwner)) {
     return `${name} owns the API client Citrix Response uses; changing it would cut off Citrix Response itself`;
   }
@@ -90,9 +129,13 @@ export function guardRefusal(
   if (action === 'admin.deleteInvitation' && target.pending !== true) {
     return `${name} is an active administrator, not a pending invitation`;
   }
-  if (action === 'admin.revoke' && isActiveFullUser(target)) {
+  // A Full group counts as a target (revoking it may remove the last Full access anyone uses) but
+  // never as the remaining Full administrator.
+  if (action === 'admin.revoke' && isActiveFull(target)) {
     const others = all.filter((admin) => admin.ucOid !== target.ucOid && isActiveFullUser(admin));
-    if (others.length === 0) return `${name} is the last administrator with Full access`;
+    if (others.length === 0) {
+      return `${name} is the last administrator with Full access: no other active user administrator has Full access`;
+    }
   }
   return undefined;
 }
@@ -188,12 +231,29 @@ export function grantedPolicies(access: AdministratorAccess): string[] {
     .map((policy) => policy.name);
 }
 
-export const AdminChangeSchema = z.object({ mode: z.string(), at: z.iso.datetime() });
+export const AdminChangeSchema = z.object({
+  mode: z.string(),
+  at: z.iso.datetime(),
+  /** The target was already gone when it was to be deleted (a lost reply to an earlier DELETE). */
+  alreadyGone: z.boolean().optional(),
+  /** The access the strip replaced, read just before it (the snapshot may be an hour older). */
+  replaced: AdministratorAccessSchema.optional(),
+});
 export type AdminChange = z.infer<typeof AdminChangeSchema>;
 
+/** Who takes the administrator change lease, and from where. */
+export interface AdministratorChangeSerialization {
+  readonly lock: AdministratorChangeLock;
+  /** The lease owner: the same for every retry of this change (the action id and the target). */
+  readonly owner: string;
+}
+
 /**
- * Re-checks the guards against a fresh list (the last Full administrator may have changed since
- * the targets were resolved), then makes the change.
+ * Takes the tenant's administrator change lease, re-checks the guards against a fresh list (the
+ * last Full administrator may have changed since the targets were resolved), then makes the
+ * change. The lease is given back once nothing changed, or once a fresh list shows the change;
+ * a change to a Full administrator that the list does not show yet keeps it until it expires, so
+ * that the next change never counts this one's target as a remaining Full administrator.
  */
 export async function applyAdministratorChange(
   controller: AdministratorController,
@@ -202,39 +262,86 @@ export async function applyAdministratorChange(
   options: RevokeOptions,
   guards: AdministratorGuards,
   now: () => Date,
+  serialization: AdministratorChangeSerialization,
 ): Promise<AdminChange> {
-  const all = await controller.listAdministrators();
-  const current = all.find((admin) => admin.ucOid === target.ucOid);
-  if (current === undefined) {
-    // A retried delete whose first answer was lost finds nothing left to delete: done.
-    if (action === 'admin.deleteInvitation' || options.mode === 'delete') {
-      return {
-        mode: action === 'admin.deleteInvitation' ? 'deleteInvitation' : 'delete',
-        at: now().toISOString(),
-      };
+  const lease = await serialization.lock.acquire(serialization.owner);
+  let release = true;
+  try {
+    const all = await controller.listAdministrators();
+    const current = all.find((admin) => admin.ucOid === target.ucOid);
+    if (current === undefined) {
+      // A retried delete whose first answer was lost finds nothing left to delete: done.
+      if (action === 'admin.deleteInvitation' || options.mode === 'delete') {
+        return {
+          mode: action === 'admin.deleteInvitation' ? 'deleteInvitation' : 'delete',
+          at: now().toISOString(),
+          alreadyGone: true,
+        };
+      }
+      throw new AdministratorNotFoundError(`Administrator ${target.ucOid} is no longer listed`);
     }
-    throw new AdministratorNotFoundError(`Administrator ${target.ucOid} is no longer listed`);
-  }
-  const refusal = guardRefusal(action, current, all, guards);
-  if (refusal !== undefined) throw new AdministratorGuardRefusedError(refusal);
+    const refusal = guardRefusal(action, current, all, guards);
+    if (refusal !== undefined) throw new AdministratorGuardRefusedError(refusal);
 
-  if (action === 'admin.deleteInvitation') {
-    const deleted = await controller.deleteInvitation(current.email ?? '');
-    if (!deleted) {
-      throw new AdministratorChangeNotAppliedError(
-        `Citrix Cloud deleted no invitation for ${current.email ?? target.ucOid}`,
-      );
+    if (!isActiveFull(current)) return await makeChange(controller, action, target, options, now);
+    release = false;
+    try {
+      return await makeChange(controller, action, target, options, now);
+    } finally {
+      release = await fullAccessGone(controller, current.ucOid);
     }
-    return { mode: 'deleteInvitation', at: now().toISOString() };
+  } finally {
+    if (release) await lease.release();
+  }
+}
+
+async function makeChange(
+  controller: AdministratorController,
+  action: AdminActionType,
+  target: ResolvedAdministrator,
+  options: RevokeOptions,
+  now: () => Date,
+): Promise<AdminChange> {
+  const id = target.administratorId;
+  if (action === 'admin.deleteInvitation') {
+    if (await controller.deleteInvitation(target.email ?? '')) {
+      return { mode: 'deleteInvitation', at: now().toISOString() };
+    }
+    // `false` after a retried DELETE whose first reply was lost: the invitation may be gone.
+    const again = await controller.listAdministrators();
+    if (!again.some((admin) => admin.ucOid === target.ucOid && admin.pending === true)) {
+      return { mode: 'deleteInvitation', at: now().toISOString(), alreadyGone: true };
+    }
+    throw new AdministratorChangeNotAppliedError(
+      `Citrix Cloud deleted no invitation for ${target.email ?? target.ucOid}`,
+    );
   }
   if (options.mode === 'delete') {
-    await controller.deleteAdministrator(target.administratorId);
+    try {
+      await controller.deleteAdministrator(id);
+    } catch (error) {
+      // 404 after a retried DELETE whose first reply was lost: done if the list agrees.
+      if (!(error instanceof CitrixNotFoundError)) throw error;
+      const again = await controller.listAdministrators();
+      if (again.some((admin) => admin.ucOid === target.ucOid)) throw error;
+      return { mode: 'delete', at: now().toISOString(), alreadyGone: true };
+    }
     return { mode: 'delete', at: now().toISOString() };
   }
   // Strip from the access read now, not the snapshot: a policy added since is unchecked too.
-  const access = await controller.getAccess(target.administratorId);
-  await controller.updateAccess(target.administratorId, strippedAccess(access));
-  return { mode: 'strip', at: now().toISOString() };
+  const access = await controller.getAccess(id);
+  await controller.updateAccess(id, strippedAccess(access));
+  return { mode: 'strip', at: now().toISOString(), replaced: access };
+}
+
+/** Whether a fresh list shows the administrator gone or without Full access (false: unreadable). */
+async function fullAccessGone(directory: AdministratorDirectory, ucOid: string): Promise<boolean> {
+  try {
+    const current = (await directory.listAdministrators()).find((admin) => admin.ucOid === ucOid);
+    return current === undefined || !isActiveFull(current);
+  } catch {
+    return false;
+  }
 }
 
 export type AdminReadBack = NonNullable<AdminTargetResult['after']>;
@@ -282,9 +389,12 @@ export function buildAdministratorResult(
   progress: AdministratorProgress,
   now: Date,
 ): AdminTargetResult {
+  // The access the strip replaced sits next to the snapshot taken when the target was resolved.
+  const { replaced, ...change } = progress.change ?? {};
   const base = {
     ...target,
-    ...(progress.change ? { change: progress.change } : {}),
+    ...(progress.change ? { change: change as Omit<AdminChange, 'replaced'> } : {}),
+    ...(replaced ? { replaced } : {}),
     ...(progress.after ? { after: progress.after } : {}),
     finishedAt: now.toISOString(),
   };
@@ -315,6 +425,13 @@ export function buildAdministratorResult(
       ...base,
       outcome: 'succeeded',
       note: `Citrix accepted the change; reading the administrator back failed: ${error.message}`,
+    };
+  }
+  if (progress.change.alreadyGone === true) {
+    return {
+      ...base,
+      outcome: 'succeeded',
+      note: 'Already gone when the change was made: an earlier attempt deleted it and its reply was lost',
     };
   }
   const locked = progress.after?.grantedPolicies ?? [];

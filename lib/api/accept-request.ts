@@ -30,6 +30,8 @@ export async function acceptSignedRequest(
   webhookId: string,
   context: Context,
 ): Promise<Acceptance & { action: string }> {
+  // Taken before the workflow starts, so the request sorts before anything the workflow records.
+  const receivedAt = new Date();
   const request = ActionRequestSchema.safeParse(parseJson(rawBody));
   if (!request.success) throw validationError(request.error);
   const callback = request.data.callback;
@@ -39,28 +41,31 @@ export async function acceptSignedRequest(
     ]);
   }
   try {
+    const requestAudit = {
+      source: 'api',
+      identity: `Standard Webhooks signature (webhook-id ${webhookId}), requested by ${request.data.requestedBy ?? 'unnamed'}`,
+      payloadDigest: payloadDigest(rawBody),
+    };
     const acceptance = await dependencies.acceptor(
       { idempotencyKey: `api:${webhookId}`, request: request.data, source: { name: 'api' } },
       context,
+      // Inside the idempotent step, before the workflow starts: a failed write fails the
+      // request, and the sender's retry writes it (it is not answered as a repeat).
+      (actionId) => dependencies.audit.append(acceptedEntries(actionId, requestAudit, receivedAt)),
     );
-    if (!acceptance.duplicate) {
-      await dependencies.audit.append(
-        acceptedEntries(acceptance.actionId, {
-          source: 'api',
-          identity: `Standard Webhooks signature (webhook-id ${webhookId}), requested by ${request.data.requestedBy ?? 'unnamed'}`,
-          payloadDigest: payloadDigest(rawBody),
-        }),
-      );
-    }
     return { ...acceptance, action: request.data.action };
   } catch (error) {
     throw sourceErrorToApiError(error, 'api');
   }
 }
 
-/** The audit entries of an accepted request: who asked, with what, and that it was accepted. */
-export function acceptedEntries(actionId: string, request: RequestAuditDetails) {
-  const at = new Date().toISOString();
+/**
+ * The audit entries of an accepted request: who asked, with what, and that it was accepted. They
+ * are written before the workflow starts and carry the time the request arrived, so the timeline
+ * (sorted by time) opens with them.
+ */
+export function acceptedEntries(actionId: string, request: RequestAuditDetails, receivedAt: Date) {
+  const at = receivedAt.toISOString();
   return [
     {
       actionId,

@@ -8,6 +8,7 @@ import { type AcceptRequestDependencies, acceptSignedRequest } from './accept-re
 import { type ApprovalDependencies, decideOnAction } from './approvals.ts';
 import { apiError, validationError } from './http-errors.ts';
 import { statusUrlFor } from './request.ts';
+import type { ActionAccepted } from './responses.ts';
 
 export interface ActionsRoutesDependencies extends AcceptRequestDependencies, ApprovalDependencies {
   readonly actions: Pick<ActionStore, 'get' | 'decideApproval'>;
@@ -18,6 +19,13 @@ const APPROVAL_ROUTES: Record<string, 'approved' | 'rejected'> = {
   'POST /v1/actions/{actionId}/approve': 'approved',
   'POST /v1/actions/{actionId}/reject': 'rejected',
 };
+
+/** Every route `routeSignedRequest` serves, as `METHOD /path` with API Gateway's templates. */
+export const SIGNED_ROUTES: readonly string[] = [
+  'POST /v1/actions',
+  'GET /v1/actions/{actionId}',
+  ...Object.keys(APPROVAL_ROUTES),
+];
 
 export const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
   statusCode,
@@ -44,24 +52,36 @@ export async function routeSignedRequest(
   if (route === 'POST /v1/actions') {
     const webhookId = event.headers['webhook-id'] ?? '';
     const accepted = await acceptSignedRequest(dependencies, rawBody, webhookId, context);
+    // The action id is the correlation id, as in every workflow task of the action.
+    logger.setCorrelationId(accepted.actionId);
     logger.info('action accepted', { ...accepted });
-    return json(202, {
+    const answer: ActionAccepted = {
       actionId: accepted.actionId,
       status: 'accepted',
       statusUrl: statusUrlFor(event, accepted.actionId),
       duplicate: accepted.duplicate,
-    });
+    };
+    return json(202, answer);
   }
   const decision = APPROVAL_ROUTES[route];
   if (decision !== undefined) {
     const actionId = event.pathParameters?.actionId;
-    const decided = await decideOnAction(dependencies, actionId, decision, parseBody(rawBody));
-    logger.info('approval decided', { ...decided, decision });
+    if (ActionIdSchema.safeParse(actionId).success) logger.setCorrelationId(actionId);
+    const webhookId = event.headers['webhook-id'];
+    const decided = await decideOnAction(
+      dependencies,
+      actionId,
+      decision,
+      parseBody(rawBody),
+      webhookId,
+    );
+    logger.info('approval decided', { ...decided, decision, webhookId });
     return json(200, decided);
   }
   if (route === 'GET /v1/actions/{actionId}') {
     const actionId = ActionIdSchema.safeParse(event.pathParameters?.actionId);
     if (!actionId.success) throw validationError(actionId.error, 'actionId');
+    logger.setCorrelationId(actionId.data);
     const record = await dependencies.actions.get(actionId.data);
     if (record === undefined) throw apiError(404, 'not_found', `No action ${actionId.data}`);
     const timeline = await dependencies.audit.timeline(actionId.data);

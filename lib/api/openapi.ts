@@ -12,8 +12,10 @@ import {
 import { ActionViewSchema } from '../actions/view.ts';
 import { UserIdentifierSchema } from '../citrix/ids.ts';
 import { SOURCES, type SourceName } from '../sources/types.ts';
+import { ApprovalRequestSchema } from './approvals.ts';
 import {
   ActionAcceptedSchema,
+  ApprovalDecisionSchema,
   ErrorResponseSchema,
   WebhookAcceptedSchema,
   WebhookIgnoredSchema,
@@ -203,6 +205,7 @@ const RESPONSE_SCHEMAS: readonly z.ZodType[] = [
   ActionViewSchema,
   ErrorResponseSchema,
   ActionAcceptedSchema,
+  ApprovalDecisionSchema,
   WebhookAcceptedSchema,
   WebhookIgnoredSchema,
 ];
@@ -402,6 +405,60 @@ function actionsPaths(): Record<string, JsonObject> {
   const unsigned = errorResponse(
     'Missing or invalid Standard Webhooks signature (`invalid_signature`).',
   );
+  const actionIdParameter: JsonObject = {
+    name: 'actionId',
+    in: 'path',
+    required: true,
+    description: 'The id POST /v1/actions (or a source endpoint) returned.',
+    schema: { type: 'string', pattern: actionIdPattern },
+  };
+  // API Gateway answers a denied address itself, with its own body, before the function runs.
+  const ipDenied: JsonObject = {
+    description:
+      "The caller's source IP address is not in the `api` allowlist (API Gateway's own answer, not an ErrorResponse).",
+  };
+  const decide = (decision: 'approve' | 'reject'): JsonObject => ({
+    post: {
+      operationId: `${decision}Action`,
+      tags: ['actions'],
+      summary:
+        decision === 'approve'
+          ? 'Approve an action held for approval'
+          : 'Reject an action held for approval',
+      description:
+        decision === 'approve'
+          ? 'Resumes the workflow waiting on the approval, which then acts. The signature authenticates the calling tool; `by` names the person, who must not be the requester. Decided once: the same decision by the same approver, repeated, answers 200 again.'
+          : 'Ends the workflow waiting on the approval without acting; the action becomes `rejected`. The requester may reject their own action. Decided once: the same decision by the same approver, repeated, answers 200 again.',
+      security: [...STANDARD_WEBHOOKS_SECURITY],
+      parameters: [actionIdParameter],
+      requestBody: { required: true, content: jsonContent(ref('ApprovalRequest')) },
+      responses: {
+        '200': {
+          description:
+            decision === 'approve'
+              ? 'Approved: the workflow resumes.'
+              : 'Rejected: nothing is done.',
+          content: jsonContent(ref('ApprovalDecision')),
+        },
+        '400': errorResponse(
+          'Not an action id, a body that is not JSON (`invalid_json`) or not a valid decision (`invalid_request`, every invalid field named).',
+        ),
+        '401': unsigned,
+        '403':
+          decision === 'approve'
+            ? errorResponse(
+                "The approver is the requester (`self_approval`), or the action names no requester and can only be rejected (`requester_unknown`). A caller outside the `api` allowlist gets API Gateway's own 403.",
+              )
+            : ipDenied,
+        '404': errorResponse('No such action (`not_found`).'),
+        '409': errorResponse(
+          'The action is not awaiting approval, or was decided meanwhile (`not_awaiting_approval`), or the approval window closed before the decision reached the workflow (`expired`: nothing was done).',
+        ),
+        '413': TOO_LARGE,
+        '500': INTERNAL_ERROR,
+      },
+    },
+  });
   return {
     '/v1/actions': {
       post: {
@@ -421,6 +478,7 @@ function actionsPaths(): Record<string, JsonObject> {
             'The body is not JSON (`invalid_json`) or not a valid request (`invalid_request`, every invalid field named).',
           ),
           '401': unsigned,
+          '403': ipDenied,
           '413': TOO_LARGE,
           '500': INTERNAL_ERROR,
         },
@@ -433,15 +491,7 @@ function actionsPaths(): Record<string, JsonObject> {
         summary: 'Read an action and its per-target results',
         description: 'Signed like any request, over an empty body.',
         security: [...STANDARD_WEBHOOKS_SECURITY],
-        parameters: [
-          {
-            name: 'actionId',
-            in: 'path',
-            required: true,
-            description: 'The id POST /v1/actions (or a source endpoint) returned.',
-            schema: { type: 'string', pattern: actionIdPattern },
-          },
-        ],
+        parameters: [actionIdParameter],
         responses: {
           '200': { description: 'The action.', content: jsonContent(ref('ActionView')) },
           '400': errorResponse('Not an action id (`invalid_request`).'),
@@ -451,6 +501,8 @@ function actionsPaths(): Record<string, JsonObject> {
         },
       },
     },
+    '/v1/actions/{actionId}/approve': decide('approve'),
+    '/v1/actions/{actionId}/reject': decide('reject'),
   };
 }
 
@@ -528,7 +580,13 @@ export function buildOpenApiDocument(input: OpenApiInput): OpenApiDocument {
       description: `The body ${SOURCE_ENDPOINTS[source].path} accepts.`,
     }),
   );
-  const requests = renderComponents([...variants, ...payloads], 'input');
+  const approvalRequest: NamedSchema = {
+    schema: ApprovalRequestSchema,
+    name: 'ApprovalRequest',
+    description:
+      'Who decides (`POST /v1/actions/{actionId}/approve` and `/reject`): `by` names the person, `comment` says why.',
+  };
+  const requests = renderComponents([...variants, ...payloads, approvalRequest], 'input');
   const responses = renderComponents(RESPONSE_SCHEMAS.map(ownId), 'output');
   const rendered = mergeComponents(requests, responses);
   const actionRequest = discriminatedOneOf(

@@ -37,12 +37,32 @@ export const ActionAcceptedSchema = z
     actionId: ActionIdSchema,
     status: z.literal('accepted'),
     statusUrl: z.url().meta({ description: 'Where GET /v1/actions/{actionId} reports progress.' }),
+    duplicate: z.boolean().meta({
+      description:
+        'True when this webhook-id was seen before: the action is the one it started, and nothing new was started.',
+    }),
   })
   .meta({
     id: 'ActionAccepted',
     description: 'The action was recorded and its workflow started; poll statusUrl for progress.',
   });
 export type ActionAccepted = z.infer<typeof ActionAcceptedSchema>;
+
+export const ApprovalDecisionSchema = z
+  .object({
+    actionId: ActionIdSchema,
+    status: z.enum(['running', 'rejected']).meta({
+      description:
+        '`running`: approved, the workflow resumes and acts; `rejected`: the workflow ends without acting.',
+    }),
+    decidedBy: z.string().meta({ description: 'Who decided, as the request named them (`by`).' }),
+  })
+  .meta({
+    id: 'ApprovalDecision',
+    description:
+      'The decision on an action that was awaiting approval, recorded once; GET /v1/actions/{actionId} reports what follows.',
+  });
+export type ApprovalDecision = z.infer<typeof ApprovalDecisionSchema>;
 
 export const WebhookActionSchema = z
   .object({

@@ -44,6 +44,10 @@ export type DecisionAuditDetails = {
   decision: AuditDecision;
   by?: string;
   reasons?: readonly string[];
+  /** Approve/reject: the Standard Webhooks message id of the signed request that decided. */
+  webhookId?: string;
+  /** Approve/reject: the same decision sent again because resuming the workflow had failed. */
+  repeated?: boolean;
 };
 
 /** `citrix_call`: one HTTP attempt against a Citrix API (a CitrixCallRecord). */

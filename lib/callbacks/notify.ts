@@ -1,5 +1,6 @@
 import type { ActionRecord } from '../actions/schema.ts';
 import { TERMINAL_ACTION_STATUSES } from '../actions/schema.ts';
+import type { NotificationClaims } from '../actions/store.ts';
 import { toActionView } from '../actions/view.ts';
 import { type ServiceNowClient, workNoteFor } from './servicenow.ts';
 import type { SignedCallbackSender } from './signed-callback.ts';
@@ -9,7 +10,8 @@ export interface NotificationOutcome {
   channel: 'servicenow' | 'callback';
   /** The incident's sys_id, or the callback destination's name. */
   destination: string;
-  status: 'delivered' | 'failed';
+  /** `unknown`: an earlier attempt sent it but its outcome was not recorded; not sent again. */
+  status: 'delivered' | 'failed' | 'unknown';
   attempts: number;
   at: string;
   error?: { name: string; message: string };
@@ -32,6 +34,11 @@ export class NotificationNotConfiguredError extends Error {
   override name = 'NotificationNotConfiguredError';
 }
 
+/** Recorded (never thrown) for a work note an earlier attempt claimed but did not record. */
+export class NotificationOutcomeUnknownError extends Error {
+  override name = 'NotificationOutcomeUnknownError';
+}
+
 const MAX_ERROR_MESSAGE = 500;
 
 function errorSummary(error: unknown): { name: string; message: string } {
@@ -52,11 +59,18 @@ function attemptsOf(error: unknown): number {
  * callback to the destination it named. Every delivery failure is caught and returned as a `failed`
  * outcome (it never changes the action's own outcome); outcomes come in that order. Nothing is sent
  * for an action that has not reached a terminal status.
+ *
+ * Safe to run again (the workflow retries the task when recording fails): a channel the record
+ * already has an outcome for is not sent again, and with `claims` a work note (an append, not
+ * idempotent) is claimed before it is sent, so a retry after a sent but unrecorded note reports
+ * `unknown` instead of writing it twice. Callbacks carry a stable `webhook-id`
+ * (`<actionId>:<status>`) that receivers deduplicate on, so an unrecorded one is sent again.
  */
 export async function notifyActionOutcome(
   deps: NotificationDependencies,
   record: NotifiableActionRecord,
   now: () => Date,
+  claims?: NotificationClaims,
 ): Promise<NotificationOutcome[]> {
   if (!TERMINAL_ACTION_STATUSES.includes(record.status)) return [];
   const outcomes: NotificationOutcome[] = [];
@@ -66,6 +80,33 @@ export async function notifyActionOutcome(
     destination: string,
     send: () => Promise<{ attempts: number }>,
   ): Promise<void> => {
+    const recorded = record.notifications?.find(
+      (outcome) => outcome.channel === channel && outcome.destination === destination,
+    );
+    if (recorded !== undefined) {
+      outcomes.push(recorded);
+      return;
+    }
+    // A claim that cannot be made (the store is unavailable) throws: the task is retried.
+    if (
+      channel === 'servicenow' &&
+      claims !== undefined &&
+      !(await claims.claimNotification(record.actionId, channel, destination))
+    ) {
+      outcomes.push({
+        channel,
+        destination,
+        status: 'unknown',
+        attempts: 0,
+        at: now().toISOString(),
+        error: errorSummary(
+          new NotificationOutcomeUnknownError(
+            'An earlier attempt sent this work note but could not record how it went; it is not sent again, so that the incident does not get it twice',
+          ),
+        ),
+      });
+      return;
+    }
     try {
       const { attempts } = await send();
       outcomes.push({

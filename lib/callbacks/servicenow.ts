@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { ActionRecord, TargetResult } from '../actions/schema.ts';
 import { toActionView } from '../actions/view.ts';
 import { LOOPBACK_HOSTS } from '../citrix/config.ts';
@@ -84,15 +85,43 @@ export function validateServiceNowSysId(sysId: string): string {
   return sysId;
 }
 
-export interface ServiceNowCredentials {
+/** Where work notes go and the account that writes them. */
+export interface ServiceNowConnection {
+  /** The instance origin, checked again by the client before every call. */
+  readonly instanceUrl: URL;
   readonly username: string;
   readonly password: string;
 }
 
+/**
+ * The ServiceNow API secret in Secrets Manager: JSON keys `instanceUrl` (an https origin only,
+ * `https://<instance>.service-now.com`), `username` and `password`. A failure names the field and
+ * the rule, never the value.
+ */
+export const ServiceNowApiSecretSchema = z.object({
+  instanceUrl: z.string().transform((value, ctx): URL => {
+    try {
+      const url = parseServiceNowInstanceUrl(value.trim());
+      if (url.protocol === 'https:') return url;
+      ctx.addIssue({ code: 'custom', message: 'must be an https URL' });
+    } catch (error) {
+      ctx.addIssue({
+        code: 'custom',
+        message: error instanceof Error ? error.message : 'is not a ServiceNow instance URL',
+      });
+    }
+    return z.NEVER;
+  }),
+  username: z
+    .string()
+    .min(1, 'must not be empty')
+    .refine((value) => !value.includes(':'), 'must not contain ":" (HTTP Basic)'),
+  password: z.string().min(1, 'must not be empty'),
+});
+
 export interface ServiceNowClientOptions extends RetryingFetchOptions {
-  readonly instanceUrl: URL;
-  /** Resolved per call, so a rotated secret is picked up. */
-  readonly credentials: () => Promise<ServiceNowCredentials>;
+  /** Resolved per call, so a rotated secret (or a moved instance) is picked up. */
+  readonly connection: () => Promise<ServiceNowConnection>;
 }
 
 const MAX_DETAIL = 200;
@@ -118,24 +147,46 @@ function serviceNowDetail(text: string, secrets: readonly string[]): string | un
   return detail.length > MAX_DETAIL ? `${detail.slice(0, MAX_DETAIL - 1)}…` : detail;
 }
 
+/** Internal: stops fetchWithRetry from retrying a PATCH that may have been sent. */
+class WorkNoteMaybeSentError extends Error {
+  override name = 'WorkNoteMaybeSentError';
+}
+
+/** Errors raised before a request could leave: nothing reached ServiceNow, so a retry is safe. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function neverSent(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
+  return typeof cause?.code === 'string' && NOT_SENT_CODES.has(cause.code);
+}
+
 /** Writes work notes on ServiceNow incidents through the Table API. */
 export class ServiceNowClient {
   readonly #options: ServiceNowClientOptions;
-  readonly #origin: URL;
 
   constructor(options: ServiceNowClientOptions) {
-    this.#origin = parseServiceNowInstanceUrl(options.instanceUrl.href);
     this.#options = options;
   }
 
-  /** Appends `text` to the incident's work notes; retries 408/429/5xx and network failures. */
+  /**
+   * Appends `text` to the incident's work notes; retries 408/429/5xx and failures to connect, but
+   * not a timeout or dropped connection once the request may have been sent.
+   */
   async addWorkNote(sysId: string, text: string): Promise<{ attempts: number }> {
     const method = 'PATCH';
     const path = `/api/now/table/incident/${validateServiceNowSysId(sysId)}`;
     if (typeof text !== 'string' || text.trim() === '') {
       throw new TypeError('a work note must not be empty');
     }
-    const { username, password } = await this.#options.credentials();
+    const { instanceUrl, username, password } = await this.#options.connection();
+    const origin = parseServiceNowInstanceUrl(instanceUrl.href);
     if (username === '' || username.includes(':') || password === '') {
       // Basic auth cannot carry a ':' in the user name; the values are never quoted.
       throw new ServiceNowConfigurationError(
@@ -143,7 +194,7 @@ export class ServiceNowClient {
       );
     }
     const authorization = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
-    const url = new URL(path, this.#origin);
+    const url = new URL(path, origin);
     url.searchParams.set('sysparm_fields', 'sys_id');
     let attempts = 0;
     const failure = (status: number | undefined, reason: string, options?: ErrorOptions) =>
@@ -152,6 +203,24 @@ export class ServiceNowClient {
         `ServiceNow ${method} ${path} ${reason} after ${attempts} attempt${attempts === 1 ? '' : 's'}`,
         options,
       );
+
+    // A work note is appended, not set: once a PATCH may have reached ServiceNow (it timed out,
+    // or the connection failed after it was sent), sending it again could write the note twice.
+    // Only a failure to connect at all is retried, and ServiceNow's own 408/429/5xx answers.
+    let maybeSent: unknown;
+    const transport = this.#options;
+    const fetchOnce: typeof fetch = async (input, init) => {
+      try {
+        return await (transport.fetch ?? globalThis.fetch)(input, init);
+      } catch (error) {
+        if (!neverSent(error)) maybeSent = error;
+        throw error;
+      }
+    };
+    const sleepUnlessSent = async (ms: number): Promise<void> => {
+      if (maybeSent !== undefined) throw new WorkNoteMaybeSentError();
+      await (transport.sleep ?? ((delay) => new Promise((done) => setTimeout(done, delay))))(ms);
+    };
 
     let raw: RawResponse;
     try {
@@ -170,9 +239,16 @@ export class ServiceNowClient {
             attempts += 1;
           },
         },
-        this.#options,
+        { ...transport, fetch: fetchOnce, sleep: sleepUnlessSent },
       );
     } catch (error) {
+      if (error instanceof WorkNoteMaybeSentError) {
+        throw failure(
+          undefined,
+          'timed out or lost the connection after the request was sent; not retried, so that the note is not written twice,',
+          { cause: maybeSent },
+        );
+      }
       // fetchWithRetry speaks in Citrix errors; they are re-told here without their messages,
       // which may quote the response body.
       if (error instanceof CitrixApiError)

@@ -34,29 +34,7 @@ export const EmDeviceSchema = z.looseObject({
 });
 export type EmDevice = z.infer<typeof EmDeviceSchema>;
 
-// Every Endpoint Management answer may carry {status, message}; status other than 0 is a failure
-// even with HTTP 200 (Citrix's own scripts check `status -ne 0`).
-const StatusSchema = z.looseObject({
-  status: z.number().optional(),
-  message: z.string().nullish(),
-  deviceActionMessages: z
-    .looseObject({
-      devicesActionParameters: z
-        .union([
-          z.looseObject({
-            description: z.string().nullish(),
-            messageList: z
-              .array(z.looseObject({ id: z.unknown(), message: z.string().nullish() }))
-              .nullish(),
-          }),
-          z.array(z.unknown()),
-        ])
-        .nullish(),
-    })
-    .nullish(),
-});
-
-const FilterResponseSchema = StatusSchema.extend({
+const FilterResponseSchema = z.looseObject({
   filteredDevicesDataList: z.array(EmDeviceSchema).nullish(),
   totalCount: z.number().nullish(),
   matchedRecords: z.number().nullish(),
@@ -147,34 +125,60 @@ export interface EndpointManagementClientOptions {
 const MAX_PAGE_SIZE = 100;
 const DEFAULT_MAX_PAGES = 50;
 
-function statusMessages(body: z.infer<typeof StatusSchema>): string[] {
-  const messages: string[] = [];
-  const parameters = body.deviceActionMessages?.devicesActionParameters;
-  if (parameters !== null && parameters !== undefined && !Array.isArray(parameters)) {
-    for (const entry of parameters.messageList ?? []) {
-      if (entry.message) messages.push(entry.message);
-    }
-    if (messages.length === 0 && parameters.description) messages.push(parameters.description);
-  }
-  if (messages.length === 0 && body.message) messages.push(body.message);
-  return messages.map((message) => message.slice(0, 300));
-}
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Throws EndpointManagementRejectedError when a 2xx body reports a non-zero status. */
-function assertStatusOk(body: unknown, method: string, path: string): void {
-  const parsed = StatusSchema.safeParse(body);
-  if (!parsed.success || parsed.data.status === undefined || parsed.data.status === 0) return;
-  throw new EndpointManagementRejectedError(
-    method,
-    path,
-    parsed.data.status,
-    statusMessages(parsed.data),
-  );
+const nonEmptyText = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value : undefined;
+
+/**
+ * The body's `status` as a number: Endpoint Management sends a number, some versions a numeric
+ * string (`"-1"`). Anything else is no status at all.
+ */
+function statusOf(body: Record<string, unknown>): number | undefined {
+  const { status } = body;
+  if (typeof status === 'number' && Number.isFinite(status)) return status;
+  if (typeof status === 'string' && /^\s*[+-]?\d+\s*$/.test(status)) return Number(status);
+  return undefined;
 }
 
 /**
- * The `auth_token` session: one login per warm container, shared by concurrent callers, logged
- * in again once when a call gets 401, and ended by `logout()`.
+ * The server's own words about a failure, read field by field: a malformed field is skipped, it
+ * never hides the failure. Per-device messages first, then their description, then `message`.
+ */
+function statusMessages(body: Record<string, unknown>): string[] {
+  const messages: string[] = [];
+  const actionMessages = body.deviceActionMessages;
+  const parameters = isRecord(actionMessages) ? actionMessages.devicesActionParameters : undefined;
+  if (isRecord(parameters)) {
+    const list = Array.isArray(parameters.messageList) ? parameters.messageList : [];
+    for (const entry of list) {
+      const message = isRecord(entry) ? nonEmptyText(entry.message) : undefined;
+      if (message !== undefined) messages.push(message);
+    }
+    const description = nonEmptyText(parameters.description);
+    if (messages.length === 0 && description !== undefined) messages.push(description);
+  }
+  const message = nonEmptyText(body.message);
+  if (messages.length === 0 && message !== undefined) messages.push(message);
+  return messages.map((text) => text.slice(0, 300));
+}
+
+/**
+ * Every Endpoint Management answer may carry `{status, message}`; a status other than 0 is a
+ * failure even with HTTP 200 (Citrix's own scripts check `status -ne 0`), whatever shape the
+ * rest of the body has. Throws EndpointManagementRejectedError with the server's messages.
+ */
+function assertStatusOk(body: unknown, method: string, path: string): void {
+  if (!isRecord(body)) return;
+  const status = statusOf(body);
+  if (status === undefined || status === 0) return;
+  throw new EndpointManagementRejectedError(method, path, status, statusMessages(body));
+}
+
+/**
+ * The `auth_token` session: one login shared by concurrent callers, logged in again once when a
+ * call gets 401, and ended by `logout()` (which `withSession` calls as each task finishes).
  */
 class EndpointManagementSession implements TokenSource {
   readonly #options: EndpointManagementClientOptions;
@@ -294,6 +298,8 @@ export class EndpointManagementClient {
   readonly #pageSize: number;
   readonly #maxPages: number;
   readonly #options: EndpointManagementClientOptions;
+  /** Runs inside `withSession` now; the last one to finish logs out. */
+  #sessionUsers = 0;
 
   constructor(options: EndpointManagementClientOptions) {
     this.#options = options;
@@ -361,7 +367,15 @@ export class EndpointManagementClient {
       devices.push(...fresh);
       start += list.length;
       const matched = result.matchedRecords ?? undefined;
-      if (list.length < this.#pageSize || (matched !== undefined && start >= matched)) break;
+      // A server may cap pages below `limit`: with matchedRecords, read until every match is in.
+      if (matched === undefined ? list.length < this.#pageSize : start >= matched) break;
+      if (list.length === 0) {
+        throw new CitrixResponseValidationError(
+          'POST',
+          path,
+          `an empty page at ${start} of ${matched} matched devices`,
+        );
+      }
     }
     return devices;
   }
@@ -400,6 +414,31 @@ export class EndpointManagementClient {
   }
 
   /**
+   * Runs one task's calls, then ends the session, whether `work` succeeded or threw: a Lambda
+   * invocation leaves no live `auth_token` behind. Runs sharing this client at the same time
+   * share the session and the last to finish logs out. A failed logout goes to `onLogoutError`
+   * and never replaces `work`'s own result or error.
+   */
+  async withSession<T>(
+    work: () => Promise<T>,
+    onLogoutError: (error: unknown) => void,
+  ): Promise<T> {
+    this.#sessionUsers += 1;
+    try {
+      return await work();
+    } finally {
+      this.#sessionUsers -= 1;
+      if (this.#sessionUsers === 0) {
+        try {
+          await this.logout();
+        } catch (error) {
+          onLogoutError(error);
+        }
+      }
+    }
+  }
+
+  /**
    * Ends the session this container holds, if any. Returns whether a session was ended. The token
    * is forgotten first, so a concurrent call logs in afresh instead of using a dying token.
    */
@@ -414,6 +453,7 @@ export class EndpointManagementClient {
       url: new URL(path, this.#connection.baseUrl.origin),
       headers: () => ({ Accept: 'application/json', auth_token: token }),
       onCall: this.#options.onCall,
+      redact: (text) => text.replaceAll(token, '[REDACTED]'),
     };
     const raw = await fetchWithRetry(request, {
       timeoutMs: this.#connection.requestTimeoutMs,

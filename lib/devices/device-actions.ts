@@ -22,10 +22,6 @@ export interface DeviceCommander {
   sendDeviceCommand(command: DeviceCommand, deviceIds: readonly string[]): Promise<void>;
 }
 
-export interface EndpointManagementLogout {
-  logout(): Promise<boolean>;
-}
-
 export interface DeviceWorkflowSettings {
   /** A user with more devices than this is refused as a whole rather than partly acted on. */
   readonly maxTargets: number;
@@ -46,6 +42,11 @@ export const COMMAND_FOR_ACTION: Readonly<Record<DeviceActionType, DeviceCommand
 /** Thrown if a command is asked for a device not reported as managed (the workflow skips those). */
 export class DeviceNotManagedError extends Error {
   override name = 'DeviceNotManagedError';
+}
+
+/** Thrown if a command is asked for a device the guardrails marked to skip (a protected device). */
+export class DeviceNotActionableError extends Error {
+  override name = 'DeviceNotActionableError';
 }
 
 const text = (value: string | number | null | undefined): string | undefined =>
@@ -93,6 +94,12 @@ export async function sendDeviceCommand(
   if (!device.managed) {
     throw new DeviceNotManagedError(
       `Device ${device.deviceId} is not managed; no command was sent`,
+    );
+  }
+  // The state machine's Choice already skips these; this keeps a protected device safe without it.
+  if (device.actionable === false) {
+    throw new DeviceNotActionableError(
+      `Device ${device.deviceId} is not to be acted on (${device.skipReason ?? 'not actionable'}); no command was sent`,
     );
   }
   const command = COMMAND_FOR_ACTION[action];
@@ -144,12 +151,18 @@ export function buildDeviceTargetResult(
     return { ...base, outcome: 'failed', error: summarizeCaughtError(progress.error) };
   }
   if (progress.command === undefined) {
+    if (device.actionable === false && device.skipReason !== undefined) {
+      return { ...base, outcome: 'skipped', note: device.skipReason };
+    }
     if (!device.managed) {
       return {
         ...base,
         outcome: 'skipped',
         note: 'Not managed by Endpoint Management: no command was sent',
       };
+    }
+    if (device.actionable === false) {
+      return { ...base, outcome: 'skipped', note: 'Not actionable: no command was sent' };
     }
     return {
       ...base,

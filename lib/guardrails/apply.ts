@@ -14,7 +14,7 @@ export class GuardrailRefusedError extends Error {
 
 export interface GuardrailDependencies {
   readonly settings: GuardrailSettings;
-  readonly counter: HourlyLimitCounter;
+  readonly counter: Pick<HourlyLimitCounter, 'reserve'>;
   readonly actions: Pick<ActionStore, 'markRunning'>;
 }
 
@@ -64,7 +64,7 @@ export async function applyGuardrails(
   });
   await dependencies.actions.markRunning(request.actionId, targets);
   const actionable = targets.filter((target) => targetVerdict(target).act).length;
-  const counter: HourlyLimitCounter = request.dryRun
+  const counter: Pick<HourlyLimitCounter, 'reserve'> = request.dryRun
     ? { reserve: async () => ({ allowed: true, used: 0 }) }
     : dependencies.counter;
   const decision = await decideGuardrails(

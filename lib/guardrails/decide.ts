@@ -37,13 +37,16 @@ export function requiresApproval(
 /**
  * Decides whether an action may proceed, needs a person's approval, or is refused. Approval comes
  * from `APPROVAL_REQUIRED`; a limit exceeded leads to the limit's `overLimit`; refusal beats
- * approval. The hourly limit is only reserved when the per-request limit passed, and it is
- * reserved even when approval is needed, so an action waiting for approval already counts.
+ * approval. An action that may go ahead or is held for approval reserves its targets against the
+ * hourly limit, so an action waiting for approval already counts: when exceeding a limit leads to
+ * approval the full count is reserved even above the hourly limit (approving it must not take
+ * the hour past its limit unseen); a refused action reserves nothing. The reservation is given
+ * back if the action ends rejected or expired (see HourlyLimitCounter.release).
  */
 export async function decideGuardrails(
   input: GuardrailInput,
   settings: DecisionSettings,
-  counter: HourlyLimitCounter,
+  counter: Pick<HourlyLimitCounter, 'reserve'>,
 ): Promise<GuardrailDecision> {
   const { action, actionable } = input;
   if (!Number.isInteger(actionable) || actionable < 0) {
@@ -78,13 +81,16 @@ export async function decideGuardrails(
       `${actionable} targets exceed the limit of ${limit.perRequest} per request for ${action}`,
     );
     escalate(limit.overLimit);
-  } else {
+  }
+  if (!refuse) {
+    // Over the hourly limit either refuses (nothing reserved) or holds for approval (reserved).
     const reservation = await counter.reserve(
       action,
       actionable,
       limit.perHour,
       input.actionId,
       input.now,
+      { evenOverLimit: limit.overLimit === 'approval' },
     );
     if (!reservation.allowed) {
       reasons.push(

@@ -9,7 +9,10 @@ import { z } from 'zod';
 import type { ActionType } from '../actions/schema.ts';
 
 export interface HourlyReservation {
-  /** Whether `count` more targets fit (or this action id had already reserved them). */
+  /**
+   * Whether `count` more targets fit within the limit (or this action id had already reserved
+   * them within it). With `evenOverLimit` the targets are reserved either way.
+   */
   readonly allowed: boolean;
   /**
    * Targets already counted in the hour before `now`, not counting this reservation (nor, when
@@ -18,12 +21,22 @@ export interface HourlyReservation {
   readonly used: number;
 }
 
+export interface ReserveOptions {
+  /**
+   * Reserve the targets even when they exceed the limit (an action held for approval counts
+   * from the moment it is held, so approving it cannot take the hour past its limit unseen).
+   * `allowed` still says whether they fit.
+   */
+  readonly evenOverLimit?: boolean;
+}
+
 /** Counts targets acted on per action type over a sliding hour. */
 export interface HourlyLimitCounter {
   /**
-   * Reserves `count` targets for `actionId` if the last hour's total stays within `limit`;
-   * otherwise reserves nothing. Reserving again for the same action id within the hour (a
-   * retried task) is allowed and counts nothing more, whatever the count.
+   * Reserves `count` targets for `actionId` if the last hour's total stays within `limit`
+   * (or, with `evenOverLimit`, whatever the total); otherwise reserves nothing. Reserving again
+   * for the same action id within the hour (a retried task) counts nothing more, whatever the
+   * count, and answers as the first reservation did: allowed only if that one fit the limit.
    */
   reserve(
     action: ActionType,
@@ -31,7 +44,13 @@ export interface HourlyLimitCounter {
     limit: number,
     actionId: string,
     now: Date,
+    options?: ReserveOptions,
   ): Promise<HourlyReservation>;
+  /**
+   * Gives back what `actionId` reserved, for an action that ended without doing anything
+   * (rejected or expired). Idempotent: true only when a reservation was removed.
+   */
+  release(action: ActionType, actionId: string): Promise<boolean>;
 }
 
 export class GuardrailStoreError extends Error {
@@ -60,7 +79,13 @@ const CounterItemSchema = z.object({
   counter: z.string(),
   version: z.number().int().min(0),
   entries: z.array(
-    z.object({ at: z.number(), count: z.number().int().min(0), actionId: z.string() }),
+    z.object({
+      at: z.number(),
+      count: z.number().int().min(0),
+      actionId: z.string(),
+      /** Reserved over the limit for an action held for approval (see ReserveOptions). */
+      overLimit: z.boolean().optional(),
+    }),
   ),
 });
 type CounterEntry = z.infer<typeof CounterItemSchema>['entries'][number];
@@ -126,6 +151,7 @@ export class DynamoHourlyLimitCounter implements HourlyLimitCounter {
     limit: number,
     actionId: string,
     now: Date,
+    options: ReserveOptions = {},
   ): Promise<HourlyReservation> {
     if (!Number.isInteger(count) || count < 1) {
       throw new RangeError(`count must be a positive integer, got ${count}`);
@@ -138,15 +164,40 @@ export class DynamoHourlyLimitCounter implements HourlyLimitCounter {
       const mine = recent.find((entry) => entry.actionId === actionId);
       const others = recent.filter((entry) => entry !== mine);
       const used = others.reduce((total, entry) => total + entry.count, 0);
-      if (mine !== undefined) return { allowed: true, used };
-      if (used + count > limit) return { allowed: false, used };
-      const entries: CounterEntry[] = [...recent, { at: nowMs, count, actionId }];
-      if (await this.#write(action, stored.version, entries)) return { allowed: true, used };
-      if (attempt < this.#maxAttempts) {
-        await this.#sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+      if (mine !== undefined) return { allowed: mine.overLimit !== true, used };
+      const fits = used + count <= limit;
+      if (!fits && options.evenOverLimit !== true) return { allowed: false, used };
+      const entry: CounterEntry = fits
+        ? { at: nowMs, count, actionId }
+        : { at: nowMs, count, actionId, overLimit: true };
+      if (await this.#write(action, stored.version, [...recent, entry])) {
+        return { allowed: fits, used };
       }
+      await this.#backOff(attempt);
     }
-    throw new GuardrailStoreUnavailableError(
+    throw this.#contended(action);
+  }
+
+  async release(action: ActionType, actionId: string): Promise<boolean> {
+    for (let attempt = 1; attempt <= this.#maxAttempts; attempt += 1) {
+      const stored = await this.#read(action);
+      const entries = stored.entries.filter((entry) => entry.actionId !== actionId);
+      if (entries.length === stored.entries.length) return false;
+      if (await this.#write(action, stored.version, entries)) return true;
+      await this.#backOff(attempt);
+    }
+    throw this.#contended(action);
+  }
+
+  /** Waits before a retry after a lost race; jittered so racers spread out. */
+  async #backOff(attempt: number): Promise<void> {
+    if (attempt < this.#maxAttempts) {
+      await this.#sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+    }
+  }
+
+  #contended(action: ActionType): GuardrailStoreUnavailableError {
+    return new GuardrailStoreUnavailableError(
       `Hourly limit counter for ${action}: still contended after ${this.#maxAttempts} attempts`,
     );
   }

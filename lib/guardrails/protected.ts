@@ -7,9 +7,9 @@ const sameText = (a: string, b: string): boolean => a.toLowerCase() === b.toLowe
 
 /**
  * Whether a user name is on `PROTECTED_USERS`. Matching is exact and case-insensitive only:
- * `CORP\alice` and `alice@corp.example.com` are different names here, because nothing in a
- * session or device record proves they are the same account. List every form a protected user
- * appears under (Citrix DaaS sessions report the UPN when it has one).
+ * `CORP\alice` and `alice@corp.example.com` are different names here. A DaaS session is checked
+ * under every name Citrix reports for it (UPN, `DOMAIN\user` and the name the client sent), so
+ * either form protects a session; an Endpoint Management device has only its enrolled user name.
  */
 export function isProtectedUser(userName: string, settings: ProtectionSettings): boolean {
   return settings.protectedUsers.some((entry) => sameText(entry, userName));
@@ -20,9 +20,16 @@ export function isProtectedDevice(deviceId: string, settings: ProtectionSettings
   return settings.protectedDevices.some((entry) => sameText(entry, deviceId));
 }
 
+/** Every name a resolved target's user goes by (a session keeps its UPN, SAM and client name). */
+export function targetUserNames(target: ResolvedSession | ResolvedDevice): string[] {
+  const names = 'userNames' in target && target.userNames !== undefined ? target.userNames : [];
+  return target.userName === undefined ? [...names] : [target.userName, ...names];
+}
+
 /**
  * Why a resolved target must be left alone, or undefined when it may be acted on:
- * - a session whose user, or the user the request named (`target.user`), is protected;
+ * - a session any of whose user names (UPN, `DOMAIN\user`, the name the client sent), or the user
+ *   the request named (`target.user`), is protected;
  * - a device whose id is protected, or whose enrolled user (or the user the request named) is.
  */
 export function protectionReason(
@@ -33,10 +40,12 @@ export function protectionReason(
   if ('deviceId' in target && isProtectedDevice(target.deviceId, settings)) {
     return `device ${target.deviceId} is protected`;
   }
-  for (const userName of [target.userName, requestedUser]) {
-    if (userName !== undefined && isProtectedUser(userName, settings)) {
-      return `${userName} is a protected user`;
-    }
+  const names = [
+    ...targetUserNames(target),
+    ...(requestedUser === undefined ? [] : [requestedUser]),
+  ];
+  for (const userName of names) {
+    if (isProtectedUser(userName, settings)) return `${userName} is a protected user`;
   }
   return undefined;
 }

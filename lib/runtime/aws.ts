@@ -10,7 +10,7 @@ import { DynamoSnapshotStore } from '../administrators/snapshot-store.ts';
 import { DynamoAuditLog } from '../audit/audit-log.ts';
 import { auditCitrixCall } from '../audit/context.ts';
 import type { NotificationDependencies } from '../callbacks/notify.ts';
-import { ServiceNowClient } from '../callbacks/servicenow.ts';
+import { ServiceNowApiSecretSchema, ServiceNowClient } from '../callbacks/servicenow.ts';
 import { parseCallbackDestinations, SignedCallbackSender } from '../callbacks/signed-callback.ts';
 import { CloudAdministratorsClient } from '../citrix/administrators-client.ts';
 import { citrixConnectionFromEnv } from '../citrix/config.ts';
@@ -32,7 +32,6 @@ import {
   readEndpointManagementCredentials,
   readJsonSecret,
   readSigningSecret,
-  ServiceNowApiCredentialsSchema,
 } from './secrets.ts';
 import {
   administratorGuardsFromEnv,
@@ -151,7 +150,7 @@ const awsDynamoClient = once(() => new DynamoDBClient({}));
 /** Each action accepted once per delivery key, remembered for `IDEMPOTENCY_WINDOW_SECONDS`. */
 export const awsIdempotentAcceptor = once(() =>
   createIdempotentAcceptor({
-    accept: (request, source) =>
+    accept: (request, source, actionId) =>
       acceptAction(
         {
           actions: awsActionStore(),
@@ -160,7 +159,7 @@ export const awsIdempotentAcceptor = once(() =>
         },
         request,
         new Date(),
-        undefined,
+        actionId,
         source,
       ),
     persistenceStore: new DynamoDBPersistenceLayer({
@@ -186,6 +185,7 @@ export const awsSourceReceiveDependencies = once(
     rules: loadRoutingRules(env.ROUTES_FILE ?? new URL('./routes.json', import.meta.url)),
     acceptor: awsIdempotentAcceptor(),
     audit: awsAuditLog(),
+    callbackNames: awsCallbackNames(),
     deliveries: new DynamoDeliveryLog(
       awsDynamoClient(),
       requiredEnv(env, 'DELIVERIES_TABLE_NAME'),
@@ -208,21 +208,20 @@ export const awsCallbackNames = once(
 );
 
 /**
- * The ServiceNow Table API client when `SERVICENOW_INSTANCE_URL` is set (credentials in the
- * secret `SERVICENOW_API_SECRET_ARN`), and the signed callback sender when destinations exist.
+ * The ServiceNow Table API client when `SERVICENOW_API_SECRET_ARN` is set (the secret holds the
+ * instance URL and the account), and the signed callback sender when destinations exist.
  */
 export const awsNotificationDependencies = once((): NotificationDependencies => {
   const transport = { timeoutMs: 10_000, retry: DEFAULT_RETRY_POLICY };
   const destinations = awsCallbackDestinations();
   return {
-    ...(env.SERVICENOW_INSTANCE_URL
+    ...(env.SERVICENOW_API_SECRET_ARN
       ? {
           serviceNow: new ServiceNowClient({
-            instanceUrl: new URL(env.SERVICENOW_INSTANCE_URL),
-            credentials: () =>
+            connection: () =>
               readJsonSecret(
                 requiredEnv(env, 'SERVICENOW_API_SECRET_ARN'),
-                ServiceNowApiCredentialsSchema,
+                ServiceNowApiSecretSchema,
               ),
             ...transport,
           }),
@@ -242,10 +241,15 @@ export const awsNotificationDependencies = once((): NotificationDependencies => 
 
 export const awsTaskTokens = once(() => new StepFunctionsTaskTokens(new SFNClient({})));
 
+/** The hourly limit counters (`LIMITS_TABLE_NAME`): reserved by the resolvers, released on rejection. */
+export const awsLimitCounter = once(
+  () => new DynamoHourlyLimitCounter(awsDynamoClient(), requiredEnv(env, 'LIMITS_TABLE_NAME')),
+);
+
 /** Limits, approval rules and protected targets, with the hourly counter in DynamoDB. */
 export const awsGuardrails = once(() => ({
   settings: guardrailsFromEnv(env),
-  counter: new DynamoHourlyLimitCounter(awsDynamoClient(), requiredEnv(env, 'LIMITS_TABLE_NAME')),
+  counter: awsLimitCounter(),
   actions: awsActionStore(),
 }));
 

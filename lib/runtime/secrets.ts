@@ -49,9 +49,3 @@ export async function readEndpointManagementCredentials(
   const secret = await readJsonSecret(secretId, EndpointManagementCredentialsEnvSchema);
   return { username: secret.CITRIX_EM_USERNAME, password: secret.CITRIX_EM_PASSWORD };
 }
-
-/** The ServiceNow account that writes work notes (Table API), JSON keys username and password. */
-export const ServiceNowApiCredentialsSchema = z.object({
-  username: z.string().min(1),
-  password: z.string().min(1),
-});

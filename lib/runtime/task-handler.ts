@@ -12,15 +12,39 @@ export class InvalidTaskInputError extends Error {
 export type TaskHandler<Result> = (event: unknown, context: Context) => Promise<Result>;
 
 /**
+ * A login the dependencies hold (Endpoint Management's `auth_token`). Each Lambda invocation is
+ * its own container's only user, so ending the session when the run finishes leaves no live
+ * token behind; clients shared by concurrent runs (the local stack) end it when the last one does.
+ */
+export interface TaskSession {
+  /** Runs `work`, then ends the session; a failed logout goes to `onLogoutError`, never thrown. */
+  withSession<T>(work: () => Promise<T>, onLogoutError: (error: unknown) => void): Promise<T>;
+}
+
+export interface TaskHandlerOptions<Deps> {
+  /** The session each run ends when it finishes, success or error. */
+  readonly session?: (dependencies: Deps) => TaskSession;
+}
+
+/** What a failed logout logs: never the token (the client redacts it from messages too). */
+function describeLogoutError(error: unknown): { name: string; message: string } {
+  return error instanceof Error
+    ? { name: error.name, message: error.message }
+    : { name: 'Error', message: String(error) };
+}
+
+/**
  * Wraps a Step Functions task: parses the state input with zod, resolves the dependencies once
  * per warm container, tags logs with the action id, and lets typed errors propagate by name so
- * the state machine's Retry and Catch can match them.
+ * the state machine's Retry and Catch can match them. With `options.session`, every run ends the
+ * session its dependencies logged in with, whether it succeeded or threw.
  */
 export function createTaskHandler<Schema extends z.ZodType<{ actionId: string }>, Deps, Result>(
   task: string,
   schema: Schema,
   getDependencies: () => Deps | Promise<Deps>,
   run: (input: z.output<Schema>, dependencies: Deps) => Promise<Result>,
+  options: TaskHandlerOptions<Deps> = {},
 ): TaskHandler<Result> {
   let dependencies: Promise<Deps> | undefined;
   const handler = middy<unknown, Result>()
@@ -40,7 +64,17 @@ export function createTaskHandler<Schema extends z.ZodType<{ actionId: string }>
         dependencies = undefined;
         throw error;
       });
-      const result = await run(parsed.data, await dependencies);
+      const resolved = await dependencies;
+      const work = () => run(parsed.data, resolved);
+      const session = options.session?.(resolved);
+      const result =
+        session === undefined
+          ? await work()
+          : await session.withSession(work, (error) => {
+              logger.warn('could not end the session; it lasts until the server times it out', {
+                logoutError: describeLogoutError(error),
+              });
+            });
       logger.info('task finished');
       return result;
     });

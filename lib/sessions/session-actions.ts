@@ -94,11 +94,29 @@ export class LogoffJobDeadlineExceededError extends Error {
   override name = 'LogoffJobDeadlineExceededError';
 }
 
-function describeSession(session: DaasSession): ResolvedSession {
+/**
+ * Every name a session's user goes by, in order of trust: the UPN, the `DOMAIN\user` name, then
+ * the name the client sent (untrusted, but a protected user listed under it is still protected).
+ * Blank names and repeats (compared case-insensitively) are left out.
+ */
+export function sessionUserNames(session: DaasSession): string[] {
+  const seen = new Set<string>();
+  const names: string[] = [];
+  for (const name of [session.User?.PrincipalName, session.User?.Name, session.UntrustedUserName]) {
+    const trimmed = name?.trim();
+    if (!trimmed || seen.has(trimmed.toLowerCase())) continue;
+    seen.add(trimmed.toLowerCase());
+    names.push(trimmed);
+  }
+  return names;
+}
+
+export function describeSession(session: DaasSession): ResolvedSession {
+  const userNames = sessionUserNames(session);
   return {
     sessionId: session.Id,
-    userName:
-      session.User?.PrincipalName ?? session.User?.Name ?? session.UntrustedUserName ?? undefined,
+    userName: userNames[0],
+    ...(userNames.length > 0 ? { userNames } : {}),
     machineName: session.Machine?.DnsName ?? session.Machine?.Name ?? undefined,
     state: session.State,
   };

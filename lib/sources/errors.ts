@@ -26,7 +26,8 @@ export function sourceErrorToApiError(error: unknown, source: SourceName | 'api'
     return apiError(409, 'in_progress', 'The same delivery is still being accepted; retry shortly');
   }
   if (error instanceof DeliveryConflictError) {
-    return apiError(409, 'conflict', 'This delivery id was already used for a different request');
+    // Our own text (the key's meaning, never a credential): it says what to change.
+    return apiError(409, 'conflict', error.message);
   }
   if (error instanceof SourceNotConfiguredError) {
     return apiError(404, 'not_found', `The ${source} endpoint is not configured`);

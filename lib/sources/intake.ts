@@ -9,11 +9,19 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
+import { newActionId } from '../actions/accept.ts';
 import type { ActionRecord, ActionRequest } from '../actions/schema.ts';
 
-/** One idempotent acceptance: the same key within the window returns the first answer. */
+/**
+ * One idempotent acceptance: the same key within the window returns the first answer. Only what
+ * would change what is done (action, target, options, dry run) must match: a repeat whose reason
+ * or requester was re-templated (an edited alert title, another analyst) is the same action.
+ */
 export interface AcceptanceRequest {
-  /** Per source: `webhook-id`; Splunk `sid` + target; Sentinel incident + action + target; … */
+  /**
+   * Per source: `webhook-id`; Splunk `sid` + action + target; Sentinel incident + action + target;
+   * PagerDuty event + action + target; ServiceNow `sys_id` + action.
+   */
   readonly idempotencyKey: string;
   readonly request: ActionRequest;
   readonly source: NonNullable<ActionRecord['source']>;
@@ -30,15 +38,32 @@ export class DeliveryInProgressError extends Error {
   override name = 'DeliveryInProgressError';
 }
 
-/** The same delivery key arrived again with different content. */
+/**
+ * The same delivery key arrived again asking for something else (another target, options or dry
+ * run). The message says what the key is, never a credential.
+ */
 export class DeliveryConflictError extends Error {
   override name = 'DeliveryConflictError';
 }
 
+/** `accept` did not use the action id it was given, so the audit entries would not match. */
+export class AcceptedUnderAnotherIdError extends Error {
+  override name = 'AcceptedUnderAnotherIdError';
+}
+
+/**
+ * Called inside the idempotent step, before the action is recorded or its workflow started (the
+ * audit's `request` entry): when it fails nothing was started, the key is released, and the
+ * sender's retry runs it again instead of being answered as a repeat.
+ */
+export type BeforeAccept = (actionId: string) => Promise<void>;
+
 export interface IdempotentAcceptorOptions {
+  /** Records the action under `actionId` and starts its workflow. */
   readonly accept: (
     request: ActionRequest,
     source: AcceptanceRequest['source'],
+    actionId: string,
   ) => Promise<{ actionId: string }>;
   readonly persistenceStore: BasePersistenceLayer;
   /** How long a key is remembered (default 24 h). */
@@ -51,7 +76,14 @@ export interface IdempotentAcceptorOptions {
 export type IdempotentAcceptor = (
   acceptance: AcceptanceRequest,
   context: Context,
+  beforeAccept?: BeforeAccept,
 ) => Promise<Acceptance>;
+
+/**
+ * What a repeat must match: what would change what is done. Not the reason or requester, which
+ * sources template from alert fields that change between resends.
+ */
+export const ACCEPTANCE_VALIDATION_JMESPATH = 'request.[action, target, options, dryRun]';
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -63,31 +95,42 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export function createIdempotentAcceptor(options: IdempotentAcceptorOptions): IdempotentAcceptor {
   const config = new IdempotencyConfig({
     eventKeyJmesPath: 'idempotencyKey',
-    // The same key with a different request is a conflict, not a silent repeat.
-    payloadValidationJmesPath: 'request',
+    // The same key asking for something else is a conflict, not a silent repeat.
+    payloadValidationJmesPath: ACCEPTANCE_VALIDATION_JMESPATH,
     expiresAfterSeconds: options.expiresAfterSeconds,
     throwOnNoIdempotencyKey: true,
     responseHook: (response) => ({ ...(response as Record<string, unknown>), duplicate: true }),
   });
+  // Only the first argument is the idempotency payload; the hook rides along unhashed.
   const accept = makeIdempotent(
-    async (acceptance: AcceptanceRequest): Promise<Acceptance> => {
-      const { actionId } = await options.accept(acceptance.request, acceptance.source);
+    async (
+      acceptance: AcceptanceRequest,
+      beforeAccept: BeforeAccept | undefined,
+    ): Promise<Acceptance> => {
+      const actionId = newActionId();
+      await beforeAccept?.(actionId);
+      const accepted = await options.accept(acceptance.request, acceptance.source, actionId);
+      if (accepted.actionId !== actionId) {
+        throw new AcceptedUnderAnotherIdError(
+          `The action was accepted as ${accepted.actionId}, not the id ${actionId} it was given`,
+        );
+      }
       return { actionId, duplicate: false };
     },
     { persistenceStore: options.persistenceStore, config },
   );
   const sleep = options.sleep ?? defaultSleep;
   const waitMs = options.inProgressWaitMs ?? 3000;
-  return async (acceptance, context) => {
+  return async (acceptance, context, beforeAccept) => {
     config.registerLambdaContext(context);
     const deadline = Date.now() + waitMs;
     for (let delay = 25; ; delay = Math.min(delay * 2, 400)) {
       try {
-        return await accept(acceptance);
+        return await accept(acceptance, beforeAccept);
       } catch (error) {
         if (error instanceof IdempotencyValidationError) {
           throw new DeliveryConflictError(
-            'This delivery id was already used for a different request',
+            'This delivery key was already used to ask for a different action, target, options or dry run',
             { cause: error },
           );
         }

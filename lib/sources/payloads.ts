@@ -170,6 +170,11 @@ export const ServiceNowPayloadSchema = z
       .string({ error: 'must be a string' })
       .max(256, 'must be at most 256 characters')
       .optional(),
+    /** A configured signed-callback destination, by name, told when the action ends. */
+    callback: z
+      .string({ error: 'must be a string' })
+      .regex(/^[a-z0-9-]{1,40}$/, 'must be the name of a configured callback destination')
+      .optional(),
   })
   .meta({ title: 'ServiceNowContainmentRequest' });
 export type ServiceNowPayload = z.infer<typeof ServiceNowPayloadSchema>;

@@ -3,9 +3,20 @@ import type { ActionRequest } from '../actions/schema.ts';
 import { acceptedEntries } from '../api/accept-request.ts';
 import { type AuditLog, payloadDigest } from '../audit/audit-log.ts';
 import { authenticateDelivery } from './authenticate.ts';
-import { type DeliveryLog, type IdempotentAcceptor, newDeliveryId } from './intake.ts';
+import {
+  DeliveryConflictError,
+  type DeliveryLog,
+  type IdempotentAcceptor,
+  newDeliveryId,
+} from './intake.ts';
 import { parseSourcePayload } from './payloads.ts';
-import { type RoutingRules, routeServiceNowRequest, routeSiemEvent } from './routing.ts';
+import {
+  type RoutingRules,
+  RoutingRulesError,
+  routeServiceNowRequest,
+  routeSiemEvent,
+  ServiceNowRequestError,
+} from './routing.ts';
 import type { InboundDelivery, SourceName, SourceSecrets } from './types.ts';
 
 /** Reads a source's secret (Secrets Manager in AWS, the environment locally), cached. */
@@ -19,6 +30,8 @@ export interface ReceiveDependencies {
   readonly acceptor: IdempotentAcceptor;
   readonly deliveries: DeliveryLog;
   readonly audit: Pick<AuditLog, 'append'>;
+  /** Names of the configured callback destinations a route or request may name (default none). */
+  readonly callbackNames?: ReadonlySet<string>;
 }
 
 export interface AcceptedAction {
@@ -38,6 +51,46 @@ export type ReceiveOutcome =
   | { readonly status: 'ignored'; readonly deliveryId: string; readonly reason: string };
 
 const targetValue = (target: ActionRequest['target']) => Object.values(target).join(',');
+
+/**
+ * The idempotency key of one action: a ServiceNow request is one action per `sys_id` + action (its
+ * target is part of the request, so a re-send naming another target is a conflict, not a second
+ * action); a SIEM alert is one action per alert + action + target (each row or entity its own).
+ */
+function idempotencyKeyOf(
+  source: InboundDelivery['source'],
+  deliveryKey: string,
+  request: ActionRequest,
+): string {
+  return source === 'servicenow'
+    ? `servicenow:${deliveryKey}`
+    : `${source}:${deliveryKey}:${request.action}:${targetValue(request.target)}`;
+}
+
+/** A callback the rules or the request name must be a configured destination. */
+function checkCallback(
+  source: InboundDelivery['source'],
+  route: string,
+  request: ActionRequest,
+  names: ReadonlySet<string>,
+): void {
+  const callback = request.callback;
+  if (callback === undefined || names.has(callback)) return;
+  if (source === 'servicenow') {
+    throw new ServiceNowRequestError('The ServiceNow request is not a valid action', [
+      {
+        code: 'custom',
+        path: ['callback'],
+        message: `no callback destination named "${callback}"`,
+        input: callback,
+      },
+    ]);
+  }
+  // Checked at start and at synth; reaching here means the deployment's names are out of date.
+  throw new RoutingRulesError(
+    `Route "${route}" (${source}) names the callback destination "${callback}", which is not configured`,
+  );
+}
 
 /**
  * One delivery from a source tool: authenticate it (before reading anything else), parse its
@@ -77,31 +130,50 @@ export async function receiveSourceDelivery(
     });
     return { status: 'ignored', deliveryId, reason: decision.ignored };
   }
-  const actions: AcceptedAction[] = [];
   for (const request of decision.requests) {
-    const acceptance = await dependencies.acceptor(
-      {
-        idempotencyKey: `${delivery.source}:${event.deliveryKey}:${request.action}:${targetValue(request.target)}`,
-        request,
-        source: {
-          name: delivery.source,
-          deliveryId,
-          title: event.title,
-          ...(event.serviceNowIncident ? { serviceNowIncident: event.serviceNowIncident } : {}),
-        },
-      },
-      context,
+    checkCallback(
+      delivery.source,
+      decision.route,
+      request,
+      dependencies.callbackNames ?? new Set(),
     );
-    actions.push({ ...acceptance, action: request.action, target: request.target });
-    if (!acceptance.duplicate) {
-      await dependencies.audit.append(
-        acceptedEntries(acceptance.actionId, {
-          source: delivery.source,
-          identity: `${delivery.source} delivery ${deliveryId} (${event.title}), authenticated by its ${delivery.source} credential`,
-          payloadDigest: payloadDigest(delivery.rawBody),
-        }),
+  }
+  const actions: AcceptedAction[] = [];
+  const requestAudit = {
+    source: delivery.source,
+    identity: `${delivery.source} delivery ${deliveryId} (${event.title}), authenticated by its ${delivery.source} credential`,
+    payloadDigest: payloadDigest(delivery.rawBody),
+  };
+  for (const request of decision.requests) {
+    let acceptance: Awaited<ReturnType<IdempotentAcceptor>>;
+    try {
+      acceptance = await dependencies.acceptor(
+        {
+          idempotencyKey: idempotencyKeyOf(delivery.source, event.deliveryKey, request),
+          request,
+          source: {
+            name: delivery.source,
+            deliveryId,
+            title: event.title,
+            ...(event.serviceNowIncident ? { serviceNowIncident: event.serviceNowIncident } : {}),
+          },
+        },
+        context,
+        // Inside the idempotent step, before the workflow starts: a failed write fails the
+        // delivery, and the source's retry writes it (it is not answered as a repeat).
+        (actionId) => dependencies.audit.append(acceptedEntries(actionId, requestAudit, now)),
       );
+    } catch (error) {
+      if (error instanceof DeliveryConflictError && event.serviceNowIncident !== undefined) {
+        const { number, sysId } = event.serviceNowIncident;
+        throw new DeliveryConflictError(
+          `ServiceNow ${number ?? sysId} already asked for ${request.action} on another target (or with other options); a ticket asks for each action once: raise a new ticket, or use this one for another action`,
+          { cause: error },
+        );
+      }
+      throw error;
     }
+    actions.push({ ...acceptance, action: request.action, target: request.target });
   }
   await dependencies.deliveries.record({
     ...base,

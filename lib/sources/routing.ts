@@ -6,6 +6,7 @@ import {
   ActionRequestSchema,
   type ActionType,
   ActionTypeSchema,
+  CallbackNameSchema,
   SessionWarningSchema,
   workflowFor,
 } from '../actions/schema.ts';
@@ -96,6 +97,11 @@ const RouteSchema = z
     notify: SessionWarningSchema.optional(),
     /** `{{field.path}}` placeholders are filled from the alert. */
     reason: z.string().min(1).max(500),
+    /**
+     * A configured signed-callback destination (by name) told when each action ends, as
+     * `POST /v1/actions` takes it. Checked against the destinations at start and at synth.
+     */
+    callback: CallbackNameSchema.optional(),
     /** An alert naming more targets than this is ignored as a whole, not partly acted on. */
     maxTargets: z.int().min(1).max(20).default(5),
   })
@@ -219,6 +225,26 @@ export function loadRoutingRules(path: string | URL): RoutingRules {
   return parseRoutingRules(json, `routing rules file ${String(path)}`);
 }
 
+/**
+ * Every callback a route names must be a configured destination: checked when `npm start` starts
+ * and when the CDK app synthesizes, naming the route.
+ */
+export function checkRouteCallbacks(rules: RoutingRules, destinations: ReadonlySet<string>): void {
+  const problems: string[] = [];
+  for (const [source, routes] of Object.entries(rules.routes)) {
+    routes.forEach((route, index) => {
+      if (route.callback !== undefined && !destinations.has(route.callback)) {
+        problems.push(
+          `routes.${source}[${index}] (route "${route.name}").callback: no callback destination named "${route.callback}"`,
+        );
+      }
+    });
+  }
+  if (problems.length > 0) {
+    throw new RoutingRulesError(`Invalid routing rules: ${problems.join('; ')}`);
+  }
+}
+
 /** Every value at a field path; `[*]` fans out over an array. */
 export function valuesAt(fields: unknown, path: string): unknown[] {
   const steps = path.match(/[A-Za-z_][\w-]*|\[(?:\d+|\*)\]/g) ?? [];
@@ -316,6 +342,7 @@ export function routeSiemEvent(
       ...(route.notify ? { notify: route.notify } : {}),
       reason: render(route.reason, event.fields) || event.title,
       requestedBy: `${source}: ${event.title}`.slice(0, 256),
+      ...(route.callback ? { callback: route.callback } : {}),
     });
     if (parsed.success) requests.push(parsed.data);
     else
@@ -346,6 +373,7 @@ export function routeServiceNowRequest(rules: RoutingRules, event: SourceEvent):
     number?: unknown;
     short_description?: unknown;
     requested_by?: unknown;
+    callback?: unknown;
   };
   const action = ActionTypeSchema.safeParse(fields.action);
   if (action.success && !rules.servicenow.allowedActions.includes(action.data)) {
@@ -368,6 +396,7 @@ export function routeServiceNowRequest(rules: RoutingRules, event: SourceEvent):
       typeof fields.requested_by === 'string' && fields.requested_by.trim() !== ''
         ? fields.requested_by.slice(0, 256)
         : 'servicenow',
+    ...(fields.callback === undefined ? {} : { callback: fields.callback }),
   });
   if (!parsed.success) {
     throw new ServiceNowRequestError(

@@ -3,17 +3,39 @@ import { readJsonSecret } from '../runtime/secrets.ts';
 import type { SourceSecretReader } from './receive.ts';
 import type { SourceName, SourceSecrets } from './types.ts';
 
+/**
+ * A value someone wrote in a template or a doc ("replace-with-…", "set-me", "changeme") is public:
+ * a secret holding one would let anyone who read it authenticate, so it is refused.
+ */
+const PLACEHOLDER = /^\s*(?:replace[-_ ]?with|set[-_ ]?me|change[-_ ]?me|placeholder)/i;
+const credential = (minLength: number) =>
+  z
+    .string()
+    .min(minLength)
+    .refine((value) => !PLACEHOLDER.test(value), 'must be the real credential, not a placeholder');
+
 /** Each source's secret, in Secrets Manager as JSON with these keys. */
 export const SOURCE_SECRET_SCHEMAS = {
-  servicenow: z.object({ username: z.string().min(1), password: z.string().min(16) }),
-  splunk: z.object({ token: z.string().min(24) }),
-  sentinel: z.object({ apiKey: z.string().min(24) }),
+  servicenow: z.object({ username: z.string().min(1), password: credential(16) }),
+  splunk: z.object({ token: credential(24) }),
+  sentinel: z.object({ apiKey: credential(24) }),
   // Empty until the operator stores PagerDuty's secret: then the endpoint is not configured.
-  pagerduty: z.object({ signingSecrets: z.array(z.string().min(16)) }),
+  pagerduty: z.object({ signingSecrets: z.array(credential(16)) }),
 } satisfies { [S in SourceName]: z.ZodType<SourceSecrets[S]> };
 
 export class SourceNotConfiguredError extends Error {
   override name = 'SourceNotConfiguredError';
+}
+
+/** Throws `SourceNotConfiguredError` for a secret that cannot authenticate anything yet. */
+export function assertSourceConfigured<S extends SourceName>(
+  source: S,
+  secret: SourceSecrets[S],
+): SourceSecrets[S] {
+  if ('signingSecrets' in secret && secret.signingSecrets.length === 0) {
+    throw new SourceNotConfiguredError(`The ${source} endpoint has no signing secret yet`);
+  }
+  return secret;
 }
 
 /** In AWS: the secret whose ARN is in `<SOURCE>_SECRET_ARN`, cached 15 minutes by Powertools. */
@@ -32,10 +54,7 @@ export class SecretsManagerSourceSecrets implements SourceSecretReader {
       arn,
       SOURCE_SECRET_SCHEMAS[source] as z.ZodType,
     )) as SourceSecrets[S];
-    if ('signingSecrets' in secret && secret.signingSecrets.length === 0) {
-      throw new SourceNotConfiguredError(`The ${source} endpoint has no signing secret yet`);
-    }
-    return secret;
+    return assertSourceConfigured(source, secret);
   }
 }
 

@@ -28,6 +28,16 @@ export interface WorkflowFunction {
   readonly timeoutSeconds?: number;
   /** Resolves targets, so applies the guardrails (limits, approval rules, protected targets). */
   readonly appliesGuardrails?: boolean;
+  /**
+   * Gives back the hourly limit reservation of an action that ended rejected or expired: reads
+   * and writes the counters in the limits table (their items only), without the guardrail settings.
+   */
+  readonly releasesLimitReservations?: boolean;
+  /**
+   * Changes Citrix Cloud administrators one at a time per tenant, under a lease kept in the
+   * limits table (its own item only).
+   */
+  readonly serializesAdministratorChanges?: boolean;
 }
 
 export interface WorkflowDefinition {
@@ -42,6 +52,7 @@ const COMPLETE_ACTION: WorkflowFunction = {
   name: 'complete-action',
   entry: 'functions/complete-action.ts',
   recordsActions: true,
+  releasesLimitReservations: true,
   calls: 'nothing',
 };
 
@@ -150,13 +161,6 @@ export const DEVICE_ACTION_WORKFLOW: WorkflowDefinition = {
     REQUEST_APPROVAL,
     COMPLETE_ACTION,
     NOTIFY_ACTION_OUTCOME,
-    {
-      substitution: 'LogOutOfEndpointManagementFunctionArn',
-      name: 'log-out-of-endpoint-management',
-      entry: 'functions/log-out-of-endpoint-management.ts',
-      recordsActions: false,
-      calls: 'endpoint-management',
-    },
   ],
 };
 
@@ -177,6 +181,7 @@ export const ADMIN_ACTION_WORKFLOW: WorkflowDefinition = {
       name: 'apply-admin-change',
       entry: 'functions/apply-admin-change.ts',
       recordsActions: false,
+      serializesAdministratorChanges: true,
       calls: 'cloud-administrators',
     },
     {

@@ -49,6 +49,11 @@ export function controlRoutes(world: SimulatorWorld): Hono {
     return c.body(null, 204);
   });
 
+  // How many Endpoint Management sessions are still open: a count, never a token.
+  app.get('/endpoint-management/tokens', (c) =>
+    c.json({ live: world.endpointManagement.liveTokenCount() }),
+  );
+
   const bodyShape = () => ({ bodyShape: world.endpointManagement.bodyShape });
   app.get('/endpoint-management/body-shape', (c) => c.json(bodyShape()));
   app.put('/endpoint-management/body-shape', async (c) => {

@@ -134,6 +134,16 @@ export class EndpointManagementState {
     if (issued) issued.loggedOut = true;
   }
 
+  /** Auth tokens still usable now: issued, not logged out, not expired. Never the tokens. */
+  liveTokenCount(): number {
+    const now = this.#now();
+    let live = 0;
+    for (const issued of this.#tokens.values()) {
+      if (!issued.loggedOut && now < issued.expiresAt) live += 1;
+    }
+    return live;
+  }
+
   expireTokens(): void {
     const now = this.#now();
     for (const issued of this.#tokens.values()) issued.expiresAt = Math.min(issued.expiresAt, now);

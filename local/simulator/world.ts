@@ -25,6 +25,12 @@ export interface RecordedRequest {
   status: number;
 }
 
+/**
+ * Starts every Citrix Cloud bearer token the simulator issues, so that the tests' secret scan
+ * (test/support/test-secrets.ts) recognises one written anywhere.
+ */
+export const SIMULATOR_BEARER_PREFIX = 'simbearer_';
+
 export interface IssuedToken {
   clientId: string;
   expiresAt: number;
@@ -120,7 +126,7 @@ export class SimulatorWorld {
   }
 
   issueToken(clientId: string): { token: string; lifetimeSeconds: number } {
-    const token = randomBytes(32).toString('base64url');
+    const token = `${SIMULATOR_BEARER_PREFIX}${randomBytes(32).toString('base64url')}`;
     const lifetimeSeconds = this.config.settings.tokenLifetimeSeconds;
     this.#tokens.set(token, { clientId, expiresAt: this.now() + lifetimeSeconds * 1000 });
     return { token, lifetimeSeconds };

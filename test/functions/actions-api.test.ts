@@ -74,12 +74,12 @@ beforeEach(() => {
     actions,
     workflows,
     acceptor: createIdempotentAcceptor({
-      accept: (request, source) =>
+      accept: (request, source, actionId) =>
         acceptAction(
           { actions, workflows, retentionDays: 400 },
           request,
           new Date(),
-          undefined,
+          actionId,
           source,
         ),
       persistenceStore: new DynamoDBPersistenceLayer({
@@ -297,6 +297,16 @@ describe('GET /v1/actions/{actionId}', () => {
       dryRun: false,
       results: [],
     });
+  });
+
+  it('says which source asked and names the callback destination, never its URL', async () => {
+    const body = JSON.stringify({ ...JSON.parse(LOGOFF), callback: 'soar' });
+    const { actionId } = JSON.parse((await post(body)).body);
+    const view = JSON.parse((await get(actionId)).body);
+
+    expect(view.source).toEqual({ name: 'api' });
+    expect(view.callback).toBe('soar');
+    expect(JSON.stringify(view)).not.toMatch(/https?:/);
   });
 
   it('answers 401 without a valid signature, 400 to a malformed id and 404 to an unknown one', async () => {

@@ -1,7 +1,9 @@
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSourceWebhooksHandler } from '../../functions/source-webhooks.ts';
+import { ActionRequestSchema } from '../../lib/actions/schema.ts';
 import type { AcceptanceRequest } from '../../lib/sources/intake.ts';
 import type { ReceiveDependencies } from '../../lib/sources/receive.ts';
 import { loadRoutingRules } from '../../lib/sources/routing.ts';
@@ -16,8 +18,9 @@ const accepted: AcceptanceRequest[] = [];
 const dependencies: ReceiveDependencies = {
   secrets: { read: async (source) => LOCAL_DEMO_SOURCE_SECRETS[source] as never },
   rules: loadRoutingRules(new URL('../../config/routes.json', import.meta.url)),
-  acceptor: async (acceptance) => {
+  acceptor: async (acceptance, _context, beforeAccept) => {
     accepted.push(acceptance);
+    await beforeAccept?.('act_00000000000000000000000000000000');
     return { actionId: 'act_00000000000000000000000000000000', duplicate: false };
   },
   deliveries: { record: async () => undefined },
@@ -91,6 +94,91 @@ describe('source endpoints under arbitrary input', () => {
         }),
         { numRuns: 150 },
       );
+    },
+  );
+});
+
+/** Every path into a JSON value: `[]`, `['result']`, `['result', 'user']`, … */
+function pathsOf(value: unknown, path: (string | number)[] = []): (string | number)[][] {
+  if (typeof value !== 'object' || value === null) return [path];
+  const entries: [string | number, unknown][] = Array.isArray(value)
+    ? value.map((entry, index) => [index, entry])
+    : Object.entries(value);
+  return [path, ...entries.flatMap(([key, entry]) => pathsOf(entry, [...path, key]))];
+}
+
+/** `root` with the value at `path` replaced (or removed, for `undefined`). */
+function mutate(root: unknown, path: (string | number)[], value: unknown): unknown {
+  if (path.length === 0) return value;
+  const copy = structuredClone(root) as Record<string | number, unknown>;
+  let node = copy;
+  for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+  const last = path[path.length - 1] as string | number;
+  if (value === undefined) delete node[last];
+  else node[last] = value;
+  return copy;
+}
+
+/** What each source may start: the actions its routes (or ServiceNow's allow list) name. */
+const ALLOWED_ACTIONS: Record<string, readonly string[]> = {
+  splunk: dependencies.rules.routes.splunk.map((route) => route.action),
+  sentinel: dependencies.rules.routes.sentinel.map((route) => route.action),
+  pagerduty: dependencies.rules.routes.pagerduty.map((route) => route.action),
+  servicenow: dependencies.rules.servicenow.allowedActions,
+};
+
+describe('source endpoints under authenticated variations of the documented samples', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it.each(['servicenow', 'splunk', 'sentinel', 'pagerduty'])(
+    '%s answers 2xx or 4xx, accepts only valid requests the rules allow, and calls out to nothing',
+    async (source) => {
+      const sample = JSON.parse(
+        readFileSync(new URL(`../../docs/sources/samples/${source}.json`, import.meta.url), 'utf8'),
+      ) as unknown;
+      const fetchSpy = vi.spyOn(globalThis, 'fetch');
+      const mutation = fc.record({
+        path: fc.constantFrom(...pathsOf(sample)),
+        value: fc.oneof(
+          fc.constant(undefined),
+          fc.jsonValue({ maxDepth: 2 }),
+          fc.string(),
+          fc.constantFrom('*', '', ' ', 'x'.repeat(2000), null, 0, -1, [], {}, 'soar'),
+        ),
+      });
+      const variations = fc.array(mutation, { minLength: 1, maxLength: 3 }).map(
+        (mutations) =>
+          JSON.stringify(
+            mutations.reduce((body, { path, value }) => {
+              try {
+                return mutate(body, path, value);
+              } catch {
+                return body;
+              }
+            }, sample),
+          ) ?? 'null',
+      );
+      let acceptedCount = 0;
+      await fc.assert(
+        fc.asyncProperty(variations, async (body) => {
+          accepted.length = 0;
+          const response = await post(source, body, true);
+          expect(response.statusCode, body.slice(0, 300)).toBeGreaterThanOrEqual(200);
+          expect(response.statusCode, `${body.slice(0, 300)}: ${response.body}`).toBeLessThan(500);
+          if (response.statusCode !== 202) expect(accepted).toEqual([]);
+          for (const acceptance of accepted) {
+            expect(ActionRequestSchema.safeParse(acceptance.request).success).toBe(true);
+            expect(ALLOWED_ACTIONS[source]).toContain(acceptance.request.action);
+          }
+          acceptedCount += accepted.length;
+        }),
+        { numRuns: 300 },
+      );
+      // A mutation often leaves what routing reads intact: some variations must be accepted.
+      expect(acceptedCount).toBeGreaterThan(0);
+      expect(fetchSpy).not.toHaveBeenCalled();
     },
   );
 });

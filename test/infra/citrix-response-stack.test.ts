@@ -8,10 +8,15 @@ import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReportRequestSchema } from '../../functions/report-administrators.ts';
 import { buildApp } from '../../infra/build-app.ts';
-import type { CitrixResponseStack } from '../../infra/citrix-response-stack.ts';
+import {
+  type CitrixResponseStack,
+  SERVICENOW_INSTANCE_URL_PLACEHOLDER,
+} from '../../infra/citrix-response-stack.ts';
 import { InvalidContextError } from '../../infra/config.ts';
-import type { WorkflowName } from '../../lib/actions/schema.ts';
+import { ACTION_TYPES, type WorkflowName } from '../../lib/actions/schema.ts';
+import { administratorChangeLeaseKey } from '../../lib/administrators/change-lock.ts';
 import { AUDIT_TABLE_KEYS } from '../../lib/audit/audit-log.ts';
+import { ServiceNowApiSecretSchema } from '../../lib/callbacks/servicenow.ts';
 import { parseCallbackDestinations } from '../../lib/callbacks/signed-callback.ts';
 import {
   DEFAULT_GUARDRAIL_SETTINGS,
@@ -343,27 +348,43 @@ function shapes(statements: Statement[]): Json[] {
 
 /**
  * Allowed statements as `action on resource` pairs, sorted: comparable however CDK merges
- * statements (with minimizePolicies one statement may carry several grants). Fails on a Deny or
- * a condition, which the pairs could not express.
+ * statements (with minimizePolicies one statement may carry several grants). A grant limited to
+ * some items by partition key (`dynamodb:LeadingKeys`) ends with ` (keys a, b)`. Fails on a Deny
+ * or any other condition, which the pairs could not express.
  */
 function grants(statements: Statement[]): string[] {
   return statements
     .flatMap((statement) => {
       expect(statement.Effect).toBe('Allow');
-      expect(statement.Condition).toBeUndefined();
+      const keys = leadingKeysOf(statement.Condition);
+      const items = keys === undefined ? '' : ` (keys ${keys.join(', ')})`;
       return actions(statement).flatMap((action) =>
-        resources(statement).map((resource) => `${action} on ${JSON.stringify(resource)}`),
+        resources(statement).map((resource) => `${action} on ${JSON.stringify(resource)}${items}`),
       );
     })
     .sort();
 }
 
-/** The pairs `grants` gives for statements written as `{ Action, Resource }` lists. */
-function expectedGrants(statements: { Action: string[]; Resource: Json[] }[]): string[] {
+function leadingKeysOf(condition: unknown): string[] | undefined {
+  if (condition === undefined) return undefined;
+  const keys = (condition as Record<string, Record<string, unknown>>)[
+    'ForAllValues:StringEquals'
+  ]?.['dynamodb:LeadingKeys'];
+  expect(condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': keys } });
+  return Array.isArray(keys) ? keys.map(String) : [String(keys)];
+}
+
+/** The pairs `grants` gives for statements written as `{ Action, Resource, Keys? }` lists. */
+function expectedGrants(
+  statements: { Action: string[]; Resource: Json[]; Keys?: readonly string[] }[],
+): string[] {
   return statements
-    .flatMap(({ Action, Resource }) =>
+    .flatMap(({ Action, Resource, Keys }) =>
       Action.flatMap((action) =>
-        Resource.map((resource) => `${action} on ${JSON.stringify(resource)}`),
+        Resource.map(
+          (resource) =>
+            `${action} on ${JSON.stringify(resource)}${Keys === undefined ? '' : ` (keys ${Keys.join(', ')})`}`,
+        ),
       ),
     )
     .sort();
@@ -495,8 +516,6 @@ interface Deployment {
   readonly protectedAdmins?: string;
   /** Whether `callbackDestinations` has entries (the callback secret is then read). */
   readonly callbacks?: boolean;
-  /** Whether `serviceNowInstanceUrl` is set (the ServiceNow API secret is then read). */
-  readonly serviceNowWorkNotes?: boolean;
 }
 
 /**
@@ -504,7 +523,8 @@ interface Deployment {
  * DaaS functions the Citrix Cloud client and site; Endpoint Management functions their server and
  * either the Citrix Cloud client (cloud login, no site) or the administrator secret alone;
  * Citrix Cloud administrator functions the Citrix Cloud client (no site) and the guards; the
- * notification function no Citrix access at all, and only the secrets of what is configured.
+ * notification function no Citrix access at all: the ServiceNow API secret (which holds the
+ * instance URL), and the callback secret only with destinations.
  */
 function expectedCitrixAccess(
   stack: StackTemplate,
@@ -561,7 +581,7 @@ function expectedCitrixAccess(
         environment: {},
         secrets: [
           ...(deployment.callbacks ? [refTo(stack.secret('callback'))] : []),
-          ...(deployment.serviceNowWorkNotes ? [refTo(stack.secret('serviceNowApi'))] : []),
+          refTo(stack.secret('serviceNowApi')),
         ],
       };
   }
@@ -962,23 +982,56 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       Type: 'Task',
       Resource: placeholder('WarnSessionsFunctionArn'),
       Next: 'WaitGracePeriod',
-      // A failed warning is recorded and never blocks the containment.
+      // A failed warning task is recorded and never blocks the containment.
       Catch: [
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.warningError', Next: 'ActOnEachTarget' },
+        {
+          ErrorEquals: ['States.ALL'],
+          ResultPath: '$.warningError',
+          Next: 'RecordWarningFailure',
+        },
       ],
     });
+    // The same task, told the warning failed, records it; then the grace period is still waited.
+    expect(states.RecordWarningFailure).toMatchObject({
+      Type: 'Task',
+      Resource: placeholder('WarnSessionsFunctionArn'),
+      Parameters: {
+        'actionId.$': '$.actionId',
+        'warning.$': '$.warning',
+        'targets.$': '$.resolution.targets',
+        'failure.$': '$.warningError',
+      },
+      Next: 'WaitGracePeriod',
+      Catch: [
+        {
+          ErrorEquals: ['States.ALL'],
+          ResultPath: '$.warningRecordError',
+          Next: 'WaitGracePeriod',
+        },
+      ],
+    });
+    // Its result lands where a sent warning's would, leaving the targets the Map reads.
+    expect(states.RecordWarningFailure?.ResultPath).toBe(states.WarnSessions?.ResultPath);
     expect(states.WaitGracePeriod).toMatchObject({
       Type: 'Wait',
       SecondsPath: '$.warning.graceSeconds',
       Next: 'ActOnEachTarget',
     });
     expect(map.ItemProcessor.StartAt).toBe('IsActionable');
-    expect(map.ItemProcessor.States.IsActionable).toMatchObject({
+    // Fails closed, as the device workflow does: only a session marked actionable is acted on.
+    expect(map.ItemProcessor.States.IsActionable).toEqual({
       Type: 'Choice',
+      Comment: expect.any(String),
       Choices: [
-        { Variable: '$.target.actionable', BooleanEquals: false, Next: 'RecordTargetResult' },
+        {
+          And: [
+            { Variable: '$.target.actionable', IsPresent: true },
+            { Variable: '$.target.actionable', BooleanEquals: true },
+          ],
+          Next: 'SubmitAction',
+        },
       ],
-      Default: 'SubmitAction',
+      Default: 'RecordTargetResult',
     });
   });
 
@@ -1009,7 +1062,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
   });
 
   describe('functions', () => {
-    it('has one function per task name (17; request-approval, complete-action and notify-action-outcome shared), the API, the report and the source endpoints', () => {
+    it('has one function per task name (16; request-approval, complete-action and notify-action-outcome shared), the API, the report and the source endpoints', () => {
       const functions = stack.ofType('AWS::Lambda::Function');
       const taskNames = functions
         .map(([, fn]) => /^workflow task: (.+)$/.exec(String(fn.Properties.Description))?.[1])
@@ -1018,8 +1071,8 @@ describe('CitrixResponse stack with a deployable configuration', () => {
         .filter(([, fn]) => !/^workflow task: /.test(String(fn.Properties.Description)))
         .map(([id]) => id);
 
-      expect(functions).toHaveLength(20);
-      expect(TASKS).toHaveLength(17);
+      expect(functions).toHaveLength(19);
+      expect(TASKS).toHaveLength(16);
       expect(taskNames.sort()).toEqual(TASKS.map((task) => task.name).sort());
       expect(others.sort()).toEqual(
         [stack.apiFunction()[0], stack.report().fn[0], stack.sourceFunction()[0]].sort(),
@@ -1067,7 +1120,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
           POWERTOOLS_LOG_LEVEL: 'INFO',
         });
       }
-      expect(logGroups.size).toBe(20);
+      expect(logGroups.size).toBe(19);
     });
 
     it('gives task functions 60 s (resolve-device-targets 240 s, notify-action-outcome and warn-sessions 120 s), the API and source endpoints 15 s, the report 120 s', () => {
@@ -1218,6 +1271,26 @@ describe('CitrixResponse stack with a deployable configuration', () => {
             ...(task.appliesGuardrails
               ? [{ Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: [limits] }]
               : []),
+            // Gives back a rejected or expired action's reservation: the counters' items only.
+            ...(task.releasesLimitReservations
+              ? [
+                  {
+                    Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+                    Resource: [limits],
+                    Keys: ACTION_TYPES,
+                  },
+                ]
+              : []),
+            // Takes and gives back the administrator change lease: its own item only.
+            ...(task.serializesAdministratorChanges
+              ? [
+                  {
+                    Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+                    Resource: [limits],
+                    Keys: [administratorChangeLeaseKey(CUSTOMER_ID)],
+                  },
+                ]
+              : []),
           ]),
         );
         expect(stack.environment(fn).AUDIT_TABLE_NAME, task.name).toEqual(
@@ -1265,10 +1338,18 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       }
     });
 
-    it('lets only the three resolve functions get and put the limit counters', () => {
+    it('lets only the three resolve functions get and put the limit counters, and complete-action give them back', () => {
       const [limitsId] = stack.limitsTable();
       const resolvers = stack.resolverIds();
+      const [releaser] = stack.taskFunction('complete-action');
+      const [leaseHolder] = stack.taskFunction('apply-admin-change');
 
+      expect(
+        TASKS.filter((task) => task.releasesLimitReservations).map((task) => task.name),
+      ).toEqual(['complete-action']);
+      expect(
+        TASKS.filter((task) => task.serializesAdministratorChanges).map((task) => task.name),
+      ).toEqual(['apply-admin-change']);
       expect(TASKS.filter((task) => task.appliesGuardrails).map((task) => task.name)).toEqual([
         'resolve-session-targets',
         'resolve-device-targets',
@@ -1279,7 +1360,12 @@ describe('CitrixResponse stack with a deployable configuration', () => {
         const owner = stack
           .ofType('AWS::Lambda::Function')
           .find(([, fn]) => stack.policiesOf(fn).some(([policyId]) => policyId === id))?.[0];
-        if (owner !== undefined && resolvers.includes(owner)) continue;
+        if (
+          owner !== undefined &&
+          (resolvers.includes(owner) || owner === releaser || owner === leaseHolder)
+        ) {
+          continue;
+        }
         expect(document, id).not.toContain(`"${limitsId}"`);
       }
       for (const [id, fn] of stack.ofType('AWS::Lambda::Function')) {
@@ -1290,6 +1376,24 @@ describe('CitrixResponse stack with a deployable configuration', () => {
           expect(limitGrants, id).toEqual(
             ['dynamodb:GetItem', 'dynamodb:PutItem'].map(
               (action) => `${action} on ${JSON.stringify(arnOf(limitsId))}`,
+            ),
+          );
+          expect(stack.environment(fn).LIMITS_TABLE_NAME, id).toEqual(refTo(limitsId));
+        } else if (id === releaser) {
+          // Only the counters' items (one per action type), never another item of the table.
+          expect(limitGrants, id).toEqual(
+            ['dynamodb:GetItem', 'dynamodb:PutItem'].map(
+              (action) =>
+                `${action} on ${JSON.stringify(arnOf(limitsId))} (keys ${ACTION_TYPES.join(', ')})`,
+            ),
+          );
+          expect(stack.environment(fn).LIMITS_TABLE_NAME, id).toEqual(refTo(limitsId));
+        } else if (id === leaseHolder) {
+          // The administrator change lease's item alone: no counter can be read or written.
+          expect(limitGrants, id).toEqual(
+            ['dynamodb:DeleteItem', 'dynamodb:PutItem'].map(
+              (action) =>
+                `${action} on ${JSON.stringify(arnOf(limitsId))} (keys lease:administrator-changes:${CUSTOMER_ID})`,
             ),
           );
           expect(stack.environment(fn).LIMITS_TABLE_NAME, id).toEqual(refTo(limitsId));
@@ -1402,7 +1506,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       expect(starters.sort()).toEqual([stack.apiFunction()[0], stack.sourceFunction()[0]].sort());
     });
 
-    it('gives notify-action-outcome only its record and audit access when nothing is configured to notify', () => {
+    it('gives notify-action-outcome its record and audit access and the ServiceNow API secret when no callback is configured', () => {
       const [, fn] = stack.taskFunction('notify-action-outcome');
 
       expect(stack.environment(fn)).toEqual({
@@ -1411,6 +1515,8 @@ describe('CitrixResponse stack with a deployable configuration', () => {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ACTIONS_TABLE_NAME: refTo(stack.actionsTable()[0]),
         AUDIT_TABLE_NAME: refTo(stack.auditTable()[0]),
+        // The instance URL is in the secret, never a variable.
+        SERVICENOW_API_SECRET_ARN: refTo(stack.secret('serviceNowApi')),
       });
       expect(shapes(stack.statementsOf(fn))).toEqual(
         [
@@ -1424,6 +1530,11 @@ describe('CitrixResponse stack with a deployable configuration', () => {
             Effect: 'Allow',
             Action: ['dynamodb:BatchWriteItem'],
             Resource: [arnOf(stack.auditTable()[0])],
+          },
+          {
+            Effect: 'Allow',
+            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+            Resource: [refTo(stack.secret('serviceNowApi'))],
           },
         ].sort(byJson),
       );
@@ -1627,7 +1738,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       }
     });
 
-    it('has seven secrets: webhook, callback, Citrix Cloud and one per source; none for Endpoint Management or ServiceNow work notes', () => {
+    it('has eight secrets: webhook, callback, Citrix Cloud, ServiceNow work notes and one per source; none for Endpoint Management', () => {
       expect(
         stack
           .ofType('AWS::SecretsManager::Secret')
@@ -1638,11 +1749,39 @@ describe('CitrixResponse stack with a deployable configuration', () => {
           stack.secret('webhook'),
           stack.secret('callback'),
           stack.secret('citrix'),
+          stack.secret('serviceNowApi'),
           ...SOURCES.map((source) => stack.secret(`source:${source}`)),
         ].sort(),
       );
       expect(stack.secretIds('CITRIX_EM_PASSWORD')).toEqual([]);
-      expect(() => stack.secret('serviceNowApi')).toThrow('no serviceNowApi secret');
+    });
+
+    it('generates the ServiceNow API secret with a placeholder instance URL the function refuses, and retains it', () => {
+      const secret = stack.resource(stack.secret('serviceNowApi'));
+      const template = JSON.stringify({
+        instanceUrl: SERVICENOW_INSTANCE_URL_PLACEHOLDER,
+        username: 'set-me',
+      });
+
+      expect(secret.Properties.GenerateSecretString).toEqual({
+        SecretStringTemplate: template,
+        GenerateStringKey: 'password',
+        PasswordLength: 48,
+        ExcludePunctuation: true,
+        IncludeSpace: false,
+      });
+      expect([secret.DeletionPolicy, secret.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+      // As generated, the secret sends no work note anywhere: only the instanceUrl is refused.
+      const generated = { ...JSON.parse(template), password: 'x'.repeat(48) };
+      expect(
+        ServiceNowApiSecretSchema.safeParse(generated).error?.issues.map((issue) => issue.path),
+      ).toEqual([['instanceUrl']]);
+      expect(
+        ServiceNowApiSecretSchema.safeParse({
+          ...generated,
+          instanceUrl: 'https://acme.service-now.com',
+        }).success,
+      ).toBe(true);
     });
 
     it('lets no function read the callback secret while no destination is configured', () => {
@@ -1753,6 +1892,25 @@ describe('CitrixResponse stack with a deployable configuration', () => {
         });
         expect(routes[route]?.method.Properties, route).not.toHaveProperty('RequestModels');
       }
+    });
+
+    it('serves exactly the operations docs/openapi.json describes', () => {
+      const document = JSON.parse(
+        readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8'),
+      ) as { paths: Record<string, Record<string, unknown>> };
+      const documented = Object.entries(document.paths).flatMap(([path, operations]) =>
+        Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+      );
+      // One API Gateway resource serves the sources that authenticate by header; Splunk has its own.
+      const served = Object.keys(stack.routes()).flatMap((route) =>
+        route === 'POST /v1/webhooks/{source}'
+          ? SOURCES.filter((source) => source !== 'splunk').map(
+              (source) => `POST /v1/webhooks/${source}`,
+            )
+          : [route],
+      );
+
+      expect(documented.sort()).toEqual(served.sort());
     });
 
     it('checks the action request model on POST /v1/actions only, never on the source payloads', () => {
@@ -2060,12 +2218,16 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       'DeviceActionStateMachineArn',
       'PagerdutySecretArn',
       'SentinelSecretArn',
+      'ServiceNowApiCredentialsSecretArn',
       'ServicenowSecretArn',
       'SessionActionStateMachineArn',
       'SplunkSecretArn',
       'WebhookSecretArn',
     ]);
     expect(outputs.CallbackSigningSecretArn?.Value).toEqual(refTo(stack.secret('callback')));
+    expect(outputs.ServiceNowApiCredentialsSecretArn?.Value).toEqual(
+      refTo(stack.secret('serviceNowApi')),
+    );
     for (const source of SOURCES) {
       const output = `${source[0]?.toUpperCase()}${source.slice(1)}SecretArn`;
       expect(outputs[output]?.Value, output).toEqual(refTo(stack.secret(`source:${source}`)));
@@ -2125,8 +2287,8 @@ describe('CitrixResponse stack with Endpoint Management administrator credential
   it('generates the administrator secret in CloudFormation, with the expected keys, and retains it', () => {
     const secret = stack.resource(stack.secretId('CITRIX_EM_PASSWORD'));
 
-    // Webhook, callback, Citrix Cloud, four sources, and this one.
-    expect(stack.ofType('AWS::SecretsManager::Secret')).toHaveLength(8);
+    // Webhook, callback, Citrix Cloud, ServiceNow work notes, four sources, and this one.
+    expect(stack.ofType('AWS::SecretsManager::Secret')).toHaveLength(9);
     expect(stack.secret('endpointManagement')).toBe(stack.secretId('CITRIX_EM_PASSWORD'));
     expect(secret.Properties.GenerateSecretString).toEqual({
       SecretStringTemplate: JSON.stringify({ CITRIX_EM_USERNAME: 'set-me' }),
@@ -2148,7 +2310,6 @@ describe('CitrixResponse stack with Endpoint Management administrator credential
     const emTasks = TASKS.filter((task) => task.calls === 'endpoint-management');
 
     expect(emTasks.map((task) => task.name).sort()).toEqual([
-      'log-out-of-endpoint-management',
       'read-device-back',
       'resolve-device-targets',
       'send-device-command',
@@ -2197,7 +2358,6 @@ describe('CitrixResponse stack with Endpoint Management administrator credential
       .map(([, fn]) => /task: (.+)$/.exec(String(fn.Properties.Description))?.[1]);
 
     expect(readers.sort()).toEqual([
-      'log-out-of-endpoint-management',
       'read-device-back',
       'resolve-device-targets',
       'send-device-command',
@@ -2222,6 +2382,7 @@ describe('CitrixResponse stack with Endpoint Management administrator credential
       'EndpointManagementCredentialsSecretArn',
       'PagerdutySecretArn',
       'SentinelSecretArn',
+      'ServiceNowApiCredentialsSecretArn',
       'ServicenowSecretArn',
       'SessionActionStateMachineArn',
       'SplunkSecretArn',
@@ -2233,7 +2394,7 @@ describe('CitrixResponse stack with Endpoint Management administrator credential
   });
 });
 
-describe('CitrixResponse stack with callbacks, ServiceNow work notes and source IP allowlists', () => {
+describe('CitrixResponse stack with callbacks and IP allowlists for sources and the API', () => {
   const DESTINATIONS = {
     soar: 'https://soar.example.com/hooks/citrix',
     ticketing: 'https://hooks.example.org/in?channel=sec',
@@ -2241,11 +2402,11 @@ describe('CitrixResponse stack with callbacks, ServiceNow work notes and source 
   const ALLOWLISTS = {
     splunk: ['203.0.113.0/24'],
     sentinel: ['198.51.100.0/24', '2001:db8::/32'],
+    api: ['192.0.2.0/28'],
   };
   const CONTEXT = {
     citrixCustomerId: 'customer-marker-4711',
     callbackDestinations: DESTINATIONS,
-    serviceNowInstanceUrl: 'https://acme.service-now.com/',
     // As `-c sourceIpAllowlists=...` passes it: a JSON string.
     sourceIpAllowlists: JSON.stringify(ALLOWLISTS),
   };
@@ -2259,7 +2420,7 @@ describe('CitrixResponse stack with callbacks, ServiceNow work notes and source 
     expect(() => synth(CONTEXT)).not.toThrow();
   });
 
-  it('gives notify-action-outcome the destinations, the ServiceNow instance and their secret ARNs, and no Citrix access', () => {
+  it('gives notify-action-outcome the destinations and the ARNs of its two secrets, and no Citrix access', () => {
     const [, fn] = stack.taskFunction('notify-action-outcome');
     const environment = stack.environment(fn);
 
@@ -2271,7 +2432,6 @@ describe('CitrixResponse stack with callbacks, ServiceNow work notes and source 
       AUDIT_TABLE_NAME: refTo(stack.auditTable()[0]),
       CALLBACK_DESTINATIONS: JSON.stringify(DESTINATIONS),
       CALLBACK_SECRET_ARN: refTo(stack.secret('callback')),
-      SERVICENOW_INSTANCE_URL: 'https://acme.service-now.com',
       SERVICENOW_API_SECRET_ARN: refTo(stack.secret('serviceNowApi')),
     });
     expect(Object.keys(stack.citrixEnvironment(fn))).toEqual([]);
@@ -2316,7 +2476,6 @@ describe('CitrixResponse stack with callbacks, ServiceNow work notes and source 
       emAuth: 'cloud',
       emBodyShape: 'object',
       callbacks: true,
-      serviceNowWorkNotes: true,
     });
   });
 
@@ -2334,7 +2493,10 @@ describe('CitrixResponse stack with callbacks, ServiceNow work notes and source 
 
     expect(stack.ofType('AWS::SecretsManager::Secret')).toHaveLength(8);
     expect(secret.Properties.GenerateSecretString).toEqual({
-      SecretStringTemplate: JSON.stringify({ username: 'set-me' }),
+      SecretStringTemplate: JSON.stringify({
+        instanceUrl: SERVICENOW_INSTANCE_URL_PLACEHOLDER,
+        username: 'set-me',
+      }),
       GenerateStringKey: 'password',
       PasswordLength: 48,
       ExcludePunctuation: true,
@@ -2360,7 +2522,7 @@ describe('CitrixResponse stack with callbacks, ServiceNow work notes and source 
     ]);
   });
 
-  it('allows every call but denies POST to an allowlisted source from any other address', () => {
+  it('allows every call but denies POST to an allowlisted source or to the API from any other address', () => {
     expect(stack.restApi()[1].Properties.Policy).toEqual({
       Version: '2012-10-17',
       Statement: [
@@ -2384,11 +2546,22 @@ describe('CitrixResponse stack with callbacks, ServiceNow work notes and source 
           Principal: { AWS: '*' },
           Resource: 'execute-api:/*/POST/v1/webhooks/sentinel',
         },
+        {
+          Action: 'execute-api:Invoke',
+          Condition: { NotIpAddress: { 'aws:SourceIp': ['192.0.2.0/28'] } },
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Resource: [
+            'execute-api:/*/POST/v1/actions',
+            'execute-api:/*/POST/v1/actions/*/approve',
+            'execute-api:/*/POST/v1/actions/*/reject',
+          ],
+        },
       ],
     });
   });
 
-  it('denies exactly the allowlisted sources’ routes, leaving the other sources and the actions API open', () => {
+  it('denies exactly the allowlisted routes: two sources, and starting or deciding an action; reading stays open', () => {
     const statements = (
       stack.restApi()[1].Properties.Policy as unknown as { Statement: Statement[] }
     ).Statement;
@@ -2397,12 +2570,14 @@ describe('CitrixResponse stack with callbacks, ServiceNow work notes and source 
       statements.some(
         (statement) =>
           statement.Effect === 'Deny' &&
-          new RegExp(
-            `^${String(statement.Resource)
-              .split('*')
-              .map((part) => part.replace(/[.?+^$()[\]{}|\\]/g, '\\$&'))
-              .join('.*')}$`,
-          ).test(`execute-api:/prod/${method}/${path}`),
+          resources(statement).some((resource) =>
+            new RegExp(
+              `^${String(resource)
+                .split('*')
+                .map((part) => part.replace(/[.?+^$()[\]{}|\\]/g, '\\$&'))
+                .join('.*')}$`,
+            ).test(`execute-api:/prod/${method}/${path}`),
+          ),
       );
     // Each route as a request would reach it, with its path parameters filled in.
     const requests: [string, string, boolean][] = [
@@ -2410,10 +2585,10 @@ describe('CitrixResponse stack with callbacks, ServiceNow work notes and source 
       ['POST', 'v1/webhooks/sentinel', true],
       ['POST', 'v1/webhooks/servicenow', false],
       ['POST', 'v1/webhooks/pagerduty', false],
-      ['POST', 'v1/actions', false],
+      ['POST', 'v1/actions', true],
       ['GET', 'v1/actions/act_01', false],
-      ['POST', 'v1/actions/act_01/approve', false],
-      ['POST', 'v1/actions/act_01/reject', false],
+      ['POST', 'v1/actions/act_01/approve', true],
+      ['POST', 'v1/actions/act_01/reject', true],
       ['GET', 'v1/openapi.json', false],
     ];
 
@@ -2508,12 +2683,18 @@ describe('CitrixResponse stack with guardrails configured', () => {
   it('gives no other function a guardrail variable or the limits table', () => {
     const resolvers = stack.resolverIds();
     const others = stack.ofType('AWS::Lambda::Function').filter(([id]) => !resolvers.includes(id));
+    // complete-action gives reservations back: the limits table, but no guardrail variable.
+    const [releaser] = stack.taskFunction('complete-action');
+    // apply-admin-change keeps its lease there, on its own item (tested with the functions).
+    const [leaseHolder] = stack.taskFunction('apply-admin-change');
 
-    expect(others).toHaveLength(17);
+    expect(others).toHaveLength(16);
     for (const [id, fn] of others) {
-      for (const variable of [...GUARDRAIL_VARIABLES, 'LIMITS_TABLE_NAME']) {
+      for (const variable of GUARDRAIL_VARIABLES) {
         expect(stack.environment(fn), id).not.toHaveProperty(variable);
       }
+      if (id === releaser || id === leaseHolder) continue;
+      expect(stack.environment(fn), id).not.toHaveProperty('LIMITS_TABLE_NAME');
       expect(JSON.stringify(stack.statementsOf(fn)), id).not.toContain(
         `"${stack.limitsTable()[0]}"`,
       );
@@ -2616,7 +2797,7 @@ describe('CitrixResponse stack with the default context', () => {
     );
   });
 
-  it('notifies nobody: notify-action-outcome gets no destination, no ServiceNow instance and no secret', () => {
+  it('calls back nobody: notify-action-outcome gets no destination, only the ServiceNow API secret (whose placeholder sends nothing)', () => {
     const [, fn] = stack.taskFunction('notify-action-outcome');
 
     expect(Object.keys(stack.environment(fn)).sort()).toEqual([
@@ -2625,10 +2806,12 @@ describe('CitrixResponse stack with the default context', () => {
       'NODE_OPTIONS',
       'POWERTOOLS_LOG_LEVEL',
       'POWERTOOLS_SERVICE_NAME',
+      'SERVICENOW_API_SECRET_ARN',
     ]);
-    expect(statementsFor(stack.statementsOf(fn), 'secretsmanager')).toEqual([]);
-    expect(() => stack.secret('serviceNowApi')).toThrow('no serviceNowApi secret');
-    expect(Object.keys(stack.json.Outputs as object)).not.toContain(
+    expect(statementsFor(stack.statementsOf(fn), 'secretsmanager').flatMap(resources)).toEqual([
+      refTo(stack.secret('serviceNowApi')),
+    ]);
+    expect(Object.keys(stack.json.Outputs as object)).toContain(
       'ServiceNowApiCredentialsSecretArn',
     );
     expect(stack.environment(stack.apiFunction()[1])).not.toHaveProperty('CALLBACK_DESTINATIONS');
@@ -2744,13 +2927,10 @@ describe('context validation', () => {
       /"callbackDestinations" is invalid: .*name/,
     ],
     [
-      { serviceNowInstanceUrl: 'http://acme.service-now.com' },
-      /"serviceNowInstanceUrl" is invalid: .*https/,
+      { serviceNowInstanceUrl: 'https://acme.service-now.com' },
+      /"serviceNowInstanceUrl" is no longer supported: .*ServiceNowApiCredentials secret/,
     ],
-    [
-      { serviceNowInstanceUrl: 'https://acme.service-now.com/now' },
-      /"serviceNowInstanceUrl" is invalid: .*origin only/,
-    ],
+    [{ sourceIpAllowlists: { api: ['192.0.2.1'] } }, /"sourceIpAllowlists" is invalid: api\.0/],
     [
       { guardrailLimits: '{not json' },
       /Guardrail context "guardrailLimits" is invalid: .*GUARDRAIL_LIMITS: must be JSON/,

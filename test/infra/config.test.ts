@@ -9,7 +9,6 @@ import {
   InvalidContextError,
   readConfig,
 } from '../../infra/config.ts';
-import { parseServiceNowInstanceUrl } from '../../lib/callbacks/servicenow.ts';
 import {
   CallbackConfigurationError,
   parseCallbackDestinations,
@@ -58,8 +57,6 @@ describe('readConfig', () => {
       maxConcurrency: 10,
       logRetention: RetentionDays.THREE_MONTHS,
     });
-    // No ServiceNow instance: the notification task then writes no work notes.
-    expect(fromContext({})).not.toHaveProperty('serviceNowInstanceUrl');
     // No owner: the administrator functions then refuse every action.
     expect(fromContext({})).not.toHaveProperty('citrixApiClientOwner');
   });
@@ -462,6 +459,7 @@ describe('readConfig: source IP allowlists', () => {
     const allowlists = {
       splunk: ['203.0.113.0/24'],
       sentinel: ['198.51.100.7/32', '2001:db8::/32'],
+      api: ['192.0.2.10/32'],
     };
 
     expect(fromContext({ sourceIpAllowlists: allowlists }).sourceIpAllowlists).toEqual(allowlists);
@@ -478,6 +476,9 @@ describe('readConfig: source IP allowlists', () => {
     [{ splunk: ['203.0.113.0'] }, /splunk\.0: must be an IPv4 or IPv6 CIDR range/],
     [{ splunk: ['203.0.113.0/33'] }, /splunk\.0: must be an IPv4 or IPv6 CIDR range/],
     [{ pagerduty: ['10.0.0.0/8', 'any'] }, /pagerduty\.1: must be an IPv4 or IPv6 CIDR range/],
+    [{ api: [] }, /api: Too small/],
+    [{ api: ['192.0.2.10'] }, /api\.0: must be an IPv4 or IPv6 CIDR range/],
+    [{ actions: ['192.0.2.0/24'] }, /Unrecognized key: "actions"/],
   ])('rejects %j', (allowlists, message) => {
     const error = errorFrom(() => fromContext({ sourceIpAllowlists: allowlists }));
 
@@ -562,39 +563,24 @@ describe('readConfig: callback destinations', () => {
 });
 
 describe('readConfig: ServiceNow instance', () => {
-  it('keeps the instance origin only, as the notification task reads it back', () => {
-    const config = fromContext({ serviceNowInstanceUrl: ' https://Acme.service-now.com/ ' });
-
-    expect(config.serviceNowInstanceUrl).toBe('https://acme.service-now.com');
-    expect(parseServiceNowInstanceUrl(String(config.serviceNowInstanceUrl)).origin).toBe(
-      config.serviceNowInstanceUrl,
-    );
-    expect(fromContext({ serviceNowInstanceUrl: '' })).not.toHaveProperty('serviceNowInstanceUrl');
-  });
-
-  it.each([
-    ['http://127.0.0.1:8080', 'Context "serviceNowInstanceUrl" is invalid: must be https'],
-    [
-      'http://acme.service-now.com',
-      'Context "serviceNowInstanceUrl" is invalid: the ServiceNow instance URL must be https (http only for a loopback test server), got http://acme.service-now.com',
-    ],
-    [
-      'https://acme.service-now.com/now/nav',
-      'Context "serviceNowInstanceUrl" is invalid: the ServiceNow instance URL for host "acme.service-now.com" must be an origin only, without a path, query or fragment',
-    ],
-    [
-      'acme.service-now.com',
-      'Context "serviceNowInstanceUrl" is invalid: the ServiceNow instance URL is not a valid URL',
-    ],
-    [
-      'https://admin:hunter2@acme.service-now.com',
-      'Context "serviceNowInstanceUrl" is invalid: the ServiceNow instance URL for host "acme.service-now.com" must not carry credentials',
-    ],
-  ])('rejects %s', (value, message) => {
-    expect(() => fromContext({ serviceNowInstanceUrl: value })).toThrow(
-      new InvalidContextError(message),
+  it('reads no instance URL from the context: it is in the ServiceNow API secret', () => {
+    expect(Object.keys(fromContext({}))).not.toContain('serviceNowInstanceUrl');
+    // An empty value, as `-c serviceNowInstanceUrl=` passes it, is no setting at all.
+    expect(Object.keys(fromContext({ serviceNowInstanceUrl: '' }))).not.toContain(
+      'serviceNowInstanceUrl',
     );
   });
+
+  it.each(['https://acme.service-now.com', 'http://acme.service-now.com'])(
+    'refuses the retired serviceNowInstanceUrl (%s) rather than ignoring it, pointing at the secret',
+    (value) => {
+      const error = errorFrom(() => fromContext({ serviceNowInstanceUrl: value }));
+
+      expect(error).toBeInstanceOf(InvalidContextError);
+      expect(error.message).toMatch(/^Context "serviceNowInstanceUrl" is no longer supported: /);
+      expect(error.message).toContain('ServiceNowApiCredentials secret (JSON key instanceUrl');
+    },
+  );
 });
 
 describe('readConfig: guardrails', () => {

@@ -79,8 +79,8 @@ describe('function bundles', () => {
     expect(typeof bundle.handler).toBe('function');
   });
 
-  it('bundles 20 entries: 17 workflow tasks, the API, the report and the source endpoints', () => {
-    expect(ENTRIES).toHaveLength(20);
+  it('bundles 19 entries: 16 workflow tasks, the API, the report and the source endpoints', () => {
+    expect(ENTRIES).toHaveLength(19);
   });
 
   it.each([

@@ -5,8 +5,10 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { CitrixResponseFunction } from '../../infra/citrix-response-function.ts';
-import { readConfig } from '../../infra/config.ts';
+import { CITRIX_CUSTOMER_ID_PLACEHOLDER, readConfig } from '../../infra/config.ts';
 import { TaskFunctions } from '../../infra/task-functions.ts';
+import { ACTION_TYPES } from '../../lib/actions/schema.ts';
+import { administratorChangeLeaseKey } from '../../lib/administrators/change-lock.ts';
 import { parseCallbackDestinations } from '../../lib/callbacks/signed-callback.ts';
 import {
   DEFAULT_GUARDRAIL_SETTINGS,
@@ -33,8 +35,11 @@ interface Fixture {
   readonly limitsTableId: string;
 }
 
-/** With `serviceNowInstanceUrl` in the context the ServiceNow secret is passed, as the stack does. */
-function taskFunctions(context: Record<string, unknown> = {}): Fixture {
+/** The ServiceNow API secret is passed, as the stack always does, unless `serviceNow` is false. */
+function taskFunctions(
+  context: Record<string, unknown> = {},
+  { serviceNow = true }: { readonly serviceNow?: boolean } = {},
+): Fixture {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test');
   const secret = new Secret(stack, 'Secret');
@@ -53,9 +58,7 @@ function taskFunctions(context: Record<string, unknown> = {}): Fixture {
     limitsTable,
     citrixCredentials: secret,
     callbackSigningSecret: callbackSecret,
-    ...(config.serviceNowInstanceUrl === undefined
-      ? {}
-      : { serviceNowApiCredentials: serviceNowSecret }),
+    ...(serviceNow ? { serviceNowApiCredentials: serviceNowSecret } : {}),
   });
   const logicalId = (construct: Secret | Table) =>
     stack.getLogicalId(construct.node.defaultChild as CfnElement);
@@ -120,11 +123,19 @@ function dynamoGrantsOf(stack: Stack, description: string): string[] {
   return statements
     .flatMap((statement) => {
       expect(statement.Effect, description).toBe('Allow');
-      expect(statement, description).not.toHaveProperty('Condition');
+      // The only condition expected: a grant on some items of a table, by partition key.
+      const condition = statement.Condition as Record<string, Record<string, unknown>> | undefined;
+      const keys = condition?.['ForAllValues:StringEquals']?.['dynamodb:LeadingKeys'];
+      if (condition !== undefined) {
+        expect(condition, description).toEqual({
+          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': keys },
+        });
+      }
+      const items = keys === undefined ? '' : ` (keys ${list(keys).join(', ')})`;
       return list(statement.Action).flatMap((action) =>
         list(statement.Resource).map((resource) => {
           const table = (resource as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
-          return `${String(action)} on ${table ? table[0] : JSON.stringify(resource)}`;
+          return `${String(action)} on ${table ? table[0] : JSON.stringify(resource)}${items}`;
         }),
       );
     })
@@ -160,19 +171,19 @@ describe('TaskFunctions', () => {
     expect(tasks.all.get('complete-action')).toBe(first);
   });
 
-  it('builds every workflow task once: 17 functions named after their tasks', () => {
+  it('builds every workflow task once: 16 functions named after their tasks', () => {
     const { stack, tasks } = taskFunctions();
     for (const workflow of WORKFLOWS) {
       for (const task of workflow.functions) tasks.functionFor(workflow, task);
     }
     const names = [...new Set(WORKFLOWS.flatMap((w) => w.functions.map((task) => task.name)))];
 
-    expect(names).toHaveLength(17);
+    expect(names).toHaveLength(16);
     expect([...tasks.all.keys()].sort()).toEqual(names.sort());
     for (const name of names) environmentOf(stack, `workflow task: ${name}`);
     expect(
       Object.keys(Template.fromStack(stack).findResources('AWS::Lambda::Function')),
-    ).toHaveLength(17);
+    ).toHaveLength(16);
   });
 
   it('builds notify-action-outcome, declared by all three workflows, once', () => {
@@ -222,6 +233,9 @@ describe('TaskFunctions', () => {
     ['timeoutSeconds', { timeoutSeconds: 240 }],
     // Else one workflow's declaration would hand complete-action the limits table.
     ['appliesGuardrails', { appliesGuardrails: true }],
+    ['releasesLimitReservations', { releasesLimitReservations: false }],
+    // Else one workflow's declaration would hand complete-action the administrator change lease.
+    ['serializesAdministratorChanges', { serializesAdministratorChanges: true }],
   ] as const)('refuses a shared task whose %s differs', (_field, change) => {
     const { tasks } = taskFunctions();
     tasks.functionFor(SESSION_ACTION_WORKFLOW, completeAction(SESSION_ACTION_WORKFLOW));
@@ -240,10 +254,11 @@ describe('TaskFunctions', () => {
       SESSION_ACTION_WORKFLOW,
       completeAction(SESSION_ACTION_WORKFLOW),
     );
-    const { substitution, name, entry, calls, recordsActions } =
+    const { substitution, name, entry, calls, recordsActions, releasesLimitReservations } =
       completeAction(ADMIN_ACTION_WORKFLOW);
     // The placeholder belongs to one definition file; the function is the same.
     const reordered: WorkflowFunction = {
+      ...(releasesLimitReservations === undefined ? {} : { releasesLimitReservations }),
       recordsActions,
       calls,
       entry,
@@ -410,8 +425,11 @@ describe('TaskFunctions for notify-action-outcome', () => {
     }
   });
 
-  it('gets only the actions table when no destination and no ServiceNow instance is configured', () => {
-    const fixture = taskFunctions({ citrixCustomerId: 'customer-1', citrixSiteId: 'site-1' });
+  it('gets only the actions table when no destination and no ServiceNow secret is given', () => {
+    const fixture = taskFunctions(
+      { citrixCustomerId: 'customer-1', citrixSiteId: 'site-1' },
+      { serviceNow: false },
+    );
 
     expect(notifyEnvironment(fixture)).toEqual({
       ACTIONS_TABLE_NAME: { Ref: fixture.actionsTableId },
@@ -420,7 +438,7 @@ describe('TaskFunctions for notify-action-outcome', () => {
   });
 
   it('gets the destinations and the callback secret ARN, not its value, with destinations', () => {
-    const fixture = taskFunctions({ callbackDestinations: DESTINATIONS });
+    const fixture = taskFunctions({ callbackDestinations: DESTINATIONS }, { serviceNow: false });
     const environment = notifyEnvironment(fixture);
 
     expect(environment).toEqual({
@@ -435,13 +453,12 @@ describe('TaskFunctions for notify-action-outcome', () => {
     expect(readBack.get('soar')?.href).toBe(DESTINATIONS.soar);
   });
 
-  it('gets the ServiceNow instance and its secret ARN only with serviceNowInstanceUrl', () => {
-    const fixture = taskFunctions({ serviceNowInstanceUrl: 'https://acme.service-now.com/' });
+  it('gets the ServiceNow secret ARN, which holds the instance URL: never the URL itself', () => {
+    const fixture = taskFunctions();
 
     expect(notifyEnvironment(fixture)).toEqual({
       ACTIONS_TABLE_NAME: { Ref: fixture.actionsTableId },
       AUDIT_TABLE_NAME: { Ref: fixture.auditTableId },
-      SERVICENOW_INSTANCE_URL: 'https://acme.service-now.com',
       SERVICENOW_API_SECRET_ARN: { Ref: fixture.serviceNowSecretId },
     });
   });
@@ -451,7 +468,6 @@ describe('TaskFunctions for notify-action-outcome', () => {
       citrixCustomerId: 'customer-1',
       citrixApiClientOwner: 'owner@example.com',
       callbackDestinations: DESTINATIONS,
-      serviceNowInstanceUrl: 'https://acme.service-now.com',
     });
     const environment = notifyEnvironment(fixture);
 
@@ -461,17 +477,13 @@ describe('TaskFunctions for notify-action-outcome', () => {
       'CALLBACK_DESTINATIONS',
       'CALLBACK_SECRET_ARN',
       'SERVICENOW_API_SECRET_ARN',
-      'SERVICENOW_INSTANCE_URL',
     ]);
     expect(citrixEnvironmentOf(fixture.stack, DESCRIPTION)).toEqual({});
     expect(JSON.stringify(environment)).not.toContain(fixture.secretId);
   });
 
   it('gives the notification variables to no other task', () => {
-    const fixture = taskFunctions({
-      callbackDestinations: DESTINATIONS,
-      serviceNowInstanceUrl: 'https://acme.service-now.com',
-    });
+    const fixture = taskFunctions({ callbackDestinations: DESTINATIONS });
     for (const workflow of WORKFLOWS) {
       for (const task of workflow.functions) fixture.tasks.functionFor(workflow, task);
     }
@@ -516,7 +528,7 @@ describe('TaskFunctions: the audit trail and the guardrails', () => {
     expect(TASKS.filter(({ task }) => task.appliesGuardrails).map(({ task }) => task.name)).toEqual(
       RESOLVERS,
     );
-    expect(TASKS).toHaveLength(17);
+    expect(TASKS).toHaveLength(16);
   });
 
   it.each(TASKS.map(({ workflow, task }) => ({ name: task.name, workflow, task })))(
@@ -540,11 +552,30 @@ describe('TaskFunctions: the audit trail and the guardrails', () => {
                 (action) => `dynamodb:${action} on ${fixture.limitsTableId}`,
               )
             : []),
+          // Gives back a rejected or expired action's reservation: the counters' items only.
+          ...(task.name === 'complete-action'
+            ? ['GetItem', 'PutItem'].map(
+                (action) =>
+                  `dynamodb:${action} on ${fixture.limitsTableId} (keys ${ACTION_TYPES.join(', ')})`,
+              )
+            : []),
+          // Takes and gives back the administrator change lease: its own item only.
+          ...(task.name === 'apply-admin-change'
+            ? ['PutItem', 'DeleteItem'].map(
+                (action) =>
+                  `dynamodb:${action} on ${fixture.limitsTableId} (keys ${administratorChangeLeaseKey(CITRIX_CUSTOMER_ID_PLACEHOLDER)})`,
+              )
+            : []),
         ].sort(),
       );
       expect(environment.AUDIT_TABLE_NAME).toEqual({ Ref: fixture.auditTableId });
       if (RESOLVERS.includes(task.name)) {
         expect(environment.LIMITS_TABLE_NAME).toEqual({ Ref: fixture.limitsTableId });
+      } else if (task.name === 'complete-action' || task.name === 'apply-admin-change') {
+        expect(environment.LIMITS_TABLE_NAME).toEqual({ Ref: fixture.limitsTableId });
+        for (const variable of GUARDRAIL_VARIABLES) {
+          expect(environment).not.toHaveProperty(variable);
+        }
       } else {
         expect(environment).not.toHaveProperty('LIMITS_TABLE_NAME');
         for (const variable of GUARDRAIL_VARIABLES) {

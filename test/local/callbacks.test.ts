@@ -4,6 +4,7 @@ import {
   signStandardWebhook,
   verifyStandardWebhook,
 } from '../../lib/webhooks/standard-webhooks.ts';
+import { LOCAL_DEMO_SOURCE_SECRETS } from '../../local/defaults.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { type LoopbackServer, startLoopbackServer } from '../support/loopback-server.ts';
 import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
@@ -96,5 +97,46 @@ describe('signed callbacks', () => {
       }),
     ]);
     expect(failing.requests).toHaveLength(4);
+  });
+
+  it('calls back the destination a ServiceNow request names, and refuses an unknown one', async () => {
+    const { username, password } = LOCAL_DEMO_SOURCE_SECRETS.servicenow;
+    const post = (body: unknown) =>
+      fetch(`${stack.apiUrl}/v1/webhooks/servicenow`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
+        },
+        body: JSON.stringify(body),
+      });
+    const request = {
+      sys_id: 'c0ffee00c0ffee00c0ffee00c0ffee00',
+      number: 'INC0020001',
+      action: 'session.disconnect',
+      target: { user: 'alice@example.com' },
+      callback: 'soar',
+    };
+    const before = receiver.requests.length;
+    const response = await post(request);
+    expect(response.status).toBe(202);
+    const { actions } = (await response.json()) as { actions: { actionId: string }[] };
+    const actionId = actions[0]?.actionId ?? '';
+    await stack.runner.execution(actionId)?.done;
+
+    const delivered = receiver.requests.slice(before);
+    expect(delivered).toHaveLength(1);
+    expect(delivered[0]?.headers['webhook-id']).toBe(`${actionId}:succeeded`);
+    expect((await stack.actions.get(actionId))?.callback).toBe('soar');
+
+    const unknown = await post({
+      ...request,
+      sys_id: 'c0ffee00c0ffee00c0ffee00c0ffee01',
+      callback: 'evil',
+    });
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as { error: { fields: unknown } }).error.fields).toEqual([
+      { field: 'callback', message: 'no callback destination named "evil"' },
+    ]);
   });
 });

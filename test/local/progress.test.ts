@@ -67,12 +67,6 @@ describe('describeWorkflowEvent', () => {
         }),
       ),
     ).toBe('action succeeded: 1 of 1 device sent a full wipe');
-    expect(describeWorkflowEvent(exited('LogOut', { logout: { loggedOut: true } }))).toBe(
-      'logged out of Endpoint Management',
-    );
-    expect(describeWorkflowEvent(exited('LogOut', { logoutError: {} }))).toBe(
-      'Endpoint Management log out failed (the session ends by its timeout)',
-    );
   });
 
   it('tells what the admin workflow decided and did', () => {

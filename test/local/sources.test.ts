@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
 import { LOCAL_DEMO_SOURCE_SECRETS } from '../../local/defaults.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { type LoopbackServer, startLoopbackServer } from '../support/loopback-server.ts';
@@ -216,7 +217,8 @@ describe('source endpoints', () => {
       `/cvad/manage/Sessions/${SESSIONS.alice1}/$logoff`,
       `/cvad/manage/Sessions/${SESSIONS.alice2}/$logoff`,
     ]);
-    // Hours later, within the window, a redelivery still answers with the same action.
+    // A redelivery after the run still answers with the same action (hours later, within the
+    // window, too: test/lib/sources/receive.test.ts moves the clock).
     const again = await deliver(delivery);
     expect((again.body as unknown as AcceptedBody).actions).toEqual([
       expect.objectContaining({ actionId, duplicate: true }),
@@ -248,6 +250,31 @@ describe('source endpoints', () => {
     expect(workNotes).toContain(`Citrix Response ${action?.actionId}: session.logoff succeeded`);
     expect(workNotes).toContain(`${SESSIONS.alice1}`);
     expect(workNotes).toContain('succeeded');
+  });
+
+  it('shows an action a source started on GET /v1/actions/{id}, at the statusUrl it answered', async () => {
+    const incident = JSON.parse(sample('pagerduty'));
+    incident.event.id = '01STATUSURLTEST0000000000';
+    const response = await deliver(DELIVERIES.pagerduty?.(JSON.stringify(incident)) as Delivery);
+    expect(response.status).toBe(202);
+    const [action] = (
+      response.body as unknown as {
+        actions: { actionId: string; statusUrl: string }[];
+      }
+    ).actions;
+    await stack.runner.execution(action?.actionId ?? '')?.done;
+    expect(action?.statusUrl).toBe(`${stack.apiUrl}/v1/actions/${action?.actionId}`);
+
+    const headers = signStandardWebhook(TEST_SIGNING_SECRET, 'msg_status_url', new Date(), '');
+    const status = await fetch(action?.statusUrl ?? '', { headers });
+    expect(status.status).toBe(200);
+    expect(await status.json()).toMatchObject({
+      actionId: action?.actionId,
+      action: 'session.disconnect',
+      target: { user: 'alice@example.com' },
+      status: 'succeeded',
+      source: expect.objectContaining({ name: 'pagerduty' }),
+    });
   });
 
   it('refuses a ServiceNow request for an action the rules do not allow it', async () => {

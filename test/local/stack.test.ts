@@ -174,14 +174,20 @@ describe('local stack over HTTP', () => {
 
     const calls = (await simulatorRequests()).map((r) => `${r.method} ${r.path} ${r.status}`);
     const em = '/xenmobile/api/v1';
-    // In order: Citrix Cloud token, Endpoint Management login, one filter page ...
-    expect(calls.slice(0, 3)).toEqual([
+    const login = `POST ${em}/authentication/login/cloud 200`;
+    const logout = `POST ${em}/authentication/logout 200`;
+    // In order: Citrix Cloud token, Endpoint Management login, one filter page, and the resolve
+    // task's log out ...
+    expect(calls.slice(0, 4)).toEqual([
       'POST /cctrustoauth2/test-customer/tokens/clients 200',
-      `POST ${em}/authentication/login/cloud 200`,
+      login,
       `POST ${em}/device/filter 200`,
+      logout,
     ]);
-    // ... one selective wipe and one read-back per managed device, in any order ...
-    expect(calls.slice(3, -1).sort()).toEqual(
+    // ... one selective wipe and one read-back per managed device, in any order, in sessions
+    // that each end with a log out (concurrent tasks share one here, as they share the client) ...
+    const sessions = calls.slice(4);
+    expect(sessions.filter((c) => c !== login && c !== logout).sort()).toEqual(
       [
         `POST ${em}/device/selectivewipe 200`,
         `POST ${em}/device/selectivewipe 200`,
@@ -189,9 +195,14 @@ describe('local stack over HTTP', () => {
         `GET ${em}/device/${DEVICES.carolTablet} 200`,
       ].sort(),
     );
-    // ... and a log out; nothing for the unmanaged phone, nothing else at all.
-    expect(calls.at(-1)).toBe(`POST ${em}/authentication/logout 200`);
-    expect(calls).toHaveLength(8);
+    expect(sessions[0]).toBe(login);
+    expect(sessions.filter((c) => c === login).length).toBe(
+      sessions.filter((c) => c === logout).length,
+    );
+    // ... and nothing for the unmanaged phone, nothing else at all.
+    expect(calls.at(-1)).toBe(logout);
+    const tokens = await fetch(`${stack.simulator?.url}/_simulator/endpoint-management/tokens`);
+    expect(await tokens.json()).toEqual({ live: 0 });
     const bodies = (await simulatorRequests()).filter((r) => r.path.endsWith('/selectivewipe'));
     expect(bodies.map((r) => (r as unknown as { body: unknown }).body)).toEqual(
       expect.arrayContaining([{ deviceId: DEVICES.carolPhone }, { deviceId: DEVICES.carolTablet }]),

@@ -8,6 +8,7 @@ import type {
 } from '../../lib/actions/schema.ts';
 import type { RecordedRequest } from '../../local/simulator/server.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import type { WorkflowEvent } from '../../local/workflow-runner.ts';
 import { ADMINS, FAST_WORKFLOW, TEST_ENV, testFixture } from '../support/simulator-fixture.ts';
 import { runAction } from '../support/workflow.ts';
 
@@ -17,22 +18,33 @@ import { runAction } from '../support/workflow.ts';
  * owner@example.com; breakglass@example.com is protected; full.admin is the only Full one.
  */
 let stack: LocalStack;
+let onWorkflowEvent: ((execution: string, event: WorkflowEvent) => void) | undefined;
 
 beforeAll(async () => {
   stack = await startLocalStack({
-    env: { ...TEST_ENV, CITRIX_PROTECTED_ADMINS: ADMINS.breakglass.email },
+    env: {
+      ...TEST_ENV,
+      CITRIX_PROTECTED_ADMINS: ADMINS.breakglass.email,
+      // More revokes than the default hourly limit (3), which would hold the rest for approval.
+      GUARDRAIL_LIMITS: '{"admin.revoke":{"perHour":50}}',
+    },
     simulatorFixture: testFixture(),
     ...FAST_WORKFLOW,
+    onWorkflowEvent: (execution, event) => onWorkflowEvent?.(execution, event),
     retryIntervalOverrides: {
       ...FAST_WORKFLOW.retryIntervalOverrides,
-      ApplyChange: 10,
+      // Waiting for another change's lease (12 attempts) then lasts over a second.
+      ApplyChange: 100,
       ReadBack: 10,
       RecordAdminResult: 10,
     },
   });
 });
 afterAll(async () => stack.close());
-beforeEach(() => stack.simulator?.reset());
+beforeEach(() => {
+  stack.simulator?.reset();
+  onWorkflowEvent = undefined;
+});
 
 const run = (request: {
   action: AdminActionType;
@@ -51,6 +63,29 @@ const only = (results: Record<string, unknown>) => {
   expect(values).toHaveLength(1);
   return values[0] as AdminTargetResult;
 };
+
+/** Someone grants an administrator Full access behind Citrix Response's back. */
+async function grantFull(userId: string): Promise<void> {
+  const simulator = stack.simulator;
+  if (simulator === undefined) throw new Error('no simulator');
+  const token = (await (
+    await fetch(`${simulator.url}/cctrustoauth2/test-customer/tokens/clients`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&client_id=test-client-id&client_secret=test-client-secret-7f3c9a',
+    })
+  ).json()) as { access_token: string };
+  const granted = await fetch(`${simulator.url}/administrators/access?id=${userId}`, {
+    method: 'PUT',
+    headers: {
+      authorization: `CWSAuth bearer=${token.access_token}`,
+      'citrix-customerid': 'test-customer',
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ accessType: 'Full', policies: null }),
+  });
+  expect(granted.status).toBe(200);
+}
 
 describe('admin workflow', () => {
   it('strips every permission of an administrator found by email, recording the access before', async () => {
@@ -75,6 +110,8 @@ describe('admin workflow', () => {
     });
     // The snapshot shows what mallory could do, so a person can review or restore it.
     expect(result.before?.policies?.filter((p) => p.checkable.value).length).toBeGreaterThan(1);
+    // And the access the strip actually replaced, read just before it: unchanged since.
+    expect(result.replaced).toEqual(result.before);
     const put = changes();
     expect(put.map((r) => `${r.method} ${r.path}?id=${r.query.id}`)).toEqual([
       `PUT /administrators/access?id=${ADMINS.mallory.userId}`,
@@ -107,6 +144,75 @@ describe('admin workflow', () => {
       `DELETE /administrators/${ADMINS.trent.userId}`,
     ]);
     expect(administrator(ADMINS.trent.ucOid)).toBeUndefined();
+  });
+
+  it('deletes an administrator found by email with mode delete', async () => {
+    const { record } = await run({
+      action: 'admin.revoke',
+      target: { admin: 'Trent@Example.com' },
+      options: { mode: 'delete' },
+    });
+    expect(record).toMatchObject({ status: 'succeeded', options: { mode: 'delete' } });
+    expect(only(record.results)).toMatchObject({
+      outcome: 'succeeded',
+      email: ADMINS.trent.email,
+      administratorId: ADMINS.trent.userId,
+      change: { mode: 'delete' },
+      after: { present: false },
+      before: { accessType: 'Custom' },
+    });
+    // By its userId, the id the API takes for a user, not by the email it was named with.
+    expect(changes().map((r) => `${r.method} ${r.path}`)).toEqual([
+      `DELETE /administrators/${ADMINS.trent.userId}`,
+    ]);
+    expect(administrator(ADMINS.trent.ucOid)).toBeUndefined();
+  });
+
+  it('lets only one of two concurrent revokes of the only two Full administrators through', async () => {
+    await grantFull(ADMINS.trent.userId);
+    // Hold the lease as another change would, until both executions have been turned away once.
+    const held = await stack.administratorChangeLock.acquire('another change');
+    const waitedFor = new Map<string, number>();
+    let bothWaited = () => {};
+    const waited = new Promise<void>((resolve) => {
+      bothWaited = resolve;
+    });
+    onWorkflowEvent = (execution, event) => {
+      if (
+        event.type === 'StateRetried' &&
+        event.state.name === 'ApplyChange' &&
+        event.retry.retrier.ErrorEquals.includes('AdministratorChangeInProgressError')
+      ) {
+        waitedFor.set(execution, (waitedFor.get(execution) ?? 0) + 1);
+        if (waitedFor.size === 2) bothWaited();
+      }
+    };
+    const runs = Promise.all(
+      [ADMINS.full.email, ADMINS.trent.email].map((admin) =>
+        run({ action: 'admin.revoke', target: { admin }, options: { mode: 'delete' } }),
+      ),
+    );
+    try {
+      await Promise.race([
+        waited,
+        new Promise((_, reject) => setTimeout(() => reject(new Error('no lease wait')), 10_000)),
+      ]);
+    } finally {
+      await held.release();
+    }
+    const records = (await runs).map(({ record }) => record);
+
+    // Each resolved while the other was still Full; the lease made them apply one at a time.
+    expect(records.map((record) => record.status).sort()).toEqual(['refused', 'succeeded']);
+    const refused = records.find((record) => record.status === 'refused');
+    expect(only(refused?.results ?? {})).toMatchObject({
+      allowed: true,
+      outcome: 'refused',
+      note: expect.stringMatching(/last administrator with Full access/),
+    });
+    expect(changes().filter((r) => r.method === 'DELETE')).toHaveLength(1);
+    const remaining = [ADMINS.full.ucOid, ADMINS.trent.ucOid].map(administrator);
+    expect(remaining.filter((admin) => admin?.accessType === 'Full')).toHaveLength(1);
   });
 
   it.each([
@@ -204,28 +310,7 @@ describe('administrator report', () => {
     ]);
     const before = stack.publishedReports.length;
     // Someone grants trent Full access behind our back.
-    const simulator = stack.simulator;
-    if (simulator === undefined) throw new Error('no simulator');
-    const token = (await (
-      await fetch(`${simulator.url}/cctrustoauth2/test-customer/tokens/clients`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'grant_type=client_credentials&client_id=test-client-id&client_secret=test-client-secret-7f3c9a',
-      })
-    ).json()) as { access_token: string };
-    const granted = await fetch(
-      `${simulator.url}/administrators/access?id=${ADMINS.trent.userId}`,
-      {
-        method: 'PUT',
-        headers: {
-          authorization: `CWSAuth bearer=${token.access_token}`,
-          'citrix-customerid': 'test-customer',
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ accessType: 'Full', policies: null }),
-      },
-    );
-    expect(granted.status).toBe(200);
+    await grantFull(ADMINS.trent.userId);
 
     const second = await stack.runAdministratorReport();
     expect(second.previousTakenAt).toBe(first.takenAt);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type {
   ActionRecord,
   DeviceActionType,
@@ -27,8 +27,6 @@ const DEVICE_RETRY_OVERRIDES = {
   SendCommand: 10,
   ReadDeviceBack: 10,
   RecordDeviceResult: 10,
-  LogOut: 10,
-  LogOutAfterFailure: 10,
 };
 
 async function startStack(
@@ -56,6 +54,23 @@ const emCalls = (stack: LocalStack): RecordedRequest[] =>
 const route = (r: RecordedRequest) => `${r.method} ${r.path.slice(EM.length)} ${r.status}`;
 const deviceResult = (record: ActionRecord, id: string) =>
   record.results[id] as DeviceTargetResult | undefined;
+/**
+ * Watches the Endpoint Management answers the task handlers get (they run in this process and
+ * call the global fetch): `onAnswer` sees each one's path and JSON body.
+ */
+function watchAnswers(onAnswer: (path: string, body: unknown) => void): void {
+  const realFetch = globalThis.fetch;
+  vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+    const response = await realFetch(input, init);
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.pathname.startsWith(EM)) {
+      const text = await response.clone().text();
+      onAnswer(url.pathname.slice(EM.length), text === '' ? undefined : JSON.parse(text));
+    }
+    return response;
+  });
+}
+
 const commandsOf = (stack: LocalStack, id: string) =>
   stack.simulator
     ?.state()
@@ -73,6 +88,9 @@ describe('device workflow (cloud login, OpenAPI bodies)', () => {
   beforeEach(() => {
     stack.simulator?.reset();
     onEvent = undefined;
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
   });
 
   it('selectively wipes a user’s two managed devices and skips the unmanaged one', async () => {
@@ -100,7 +118,7 @@ describe('device workflow (cloud login, OpenAPI bodies)', () => {
     });
     expect(deviceResult(record, DEVICES.carolOldPhone)?.command).toBeUndefined();
     expect(commandsOf(stack, DEVICES.carolOldPhone)).toEqual([]);
-    // Never a command for the unmanaged device, and the session ends with a log out.
+    // Never a command for the unmanaged device, and every task ends its session with a log out.
     const calls = emCalls(stack);
     expect(calls.some((r) => JSON.stringify(r.body).includes(DEVICES.carolOldPhone))).toBe(false);
     expect(route(calls.at(-1) as RecordedRequest)).toBe('POST /authentication/logout 200');
@@ -112,9 +130,25 @@ describe('device workflow (cloud login, OpenAPI bodies)', () => {
     expect(Object.keys(record.results)).toEqual([DEVICES.bobPhone]);
     expect(commandsOf(stack, DEVICES.bobPhone)).toEqual(['wipe']);
     expect(commandsOf(stack, DEVICES.bobbyPhone)).toEqual([]);
-    // The simulator's search returned bobby's phone too; it was filtered out before any command.
-    const filter = emCalls(stack).filter((r) => r.path.endsWith('/device/filter'));
-    expect(filter.length).toBeGreaterThan(0);
+  });
+
+  it('filters out bobby’s phone, which the search for bob returned, before any command', async () => {
+    const listed: string[] = [];
+    watchAnswers((path, body) => {
+      if (path !== '/device/filter') return;
+      const page = (body as { filteredDevicesDataList?: { id: string }[] }).filteredDevicesDataList;
+      listed.push(...(page ?? []).map((device) => device.id));
+    });
+    const { record } = await run(stack, { action: 'device.wipe', target: { user: 'bob' } });
+    // The simulator's substring search answered with bobby's phone too ...
+    expect(listed).toContain(DEVICES.bobbyPhone);
+    expect(listed).toContain(DEVICES.bobPhone);
+    // ... and the exact user name match left it out of the action.
+    expect(Object.keys(record.results)).toEqual([DEVICES.bobPhone]);
+    expect(commandsOf(stack, DEVICES.bobbyPhone)).toEqual([]);
+    expect(emCalls(stack).some((r) => JSON.stringify(r.body).includes(DEVICES.bobbyPhone))).toBe(
+      false,
+    );
   });
 
   it('records a device whose wipe Endpoint Management rejects with status -1', async () => {
@@ -139,28 +173,32 @@ describe('device workflow (cloud login, OpenAPI bodies)', () => {
     ).toEqual([200]);
   });
 
-  it('logs in again when the auth_token expires mid-run, and finishes', async () => {
-    // Expire every token (Citrix Cloud and Endpoint Management) once the devices are resolved.
-    onEvent = (event) => {
-      if (
-        event.type === 'StateExited' &&
-        'state' in event &&
-        event.state.name === 'ResolveTargets'
-      ) {
+  it('logs in again when the auth_token expires mid-task, and finishes', async () => {
+    // Each task logs out when it ends, so a token can only expire inside one: expire every token
+    // (Citrix Cloud and Endpoint Management) once the first filter page has been answered.
+    let expired = false;
+    watchAnswers((path) => {
+      if (path === '/device/filter' && !expired) {
+        expired = true;
         stack.simulator?.expireTokens();
       }
-    };
+    });
     const { record } = await run(stack, {
       action: 'device.selectiveWipe',
       target: { user: 'carol@example.com' },
     });
     expect(record.status).toBe('succeeded');
     const calls = emCalls(stack).map(route);
-    const firstCommand = calls.findIndex((c) => c.startsWith('POST /device/selectivewipe'));
-    // The first command after the expiry is refused, then a new login, then it goes through.
-    expect(calls[firstCommand]).toBe('POST /device/selectivewipe 401');
+    const pages = calls.filter((c) => c.startsWith('POST /device/filter'));
+    // The second page is refused, then a new login, then it goes through.
+    expect(pages).toEqual([
+      'POST /device/filter 200',
+      'POST /device/filter 401',
+      'POST /device/filter 200',
+    ]);
+    const refused = calls.indexOf('POST /device/filter 401');
     expect(
-      calls.slice(firstCommand).some((c) => c.startsWith('POST /authentication/login/cloud 200')),
+      calls.slice(refused).some((c) => c.startsWith('POST /authentication/login/cloud 200')),
     ).toBe(true);
     expect(calls.filter((c) => c === 'POST /device/selectivewipe 200')).toHaveLength(2);
     expect(commandsOf(stack, DEVICES.carolPhone)).toEqual(['selectiveWipe']);
@@ -266,5 +304,38 @@ describe('device workflow (administrator login, JSON array bodies)', () => {
       expect.arrayContaining([[DEVICES.carolPhone], [DEVICES.carolTablet]]),
     );
     expect(wipes).toHaveLength(2);
+  });
+});
+
+describe('device workflow with a protected device (PROTECTED_DEVICES)', () => {
+  let stack: LocalStack;
+
+  beforeAll(async () => {
+    stack = await startStack({ PROTECTED_DEVICES: DEVICES.carolTablet });
+  });
+  afterAll(async () => stack.close());
+
+  it('skips the protected device with its reason and never sends it a wipe', async () => {
+    const { record } = await run(stack, {
+      action: 'device.wipe',
+      target: { user: 'carol@example.com' },
+    });
+    expect(record.status).toBe('succeeded');
+    expect(deviceResult(record, DEVICES.carolTablet)).toMatchObject({
+      outcome: 'skipped',
+      managed: true,
+      actionable: false,
+      note: `device ${DEVICES.carolTablet} is protected`,
+    });
+    expect(deviceResult(record, DEVICES.carolTablet)?.error).toBeUndefined();
+    expect(deviceResult(record, DEVICES.carolPhone)).toMatchObject({ outcome: 'succeeded' });
+    expect(commandsOf(stack, DEVICES.carolTablet)).toEqual([]);
+    // What the simulator was sent, read through its control API.
+    const sent = (await (
+      await fetch(`${stack.simulator?.url}/_simulator/requests`)
+    ).json()) as RecordedRequest[];
+    const wipes = sent.filter((r) => r.path === `${EM}/device/wipe`);
+    expect(wipes.map((r) => r.body)).toEqual([{ deviceId: DEVICES.carolPhone }]);
+    expect(sent.some((r) => JSON.stringify(r.body).includes(DEVICES.carolTablet))).toBe(false);
   });
 });

@@ -29,6 +29,9 @@ beforeAll(async () => {
       APPROVAL_TIMEOUT_SECONDS: '1',
       GUARDRAIL_LIMITS: JSON.stringify({
         'session.logoff': { perRequest: 2, perHour: 3, overLimit: 'refuse' },
+        // Over-limit requests held for approval (see 'limits held for approval').
+        'device.selectiveWipe': { perRequest: 1, perHour: 2, overLimit: 'approval' },
+        'device.deployPolicy': { perRequest: 1, perHour: 1, overLimit: 'approval' },
       }),
       PROTECTED_USERS: 'bob@example.com',
     },
@@ -100,6 +103,57 @@ describe('limits', () => {
     expect(records.map((r) => r.status).sort()).toEqual(['refused', 'succeeded']);
     const refused = records.find((r) => r.status === 'refused');
     expect(refused?.summary).toMatch(/would exceed the limit of 3 per hour for session\.logoff/);
+  });
+});
+
+describe('limits held for approval', () => {
+  const held = async (actionId: string) => {
+    await awaitingApproval(actionId);
+    return (await stack.actions.get(actionId))?.approval?.reasons;
+  };
+  const decide = (actionId: string, decision: 'approve' | 'reject') =>
+    signed(`/v1/actions/${actionId}/${decision}`, JSON.stringify({ by: 'approver@example.com' }));
+
+  it('counts an approved over-limit request in the hour, so the next one is held', async () => {
+    const selectiveWipe = (target: Record<string, string>) =>
+      request({ action: 'device.selectiveWipe', target });
+    expect((await finished(await selectiveWipe({ deviceId: DEVICES.bobPhone }))).status).toBe(
+      'succeeded',
+    );
+    // Carol's two managed devices: over the per-request limit and the hour; held.
+    const carol = await selectiveWipe({ user: 'carol@example.com' });
+    expect(await held(carol)).toEqual([
+      '2 targets exceed the limit of 1 per request for device.selectiveWipe',
+      '2 more targets would exceed the limit of 2 per hour for device.selectiveWipe (1 used in the last hour)',
+    ]);
+    expect((await decide(carol, 'approve')).status).toBe(200);
+    const approved = await finished(carol);
+    expect(approved.status).toBe('succeeded');
+    expect(calls((r) => r.path.endsWith('/device/selectivewipe'))).toHaveLength(3);
+    // Three wiped within the hour: the approved two count, so one more is held for the hour.
+    const next = await selectiveWipe({ deviceId: DEVICES.bobPhone });
+    expect(await held(next)).toEqual([
+      '1 more target would exceed the limit of 2 per hour for device.selectiveWipe (3 used in the last hour)',
+    ]);
+    expect((await decide(next, 'reject')).status).toBe(200);
+    expect((await finished(next)).status).toBe('rejected');
+  });
+
+  it('gives back the hour a held request reserved once it is rejected or expires', async () => {
+    const deploy = (target: Record<string, string>) =>
+      request({ action: 'device.deployPolicy', target });
+    const rejected = await deploy({ user: 'carol@example.com' });
+    await held(rejected);
+    expect((await decide(rejected, 'reject')).status).toBe(200);
+    expect((await finished(rejected)).status).toBe('rejected');
+    // Nobody decides this one within the (one second) window.
+    const expired = await deploy({ user: 'carol@example.com' });
+    await held(expired);
+    expect((await finished(expired)).status).toBe('expired');
+    // Both reserved two devices against a limit of one; released, the hour is free again.
+    const record = await finished(await deploy({ deviceId: DEVICES.bobPhone }));
+    expect(record.status).toBe('succeeded');
+    expect(record.approval).toBeUndefined();
   });
 });
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionRecord, TargetResult } from '../../../lib/actions/schema.ts';
 import {
   ActionAlreadyExistsError,
+  ActionNotAwaitingApprovalError,
   ActionNotFoundError,
   ActionRecordCorruptError,
   ActionStoreUnavailableError,
@@ -144,6 +145,35 @@ describe('DynamoActionStore against a DynamoDB-compatible engine', () => {
       status: 'failed',
       error: { name: 'CitrixNotFoundError', message: 'not found' },
     });
+  });
+
+  it('decides an approval once, keeps the task token until the action completes', async () => {
+    const record = newRecord();
+    await store.create(record);
+    await store.markRunning(record.actionId, []);
+    await store.awaitApproval(record.actionId, {
+      reasons: ['session.logoff needs approval'],
+      taskToken: 'token-1',
+      expiresAt: '2026-11-23T04:00:00.000Z',
+    });
+    const token = await store.decideApproval(record.actionId, {
+      decision: 'approved',
+      by: 'approver@example.com',
+    });
+    expect(token).toBe('token-1');
+    // Kept, so that a decision whose delivery to the workflow failed can be sent again.
+    expect(await store.get(record.actionId)).toMatchObject({
+      status: 'running',
+      approval: { decision: 'approved', decidedBy: 'approver@example.com' },
+      approvalTaskToken: 'token-1',
+    });
+    await expect(
+      store.decideApproval(record.actionId, { decision: 'rejected', by: 'other@example.com' }),
+    ).rejects.toThrow(ActionNotAwaitingApprovalError);
+    await store.complete(record.actionId, { status: 'succeeded', summary: 'done' });
+    const completed = await store.get(record.actionId);
+    expect(completed?.status).toBe('succeeded');
+    expect(completed?.approvalTaskToken).toBeUndefined();
   });
 
   it('refuses updates to an action that does not exist', async () => {

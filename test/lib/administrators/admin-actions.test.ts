@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ResolvedAdministrator } from '../../../lib/actions/schema.ts';
 import {
+  AdministratorChangeInProgressError,
+  type AdministratorChangeLock,
   AdministratorChangeNotAppliedError,
   type AdministratorController,
   AdministratorGuardRefusedError,
@@ -19,6 +21,7 @@ import type {
   AdministratorPolicy,
   CloudAdministrator,
 } from '../../../lib/citrix/administrators-client.ts';
+import { CitrixNotFoundError, CitrixUnavailableError } from '../../../lib/citrix/errors.ts';
 import { rejection } from '../../support/rejection.ts';
 
 const NOW = new Date('2026-11-23T03:00:00Z');
@@ -82,9 +85,16 @@ class FakeAdministrators implements AdministratorController {
     this.calls.push(`get ${id}`);
     return structuredClone(this.access.get(id) ?? CUSTOM_ACCESS);
   }
+  updateFails: Error | undefined;
   async updateAccess(id: string, access: AdministratorAccess) {
     this.calls.push(`put ${id}`);
-    if (this.applyAccess) this.access.set(id, structuredClone(access));
+    if (this.updateFails) throw this.updateFails;
+    if (!this.applyAccess) return;
+    this.access.set(id, structuredClone(access));
+    // The list shows the new access type, as Citrix Cloud's does.
+    this.admins = this.admins.map((admin) =>
+      admin.userId === id ? { ...admin, accessType: access.accessType } : admin,
+    );
   }
   async deleteAdministrator(id: string) {
     this.calls.push(`delete ${id}`);
@@ -97,6 +107,35 @@ class FakeAdministrators implements AdministratorController {
     return this.admins.length < before;
   }
 }
+
+/** The lease's contract in memory; `lock` and `unlock` land in the calls log it is given. */
+class MemoryLock implements AdministratorChangeLock {
+  holder: string | undefined;
+  readonly #calls: string[];
+
+  constructor(calls: string[] = []) {
+    this.#calls = calls;
+  }
+  async acquire(owner: string) {
+    if (this.holder !== undefined && this.holder !== owner) {
+      throw new AdministratorChangeInProgressError(`held by ${this.holder}`);
+    }
+    this.holder = owner;
+    this.#calls.push('lock');
+    return {
+      release: async () => {
+        if (this.holder === owner) this.holder = undefined;
+        this.#calls.push('unlock');
+      },
+    };
+  }
+}
+
+/** The lease and its owner for one change, logging into the fake API's calls. */
+const serially = (api: FakeAdministrators, lock = new MemoryLock(api.calls)) => ({
+  lock,
+  owner: 'act_1 target',
+});
 
 const fleet = () => [
   user(1, 'Full', { email: 'full@example.com' }),
@@ -147,6 +186,51 @@ describe('guardRefusal', () => {
     expect(
       guardRefusal('admin.deleteInvitation', find('mallory@example.com'), all, GUARDS),
     ).toMatch(/not a pending invitation/);
+  });
+  it('counts a Full group as a target but never as the remaining Full administrator', () => {
+    const group = user(60, 'Full', {
+      type: 'AdministratorGroup',
+      userId: null,
+      email: null,
+      displayName: 'Cloud Admins',
+    });
+    const owner = user(2, 'Custom', { email: 'owner@example.com' });
+    const fullUser = user(1, 'Full', { email: 'full@example.com' });
+    // Full access through a group and one Full user: the user is the last, the group may go.
+    const groupAndUser = [group, fullUser, owner];
+    expect(guardRefusal('admin.revoke', fullUser, groupAndUser, GUARDS)).toMatch(
+      /full@example.com is the last administrator with Full access/,
+    );
+    expect(guardRefusal('admin.revoke', group, groupAndUser, GUARDS)).toBeUndefined();
+    // Full access only through the group: revoking it would leave nobody with Full access.
+    const groupOnly = [group, owner, user(3, 'Custom')];
+    expect(guardRefusal('admin.revoke', group, groupOnly, GUARDS)).toMatch(
+      /Cloud Admins is the last administrator with Full access/,
+    );
+    // A second Full group does not count as remaining either.
+    const twoGroups = [...groupOnly, { ...group, ucOid: 'OID:/azuread/61' }];
+    expect(guardRefusal('admin.revoke', group, twoGroups, GUARDS)).toMatch(/last/);
+  });
+
+  it('refuses every revoke while CITRIX_API_CLIENT_OWNER names nobody on the list', () => {
+    const typo = { ...GUARDS, apiClientOwner: 'onwer@example.com' };
+    const withSecondFull = [...all, user(7, 'Full')];
+    for (const target of [find('owner@example.com'), find('mallory@example.com')]) {
+      expect(guardRefusal('admin.revoke', target, withSecondFull, typo)).toMatch(
+        /CITRIX_API_CLIENT_OWNER \(onwer@example.com\) names no listed administrator/,
+      );
+    }
+    // Matched by userId or ucOid as well as by email.
+    for (const key of ['2', 'oid:/citrix/2']) {
+      const guards = { ...GUARDS, apiClientOwner: key };
+      expect(
+        guardRefusal('admin.revoke', find('mallory@example.com'), all, guards),
+      ).toBeUndefined();
+    }
+    // A pending invitation removes nobody's access: deleting one is still allowed.
+    expect(
+      guardRefusal('admin.deleteInvitation', find('invitee@example.com'), all, typo),
+    ).toBeUndefined();
   });
 });
 
@@ -249,8 +333,9 @@ describe('applying and verifying a change', () => {
       { mode: 'strip' },
       GUARDS,
       () => NOW,
+      serially(api),
     );
-    expect(change).toEqual({ mode: 'strip', at: NOW.toISOString() });
+    expect(change).toEqual({ mode: 'strip', at: NOW.toISOString(), replaced: CUSTOM_ACCESS });
     expect(await readAdministratorBack(api, mallory, change)).toEqual({
       present: true,
       accessType: 'Custom',
@@ -268,6 +353,7 @@ describe('applying and verifying a change', () => {
       { mode: 'delete' },
       GUARDS,
       () => NOW,
+      serially(api),
     );
     expect(api.calls).toContain('delete 3');
     expect(await readAdministratorBack(api, mallory, change)).toEqual({ present: false });
@@ -278,8 +364,9 @@ describe('applying and verifying a change', () => {
       { mode: 'delete' },
       GUARDS,
       () => NOW,
+      serially(api),
     );
-    expect(retried.mode).toBe('delete');
+    expect(retried).toEqual({ mode: 'delete', at: NOW.toISOString(), alreadyGone: true });
     expect(api.calls.filter((call) => call === 'delete 3')).toHaveLength(1);
   });
 
@@ -289,7 +376,15 @@ describe('applying and verifying a change', () => {
     expect(full.allowed).toBe(true);
     api.admins = api.admins.filter((admin) => admin.userId !== '7'); // the other Full admin left
     const error = await rejection(
-      applyAdministratorChange(api, 'admin.revoke', full, { mode: 'strip' }, GUARDS, () => NOW),
+      applyAdministratorChange(
+        api,
+        'admin.revoke',
+        full,
+        { mode: 'strip' },
+        GUARDS,
+        () => NOW,
+        serially(api),
+      ),
     );
     expect(error).toBeInstanceOf(AdministratorGuardRefusedError);
     expect(api.calls.some((call) => call.startsWith('put'))).toBe(false);
@@ -306,6 +401,7 @@ describe('applying and verifying a change', () => {
       { mode: 'strip' },
       GUARDS,
       () => NOW,
+      serially(api),
     );
     expect(await rejection(readAdministratorBack(api, mallory, change))).toBeInstanceOf(
       AdministratorChangeNotAppliedError,
@@ -327,6 +423,7 @@ describe('applying and verifying a change', () => {
       { mode: 'strip' },
       GUARDS,
       () => NOW,
+      serially(api),
     );
     expect(change.mode).toBe('deleteInvitation');
     expect(api.calls).toContain('delete invitation invitee@example.com');
@@ -387,5 +484,261 @@ describe('buildAdministratorResult', () => {
       outcome: 'succeeded',
       note: expect.stringContaining('reading the administrator back failed'),
     });
+  });
+});
+
+describe('the administrator change lease', () => {
+  const resolved = async (api: FakeAdministrators, email: string) => {
+    const [target] = await resolveAdministratorTargets(
+      api,
+      'admin.revoke',
+      { admin: email },
+      GUARDS,
+    );
+    api.calls.length = 0;
+    return target as ResolvedAdministrator;
+  };
+  const strip = (api: FakeAdministrators, target: ResolvedAdministrator, lock: MemoryLock) =>
+    applyAdministratorChange(api, 'admin.revoke', target, { mode: 'strip' }, GUARDS, () => NOW, {
+      lock,
+      owner: 'act_1 target',
+    });
+
+  it('is taken before the list is read, and given back once a fresh list shows the change', async () => {
+    const api = new FakeAdministrators([...fleet(), user(7, 'Full')]);
+    const full = await resolved(api, 'full@example.com');
+    const lock = new MemoryLock(api.calls);
+
+    await strip(api, full, lock);
+    expect(api.calls).toEqual(['lock', 'list', 'get 1', 'put 1', 'list', 'unlock']);
+    expect(lock.holder).toBeUndefined();
+  });
+
+  it('refuses the change, reading nothing, while another change holds it', async () => {
+    const api = new FakeAdministrators([...fleet(), user(7, 'Full')]);
+    const full = await resolved(api, 'full@example.com');
+    const lock = new MemoryLock(api.calls);
+    lock.holder = 'act_2 OID:/citrix/7';
+
+    expect(await rejection(strip(api, full, lock))).toBeInstanceOf(
+      AdministratorChangeInProgressError,
+    );
+    expect(api.calls).toEqual([]);
+    expect(lock.holder).toBe('act_2 OID:/citrix/7');
+  });
+
+  it('is given back when a guard refuses, or when the target had no Full access', async () => {
+    const api = new FakeAdministrators([...fleet(), user(7, 'Full')]);
+    const lock = new MemoryLock(api.calls);
+    const full = await resolved(api, 'full@example.com');
+    api.admins = api.admins.filter((admin) => admin.userId !== '7');
+    expect(await rejection(strip(api, full, lock))).toBeInstanceOf(AdministratorGuardRefusedError);
+    expect(api.calls).toEqual(['lock', 'list', 'unlock']);
+
+    const mallory = await resolved(api, 'mallory@example.com');
+    api.updateFails = new CitrixUnavailableError({ status: 503, method: 'PUT', path: '/x' });
+    expect(await rejection(strip(api, mallory, lock))).toBe(api.updateFails);
+    // Changing a Custom administrator never lowers the Full count: no need to read back.
+    expect(api.calls).toEqual(['lock', 'list', 'get 3', 'put 3', 'unlock']);
+    expect(lock.holder).toBeUndefined();
+  });
+
+  it('is kept (until it expires) while the list does not show a change to a Full administrator', async () => {
+    const api = new FakeAdministrators([...fleet(), user(7, 'Full')]);
+    const full = await resolved(api, 'full@example.com');
+    const lock = new MemoryLock(api.calls);
+
+    // Citrix accepted the change but still lists Full access (slow to apply, or not applied).
+    api.applyAccess = false;
+    await strip(api, full, lock);
+    expect(api.calls).toEqual(['lock', 'list', 'get 1', 'put 1', 'list']);
+    expect(lock.holder).toBe('act_1 target');
+    const other = new MemoryLock();
+    other.holder = lock.holder;
+    expect(
+      await rejection(
+        applyAdministratorChange(
+          api,
+          'admin.revoke',
+          await resolved(api, 'admin7@example.com'),
+          { mode: 'strip' },
+          GUARDS,
+          () => NOW,
+          { lock: other, owner: 'act_2 OID:/citrix/7' },
+        ),
+      ),
+    ).toBeInstanceOf(AdministratorChangeInProgressError);
+
+    // A change that failed in flight may still have taken effect: kept too, but the same
+    // owner (the retried task) takes it again.
+    api.calls.length = 0;
+    api.applyAccess = true;
+    api.updateFails = new CitrixUnavailableError({ status: 503, method: 'PUT', path: '/x' });
+    expect(await rejection(strip(api, full, lock))).toBe(api.updateFails);
+    expect(lock.holder).toBe('act_1 target');
+    api.updateFails = undefined;
+    await strip(api, full, lock);
+    expect(lock.holder).toBeUndefined();
+    expect(api.admins.find((admin) => admin.userId === '1')?.accessType).toBe('Custom');
+  });
+});
+
+describe('a change whose reply was lost', () => {
+  it('is done when the DELETE answers 404 and the administrator is no longer listed', async () => {
+    const api = new FakeAdministrators(fleet());
+    const [mallory] = await resolveAdministratorTargets(
+      api,
+      'admin.revoke',
+      { admin: 'mallory@example.com' },
+      GUARDS,
+    );
+    // The first DELETE deleted; its reply was lost and the retry found nothing.
+    api.deleteAdministrator = async (id) => {
+      api.calls.push(`delete ${id}`);
+      api.admins = api.admins.filter((admin) => admin.userId !== id);
+      throw new CitrixNotFoundError({
+        status: 404,
+        method: 'DELETE',
+        path: `/administrators/${id}`,
+      });
+    };
+    const change = await applyAdministratorChange(
+      api,
+      'admin.revoke',
+      mallory as ResolvedAdministrator,
+      { mode: 'delete' },
+      GUARDS,
+      () => NOW,
+      serially(api),
+    );
+    expect(change).toEqual({ mode: 'delete', at: NOW.toISOString(), alreadyGone: true });
+    expect(
+      buildAdministratorResult(
+        mallory as ResolvedAdministrator,
+        { change, after: { present: false } },
+        NOW,
+      ),
+    ).toMatchObject({ outcome: 'succeeded', change, note: expect.stringMatching(/Already gone/) });
+  });
+
+  it('fails when the DELETE answers 404 but the administrator is still listed', async () => {
+    const api = new FakeAdministrators(fleet());
+    const [mallory] = await resolveAdministratorTargets(
+      api,
+      'admin.revoke',
+      { admin: 'mallory@example.com' },
+      GUARDS,
+    );
+    const notFound = new CitrixNotFoundError({ status: 404, method: 'DELETE', path: '/x' });
+    api.deleteAdministrator = async () => {
+      throw notFound;
+    };
+    const apply = applyAdministratorChange(
+      api,
+      'admin.revoke',
+      mallory as ResolvedAdministrator,
+      { mode: 'delete' },
+      GUARDS,
+      () => NOW,
+      serially(api),
+    );
+    expect(await rejection(apply)).toBe(notFound);
+  });
+
+  it('deletes no invitation that Citrix still lists as pending after answering false', async () => {
+    const api = new FakeAdministrators(fleet());
+    const [invitee] = await resolveAdministratorTargets(
+      api,
+      'admin.deleteInvitation',
+      { email: 'invitee@example.com' },
+      GUARDS,
+    );
+    api.deleteInvitation = async () => false;
+    const apply = applyAdministratorChange(
+      api,
+      'admin.deleteInvitation',
+      invitee as ResolvedAdministrator,
+      { mode: 'strip' },
+      GUARDS,
+      () => NOW,
+      serially(api),
+    );
+    expect(await rejection(apply)).toBeInstanceOf(AdministratorChangeNotAppliedError);
+  });
+});
+
+describe('a misconfigured API client owner', () => {
+  const TYPO: AdministratorGuards = { ...GUARDS, apiClientOwner: 'onwer@example.com' };
+
+  it('refuses every revoke target when resolving and again when applying', async () => {
+    const api = new FakeAdministrators([...fleet(), user(7, 'Full')]);
+    const [resolved] = await resolveAdministratorTargets(
+      api,
+      'admin.revoke',
+      { admin: 'mallory@example.com' },
+      TYPO,
+    );
+    expect(resolved).toMatchObject({
+      allowed: false,
+      refusal: expect.stringMatching(/CITRIX_API_CLIENT_OWNER/),
+    });
+
+    // Resolved while the setting was right, applied after it went wrong.
+    const [allowed] = await resolveAdministratorTargets(
+      api,
+      'admin.revoke',
+      { admin: 'mallory@example.com' },
+      GUARDS,
+    );
+    expect(allowed?.allowed).toBe(true);
+    const error = await rejection(
+      applyAdministratorChange(
+        api,
+        'admin.revoke',
+        allowed as ResolvedAdministrator,
+        { mode: 'delete' },
+        TYPO,
+        () => NOW,
+        serially(api),
+      ),
+    );
+    expect(error).toBeInstanceOf(AdministratorGuardRefusedError);
+    expect(error.message).toMatch(/CITRIX_API_CLIENT_OWNER \(onwer@example.com\) names no listed/);
+    expect(api.calls.some((call) => call.startsWith('delete'))).toBe(false);
+  });
+});
+
+describe('the access a strip replaced', () => {
+  it('is the access read just before the change, kept next to the snapshot from resolving', async () => {
+    const api = new FakeAdministrators(fleet());
+    const [mallory] = await resolveAdministratorTargets(
+      api,
+      'admin.revoke',
+      { admin: 'mallory@example.com' },
+      GUARDS,
+    );
+    const target = mallory as ResolvedAdministrator;
+    // While the action waited for approval, someone granted mallory licensing.
+    const granted: AdministratorAccess = {
+      accessType: 'Custom',
+      policies: [policy('licensing', true), policy('notifications', true)],
+    };
+    api.access.set('3', granted);
+
+    const change = await applyAdministratorChange(
+      api,
+      'admin.revoke',
+      target,
+      { mode: 'strip' },
+      GUARDS,
+      () => NOW,
+      serially(api),
+    );
+    expect(change.replaced).toEqual(granted);
+    const after = await readAdministratorBack(api, target, change);
+    const result = buildAdministratorResult(target, { change, after }, NOW);
+    expect(result.before).toEqual(CUSTOM_ACCESS);
+    expect(result.replaced).toEqual(granted);
+    expect(result.change).toEqual({ mode: 'strip', at: NOW.toISOString() });
   });
 });

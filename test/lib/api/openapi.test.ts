@@ -7,6 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { ActionRecordSchema, ActionRequestSchema } from '../../../lib/actions/schema.ts';
 import { toActionView } from '../../../lib/actions/view.ts';
+import { SIGNED_ROUTES } from '../../../lib/api/actions-routes.ts';
+import { ApprovalRequestSchema } from '../../../lib/api/approvals.ts';
 import {
   buildOpenApiDocument,
   type JsonObject,
@@ -97,6 +99,9 @@ describe('buildOpenApiDocument', () => {
         'ActionView',
         'ActionTarget',
         'ActionAccepted',
+        'ActionSource',
+        'ApprovalRequest',
+        'ApprovalDecision',
         'ErrorResponse',
         'WebhookAccepted',
         'WebhookIgnored',
@@ -145,9 +150,12 @@ describe('buildOpenApiDocument', () => {
     [SECURITY_SCHEMES.webhookSignature]: [],
   };
   const webhookStatuses = ['202', '400', '401', '403', '404', '409', '413', '500'];
+  const decisionStatuses = ['200', '400', '401', '403', '404', '409', '413', '500'];
   it.each([
-    ['/v1/actions', 'post', [standardWebhooks], ['202', '400', '401', '413', '500']],
+    ['/v1/actions', 'post', [standardWebhooks], ['202', '400', '401', '403', '413', '500']],
     ['/v1/actions/{actionId}', 'get', [standardWebhooks], ['200', '400', '401', '404', '500']],
+    ['/v1/actions/{actionId}/approve', 'post', [standardWebhooks], decisionStatuses],
+    ['/v1/actions/{actionId}/reject', 'post', [standardWebhooks], decisionStatuses],
     ['/v1/webhooks/servicenow', 'post', [{ [SECURITY_SCHEMES.serviceNow]: [] }], webhookStatuses],
     ['/v1/webhooks/sentinel', 'post', [{ [SECURITY_SCHEMES.sentinel]: [] }], webhookStatuses],
     ['/v1/webhooks/pagerduty', 'post', [{ [SECURITY_SCHEMES.pagerDuty]: [] }], webhookStatuses],
@@ -187,8 +195,20 @@ describe('buildOpenApiDocument', () => {
     ]);
   });
 
-  it('takes the action id pattern from ActionIdSchema', () => {
-    const parameters = operation(document, '/v1/actions/{actionId}', 'get')?.parameters;
+  it('describes every route the actions API handler serves, and the document route', () => {
+    expect(SIGNED_ROUTES.length).toBeGreaterThanOrEqual(4);
+    for (const route of [...SIGNED_ROUTES, 'GET /v1/openapi.json']) {
+      const [method = '', path = ''] = route.split(' ');
+      expect(operation(document, path, method.toLowerCase()), route).toBeDefined();
+    }
+  });
+
+  it.each([
+    ['/v1/actions/{actionId}', 'get'],
+    ['/v1/actions/{actionId}/approve', 'post'],
+    ['/v1/actions/{actionId}/reject', 'post'],
+  ])('takes the action id pattern of %s %s from ActionIdSchema', (path, method) => {
+    const parameters = operation(document, path, method)?.parameters;
     expect(parameters).toEqual([
       expect.objectContaining({
         name: 'actionId',
@@ -197,6 +217,47 @@ describe('buildOpenApiDocument', () => {
         schema: { type: 'string', pattern: '^act_[0-9a-f]{32}$' },
       }),
     ]);
+  });
+
+  it('describes approve and reject: the decision body, the answer, and why approving can be refused', () => {
+    for (const decision of ['approve', 'reject']) {
+      const described = operation(document, `/v1/actions/{actionId}/${decision}`, 'post');
+      expect(described?.operationId).toBe(`${decision}Action`);
+      expect(described?.requestBody).toEqual({
+        required: true,
+        content: {
+          'application/json': { schema: { $ref: '#/components/schemas/ApprovalRequest' } },
+        },
+      });
+      expect((described?.responses as JsonObject | undefined)?.['200']).toMatchObject({
+        content: {
+          'application/json': { schema: { $ref: '#/components/schemas/ApprovalDecision' } },
+        },
+      });
+    }
+    const approve = operation(document, '/v1/actions/{actionId}/approve', 'post');
+    expect(JSON.stringify((approve?.responses as JsonObject | undefined)?.['403'])).toContain(
+      'self_approval',
+    );
+
+    const body = { by: 'approver@example.com', comment: 'Confirmed with the SOC lead' };
+    expect(ApprovalRequestSchema.safeParse(body).success).toBe(true);
+    expect(component('ApprovalRequest')(body)).toEqual({ valid: true, errors: [] });
+    for (const invalid of [{}, { by: '' }, { by: 'a', extra: true }, { by: 'a', comment: 7 }]) {
+      expect(ApprovalRequestSchema.safeParse(invalid).success, JSON.stringify(invalid)).toBe(false);
+      expect(component('ApprovalRequest')(invalid).valid, JSON.stringify(invalid)).toBe(false);
+    }
+    expect(
+      component('ApprovalDecision')({
+        actionId: ACTION_ID,
+        status: 'running',
+        decidedBy: 'approver@example.com',
+      }),
+    ).toEqual({ valid: true, errors: [] });
+    expect(
+      component('ApprovalDecision')({ actionId: ACTION_ID, status: 'approved', decidedBy: 'a' })
+        .valid,
+    ).toBe(false);
   });
 
   const validRequests = [
@@ -295,6 +356,18 @@ describe('buildOpenApiDocument', () => {
       operationId: 'createAction',
       valid: false,
     });
+    expect(check(`/v1/actions/${ACTION_ID}/approve`, { by: 'approver@example.com' })).toEqual({
+      operationId: 'approveAction',
+      valid: true,
+    });
+    expect(check(`/v1/actions/${ACTION_ID}/reject`, { comment: 'no by' })).toEqual({
+      operationId: 'rejectAction',
+      valid: false,
+    });
+    expect(check('/v1/actions/not-an-id/approve', { by: 'a' })).toEqual({
+      operationId: 'approveAction',
+      valid: false,
+    });
     expect(
       check('/v1/webhooks/splunk/s3cr3t', {
         sid: 'scheduler__admin__search__RMD5_at_1700000000_42',
@@ -345,22 +418,37 @@ describe('buildOpenApiDocument', () => {
       },
       summary: '1 of 2 devices wiped, 1 skipped',
       expiresAt: 1_767_225_600,
+      source: {
+        name: 'servicenow',
+        deliveryId: 'dlv_0123456789abcdef0123456789abcdef',
+        title: 'ServiceNow INC0010002',
+        serviceNowIncident: { sysId: '9d385017c611228701d22104cc95c371', number: 'INC0010002' },
+      },
+      callback: 'soar',
     });
     const view = toActionView(record);
+    expect(view.source?.name).toBe('servicenow');
     expect(view.results.map((result) => ('deviceId' in result ? result.deviceId : ''))).toEqual([
       '1042',
       '1043',
     ]);
     expect(component('ActionView')(view)).toEqual({ valid: true, errors: [] });
     expect(component('ActionView')({ ...view, results: [{ deviceId: '1' }] }).valid).toBe(false);
+    expect(component('ActionView')({ ...view, source: { deliveryId: 'x' } }).valid).toBe(false);
+    expect(component('ActionView')({ ...view, callback: 'https://soar.example.com' }).valid).toBe(
+      false,
+    );
 
-    expect(
-      component('ActionAccepted')({
-        actionId: ACTION_ID,
-        status: 'accepted',
-        statusUrl: `https://api.example.com/prod/v1/actions/${ACTION_ID}`,
-      }).valid,
-    ).toBe(true);
+    const accepted202 = {
+      actionId: ACTION_ID,
+      status: 'accepted',
+      statusUrl: `https://api.example.com/prod/v1/actions/${ACTION_ID}`,
+      duplicate: false,
+    };
+    expect(component('ActionAccepted')(accepted202)).toEqual({ valid: true, errors: [] });
+    // What POST /v1/actions answers always says whether the webhook-id was seen before.
+    const { duplicate: _duplicate, ...withoutDuplicate } = accepted202;
+    expect(component('ActionAccepted')(withoutDuplicate).valid).toBe(false);
     expect(
       component('ErrorResponse')({
         error: {

@@ -49,8 +49,11 @@ const transport = {
 
 function serviceNowAt(url: URL) {
   return new ServiceNowClient({
-    instanceUrl: url,
-    credentials: async () => ({ username: 'citrix.response', password: 'pw-notify-1' }),
+    connection: async () => ({
+      instanceUrl: url,
+      username: 'citrix.response',
+      password: 'pw-notify-1',
+    }),
     ...transport,
   });
 }
@@ -96,9 +99,12 @@ describe('notifyActionOutcome', () => {
 
     const callback = receiver.requests[0] as RecordedRequest;
     expect(callback.headers['webhook-id']).toBe(`${RECORD.actionId}:succeeded`);
-    // The public view only: none of the record's bookkeeping (source, callback, expiresAt).
+    // The public view only: who asked and the destination's name, none of the bookkeeping.
     expect(JSON.parse(callback.body)).toEqual(JSON.parse(JSON.stringify(toActionView(RECORD))));
-    expect(JSON.parse(callback.body)).not.toHaveProperty('source');
+    expect(JSON.parse(callback.body)).toMatchObject({
+      source: { name: 'servicenow', serviceNowIncident: { number: 'INC0010002' } },
+      callback: 'soar',
+    });
     expect(JSON.parse(callback.body)).not.toHaveProperty('expiresAt');
     expect(() =>
       verifyStandardWebhook(SECRET, callback.body, callback.headers as Record<string, string>),

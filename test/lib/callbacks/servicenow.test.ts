@@ -8,6 +8,7 @@ import {
   InvalidServiceNowIdError,
   MAX_WORK_NOTE_LENGTH,
   parseServiceNowInstanceUrl,
+  ServiceNowApiSecretSchema,
   ServiceNowClient,
   ServiceNowConfigurationError,
   ServiceNowError,
@@ -44,8 +45,7 @@ function fakeServiceNow(...replies: Reply[]) {
 function client(instanceUrl: URL, overrides: { maxAttempts?: number } = {}) {
   const sleeps: number[] = [];
   const serviceNow = new ServiceNowClient({
-    instanceUrl,
-    credentials: async () => ({ username: USERNAME, password: PASSWORD }),
+    connection: async () => ({ instanceUrl, username: USERNAME, password: PASSWORD }),
     timeoutMs: 2000,
     retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: overrides.maxAttempts ?? 3 },
     sleep: async (ms) => {
@@ -170,6 +170,29 @@ describe('ServiceNowClient.addWorkNote', () => {
     expect(error).toMatchObject({ name: 'ServiceNowError', status: undefined, attempts: 2 });
     expect(error.message).toMatch(/timed out or failed to connect/);
   });
+
+  it.each([
+    ['never answers (timeout)', () => undefined],
+    [
+      'drops the connection after reading the request',
+      (_request: RecordedRequest, response: { destroy(): void }) => response.destroy(),
+    ],
+  ])('does not re-send a PATCH that may have reached ServiceNow: it %s', async (_, handler) => {
+    const sn = await startLoopback(handler as never);
+    const serviceNow = new ServiceNowClient({
+      connection: async () => ({ instanceUrl: sn.baseUrl, username: USERNAME, password: PASSWORD }),
+      timeoutMs: 300,
+      retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: 3 },
+      sleep: async () => undefined,
+    });
+
+    const error = await rejection(serviceNow.addWorkNote(SYS_ID, NOTE));
+    // A work note is appended: a second PATCH could write it twice.
+    expect(sn.requests).toHaveLength(1);
+    expect(error).toMatchObject({ name: 'ServiceNowError', status: undefined, attempts: 1 });
+    expect(error.message).toMatch(/not retried, so that the note is not written twice/);
+    expect(error.message).not.toContain(PASSWORD);
+  });
 });
 
 describe('parseServiceNowInstanceUrl', () => {
@@ -198,6 +221,97 @@ describe('parseServiceNowInstanceUrl', () => {
     expect(() => parseServiceNowInstanceUrl('https://admin:s3cret@acme.service-now.com')).toThrow(
       /^(?!.*s3cret)/,
     );
+  });
+});
+
+describe('ServiceNowApiSecretSchema', () => {
+  const SECRET = {
+    instanceUrl: 'https://acme.service-now.com',
+    username: USERNAME,
+    password: PASSWORD,
+  };
+  const problems = (value: unknown) =>
+    (ServiceNowApiSecretSchema.safeParse(value).error?.issues ?? []).map(
+      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    );
+
+  it('reads the instance origin, user name and password from the secret', () => {
+    const parsed = ServiceNowApiSecretSchema.parse({
+      ...SECRET,
+      instanceUrl: ' https://Acme.service-now.com/ ',
+    });
+    expect(parsed.instanceUrl).toBeInstanceOf(URL);
+    expect(parsed.instanceUrl.href).toBe('https://acme.service-now.com/');
+    expect(parsed).toMatchObject({ username: USERNAME, password: PASSWORD });
+  });
+
+  it.each([
+    ['http, even to loopback', 'http://127.0.0.1:8080', /^instanceUrl: must be an https URL$/],
+    ['http to a remote host', 'http://acme.service-now.com', /^instanceUrl: .*must be https/],
+    ['a path', 'https://acme.service-now.com/now', /^instanceUrl: .*origin only/],
+    ['not a URL', 'set-me', /^instanceUrl: .*not a valid URL/],
+  ])('refuses an instance URL with %s', (_case, instanceUrl, message) => {
+    const found = problems({ ...SECRET, instanceUrl });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(message);
+  });
+
+  it('names each missing or unusable field, never a value', () => {
+    const found = problems({
+      instanceUrl: 'https://admin:s3cret-in-url@acme.service-now.com',
+      username: 'svc:user',
+    });
+    expect(found.map((problem) => problem.split(':')[0])).toEqual([
+      'instanceUrl',
+      'username',
+      'password',
+    ]);
+    expect(found.join('\n')).not.toContain('s3cret-in-url');
+    expect(found.join('\n')).not.toContain('svc:user');
+  });
+});
+
+describe('ServiceNowClient connection', () => {
+  it('reads the connection on every call, so a moved instance or a rotated password is used at once', async () => {
+    const first = await fakeServiceNow(OK);
+    const second = await fakeServiceNow(OK);
+    const connections = [
+      { instanceUrl: first.baseUrl, username: USERNAME, password: PASSWORD },
+      { instanceUrl: second.baseUrl, username: USERNAME, password: 'rotated-password-2' },
+    ];
+    let calls = 0;
+    const serviceNow = new ServiceNowClient({
+      connection: async () => connections[Math.min(calls++, 1)] as (typeof connections)[0],
+      timeoutMs: 2000,
+      retry: DEFAULT_RETRY_POLICY,
+    });
+
+    await serviceNow.addWorkNote(SYS_ID, NOTE);
+    await serviceNow.addWorkNote(SYS_ID, NOTE);
+
+    expect(first.requests).toHaveLength(1);
+    expect(second.requests).toHaveLength(1);
+    expect(second.requests[0]?.headers.authorization).toBe(
+      `Basic ${Buffer.from(`${USERNAME}:rotated-password-2`).toString('base64')}`,
+    );
+  });
+
+  it('refuses an instance URL with a path before sending anything', async () => {
+    const sn = await fakeServiceNow(OK);
+    const serviceNow = new ServiceNowClient({
+      connection: async () => ({
+        instanceUrl: new URL('/api/now', sn.baseUrl),
+        username: USERNAME,
+        password: PASSWORD,
+      }),
+      timeoutMs: 2000,
+      retry: DEFAULT_RETRY_POLICY,
+    });
+
+    await expect(serviceNow.addWorkNote(SYS_ID, NOTE)).rejects.toThrow(
+      ServiceNowConfigurationError,
+    );
+    expect(sn.requests).toHaveLength(0);
   });
 });
 

@@ -41,6 +41,8 @@ interface FakeEndpointManagement {
   calls(): string[];
   /** Tokens the server accepts; tests remove one to simulate expiry. */
   readonly validTokens: Set<string>;
+  /** Set a status to make logout fail with it (the body quotes the token, as a careless server might). */
+  readonly logoutFailure: { status: number | undefined };
 }
 
 /**
@@ -51,6 +53,7 @@ async function fakeEndpointManagement(
   routes: Record<string, Route> = {},
 ): Promise<FakeEndpointManagement> {
   const validTokens = new Set<string>();
+  const logoutFailure: { status: number | undefined } = { status: undefined };
   let issued = 0;
   const server = await startLoopback((request, response) => {
     const reply = (status: number, body?: unknown) => {
@@ -80,6 +83,9 @@ async function fakeEndpointManagement(
       return reply(401, { status: -1, message: 'Unauthorized' });
     }
     if (route === 'POST /authentication/logout') {
+      if (logoutFailure.status !== undefined) {
+        return reply(logoutFailure.status, { status: -1, message: `Cannot end ${token}` });
+      }
       validTokens.delete(token);
       return reply(200, { status: 0, message: 'Success' });
     }
@@ -92,6 +98,7 @@ async function fakeEndpointManagement(
     requests: server.requests,
     baseUrl: new URL(BASE_PATH, server.baseUrl),
     validTokens,
+    logoutFailure,
     calls: () =>
       server.requests
         .filter((r) => !r.path.includes('/authentication/login'))
@@ -282,6 +289,75 @@ describe('logging in', () => {
   });
 });
 
+describe('withSession', () => {
+  const ignore = () => undefined;
+
+  it('logs out when the work ends, whether it succeeded or threw', async () => {
+    const server = await fakeEndpointManagement({
+      [`GET /device/${GUID}`]: () => ({ body: device(GUID, 'bob') }),
+      'GET /device/42': () => ({ status: 404, body: { status: -1, message: 'No device' } }),
+    });
+    const em = client(server);
+    const found = await em.withSession(() => em.getDevice(GUID), ignore);
+    expect(found.id).toBe(GUID);
+    expect(server.validTokens.size).toBe(0);
+    const error = await rejection(em.withSession(() => em.getDevice('42'), ignore));
+    expect(error).toBeInstanceOf(CitrixNotFoundError);
+    expect(server.validTokens.size).toBe(0);
+    expect(server.calls()).toEqual([
+      `GET /device/${GUID}`,
+      'POST /authentication/logout',
+      'GET /device/42',
+      'POST /authentication/logout',
+    ]);
+  });
+
+  it('logs out once, when the last of concurrent runs sharing the client ends', async () => {
+    const server = await fakeEndpointManagement({
+      [`GET /device/${GUID}`]: () => ({ body: device(GUID, 'bob') }),
+    });
+    const em = client(server);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow = em.withSession(async () => {
+      await em.getDevice(GUID);
+      await held;
+    }, ignore);
+    await em.withSession(() => em.getDevice(GUID), ignore);
+    expect(server.validTokens.size).toBe(1); // the slow run still uses the session
+    release();
+    await slow;
+    expect(server.validTokens.size).toBe(0);
+    expect(server.calls().filter((c) => c.endsWith('/logout'))).toHaveLength(1);
+  });
+
+  it('never lets a failed logout replace the work’s own result or error', async () => {
+    const server = await fakeEndpointManagement({
+      [`GET /device/${GUID}`]: () => ({ body: device(GUID, 'bob') }),
+      'GET /device/42': () => ({ status: 404, body: { status: -1, message: 'No device' } }),
+    });
+    const em = client(server);
+    // From now on the server cannot end sessions, and quotes the token in its error.
+    server.logoutFailure.status = 500;
+    const logoutErrors: unknown[] = [];
+    const onLogoutError = (error: unknown) => logoutErrors.push(error);
+    const found = await em.withSession(() => em.getDevice(GUID), onLogoutError);
+    expect(found.id).toBe(GUID);
+    const error = await rejection(em.withSession(() => em.getDevice('42'), onLogoutError));
+    expect(error).toBeInstanceOf(CitrixNotFoundError);
+    expect(logoutErrors).toHaveLength(2);
+    expect(logoutErrors[0]).toBeInstanceOf(Error);
+    expect((logoutErrors[0] as Error).message).toContain('[REDACTED]');
+    for (const logoutError of logoutErrors as Error[]) {
+      expect(JSON.stringify({ ...logoutError, message: logoutError.message })).not.toContain(
+        'em-token-',
+      );
+    }
+  });
+});
+
 describe('finding devices', () => {
   const fleet = [
     device('1', 'bob'),
@@ -306,6 +382,58 @@ describe('finding devices', () => {
       { start: 3, limit: 3, sortOrder: 'ASC', search: 'erin' },
       { start: 6, limit: 3, sortOrder: 'ASC', search: 'erin' },
     ]);
+  });
+
+  it('keeps reading when the server caps pages below the limit and matchedRecords says more remain', async () => {
+    const many = Array.from({ length: 5 }, (_, i) => device(String(200 + i), 'erin'));
+    const capped = filterRoute(many);
+    const server = await fakeEndpointManagement({
+      // The server sends at most 2 devices whatever limit it is asked for.
+      'POST /device/filter': (request) => {
+        const body = JSON.parse(request.body) as Record<string, unknown>;
+        return capped({ ...request, body: JSON.stringify({ ...body, limit: 2 }) });
+      },
+    });
+    const devices = await client(server, { pageSize: 10 }).filterDevices('erin');
+    expect(devices.map((d) => d.id)).toEqual(many.map((d) => d.id));
+    expect(
+      server.requests
+        .filter((r) => r.path.endsWith('/device/filter'))
+        .map((r) => (JSON.parse(r.body) as { start: number }).start),
+    ).toEqual([0, 2, 4]);
+  });
+
+  it('refuses an empty page while matchedRecords says more remain', async () => {
+    const server = await fakeEndpointManagement({
+      'POST /device/filter': (request) => {
+        const { start } = JSON.parse(request.body) as { start: number };
+        const list = start === 0 ? [device('1', 'bob')] : [];
+        return { body: { status: 0, filteredDevicesDataList: list, matchedRecords: 3 } };
+      },
+    });
+    const error = await rejection(client(server, { pageSize: 10 }).filterDevices('bob'));
+    expect(error).toBeInstanceOf(CitrixResponseValidationError);
+    expect(server.calls()).toEqual(['POST /device/filter', 'POST /device/filter']);
+  });
+
+  it('still stops at maxPages when matchedRecords never runs out', async () => {
+    let next = 0;
+    const server = await fakeEndpointManagement({
+      'POST /device/filter': () => {
+        next += 1;
+        const list = [device(String(next), 'bob')];
+        return { body: { status: 0, filteredDevicesDataList: list, matchedRecords: 1000 } };
+      },
+    });
+    const em = new EndpointManagementClient({
+      connection: connection(server.baseUrl),
+      login: credentialsLogin,
+      pageSize: 10,
+      maxPages: 3,
+    });
+    const error = await rejection(em.filterDevices('bob'));
+    expect(error).toBeInstanceOf(CitrixResponseValidationError);
+    expect(server.calls()).toHaveLength(3);
   });
 
   it('matches the enrolled user name exactly and case-insensitively: bob is not bobby', async () => {
@@ -415,6 +543,56 @@ describe('device commands', () => {
       [`${BASE_PATH}/device/selwipe`, [42]],
       [`${BASE_PATH}/device/refresh`, [GUID, 42]],
     ]);
+  });
+
+  it.each([
+    ['a numeric string status', { status: '-1', message: 'Device busy' }, ['Device busy']],
+    ['a message that is not text', { status: -1, message: 42 }, []],
+    ['deviceActionMessages that is a string', { status: -1, deviceActionMessages: 'failed' }, []],
+    [
+      'a messageList entry whose message is an object',
+      {
+        status: -1,
+        message: 'Failed',
+        deviceActionMessages: {
+          devicesActionParameters: {
+            messageList: [
+              { id: 1, message: { text: 'busy' } },
+              { id: 2, message: 'Device busy' },
+            ],
+          },
+        },
+      },
+      ['Device busy'],
+    ],
+    [
+      'a messageList that is not an array',
+      {
+        status: -1,
+        message: 'Failed',
+        deviceActionMessages: { devicesActionParameters: { messageList: 'busy' } },
+      },
+      ['Failed'],
+    ],
+    ['status 2', { status: 2 }, []],
+  ])(
+    'treats a 200 with %s as rejected, keeping the messages it can read',
+    async (_, body, messages) => {
+      const server = await fakeEndpointManagement({ 'POST /device/wipe': () => ({ body }) });
+      const error = await rejection(client(server).wipeDevice(GUID));
+      expect(error).toBeInstanceOf(EndpointManagementRejectedError);
+      expect(error).toMatchObject({ status: Number(body.status), messages });
+    },
+  );
+
+  it.each([
+    ['status 0', { status: 0, message: 'Success' }],
+    ['status "0"', { status: '0', message: 42 }],
+    ['no status', { message: 'Success' }],
+    ['an empty body', null],
+  ])('treats a 200 with %s as success', async (_, body) => {
+    const server = await fakeEndpointManagement({ 'POST /device/wipe': () => ({ body }) });
+    await expect(client(server).wipeDevice(GUID)).resolves.toBeUndefined();
   });
 
   it('refuses more than one device per wipe in the OpenAPI shape', () => {

@@ -6,6 +6,7 @@ import { CitrixNotFoundError, CitrixUnavailableError } from '../../../lib/citrix
 import {
   buildDeviceTargetResult,
   type DeviceDirectory,
+  DeviceNotActionableError,
   DeviceNotManagedError,
   describeDevice,
   readDeviceBack,
@@ -107,6 +108,23 @@ describe('sendDeviceCommand', () => {
     expect(error).toBeInstanceOf(DeviceNotManagedError);
     expect(called).toBe(false);
   });
+
+  it('never sends a command to a managed device the guardrails marked to skip', async () => {
+    let called = false;
+    const commander = {
+      sendDeviceCommand: async () => {
+        called = true;
+      },
+    };
+    const protectedPhone = { ...phone, actionable: false, skipReason: 'Protected device' };
+    const error = await rejection(
+      sendDeviceCommand(commander, 'device.wipe', protectedPhone, () => NOW),
+    );
+    expect(error).toBeInstanceOf(DeviceNotActionableError);
+    expect((error as Error).name).toBe('DeviceNotActionableError');
+    expect((error as Error).message).toContain('Protected device');
+    expect(called).toBe(false);
+  });
 });
 
 describe('readDeviceBack', () => {
@@ -195,6 +213,24 @@ describe('buildDeviceTargetResult', () => {
     ).toMatchObject({
       outcome: 'succeeded',
       note: 'The device is no longer listed after the command',
+    });
+  });
+
+  it('skips a managed device the guardrails marked to skip, with their reason', () => {
+    const protectedPhone = {
+      ...phone,
+      actionable: false,
+      skipReason: 'Protected device (PROTECTED_DEVICES)',
+    };
+    expect(buildDeviceTargetResult(protectedPhone, {}, NOW)).toEqual({
+      ...protectedPhone,
+      outcome: 'skipped',
+      note: 'Protected device (PROTECTED_DEVICES)',
+      finishedAt: NOW.toISOString(),
+    });
+    expect(buildDeviceTargetResult({ ...phone, actionable: false }, {}, NOW)).toMatchObject({
+      outcome: 'skipped',
+      note: 'Not actionable: no command was sent',
     });
   });
 

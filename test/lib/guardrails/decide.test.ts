@@ -6,6 +6,7 @@ import {
   createLimitsTable,
   DynamoHourlyLimitCounter,
   type HourlyLimitCounter,
+  type ReserveOptions,
 } from '../../../lib/guardrails/limits.ts';
 import { type LocalDynamo, startLocalDynamo } from '../../../local/dynamodb.ts';
 
@@ -13,14 +14,33 @@ const NOW = new Date('2026-11-23T03:00:00.000Z');
 const id = (n: number) => `act_${n.toString(16).padStart(32, '0')}`;
 
 /** Records every reservation and answers from a fixed amount already used. */
-class FakeCounter implements HourlyLimitCounter {
-  readonly calls: { action: ActionType; count: number; limit: number; actionId: string }[] = [];
+class FakeCounter implements Pick<HourlyLimitCounter, 'reserve'> {
+  readonly calls: {
+    action: ActionType;
+    count: number;
+    limit: number;
+    actionId: string;
+    evenOverLimit?: boolean;
+  }[] = [];
   readonly usedAlready: number;
   constructor(usedAlready = 0) {
     this.usedAlready = usedAlready;
   }
-  async reserve(action: ActionType, count: number, limit: number, actionId: string) {
-    this.calls.push({ action, count, limit, actionId });
+  async reserve(
+    action: ActionType,
+    count: number,
+    limit: number,
+    actionId: string,
+    _now: Date,
+    options: ReserveOptions = {},
+  ) {
+    this.calls.push({
+      action,
+      count,
+      limit,
+      actionId,
+      ...(options.evenOverLimit === undefined ? {} : { evenOverLimit: options.evenOverLimit }),
+    });
     return { allowed: this.usedAlready + count <= limit, used: this.usedAlready };
   }
 }
@@ -42,7 +62,7 @@ describe('decideGuardrails', () => {
       reasons: [],
     });
     expect(counter.calls).toEqual([
-      { action: 'session.logoff', count: 3, limit: 500, actionId: id(1) },
+      { action: 'session.logoff', count: 3, limit: 500, actionId: id(1), evenOverLimit: true },
     ]);
   });
 
@@ -90,20 +110,55 @@ describe('decideGuardrails', () => {
     });
   });
 
-  it('follows overLimit when a request exceeds the per-request limit, without reserving', async () => {
+  it('follows overLimit when a request exceeds the per-request limit: held and reserved, or refused and not', async () => {
     const counter = new FakeCounter();
     expect(await decideGuardrails(input('session.logoff', 51), defaults, counter)).toEqual({
       outcome: 'approval',
       reasons: ['51 targets exceed the limit of 50 per request for session.logoff'],
     });
+    // Held: its full count is reserved, even above the hourly limit, so approving it counts.
+    expect(counter.calls).toEqual([
+      { action: 'session.logoff', count: 51, limit: 500, actionId: id(1), evenOverLimit: true },
+    ]);
     const refusing = guardrailsFromEnv({
       GUARDRAIL_LIMITS: JSON.stringify({ 'session.logoff': { overLimit: 'refuse' } }),
     });
-    expect(await decideGuardrails(input('session.logoff', 51), refusing, counter)).toEqual({
+    const refused = new FakeCounter();
+    expect(await decideGuardrails(input('session.logoff', 51), refusing, refused)).toEqual({
       outcome: 'refuse',
       reasons: ['51 targets exceed the limit of 50 per request for session.logoff'],
     });
-    expect(counter.calls).toEqual([]);
+    expect(refused.calls).toEqual([]);
+  });
+
+  it('gives both reasons when a held request exceeds the per-request and the hourly limit', async () => {
+    const settings = guardrailsFromEnv({
+      APPROVAL_REQUIRED: 'none',
+      GUARDRAIL_LIMITS: JSON.stringify({
+        'device.wipe': { perRequest: 1, perHour: 2, overLimit: 'approval' },
+      }),
+    });
+    expect(await decideGuardrails(input('device.wipe', 2), settings, new FakeCounter(1))).toEqual({
+      outcome: 'approval',
+      reasons: [
+        '2 targets exceed the limit of 1 per request for device.wipe',
+        '2 more targets would exceed the limit of 2 per hour for device.wipe (1 used in the last hour)',
+      ],
+    });
+  });
+
+  it('reserves within the limit only when exceeding it refuses', async () => {
+    const settings = guardrailsFromEnv({
+      GUARDRAIL_LIMITS: JSON.stringify({ 'device.wipe': { overLimit: 'refuse' } }),
+    });
+    const counter = new FakeCounter();
+    // Needs approval, within the limits: held, reserved, but never above the limit.
+    expect((await decideGuardrails(input('device.wipe', 1), settings, counter)).outcome).toBe(
+      'approval',
+    );
+    expect(counter.calls).toEqual([
+      { action: 'device.wipe', count: 1, limit: 10, actionId: id(1), evenOverLimit: false },
+    ]);
   });
 
   it('follows overLimit when the hourly limit would be exceeded', async () => {
@@ -217,5 +272,38 @@ describe('decideGuardrails with the DynamoDB counter', () => {
     // An hour after the first revoke there is room for one more.
     expect((await decideGuardrails(revoke(5, 61), settings, counter)).outcome).toBe('proceed');
     expect((await decideGuardrails(revoke(6, 61), settings, counter)).outcome).toBe('refuse');
+  });
+
+  it('counts a held over-limit request in the hour, and frees the hour once it is released', async () => {
+    const settings = guardrailsFromEnv({
+      APPROVAL_REQUIRED: 'none',
+      GUARDRAIL_LIMITS: JSON.stringify({
+        'device.wipe': { perRequest: 1, perHour: 2, overLimit: 'approval' },
+      }),
+    });
+    const wipe = (n: number, actionable: number) => ({
+      action: 'device.wipe' as const,
+      actionable,
+      actionId: id(100 + n),
+      now: new Date(NOW.getTime() + n * 60_000),
+    });
+    expect((await decideGuardrails(wipe(1, 1), settings, counter)).outcome).toBe('proceed');
+    // Two devices: over the per-request limit and the hour; held, and counted all the same.
+    expect((await decideGuardrails(wipe(2, 2), settings, counter)).outcome).toBe('approval');
+    // Its retried decision stays held: the reservation remembers it was over the limit.
+    expect((await decideGuardrails(wipe(2, 2), settings, counter)).outcome).toBe('approval');
+    expect(await decideGuardrails(wipe(3, 1), settings, counter)).toEqual({
+      outcome: 'approval',
+      reasons: [
+        '1 more target would exceed the limit of 2 per hour for device.wipe (3 used in the last hour)',
+      ],
+    });
+    // The held ones rejected or expired: their reservations go back, and the hour has room again.
+    expect(await counter.release('device.wipe', id(102))).toBe(true);
+    expect(await counter.release('device.wipe', id(103))).toBe(true);
+    expect(await decideGuardrails(wipe(4, 1), settings, counter)).toEqual({
+      outcome: 'proceed',
+      reasons: [],
+    });
   });
 });

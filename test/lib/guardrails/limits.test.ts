@@ -144,6 +144,70 @@ describe('DynamoHourlyLimitCounter against a DynamoDB-compatible engine', () => 
     expect(item?.version).toBe(2);
   });
 
+  it('reserves over the limit when asked (a held action), still saying it did not fit', async () => {
+    const { counter, table } = await freshCounter();
+    await counter.reserve('device.wipe', 1, 2, id(1), NOW);
+    expect(
+      await counter.reserve('device.wipe', 2, 2, id(2), at(1000), { evenOverLimit: true }),
+    ).toEqual({ allowed: false, used: 1 });
+    // Counted: the hour is now over its limit, so the next one does not fit.
+    expect(await counter.reserve('device.wipe', 1, 2, id(3), at(2000))).toEqual({
+      allowed: false,
+      used: 3,
+    });
+    // A retry of the held one adds nothing and still answers that it did not fit.
+    expect(await counter.reserve('device.wipe', 2, 2, id(2), at(3000))).toEqual({
+      allowed: false,
+      used: 1,
+    });
+    expect(
+      await counter.reserve('device.wipe', 2, 2, id(2), at(3000), { evenOverLimit: true }),
+    ).toEqual({ allowed: false, used: 1 });
+    // Within the limit, evenOverLimit reserves as usual.
+    expect(
+      await counter.reserve('device.selectiveWipe', 1, 2, id(4), NOW, { evenOverLimit: true }),
+    ).toEqual({ allowed: true, used: 0 });
+    expect((await storedItem(table, 'device.wipe'))?.entries).toEqual([
+      { at: NOW.getTime(), count: 1, actionId: id(1) },
+      { at: NOW.getTime() + 1000, count: 2, actionId: id(2), overLimit: true },
+    ]);
+  });
+
+  it('releases an action’s reservation once, leaving the others', async () => {
+    const { counter, table } = await freshCounter();
+    await counter.reserve('device.wipe', 1, 2, id(1), NOW);
+    await counter.reserve('device.wipe', 2, 2, id(2), NOW, { evenOverLimit: true });
+    expect(await counter.release('device.wipe', id(2))).toBe(true);
+    // Idempotent: nothing left to release, nothing written.
+    expect(await counter.release('device.wipe', id(2))).toBe(false);
+    expect(await counter.release('device.wipe', id(9))).toBe(false);
+    expect(await counter.release('session.logoff', id(1))).toBe(false);
+    expect(await storedItem(table, 'device.wipe')).toEqual({
+      counter: 'device.wipe',
+      version: 3,
+      entries: [{ at: NOW.getTime(), count: 1, actionId: id(1) }],
+    });
+    expect(await counter.reserve('device.wipe', 1, 2, id(3), NOW)).toEqual({
+      allowed: true,
+      used: 1,
+    });
+  });
+
+  it('releases without losing a reservation made concurrently', async () => {
+    for (let round = 0; round < 3; round += 1) {
+      const { counter, table } = await freshCounter();
+      await counter.reserve('device.wipe', 1, 100, id(1), NOW);
+      await Promise.all([
+        counter.release('device.wipe', id(1)),
+        ...[2, 3, 4, 5].map((n) => counter.reserve('device.wipe', 1, 100, id(n), NOW)),
+      ]);
+      const item = await storedItem(table, 'device.wipe');
+      expect(item?.entries.map((entry: { actionId: string }) => entry.actionId).sort()).toEqual(
+        [2, 3, 4, 5].map(id),
+      );
+    }
+  });
+
   it('rejects a count that is not a positive integer', async () => {
     const { counter } = await freshCounter();
     await expect(counter.reserve('device.wipe', 0, 10, id(1), NOW)).rejects.toThrow(RangeError);

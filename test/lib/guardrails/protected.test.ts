@@ -27,6 +27,28 @@ describe('protectionReason for sessions', () => {
     );
   });
 
+  it('protects a session under any of its user names: a listed DOMAIN\\user protects a UPN session', () => {
+    // What Citrix reports for one session: the UPN first, then the SAM and client-sent names.
+    const session = {
+      sessionId: 's-7',
+      userName: 'ceo@corp.example.com',
+      userNames: ['ceo@corp.example.com', 'CORP\\ceo', 'LAPTOP\\ceo'],
+    };
+    expect(protectionReason(session, settings)).toBe('CORP\\ceo is a protected user');
+    expect(
+      protectionReason(
+        { sessionId: 's-8', userName: 'x@example.com', userNames: ['x@example.com', 'KIOSK01'] },
+        settings,
+      ),
+    ).toBe('KIOSK01 is a protected user');
+    expect(
+      protectionReason(
+        { sessionId: 's-9', userName: 'x@example.com', userNames: ['x@example.com', 'CORP\\x'] },
+        settings,
+      ),
+    ).toBeUndefined();
+  });
+
   it('leaves other sessions alone', () => {
     expect(protectionReason({ sessionId: 's-4', userName: 'bob@example.com' }, settings)).toBe(
       undefined,

@@ -1,7 +1,12 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { createTaskHandler, InvalidTaskInputError } from '../../../lib/runtime/task-handler.ts';
+import { logger } from '../../../lib/runtime/logger.ts';
+import {
+  createTaskHandler,
+  InvalidTaskInputError,
+  type TaskSession,
+} from '../../../lib/runtime/task-handler.ts';
 
 const context = {
   awsRequestId: 'r',
@@ -62,5 +67,69 @@ describe('createTaskHandler', () => {
       'secret not readable yet',
     );
     expect(await handler({ actionId: 'a', count: 1 }, context)).toBe(true);
+  });
+});
+
+describe('createTaskHandler with a session', () => {
+  /** A session that records each run and whose logout fails when told to. */
+  function fakeSession(logoutFails: boolean) {
+    const events: string[] = [];
+    const session: TaskSession = {
+      async withSession(work, onLogoutError) {
+        events.push('start');
+        try {
+          return await work();
+        } finally {
+          events.push('logout');
+          if (logoutFails) onLogoutError(new Error('logout failed with 503'));
+        }
+      },
+    };
+    return { session, events };
+  }
+
+  it('ends the session after every run, whether it succeeded or threw', async () => {
+    const { session, events } = fakeSession(false);
+    const handler = createTaskHandler(
+      'Call',
+      Schema,
+      () => ({ session }),
+      async (input) => {
+        events.push('run');
+        if (input.count < 0) throw new CitrixThrottledError('429 after retries');
+        return input.count;
+      },
+      { session: (deps) => deps.session },
+    );
+    expect(await handler({ actionId: 'act_1', count: 2 }, context)).toBe(2);
+    const error = await handler({ actionId: 'act_1', count: -1 }, context).catch((e) => e);
+    expect((error as Error).name).toBe('CitrixThrottledError');
+    expect(events).toEqual(['start', 'run', 'logout', 'start', 'run', 'logout']);
+  });
+
+  it('logs a failed logout at warn and keeps the run’s own result and error', async () => {
+    const { session } = fakeSession(true);
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    try {
+      const handler = createTaskHandler(
+        'Call',
+        Schema,
+        () => ({ session }),
+        async (input) => {
+          if (input.count < 0) throw new CitrixThrottledError('429 after retries');
+          return input.count;
+        },
+        { session: (deps) => deps.session },
+      );
+      expect(await handler({ actionId: 'act_1', count: 3 }, context)).toBe(3);
+      const error = await handler({ actionId: 'act_1', count: -1 }, context).catch((e) => e);
+      expect((error as Error).name).toBe('CitrixThrottledError');
+      expect(warn).toHaveBeenCalledTimes(2);
+      expect(warn.mock.calls[0]?.[1]).toEqual({
+        logoutError: { name: 'Error', message: 'logout failed with 503' },
+      });
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

@@ -3,6 +3,7 @@ import type { DaasJob, DaasSession } from '../../../lib/citrix/daas-client.ts';
 import {
   checkLogoffJob,
   DEFAULT_SESSION_WORKFLOW_SETTINGS,
+  describeSession,
   EXECUTION_HISTORY_LIMIT,
   estimateHistoryEvents,
   LogoffJobDeadlineExceededError,
@@ -11,6 +12,7 @@ import {
   resolveSessionTargets,
   type SessionProgress,
   SessionWorkflowSettingsSchema,
+  sessionUserNames,
   submitSessionAction,
   TooManyTargetsError,
 } from '../../../lib/sessions/session-actions.ts';
@@ -59,6 +61,7 @@ describe('resolveSessionTargets', () => {
       {
         sessionId: SESSION_ID,
         userName: 'alice@example.com',
+        userNames: ['alice@example.com', 'EXAMPLE\\alice'],
         machineName: 'vda-01.example.com',
         state: 'Active',
       },
@@ -93,6 +96,43 @@ describe('resolveSessionTargets', () => {
     await expect(
       resolveSessionTargets(directory, { user: 'alice@example.com' }, { maxTargets: 2 }, CONTEXT),
     ).rejects.toThrow(TooManyTargetsError);
+  });
+});
+
+describe('sessionUserNames', () => {
+  it('keeps every name Citrix reports for the user: UPN, DOMAIN\\user, the client-sent name', () => {
+    expect(
+      sessionUserNames({
+        Id: 'a',
+        State: 'Active',
+        User: { PrincipalName: 'bob@example.com', Name: 'EXAMPLE\\bob' },
+        UntrustedUserName: 'LAPTOP\\bobby',
+      }),
+    ).toEqual(['bob@example.com', 'EXAMPLE\\bob', 'LAPTOP\\bobby']);
+  });
+
+  it('leaves out blank names and repeats (case-insensitively), and copes with no user', () => {
+    expect(
+      sessionUserNames({
+        Id: 'a',
+        State: 'Active',
+        User: { PrincipalName: null, Name: 'EXAMPLE\\bob' },
+        UntrustedUserName: 'example\\BOB',
+      }),
+    ).toEqual(['EXAMPLE\\bob']);
+    expect(sessionUserNames({ Id: 'a', State: 'Active', User: { PrincipalName: ' ' } })).toEqual(
+      [],
+    );
+    const described = describeSession({ Id: 'a', State: 'Active', User: null });
+    expect(described.userName).toBeUndefined();
+    expect(described.userNames).toBeUndefined();
+  });
+
+  it('names the session after the UPN, falling back to the SAM name, then the client name', () => {
+    const only = (fields: Partial<DaasSession>) =>
+      describeSession({ Id: 'a', State: 'Active', ...fields }).userName;
+    expect(only({ User: { Name: 'EXAMPLE\\bob' }, UntrustedUserName: 'bob' })).toBe('EXAMPLE\\bob');
+    expect(only({ UntrustedUserName: 'bob' })).toBe('bob');
   });
 });
 

@@ -1,8 +1,10 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SecretFormatError } from '../../../lib/runtime/secrets.ts';
 import {
   SecretsManagerSourceSecrets,
+  SOURCE_SECRET_SCHEMAS,
   SourceNotConfiguredError,
   sourceSecretsFromEnv,
 } from '../../../lib/sources/secrets.ts';
@@ -20,6 +22,40 @@ describe('source secrets', () => {
     const reader = new SecretsManagerSourceSecrets({ pagerduty: arn });
     expect(await rejection(reader.read('pagerduty'))).toBeInstanceOf(SourceNotConfiguredError);
     expect(await rejection(reader.read('splunk'))).toBeInstanceOf(SourceNotConfiguredError);
+  });
+
+  it('refuses a placeholder from a template or a doc, which anyone could sign with', async () => {
+    const placeholder = 'replace-with-the-pagerduty-signing-secret';
+    expect(
+      SOURCE_SECRET_SCHEMAS.pagerduty.safeParse({ signingSecrets: [placeholder] }).success,
+    ).toBe(false);
+    // Next to a real secret too: the placeholder would still authenticate.
+    expect(
+      SOURCE_SECRET_SCHEMAS.pagerduty.safeParse({
+        signingSecrets: ['Zk3q9WbT1mXr7LpA2sVd', placeholder],
+      }).success,
+    ).toBe(false);
+    for (const [source, value] of [
+      ['splunk', { token: 'Replace-With-Your-Splunk-Token-Value' }],
+      ['sentinel', { apiKey: 'set-me-to-the-sentinel-api-key-value' }],
+      ['servicenow', { username: 'servicenow', password: 'changeme-changeme-changeme' }],
+    ] as const) {
+      expect(SOURCE_SECRET_SCHEMAS[source].safeParse(value).success, source).toBe(false);
+    }
+    expect(
+      SOURCE_SECRET_SCHEMAS.pagerduty.safeParse({ signingSecrets: ['Zk3q9WbT1mXr7LpA2sVd'] })
+        .success,
+    ).toBe(true);
+
+    const arn = 'arn:aws:secretsmanager:eu-west-1:1:secret:pagerduty-placeholder';
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: arn })
+      .resolves({ SecretString: JSON.stringify({ signingSecrets: [placeholder], unused: 'x' }) });
+    const error = await rejection(
+      new SecretsManagerSourceSecrets({ pagerduty: arn }).read('pagerduty'),
+    );
+    expect(error).toBeInstanceOf(SecretFormatError);
+    expect(error.message).not.toContain(placeholder);
   });
 
   it('locally, uses the environment, and the demo values only when given', async () => {

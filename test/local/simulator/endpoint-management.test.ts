@@ -245,6 +245,24 @@ describe('POST /authentication/logout', () => {
   });
 });
 
+describe('GET /_simulator/endpoint-management/tokens', () => {
+  const live = async () =>
+    (await (await fetch(`${sim.url}/_simulator/endpoint-management/tokens`)).json()) as unknown;
+
+  it('counts the auth tokens still usable, without showing any', async () => {
+    expect(await live()).toEqual({ live: 1 }); // the one beforeEach logged in with
+    const other = await emLogin(sim);
+    expect(await live()).toEqual({ live: 2 });
+    await em(sim, '/authentication/logout', { token: other });
+    expect(await live()).toEqual({ live: 1 });
+    sim.expireTokens();
+    expect(await live()).toEqual({ live: 0 });
+    const body = JSON.stringify(await live());
+    expect(body).not.toContain(token);
+    expect(body).not.toContain(other);
+  });
+});
+
 describe('POST /device/filter', () => {
   const ALL_IDS = Object.values(DEVICES).sort();
 

@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ResolvedAdministrator } from '../../../lib/actions/schema.ts';
+import {
+  type AdministratorChangeLock,
+  type AdministratorGuards,
+  applyAdministratorChange,
+  buildAdministratorResult,
+  readAdministratorBack,
+  resolveAdministratorTargets,
+} from '../../../lib/administrators/admin-actions.ts';
+import { CloudAdministratorsClient } from '../../../lib/citrix/administrators-client.ts';
+import { citrixConnectionFromEnv } from '../../../lib/citrix/config.ts';
+import { type RunningSimulator, startCitrixSimulator } from '../../../local/simulator/server.ts';
+import { ADMINS, TEST_CLIENT, TEST_ENV, testFixture } from '../../support/simulator-fixture.ts';
+
+/**
+ * The real administrators client against the simulator, through a network that loses the reply
+ * to the first DELETE after the simulator has acted on it. The client retries the DELETE, which
+ * then finds nothing: the change must still count as made.
+ */
+let simulator: RunningSimulator;
+let dropNextDeleteReply = false;
+const GUARDS: AdministratorGuards = { apiClientOwner: ADMINS.owner.email, protected: [] };
+const NOW = new Date('2026-11-23T03:00:00Z');
+const NO_CONTENTION: AdministratorChangeLock = {
+  acquire: async () => ({ release: async () => {} }),
+};
+
+beforeAll(async () => {
+  simulator = await startCitrixSimulator({ fixture: testFixture() });
+});
+afterAll(async () => simulator.close());
+beforeEach(() => {
+  simulator.reset();
+  dropNextDeleteReply = true;
+});
+
+const lossyFetch: typeof fetch = async (input, init) => {
+  const response = await fetch(input, init);
+  if (init?.method === 'DELETE' && dropNextDeleteReply) {
+    dropNextDeleteReply = false;
+    await response.arrayBuffer();
+    throw new TypeError('fetch failed');
+  }
+  return response;
+};
+
+const client = () =>
+  new CloudAdministratorsClient({
+    connection: citrixConnectionFromEnv({
+      ...TEST_ENV,
+      CITRIX_API_URL: simulator.url,
+      CITRIX_CUSTOMER_ID: 'test-customer',
+    }),
+    credentials: async () => TEST_CLIENT,
+    fetch: lossyFetch,
+    sleep: async () => {},
+  });
+
+const deletes = () =>
+  simulator
+    .requests()
+    .filter((request) => request.method === 'DELETE')
+    .map((request) => `${request.status}`);
+
+async function revoke(
+  action: 'admin.revoke' | 'admin.deleteInvitation',
+  target: { admin: string } | { email: string },
+) {
+  const administrators = client();
+  const [resolved] = await resolveAdministratorTargets(administrators, action, target, GUARDS);
+  const admin = resolved as ResolvedAdministrator;
+  const change = await applyAdministratorChange(
+    administrators,
+    action,
+    admin,
+    { mode: 'delete' },
+    GUARDS,
+    () => NOW,
+    { lock: NO_CONTENTION, owner: 'act_1 target' },
+  );
+  const after = await readAdministratorBack(administrators, admin, change);
+  return { change, result: buildAdministratorResult(admin, { change, after }, NOW) };
+}
+
+describe('a DELETE whose reply was lost', () => {
+  it('records the administrator as deleted when the retried DELETE answers 404', async () => {
+    const { change, result } = await revoke('admin.revoke', { admin: ADMINS.trent.email });
+
+    expect(deletes()).toEqual(['200', '404']);
+    expect(change).toEqual({ mode: 'delete', at: NOW.toISOString(), alreadyGone: true });
+    expect(result).toMatchObject({
+      outcome: 'succeeded',
+      after: { present: false },
+      note: expect.stringMatching(/Already gone/),
+    });
+    expect(
+      simulator
+        .state()
+        .cloudAdministrators?.administrators?.some((admin) => admin.ucOid === ADMINS.trent.ucOid),
+    ).toBe(false);
+  });
+
+  it('records the invitation as deleted when the retried DELETE answers false', async () => {
+    const { change, result } = await revoke('admin.deleteInvitation', {
+      email: ADMINS.invitee.email,
+    });
+
+    expect(deletes()).toEqual(['200', '200']);
+    expect(change).toEqual({
+      mode: 'deleteInvitation',
+      at: NOW.toISOString(),
+      alreadyGone: true,
+    });
+    expect(result).toMatchObject({ outcome: 'succeeded', after: { present: false } });
+  });
+});

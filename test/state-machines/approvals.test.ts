@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ActionRecord } from '../../lib/actions/schema.ts';
+import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
+import type { RecordedRequest } from '../../local/simulator/server.ts';
+import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
+import {
+  ADMINS,
+  DEVICES,
+  FAST_WORKFLOW,
+  SESSIONS,
+  TEST_ENV,
+  testFixture,
+} from '../support/simulator-fixture.ts';
+
+/**
+ * Guardrails end to end over HTTP, beyond device wipes (test/state-machines/guardrails.test.ts):
+ * a protected user listed as `DOMAIN\user` protects their sessions however the request names
+ * them; approval of a session action held over a limit and of an administrator deletion (held by
+ * default); an action that names no requester can be rejected but not approved.
+ */
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    env: {
+      ...TEST_ENV,
+      WEBHOOK_SECRET: TEST_SIGNING_SECRET,
+      // Empty: the defaults (device.wipe and admin.revoke:delete need approval).
+      APPROVAL_REQUIRED: '',
+      APPROVAL_TIMEOUT_SECONDS: '30',
+      GUARDRAIL_LIMITS: JSON.stringify({
+        'session.logoff': { perRequest: 1, perHour: 50, overLimit: 'approval' },
+      }),
+      PROTECTED_USERS: 'EXAMPLE\\bob',
+    },
+    simulatorFixture: testFixture(),
+    ...FAST_WORKFLOW,
+  });
+});
+afterAll(async () => stack.close());
+beforeEach(() => stack.simulator?.reset());
+
+async function signed(path: string, body = '', messageId = `msg_${randomUUID()}`) {
+  const headers = signStandardWebhook(TEST_SIGNING_SECRET, messageId, new Date(), body);
+  const response = await fetch(`${stack.apiUrl}${path}`, {
+    method: body ? 'POST' : 'GET',
+    headers: { ...headers, 'content-type': 'application/json' },
+    ...(body ? { body } : {}),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function request(action: Record<string, unknown>): Promise<string> {
+  const response = await signed(
+    '/v1/actions',
+    JSON.stringify({ reason: 'approval test', requestedBy: 'requester@example.com', ...action }),
+  );
+  expect(response.status).toBe(202);
+  return String(response.body.actionId);
+}
+
+const finished = async (actionId: string): Promise<ActionRecord> => {
+  await stack.runner.execution(actionId)?.done;
+  const record = await stack.actions.get(actionId);
+  if (record === undefined) throw new Error('no record');
+  return record;
+};
+
+async function awaitingApproval(actionId: string): Promise<ActionRecord> {
+  for (let i = 0; i < 300; i += 1) {
+    const record = await stack.actions.get(actionId);
+    if (record?.status === 'awaiting_approval') return record;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('never awaited approval');
+}
+
+const calls = (match: (r: RecordedRequest) => boolean) =>
+  (stack.simulator?.requests() ?? []).filter(match);
+const logoffs = () => calls((r) => r.path.endsWith('$logoff'));
+
+describe('a protected user listed as DOMAIN\\user', () => {
+  it('keeps their session untouched when the request names the session by id', async () => {
+    const record = await finished(
+      await request({ action: 'session.logoff', target: { sessionId: SESSIONS.bob } }),
+    );
+    expect(record.status).toBe('succeeded');
+    expect(record.results[SESSIONS.bob]).toMatchObject({
+      outcome: 'skipped',
+      userName: 'bob@example.com',
+      userNames: ['bob@example.com', 'EXAMPLE\\bob'],
+      note: 'EXAMPLE\\bob is a protected user',
+    });
+    expect(record.plan).toEqual([
+      { target: SESSIONS.bob, act: false, reason: 'EXAMPLE\\bob is a protected user' },
+    ]);
+    expect(logoffs()).toEqual([]);
+  });
+
+  it('keeps them untouched when the request names them by UPN', async () => {
+    const record = await finished(
+      await request({ action: 'session.logoff', target: { user: 'BOB@example.com' } }),
+    );
+    expect(record.results[SESSIONS.bob]).toMatchObject({ outcome: 'skipped' });
+    expect(logoffs()).toEqual([]);
+  });
+});
+
+describe('approval', () => {
+  it('holds a session log off over the per-request limit until approved, then logs off', async () => {
+    const actionId = await request({
+      action: 'session.logoff',
+      target: { user: 'alice@example.com' },
+    });
+    const held = await awaitingApproval(actionId);
+    expect(held.approval?.reasons.join('; ')).toMatch(/limit of 1 per request/);
+    expect(logoffs()).toEqual([]);
+
+    const approved = await signed(
+      `/v1/actions/${actionId}/approve`,
+      JSON.stringify({ by: 'approver@example.com' }),
+      'msg_session_approval',
+    );
+    expect(approved).toEqual({
+      status: 200,
+      body: { actionId, status: 'running', decidedBy: 'approver@example.com' },
+    });
+    const record = await finished(actionId);
+    expect(record.status).toBe('succeeded');
+    expect(record.approval).toMatchObject({
+      decision: 'approved',
+      decidedBy: 'approver@example.com',
+    });
+    expect(record.approvalTaskToken).toBeUndefined();
+    const loggedOff = (sessionId: string) => logoffs().filter((r) => r.path.includes(sessionId));
+    expect([SESSIONS.alice1, SESSIONS.alice2].map((id) => loggedOff(id).length)).toEqual([1, 1]);
+
+    // The decision in the timeline names the signed request (its webhook-id).
+    const timeline = (await signed(`/v1/actions/${actionId}`)).body.timeline as {
+      type: string;
+      details?: Record<string, unknown>;
+    }[];
+    expect(timeline).toContainEqual(
+      expect.objectContaining({
+        type: 'decision',
+        details: {
+          decision: 'approved',
+          by: 'approver@example.com',
+          webhookId: 'msg_session_approval',
+        },
+      }),
+    );
+  });
+
+  it('holds admin.revoke with mode delete by default until approved, then deletes', async () => {
+    const actionId = await request({
+      action: 'admin.revoke',
+      target: { admin: ADMINS.trent.email },
+      options: { mode: 'delete' },
+    });
+    const held = await awaitingApproval(actionId);
+    expect(held.approval?.reasons.join('; ')).toMatch(/admin\.revoke/);
+    const deletes = () => calls((r) => r.method === 'DELETE');
+    expect(deletes()).toEqual([]);
+
+    const approved = await signed(
+      `/v1/actions/${actionId}/approve`,
+      JSON.stringify({ by: 'approver@example.com' }),
+    );
+    expect(approved.status).toBe(200);
+    const record = await finished(actionId);
+    expect(record.status).toBe('succeeded');
+    expect(record.approval).toMatchObject({ decision: 'approved' });
+    expect(deletes().map((r) => r.path)).toEqual([`/administrators/${ADMINS.trent.userId}`]);
+  });
+
+  it('refuses to approve an action that names no requester; rejecting it still works', async () => {
+    const response = await signed(
+      '/v1/actions',
+      JSON.stringify({
+        action: 'device.wipe',
+        target: { deviceId: DEVICES.bobbyPhone },
+        reason: 'no requester',
+      }),
+    );
+    const actionId = String(response.body.actionId);
+    await awaitingApproval(actionId);
+    const approved = await signed(
+      `/v1/actions/${actionId}/approve`,
+      JSON.stringify({ by: 'whoever@example.com' }),
+    );
+    expect(approved.status).toBe(403);
+    expect(approved.body).toMatchObject({ error: { code: 'requester_unknown' } });
+    expect((await stack.actions.get(actionId))?.status).toBe('awaiting_approval');
+
+    const rejected = await signed(
+      `/v1/actions/${actionId}/reject`,
+      JSON.stringify({ by: 'approver@example.com' }),
+    );
+    expect(rejected.status).toBe(200);
+    const record = await finished(actionId);
+    expect(record.status).toBe('rejected');
+    expect(calls((r) => r.path.endsWith('/device/wipe'))).toEqual([]);
+  });
+});
