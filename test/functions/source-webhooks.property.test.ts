@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSourceWebhooksHandler } from '../../functions/source-webhooks.ts';
@@ -7,8 +6,10 @@ import { ActionRequestSchema } from '../../lib/actions/schema.ts';
 import type { AcceptanceRequest } from '../../lib/sources/intake.ts';
 import type { ReceiveDependencies } from '../../lib/sources/receive.ts';
 import { loadRoutingRules } from '../../lib/sources/routing.ts';
+import { SOURCES } from '../../lib/sources/types.ts';
 import { LOCAL_DEMO_SOURCE_SECRETS } from '../../local/defaults.ts';
 import { apiEvent, lambdaContext } from '../support/signed-request.ts';
+import { mutatedJson, sampleOf } from '../support/source-samples.ts';
 
 /**
  * Whatever a source sends, correctly authenticated or not, the endpoint answers 2xx or 4xx and
@@ -98,27 +99,6 @@ describe('source endpoints under arbitrary input', () => {
   );
 });
 
-/** Every path into a JSON value: `[]`, `['result']`, `['result', 'user']`, … */
-function pathsOf(value: unknown, path: (string | number)[] = []): (string | number)[][] {
-  if (typeof value !== 'object' || value === null) return [path];
-  const entries: [string | number, unknown][] = Array.isArray(value)
-    ? value.map((entry, index) => [index, entry])
-    : Object.entries(value);
-  return [path, ...entries.flatMap(([key, entry]) => pathsOf(entry, [...path, key]))];
-}
-
-/** `root` with the value at `path` replaced (or removed, for `undefined`). */
-function mutate(root: unknown, path: (string | number)[], value: unknown): unknown {
-  if (path.length === 0) return value;
-  const copy = structuredClone(root) as Record<string | number, unknown>;
-  let node = copy;
-  for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
-  const last = path[path.length - 1] as string | number;
-  if (value === undefined) delete node[last];
-  else node[last] = value;
-  return copy;
-}
-
 /** What each source may start: the actions its routes (or ServiceNow's allow list) name. */
 const ALLOWED_ACTIONS: Record<string, readonly string[]> = {
   splunk: dependencies.rules.routes.splunk.map((route) => route.action),
@@ -132,33 +112,19 @@ describe('source endpoints under authenticated variations of the documented samp
     vi.restoreAllMocks();
   });
 
-  it.each(['servicenow', 'splunk', 'sentinel', 'pagerduty'])(
+  it.each(SOURCES)(
     '%s answers 2xx or 4xx, accepts only valid requests the rules allow, and calls out to nothing',
     async (source) => {
-      const sample = JSON.parse(
-        readFileSync(new URL(`../../docs/sources/samples/${source}.json`, import.meta.url), 'utf8'),
-      ) as unknown;
       const fetchSpy = vi.spyOn(globalThis, 'fetch');
-      const mutation = fc.record({
-        path: fc.constantFrom(...pathsOf(sample)),
-        value: fc.oneof(
+      const variations = mutatedJson(
+        sampleOf(source),
+        fc.oneof(
           fc.constant(undefined),
           fc.jsonValue({ maxDepth: 2 }),
           fc.string(),
           fc.constantFrom('*', '', ' ', 'x'.repeat(2000), null, 0, -1, [], {}, 'soar'),
         ),
-      });
-      const variations = fc.array(mutation, { minLength: 1, maxLength: 3 }).map(
-        (mutations) =>
-          JSON.stringify(
-            mutations.reduce((body, { path, value }) => {
-              try {
-                return mutate(body, path, value);
-              } catch {
-                return body;
-              }
-            }, sample),
-          ) ?? 'null',
+        3,
       );
       let acceptedCount = 0;
       await fc.assert(

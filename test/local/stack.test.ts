@@ -7,25 +7,15 @@ import {
   type LocalStack,
   startLocalStack,
 } from '../../local/stack.ts';
+import { startTestStack } from '../support/local-stack.ts';
 import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
-import {
-  ADMINS,
-  DEVICES,
-  FAST_WORKFLOW,
-  SESSIONS,
-  TEST_ENV,
-  testFixture,
-} from '../support/simulator-fixture.ts';
+import { ADMINS, DEVICES, SESSIONS } from '../support/simulator-fixture.ts';
 
 /** End to end over real HTTP on loopback: signed request → API → workflow → Citrix simulator. */
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    env: { ...TEST_ENV, WEBHOOK_SECRET: TEST_SIGNING_SECRET },
-    simulatorFixture: testFixture(),
-    ...FAST_WORKFLOW,
-  });
+  stack = await startTestStack();
 });
 
 afterAll(async () => stack.close());

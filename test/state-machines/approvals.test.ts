@@ -1,18 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ActionRecord } from '../../lib/actions/schema.ts';
-import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
-import type { RecordedRequest } from '../../local/simulator/server.ts';
-import { type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
-import {
-  ADMINS,
-  DEVICES,
-  FAST_WORKFLOW,
-  SESSIONS,
-  TEST_ENV,
-  testFixture,
-} from '../support/simulator-fixture.ts';
+import { describe, expect, it } from 'vitest';
+import { useLocalStack } from '../support/local-stack.ts';
+import { ADMINS, DEVICES, SESSIONS } from '../support/simulator-fixture.ts';
 
 /**
  * Guardrails end to end over HTTP, beyond device wipes (test/state-machines/guardrails.test.ts):
@@ -20,65 +8,19 @@ import {
  * them; approval of a session action held over a limit and of an administrator deletion (held by
  * default); an action that names no requester can be rejected but not approved.
  */
-let stack: LocalStack;
-
-beforeAll(async () => {
-  stack = await startLocalStack({
-    env: {
-      ...TEST_ENV,
-      WEBHOOK_SECRET: TEST_SIGNING_SECRET,
-      // Empty: the defaults (device.wipe and admin.revoke:delete need approval).
-      APPROVAL_REQUIRED: '',
-      APPROVAL_TIMEOUT_SECONDS: '30',
-      GUARDRAIL_LIMITS: JSON.stringify({
-        'session.logoff': { perRequest: 1, perHour: 50, overLimit: 'approval' },
-      }),
-      PROTECTED_USERS: 'EXAMPLE\\bob',
-    },
-    simulatorFixture: testFixture(),
-    ...FAST_WORKFLOW,
-  });
+const local = useLocalStack({
+  reason: 'approval test',
+  env: {
+    // Empty: the defaults (device.wipe and admin.revoke:delete need approval).
+    APPROVAL_REQUIRED: '',
+    APPROVAL_TIMEOUT_SECONDS: '30',
+    GUARDRAIL_LIMITS: JSON.stringify({
+      'session.logoff': { perRequest: 1, perHour: 50, overLimit: 'approval' },
+    }),
+    PROTECTED_USERS: 'EXAMPLE\\bob',
+  },
 });
-afterAll(async () => stack.close());
-beforeEach(() => stack.simulator?.reset());
-
-async function signed(path: string, body = '', messageId = `msg_${randomUUID()}`) {
-  const headers = signStandardWebhook(TEST_SIGNING_SECRET, messageId, new Date(), body);
-  const response = await fetch(`${stack.apiUrl}${path}`, {
-    method: body ? 'POST' : 'GET',
-    headers: { ...headers, 'content-type': 'application/json' },
-    ...(body ? { body } : {}),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-async function request(action: Record<string, unknown>): Promise<string> {
-  const response = await signed(
-    '/v1/actions',
-    JSON.stringify({ reason: 'approval test', requestedBy: 'requester@example.com', ...action }),
-  );
-  expect(response.status).toBe(202);
-  return String(response.body.actionId);
-}
-
-const finished = async (actionId: string): Promise<ActionRecord> => {
-  await stack.runner.execution(actionId)?.done;
-  const record = await stack.actions.get(actionId);
-  if (record === undefined) throw new Error('no record');
-  return record;
-};
-
-async function awaitingApproval(actionId: string): Promise<ActionRecord> {
-  for (let i = 0; i < 300; i += 1) {
-    const record = await stack.actions.get(actionId);
-    if (record?.status === 'awaiting_approval') return record;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('never awaited approval');
-}
-
-const calls = (match: (r: RecordedRequest) => boolean) =>
-  (stack.simulator?.requests() ?? []).filter(match);
+const { signed, request, finished, awaitingApproval, calls } = local;
 const logoffs = () => calls((r) => r.path.endsWith('$logoff'));
 
 describe('a protected user listed as DOMAIN\\user', () => {
@@ -193,7 +135,7 @@ describe('approval', () => {
     );
     expect(approved.status).toBe(403);
     expect(approved.body).toMatchObject({ error: { code: 'requester_unknown' } });
-    expect((await stack.actions.get(actionId))?.status).toBe('awaiting_approval');
+    expect((await local.stack.actions.get(actionId))?.status).toBe('awaiting_approval');
 
     const rejected = await signed(
       `/v1/actions/${actionId}/reject`,

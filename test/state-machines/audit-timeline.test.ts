@@ -1,18 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ActionRecord } from '../../lib/actions/schema.ts';
-import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
+import { describe, expect, it } from 'vitest';
 import { LOCAL_DEMO_SOURCE_SECRETS } from '../../local/defaults.ts';
-import { type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
-import {
-  DEVICES,
-  FAST_WORKFLOW,
-  SESSIONS,
-  TEST_ENV,
-  testFixture,
-} from '../support/simulator-fixture.ts';
+import { useLocalStack } from '../support/local-stack.ts';
+import { DEVICES, SESSIONS } from '../support/simulator-fixture.ts';
 
 /**
  * The audit timeline `GET /v1/actions/{id}` returns, path by path: the request (source, verified
@@ -20,26 +11,18 @@ import {
  * held, rejected by whom, expired), the Citrix calls (warnings included) and the per-target
  * outcomes, each in the order it happened.
  */
-let stack: LocalStack;
-
-beforeAll(async () => {
-  stack = await startLocalStack({
-    env: {
-      ...TEST_ENV,
-      WEBHOOK_SECRET: TEST_SIGNING_SECRET,
-      APPROVAL_REQUIRED: 'device.wipe',
-      APPROVAL_TIMEOUT_SECONDS: '1',
-      GUARDRAIL_LIMITS: JSON.stringify({
-        'session.logoff': { perRequest: 2, perHour: 100, overLimit: 'refuse' },
-      }),
-    },
-    simulatorFixture: testFixture(),
-    ...FAST_WORKFLOW,
-    waitTimeOverrides: { ...FAST_WORKFLOW.waitTimeOverrides, WaitGracePeriod: 50 },
-  });
+const local = useLocalStack({
+  reason: 'audit timeline test',
+  env: {
+    APPROVAL_REQUIRED: 'device.wipe',
+    APPROVAL_TIMEOUT_SECONDS: '1',
+    GUARDRAIL_LIMITS: JSON.stringify({
+      'session.logoff': { perRequest: 2, perHour: 100, overLimit: 'refuse' },
+    }),
+  },
+  waitTimeOverrides: { WaitGracePeriod: 50 },
 });
-afterAll(async () => stack.close());
-beforeEach(() => stack.simulator?.reset());
+const { signed, submit, finished, awaitingApproval } = local;
 
 interface TimelineEntry {
   actionId: string;
@@ -51,44 +34,6 @@ interface TimelineEntry {
 
 const sha256 = (text: string) =>
   `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`;
-
-async function signed(path: string, body = '', messageId = `msg_${randomUUID()}`) {
-  const headers = signStandardWebhook(TEST_SIGNING_SECRET, messageId, new Date(), body);
-  const response = await fetch(`${stack.apiUrl}${path}`, {
-    method: body ? 'POST' : 'GET',
-    headers: { ...headers, 'content-type': 'application/json' },
-    ...(body ? { body } : {}),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-/** Sends a signed request; returns the action id, the exact body sent and its webhook-id. */
-async function request(action: Record<string, unknown>) {
-  const body = JSON.stringify({
-    reason: 'audit timeline test',
-    requestedBy: 'requester@example.com',
-    ...action,
-  });
-  const messageId = `msg_${randomUUID()}`;
-  const response = await signed('/v1/actions', body, messageId);
-  expect(response.status, JSON.stringify(response.body)).toBe(202);
-  return { actionId: String(response.body.actionId), body, messageId };
-}
-
-async function finished(actionId: string): Promise<ActionRecord> {
-  await stack.runner.execution(actionId)?.done;
-  const record = await stack.actions.get(actionId);
-  if (record === undefined) throw new Error('no record');
-  return record;
-}
-
-async function awaitingApproval(actionId: string): Promise<void> {
-  for (let i = 0; i < 200; i += 1) {
-    if ((await stack.actions.get(actionId))?.status === 'awaiting_approval') return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('never awaited approval');
-}
 
 /** The timeline as the API returns it, after checking it is in time order. */
 async function timeline(actionId: string): Promise<TimelineEntry[]> {
@@ -125,7 +70,7 @@ const decisions = (entries: readonly TimelineEntry[]) =>
 
 describe('the request entry', () => {
   it('records a signed API request: source, verified identity and the digest of the exact body', async () => {
-    const { actionId, body, messageId } = await request({
+    const { actionId, body, messageId } = await submit({
       action: 'session.disconnect',
       target: { user: 'carol@example.com' },
     });
@@ -155,7 +100,7 @@ describe('the request entry', () => {
       'utf8',
     );
     const response = await fetch(
-      `${stack.apiUrl}/v1/webhooks/splunk/${LOCAL_DEMO_SOURCE_SECRETS.splunk.token}`,
+      `${local.stack.apiUrl}/v1/webhooks/splunk/${LOCAL_DEMO_SOURCE_SECRETS.splunk.token}`,
       { method: 'POST', headers: { 'content-type': 'application/json' }, body: splunk },
     );
     expect(response.status).toBe(202);
@@ -189,7 +134,7 @@ describe('the request entry', () => {
 
 describe('decisions', () => {
   it('records a refusal by a guard, with its reason, and no Citrix change after it', async () => {
-    const { actionId } = await request({
+    const { actionId } = await submit({
       action: 'session.logoff',
       target: { user: 'erin@example.com' },
     });
@@ -211,7 +156,7 @@ describe('decisions', () => {
   });
 
   it('records what a dry run planned, and no Citrix change', async () => {
-    const { actionId } = await request({
+    const { actionId } = await submit({
       action: 'session.logoff',
       target: { user: 'alice@example.com' },
       dryRun: true,
@@ -230,7 +175,7 @@ describe('decisions', () => {
   });
 
   it('records who rejected a held action and why, and nothing acted on after it', async () => {
-    const { actionId } = await request({
+    const { actionId } = await submit({
       action: 'device.wipe',
       target: { deviceId: DEVICES.bobPhone },
     });
@@ -261,7 +206,7 @@ describe('decisions', () => {
   });
 
   it('records that nobody approved in time, after the hold', async () => {
-    const { actionId } = await request({
+    const { actionId } = await submit({
       action: 'device.wipe',
       target: { deviceId: DEVICES.carolPhone },
     });
@@ -282,7 +227,7 @@ describe('decisions', () => {
 
 describe('Citrix calls', () => {
   it('records each warning $sendMessage call, then the actions and outcomes after the grace period', async () => {
-    const { actionId } = await request({
+    const { actionId } = await submit({
       action: 'session.disconnect',
       target: { user: 'alice@example.com' },
       notify: { title: 'Security', text: 'Your session ends soon.', graceSeconds: 60 },

@@ -1,84 +1,28 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ActionRecord } from '../../lib/actions/schema.ts';
-import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
-import type { RecordedRequest } from '../../local/simulator/server.ts';
-import { type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
-import {
-  DEVICES,
-  FAST_WORKFLOW,
-  SESSIONS,
-  TEST_ENV,
-  testFixture,
-} from '../support/simulator-fixture.ts';
+import { describe, expect, it } from 'vitest';
+import { useLocalStack } from '../support/local-stack.ts';
+import { DEVICES, SESSIONS } from '../support/simulator-fixture.ts';
 
 /**
  * Guardrails end to end over HTTP: limits (per request and per rolling hour, counted atomically),
  * protected users, approval (approve, reject, expiry, no self-approval), warnings before a log
  * off, and the audit timeline. Approval uses the defaults: device.wipe needs it.
  */
-let stack: LocalStack;
-
-beforeAll(async () => {
-  stack = await startLocalStack({
-    env: {
-      ...TEST_ENV,
-      WEBHOOK_SECRET: TEST_SIGNING_SECRET,
-      APPROVAL_REQUIRED: 'device.wipe',
-      APPROVAL_TIMEOUT_SECONDS: '1',
-      GUARDRAIL_LIMITS: JSON.stringify({
-        'session.logoff': { perRequest: 2, perHour: 3, overLimit: 'refuse' },
-        // Over-limit requests held for approval (see 'limits held for approval').
-        'device.selectiveWipe': { perRequest: 1, perHour: 2, overLimit: 'approval' },
-        'device.deployPolicy': { perRequest: 1, perHour: 1, overLimit: 'approval' },
-      }),
-      PROTECTED_USERS: 'bob@example.com',
-    },
-    simulatorFixture: testFixture(),
-    ...FAST_WORKFLOW,
-    waitTimeOverrides: { ...FAST_WORKFLOW.waitTimeOverrides, WaitGracePeriod: 50 },
-  });
+const local = useLocalStack({
+  reason: 'guardrail test',
+  env: {
+    APPROVAL_REQUIRED: 'device.wipe',
+    APPROVAL_TIMEOUT_SECONDS: '1',
+    GUARDRAIL_LIMITS: JSON.stringify({
+      'session.logoff': { perRequest: 2, perHour: 3, overLimit: 'refuse' },
+      // Over-limit requests held for approval (see 'limits held for approval').
+      'device.selectiveWipe': { perRequest: 1, perHour: 2, overLimit: 'approval' },
+      'device.deployPolicy': { perRequest: 1, perHour: 1, overLimit: 'approval' },
+    }),
+    PROTECTED_USERS: 'bob@example.com',
+  },
+  waitTimeOverrides: { WaitGracePeriod: 50 },
 });
-afterAll(async () => stack.close());
-beforeEach(() => stack.simulator?.reset());
-
-async function signed(path: string, body = '', method = body ? 'POST' : 'GET') {
-  const headers = signStandardWebhook(TEST_SIGNING_SECRET, `msg_${randomUUID()}`, new Date(), body);
-  const response = await fetch(`${stack.apiUrl}${path}`, {
-    method,
-    headers: { ...headers, 'content-type': 'application/json' },
-    ...(body ? { body } : {}),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-async function request(action: Record<string, unknown>): Promise<string> {
-  const response = await signed(
-    '/v1/actions',
-    JSON.stringify({ reason: 'guardrail test', requestedBy: 'requester@example.com', ...action }),
-  );
-  expect(response.status).toBe(202);
-  return String(response.body.actionId);
-}
-
-const finished = async (actionId: string): Promise<ActionRecord> => {
-  await stack.runner.execution(actionId)?.done;
-  const record = await stack.actions.get(actionId);
-  if (record === undefined) throw new Error('no record');
-  return record;
-};
-
-async function awaitingApproval(actionId: string): Promise<void> {
-  for (let i = 0; i < 200; i += 1) {
-    if ((await stack.actions.get(actionId))?.status === 'awaiting_approval') return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('never awaited approval');
-}
-
-const calls = (match: (r: RecordedRequest) => boolean) =>
-  (stack.simulator?.requests() ?? []).filter(match);
+const { signed, request, finished, awaitingApproval, calls } = local;
 const wipes = () => calls((r) => r.path.endsWith('/device/wipe'));
 
 describe('limits', () => {
@@ -109,7 +53,7 @@ describe('limits', () => {
 describe('limits held for approval', () => {
   const held = async (actionId: string) => {
     await awaitingApproval(actionId);
-    return (await stack.actions.get(actionId))?.approval?.reasons;
+    return (await local.stack.actions.get(actionId))?.approval?.reasons;
   };
   const decide = (actionId: string, decision: 'approve' | 'reject') =>
     signed(`/v1/actions/${actionId}/${decision}`, JSON.stringify({ by: 'approver@example.com' }));
@@ -284,7 +228,7 @@ describe('warning before acting', () => {
       { sessionId: SESSIONS.alice1, status: 'sent' },
       { sessionId: SESSIONS.alice2, status: 'sent' },
     ]);
-    const sequence = (stack.simulator?.requests() ?? [])
+    const sequence = (local.stack.simulator?.requests() ?? [])
       .filter((r) => /\$(sendMessage|disconnect)$/.test(r.path))
       .map((r) => r.path.split('$')[1]);
     expect(sequence).toEqual(['sendMessage', 'sendMessage', 'disconnect', 'disconnect']);

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { ResolvedAdministrator } from '../../../lib/actions/schema.ts';
+import type {
+  AdminActionType,
+  ResolvedAdministrator,
+  RevokeOptions,
+} from '../../../lib/actions/schema.ts';
 import {
   AdministratorChangeInProgressError,
   type AdministratorChangeLock,
   AdministratorChangeNotAppliedError,
+  type AdministratorChangeSerialization,
   type AdministratorController,
   AdministratorGuardRefusedError,
   type AdministratorGuards,
@@ -145,6 +150,35 @@ const fleet = () => [
   user(5, 'Custom', { email: 'invitee@example.com', pending: true }),
   user(6, 'Full', { type: 'AdministratorGroup', userId: null, email: null }),
 ];
+
+/** The administrator `admin` names for a revoke, resolved as the workflow's first task does. */
+const revokeTarget = async (api: FakeAdministrators, admin: string, guards = GUARDS) => {
+  const [target] = await resolveAdministratorTargets(api, 'admin.revoke', { admin }, guards);
+  return target as ResolvedAdministrator;
+};
+
+/** The pending invitation for `email`, resolved as the workflow's first task does. */
+const invitationTarget = async (api: FakeAdministrators, email: string) => {
+  const [target] = await resolveAdministratorTargets(
+    api,
+    'admin.deleteInvitation',
+    { email },
+    GUARDS,
+  );
+  return target as ResolvedAdministrator;
+};
+
+/** Applies a change as the task does: at NOW, under GUARDS and one change's lease by default. */
+const apply = (
+  api: FakeAdministrators,
+  action: AdminActionType,
+  target: ResolvedAdministrator,
+  mode: RevokeOptions['mode'],
+  {
+    guards = GUARDS,
+    serialization = serially(api),
+  }: { guards?: AdministratorGuards; serialization?: AdministratorChangeSerialization } = {},
+) => applyAdministratorChange(api, action, target, { mode }, guards, () => NOW, serialization);
 
 describe('guardRefusal', () => {
   const all = fleet();
@@ -318,23 +352,10 @@ describe('resolveAdministratorTargets', () => {
 });
 
 describe('applying and verifying a change', () => {
-  const target = (api: FakeAdministrators, email: string) =>
-    resolveAdministratorTargets(api, 'admin.revoke', { admin: email }, GUARDS).then(
-      ([resolved]) => resolved as ResolvedAdministrator,
-    );
-
   it('strips, then reads back Custom access with only locked permissions left', async () => {
     const api = new FakeAdministrators(fleet());
-    const mallory = await target(api, 'mallory@example.com');
-    const change = await applyAdministratorChange(
-      api,
-      'admin.revoke',
-      mallory,
-      { mode: 'strip' },
-      GUARDS,
-      () => NOW,
-      serially(api),
-    );
+    const mallory = await revokeTarget(api, 'mallory@example.com');
+    const change = await apply(api, 'admin.revoke', mallory, 'strip');
     expect(change).toEqual({ mode: 'strip', at: NOW.toISOString(), replaced: CUSTOM_ACCESS });
     expect(await readAdministratorBack(api, mallory, change)).toEqual({
       present: true,
@@ -345,47 +366,21 @@ describe('applying and verifying a change', () => {
 
   it('deletes, then reads back that the administrator is gone; a retried delete is done too', async () => {
     const api = new FakeAdministrators(fleet());
-    const mallory = await target(api, 'mallory@example.com');
-    const change = await applyAdministratorChange(
-      api,
-      'admin.revoke',
-      mallory,
-      { mode: 'delete' },
-      GUARDS,
-      () => NOW,
-      serially(api),
-    );
+    const mallory = await revokeTarget(api, 'mallory@example.com');
+    const change = await apply(api, 'admin.revoke', mallory, 'delete');
     expect(api.calls).toContain('delete 3');
     expect(await readAdministratorBack(api, mallory, change)).toEqual({ present: false });
-    const retried = await applyAdministratorChange(
-      api,
-      'admin.revoke',
-      mallory,
-      { mode: 'delete' },
-      GUARDS,
-      () => NOW,
-      serially(api),
-    );
+    const retried = await apply(api, 'admin.revoke', mallory, 'delete');
     expect(retried).toEqual({ mode: 'delete', at: NOW.toISOString(), alreadyGone: true });
     expect(api.calls.filter((call) => call === 'delete 3')).toHaveLength(1);
   });
 
   it('re-checks the guards just before the change', async () => {
     const api = new FakeAdministrators([...fleet(), user(7, 'Full')]);
-    const full = await target(api, 'full@example.com');
+    const full = await revokeTarget(api, 'full@example.com');
     expect(full.allowed).toBe(true);
     api.admins = api.admins.filter((admin) => admin.userId !== '7'); // the other Full admin left
-    const error = await rejection(
-      applyAdministratorChange(
-        api,
-        'admin.revoke',
-        full,
-        { mode: 'strip' },
-        GUARDS,
-        () => NOW,
-        serially(api),
-      ),
-    );
+    const error = await rejection(apply(api, 'admin.revoke', full, 'strip'));
     expect(error).toBeInstanceOf(AdministratorGuardRefusedError);
     expect(api.calls.some((call) => call.startsWith('put'))).toBe(false);
   });
@@ -393,16 +388,8 @@ describe('applying and verifying a change', () => {
   it('says so when Citrix accepted a change that did not take effect', async () => {
     const api = new FakeAdministrators(fleet());
     api.applyAccess = false;
-    const mallory = await target(api, 'mallory@example.com');
-    const change = await applyAdministratorChange(
-      api,
-      'admin.revoke',
-      mallory,
-      { mode: 'strip' },
-      GUARDS,
-      () => NOW,
-      serially(api),
-    );
+    const mallory = await revokeTarget(api, 'mallory@example.com');
+    const change = await apply(api, 'admin.revoke', mallory, 'strip');
     expect(await rejection(readAdministratorBack(api, mallory, change))).toBeInstanceOf(
       AdministratorChangeNotAppliedError,
     );
@@ -410,21 +397,8 @@ describe('applying and verifying a change', () => {
 
   it('deletes only a pending invitation', async () => {
     const api = new FakeAdministrators(fleet());
-    const [invitee] = await resolveAdministratorTargets(
-      api,
-      'admin.deleteInvitation',
-      { email: 'invitee@example.com' },
-      GUARDS,
-    );
-    const change = await applyAdministratorChange(
-      api,
-      'admin.deleteInvitation',
-      invitee as ResolvedAdministrator,
-      { mode: 'strip' },
-      GUARDS,
-      () => NOW,
-      serially(api),
-    );
+    const invitee = await invitationTarget(api, 'invitee@example.com');
+    const change = await apply(api, 'admin.deleteInvitation', invitee, 'strip');
     expect(change.mode).toBe('deleteInvitation');
     expect(api.calls).toContain('delete invitation invitee@example.com');
   });
@@ -489,20 +463,12 @@ describe('buildAdministratorResult', () => {
 
 describe('the administrator change lease', () => {
   const resolved = async (api: FakeAdministrators, email: string) => {
-    const [target] = await resolveAdministratorTargets(
-      api,
-      'admin.revoke',
-      { admin: email },
-      GUARDS,
-    );
+    const target = await revokeTarget(api, email);
     api.calls.length = 0;
-    return target as ResolvedAdministrator;
+    return target;
   };
   const strip = (api: FakeAdministrators, target: ResolvedAdministrator, lock: MemoryLock) =>
-    applyAdministratorChange(api, 'admin.revoke', target, { mode: 'strip' }, GUARDS, () => NOW, {
-      lock,
-      owner: 'act_1 target',
-    });
+    apply(api, 'admin.revoke', target, 'strip', { serialization: serially(api, lock) });
 
   it('is taken before the list is read, and given back once a fresh list shows the change', async () => {
     const api = new FakeAdministrators([...fleet(), user(7, 'Full')]);
@@ -557,15 +523,9 @@ describe('the administrator change lease', () => {
     other.holder = lock.holder;
     expect(
       await rejection(
-        applyAdministratorChange(
-          api,
-          'admin.revoke',
-          await resolved(api, 'admin7@example.com'),
-          { mode: 'strip' },
-          GUARDS,
-          () => NOW,
-          { lock: other, owner: 'act_2 OID:/citrix/7' },
-        ),
+        apply(api, 'admin.revoke', await resolved(api, 'admin7@example.com'), 'strip', {
+          serialization: { lock: other, owner: 'act_2 OID:/citrix/7' },
+        }),
       ),
     ).toBeInstanceOf(AdministratorChangeInProgressError);
 
@@ -586,12 +546,7 @@ describe('the administrator change lease', () => {
 describe('a change whose reply was lost', () => {
   it('is done when the DELETE answers 404 and the administrator is no longer listed', async () => {
     const api = new FakeAdministrators(fleet());
-    const [mallory] = await resolveAdministratorTargets(
-      api,
-      'admin.revoke',
-      { admin: 'mallory@example.com' },
-      GUARDS,
-    );
+    const mallory = await revokeTarget(api, 'mallory@example.com');
     // The first DELETE deleted; its reply was lost and the retry found nothing.
     api.deleteAdministrator = async (id) => {
       api.calls.push(`delete ${id}`);
@@ -602,68 +557,30 @@ describe('a change whose reply was lost', () => {
         path: `/administrators/${id}`,
       });
     };
-    const change = await applyAdministratorChange(
-      api,
-      'admin.revoke',
-      mallory as ResolvedAdministrator,
-      { mode: 'delete' },
-      GUARDS,
-      () => NOW,
-      serially(api),
-    );
+    const change = await apply(api, 'admin.revoke', mallory, 'delete');
     expect(change).toEqual({ mode: 'delete', at: NOW.toISOString(), alreadyGone: true });
     expect(
-      buildAdministratorResult(
-        mallory as ResolvedAdministrator,
-        { change, after: { present: false } },
-        NOW,
-      ),
+      buildAdministratorResult(mallory, { change, after: { present: false } }, NOW),
     ).toMatchObject({ outcome: 'succeeded', change, note: expect.stringMatching(/Already gone/) });
   });
 
   it('fails when the DELETE answers 404 but the administrator is still listed', async () => {
     const api = new FakeAdministrators(fleet());
-    const [mallory] = await resolveAdministratorTargets(
-      api,
-      'admin.revoke',
-      { admin: 'mallory@example.com' },
-      GUARDS,
-    );
+    const mallory = await revokeTarget(api, 'mallory@example.com');
     const notFound = new CitrixNotFoundError({ status: 404, method: 'DELETE', path: '/x' });
     api.deleteAdministrator = async () => {
       throw notFound;
     };
-    const apply = applyAdministratorChange(
-      api,
-      'admin.revoke',
-      mallory as ResolvedAdministrator,
-      { mode: 'delete' },
-      GUARDS,
-      () => NOW,
-      serially(api),
-    );
-    expect(await rejection(apply)).toBe(notFound);
+    expect(await rejection(apply(api, 'admin.revoke', mallory, 'delete'))).toBe(notFound);
   });
 
   it('deletes no invitation that Citrix still lists as pending after answering false', async () => {
     const api = new FakeAdministrators(fleet());
-    const [invitee] = await resolveAdministratorTargets(
-      api,
-      'admin.deleteInvitation',
-      { email: 'invitee@example.com' },
-      GUARDS,
-    );
+    const invitee = await invitationTarget(api, 'invitee@example.com');
     api.deleteInvitation = async () => false;
-    const apply = applyAdministratorChange(
-      api,
-      'admin.deleteInvitation',
-      invitee as ResolvedAdministrator,
-      { mode: 'strip' },
-      GUARDS,
-      () => NOW,
-      serially(api),
+    expect(await rejection(apply(api, 'admin.deleteInvitation', invitee, 'strip'))).toBeInstanceOf(
+      AdministratorChangeNotAppliedError,
     );
-    expect(await rejection(apply)).toBeInstanceOf(AdministratorChangeNotAppliedError);
   });
 });
 
@@ -672,36 +589,15 @@ describe('a misconfigured API client owner', () => {
 
   it('refuses every revoke target when resolving and again when applying', async () => {
     const api = new FakeAdministrators([...fleet(), user(7, 'Full')]);
-    const [resolved] = await resolveAdministratorTargets(
-      api,
-      'admin.revoke',
-      { admin: 'mallory@example.com' },
-      TYPO,
-    );
-    expect(resolved).toMatchObject({
+    expect(await revokeTarget(api, 'mallory@example.com', TYPO)).toMatchObject({
       allowed: false,
       refusal: expect.stringMatching(/CITRIX_API_CLIENT_OWNER/),
     });
 
     // Resolved while the setting was right, applied after it went wrong.
-    const [allowed] = await resolveAdministratorTargets(
-      api,
-      'admin.revoke',
-      { admin: 'mallory@example.com' },
-      GUARDS,
-    );
-    expect(allowed?.allowed).toBe(true);
-    const error = await rejection(
-      applyAdministratorChange(
-        api,
-        'admin.revoke',
-        allowed as ResolvedAdministrator,
-        { mode: 'delete' },
-        TYPO,
-        () => NOW,
-        serially(api),
-      ),
-    );
+    const allowed = await revokeTarget(api, 'mallory@example.com');
+    expect(allowed.allowed).toBe(true);
+    const error = await rejection(apply(api, 'admin.revoke', allowed, 'delete', { guards: TYPO }));
     expect(error).toBeInstanceOf(AdministratorGuardRefusedError);
     expect(error.message).toMatch(/CITRIX_API_CLIENT_OWNER \(onwer@example.com\) names no listed/);
     expect(api.calls.some((call) => call.startsWith('delete'))).toBe(false);
@@ -711,13 +607,7 @@ describe('a misconfigured API client owner', () => {
 describe('the access a strip replaced', () => {
   it('is the access read just before the change, kept next to the snapshot from resolving', async () => {
     const api = new FakeAdministrators(fleet());
-    const [mallory] = await resolveAdministratorTargets(
-      api,
-      'admin.revoke',
-      { admin: 'mallory@example.com' },
-      GUARDS,
-    );
-    const target = mallory as ResolvedAdministrator;
+    const mallory = await revokeTarget(api, 'mallory@example.com');
     // While the action waited for approval, someone granted mallory licensing.
     const granted: AdministratorAccess = {
       accessType: 'Custom',
@@ -725,18 +615,10 @@ describe('the access a strip replaced', () => {
     };
     api.access.set('3', granted);
 
-    const change = await applyAdministratorChange(
-      api,
-      'admin.revoke',
-      target,
-      { mode: 'strip' },
-      GUARDS,
-      () => NOW,
-      serially(api),
-    );
+    const change = await apply(api, 'admin.revoke', mallory, 'strip');
     expect(change.replaced).toEqual(granted);
-    const after = await readAdministratorBack(api, target, change);
-    const result = buildAdministratorResult(target, { change, after }, NOW);
+    const after = await readAdministratorBack(api, mallory, change);
+    const result = buildAdministratorResult(mallory, { change, after }, NOW);
     expect(result.before).toEqual(CUSTOM_ACCESS);
     expect(result.replaced).toEqual(granted);
     expect(result.change).toEqual({ mode: 'strip', at: NOW.toISOString() });

@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -13,13 +12,9 @@ import {
   type SourceName,
   type SourceSecrets,
 } from '../../../lib/sources/types.ts';
+import { mutatedJson, sampleOf } from '../../support/source-samples.ts';
 
 const RUNS = 300;
-
-const sampleOf = (source: SourceName): unknown =>
-  JSON.parse(
-    readFileSync(new URL(`../../../docs/sources/samples/${source}.json`, import.meta.url), 'utf8'),
-  );
 
 /** Any UTF-16 string, lone surrogates included: what a broken client could put in a body. */
 const utf16 = fc
@@ -27,52 +22,15 @@ const utf16 = fc
   .map((codes) => String.fromCharCode(...codes));
 const anyText = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), utf16);
 
-type Path = readonly (string | number)[];
-
-function pathsOf(value: unknown, prefix: Path = []): Path[] {
-  if (typeof value !== 'object' || value === null) return [prefix];
-  const entries = Array.isArray(value)
-    ? value.map((item, index) => [index, item] as const)
-    : Object.entries(value);
-  return [prefix, ...entries.flatMap(([key, item]) => pathsOf(item, [...prefix, key]))];
-}
-
-/** Sets (or, with `undefined`, deletes) the value at `path`; the root itself can be replaced. */
-function mutate(root: unknown, path: Path, value: unknown): unknown {
-  if (path.length === 0) return value;
-  const copy = structuredClone(root) as Record<string | number, unknown>;
-  let parent = copy;
-  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
-  const last = path[path.length - 1] as string | number;
-  if (value === undefined) delete parent[last];
-  else parent[last] = value;
-  return copy;
-}
-
 /** The sample with a few of its values replaced by arbitrary JSON, removed, or re-typed. */
 function mutatedSample(source: SourceName): fc.Arbitrary<string> {
-  const sample = sampleOf(source);
-  const paths = pathsOf(sample);
   const replacement = fc.oneof(
     fc.constant(undefined),
     fc.jsonValue({ maxDepth: 2 }),
     fc.constantFrom(null, '', 0, -1, 1.5, true, [], {}, 'x'.repeat(600)),
     anyText,
   );
-  const mutation = fc.record({ path: fc.constantFrom(...paths), value: replacement });
-  return fc.array(mutation, { minLength: 1, maxLength: 4 }).map(
-    (mutations) =>
-      JSON.stringify(
-        mutations.reduce<unknown>((body, { path, value }) => {
-          try {
-            return mutate(body, path, value);
-          } catch {
-            // An earlier mutation removed the path's parent: keep the body as it is.
-            return body;
-          }
-        }, sample),
-      ) ?? 'null',
-  );
+  return mutatedJson(sampleOf(source), replacement, 4);
 }
 
 /** Bodies of every kind: raw text, arbitrary JSON, arbitrary JS values as JSON, mutated samples. */

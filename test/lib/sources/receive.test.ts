@@ -127,7 +127,21 @@ async function harness(
         }))
       : outcome;
   };
-  return { dependencies, accepted, audit, send, delivery };
+  /** The same ServiceNow delivery through the Lambda handler, as API Gateway passes it on. */
+  const postServiceNow = (body: unknown) =>
+    createSourceWebhooksHandler(() => dependencies)(
+      apiEvent({
+        method: 'POST',
+        resource: '/v1/webhooks/{source}',
+        path: '/v1/webhooks/servicenow',
+        body: JSON.stringify(body),
+        secret: null,
+        headers: delivery('servicenow', body).headers,
+        pathParameters: { source: 'servicenow' },
+      }),
+      lambdaContext,
+    );
+  return { accepted, audit, send, postServiceNow };
 }
 
 describe('repeat deliveries', () => {
@@ -164,7 +178,7 @@ describe('repeat deliveries', () => {
   });
 
   it('answers 409, saying why, to a ServiceNow re-send naming another target for the same sys_id and action', async () => {
-    const { send, accepted, dependencies, delivery } = await harness();
+    const { send, accepted, postServiceNow } = await harness();
     await send('servicenow', sample('servicenow'));
     const otherTarget = { ...sample('servicenow'), target: { user: 'bob@example.com' } };
 
@@ -176,18 +190,7 @@ describe('repeat deliveries', () => {
     expect(accepted).toHaveLength(1);
 
     // Through the handler: 409 with that explanation, and still no second action.
-    const response = await createSourceWebhooksHandler(() => dependencies)(
-      apiEvent({
-        method: 'POST',
-        resource: '/v1/webhooks/{source}',
-        path: '/v1/webhooks/servicenow',
-        body: JSON.stringify(otherTarget),
-        secret: null,
-        headers: delivery('servicenow', otherTarget).headers,
-        pathParameters: { source: 'servicenow' },
-      }),
-      lambdaContext,
-    );
+    const response = await postServiceNow(otherTarget);
     expect(response.statusCode).toBe(409);
     expect(JSON.parse(response.body).error).toEqual({ code: 'conflict', message: error.message });
     expect(accepted).toHaveLength(1);
@@ -322,9 +325,7 @@ describe('callbacks', () => {
   });
 
   it('takes a configured callback from a ServiceNow request and refuses another name with 400', async () => {
-    const { send, accepted, dependencies, delivery } = await harness({
-      callbackNames: new Set(['soar']),
-    });
+    const { send, accepted, postServiceNow } = await harness({ callbackNames: new Set(['soar']) });
     await send('servicenow', { ...sample('servicenow'), callback: 'soar' });
     expect(accepted.map((a) => a.request.callback)).toEqual(['soar']);
 
@@ -335,18 +336,7 @@ describe('callbacks', () => {
     };
     const error = await rejection(send('servicenow', unknown));
     expect(error).toBeInstanceOf(ServiceNowRequestError);
-    const response = await createSourceWebhooksHandler(() => dependencies)(
-      apiEvent({
-        method: 'POST',
-        resource: '/v1/webhooks/{source}',
-        path: '/v1/webhooks/servicenow',
-        body: JSON.stringify(unknown),
-        secret: null,
-        headers: delivery('servicenow', unknown).headers,
-        pathParameters: { source: 'servicenow' },
-      }),
-      lambdaContext,
-    );
+    const response = await postServiceNow(unknown);
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body).error.fields).toEqual([
       { field: 'callback', message: 'no callback destination named "evil"' },
