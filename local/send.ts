@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { TERMINAL_ACTION_STATUSES } from '../lib/actions/schema.ts';
 import { signStandardWebhook } from '../lib/webhooks/standard-webhooks.ts';
 import { DEFAULT_API_PORT, LOCAL_DEMO_WEBHOOK_SECRET } from './defaults.ts';
 
@@ -109,15 +110,7 @@ if (accepted.status !== 202 || answer.statusUrl === undefined || values['no-wait
   process.exit(accepted.status === 202 ? 0 : 1);
 }
 
-const TERMINAL = new Set([
-  'succeeded',
-  'partially_succeeded',
-  'failed',
-  'planned',
-  'refused',
-  'rejected',
-  'expired',
-]);
+const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_ACTION_STATUSES);
 let lastStatus = '';
 for (;;) {
   const response = await signedFetch(answer.statusUrl, 'GET');

@@ -6,6 +6,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { isTransientDynamoDbError } from '../runtime/dynamodb-errors.ts';
 import { planOf } from './outcome.ts';
 import {
   type ActionRecord,
@@ -101,15 +102,6 @@ class NotificationAlreadyClaimedError extends ActionStoreError {
 export class ActionRecordCorruptError extends ActionStoreError {
   override name = 'ActionRecordCorruptError';
 }
-
-const TRANSIENT_DYNAMODB_ERRORS = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'TimeoutError',
-]);
 
 export class DynamoActionStore implements ActionStore, NotificationClaims {
   readonly #documents: DynamoDBDocumentClient;
@@ -353,7 +345,7 @@ export class DynamoActionStore implements ActionStore, NotificationClaims {
           cause: error,
         });
       }
-      if (isTransient(error)) {
+      if (isTransientDynamoDbError(error)) {
         throw new ActionStoreUnavailableError(`Action store unavailable for ${actionId}`, {
           cause: error,
         });
@@ -367,16 +359,4 @@ function describeCondition(errorClass: new (...args: never[]) => ActionStoreErro
   return errorClass === ActionAlreadyExistsError
     ? 'already exists'
     : 'does not exist or is already finished';
-}
-
-function isTransient(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
-  const retryable = (error as { $retryable?: unknown }).$retryable !== undefined;
-  return (
-    TRANSIENT_DYNAMODB_ERRORS.has(error.name) ||
-    retryable ||
-    (metadata?.httpStatusCode !== undefined && metadata.httpStatusCode >= 500) ||
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes((error as { code?: string }).code ?? '')
-  );
 }

@@ -7,6 +7,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { isTransientDynamoDbError } from '../runtime/dynamodb-errors.ts';
 
 /** What an audit entry records; `details` holds the matching shape of AuditDetailsByType. */
 export const AUDIT_EVENT_TYPES = [
@@ -298,15 +299,6 @@ const MAX_APPEND = 999_999;
 const DEFAULT_LIMIT = 1000;
 const DEFAULT_RETENTION_DAYS = 400;
 
-const TRANSIENT_DYNAMODB_ERRORS = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'TimeoutError',
-]);
-
 export interface DynamoAuditLogOptions {
   /** BatchWriteItem calls per chunk before unprocessed items are reported unavailable (8). */
   readonly maxBatchAttempts?: number;
@@ -452,7 +444,7 @@ export class DynamoAuditLog implements AuditLog {
     try {
       return await operation();
     } catch (error) {
-      if (isTransient(error)) {
+      if (isTransientDynamoDbError(error)) {
         throw new AuditLogUnavailableError(`${what}: audit log unavailable`, { cause: error });
       }
       throw new AuditLogError(`${what}: audit log request failed`, { cause: error });
@@ -476,16 +468,4 @@ function parseItem(actionId: string, item: Record<string, unknown>, position: nu
     );
   }
   return parsed.data;
-}
-
-function isTransient(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
-  const retryable = (error as { $retryable?: unknown }).$retryable !== undefined;
-  return (
-    TRANSIENT_DYNAMODB_ERRORS.has(error.name) ||
-    retryable ||
-    (metadata?.httpStatusCode !== undefined && metadata.httpStatusCode >= 500) ||
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes((error as { code?: string }).code ?? '')
-  );
 }

@@ -7,6 +7,7 @@ import {
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { ActionType } from '../actions/schema.ts';
+import { isTransientDynamoDbError } from '../runtime/dynamodb-errors.ts';
 
 export interface HourlyReservation {
   /**
@@ -89,27 +90,6 @@ const CounterItemSchema = z.object({
   ),
 });
 type CounterEntry = z.infer<typeof CounterItemSchema>['entries'][number];
-
-const TRANSIENT_DYNAMODB_ERRORS = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'TimeoutError',
-]);
-
-function isTransient(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
-  const retryable = (error as { $retryable?: unknown }).$retryable !== undefined;
-  return (
-    TRANSIENT_DYNAMODB_ERRORS.has(error.name) ||
-    retryable ||
-    (metadata?.httpStatusCode !== undefined && metadata.httpStatusCode >= 500) ||
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes((error as { code?: string }).code ?? '')
-  );
-}
 
 export interface DynamoHourlyLimitCounterOptions {
   /** Attempts at the read-check-write cycle before giving up on contention (default 20). */
@@ -253,7 +233,7 @@ export class DynamoHourlyLimitCounter implements HourlyLimitCounter {
       return await operation();
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw error;
-      if (isTransient(error)) {
+      if (isTransientDynamoDbError(error)) {
         throw new GuardrailStoreUnavailableError(`Hourly limit counter unavailable for ${action}`, {
           cause: error,
         });
