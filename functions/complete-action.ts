@@ -22,7 +22,7 @@ import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface CompleteActionDependencies {
   readonly actions: Pick<ActionStore, 'complete'>;
-  /** Gives back the hourly reservation of an action that ended rejected or expired. */
+  /** Gives back the hourly reservation of a held action that ended without doing anything. */
   readonly counter: Pick<HourlyLimitCounter, 'release'>;
 }
 
@@ -33,8 +33,11 @@ const InputSchema = z.object({
   resolution: z.object({ targets: z.array(ResolvedTargetSchema) }).optional(),
   results: z.array(TargetResultSchema).optional(),
   error: CaughtErrorSchema.optional(),
-  /** Set by the approval path: rejected by an approver, or nobody decided in time. */
-  ended: z.enum(['rejected', 'expired']).optional(),
+  /**
+   * Set by the approval path: rejected by an approver, nobody decided in time, or the hold itself
+   * failed (its record, or the wait) before anything was done.
+   */
+  ended: z.enum(['rejected', 'expired', 'failed']).optional(),
 });
 
 /** Task: the action's final status — planned, from the per-target results, or failed as a whole. */
@@ -54,8 +57,8 @@ export const createCompleteActionHandler = (getDependencies: () => CompleteActio
   );
 
 /**
- * A held action reserved its targets against the hourly limit; rejected or expired, it did
- * nothing, so the reservation goes back (else a flood of held requests would use up the hour).
+ * A held action reserved its targets against the hourly limit; rejected, expired or failed while
+ * held, it did nothing, so the reservation goes back (else a flood of held requests would use up the hour).
  * Best effort and idempotent: a failure is logged, never fails the recorded outcome, and the
  * reservation then lapses with the hour.
  */
@@ -85,8 +88,8 @@ function decide(input: z.output<typeof InputSchema>, now: Date): ActionCompletio
       summary: 'Nobody approved the action in time; nothing was done',
     };
   }
-  if (input.error !== undefined) {
-    const error = summarizeCaughtError(input.error);
+  if (input.error !== undefined || input.ended === 'failed') {
+    const error = summarizeCaughtError(input.error ?? { Error: 'ApprovalHoldFailedError' });
     // A guard that no approval can override refused the action before anything was done.
     if (error.name === 'GuardrailRefusedError') {
       return { status: 'refused', summary: `Refused: ${error.message}`, error };

@@ -11,6 +11,7 @@ import type {
 import {
   type AdministratorAccess,
   AdministratorAccessSchema,
+  type AdministratorCallOptions,
   type AdministratorPolicy,
   administratorId,
   type CloudAdministrator,
@@ -19,7 +20,8 @@ import { CitrixNotFoundError } from '../citrix/errors.ts';
 
 /** The parts of the administrators client the admin workflow needs. */
 export interface AdministratorDirectory {
-  listAdministrators(): Promise<CloudAdministrator[]>;
+  /** `options` caps attempts and timeout for a check that must stay short. */
+  listAdministrators(options?: AdministratorCallOptions): Promise<CloudAdministrator[]>;
   getAccess(id: string): Promise<AdministratorAccess>;
 }
 
@@ -99,6 +101,40 @@ const isActiveFull = (admin: CloudAdministrator) =>
 
 const isActiveFullUser = (admin: CloudAdministrator) =>
   isActiveFull(admin) && admin.type === 'AdministratorUser';
+
+/**
+ * The entries that are, or have become, an invitation's target: its ucOid, or its email
+ * (case-insensitive), since an accepted invitation may be listed afresh under another ucOid.
+ */
+function invitationEntries(
+  all: readonly CloudAdministrator[],
+  target: Pick<ResolvedAdministrator, 'ucOid' | 'email'>,
+): CloudAdministrator[] {
+  const { email } = target;
+  return all.filter(
+    (admin) => admin.ucOid === target.ucOid || (email !== undefined && same(admin.email, email)),
+  );
+}
+
+/**
+ * The invitation was accepted before it could be deleted: an active administrator now holds
+ * whatever access it granted, which only a revoke takes away. Undefined when none is listed.
+ */
+function acceptedInvitationError(
+  entries: readonly CloudAdministrator[],
+  target: Pick<ResolvedAdministrator, 'ucOid' | 'email'>,
+): AdministratorChangeNotAppliedError | undefined {
+  const active = entries.find((admin) => admin.pending !== true);
+  if (active === undefined) return undefined;
+  const name = target.email ?? target.ucOid;
+  const access = active.accessType ? ` with ${active.accessType} access` : '';
+  return new AdministratorChangeNotAppliedError(
+    `The invitation for ${name} was accepted before it could be deleted: ${active.email ?? active.ucOid} is now an active administrator${access}; revoke it with admin.revoke`,
+  );
+}
+
+/** The post-change check runs inside the task's Lambda budget: one short attempt, no retries. */
+export const POST_CHANGE_CHECK: AdministratorCallOptions = { maxAttempts: 1, timeoutMs: 5000 };
 
 /**
  * Why a guard refuses this change, or undefined when it may go ahead. `all` is the current list
@@ -270,6 +306,11 @@ export async function applyAdministratorChange(
     const all = await controller.listAdministrators();
     const current = all.find((admin) => admin.ucOid === target.ucOid);
     if (current === undefined) {
+      if (action === 'admin.deleteInvitation') {
+        // An invitation accepted since may be listed afresh under another ucOid.
+        const accepted = acceptedInvitationError(invitationEntries(all, target), target);
+        if (accepted !== undefined) throw accepted;
+      }
       // A retried delete whose first answer was lost finds nothing left to delete: done.
       if (action === 'admin.deleteInvitation' || options.mode === 'delete') {
         return {
@@ -307,9 +348,12 @@ async function makeChange(
     if (await controller.deleteInvitation(target.email ?? '')) {
       return { mode: 'deleteInvitation', at: now().toISOString() };
     }
-    // `false` after a retried DELETE whose first reply was lost: the invitation may be gone.
-    const again = await controller.listAdministrators();
-    if (!again.some((admin) => admin.ucOid === target.ucOid && admin.pending === true)) {
+    // `false` after a retried DELETE whose first reply was lost: the invitation may be gone. Or
+    // the invitee accepted it just before: then an active administrator is listed instead.
+    const entries = invitationEntries(await controller.listAdministrators(), target);
+    const accepted = acceptedInvitationError(entries, target);
+    if (accepted !== undefined) throw accepted;
+    if (entries.length === 0) {
       return { mode: 'deleteInvitation', at: now().toISOString(), alreadyGone: true };
     }
     throw new AdministratorChangeNotAppliedError(
@@ -334,10 +378,14 @@ async function makeChange(
   return { mode: 'strip', at: now().toISOString(), replaced: access };
 }
 
-/** Whether a fresh list shows the administrator gone or without Full access (false: unreadable). */
+/**
+ * Whether a fresh list shows the administrator gone or without Full access (false: unreadable).
+ * One short attempt: the change is made, and a slow list must not use up the task's budget.
+ */
 async function fullAccessGone(directory: AdministratorDirectory, ucOid: string): Promise<boolean> {
   try {
-    const current = (await directory.listAdministrators()).find((admin) => admin.ucOid === ucOid);
+    const all = await directory.listAdministrators(POST_CHANGE_CHECK);
+    const current = all.find((admin) => admin.ucOid === ucOid);
     return current === undefined || !isActiveFull(current);
   } catch {
     return false;
@@ -354,8 +402,20 @@ export async function readAdministratorBack(
 ): Promise<AdminReadBack> {
   const all = await directory.listAdministrators();
   const current = all.find((admin) => admin.ucOid === target.ucOid);
-  if (change.mode === 'delete' || change.mode === 'deleteInvitation') {
-    if (current !== undefined && (change.mode === 'delete' || current.pending === true)) {
+  if (change.mode === 'deleteInvitation') {
+    // Gone only when nothing with its ucOid or email is listed: not accepted, not still pending.
+    const entries = invitationEntries(all, target);
+    const accepted = acceptedInvitationError(entries, target);
+    if (accepted !== undefined) throw accepted;
+    if (entries.length > 0) {
+      throw new AdministratorChangeNotAppliedError(
+        `The invitation for ${target.email ?? target.ucOid} is still listed`,
+      );
+    }
+    return { present: false };
+  }
+  if (change.mode === 'delete') {
+    if (current !== undefined) {
       throw new AdministratorChangeNotAppliedError(`${target.ucOid} is still listed`);
     }
     return { present: false };

@@ -24,22 +24,41 @@ const same = (a: string | undefined, b: string) =>
 
 type Decision = 'approved' | 'rejected';
 
+/** The status a decision leaves the action in while it takes effect. */
+const statusAfter = (decision: Decision) => (decision === 'approved' ? 'running' : 'rejected');
+
+/** The same decision by the same approver, already recorded: a repeat, not a new decision. */
+function isRepeat(record: ActionRecord, decision: Decision, by: string): boolean {
+  return (
+    record.status !== 'awaiting_approval' &&
+    record.approval?.decision === decision &&
+    same(record.approval.decidedBy, by)
+  );
+}
+
 /**
- * The same decision by the same approver, already recorded, whose workflow may not have been
- * resumed (the record still holds the task token until the action completes).
+ * The answer to a repeated decision, from what the record says now (not from the approval's
+ * `expiresAt`, which is only approximate): still in effect (approved and running, or rejected)
+ * is 200; the wait ended before the decision reached the workflow is 409 `expired`; an action
+ * that has ended otherwise is 409 `not_awaiting_approval`.
  */
-function isRepeat(
-  record: ActionRecord,
+function answerFromRecord(
+  record: ActionRecord | undefined,
+  actionId: string,
   decision: Decision,
   by: string,
-): record is ActionRecord & {
-  approvalTaskToken: string;
-} {
-  return (
-    record.status === (decision === 'approved' ? 'running' : 'rejected') &&
-    record.approval?.decision === decision &&
-    same(record.approval.decidedBy, by) &&
-    record.approvalTaskToken !== undefined
+): ApprovalDecision {
+  if (record === undefined) throw apiError(404, 'not_found', `No action ${actionId}`);
+  if (record.status === statusAfter(decision)) {
+    return { actionId, status: statusAfter(decision), decidedBy: by };
+  }
+  if (record.status === 'expired') {
+    throw apiError(409, 'expired', 'The approval window has closed; nothing was done');
+  }
+  throw apiError(
+    409,
+    'not_awaiting_approval',
+    `Action ${actionId} was already decided (${record.approval?.decision ?? 'unknown'}) and is ${record.status}`,
   );
 }
 
@@ -47,7 +66,8 @@ function isRepeat(
  * Approves or rejects an action awaiting approval, once, and resumes its workflow. The requester
  * cannot approve their own action, and an action that names no requester cannot be approved
  * (only rejected). A decision on an action no longer waiting is a conflict, except the same
- * decision by the same approver repeated after resuming the workflow failed: that resends it.
+ * decision by the same approver repeated: while the workflow may still wait on it, it is resent
+ * (resuming the workflow may have failed), and the answer follows what the record says then.
  * `webhookId` (the Standard Webhooks message id of the request) goes into the audit entry.
  */
 export async function decideOnAction(
@@ -68,6 +88,10 @@ export async function decideOnAction(
   if (record.status !== 'awaiting_approval' && !repeat) {
     throw apiError(409, 'not_awaiting_approval', `Action ${actionId.data} is ${record.status}`);
   }
+  // A repeat with nothing left to resend (the action ended, its token gone, or it is no longer
+  // in the decision's state) is answered from the record alone.
+  const resendable = record.status === statusAfter(decision) && record.approvalTaskToken;
+  if (repeat && !resendable) return answerFromRecord(record, actionId.data, decision, by);
   if (decision === 'approved' && record.requestedBy === undefined) {
     throw apiError(
       403,
@@ -79,7 +103,7 @@ export async function decideOnAction(
     throw apiError(403, 'self_approval', 'The requester cannot approve their own action');
   }
   let token: string;
-  if (repeat) token = record.approvalTaskToken;
+  if (repeat && resendable) token = resendable;
   else {
     try {
       token = await dependencies.actions.decideApproval(actionId.data, {
@@ -114,16 +138,16 @@ export async function decideOnAction(
     else await dependencies.tokens.fail(token, 'ActionRejectedError', `Rejected by ${by}${why}`);
   } catch (error) {
     if (!(error instanceof TaskTokenInvalidError)) throw error;
-    // A repeat within the window finds the token used: the earlier request did resume the
-    // workflow (its answer was lost). Otherwise the wait has ended without this decision.
-    const expiresAt = Date.parse(record.approval?.expiresAt ?? '');
-    if (!(repeat && Date.now() < expiresAt)) {
-      throw apiError(409, 'expired', 'The approval window has closed; nothing was done');
-    }
+    // This request alone took the token from the record: the wait ended without this decision.
+    if (!repeat) throw apiError(409, 'expired', 'The approval window has closed; nothing was done');
+    // A repeat may find the token used by the earlier request (whose answer was lost), or the
+    // wait ended first: the record tells which once the workflow has recorded how it ended.
+    return answerFromRecord(
+      await dependencies.actions.get(actionId.data),
+      actionId.data,
+      decision,
+      by,
+    );
   }
-  return {
-    actionId: actionId.data,
-    status: decision === 'approved' ? 'running' : 'rejected',
-    decidedBy: by,
-  };
+  return { actionId: actionId.data, status: statusAfter(decision), decidedBy: by };
 }

@@ -427,8 +427,8 @@ function actionsPaths(): Record<string, JsonObject> {
           : 'Reject an action held for approval',
       description:
         decision === 'approve'
-          ? 'Resumes the workflow waiting on the approval, which then acts. The signature authenticates the calling tool; `by` names the person, who must not be the requester. Decided once: the same decision by the same approver, repeated, answers 200 again.'
-          : 'Ends the workflow waiting on the approval without acting; the action becomes `rejected`. The requester may reject their own action. Decided once: the same decision by the same approver, repeated, answers 200 again.',
+          ? 'Resumes the workflow waiting on the approval, which then acts. The signature authenticates the calling tool; `by` names the person, who must not be the requester. Decided once: the same approval by the same approver, repeated, is answered from the action as it stands then: 200 while the approved action is running (the approval is resent if the workflow may not have received it), 409 `expired` if the wait ended before the approval reached it, 409 `not_awaiting_approval` once the action has ended otherwise.'
+          : 'Ends the workflow waiting on the approval without acting; the action becomes `rejected`. The requester may reject their own action. Decided once: the same rejection by the same approver, repeated, is answered from the action as it stands then: 200 while it is `rejected` (the rejection is resent if the workflow may not have received it), 409 `expired` if the wait ended before the rejection reached it.',
       security: [...STANDARD_WEBHOOKS_SECURITY],
       parameters: [actionIdParameter],
       requestBody: { required: true, content: jsonContent(ref('ApprovalRequest')) },
@@ -452,7 +452,7 @@ function actionsPaths(): Record<string, JsonObject> {
             : ipDenied,
         '404': errorResponse('No such action (`not_found`).'),
         '409': errorResponse(
-          'The action is not awaiting approval, or was decided meanwhile (`not_awaiting_approval`), or the approval window closed before the decision reached the workflow (`expired`: nothing was done).',
+          'The action is not awaiting approval, was decided meanwhile, or (a repeat) has ended since (`not_awaiting_approval`); or the approval window closed before the decision reached the workflow (`expired`: nothing was done).',
         ),
         '413': TOO_LARGE,
         '500': INTERNAL_ERROR,

@@ -162,6 +162,9 @@ const NOT_SENT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
+/** Statuses whose Response must be built with a null body. */
+const NULL_BODY_STATUSES = new Set([204, 205, 304]);
+
 function neverSent(error: unknown): boolean {
   const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
   return typeof cause?.code === 'string' && NOT_SENT_CODES.has(cause.code);
@@ -205,17 +208,30 @@ export class ServiceNowClient {
       );
 
     // A work note is appended, not set: once a PATCH may have reached ServiceNow (it timed out,
-    // or the connection failed after it was sent), sending it again could write the note twice.
-    // Only a failure to connect at all is retried, and ServiceNow's own 408/429/5xx answers.
+    // or the connection failed after it was sent, or while its answer was being read), sending it
+    // again could write the note twice. Only a failure to connect at all is retried, and
+    // ServiceNow's own 408/429/5xx answers.
     let maybeSent: unknown;
     const transport = this.#options;
     const fetchOnce: typeof fetch = async (input, init) => {
+      let response: Response;
       try {
-        return await (transport.fetch ?? globalThis.fetch)(input, init);
+        response = await (transport.fetch ?? globalThis.fetch)(input, init);
       } catch (error) {
         if (!neverSent(error)) maybeSent = error;
         throw error;
       }
+      // The body is read here too: headers came back, so the PATCH reached ServiceNow, and a
+      // reset or timeout while reading the answer must not send it again.
+      let body: string;
+      try {
+        body = await response.text();
+      } catch (error) {
+        maybeSent = error;
+        throw error;
+      }
+      const { status, headers } = response;
+      return new Response(NULL_BODY_STATUSES.has(status) ? null : body, { status, headers });
     };
     const sleepUnlessSent = async (ms: number): Promise<void> => {
       if (maybeSent !== undefined) throw new WorkNoteMaybeSentError();
@@ -254,7 +270,12 @@ export class ServiceNowClient {
       if (error instanceof CitrixApiError)
         throw failure(error.status, `failed with ${error.status}`);
       if (error instanceof CitrixTimeoutError) {
-        throw failure(undefined, 'timed out or failed to connect', { cause: error.cause });
+        // The last attempt may have been sent (no retry was left to refuse): say so.
+        const reason =
+          maybeSent === undefined
+            ? 'timed out or failed to connect'
+            : 'timed out or lost the connection after the request was sent';
+        throw failure(undefined, reason, { cause: error.cause });
       }
       throw error;
     }

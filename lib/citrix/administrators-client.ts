@@ -72,6 +72,14 @@ export interface CloudAdministratorsClientOptions {
   readonly maxPages?: number;
 }
 
+/** Per-call caps on the client's transport, for a check that must stay short. */
+export interface AdministratorCallOptions {
+  /** At most this per-attempt timeout (each page of a listing is one request). */
+  readonly timeoutMs?: number;
+  /** At most this many attempts per request; 1 means no retries and no Retry-After waits. */
+  readonly maxAttempts?: number;
+}
+
 const ADMINISTRATORS = '/administrators';
 const DEFAULT_MAX_PAGES = 100;
 // userIds are digits, ucOids `OID:/<provider>/<id>`; both are URL-encoded into the path.
@@ -119,7 +127,7 @@ export class CloudAdministratorsClient {
   }
 
   /** Every administrator and pending invitation, following `continuationToken` to the end. */
-  async listAdministrators(): Promise<CloudAdministrator[]> {
+  async listAdministrators(options: AdministratorCallOptions = {}): Promise<CloudAdministrator[]> {
     const administrators: CloudAdministrator[] = [];
     const seen = new Set<string>();
     let continuation: string | undefined;
@@ -135,6 +143,8 @@ export class CloudAdministratorsClient {
         method: 'GET',
         path: ADMINISTRATORS,
         query: { requestContinuation: continuation },
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
       });
       const body = parseCitrixBody(AdministratorPageSchema, response.body, 'GET', ADMINISTRATORS);
       administrators.push(...body.items);

@@ -123,6 +123,8 @@ export interface EndpointManagementClientOptions {
 }
 
 const MAX_PAGE_SIZE = 100;
+/** Longest a logout may take: it spends the task's Lambda budget after the work is done. */
+export const LOGOUT_TIMEOUT_MS = 3000;
 const DEFAULT_MAX_PAGES = 50;
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -432,7 +434,11 @@ export class EndpointManagementClient {
         try {
           await this.logout();
         } catch (error) {
-          onLogoutError(error);
+          try {
+            onLogoutError(error);
+          } catch {
+            // Reporting a failed logout must never replace the work's own result or error.
+          }
         }
       }
     }
@@ -441,6 +447,11 @@ export class EndpointManagementClient {
   /**
    * Ends the session this container holds, if any. Returns whether a session was ended. The token
    * is forgotten first, so a concurrent call logs in afresh instead of using a dying token.
+   *
+   * One attempt with a short timeout (at most LOGOUT_TIMEOUT_MS), no retries and no Retry-After
+   * waits: it runs after the task's work, inside the same Lambda budget, and a session it fails
+   * to end simply lasts until the server times it out. Throws on failure (`withSession` passes
+   * the error to its `onLogoutError` and never throws it).
    */
   async logout(): Promise<boolean> {
     const token = this.#session.current;
@@ -456,8 +467,8 @@ export class EndpointManagementClient {
       redact: (text) => text.replaceAll(token, '[REDACTED]'),
     };
     const raw = await fetchWithRetry(request, {
-      timeoutMs: this.#connection.requestTimeoutMs,
-      retry: this.#connection.retry,
+      timeoutMs: Math.min(this.#connection.requestTimeoutMs, LOGOUT_TIMEOUT_MS),
+      retry: { ...this.#connection.retry, maxAttempts: 1 },
       fetch: this.#options.fetch,
       sleep: this.#options.sleep,
       random: this.#options.random,

@@ -27,6 +27,10 @@ export interface CitrixRequest {
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
   readonly transactionId?: string;
+  /** Caps the client's per-attempt timeout for this call (a check that must stay short). */
+  readonly timeoutMs?: number;
+  /** Caps the client's attempts for this call; 1 means no retries and no Retry-After waits. */
+  readonly maxAttempts?: number;
 }
 
 export interface CitrixResponse {
@@ -326,6 +330,23 @@ function assertSafePath(path: string): void {
   }
 }
 
+/** The client's transport with this call's caps on timeout and attempts applied. */
+function callTransport(
+  options: RetryingFetchOptions,
+  request: Pick<CitrixRequest, 'timeoutMs' | 'maxAttempts'>,
+): RetryingFetchOptions {
+  const { timeoutMs, maxAttempts } = request;
+  if (timeoutMs === undefined && maxAttempts === undefined) return options;
+  return {
+    ...options,
+    timeoutMs: Math.min(options.timeoutMs, timeoutMs ?? options.timeoutMs),
+    retry: {
+      ...options.retry,
+      maxAttempts: Math.min(options.retry.maxAttempts, maxAttempts ?? options.retry.maxAttempts),
+    },
+  };
+}
+
 // Header values are sent verbatim; reject anything that could split or smuggle headers.
 const HEADER_TOKEN = /^[\x21-\x7e]{1,200}$/;
 
@@ -375,7 +396,7 @@ export class CitrixHttpClient {
         token = await tokens.getToken();
       },
     };
-    const raw = await fetchWithRetry(retried, this.#options);
+    const raw = await fetchWithRetry(retried, callTransport(this.#options, request));
     if (!isSuccessStatus(raw.status)) throw citrixApiErrorFromResponse(retried, raw);
     return {
       status: raw.status,

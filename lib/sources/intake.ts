@@ -14,8 +14,9 @@ import type { ActionRecord, ActionRequest } from '../actions/schema.ts';
 
 /**
  * One idempotent acceptance: the same key within the window returns the first answer. Only what
- * would change what is done (action, target, options, dry run) must match: a repeat whose reason
- * or requester was re-templated (an edited alert title, another analyst) is the same action.
+ * would change what is done (action, target, options, dry run, urgency, session warning and
+ * callback) must match: a repeat whose reason or requester was re-templated (an edited alert
+ * title, another analyst) is the same action.
  */
 export interface AcceptanceRequest {
   /**
@@ -39,8 +40,9 @@ export class DeliveryInProgressError extends Error {
 }
 
 /**
- * The same delivery key arrived again asking for something else (another target, options or dry
- * run). The message says what the key is, never a credential.
+ * The same delivery key arrived again asking for something else (another target, options, dry
+ * run, urgency, session warning or callback). The message says what the key is, never a
+ * credential.
  */
 export class DeliveryConflictError extends Error {
   override name = 'DeliveryConflictError';
@@ -80,10 +82,12 @@ export type IdempotentAcceptor = (
 ) => Promise<Acceptance>;
 
 /**
- * What a repeat must match: what would change what is done. Not the reason or requester, which
- * sources template from alert fields that change between resends.
+ * What a repeat must match: what would change what is done (urgency skips the approval wait,
+ * the warning is shown to users, the callback is told the outcome). Not the reason or requester,
+ * which sources template from alert fields that change between resends.
  */
-export const ACCEPTANCE_VALIDATION_JMESPATH = 'request.[action, target, options, dryRun]';
+export const ACCEPTANCE_VALIDATION_JMESPATH =
+  'request.[action, target, options, dryRun, urgency, notify, callback]';
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -130,7 +134,7 @@ export function createIdempotentAcceptor(options: IdempotentAcceptorOptions): Id
       } catch (error) {
         if (error instanceof IdempotencyValidationError) {
           throw new DeliveryConflictError(
-            'This delivery key was already used to ask for a different action, target, options or dry run',
+            'This delivery key was already used to ask for a different action, target, options, dry run, urgency, session warning or callback',
             { cause: error },
           );
         }

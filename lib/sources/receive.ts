@@ -167,7 +167,7 @@ export async function receiveSourceDelivery(
       if (error instanceof DeliveryConflictError && event.serviceNowIncident !== undefined) {
         const { number, sysId } = event.serviceNowIncident;
         throw new DeliveryConflictError(
-          `ServiceNow ${number ?? sysId} already asked for ${request.action} on another target (or with other options); a ticket asks for each action once: raise a new ticket, or use this one for another action`,
+          `ServiceNow ${number ?? sysId} already asked for ${request.action} on another target (or with other options or another callback); a ticket asks for each action once: raise a new ticket, or use this one for another action`,
           { cause: error },
         );
       }

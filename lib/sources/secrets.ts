@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { readJsonSecret } from '../runtime/secrets.ts';
+import { readJsonSecret, SecretFormatError } from '../runtime/secrets.ts';
 import type { SourceSecretReader } from './receive.ts';
 import type { SourceName, SourceSecrets } from './types.ts';
 
@@ -58,17 +58,27 @@ export class SecretsManagerSourceSecrets implements SourceSecretReader {
   }
 }
 
+/** The environment variable each secret field comes from locally. */
+const ENV_VARIABLES: { [S in SourceName]: Readonly<Record<string, string>> } = {
+  servicenow: { username: 'SERVICENOW_USERNAME', password: 'SERVICENOW_PASSWORD' },
+  splunk: { token: 'SPLUNK_TOKEN' },
+  sentinel: { apiKey: 'SENTINEL_API_KEY' },
+  pagerduty: { signingSecrets: 'PAGERDUTY_SIGNING_SECRETS' },
+};
+
 /**
  * Locally: `SERVICENOW_USERNAME`/`SERVICENOW_PASSWORD`, `SPLUNK_TOKEN`, `SENTINEL_API_KEY` and
  * `PAGERDUTY_SIGNING_SECRETS` (comma-separated). Without `defaults` (a real tenant: the demo
- * values are public) a source whose variables are unset is not configured.
+ * values are public) a source whose variables are unset is not configured. Each value set must
+ * pass the same rules as the secret in AWS (no placeholder, long enough): otherwise this throws
+ * `SecretFormatError` naming the variable and the rule, never the value.
  */
 export function sourceSecretsFromEnv(
   env: Readonly<Record<string, string | undefined>>,
   defaults: SourceSecrets | undefined,
 ): SourceSecretReader {
   const set = (name: string) => env[name] || undefined;
-  const fromEnv: { [S in SourceName]: SourceSecrets[S] | undefined } = {
+  const given: { [S in SourceName]: SourceSecrets[S] | undefined } = {
     servicenow:
       set('SERVICENOW_USERNAME') && set('SERVICENOW_PASSWORD')
         ? { username: env.SERVICENOW_USERNAME ?? '', password: env.SERVICENOW_PASSWORD ?? '' }
@@ -84,13 +94,28 @@ export function sourceSecretsFromEnv(
         }
       : undefined,
   };
+  const problems: string[] = [];
+  for (const source of Object.keys(given) as SourceName[]) {
+    const value = given[source];
+    if (value === undefined) continue;
+    const parsed = (SOURCE_SECRET_SCHEMAS[source] as z.ZodType).safeParse(value);
+    for (const issue of parsed.success ? [] : parsed.error.issues) {
+      const [field, index] = issue.path;
+      const variable = ENV_VARIABLES[source][String(field)] ?? source;
+      const entry = typeof index === 'number' ? ` (entry ${index + 1})` : '';
+      problems.push(`${variable}${entry}: ${issue.message}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new SecretFormatError(`Source credentials not usable: ${problems.join('; ')}`);
+  }
   return {
     read: async <S extends SourceName>(source: S): Promise<SourceSecrets[S]> => {
-      const secret = (fromEnv[source] as SourceSecrets[S] | undefined) ?? defaults?.[source];
+      const secret = (given[source] as SourceSecrets[S] | undefined) ?? defaults?.[source];
       if (secret === undefined) {
         throw new SourceNotConfiguredError(`The ${source} endpoint is not configured`);
       }
-      return secret;
+      return assertSourceConfigured(source, secret);
     },
   };
 }

@@ -45,6 +45,23 @@ describe('complete-action', () => {
     },
   );
 
+  it('gives back the reservation of a hold that failed before anything was done', async () => {
+    const { run, completed, released } = fixture();
+    const completion = await run({
+      ended: 'failed',
+      error: { Error: 'ActionStoreUnavailableError', Cause: 'The hold could not be recorded' },
+    });
+    expect(completion).toMatchObject({
+      status: 'failed',
+      error: { name: 'ActionStoreUnavailableError', message: 'The hold could not be recorded' },
+    });
+    expect(completed).toHaveLength(1);
+    expect(released).toEqual([{ action: 'device.wipe', actionId: ACTION_ID }]);
+    // A dry run reserved nothing.
+    await run({ ended: 'failed', dryRun: true, error: { Error: 'X', Cause: 'y' } });
+    expect(released).toHaveLength(1);
+  });
+
   it('keeps the reservation of an action that ran or failed', async () => {
     const { run, released } = fixture();
     await run({ results: [] });

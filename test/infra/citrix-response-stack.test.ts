@@ -905,8 +905,16 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       expect(requestApproval.Catch).toEqual([
         { ErrorEquals: ['ActionRejectedError'], ResultPath: '$.error', Next: 'RecordRejection' },
         { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'RecordExpiry' },
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordActionFailure' },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'HoldFailed' },
       ]);
+      // A hold that failed did nothing either: marked ended, so its reservation goes back.
+      expect(states.HoldFailed).toEqual({
+        Type: 'Pass',
+        Comment: expect.any(String),
+        Result: 'failed',
+        ResultPath: '$.ended',
+        Next: 'RecordActionFailure',
+      });
       for (const [name, ended] of [
         ['RecordRejection', 'rejected'],
         ['RecordExpiry', 'expired'],

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
 import { DEVICES, FAST_WORKFLOW, TEST_ENV, testFixture } from '../support/simulator-fixture.ts';
+import { secretsIn } from '../support/test-secrets.ts';
 
 /** `npm run send` as a newcomer runs it, against a local stack on loopback. */
 const SEND = fileURLToPath(new URL('../../local/send.ts', import.meta.url));
@@ -15,8 +16,12 @@ interface Run {
   readonly stderr: string;
 }
 
-function send(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
+/**
+ * Runs send and checks what it printed for secrets: a child's output bypasses the whole-run
+ * secret scan (secret-scan.setup.ts patches this process's streams only).
+ */
+async function send(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const run = await new Promise<Run>((resolve) => {
     execFile(
       process.execPath,
       [SEND, ...args],
@@ -27,6 +32,8 @@ function send(args: string[], env: Record<string, string> = {}): Promise<Run> {
       },
     );
   });
+  expect(secretsIn(`${run.stdout}\n${run.stderr}`), 'secrets printed by npm run send').toEqual([]);
+  return run;
 }
 
 /** A loopback port nothing listens on: bound once, then released. */

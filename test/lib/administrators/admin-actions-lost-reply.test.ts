@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ResolvedAdministrator } from '../../../lib/actions/schema.ts';
 import {
   type AdministratorChangeLock,
+  AdministratorChangeNotAppliedError,
   type AdministratorGuards,
   applyAdministratorChange,
   buildAdministratorResult,
@@ -11,6 +12,7 @@ import {
 import { CloudAdministratorsClient } from '../../../lib/citrix/administrators-client.ts';
 import { citrixConnectionFromEnv } from '../../../lib/citrix/config.ts';
 import { type RunningSimulator, startCitrixSimulator } from '../../../local/simulator/server.ts';
+import { rejection } from '../../support/rejection.ts';
 import { ADMINS, TEST_CLIENT, TEST_ENV, testFixture } from '../../support/simulator-fixture.ts';
 
 /**
@@ -20,6 +22,12 @@ import { ADMINS, TEST_CLIENT, TEST_ENV, testFixture } from '../../support/simula
  */
 let simulator: RunningSimulator;
 let dropNextDeleteReply = false;
+/**
+ * Set to have the invitee accept the invitation just before the DELETE arrives (the simulator
+ * has no acceptance): Citrix deletes nothing and answers false, and lists an active user since.
+ */
+let inviteeAccepts = false;
+let accepted = false;
 const GUARDS: AdministratorGuards = { apiClientOwner: ADMINS.owner.email, protected: [] };
 const NOW = new Date('2026-11-23T03:00:00Z');
 const NO_CONTENTION: AdministratorChangeLock = {
@@ -33,10 +41,31 @@ afterAll(async () => simulator.close());
 beforeEach(() => {
   simulator.reset();
   dropNextDeleteReply = true;
+  inviteeAccepts = false;
+  accepted = false;
 });
 
+const ACCEPTED = { pending: false, userId: '1000000000000000099', accessType: 'Full' };
+
+/** A `GET /administrators` page as Citrix lists it once the invitee has accepted. */
+async function afterAcceptance(response: Response): Promise<Response> {
+  const page = (await response.json()) as { items: { ucOid: string }[] };
+  const items = page.items.map((admin) =>
+    admin.ucOid === ADMINS.invitee.ucOid ? { ...admin, ...ACCEPTED } : admin,
+  );
+  return Response.json({ ...page, items }, { status: response.status });
+}
+
 const lossyFetch: typeof fetch = async (input, init) => {
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  if (inviteeAccepts && url.pathname === '/administrators/invitations') {
+    accepted = true;
+    return Response.json(false);
+  }
   const response = await fetch(input, init);
+  if (accepted && init?.method === 'GET' && url.pathname === '/administrators') {
+    return afterAcceptance(response);
+  }
   if (init?.method === 'DELETE' && dropNextDeleteReply) {
     dropNextDeleteReply = false;
     await response.arrayBuffer();
@@ -113,5 +142,55 @@ describe('a DELETE whose reply was lost', () => {
       alreadyGone: true,
     });
     expect(result).toMatchObject({ outcome: 'succeeded', after: { present: false } });
+  });
+});
+
+describe('an invitation accepted just before its DELETE', () => {
+  it('is not recorded as deleted: the change fails and says to revoke the administrator', async () => {
+    dropNextDeleteReply = false;
+    const administrators = client();
+    const [resolved] = await resolveAdministratorTargets(
+      administrators,
+      'admin.deleteInvitation',
+      { email: ADMINS.invitee.email },
+      GUARDS,
+    );
+    const invitee = resolved as ResolvedAdministrator;
+    expect(invitee).toMatchObject({ pending: true, allowed: true });
+    inviteeAccepts = true;
+
+    const error = await rejection(
+      applyAdministratorChange(
+        administrators,
+        'admin.deleteInvitation',
+        invitee,
+        { mode: 'delete' },
+        GUARDS,
+        () => NOW,
+        { lock: NO_CONTENTION, owner: 'act_1 target' },
+      ),
+    );
+    expect(error).toBeInstanceOf(AdministratorChangeNotAppliedError);
+    expect(error.message).toMatch(/accepted/);
+    expect(error.message).toMatch(/Full access/);
+    expect(error.message).toMatch(/admin\.revoke/);
+    const caught = { Error: error.name, Cause: error.message };
+    const result = buildAdministratorResult(invitee, { error: caught }, NOW);
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      error: { name: 'AdministratorChangeNotAppliedError' },
+    });
+    expect(result).not.toHaveProperty('change');
+
+    // Reading back after a change that claimed success says the same.
+    const readBack = await rejection(
+      readAdministratorBack(administrators, invitee, {
+        mode: 'deleteInvitation',
+        at: NOW.toISOString(),
+        alreadyGone: true,
+      }),
+    );
+    expect(readBack).toBeInstanceOf(AdministratorChangeNotAppliedError);
+    expect(readBack.message).toMatch(/admin\.revoke/);
   });
 });

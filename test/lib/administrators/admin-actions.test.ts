@@ -17,12 +17,14 @@ import {
   applyAdministratorChange,
   buildAdministratorResult,
   guardRefusal,
+  POST_CHANGE_CHECK,
   readAdministratorBack,
   resolveAdministratorTargets,
   strippedAccess,
 } from '../../../lib/administrators/admin-actions.ts';
 import type {
   AdministratorAccess,
+  AdministratorCallOptions,
   AdministratorPolicy,
   CloudAdministrator,
 } from '../../../lib/citrix/administrators-client.ts';
@@ -82,8 +84,11 @@ class FakeAdministrators implements AdministratorController {
   constructor(admins: CloudAdministrator[]) {
     this.admins = admins;
   }
-  async listAdministrators() {
+  /** The options of each listing, in order (undefined: the client's full retry policy). */
+  listOptions: (AdministratorCallOptions | undefined)[] = [];
+  async listAdministrators(options?: AdministratorCallOptions) {
     this.calls.push('list');
+    this.listOptions.push(options);
     return structuredClone(this.admins);
   }
   async getAccess(id: string) {
@@ -581,6 +586,126 @@ describe('a change whose reply was lost', () => {
     expect(await rejection(apply(api, 'admin.deleteInvitation', invitee, 'strip'))).toBeInstanceOf(
       AdministratorChangeNotAppliedError,
     );
+  });
+});
+
+describe('an invitation accepted before it could be deleted', () => {
+  /** The invitee, now an active administrator with Full access, under `ucOid`. */
+  const acceptedAs = (ucOid: string, email = 'invitee@example.com') =>
+    user(5, 'Full', { ucOid, email, pending: false });
+
+  it('fails the change when the invitee accepted just before the DELETE (same ucOid)', async () => {
+    const api = new FakeAdministrators(fleet());
+    const invitee = await invitationTarget(api, 'invitee@example.com');
+    api.deleteInvitation = async (email) => {
+      api.calls.push(`delete invitation ${email}`);
+      api.admins = api.admins.map((admin) =>
+        admin.ucOid === invitee.ucOid ? acceptedAs(invitee.ucOid) : admin,
+      );
+      return false;
+    };
+    const error = await rejection(apply(api, 'admin.deleteInvitation', invitee, 'strip'));
+    expect(error).toBeInstanceOf(AdministratorChangeNotAppliedError);
+    expect(error.message).toMatch(/invitee@example\.com was accepted/);
+    expect(error.message).toMatch(/Full access; revoke it with admin\.revoke/);
+  });
+
+  it('fails the change when the accepted administrator is listed under another ucOid', async () => {
+    const api = new FakeAdministrators(fleet());
+    const invitee = await invitationTarget(api, 'invitee@example.com');
+    api.deleteInvitation = async () => {
+      api.admins = [
+        ...api.admins.filter((admin) => admin.ucOid !== invitee.ucOid),
+        acceptedAs('OID:/citrix/55', 'Invitee@Example.com'),
+      ];
+      return false;
+    };
+    const error = await rejection(apply(api, 'admin.deleteInvitation', invitee, 'strip'));
+    expect(error).toBeInstanceOf(AdministratorChangeNotAppliedError);
+    expect(error.message).toMatch(/admin\.revoke/);
+  });
+
+  it('fails a retried deletion that finds the invitation replaced by an active administrator', async () => {
+    const api = new FakeAdministrators(fleet());
+    const invitee = await invitationTarget(api, 'invitee@example.com');
+    api.admins = [
+      ...api.admins.filter((admin) => admin.ucOid !== invitee.ucOid),
+      acceptedAs('OID:/citrix/55'),
+    ];
+    const error = await rejection(apply(api, 'admin.deleteInvitation', invitee, 'strip'));
+    expect(error).toBeInstanceOf(AdministratorChangeNotAppliedError);
+    expect(error.message).toMatch(/admin\.revoke/);
+    expect(api.calls.some((call) => call.startsWith('delete'))).toBe(false);
+  });
+
+  it('is gone on read-back only when nothing with its ucOid or email is listed', async () => {
+    const api = new FakeAdministrators(fleet());
+    const invitee = await invitationTarget(api, 'invitee@example.com');
+    const change = { mode: 'deleteInvitation', at: NOW.toISOString() };
+    const rest = api.admins.filter((admin) => admin.ucOid !== invitee.ucOid);
+    const others = () => structuredClone(rest);
+
+    // Accepted: an active administrator under its ucOid, or under its email.
+    api.admins = [...others(), acceptedAs(invitee.ucOid)];
+    const accepted = await rejection(readAdministratorBack(api, invitee, change));
+    expect(accepted).toBeInstanceOf(AdministratorChangeNotAppliedError);
+    expect(accepted.message).toMatch(/accepted.*admin\.revoke/);
+    api.admins = [...others(), acceptedAs('OID:/citrix/55', 'INVITEE@example.com')];
+    expect((await rejection(readAdministratorBack(api, invitee, change))).message).toMatch(
+      /admin\.revoke/,
+    );
+
+    // Still pending, under its ucOid or (invited again) under another.
+    api.admins = [...others(), user(5, 'Custom', { email: 'invitee@example.com', pending: true })];
+    expect(await rejection(readAdministratorBack(api, invitee, change))).toBeInstanceOf(
+      AdministratorChangeNotAppliedError,
+    );
+    api.admins = [...others(), user(56, 'Custom', { email: 'Invitee@example.com', pending: true })];
+    expect((await rejection(readAdministratorBack(api, invitee, change))).message).toMatch(
+      /still listed/,
+    );
+
+    api.admins = others();
+    expect(await readAdministratorBack(api, invitee, change)).toEqual({ present: false });
+  });
+});
+
+describe('the check after a change to a Full administrator', () => {
+  it('lists once, with a short timeout and no retries; the change stands if that fails', async () => {
+    const api = new FakeAdministrators([...fleet(), user(7, 'Full')]);
+    const full = await revokeTarget(api, 'full@example.com');
+    api.calls.length = 0;
+    api.listOptions.length = 0;
+    const lock = new MemoryLock(api.calls);
+
+    const change = await apply(api, 'admin.revoke', full, 'strip', {
+      serialization: serially(api, lock),
+    });
+    expect(change.mode).toBe('strip');
+    expect(api.calls).toEqual(['lock', 'list', 'get 1', 'put 1', 'list', 'unlock']);
+    // The guard's list is retried as usual; the check after the change is not.
+    expect(api.listOptions).toEqual([undefined, POST_CHANGE_CHECK]);
+    expect(POST_CHANGE_CHECK.maxAttempts).toBe(1);
+    expect(POST_CHANGE_CHECK.timeoutMs).toBeLessThanOrEqual(5000);
+
+    // A failed check keeps the lease and returns the change as made.
+    const other = await revokeTarget(api, 'admin7@example.com');
+    api.admins = [...api.admins, user(8, 'Full')];
+    api.calls.length = 0;
+    const list = api.listAdministrators.bind(api);
+    api.listAdministrators = async (options) => {
+      if (options !== undefined) {
+        api.calls.push('list failed');
+        throw new CitrixUnavailableError({ status: 503, method: 'GET', path: '/administrators' });
+      }
+      return list(options);
+    };
+    const second = await apply(api, 'admin.revoke', other, 'delete', {
+      serialization: serially(api, lock),
+    });
+    expect(second).toEqual({ mode: 'delete', at: NOW.toISOString() });
+    expect(api.calls).toEqual(['lock', 'list', 'delete 7', 'list failed']);
+    expect(lock.holder).toBe('act_1 target');
   });
 });
 

@@ -184,12 +184,13 @@ describe('a decision whose delivery to the workflow fails', () => {
       await decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' }, 'msg_3'),
     ).toEqual({ actionId, status: 'running', decidedBy: 'jane@example.com' });
 
-    // A finished action waits on nothing: a repeat is a conflict again.
+    // A finished action waits on nothing: a repeat is a conflict again, and nothing is sent.
     await store.complete(actionId, { status: 'succeeded', summary: 'done' });
     const late = await rejection(
       decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' }),
     );
     expect(errorCode(late)).toBe('not_awaiting_approval');
+    expect(tokens.calls).toBe(3);
   });
 
   it('retries a rejection the same way', async () => {
@@ -206,15 +207,18 @@ describe('a decision whose delivery to the workflow fails', () => {
     await expect(resumed).rejects.toThrow('Rejected by jane@example.com');
   });
 
-  it('answers expired when the window closed before the decision got through', async () => {
+  it('answers expired when the window closed before the resent decision got through', async () => {
     const local = new LocalTaskTokens();
-    const { actionId } = await heldAction(local, undefined, -1);
+    // Still inside the recorded window: the answer comes from the record, not the clock.
+    const { actionId } = await heldAction(local);
     let calls = 0;
     const { deps } = dependencies({
       succeed: async () => {
         calls += 1;
         if (calls === 1) throw new Error('ServiceUnavailable');
-        // Meanwhile the wait timed out: Step Functions no longer knows the token.
+        // Meanwhile the wait timed out: Step Functions no longer knows the token, and the
+        // workflow recorded how the action ended.
+        await store.complete(actionId, { status: 'expired', summary: 'Nobody approved in time' });
         throw new TaskTokenInvalidError('The workflow no longer waits on this approval');
       },
       fail: local.fail,
@@ -226,5 +230,77 @@ describe('a decision whose delivery to the workflow fails', () => {
     expect(expired).toMatchObject({ statusCode: 409 });
     expect(errorCode(expired)).toBe('expired');
     expect(calls).toBe(2);
+  });
+
+  it('answers expired when the first decision found the wait already ended', async () => {
+    const local = new LocalTaskTokens();
+    const { actionId } = await heldAction(local);
+    const { deps } = dependencies({
+      succeed: async () => {
+        throw new TaskTokenInvalidError('The workflow no longer waits on this approval');
+      },
+      fail: local.fail,
+    });
+    const expired = await rejection(
+      decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' }),
+    );
+    expect(errorCode(expired)).toBe('expired');
+  });
+});
+
+describe('a repeated decision is answered from the record', () => {
+  it('answers 200 to an approval repeated after its window while the action runs', async () => {
+    const local = new LocalTaskTokens();
+    // The recorded window has passed; the approval reached the workflow in time.
+    const { actionId, resumed } = await heldAction(local, undefined, 50);
+    const { deps } = dependencies(local);
+    await decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' });
+    expect(await resumed).toEqual({ approvedBy: 'jane@example.com' });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+
+    expect(await decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' })).toEqual({
+      actionId,
+      status: 'running',
+      decidedBy: 'jane@example.com',
+    });
+  });
+
+  it('answers expired to a repeat once the action ended expired, sending nothing', async () => {
+    const local = new LocalTaskTokens();
+    const tokens = failingFirst(local);
+    const { actionId } = await heldAction(local);
+    const { deps, entries } = dependencies(tokens);
+    await rejection(decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' }));
+    // The wait timed out before the approval reached it; the workflow ended the action.
+    await store.complete(actionId, { status: 'expired', summary: 'Nobody approved in time' });
+
+    const expired = await rejection(
+      decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' }),
+    );
+    expect(expired).toMatchObject({ statusCode: 409 });
+    expect(errorCode(expired)).toBe('expired');
+    expect(tokens.calls).toBe(1);
+    expect(entries).toHaveLength(1);
+  });
+
+  it('answers decided to a repeated approval once the action ended, and 200 to a repeated rejection', async () => {
+    const local = new LocalTaskTokens();
+    const approved = await heldAction(local);
+    const { deps } = dependencies(local);
+    await decideOnAction(deps, approved.actionId, 'approved', { by: 'jane@example.com' });
+    await store.complete(approved.actionId, { status: 'succeeded', summary: 'done' });
+    const late = await rejection(
+      decideOnAction(deps, approved.actionId, 'approved', { by: 'jane@example.com' }),
+    );
+    expect(late).toMatchObject({ statusCode: 409 });
+    expect(errorCode(late)).toBe('not_awaiting_approval');
+    expect(late.message).toMatch(/already decided \(approved\) and is succeeded/);
+
+    const rejected = await heldAction(local);
+    await decideOnAction(deps, rejected.actionId, 'rejected', { by: 'jane@example.com' });
+    await store.complete(rejected.actionId, { status: 'rejected', summary: 'Rejected' });
+    expect(
+      await decideOnAction(deps, rejected.actionId, 'rejected', { by: 'jane@example.com' }),
+    ).toEqual({ actionId: rejected.actionId, status: 'rejected', decidedBy: 'jane@example.com' });
   });
 });

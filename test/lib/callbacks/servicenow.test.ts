@@ -193,6 +193,51 @@ describe('ServiceNowClient.addWorkNote', () => {
     expect(error.message).toMatch(/not retried, so that the note is not written twice/);
     expect(error.message).not.toContain(PASSWORD);
   });
+
+  it.each([
+    ['the connection is reset while the answer is read', true],
+    ['the answer never finishes (timeout while reading)', false],
+  ])('does not re-send a PATCH whose answer failed part-way: %s', async (_, reset) => {
+    const sn = await startLoopback((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      response.write('{"result":');
+      if (reset) setTimeout(() => response.socket?.destroy(), 20);
+    });
+    const serviceNow = new ServiceNowClient({
+      connection: async () => ({ instanceUrl: sn.baseUrl, username: USERNAME, password: PASSWORD }),
+      timeoutMs: 300,
+      retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: 4 },
+      sleep: async () => undefined,
+    });
+
+    const error = await rejection(serviceNow.addWorkNote(SYS_ID, NOTE));
+    // The note reached ServiceNow with the first PATCH; a second could write it twice.
+    expect(sn.requests).toHaveLength(1);
+    expect(error).toMatchObject({ name: 'ServiceNowError', status: undefined, attempts: 1 });
+    expect(error.message).toMatch(/not retried, so that the note is not written twice/);
+    expect(error.message).not.toMatch(/failed to connect/);
+  });
+
+  it('says the request may have been sent when the only attempt failed while reading the answer', async () => {
+    const sn = await startLoopback((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      response.write('{"result":');
+      setTimeout(() => response.socket?.destroy(), 20);
+    });
+    const { serviceNow } = client(sn.baseUrl, { maxAttempts: 1 });
+
+    const error = await rejection(serviceNow.addWorkNote(SYS_ID, NOTE));
+    expect(sn.requests).toHaveLength(1);
+    expect(error).toMatchObject({ name: 'ServiceNowError', status: undefined, attempts: 1 });
+    expect(error.message).toMatch(/lost the connection after the request was sent/);
+  });
+
+  it('accepts a 204 answer with no body', async () => {
+    const sn = await fakeServiceNow({ status: 204 });
+    const { serviceNow } = client(sn.baseUrl);
+    expect(await serviceNow.addWorkNote(SYS_ID, NOTE)).toEqual({ attempts: 1 });
+    expect(sn.requests).toHaveLength(1);
+  });
 });
 
 describe('parseServiceNowInstanceUrl', () => {

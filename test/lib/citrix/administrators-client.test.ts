@@ -6,6 +6,8 @@ import {
 import {
   CitrixNotFoundError,
   CitrixResponseValidationError,
+  CitrixTimeoutError,
+  CitrixUnavailableError,
   InvalidCitrixIdError,
 } from '../../../lib/citrix/errors.ts';
 import { DEFAULT_RETRY_POLICY } from '../../../lib/citrix/retry.ts';
@@ -16,7 +18,8 @@ const CUSTOMER_ID = 'acme';
 const TOKEN_PATH = `/cctrustoauth2/${CUSTOMER_ID}/tokens/clients`;
 const startLoopback = useLoopbackServers();
 
-type Route = (request: RecordedRequest) => { status?: number; body?: unknown };
+/** `hang`: never answer (the server drops the request when the test ends). */
+type Route = (request: RecordedRequest) => { status?: number; body?: unknown; hang?: boolean };
 
 async function fakeCloud(routes: Record<string, Route>) {
   const server = await startLoopback((request, response) => {
@@ -25,6 +28,7 @@ async function fakeCloud(routes: Record<string, Route>) {
         ? () => ({ body: { access_token: 'token-1', expires_in: '3600' } })
         : routes[`${request.method} ${request.path}`];
     const reply = route ? route(request) : { status: 404, body: { Detail: 'No such route' } };
+    if (reply.hang === true) return;
     response.writeHead(reply.status ?? 200, { 'content-type': 'application/json' });
     response.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
   });
@@ -73,6 +77,28 @@ describe('CloudAdministratorsClient', () => {
     ]);
     expect(api()[0]?.headers['citrix-customerid']).toBe(CUSTOMER_ID);
     expect(api()[0]?.headers.authorization).toBe('CWSAuth bearer=token-1');
+  });
+
+  it('lists with one attempt and a capped timeout when the call asks for it', async () => {
+    let hang = false;
+    const { client, api } = await fakeCloud({
+      'GET /administrators': () => (hang ? { hang: true } : { status: 503, body: {} }),
+    });
+    // The connection allows 2 attempts: a plain listing retries the 503 once.
+    expect(await rejection(client.listAdministrators())).toBeInstanceOf(CitrixUnavailableError);
+    expect(api()).toHaveLength(2);
+    expect(
+      await rejection(client.listAdministrators({ maxAttempts: 1, timeoutMs: 5000 })),
+    ).toBeInstanceOf(CitrixUnavailableError);
+    expect(api()).toHaveLength(3);
+    // The connection's 2000 ms per attempt is capped at 200 ms, and not tried again.
+    hang = true;
+    const started = Date.now();
+    expect(
+      await rejection(client.listAdministrators({ maxAttempts: 1, timeoutMs: 200 })),
+    ).toBeInstanceOf(CitrixTimeoutError);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(api()).toHaveLength(4);
   });
 
   it('refuses a continuation token that comes back again', async () => {

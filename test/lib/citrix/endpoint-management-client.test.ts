@@ -4,6 +4,7 @@ import {
   EndpointManagementClient,
   type EndpointManagementLogin,
   EndpointManagementRejectedError,
+  LOGOUT_TIMEOUT_MS,
 } from '../../../lib/citrix/endpoint-management-client.ts';
 import type {
   EmBodyShape,
@@ -43,6 +44,8 @@ interface FakeEndpointManagement {
   readonly validTokens: Set<string>;
   /** Set a status to make logout fail with it (the body quotes the token, as a careless server might). */
   readonly logoutFailure: { status: number | undefined };
+  /** Set to make logout never answer (a degraded server); set `retryAfter` to send Retry-After. */
+  readonly logoutBehaviour: { hang: boolean; retryAfter?: string };
 }
 
 /**
@@ -54,6 +57,7 @@ async function fakeEndpointManagement(
 ): Promise<FakeEndpointManagement> {
   const validTokens = new Set<string>();
   const logoutFailure: { status: number | undefined } = { status: undefined };
+  const logoutBehaviour: { hang: boolean; retryAfter?: string } = { hang: false };
   let issued = 0;
   const server = await startLoopback((request, response) => {
     const reply = (status: number, body?: unknown) => {
@@ -83,7 +87,11 @@ async function fakeEndpointManagement(
       return reply(401, { status: -1, message: 'Unauthorized' });
     }
     if (route === 'POST /authentication/logout') {
+      if (logoutBehaviour.hang) return; // never answers; the server closes it after the test
       if (logoutFailure.status !== undefined) {
+        if (logoutBehaviour.retryAfter !== undefined) {
+          response.setHeader('retry-after', logoutBehaviour.retryAfter);
+        }
         return reply(logoutFailure.status, { status: -1, message: `Cannot end ${token}` });
       }
       validTokens.delete(token);
@@ -99,6 +107,7 @@ async function fakeEndpointManagement(
     baseUrl: new URL(BASE_PATH, server.baseUrl),
     validTokens,
     logoutFailure,
+    logoutBehaviour,
     calls: () =>
       server.requests
         .filter((r) => !r.path.includes('/authentication/login'))
@@ -140,13 +149,20 @@ class FakeBearerTokens implements TokenSource {
 
 function client(
   server: FakeEndpointManagement,
-  options: { login?: EndpointManagementLogin; shape?: EmBodyShape; pageSize?: number } = {},
+  options: {
+    login?: EndpointManagementLogin;
+    shape?: EmBodyShape;
+    pageSize?: number;
+    requestTimeoutMs?: number;
+    sleep?: (ms: number) => Promise<void>;
+  } = {},
 ) {
+  const base = connection(server.baseUrl, options.shape);
   return new EndpointManagementClient({
-    connection: connection(server.baseUrl, options.shape),
+    connection: { ...base, requestTimeoutMs: options.requestTimeoutMs ?? base.requestTimeoutMs },
     login: options.login ?? credentialsLogin,
     ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
-    sleep: async () => undefined,
+    sleep: options.sleep ?? (async () => undefined),
   });
 }
 
@@ -355,6 +371,97 @@ describe('withSession', () => {
         'em-token-',
       );
     }
+  });
+});
+
+describe('logout inside the task’s budget', () => {
+  it('gives a logout that never answers one short attempt, then returns the work’s result', async () => {
+    const server = await fakeEndpointManagement({
+      [`GET /device/${GUID}`]: () => ({ body: device(GUID, 'bob') }),
+    });
+    server.logoutBehaviour.hang = true;
+    const sleeps: number[] = [];
+    // A generous request timeout: the logout must not use it (nor 4 attempts of it).
+    const em = client(server, {
+      requestTimeoutMs: 30_000,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    });
+    const logoutErrors: unknown[] = [];
+    const started = Date.now();
+    const found = await em.withSession(
+      () => em.getDevice(GUID),
+      (error) => logoutErrors.push(error),
+    );
+    const elapsed = Date.now() - started;
+    expect(found.id).toBe(GUID);
+    expect(elapsed).toBeGreaterThanOrEqual(LOGOUT_TIMEOUT_MS - 100);
+    expect(elapsed).toBeLessThan(LOGOUT_TIMEOUT_MS + 1500);
+    expect(server.calls()).toEqual([`GET /device/${GUID}`, 'POST /authentication/logout']);
+    expect(sleeps).toEqual([]);
+    expect(logoutErrors).toHaveLength(1);
+    expect(String((logoutErrors[0] as Error).message)).not.toContain('em-token-');
+  });
+
+  it('uses a shorter request timeout for the logout when one is configured', async () => {
+    const server = await fakeEndpointManagement({
+      [`GET /device/${GUID}`]: () => ({ body: device(GUID, 'bob') }),
+    });
+    server.logoutBehaviour.hang = true;
+    const em = client(server, { requestTimeoutMs: 300 });
+    const logoutErrors: unknown[] = [];
+    const started = Date.now();
+    const error = await rejection(
+      em.withSession(
+        async () => {
+          await em.getDevice(GUID);
+          throw new Error('the work’s own error');
+        },
+        (failure) => logoutErrors.push(failure),
+      ),
+    );
+    expect((error as Error).message).toBe('the work’s own error');
+    expect(Date.now() - started).toBeLessThan(LOGOUT_TIMEOUT_MS);
+    expect(logoutErrors).toHaveLength(1);
+  });
+
+  it('neither retries a failed logout nor waits for its Retry-After', async () => {
+    const server = await fakeEndpointManagement({
+      [`GET /device/${GUID}`]: () => ({ body: device(GUID, 'bob') }),
+    });
+    server.logoutFailure.status = 503;
+    server.logoutBehaviour.retryAfter = '2';
+    const sleeps: number[] = [];
+    const em = client(server, {
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    });
+    const logoutErrors: unknown[] = [];
+    const found = await em.withSession(
+      () => em.getDevice(GUID),
+      (error) => logoutErrors.push(error),
+    );
+    expect(found.id).toBe(GUID);
+    expect(server.calls()).toEqual([`GET /device/${GUID}`, 'POST /authentication/logout']);
+    expect(sleeps).toEqual([]);
+    expect(logoutErrors).toHaveLength(1);
+  });
+
+  it('keeps the work’s result when reporting the failed logout throws', async () => {
+    const server = await fakeEndpointManagement({
+      [`GET /device/${GUID}`]: () => ({ body: device(GUID, 'bob') }),
+    });
+    server.logoutFailure.status = 500;
+    const em = client(server);
+    const found = await em.withSession(
+      () => em.getDevice(GUID),
+      () => {
+        throw new Error('the logger broke');
+      },
+    );
+    expect(found.id).toBe(GUID);
   });
 });
 

@@ -201,6 +201,27 @@ describe('repeat deliveries', () => {
     expect(accepted).toHaveLength(2);
   });
 
+  it('answers 409 to a ServiceNow re-send naming another callback for the same sys_id and action', async () => {
+    const { send, accepted } = await harness({ callbackNames: new Set(['soar', 'other']) });
+    await send('servicenow', { ...sample('servicenow'), callback: 'soar' });
+
+    for (const changed of [
+      { ...sample('servicenow'), callback: 'other' },
+      // No callback at all is a change too: the first request's callback would not be told.
+      sample('servicenow'),
+    ]) {
+      const error = await rejection(send('servicenow', changed));
+      expect(error).toBeInstanceOf(DeliveryConflictError);
+      expect(error.message).toMatch(/or another callback/);
+    }
+    expect(accepted.map((a) => a.request.callback)).toEqual(['soar']);
+
+    // The same callback again is the same request.
+    expect(await send('servicenow', { ...sample('servicenow'), callback: 'soar' })).toEqual([
+      expect.objectContaining({ duplicate: true }),
+    ]);
+  });
+
   it('acts on each Splunk row naming another user, with the same sid, once', async () => {
     const { send, accepted } = await harness();
     const row = (user: string) => ({

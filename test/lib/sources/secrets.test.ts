@@ -8,6 +8,7 @@ import {
   SourceNotConfiguredError,
   sourceSecretsFromEnv,
 } from '../../../lib/sources/secrets.ts';
+import { LOCAL_DEMO_SOURCE_SECRETS } from '../../../local/defaults.ts';
 import { rejection } from '../../support/rejection.ts';
 
 const secretsManager = mockClient(SecretsManagerClient);
@@ -74,5 +75,67 @@ describe('source secrets', () => {
     expect(await rejection(sourceSecretsFromEnv(env, undefined).read('sentinel'))).toBeInstanceOf(
       SourceNotConfiguredError,
     );
+  });
+
+  it('locally, refuses a placeholder or short value, naming the variable and never the value', () => {
+    const values = {
+      SPLUNK_TOKEN: 'changeme',
+      SENTINEL_API_KEY: 'set-me-to-the-sentinel-api-key-value',
+      SERVICENOW_USERNAME: 'servicenow',
+      SERVICENOW_PASSWORD: 'short-pass',
+      PAGERDUTY_SIGNING_SECRETS: 'Zk3q9WbT1mXr7LpA2sVd, replace-with-the-pagerduty-secret',
+    };
+    let error: unknown;
+    try {
+      sourceSecretsFromEnv(values, LOCAL_DEMO_SOURCE_SECRETS);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SecretFormatError);
+    const message = (error as Error).message;
+    for (const variable of [
+      'SPLUNK_TOKEN',
+      'SENTINEL_API_KEY',
+      'SERVICENOW_PASSWORD',
+      'PAGERDUTY_SIGNING_SECRETS (entry 2)',
+    ]) {
+      expect(message).toContain(`${variable}:`);
+    }
+    expect(message).not.toContain('SERVICENOW_USERNAME');
+    for (const value of [
+      'changeme',
+      'set-me-to-the-sentinel',
+      'short-pass',
+      'Zk3q9WbT1mXr7LpA2sVd',
+      'replace-with',
+    ]) {
+      expect(message).not.toContain(value);
+    }
+  });
+
+  it('locally, accepts the demo values, set or as defaults, and an empty PagerDuty list is not configured', async () => {
+    for (const source of Object.keys(
+      LOCAL_DEMO_SOURCE_SECRETS,
+    ) as (keyof typeof SOURCE_SECRET_SCHEMAS)[]) {
+      expect(
+        SOURCE_SECRET_SCHEMAS[source].safeParse(LOCAL_DEMO_SOURCE_SECRETS[source]).success,
+        source,
+      ).toBe(true);
+    }
+    const demo = LOCAL_DEMO_SOURCE_SECRETS;
+    const asEnv = {
+      SERVICENOW_USERNAME: demo.servicenow.username,
+      SERVICENOW_PASSWORD: demo.servicenow.password,
+      SPLUNK_TOKEN: demo.splunk.token,
+      SENTINEL_API_KEY: demo.sentinel.apiKey,
+      PAGERDUTY_SIGNING_SECRETS: demo.pagerduty.signingSecrets.join(','),
+    };
+    const reader = sourceSecretsFromEnv(asEnv, undefined);
+    expect(await reader.read('splunk')).toEqual(demo.splunk);
+    expect(await reader.read('pagerduty')).toEqual(demo.pagerduty);
+    expect(await sourceSecretsFromEnv({}, demo).read('servicenow')).toEqual(demo.servicenow);
+
+    const none = sourceSecretsFromEnv({ PAGERDUTY_SIGNING_SECRETS: ' , ' }, demo);
+    expect(await rejection(none.read('pagerduty'))).toBeInstanceOf(SourceNotConfiguredError);
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { secretsIn } from '../../support/test-secrets.ts';
 import { CLIENT_A, requestClientToken, testFixture } from './helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../../../local/simulator/main.ts', import.meta.url));
@@ -59,6 +60,8 @@ describe('npm run simulator (local/simulator/main.ts)', () => {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
+    // The child's output bypasses the whole-run secret scan (it patches this process's streams).
+    expect(secretsIn(output()), 'secrets printed by the simulator').toEqual([]);
   });
 
   it('exits with an error naming the field when the fixture is invalid', async () => {
@@ -70,5 +73,7 @@ describe('npm run simulator (local/simulator/main.ts)', () => {
     });
     expect(await exitCode(child)).toBe(1);
     expect(output()).toMatch(/customerId/);
+    // The child's output bypasses the whole-run secret scan (it patches this process's streams).
+    expect(secretsIn(output()), 'secrets printed by the simulator').toEqual([]);
   });
 });
