@@ -25,7 +25,10 @@ export const ReportRequestSchema = z.strictObject({
 
 export type ReportHandler = (event: unknown, context: Context) => Promise<AdministratorReport>;
 
-/** Scheduled job: snapshot the Citrix Cloud administrators, compare, store, publish findings. */
+/**
+ * Scheduled job: snapshot the Citrix Cloud administrators and their access, compare, store,
+ * publish findings (and first any the previous run saved but could not publish).
+ */
 export function createReportAdministratorsHandler(
   getDependencies: () => AdministratorReportDependencies,
 ): ReportHandler {
@@ -55,6 +58,7 @@ export function createReportAdministratorsHandler(
         administrators: report.administratorCount,
         added: report.added.length,
         becameFull: report.becameFull.length,
+        accessChanged: report.accessChanged.length,
         removed: report.removed.length,
         stalePendingInvitations: report.stalePendingInvitations.length,
       });

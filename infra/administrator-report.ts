@@ -50,15 +50,23 @@ export class AdministratorReport extends Construct {
 
     this.handler = new CitrixResponseFunction(this, 'Handler', {
       entry: 'functions/report-administrators.ts',
-      description: 'Scheduled report: Citrix Cloud administrators added, made Full, removed',
+      description: 'Scheduled report: Citrix Cloud administrators added, made Full, given more access, removed',
       logRetention: config.logRetention,
-      timeout: Duration.seconds(120),
+      // One access read per administrator, 5 at a time: a large tenant (2000 administrators) needs
+      // minutes, not the 2 minutes a small one does.
+      timeout: Duration.minutes(10),
     });
     props.tasks.bindCitrixCloud(this.handler, false);
     this.handler.addEnvironment('SNAPSHOTS_TABLE_NAME', this.snapshotsTable.tableName);
     this.handler.addEnvironment('ADMIN_REPORT_PENDING_DAYS', String(config.adminReportPendingDays));
     this.handler.addEnvironment('REPORT_TOPIC_ARN', this.topic.topicArn);
-    this.snapshotsTable.grant(this.handler, 'dynamodb:Query', 'dynamodb:PutItem');
+    // UpdateItem marks a saved report published once SNS took it.
+    this.snapshotsTable.grant(
+      this.handler,
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    );
     // Not topic.grantPublish: with an alias it adds kms:GenerateDataKey* on every key. The AWS
     // managed SNS key already lets any principal of the account use it through SNS.
     this.handler.addToRolePolicy(

@@ -1131,7 +1131,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       expect(logGroups.size).toBe(19);
     });
 
-    it('gives task functions 60 s (resolve-device-targets 240 s, notify-action-outcome and warn-sessions 120 s), the API and source endpoints 15 s, the report 120 s', () => {
+    it('gives task functions 60 s (resolve-device-targets 240 s, notify-action-outcome and warn-sessions 120 s), the API and source endpoints 15 s, the report 600 s', () => {
       const longer: Record<string, number> = {
         'resolve-device-targets': 240,
         'notify-action-outcome': 120,
@@ -1145,7 +1145,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       }
       expect(stack.apiFunction()[1].Properties.Timeout).toBe(15);
       expect(stack.sourceFunction()[1].Properties.Timeout).toBe(15);
-      expect(stack.report().fn[1].Properties.Timeout).toBe(120);
+      expect(stack.report().fn[1].Properties.Timeout).toBe(600);
     });
 
     it('gives each task function the Citrix settings and secret its calls need, and no more', () => {
@@ -1623,7 +1623,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
       expect(stack.environment(stack.report().fn[1])).not.toHaveProperty('CITRIX_SITE_ID');
     });
 
-    it('lets the report query and put snapshots, publish to its topic, read the Citrix secret: no more', () => {
+    it('lets the report query, put and update snapshots, publish to its topic, read the Citrix secret: no more', () => {
       const { fn, table, topic } = stack.report();
       const statements = stack.statementsOf(fn[1]);
       const shape = (statement: Statement) => ({
@@ -1647,7 +1647,7 @@ describe('CitrixResponse stack with a deployable configuration', () => {
           },
           {
             Effect: 'Allow',
-            Action: ['dynamodb:PutItem', 'dynamodb:Query'],
+            Action: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
             Resource: [arnOf(table[0])],
           },
           { Effect: 'Allow', Action: ['sns:Publish'], Resource: [refTo(topic[0])] },

@@ -3,16 +3,26 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConsoleReportPublisher,
+  reportMessage,
+  SNS_MESSAGE_MAX_BYTES,
   SnsReportPublisher,
+  SUMMARY_MAX_FINDINGS,
 } from '../../../lib/administrators/publishers.ts';
 import {
+  type AdministratorReport,
+  type AdministratorSnapshot,
+  compactAccess,
   compareSnapshots,
   describeReport,
   runAdministratorReport,
+  type SnapshotStore,
   snapshotOf,
 } from '../../../lib/administrators/report.ts';
 import { DynamoSnapshotStore } from '../../../lib/administrators/snapshot-store.ts';
-import type { CloudAdministrator } from '../../../lib/citrix/administrators-client.ts';
+import type {
+  AdministratorAccess,
+  CloudAdministrator,
+} from '../../../lib/citrix/administrators-client.ts';
 import {
   createSnapshotsTable,
   type LocalDynamo,
@@ -45,6 +55,7 @@ describe('compareSnapshots', () => {
       administratorCount: 3,
       added: [expect.objectContaining({ ucOid: 'OID:/citrix/3', accessType: 'Full' })],
       becameFull: [expect.objectContaining({ ucOid: 'OID:/citrix/3' })],
+      accessChanged: [],
       removed: [],
       stalePendingInvitations: [],
       hasFindings: true,
@@ -97,6 +108,103 @@ describe('compareSnapshots', () => {
   });
 });
 
+describe('accessChanged', () => {
+  const ROLE = 'R-delivery-groups';
+  const scoped = (scopes: string[] | 'all'): AdministratorAccess => ({
+    accessType: 'Custom',
+    policies: [
+      {
+        name: ROLE,
+        serviceName: 'XenDesktop',
+        displayName: 'Delivery Group Administrator',
+        checkable: { value: true, canChangeValue: true },
+        scopeChoices: {
+          allScopesSelected: scopes === 'all',
+          choices: ['finance', 'sales'].map((name) => ({
+            name,
+            checkable: { value: scopes === 'all' || scopes.includes(name), canChangeValue: true },
+          })),
+        },
+      },
+      { name: 'licensing', checkable: { value: false, canChangeValue: true } },
+    ],
+  });
+  const snapshot = (access: AdministratorAccess | undefined, at: Date, accessType = 'Custom') =>
+    snapshotOf(
+      [admin(1, accessType)],
+      at,
+      new Map(access === undefined ? [] : [['OID:/citrix/1', access]]),
+    );
+  const compare = (before: AdministratorSnapshot, after: AdministratorSnapshot) =>
+    compareSnapshots(before, after, 14).accessChanged;
+
+  it('keeps only granted policies and scopes, and no policies for Full access', () => {
+    expect(compactAccess(scoped(['sales']))).toEqual({
+      accessType: 'Custom',
+      policies: [
+        {
+          name: ROLE,
+          serviceName: 'XenDesktop',
+          displayName: 'Delivery Group Administrator',
+          scopes: [{ name: 'sales' }],
+        },
+      ],
+    });
+    expect(compactAccess(scoped('all')).policies).toEqual([
+      expect.objectContaining({ name: ROLE, allScopes: true }),
+    ]);
+    expect(compactAccess({ ...scoped('all'), accessType: 'Full' })).toEqual({ accessType: 'Full' });
+  });
+
+  it('reports a new scope of a role already held, and all scopes as a permission of its own', () => {
+    expect(
+      compare(
+        snapshot(scoped(['finance']), MONDAY),
+        snapshot(scoped(['finance', 'sales']), TUESDAY),
+      ),
+    ).toEqual([
+      expect.objectContaining({
+        gained: [expect.objectContaining({ name: ROLE, scopes: [{ name: 'sales' }] })],
+        lost: [],
+      }),
+    ]);
+    const toAll = compare(snapshot(scoped(['finance']), MONDAY), snapshot(scoped('all'), TUESDAY));
+    expect(toAll.map((entry) => entry.gained)).toEqual([
+      [expect.objectContaining({ name: ROLE, allScopes: true })],
+    ]);
+    expect(
+      describeReport(
+        compareSnapshots(
+          snapshot(scoped(['finance']), MONDAY),
+          snapshot(scoped('all'), TUESDAY),
+          14,
+        ),
+      ),
+    ).toContain(
+      'Access grew: admin1@example.com (AdministratorUser, Custom) gained Delivery Group Administrator (all scopes)',
+    );
+  });
+
+  it('reports nothing when access only shrank, moved to or from Full, or was not read before', () => {
+    expect(
+      compare(snapshot(scoped('all'), MONDAY), snapshot(scoped(['finance']), TUESDAY)),
+    ).toEqual([]);
+    expect(
+      compare(snapshot(scoped(['finance', 'sales']), MONDAY), snapshot(scoped([]), TUESDAY)),
+    ).toEqual([]);
+    expect(
+      compare(
+        snapshot({ accessType: 'Full' }, MONDAY, 'Full'),
+        snapshot(scoped(['finance']), TUESDAY),
+      ),
+    ).toEqual([]);
+    // A snapshot taken before access was kept is no baseline for it.
+    expect(compare(snapshot(undefined, MONDAY), snapshot(scoped(['finance']), TUESDAY))).toEqual(
+      [],
+    );
+  });
+});
+
 describe('runAdministratorReport with DynamoDB (dynalite) and a publisher', () => {
   let dynamo: LocalDynamo;
   beforeAll(async () => {
@@ -113,7 +221,13 @@ describe('runAdministratorReport with DynamoDB (dynalite) and a publisher', () =
     const run = (now: Date) =>
       runAdministratorReport(
         {
-          directory: { listAdministrators: async () => administrators },
+          directory: {
+            listAdministrators: async () => administrators,
+            getAccess: async (id: string) => ({
+              accessType: administrators.find((a) => a.userId === id)?.accessType ?? 'Custom',
+              policies: [],
+            }),
+          },
           snapshots,
           publisher,
           pendingInvitationMaxDays: 14,
@@ -131,13 +245,11 @@ describe('runAdministratorReport with DynamoDB (dynalite) and a publisher', () =
     expect(lines).toContain(
       '[administrator report] Now has Full access: admin3@example.com (AdministratorUser, Full)',
     );
-    expect(await snapshots.latest()).toEqual({
+    expect((await snapshots.latest())?.snapshot).toEqual({
       takenAt: TUESDAY.toISOString(),
-      administrators: expect.arrayContaining(
-        [expect.objectContaining({ userId: undefined, ucOid: 'OID:/citrix/3' })].map(() =>
-          expect.objectContaining({ ucOid: 'OID:/citrix/3' }),
-        ),
-      ),
+      administrators: expect.arrayContaining([
+        expect.objectContaining({ ucOid: 'OID:/citrix/3', access: { accessType: 'Full' } }),
+      ]),
     });
     // A third run the same way sees no change: the second snapshot is the baseline now.
     expect((await run(new Date('2026-11-25T06:00:00Z'))).hasFindings).toBe(false);
@@ -165,40 +277,134 @@ describe('SnsReportPublisher', () => {
     });
     const message = String(call?.args[0].input.Message);
     expect(message).toContain('New administrator: admin3@example.com');
-    expect(JSON.parse(message.slice(message.indexOf('{')))).toEqual(report);
+    const json = message.slice(message.indexOf('{'));
+    expect(JSON.parse(json)).toEqual(report);
+    // Compact: one line of JSON, no pretty-printing.
+    expect(json).not.toContain('\n');
+  });
+});
+
+describe('reportMessage', () => {
+  it('keeps a large report under the SNS budget: counts, the first findings, where the rest is', () => {
+    const many = Array.from({ length: 3000 }, (_, n) => admin(n + 10, 'Custom'));
+    const report = compareSnapshots(
+      snapshotOf([admin(1, 'Full'), admin(2, 'Custom')], MONDAY),
+      snapshotOf([admin(1, 'Full'), ...many], TUESDAY),
+      14,
+    );
+    expect(Buffer.byteLength(JSON.stringify(report))).toBeGreaterThan(SNS_MESSAGE_MAX_BYTES);
+
+    const message = reportMessage(report);
+
+    expect(Buffer.byteLength(message)).toBeLessThanOrEqual(SNS_MESSAGE_MAX_BYTES);
+    const lines = message.split('\n');
+    expect(lines.slice(0, 2)).toEqual([
+      `Citrix Cloud administrators at ${TUESDAY.toISOString()} since ${MONDAY.toISOString()}: 3001 listed`,
+      'Findings: 3000 new, 0 now Full, 0 with more access, 1 removed, 0 stale invitations',
+    ]);
+    const findings = lines.filter((line) => line.startsWith('New administrator: '));
+    expect(findings).toHaveLength(SUMMARY_MAX_FINDINGS);
+    expect(findings[0]).toBe('New administrator: admin10@example.com (AdministratorUser, Custom)');
+    expect(message).toContain(`... and ${3001 - SUMMARY_MAX_FINDINGS} more findings`);
+    expect(message).toContain(`kind cloud-administrators, takenAt ${TUESDAY.toISOString()}`);
+    expect(JSON.parse(lines.at(-1) as string)).toEqual({
+      takenAt: TUESDAY.toISOString(),
+      previousTakenAt: MONDAY.toISOString(),
+      administratorCount: 3001,
+      findings: {
+        added: 3000,
+        becameFull: 0,
+        accessChanged: 0,
+        removed: 1,
+        stalePendingInvitations: 0,
+      },
+      truncated: true,
+      fullReport: { kind: 'cloud-administrators', takenAt: TUESDAY.toISOString() },
+    });
+  });
+
+  it('lists fewer findings when their lines would not fit the budget', () => {
+    const report = compareSnapshots(
+      snapshotOf([], MONDAY),
+      snapshotOf(
+        Array.from({ length: 100 }, (_, n) =>
+          admin(n, 'Custom', { email: `${'x'.repeat(2000)}${n}@example.com` }),
+        ),
+        TUESDAY,
+      ),
+      14,
+    );
+
+    const message = reportMessage(report, 20_000);
+
+    expect(Buffer.byteLength(message)).toBeLessThanOrEqual(20_000);
+    const shown = message.split('\n').filter((line) => line.startsWith('New administrator: '));
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.length).toBeLessThan(10);
+    expect(message).toContain(`... and ${100 - shown.length} more findings`);
   });
 });
 
 describe('a failed publish', () => {
-  it('keeps the previous snapshot, so the next run reports the change again', async () => {
-    const saved: string[] = [];
-    let previous = snapshotOf([admin(1, 'Full')], MONDAY);
-    const snapshots = {
-      latest: async () => previous,
-      save: async (snapshot: typeof previous) => {
-        saved.push(snapshot.takenAt);
-        previous = snapshot;
+  it('saves the report unpublished, and the next run publishes it before its own', async () => {
+    type Saved = { snapshot: ReturnType<typeof snapshotOf>; report: AdministratorReport };
+    const saved: Saved[] = [];
+    const published = new Set<string>([MONDAY.toISOString()]);
+    saved.push({
+      snapshot: snapshotOf([admin(1, 'Full')], MONDAY),
+      report: compareSnapshots(undefined, snapshotOf([admin(1, 'Full')], MONDAY), 14),
+    });
+    const snapshots: SnapshotStore = {
+      latest: async () => {
+        const last = saved.at(-1);
+        if (last === undefined) return undefined;
+        return published.has(last.snapshot.takenAt)
+          ? { snapshot: last.snapshot }
+          : { snapshot: last.snapshot, unpublishedReport: last.report };
+      },
+      save: async (snapshot, report) => {
+        saved.push({ snapshot, report });
+      },
+      markPublished: async (takenAt) => {
+        published.add(takenAt);
       },
     };
     let failing = true;
-    const published: unknown[] = [];
+    const publishedReports: AdministratorReport[] = [];
     const publisher = {
-      publish: async (report: unknown) => {
+      publish: async (report: AdministratorReport) => {
         if (failing) throw new Error('SNS unavailable');
-        published.push(report);
+        publishedReports.push(report);
       },
     };
     const dependencies = {
-      directory: { listAdministrators: async () => [admin(1, 'Full'), admin(3, 'Full')] },
+      directory: {
+        listAdministrators: async () => [admin(1, 'Full'), admin(3, 'Full')],
+        getAccess: async () => ({ accessType: 'Full' }),
+      },
       snapshots,
       publisher,
       pendingInvitationMaxDays: 14,
     };
     await expect(runAdministratorReport(dependencies, TUESDAY)).rejects.toThrow('SNS unavailable');
-    expect(saved).toEqual([]);
+    // Saved before publishing, and not marked published.
+    expect(saved.map((entry) => entry.snapshot.takenAt)).toEqual([
+      MONDAY.toISOString(),
+      TUESDAY.toISOString(),
+    ]);
+    expect(published.has(TUESDAY.toISOString())).toBe(false);
+    // While SNS still fails, a run fails before taking another snapshot.
+    await expect(
+      runAdministratorReport(dependencies, new Date('2026-11-24T06:30:00Z')),
+    ).rejects.toThrow('SNS unavailable');
+    expect(saved).toHaveLength(2);
+
     failing = false;
     const retried = await runAdministratorReport(dependencies, new Date('2026-11-24T07:00:00Z'));
-    expect(retried.added.map((entry) => entry.email)).toEqual(['admin3@example.com']);
-    expect(published).toEqual([retried]);
+    expect(retried.hasFindings).toBe(false);
+    expect(publishedReports).toHaveLength(1);
+    expect(publishedReports[0]?.takenAt).toBe(TUESDAY.toISOString());
+    expect(publishedReports[0]?.added.map((entry) => entry.email)).toEqual(['admin3@example.com']);
+    expect(published.has(TUESDAY.toISOString())).toBe(true);
   });
 });
