@@ -50,7 +50,8 @@ export class AdministratorReport extends Construct {
 
     this.handler = new CitrixResponseFunction(this, 'Handler', {
       entry: 'functions/report-administrators.ts',
-      description: 'Scheduled report: Citrix Cloud administrators added, made Full, given more access, removed',
+      description:
+        'Scheduled report: Citrix Cloud administrators added, made Full, given more access, removed',
       logRetention: config.logRetention,
       // One access read per administrator, 5 at a time: a large tenant (2000 administrators) needs
       // minutes, not the 2 minutes a small one does.
