@@ -1,7 +1,9 @@
+import { CaughtErrorSchema, summarizeCaughtError } from '../lib/actions/outcome.ts';
 import type { WorkflowEvent } from './workflow-runner.ts';
 
 interface StateData {
   readonly name: string;
+  readonly input?: unknown;
   readonly output?: unknown;
 }
 
@@ -15,14 +17,133 @@ function reasonOf(output: Record<string, unknown>): string {
   return output.note ? ` (${String(output.note)})` : '';
 }
 
-/** One human line per step that matters to an on-call engineer watching `npm start`. */
-export function describeWorkflowEvent(event: WorkflowEvent): string | undefined {
+/** The message of an error a Catch put in the state (`{Error, Cause}`), if there is one. */
+function caughtMessage(value: unknown): string | undefined {
+  const caught = CaughtErrorSchema.safeParse(value);
+  return caught.success ? summarizeCaughtError(caught.data).message : undefined;
+}
+
+const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
+
+const duration = (seconds: unknown) =>
+  typeof seconds === 'number' && seconds >= 60 && seconds % 60 === 0
+    ? `${seconds / 60} min`
+    : `${String(seconds)} s`;
+
+/** States that record how the whole action ended (the result at `$.completion`, or the output). */
+const COMPLETIONS = new Set([
+  'CompleteAction',
+  'RecordRejection',
+  'RecordExpiry',
+  'RecordActionFailure',
+]);
+
+/** `action rejected; nothing was done: …` rather than `action rejected: Rejected; nothing…`. */
+function describeCompletion(completion: Record<string, unknown>): string {
+  const status = String(completion.status);
+  const summary = String(completion.summary);
+  const lower = summary.toLowerCase();
+  if (lower.startsWith(`action ${status}`)) return lowerFirst(summary);
+  if (lower.startsWith(status)) return `action ${lowerFirst(summary)}`;
+  return `action ${status}: ${summary}`;
+}
+
+/** Lines for states entered, where the wait that follows is the news. */
+function describeEntered(state: StateData, actionId: string | undefined): string | undefined {
+  const input = record(state.input);
+  if (state.name === 'RequestApproval') {
+    const guardrails = record(record(input.resolution).guardrails);
+    const reasons = Array.isArray(guardrails.reasons) ? guardrails.reasons.map(String) : [];
+    const why = reasons.length > 0 ? ` (${reasons.join('; ')})` : '';
+    const id = actionId ?? String(input.actionId ?? '<actionId>');
+    return `awaiting approval${why} for up to ${duration(guardrails.approvalTimeoutSeconds)}; approve with: npm run send -- approve ${id} --by <name>`;
+  }
+  if (state.name === 'WaitGracePeriod') {
+    const seconds = record(input.warning).graceSeconds;
+    return seconds === 0
+      ? undefined
+      : `waiting the ${duration(seconds)} grace period before acting`;
+  }
+  return undefined;
+}
+
+/** The approver's decision, or how the wait for it ended. */
+function describeDecision(output: Record<string, unknown>): string {
+  if (!('error' in output)) {
+    return `approved by ${String(record(output.approval).approvedBy ?? '?')}`;
+  }
+  const error = record(output.error);
+  const message = caughtMessage(error) ?? String(error.Error);
+  if (error.Error === 'ActionRejectedError') {
+    return /^rejected\b/i.test(message) ? lowerFirst(message) : `rejected: ${message}`;
+  }
+  if (error.Error === 'States.Timeout') return 'approval expired: nobody decided in time';
+  return `approval hold failed: ${message}`;
+}
+
+/** The `$sendMessage` warnings sent before acting, or the failure of the warning task. */
+function describeWarnings(name: string, output: Record<string, unknown>): string | undefined {
+  const warnings = record(output.warnings).warnings;
+  const list = (Array.isArray(warnings) ? warnings : []).map(record);
+  if (name === 'WarnSessions') {
+    // A failed task is reported by RecordWarningFailure, which runs next.
+    if ('warningError' in output) return undefined;
+    const sent = list.filter((warning) => warning.status === 'sent').length;
+    const failed = list.filter((warning) => warning.status !== 'sent');
+    const why =
+      failed.length > 0 ? `, failed for ${failed.length}${reasonOf(failed[0] ?? {})}` : '';
+    return `$sendMessage warning sent to ${sent} session(s)${why}`;
+  }
+  const message = caughtMessage(output.warningError) ?? 'unknown error';
+  const recordError = caughtMessage(output.warningRecordError);
+  const recorded =
+    recordError === undefined
+      ? `recorded as failed for ${list.length} session(s)`
+      : `could not be recorded (${recordError})`;
+  return `$sendMessage warning failed (${message}), ${recorded}; acting after the grace period anyway`;
+}
+
+/** The work note and callback sent once the action ended, and how each went. */
+function describeNotifications(output: Record<string, unknown>): string | undefined {
+  const failure = caughtMessage(output.notificationError);
+  if (failure !== undefined) return `notifications failed: ${failure}`;
+  const notifications = record(output.notification).notifications;
+  const list = (Array.isArray(notifications) ? notifications : []).map(record);
+  if (list.length === 0) return undefined;
+  return list
+    .map((notification) => {
+      const destination = String(notification.destination);
+      const what =
+        notification.channel === 'servicenow'
+          ? `work note on ServiceNow incident ${destination}`
+          : `callback to ${destination}`;
+      const error = record(notification.error);
+      const why = error.message ? ` (${String(error.message)})` : '';
+      return `${what}: ${String(notification.status)}${why}`;
+    })
+    .join('; ');
+}
+
+/**
+ * One human line per step that matters to an on-call engineer watching `npm start`. `actionId`
+ * (the execution name) goes into the hints to copy, such as the approve command.
+ */
+export function describeWorkflowEvent(event: WorkflowEvent, actionId?: string): string | undefined {
   switch (event.type) {
     case 'ExecutionStarted':
       return 'workflow started';
+    case 'StateEntered':
+      return describeEntered((event as { state: StateData }).state, actionId);
     case 'StateExited': {
       const state = (event as { state: StateData }).state;
       const output = record(state.output);
+      if (state.name === 'RequestApproval') return describeDecision(output);
+      if (state.name === 'WarnSessions' || state.name === 'RecordWarningFailure') {
+        return describeWarnings(state.name, output);
+      }
+      if (state.name === 'NotifyOutcome' || state.name === 'NotifyOutcomeAfterFailure') {
+        return describeNotifications(output);
+      }
       if (state.name === 'ResolveTargets') {
         const targets = record(output.resolution).targets;
         const list: unknown[] = Array.isArray(targets) ? targets : [];
@@ -75,10 +196,9 @@ export function describeWorkflowEvent(event: WorkflowEvent): string | undefined 
         const why = reasonOf(output);
         return `session ${String(output.sessionId)}: ${String(output.outcome)}${why}`;
       }
-      if (state.name === 'CompleteAction') {
-        // The device workflow keeps its state and puts the completion at $.completion.
-        const completion = 'completion' in output ? record(output.completion) : output;
-        return `action ${String(completion.status)}: ${String(completion.summary)}`;
+      if (COMPLETIONS.has(state.name)) {
+        // The workflows keep their state and put the completion at $.completion.
+        return describeCompletion('completion' in output ? record(output.completion) : output);
       }
       return undefined;
     }

@@ -1,14 +1,13 @@
 import { AdministratorReportSchema, describeReport } from '../lib/administrators/report.ts';
-import { DEFAULT_API_PORT, LOCAL_REPORT_ROUTE } from './defaults.ts';
+import { LOCAL_REPORT_ROUTE } from './defaults.ts';
+import { fetchOrExit, localApiUrl } from './reach.ts';
 
 /**
  * `npm run report`: asks the running `npm start` to run the scheduled administrator report now,
  * and prints it. The route is local-only: in AWS an EventBridge schedule runs the report.
  */
-const apiUrl = (
-  process.env.API_URL ?? `http://127.0.0.1:${process.env.PORT ?? DEFAULT_API_PORT}`
-).replace(/\/+$/, '');
-const response = await fetch(`${apiUrl}${LOCAL_REPORT_ROUTE}`, { method: 'POST' });
+const apiUrl = localApiUrl();
+const response = await fetchOrExit(apiUrl, `${apiUrl}${LOCAL_REPORT_ROUTE}`, { method: 'POST' });
 if (!response.ok) {
   console.error(`${response.status} ${await response.text()}`);
   process.exit(1);

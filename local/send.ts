@@ -2,18 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { TERMINAL_ACTION_STATUSES } from '../lib/actions/schema.ts';
 import { signStandardWebhook } from '../lib/webhooks/standard-webhooks.ts';
-import { DEFAULT_API_PORT, LOCAL_DEMO_WEBHOOK_SECRET } from './defaults.ts';
+import { LOCAL_DEMO_WEBHOOK_SECRET } from './defaults.ts';
+import { fetchOrExit, localApiUrl } from './reach.ts';
 
 /**
  * `npm run send -- <action> (--user U | --session ID | --device ID) --reason "..." [--dry-run]`:
  * sends one Standard Webhooks-signed action request and follows its status until it ends.
+ * `npm run send -- approve|reject <actionId> --by <name>` decides on a held action, then follows it
+ * the same way (`--no-wait` for either: print the answer and stop).
  */
 const usage = `Usage: npm run send -- <action> (--user <user> | --session <id> | --device <id> | --admin <id> | --email <email>)
        --reason "<why>" [--mode strip|delete] [--ticket <id>] [--requested-by <who>] [--dry-run] [--no-wait] [--url <api url>]
 Actions: session.logoff, session.disconnect (--user <upn|DOMAIN\\user> or --session <id>);
          device.wipe, device.selectiveWipe, device.deployPolicy (--user <enrolled user name> or --device <id>);
          admin.revoke (--admin <email|userId|ucOid> [--mode strip|delete]), admin.deleteInvitation (--email <email>)
-       npm run send -- approve|reject <actionId> --by <approver> [--comment "<why>"]`;
+       npm run send -- approve|reject <actionId> --by <approver> [--comment "<why>"] [--no-wait] [--url <api url>]`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -50,11 +53,7 @@ if (
   process.exit(values.help ? 0 : 2);
 }
 
-const apiUrl = (
-  values.url ??
-  process.env.API_URL ??
-  `http://127.0.0.1:${process.env.PORT ?? DEFAULT_API_PORT}`
-).replace(/\/+$/, '');
+const apiUrl = localApiUrl(process.env, values.url);
 const secret = process.env.WEBHOOK_SECRET || LOCAL_DEMO_WEBHOOK_SECRET;
 
 function targetOf(options: typeof values): Record<string, string | undefined> {
@@ -67,30 +66,58 @@ function targetOf(options: typeof values): Record<string, string | undefined> {
 
 async function signedFetch(url: string, method: 'GET' | 'POST', body = ''): Promise<Response> {
   const headers = signStandardWebhook(secret, `msg_${randomUUID()}`, new Date(), body);
-  try {
-    return await fetch(url, {
-      method,
-      headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body } : {}),
-    });
-  } catch (error) {
-    // fetch says only "fetch failed"; the cause (e.g. ECONNREFUSED) is what a newcomer needs.
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    console.error(`Cannot reach ${apiUrl} (${reason}). Is \`npm start\` running?`);
-    process.exit(1);
+  return fetchOrExit(apiUrl, url, {
+    method,
+    headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body } : {}),
+  });
+}
+
+const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_ACTION_STATUSES);
+
+/**
+ * Polls the action's status until it ends, printing each change and then the final record;
+ * exits 0 when it ended in one of `wanted`, 1 otherwise.
+ */
+async function follow(
+  statusUrl: string,
+  actionId: string,
+  wanted: ReadonlySet<string> = new Set(['succeeded', 'planned']),
+): Promise<never> {
+  let lastStatus = '';
+  for (;;) {
+    const response = await signedFetch(statusUrl, 'GET');
+    const status = (await response.json()) as { status?: string };
+    if (status.status !== lastStatus) {
+      lastStatus = status.status ?? '';
+      console.log(`status: ${lastStatus}`);
+      if (lastStatus === 'awaiting_approval') {
+        console.log(
+          `  someone else approves with: npm run send -- approve ${actionId} --by <their name>`,
+        );
+      }
+    }
+    if (!response.ok || TERMINAL.has(lastStatus)) {
+      console.log(JSON.stringify(status, null, 2));
+      process.exit(wanted.has(lastStatus) ? 0 : 1);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
 
 if (deciding) {
   // Approve or reject an action awaiting approval, then follow it like any other.
+  const actionId = positionals[1] ?? '';
+  const statusUrl = `${apiUrl}/v1/actions/${encodeURIComponent(actionId)}`;
   const decided = await signedFetch(
-    `${apiUrl}/v1/actions/${encodeURIComponent(positionals[1] ?? '')}/${action}`,
+    `${statusUrl}/${action}`,
     'POST',
     JSON.stringify({ by: values.by, ...(values.comment ? { comment: values.comment } : {}) }),
   );
   console.log(`${decided.status} ${JSON.stringify(await decided.json(), null, 2)}`);
-  process.exit(decided.ok ? 0 : 1);
+  if (!decided.ok || values['no-wait']) process.exit(decided.ok ? 0 : 1);
+  // A rejected action ends `rejected`: that is the outcome asked for.
+  await follow(statusUrl, actionId, action === 'reject' ? new Set(['rejected']) : undefined);
 }
 
 const body = JSON.stringify({
@@ -110,23 +137,4 @@ if (accepted.status !== 202 || answer.statusUrl === undefined || values['no-wait
   process.exit(accepted.status === 202 ? 0 : 1);
 }
 
-const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_ACTION_STATUSES);
-let lastStatus = '';
-for (;;) {
-  const response = await signedFetch(answer.statusUrl, 'GET');
-  const status = (await response.json()) as { status?: string };
-  if (status.status !== lastStatus) {
-    lastStatus = status.status ?? '';
-    console.log(`status: ${lastStatus}`);
-    if (lastStatus === 'awaiting_approval') {
-      console.log(
-        `  someone else approves with: npm run send -- approve ${answer.actionId} --by <their name>`,
-      );
-    }
-  }
-  if (!response.ok || TERMINAL.has(lastStatus)) {
-    console.log(JSON.stringify(status, null, 2));
-    process.exit(lastStatus === 'succeeded' || lastStatus === 'planned' ? 0 : 1);
-  }
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-}
+await follow(answer.statusUrl, answer.actionId ?? '');

@@ -1,30 +1,87 @@
-import { DEFAULT_API_PORT, DEFAULT_SIMULATOR_PORT } from './defaults.ts';
+import {
+  DEFAULT_API_PORT,
+  DEFAULT_SIMULATOR_PORT,
+  LOCAL_DEMO_SOURCE_SECRETS,
+  LOCAL_DEMO_WEBHOOK_SECRET,
+} from './defaults.ts';
 import { describeWorkflowEvent } from './progress.ts';
 
 /** `npm start`: the local stack on the embedded default, with progress printed as it happens. */
 const env = process.env;
 // Powertools' JSON logs would drown the progress lines; LOG_LEVEL=INFO brings them back. The
-// logger reads its level when its module loads, hence the dynamic import below.
+// logger reads its level when its module loads, hence the dynamic imports below.
 env.POWERTOOLS_LOG_LEVEL ??= env.LOG_LEVEL ?? 'WARN';
-const { startLocalStack } = await import('./stack.ts');
+const [
+  { startLocalStack },
+  { SecretFormatError },
+  { RoutingRulesError },
+  { InvalidSettingsError },
+  { InvalidGuardrailsError },
+  { CitrixConfigurationError },
+  { CallbackConfigurationError },
+] = await Promise.all([
+  import('./stack.ts'),
+  import('../lib/runtime/secrets.ts'),
+  import('../lib/sources/routing.ts'),
+  import('../lib/runtime/settings.ts'),
+  import('../lib/guardrails/config.ts'),
+  import('../lib/citrix/errors.ts'),
+  import('../lib/callbacks/signed-callback.ts'),
+]);
+
+/** Errors that mean "this configuration is refused": their message says what to fix. */
+const REFUSALS: readonly (abstract new (...args: never[]) => Error)[] = [
+  SecretFormatError,
+  RoutingRulesError,
+  InvalidSettingsError,
+  InvalidGuardrailsError,
+  CitrixConfigurationError,
+  CallbackConfigurationError,
+];
+
+/**
+ * Stops `npm start` with a refusal's message alone (a stack trace would bury it), or with the
+ * whole error when it is not one of the known refusals. Exits 1 either way.
+ */
+function refuse(error: unknown, ports: Readonly<Record<string, number>>): never {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'EADDRINUSE') {
+    const port = (error as { port?: unknown }).port;
+    const variable = Object.entries(ports).find(([, value]) => value === port)?.[0] ?? 'PORT';
+    console.error(`Port ${String(port)} is in use: stop the other process or set ${variable}`);
+  } else if (REFUSALS.some((refusal) => error instanceof refusal)) {
+    const { message, cause } = error as Error;
+    // A file that cannot be read or parsed: the reason (ENOENT, the JSON error) is the news.
+    // A validation error's cause repeats the message at length, so it is left out.
+    const why = cause instanceof Error && !('issues' in cause) ? ` (${cause.message})` : '';
+    console.error(`${message}${why}`);
+  } else {
+    console.error(error);
+  }
+  process.exit(1);
+}
 
 const port = (name: string, fallback: number) => {
   const value = Number(env[name] ?? fallback);
   if (!Number.isInteger(value) || value < 0 || value > 65_535) {
-    throw new Error(`${name} must be a port number, got ${env[name]}`);
+    refuse(new InvalidSettingsError(`${name} must be a port number, got ${env[name]}`), {});
   }
   return value;
 };
 
+const ports = {
+  PORT: port('PORT', DEFAULT_API_PORT),
+  CITRIX_SIMULATOR_PORT: port('CITRIX_SIMULATOR_PORT', DEFAULT_SIMULATOR_PORT),
+};
 const stack = await startLocalStack({
   env,
-  apiPort: port('PORT', DEFAULT_API_PORT),
-  simulatorPort: port('CITRIX_SIMULATOR_PORT', DEFAULT_SIMULATOR_PORT),
+  apiPort: ports.PORT,
+  simulatorPort: ports.CITRIX_SIMULATOR_PORT,
   onWorkflowEvent: (actionId, event) => {
-    const line = describeWorkflowEvent(event);
+    const line = describeWorkflowEvent(event, actionId);
     if (line !== undefined) console.log(`[${actionId}] ${line}`);
   },
-});
+}).catch((error: unknown) => refuse(error, ports));
 
 const citrix =
   stack.citrix.mode === 'simulator'
@@ -35,12 +92,54 @@ const endpointManagement =
   em.mode === 'simulator'
     ? `the simulator's Endpoint Management at ${em.baseUrl}`
     : `the Endpoint Management server at ${em.baseUrl}`;
+
+// The demo values are public (local/defaults.ts), so printed; a value from the environment (or
+// .env) never is, only the variable it came from.
+const signing = env.WEBHOOK_SECRET
+  ? 'WEBHOOK_SECRET from the environment'
+  : `the local demo secret ${LOCAL_DEMO_WEBHOOK_SECRET} (set WEBHOOK_SECRET to change it)`;
+// The stack accepts the demo source credentials only while everything is simulated.
+const demo = stack.citrix.mode === 'simulator' && em.mode === 'simulator';
+const hooks = `POST ${stack.apiUrl}/v1/webhooks`;
+const { servicenow, splunk, sentinel, pagerduty } = LOCAL_DEMO_SOURCE_SECRETS;
+/** One line per source: its URL and credential, from the environment (named) or the demo one. */
+const source = (name: string, fromEnv: boolean, yours: string, demoLine: string) =>
+  `    ${`${name}:`.padEnd(12)}${fromEnv ? yours : demo ? demoLine : 'not configured (docs/sources/)'}`;
+const sourceLines = [
+  source(
+    'ServiceNow',
+    Boolean(env.SERVICENOW_USERNAME && env.SERVICENOW_PASSWORD),
+    `${hooks}/servicenow  Basic auth from SERVICENOW_USERNAME / SERVICENOW_PASSWORD`,
+    `${hooks}/servicenow  Basic auth ${servicenow.username} / ${servicenow.password}`,
+  ),
+  source(
+    'Splunk',
+    Boolean(env.SPLUNK_TOKEN),
+    `${hooks}/splunk/<SPLUNK_TOKEN>`,
+    `${hooks}/splunk/${splunk.token}`,
+  ),
+  source(
+    'Sentinel',
+    Boolean(env.SENTINEL_API_KEY),
+    `${hooks}/sentinel  x-api-key from SENTINEL_API_KEY`,
+    `${hooks}/sentinel  x-api-key: ${sentinel.apiKey}`,
+  ),
+  source(
+    'PagerDuty',
+    Boolean(env.PAGERDUTY_SIGNING_SECRETS),
+    `${hooks}/pagerduty  X-PagerDuty-Signature with PAGERDUTY_SIGNING_SECRETS`,
+    `${hooks}/pagerduty  X-PagerDuty-Signature (HMAC-SHA256 of the body) with ${pagerduty.signingSecrets[0]}`,
+  ),
+];
+
 console.log(`Citrix Response is running.
   API:     ${stack.apiUrl}   (POST /v1/actions, GET /v1/actions/{actionId}, GET /v1/openapi.json)
-  Sources: ${stack.apiUrl}/v1/webhooks/{servicenow|sentinel|pagerduty}, /v1/webhooks/splunk/{token} (docs/sources/)
+  Signing: /v1/actions requests are Standard Webhooks-signed (npm run send does it for you) with
+           ${signing}
+  Sources: ${demo ? 'local demo credentials unless set in the environment; ' : ''}docs/sources/
+${sourceLines.join('\n')}
   Citrix:  ${citrix}
   Devices: ${endpointManagement} (login: ${em.auth}, bodies: ${em.bodyShape})
-  Secret:  ${env.WEBHOOK_SECRET ? 'WEBHOOK_SECRET from the environment' : 'the built-in local demo secret (set WEBHOOK_SECRET to change it)'}
 
 Try it, in another terminal:
   npm run send -- session.logoff --user alice@example.com --reason "Rehearsal: compromised account"

@@ -1,6 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
 import { describeWorkflowEvent } from '../../local/progress.ts';
+import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import type { WorkflowEvent } from '../../local/workflow-runner.ts';
+import { type LoopbackServer, startLoopbackServer } from '../support/loopback-server.ts';
+import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
+import { FAST_WORKFLOW, TEST_ENV, testFixture } from '../support/simulator-fixture.ts';
 
 const exited = (name: string, output: unknown) =>
   ({
@@ -8,6 +14,11 @@ const exited = (name: string, output: unknown) =>
     timestamp: 0,
     state: { name, type: 'Task', input: {}, output },
   }) as WorkflowEvent;
+
+const entered = (name: string, input: unknown) =>
+  ({ type: 'StateEntered', timestamp: 0, state: { name, type: 'Task', input } }) as WorkflowEvent;
+
+const ACTION_ID = 'act_0123456789abcdef0123456789abcdef';
 
 describe('describeWorkflowEvent', () => {
   it('tells an on-call engineer what each step did', () => {
@@ -130,7 +141,294 @@ describe('describeWorkflowEvent', () => {
     expect(describeWorkflowEvent(exited('CheckJob', caught))).toBeUndefined();
   });
 
+  it('tells who must approve a held action, with the command to do it, and the decision', () => {
+    const held = {
+      actionId: ACTION_ID,
+      resolution: {
+        guardrails: {
+          outcome: 'approval',
+          reasons: ['device.wipe requires approval'],
+          approvalTimeoutSeconds: 3600,
+        },
+      },
+    };
+    expect(describeWorkflowEvent(entered('RequestApproval', held), ACTION_ID)).toBe(
+      `awaiting approval (device.wipe requires approval) for up to 60 min; approve with: npm run send -- approve ${ACTION_ID} --by <name>`,
+    );
+    // Without the execution name, the id comes from the state's input.
+    expect(describeWorkflowEvent(entered('RequestApproval', held))).toContain(
+      `npm run send -- approve ${ACTION_ID} --by <name>`,
+    );
+    expect(
+      describeWorkflowEvent(
+        exited('RequestApproval', { ...held, approval: { approvedBy: 'bob.lead' } }),
+      ),
+    ).toBe('approved by bob.lead');
+    expect(
+      describeWorkflowEvent(
+        exited('RequestApproval', {
+          ...held,
+          error: { Error: 'ActionRejectedError', Cause: 'Rejected by bob.lead: not now' },
+        }),
+      ),
+    ).toBe('rejected by bob.lead: not now');
+    expect(
+      describeWorkflowEvent(
+        exited('RequestApproval', { ...held, error: { Error: 'States.Timeout', Cause: '' } }),
+      ),
+    ).toBe('approval expired: nobody decided in time');
+    expect(
+      describeWorkflowEvent(
+        exited('RequestApproval', {
+          ...held,
+          error: { Error: 'ActionStoreUnavailableError', Cause: 'table gone' },
+        }),
+      ),
+    ).toBe('approval hold failed: table gone');
+  });
+
+  it('tells how an action that ended without acting ended', () => {
+    expect(
+      describeWorkflowEvent(
+        exited('RecordRejection', {
+          completion: {
+            status: 'rejected',
+            summary: 'Rejected; nothing was done: Rejected by bob.lead',
+          },
+        }),
+      ),
+    ).toBe('action rejected; nothing was done: Rejected by bob.lead');
+    expect(
+      describeWorkflowEvent(
+        exited('RecordExpiry', {
+          completion: {
+            status: 'expired',
+            summary: 'Nobody approved the action in time; nothing was done',
+          },
+        }),
+      ),
+    ).toBe('action expired: Nobody approved the action in time; nothing was done');
+    expect(
+      describeWorkflowEvent(
+        exited('RecordActionFailure', {
+          completion: { status: 'failed', summary: 'Action failed: Citrix unreachable' },
+        }),
+      ),
+    ).toBe('action failed: Citrix unreachable');
+    expect(
+      describeWorkflowEvent(
+        exited('RecordActionFailure', {
+          completion: { status: 'refused', summary: 'Refused: protected administrator' },
+        }),
+      ),
+    ).toBe('action refused: protected administrator');
+  });
+
+  it('tells which sessions were warned, the grace period, and a warning that failed', () => {
+    expect(
+      describeWorkflowEvent(
+        exited('WarnSessions', {
+          warnings: {
+            warnings: [
+              { sessionId: 's-1', status: 'sent' },
+              { sessionId: 's-2', status: 'sent' },
+              { sessionId: 's-3', status: 'failed', error: { name: 'E', message: 'VDA gone' } },
+            ],
+          },
+        }),
+      ),
+    ).toBe('$sendMessage warning sent to 2 session(s), failed for 1 (VDA gone)');
+    expect(
+      describeWorkflowEvent(entered('WaitGracePeriod', { warning: { graceSeconds: 90 } })),
+    ).toBe('waiting the 90 s grace period before acting');
+    expect(
+      describeWorkflowEvent(entered('WaitGracePeriod', { warning: { graceSeconds: 0 } })),
+    ).toBeUndefined();
+    // The warning task failed as a whole: RecordWarningFailure tells it, once.
+    const failure = { Error: 'States.Timeout', Cause: 'took too long' };
+    expect(
+      describeWorkflowEvent(exited('WarnSessions', { warningError: failure })),
+    ).toBeUndefined();
+    expect(
+      describeWorkflowEvent(
+        exited('RecordWarningFailure', {
+          warningError: failure,
+          warnings: { warnings: [{ sessionId: 's-1', status: 'failed' }] },
+        }),
+      ),
+    ).toBe(
+      '$sendMessage warning failed (took too long), recorded as failed for 1 session(s); acting after the grace period anyway',
+    );
+    expect(
+      describeWorkflowEvent(
+        exited('RecordWarningFailure', {
+          warningError: failure,
+          warningRecordError: { Error: 'ActionStoreUnavailableError', Cause: 'table gone' },
+        }),
+      ),
+    ).toBe(
+      '$sendMessage warning failed (took too long), could not be recorded (table gone); acting after the grace period anyway',
+    );
+  });
+
+  it('tells how the work note and the callback went', () => {
+    expect(
+      describeWorkflowEvent(
+        exited('NotifyOutcome', {
+          notification: {
+            notifications: [
+              { channel: 'servicenow', destination: 'abc123', status: 'delivered', attempts: 1 },
+              {
+                channel: 'callback',
+                destination: 'soar',
+                status: 'failed',
+                attempts: 3,
+                error: { name: 'CallbackDeliveryError', message: '503 Service Unavailable' },
+              },
+            ],
+          },
+        }),
+      ),
+    ).toBe(
+      'work note on ServiceNow incident abc123: delivered; callback to soar: failed (503 Service Unavailable)',
+    );
+    expect(
+      describeWorkflowEvent(
+        exited('NotifyOutcomeAfterFailure', {
+          notificationError: { Error: 'ActionStoreUnavailableError', Cause: 'table gone' },
+        }),
+      ),
+    ).toBe('notifications failed: table gone');
+    // Nothing was asked for: nothing to tell.
+    expect(
+      describeWorkflowEvent(exited('NotifyOutcome', { notification: { notifications: [] } })),
+    ).toBeUndefined();
+  });
+
   it('stays quiet about steps that carry no news', () => {
     expect(describeWorkflowEvent(exited('IsTargetDone', {}))).toBeUndefined();
+  });
+});
+
+/**
+ * The same lines from the real workflows on a local stack: the state names and outputs they read
+ * are the ones the .asl.json files and task handlers produce.
+ */
+describe('describeWorkflowEvent on the local stack', () => {
+  let stack: LocalStack;
+  let receiver: LoopbackServer;
+  const lines = new Map<string, string[]>();
+  const linesOf = (actionId: string) => lines.get(actionId) ?? [];
+
+  beforeAll(async () => {
+    receiver = await startLoopbackServer((_request, response) => {
+      response.writeHead(503);
+      response.end();
+    });
+    stack = await startLocalStack({
+      env: {
+        ...TEST_ENV,
+        WEBHOOK_SECRET: TEST_SIGNING_SECRET,
+        APPROVAL_REQUIRED: 'session.logoff',
+        APPROVAL_TIMEOUT_SECONDS: '4',
+        CALLBACK_DESTINATIONS: JSON.stringify({ broken: `${receiver.baseUrl.origin}/hooks` }),
+      },
+      simulatorFixture: testFixture(),
+      ...FAST_WORKFLOW,
+      waitTimeOverrides: { ...FAST_WORKFLOW.waitTimeOverrides, WaitGracePeriod: 10 },
+      onWorkflowEvent: (actionId, event) => {
+        const line = describeWorkflowEvent(event, actionId);
+        if (line !== undefined) lines.set(actionId, [...linesOf(actionId), line]);
+      },
+    });
+  });
+
+  // Each test logs bob off anew.
+  beforeEach(() => stack.simulator?.reset());
+
+  afterAll(async () => {
+    await stack?.close();
+    await receiver?.close();
+  });
+
+  async function signed(path: string, body: Record<string, unknown>): Promise<Response> {
+    const text = JSON.stringify(body);
+    const headers = signStandardWebhook(
+      TEST_SIGNING_SECRET,
+      `msg_${randomUUID()}`,
+      new Date(),
+      text,
+    );
+    return fetch(`${stack.apiUrl}${path}`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: text,
+    });
+  }
+
+  /** Requests a warned, held log off of bob's session with a callback; its action id. */
+  async function heldLogoff(): Promise<string> {
+    const response = await signed('/v1/actions', {
+      action: 'session.logoff',
+      target: { user: 'bob@example.com' },
+      reason: `progress test ${randomUUID()}`,
+      requestedBy: 'alice.soc',
+      notify: { title: 'Security', text: 'Your session ends soon.', graceSeconds: 30 },
+      callback: 'broken',
+    });
+    expect(response.status).toBe(202);
+    const { actionId } = (await response.json()) as { actionId: string };
+    await expect
+      .poll(async () => (await stack.actions.get(actionId))?.status)
+      .toBe('awaiting_approval');
+    return actionId;
+  }
+
+  it('prints the approval wait, the decision, the warnings and the callback, in order', async () => {
+    const actionId = await heldLogoff();
+    const approved = await signed(`/v1/actions/${actionId}/approve`, { by: 'bob.lead' });
+    expect(approved.status).toBe(200);
+    await stack.runner.execution(actionId)?.done;
+
+    const printed = linesOf(actionId);
+    const expected = [
+      'workflow started',
+      'resolved 1 session(s)',
+      `awaiting approval (session.logoff needs approval) for up to 4 s; approve with: npm run send -- approve ${actionId} --by <name>`,
+      'approved by bob.lead',
+      '$sendMessage warning sent to 1 session(s)',
+      'waiting the 30 s grace period before acting',
+    ];
+    expect(printed.slice(0, expected.length)).toEqual(expected);
+    expect(printed).toContain('action succeeded: 1 of 1 session logged off');
+    expect(printed.at(-1)).toMatch(/^callback to broken: failed \(.+\)$/);
+  });
+
+  it('prints a rejection', async () => {
+    const actionId = await heldLogoff();
+    const rejected = await signed(`/v1/actions/${actionId}/reject`, {
+      by: 'bob.lead',
+      comment: 'false positive',
+    });
+    expect(rejected.status).toBe(200);
+    await stack.runner.execution(actionId)?.done;
+
+    const printed = linesOf(actionId);
+    expect(printed).toContain('rejected by bob.lead: false positive');
+    expect(printed).toContain(
+      'action rejected; nothing was done: Rejected by bob.lead: false positive',
+    );
+    expect(printed.join('\n')).not.toContain('$sendMessage');
+  });
+
+  it('prints an approval that nobody gave in time', async () => {
+    const actionId = await heldLogoff();
+    await stack.runner.execution(actionId)?.done;
+
+    const printed = linesOf(actionId);
+    expect(printed).toContain('approval expired: nobody decided in time');
+    expect(printed).toContain(
+      'action expired: Nobody approved the action in time; nothing was done',
+    );
   });
 });

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { closedPort } from '../support/loopback-server.ts';
 import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
 import { DEVICES, FAST_WORKFLOW, TEST_ENV, testFixture } from '../support/simulator-fixture.ts';
 import { secretsIn } from '../support/test-secrets.ts';
@@ -34,16 +34,6 @@ async function send(args: string[], env: Record<string, string> = {}): Promise<R
   });
   expect(secretsIn(`${run.stdout}\n${run.stderr}`), 'secrets printed by npm run send').toEqual([]);
   return run;
-}
-
-/** A loopback port nothing listens on: bound once, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 let stack: LocalStack;
@@ -84,11 +74,12 @@ describe('npm run send', () => {
     expect(run.code).toBe(0);
   });
 
-  it('approves a held action as someone else, which then runs', async () => {
+  /** Sends a full wipe of `device`, held for approval (requested by alice.soc); its action id. */
+  async function heldWipe(device: string): Promise<string> {
     const held = await send([
       'device.wipe',
       '--device',
-      DEVICES.carolPhone,
+      device,
       '--reason',
       'Rehearsal: lost phone',
       '--requested-by',
@@ -102,13 +93,59 @@ describe('npm run send', () => {
     await expect
       .poll(async () => (await stack.actions.get(actionId))?.status)
       .toBe('awaiting_approval');
+    return actionId;
+  }
+
+  it('approves a held action as someone else, then follows it to its end', async () => {
+    const actionId = await heldWipe(DEVICES.carolPhone);
 
     const self = await send(['approve', actionId, '--by', 'alice.soc', '--url', stack.apiUrl]);
     expect(self.stdout).toMatch(/^403 [\s\S]*self_approval/);
+    expect(self.stdout).not.toContain('status:');
     expect(self.code).toBe(1);
 
     const approved = await send(['approve', actionId, '--by', 'bob.lead', '--url', stack.apiUrl]);
+    expect(approved.stderr).toBe('');
     expect(approved.stdout).toMatch(/^200 /);
+    expect(approved.stdout).toContain('status: succeeded');
+    // The final record comes last.
+    expect(approved.stdout).toMatch(/"status": "succeeded"[\s\S]*\}\s*$/);
+    expect(approved.code).toBe(0);
+    expect((await stack.actions.get(actionId))?.status).toBe('succeeded');
+  });
+
+  it('rejects a held action and follows it to its end, which is what was asked', async () => {
+    const actionId = await heldWipe(DEVICES.carolTablet);
+
+    const rejected = await send([
+      'reject',
+      actionId,
+      '--by',
+      'bob.lead',
+      '--comment',
+      'false positive',
+      '--url',
+      stack.apiUrl,
+    ]);
+    expect(rejected.stdout).toMatch(/^200 /);
+    expect(rejected.stdout).toContain('status: rejected');
+    expect(rejected.code).toBe(0);
+  });
+
+  it('with --no-wait, prints the decision and stops', async () => {
+    const actionId = await heldWipe(DEVICES.bobPhone);
+
+    const approved = await send([
+      'approve',
+      actionId,
+      '--by',
+      'bob.lead',
+      '--no-wait',
+      '--url',
+      stack.apiUrl,
+    ]);
+    expect(approved.stdout).toMatch(/^200 [\s\S]*"status": "running"/);
+    expect(approved.stdout).not.toContain('status:');
     expect(approved.code).toBe(0);
     await expect
       .poll(async () => (await stack.actions.get(actionId))?.status, { timeout: 10_000 })

@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { afterEach } from 'vitest';
 
 /** One request as the loopback server received it, body read in full. */
@@ -78,4 +78,14 @@ export function useLoopbackServers(): (handler: LoopbackHandler) => Promise<Loop
     open.push(server);
     return server;
   };
+}
+
+/** A loopback port nothing listens on: bound once, then released. */
+export async function closedPort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
 }
