@@ -1,3 +1,5 @@
+import { CloudAdministratorsClient } from '../../lib/citrix/administrators-client.ts';
+import { citrixConnectionFromEnv } from '../../lib/citrix/config.ts';
 import type {
   AdminPolicy,
   CloudAdministratorsFixture,
@@ -326,3 +328,23 @@ export const TEST_ENV = {
   // Approval has its own tests (test/state-machines/guardrails.test.ts); elsewhere it would only wait.
   APPROVAL_REQUIRED: 'none',
 };
+
+/**
+ * The Citrix Cloud administrators client against a simulator at `url`, as the tasks build it,
+ * with the test client's credentials and no waits between retries.
+ */
+export function administratorsClientFor(
+  url: string,
+  options: { readonly fetch?: typeof fetch } = {},
+): CloudAdministratorsClient {
+  return new CloudAdministratorsClient({
+    connection: citrixConnectionFromEnv({
+      ...TEST_ENV,
+      CITRIX_API_URL: url,
+      CITRIX_CUSTOMER_ID: 'test-customer',
+    }),
+    credentials: async () => TEST_CLIENT,
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    sleep: async () => {},
+  });
+}

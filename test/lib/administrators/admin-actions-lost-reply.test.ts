@@ -9,11 +9,9 @@ import {
   readAdministratorBack,
   resolveAdministratorTargets,
 } from '../../../lib/administrators/admin-actions.ts';
-import { CloudAdministratorsClient } from '../../../lib/citrix/administrators-client.ts';
-import { citrixConnectionFromEnv } from '../../../lib/citrix/config.ts';
 import { type RunningSimulator, startCitrixSimulator } from '../../../local/simulator/server.ts';
 import { rejection } from '../../support/rejection.ts';
-import { ADMINS, TEST_CLIENT, TEST_ENV, testFixture } from '../../support/simulator-fixture.ts';
+import { ADMINS, administratorsClientFor, testFixture } from '../../support/simulator-fixture.ts';
 
 /**
  * The real administrators client against the simulator, through a network that loses the reply
@@ -74,17 +72,7 @@ const lossyFetch: typeof fetch = async (input, init) => {
   return response;
 };
 
-const client = () =>
-  new CloudAdministratorsClient({
-    connection: citrixConnectionFromEnv({
-      ...TEST_ENV,
-      CITRIX_API_URL: simulator.url,
-      CITRIX_CUSTOMER_ID: 'test-customer',
-    }),
-    credentials: async () => TEST_CLIENT,
-    fetch: lossyFetch,
-    sleep: async () => {},
-  });
+const client = () => administratorsClientFor(simulator.url, { fetch: lossyFetch });
 
 const deletes = () =>
   simulator

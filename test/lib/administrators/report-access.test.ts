@@ -8,18 +8,14 @@ import {
   runAdministratorReport,
 } from '../../../lib/administrators/report.ts';
 import { DynamoSnapshotStore } from '../../../lib/administrators/snapshot-store.ts';
-import {
-  type AdministratorAccess,
-  CloudAdministratorsClient,
-} from '../../../lib/citrix/administrators-client.ts';
-import { citrixConnectionFromEnv } from '../../../lib/citrix/config.ts';
+import type { AdministratorAccess } from '../../../lib/citrix/administrators-client.ts';
 import {
   createSnapshotsTable,
   type LocalDynamo,
   startLocalDynamo,
 } from '../../../local/dynamodb.ts';
 import { type RunningSimulator, startCitrixSimulator } from '../../../local/simulator/server.ts';
-import { ADMINS, TEST_CLIENT, TEST_ENV, testFixture } from '../../support/simulator-fixture.ts';
+import { ADMINS, administratorsClientFor, testFixture } from '../../support/simulator-fixture.ts';
 
 /**
  * The report with the real administrators client against the simulator, and snapshots in
@@ -50,16 +46,7 @@ beforeEach(async () => {
   snapshots = new DynamoSnapshotStore(dynamo.client, `snapshots-${table}`, 30);
 });
 
-const client = () =>
-  new CloudAdministratorsClient({
-    connection: citrixConnectionFromEnv({
-      ...TEST_ENV,
-      CITRIX_API_URL: simulator.url,
-      CITRIX_CUSTOMER_ID: 'test-customer',
-    }),
-    credentials: async () => TEST_CLIENT,
-    sleep: async () => {},
-  });
+const client = () => administratorsClientFor(simulator.url);
 
 const run = (now: Date, publisher: ReportPublisher = new ConsoleReportPublisher(() => {})) =>
   runAdministratorReport(

@@ -16,11 +16,7 @@ import {
   SNAPSHOT_KIND,
   SnapshotStoreError,
 } from '../../../lib/administrators/snapshot-store.ts';
-import {
-  type AdministratorAccess,
-  CloudAdministratorsClient,
-} from '../../../lib/citrix/administrators-client.ts';
-import { citrixConnectionFromEnv } from '../../../lib/citrix/config.ts';
+import type { AdministratorAccess } from '../../../lib/citrix/administrators-client.ts';
 import { CitrixNotFoundError } from '../../../lib/citrix/errors.ts';
 import {
   createSnapshotsTable,
@@ -30,7 +26,7 @@ import {
 import type { AdminPolicy, FixtureAdministrator } from '../../../local/simulator/fixture.ts';
 import { type RunningSimulator, startCitrixSimulator } from '../../../local/simulator/server.ts';
 import { rejection } from '../../support/rejection.ts';
-import { TEST_CLIENT, TEST_ENV, testFixture } from '../../support/simulator-fixture.ts';
+import { administratorsClientFor, testFixture } from '../../support/simulator-fixture.ts';
 
 const MONDAY = new Date('2026-11-23T06:00:00Z');
 const TUESDAY = new Date('2026-11-24T06:00:00Z');
@@ -122,16 +118,7 @@ describe('a tenant with 2000 administrators and their access', () => {
   });
   afterAll(async () => simulator.close());
 
-  const client = () =>
-    new CloudAdministratorsClient({
-      connection: citrixConnectionFromEnv({
-        ...TEST_ENV,
-        CITRIX_API_URL: simulator.url,
-        CITRIX_CUSTOMER_ID: 'test-customer',
-      }),
-      credentials: async () => TEST_CLIENT,
-      sleep: async () => {},
-    });
+  const client = () => administratorsClientFor(simulator.url);
 
   it('saves a snapshot larger than one item as plain JSON, and reads it back unchanged', async () => {
     const administrators = await client().listAdministrators();
