@@ -140,6 +140,24 @@ export const ADMINS = {
 const CLOUD_ADMINISTRATOR_ROLE = 'R-3a45035c-a260-4b4a-88a9-64461cba5a';
 const DELIVERY_GROUP_ROLE = 'R-ac0b54e3-6e8a-473f-9713-139218ed4e';
 
+/** Delivery Group Administrator on the Finance delivery groups: the group's Custom access. */
+export const FINANCE_DELIVERY_GROUP_POLICY: AdminPolicy = {
+  name: DELIVERY_GROUP_ROLE,
+  serviceName: 'XenDesktop',
+  displayName: 'Delivery Group Administrator',
+  checkable: { value: true, canChangeValue: true },
+  scopeChoices: {
+    allScopesSelected: false,
+    choices: [
+      {
+        name: '300adc84-286b-8cc4-29bd-36a0e7bb87b4',
+        displayName: 'Finance delivery groups',
+        checkable: { value: true, canChangeValue: true },
+      },
+    ],
+  },
+};
+
 const platform = (name: string): AdminPolicy => ({
   name,
   serviceName: 'Platform',
@@ -217,24 +235,7 @@ function cloudAdministrators(): CloudAdministratorsFixture {
         createdDate: '2025-05-01T08:00:00Z',
         updatedDate: '2025-05-01T08:00:00Z',
         access: {
-          policies: [
-            {
-              name: DELIVERY_GROUP_ROLE,
-              serviceName: 'XenDesktop',
-              displayName: 'Delivery Group Administrator',
-              checkable: { value: true, canChangeValue: true },
-              scopeChoices: {
-                allScopesSelected: false,
-                choices: [
-                  {
-                    name: '300adc84-286b-8cc4-29bd-36a0e7bb87b4',
-                    displayName: 'Finance delivery groups',
-                    checkable: { value: true, canChangeValue: true },
-                  },
-                ],
-              },
-            },
-          ],
+          policies: [FINANCE_DELIVERY_GROUP_POLICY],
         },
       },
       {

@@ -26,7 +26,11 @@ import {
 import type { AdminPolicy, FixtureAdministrator } from '../../../local/simulator/fixture.ts';
 import { type RunningSimulator, startCitrixSimulator } from '../../../local/simulator/server.ts';
 import { rejection } from '../../support/rejection.ts';
-import { administratorsClientFor, testFixture } from '../../support/simulator-fixture.ts';
+import {
+  administratorsClientFor,
+  FINANCE_DELIVERY_GROUP_POLICY,
+  testFixture,
+} from '../../support/simulator-fixture.ts';
 
 const MONDAY = new Date('2026-11-23T06:00:00Z');
 const TUESDAY = new Date('2026-11-24T06:00:00Z');
@@ -74,22 +78,7 @@ function tenantAdmin(n: number): FixtureAdministrator {
   const policies = [platform(['notifications', 'licensing', 'domains'][n % 3] as string)];
   if (n % 4 === 0) policies.push(platform('secureClients'));
   if (n % 5 === 0) {
-    policies.push({
-      name: 'R-ac0b54e3-6e8a-473f-9713-139218ed4e',
-      serviceName: 'XenDesktop',
-      displayName: 'Delivery Group Administrator',
-      checkable: { value: true, canChangeValue: true },
-      scopeChoices: {
-        allScopesSelected: false,
-        choices: [
-          {
-            name: '300adc84-286b-8cc4-29bd-36a0e7bb87b4',
-            displayName: 'Finance delivery groups',
-            checkable: { value: true, canChangeValue: true },
-          },
-        ],
-      },
-    });
+    policies.push(FINANCE_DELIVERY_GROUP_POLICY);
   }
   return {
     ucOid: `OID:/citrix/${id}`,
