@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   AdminActionTypeSchema,
   ResolvedAdministratorSchema,

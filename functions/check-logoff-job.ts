@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { audited } from '../lib/audit/audited.ts';
 import { awsAuditLog, awsDaasClient, awsSessionSettings } from '../lib/runtime/aws.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ActionStore, NotificationClaims } from '../lib/actions/store.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { auditEvent } from '../lib/audit/context.ts';

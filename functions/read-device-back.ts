@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DeviceReadBack } from '../lib/actions/schema.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { DeviceIdSchema } from '../lib/citrix/ids.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { buildTargetResult, CaughtErrorSchema } from '../lib/actions/outcome.ts';
 import { ResolvedSessionSchema, type TargetResult } from '../lib/actions/schema.ts';
 import type { ActionStore } from '../lib/actions/store.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ActionStore } from '../lib/actions/store.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { awsActionStore, awsAuditLog } from '../lib/runtime/aws.ts';

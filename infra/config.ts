@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseCallbackDestinations } from '../lib/callbacks/signed-callback.ts';
 import { parseCitrixBaseUrl } from '../lib/citrix/config.ts';
 import {

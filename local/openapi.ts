@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { buildOpenApiDocument } from '../lib/api/openapi.ts';
 import { SOURCE_PAYLOAD_SCHEMAS } from '../lib/sources/payloads.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AdministratorAccessSchema } from '../citrix/administrators-client.ts';
 import {
   DeviceIdSchema,

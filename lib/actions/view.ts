@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AuditEntrySchema } from '../audit/audit-log.ts';
 import {
   ACTION_STATUSES,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionIdSchema, type ActionRecord } from '../actions/schema.ts';
 import { ActionNotAwaitingApprovalError, type ActionStore } from '../actions/store.ts';
 import type { AuditLog } from '../audit/audit-log.ts';

@@ -1,5 +1,5 @@
 import { createError } from '@middy/util';
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** An API error as JSON: `{"error": {"code", "message", "fields"?}}`; only 4xx are exposed. */
 export function apiError(

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionIdSchema, ActionTypeSchema } from '../actions/schema.ts';
 import { ActionTargetViewSchema } from '../actions/view.ts';
 

@@ -6,7 +6,7 @@ import {
   DynamoDBDocumentClient,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isTransientDynamoDbError } from '../runtime/dynamodb-errors.ts';
 
 /** What an audit entry records; `details` holds the matching shape of AuditDetailsByType. */

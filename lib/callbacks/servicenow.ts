@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ActionRecord, TargetResult } from '../actions/schema.ts';
 import { toActionView } from '../actions/view.ts';
 import { LOOPBACK_HOSTS } from '../citrix/config.ts';

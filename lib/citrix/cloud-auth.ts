@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CredentialsSource } from './config.ts';
 import { CitrixAuthenticationError, CitrixResponseValidationError } from './errors.ts';
 import {

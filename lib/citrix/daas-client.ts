@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CitrixTokenProvider } from './cloud-auth.ts';
 import type { CitrixConnection, CredentialsSource } from './config.ts';
 import {

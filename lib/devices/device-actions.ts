@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { TooManyTargetsError } from '../actions/errors.ts';
 import type { CaughtError } from '../actions/outcome.ts';
 import { summarizeCaughtError } from '../actions/outcome.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AdministratorGuards } from '../administrators/admin-actions.ts';
 import {
   DEFAULT_DEVICE_WORKFLOW_SETTINGS,

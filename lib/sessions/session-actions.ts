@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { TooManyTargetsError } from '../actions/errors.ts';
 import type { ActionType, ResolvedSession, SessionTarget } from '../actions/schema.ts';
 import type { CallContext, DaasJob, DaasSession } from '../citrix/daas-client.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ACTION_TYPES } from '../actions/schema.ts';
 import type { SourceEvent, SourceName } from './types.ts';
 

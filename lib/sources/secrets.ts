@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { readJsonSecret, SecretFormatError } from '../runtime/secrets.ts';
 import type { SourceSecretReader } from './receive.ts';
 import type { SourceName, SourceSecrets } from './types.ts';

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeZodError, EM_BODY_SHAPES, FaultSettingsSchema } from './fixture.ts';
 import type { SimulatorWorld } from './world.ts';
 

@@ -1,5 +1,5 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type AuthenticatedEnv, requireCwsAuth } from './auth.ts';
 import {
   badRequest,

@@ -1,6 +1,6 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DeviceCommandFailure } from './endpoint-management-state.ts';
 import { describeZodError, type EmBodyShape, type EmCommand } from './fixture.ts';
 import type { SimulatorWorld } from './world.ts';

@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import ajvFormats from 'ajv-formats';
 import { type Document, OpenAPIBackend } from 'openapi-backend';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ActionRecordSchema, ActionRequestSchema } from '../../../lib/actions/schema.ts';
 import { toActionView } from '../../../lib/actions/view.ts';
 import { SIGNED_ROUTES } from '../../../lib/api/actions-routes.ts';

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { logger } from '../../../lib/runtime/logger.ts';
 import {
   createTaskHandler,

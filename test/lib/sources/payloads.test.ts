@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionRequestSchema } from '../../../lib/actions/schema.ts';
 import {
   parseSourcePayload,
