@@ -1,4 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import {
   AdminActionTypeSchema,
@@ -12,15 +11,11 @@ import {
   type AdministratorGuards,
   applyAdministratorChange,
 } from '../lib/administrators/admin-actions.ts';
-import { DynamoAdministratorChangeLock } from '../lib/administrators/change-lock.ts';
 import { audited } from '../lib/audit/audited.ts';
-import { citrixConnectionFromEnv } from '../lib/citrix/config.ts';
-import {
-  awsAdministratorGuards,
-  awsAdministratorsClient,
-  awsAuditLog,
-} from '../lib/runtime/aws.ts';
-import { requiredEnv } from '../lib/runtime/settings.ts';
+import { administratorGuardsFromEnv } from '../lib/runtime/administrator-settings.ts';
+import { awsAdministratorsClient } from '../lib/runtime/clients/administrators.ts';
+import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
+import { awsAdministratorChangeLock } from '../lib/runtime/clients/change-lock.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface ApplyAdminChangeDependencies {
@@ -63,22 +58,10 @@ export const createApplyAdminChangeHandler = (
       ),
   );
 
-let awsLock: AdministratorChangeLock | undefined;
-
-/** The lease in the limits table (`LIMITS_TABLE_NAME`), per `CITRIX_CUSTOMER_ID`. */
-function awsAdministratorChangeLock(): AdministratorChangeLock {
-  awsLock ??= new DynamoAdministratorChangeLock(
-    new DynamoDBClient({}),
-    requiredEnv(process.env, 'LIMITS_TABLE_NAME'),
-    citrixConnectionFromEnv(process.env).customerId,
-  );
-  return awsLock;
-}
-
 export const handler = audited(
   createApplyAdminChangeHandler(() => ({
     controller: awsAdministratorsClient(),
-    guards: awsAdministratorGuards(),
+    guards: administratorGuardsFromEnv(process.env),
     lock: awsAdministratorChangeLock(),
   })),
   awsAuditLog,

@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import { audited } from '../lib/audit/audited.ts';
-import { awsAuditLog, awsDaasClient, awsSessionSettings } from '../lib/runtime/aws.ts';
+import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
+import { awsDaasClient } from '../lib/runtime/clients/daas.ts';
+import { sessionWorkflowSettingsFromEnv } from '../lib/runtime/session-settings.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 import {
   checkLogoffJob,
@@ -33,7 +35,7 @@ export const createCheckLogoffJobHandler = (getDependencies: () => CheckLogoffJo
 export const handler = audited(
   createCheckLogoffJobHandler(() => ({
     jobs: awsDaasClient(),
-    settings: awsSessionSettings(),
+    settings: sessionWorkflowSettingsFromEnv(process.env),
   })),
   awsAuditLog,
 );

@@ -16,7 +16,9 @@ import type { ActionCompletion, ActionStore } from '../lib/actions/store.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { auditEvent } from '../lib/audit/context.ts';
 import type { HourlyLimitCounter } from '../lib/guardrails/limits.ts';
-import { awsActionStore, awsAuditLog, awsLimitCounter } from '../lib/runtime/aws.ts';
+import { awsActionStore } from '../lib/runtime/clients/action-store.ts';
+import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
+import { awsLimitCounter } from '../lib/runtime/clients/guardrails.ts';
 import { logger } from '../lib/runtime/logger.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 

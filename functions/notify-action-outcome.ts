@@ -7,7 +7,9 @@ import {
   type NotificationOutcome,
   notifyActionOutcome,
 } from '../lib/callbacks/notify.ts';
-import { awsActionStore, awsAuditLog, awsNotificationDependencies } from '../lib/runtime/aws.ts';
+import { awsActionStore } from '../lib/runtime/clients/action-store.ts';
+import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
+import { awsNotificationDependencies } from '../lib/runtime/clients/notifications.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface NotifyActionOutcomeDependencies {

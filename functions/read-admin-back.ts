@@ -7,7 +7,8 @@ import {
   readAdministratorBack,
 } from '../lib/administrators/admin-actions.ts';
 import { audited } from '../lib/audit/audited.ts';
-import { awsAdministratorsClient, awsAuditLog } from '../lib/runtime/aws.ts';
+import { awsAdministratorsClient } from '../lib/runtime/clients/administrators.ts';
+import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface ReadAdminBackDependencies {

@@ -3,7 +3,8 @@ import type { DeviceReadBack } from '../lib/actions/schema.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { DeviceIdSchema } from '../lib/citrix/ids.ts';
 import { type DeviceDirectory, readDeviceBack } from '../lib/devices/device-actions.ts';
-import { awsAuditLog, awsEndpointManagementClient } from '../lib/runtime/aws.ts';
+import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
+import { awsEndpointManagementClient } from '../lib/runtime/clients/endpoint-management.ts';
 import { createTaskHandler, type TaskSession } from '../lib/runtime/task-handler.ts';
 
 export interface ReadDeviceBackDependencies {

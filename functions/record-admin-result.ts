@@ -12,7 +12,8 @@ import {
 } from '../lib/administrators/admin-actions.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { auditTargetOutcome } from '../lib/audit/events.ts';
-import { awsActionStore, awsAuditLog } from '../lib/runtime/aws.ts';
+import { awsActionStore } from '../lib/runtime/clients/action-store.ts';
+import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface RecordAdminResultDependencies {

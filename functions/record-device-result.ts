@@ -9,7 +9,8 @@ import type { ActionStore } from '../lib/actions/store.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { auditTargetOutcome } from '../lib/audit/events.ts';
 import { buildDeviceTargetResult, SentCommandSchema } from '../lib/devices/device-actions.ts';
-import { awsActionStore, awsAuditLog } from '../lib/runtime/aws.ts';
+import { awsActionStore } from '../lib/runtime/clients/action-store.ts';
+import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface RecordDeviceResultDependencies {

@@ -4,7 +4,8 @@ import { ResolvedSessionSchema, type TargetResult } from '../lib/actions/schema.
 import type { ActionStore } from '../lib/actions/store.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { auditTargetOutcome } from '../lib/audit/events.ts';
-import { awsActionStore, awsAuditLog } from '../lib/runtime/aws.ts';
+import { awsActionStore } from '../lib/runtime/clients/action-store.ts';
+import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 import { SessionProgressSchema } from '../lib/sessions/session-actions.ts';
 

@@ -7,12 +7,7 @@ import {
   type AdministratorReportDependencies,
   runAdministratorReport,
 } from '../lib/administrators/report.ts';
-import {
-  awsAdministratorReportSettings,
-  awsAdministratorsClient,
-  awsReportPublisher,
-  awsSnapshotStore,
-} from '../lib/runtime/aws.ts';
+import { awsAdministratorReportDependencies } from '../lib/runtime/clients/report.ts';
 import { logger } from '../lib/runtime/logger.ts';
 import { InvalidTaskInputError } from '../lib/runtime/task-handler.ts';
 
@@ -67,9 +62,4 @@ export function createReportAdministratorsHandler(
   return (event, context) => handler(event, context);
 }
 
-export const handler = createReportAdministratorsHandler(() => ({
-  directory: awsAdministratorsClient(),
-  snapshots: awsSnapshotStore(),
-  publisher: awsReportPublisher(),
-  pendingInvitationMaxDays: awsAdministratorReportSettings().pendingInvitationMaxDays,
-}));
+export const handler = createReportAdministratorsHandler(awsAdministratorReportDependencies);

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import type { ActionStore } from '../lib/actions/store.ts';
 import { audited } from '../lib/audit/audited.ts';
-import { awsActionStore, awsAuditLog } from '../lib/runtime/aws.ts';
+import { awsActionStore } from '../lib/runtime/clients/action-store.ts';
+import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface RequestApprovalDependencies {

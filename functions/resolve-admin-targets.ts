@@ -15,12 +15,10 @@ import {
   type GuardedResolution,
   type GuardrailDependencies,
 } from '../lib/guardrails/apply.ts';
-import {
-  awsAdministratorGuards,
-  awsAdministratorsClient,
-  awsAuditLog,
-  awsGuardrails,
-} from '../lib/runtime/aws.ts';
+import { administratorGuardsFromEnv } from '../lib/runtime/administrator-settings.ts';
+import { awsAdministratorsClient } from '../lib/runtime/clients/administrators.ts';
+import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
+import { awsGuardrails } from '../lib/runtime/clients/guardrails.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface ResolveAdminTargetsDependencies {
@@ -62,7 +60,7 @@ export const createResolveAdminTargetsHandler = (
 export const handler = audited(
   createResolveAdminTargetsHandler(() => ({
     directory: awsAdministratorsClient(),
-    guards: awsAdministratorGuards(),
+    guards: administratorGuardsFromEnv(process.env),
     guardrails: awsGuardrails(),
   })),
   awsAuditLog,

@@ -11,12 +11,10 @@ import {
   type GuardedResolution,
   type GuardrailDependencies,
 } from '../lib/guardrails/apply.ts';
-import {
-  awsAuditLog,
-  awsDeviceSettings,
-  awsEndpointManagementClient,
-  awsGuardrails,
-} from '../lib/runtime/aws.ts';
+import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
+import { awsEndpointManagementClient } from '../lib/runtime/clients/endpoint-management.ts';
+import { awsGuardrails } from '../lib/runtime/clients/guardrails.ts';
+import { deviceWorkflowSettingsFromEnv } from '../lib/runtime/device-settings.ts';
 import { createTaskHandler, type TaskSession } from '../lib/runtime/task-handler.ts';
 
 export interface ResolveDeviceTargetsDependencies {
@@ -55,7 +53,7 @@ export const createResolveDeviceTargetsHandler = (
 export const handler = audited(
   createResolveDeviceTargetsHandler(() => ({
     directory: awsEndpointManagementClient(),
-    settings: awsDeviceSettings(),
+    settings: deviceWorkflowSettingsFromEnv(process.env),
     guardrails: awsGuardrails(),
     session: awsEndpointManagementClient(),
   })),

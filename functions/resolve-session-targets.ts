@@ -6,12 +6,10 @@ import {
   type GuardedResolution,
   type GuardrailDependencies,
 } from '../lib/guardrails/apply.ts';
-import {
-  awsAuditLog,
-  awsDaasClient,
-  awsGuardrails,
-  awsSessionSettings,
-} from '../lib/runtime/aws.ts';
+import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
+import { awsDaasClient } from '../lib/runtime/clients/daas.ts';
+import { awsGuardrails } from '../lib/runtime/clients/guardrails.ts';
+import { sessionWorkflowSettingsFromEnv } from '../lib/runtime/session-settings.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 import {
   resolveSessionTargets,
@@ -51,7 +49,7 @@ export const createResolveSessionTargetsHandler = (
 export const handler = audited(
   createResolveSessionTargetsHandler(() => ({
     directory: awsDaasClient(),
-    settings: awsSessionSettings(),
+    settings: sessionWorkflowSettingsFromEnv(process.env),
     guardrails: awsGuardrails(),
   })),
   awsAuditLog,

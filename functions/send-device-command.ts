@@ -7,7 +7,8 @@ import {
   type SentCommand,
   sendDeviceCommand,
 } from '../lib/devices/device-actions.ts';
-import { awsAuditLog, awsEndpointManagementClient } from '../lib/runtime/aws.ts';
+import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
+import { awsEndpointManagementClient } from '../lib/runtime/clients/endpoint-management.ts';
 import { createTaskHandler, type TaskSession } from '../lib/runtime/task-handler.ts';
 
 export interface SendDeviceCommandDependencies {

@@ -1,8 +1,10 @@
 import * as z from 'zod';
-import { ActionTypeSchema } from '../lib/actions/schema.ts';
+import { SessionActionTypeSchema } from '../lib/actions/schema.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { SessionIdSchema } from '../lib/citrix/ids.ts';
-import { awsAuditLog, awsDaasClient, awsSessionSettings } from '../lib/runtime/aws.ts';
+import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
+import { awsDaasClient } from '../lib/runtime/clients/daas.ts';
+import { sessionWorkflowSettingsFromEnv } from '../lib/runtime/session-settings.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 import {
   type SessionController,
@@ -18,7 +20,7 @@ export interface SubmitSessionActionDependencies {
 
 const InputSchema = z.object({
   actionId: z.string(),
-  action: ActionTypeSchema,
+  action: SessionActionTypeSchema,
   sessionId: SessionIdSchema,
 });
 
@@ -44,7 +46,7 @@ export const createSubmitSessionActionHandler = (
 export const handler = audited(
   createSubmitSessionActionHandler(() => ({
     controller: awsDaasClient(),
-    settings: awsSessionSettings(),
+    settings: sessionWorkflowSettingsFromEnv(process.env),
   })),
   awsAuditLog,
 );

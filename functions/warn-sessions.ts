@@ -4,7 +4,9 @@ import { ResolvedSessionSchema, SessionWarningSchema } from '../lib/actions/sche
 import type { ActionStore } from '../lib/actions/store.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { auditFailedWarnings } from '../lib/audit/events.ts';
-import { awsActionStore, awsAuditLog, awsDaasClient } from '../lib/runtime/aws.ts';
+import { awsActionStore } from '../lib/runtime/clients/action-store.ts';
+import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
+import { awsDaasClient } from '../lib/runtime/clients/daas.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 import { failedWarnings, type SessionMessenger, warnSessions } from '../lib/sessions/warnings.ts';
 

@@ -1,5 +1,5 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Duration } from 'aws-cdk-lib';
+import { AttributeType, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -8,6 +8,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { CitrixResponseFunction } from './citrix-response-function.ts';
 import type { CitrixResponseConfig } from './config.ts';
+import { retainedTable } from './storage.ts';
 import type { TaskFunctions } from './task-functions.ts';
 
 export interface AdministratorReportProps {
@@ -30,14 +31,10 @@ export class AdministratorReport extends Construct {
     super(scope, id);
     const { config } = props;
 
-    this.snapshotsTable = new Table(this, 'SnapshotsTable', {
+    this.snapshotsTable = retainedTable(this, 'SnapshotsTable', {
       partitionKey: { name: 'kind', type: AttributeType.STRING },
       sortKey: { name: 'takenAt', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: 'expiresAt',
-      encryption: TableEncryption.AWS_MANAGED,
-      removalPolicy: RemovalPolicy.RETAIN,
     });
 
     // Subscribers (email, chat, a SIEM) are added by the operator; the messages name

@@ -5,8 +5,8 @@ import { InvalidContextError } from './config.ts';
 try {
   buildApp().app.synth();
 } catch (error) {
-  // A settings mistake gets one clear line instead of a stack trace.
+  // A settings mistake gets one clear line per problem instead of a stack trace.
   if (!(error instanceof InvalidContextError)) throw error;
-  console.error(`citrix-response: ${error.message}`);
+  for (const line of error.message.split('\n')) console.error(`citrix-response: ${line}`);
   process.exitCode = 1;
 }

@@ -3,29 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { FUNCTION_BUNDLING } from './function-bundling.ts';
 
 /** The repository root: entries, package-lock.json and node_modules are resolved from it. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/** How every function is bundled; `test/infra/function-bundles.test.ts` builds and loads the same. */
-export const FUNCTION_BUNDLING = {
-  format: OutputFormat.ESM,
-  target: 'node24',
-  minify: true,
-  sourceMap: true,
-  // ESM first; dependencies that are still CommonJS get a `require` through the banner.
-  mainFields: ['module', 'main'],
-  banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
-  // Bundle the AWS SDK: the functions then run the exact client versions the tests ran (the
-  // runtime's copy changes without notice), and a bundled, tree-shaken client loads faster than
-  // the runtime's full SDK, as the AWS SDK team and middy both advise.
-  bundleAwsSDK: true,
-} as const satisfies BundlingOptions;
 
 export interface CitrixResponseFunctionProps {
   /** Entry file relative to the project root, e.g. `functions/actions-api.ts`. */

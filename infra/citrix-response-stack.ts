@@ -1,27 +1,18 @@
-import {
-  Annotations,
-  CfnOutput,
-  CfnRule,
-  Fn,
-  RemovalPolicy,
-  Stack,
-  type StackProps,
-  Validations,
-} from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Annotations, CfnOutput, CfnRule, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { AttributeType, type Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import type { WorkflowName } from '../lib/actions/schema.ts';
 import { AUDIT_TABLE_KEYS } from '../lib/audit/audit-log.ts';
-import {
-  ADMIN_ACTION_WORKFLOW,
-  DEVICE_ACTION_WORKFLOW,
-  SESSION_ACTION_WORKFLOW,
-} from '../lib/workflow/definition.ts';
+import { WORKFLOWS, type WorkflowDefinition } from '../lib/workflow/definition.ts';
 import { ActionWorkflow } from './action-workflow.ts';
 import { ActionsApi } from './actions-api.ts';
 import { AdministratorReport } from './administrator-report.ts';
 import { CITRIX_CUSTOMER_ID_PLACEHOLDER, type CitrixResponseConfig } from './config.ts';
+import { pascalCase } from './names.ts';
 import { SourceEndpoints } from './source-endpoints.ts';
+import { generatedSecret, retainedTable, SIGNING_SECRET } from './storage.ts';
 import { TaskFunctions } from './task-functions.ts';
 
 /**
@@ -35,159 +26,106 @@ export interface CitrixResponseStackProps extends StackProps {
 }
 
 /**
- * Signed webhooks (`POST /v1/actions`) start the `session-action` workflow (disconnect or log off
- * Citrix DaaS sessions), the `device-action` workflow (wipe, selective wipe or policy deploy of
- * Citrix Endpoint Management devices) or the `admin-action` workflow (revoke a Citrix Cloud
- * administrator, delete an invitation); every action is recorded in DynamoDB. A schedule reports
- * changes to the Citrix Cloud administrators.
+ * The architecture, top to bottom: signed requests reach the API (`POST /v1/actions`) or a source
+ * endpoint (`POST /v1/webhooks/...`), which record the action and start the workflow of its
+ * product; each workflow (one `ActionWorkflow` per `WORKFLOWS` entry: sessions, devices,
+ * administrators) runs its task functions against Citrix. A schedule reports changes to the
+ * Citrix Cloud administrators. Adding a workflow to `WORKFLOWS` needs no change here.
  */
 export class CitrixResponseStack extends Stack {
-  readonly actionsTable: Table;
   readonly webhookSecret: Secret;
   readonly citrixCredentials: Secret;
   /** Only with `citrixEmAuth: credentials`. */
   readonly endpointManagementCredentials: Secret | undefined;
-  readonly tasks: TaskFunctions;
-  readonly auditTable: Table;
-  readonly limitsTable: Table;
   readonly callbackSigningSecret: Secret;
   /** The ServiceNow instance and the account that writes work notes. */
   readonly serviceNowApiCredentials: Secret;
-  readonly sourceEndpoints: SourceEndpoints;
-  readonly sessionWorkflow: ActionWorkflow;
-  readonly deviceWorkflow: ActionWorkflow;
-  readonly adminWorkflow: ActionWorkflow;
+  readonly actionsTable: Table;
+  readonly auditTable: Table;
+  readonly limitsTable: Table;
+  readonly tasks: TaskFunctions;
+  /** One construct per workflow, by workflow name. */
+  readonly workflows: Readonly<Record<WorkflowName, ActionWorkflow>>;
+  /** Each workflow's state machine, by workflow name: what the API and sources may start. */
+  readonly stateMachines: Readonly<Record<WorkflowName, StateMachine>>;
   readonly administratorReport: AdministratorReport;
+  readonly sourceEndpoints: SourceEndpoints;
   readonly api: ActionsApi;
 
   constructor(scope: Construct, id: string, props: CitrixResponseStackProps) {
     super(scope, id, props);
     const { config } = props;
 
-    // SecretString `{"signingSecret":"<64 letters and digits>"}`. CloudFormation cannot generate
-    // the `whsec_<base64>` form, so the functions use the string as the raw HMAC key (UTF-8
-    // bytes, standardwebhooks `format: 'raw'`); a `whsec_` value put here later works as well.
-    // Source tools get the same key: the string itself, or `whsec_` + base64 of it.
-    this.webhookSecret = signingSecret(
-      this,
-      'WebhookSigningSecret',
-      'Standard Webhooks signing secret shared with the source tools (JSON key signingSecret)',
-    );
-
-    // Created with a random placeholder; the operator stores the real Citrix Cloud API client with
-    // `aws secretsmanager put-secret-value` (JSON keys clientId and clientSecret).
-    this.citrixCredentials = new Secret(this, 'CitrixApiCredentials', {
-      description: 'Citrix Cloud API client (JSON keys clientId and clientSecret)',
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ clientId: 'set-me' }),
-        generateStringKey: 'clientSecret',
-        passwordLength: 64,
-        excludePunctuation: true,
-        includeSpace: false,
-      },
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-
-    Validations.of(this.webhookSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
+    // --- Secrets: generated by CloudFormation, stored by the operator, never in the template.
+    // Source tools get the webhook key as the string itself, or `whsec_` + base64 of it.
+    this.webhookSecret = generatedSecret(this, 'WebhookSigningSecret', {
+      description:
+        'Standard Webhooks signing secret shared with the source tools (JSON key signingSecret)',
+      ...SIGNING_SECRET,
+      manualRotation:
         'The signing secret is shared with the source tools and rotated by hand; Standard Webhooks accepts several signatures, so old and new secrets overlap during a rotation.',
     });
-    Validations.of(this.citrixCredentials).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
+    // The operator stores the real Citrix Cloud API client with `put-secret-value`.
+    this.citrixCredentials = generatedSecret(this, 'CitrixApiCredentials', {
+      description: 'Citrix Cloud API client (JSON keys clientId and clientSecret)',
+      template: { clientId: 'set-me' },
+      generatedKey: 'clientSecret',
+      length: 64,
+      manualRotation:
         'The Citrix Cloud API client secret is issued and rotated in Citrix Cloud by an administrator, who then stores the new value here; Secrets Manager cannot rotate it.',
     });
-
-    // Created only when the functions log in with administrator credentials: with the default
-    // cloud login Endpoint Management uses the Citrix Cloud API client above. The operator stores
-    // the real values with `aws secretsmanager put-secret-value`.
+    // Only when the functions log in with administrator credentials: with the default cloud
+    // login Endpoint Management uses the Citrix Cloud API client above.
     this.endpointManagementCredentials =
       config.citrixEmAuth === 'credentials'
-        ? new Secret(this, 'EndpointManagementCredentials', {
+        ? generatedSecret(this, 'EndpointManagementCredentials', {
             description:
               'Citrix Endpoint Management administrator (JSON keys CITRIX_EM_USERNAME and CITRIX_EM_PASSWORD)',
-            generateSecretString: {
-              secretStringTemplate: JSON.stringify({ CITRIX_EM_USERNAME: 'set-me' }),
-              generateStringKey: 'CITRIX_EM_PASSWORD',
-              passwordLength: 64,
-              excludePunctuation: true,
-              includeSpace: false,
-            },
-            removalPolicy: RemovalPolicy.RETAIN,
+            template: { CITRIX_EM_USERNAME: 'set-me' },
+            generatedKey: 'CITRIX_EM_PASSWORD',
+            length: 64,
+            manualRotation:
+              'The Endpoint Management administrator password is set and changed in Endpoint Management by an administrator, who then stores it here; Secrets Manager cannot rotate it.',
           })
         : undefined;
-    if (this.endpointManagementCredentials !== undefined) {
-      Validations.of(this.endpointManagementCredentials).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason:
-          'The Endpoint Management administrator password is set and changed in Endpoint Management by an administrator, who then stores it here; Secrets Manager cannot rotate it.',
-      });
-    }
-
-    this.actionsTable = new Table(this, 'ActionsTable', {
-      partitionKey: { name: 'actionId', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: 'expiresAt',
-      encryption: TableEncryption.AWS_MANAGED,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-
-    // Signs the callbacks sent when an action ends; receivers verify with it (JSON key signingSecret).
-    this.callbackSigningSecret = signingSecret(
-      this,
-      'CallbackSigningSecret',
-      'Standard Webhooks secret that signs outgoing callbacks (JSON key signingSecret)',
-    );
-    Validations.of(this.callbackSigningSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
+    // Signs the callbacks sent when an action ends; receivers verify with it.
+    this.callbackSigningSecret = generatedSecret(this, 'CallbackSigningSecret', {
+      description:
+        'Standard Webhooks secret that signs outgoing callbacks (JSON key signingSecret)',
+      ...SIGNING_SECRET,
+      manualRotation:
         'Shared with the callback receivers and rotated by hand with them; Standard Webhooks receivers accept the old and new secrets during a rotation.',
     });
-    // Like the ServiceNow source secret, always there: work notes go to the instance the operator
-    // stores here with the account (`put-secret-value`). Until then the placeholder instanceUrl is
-    // no URL, so a work note fails (recorded on the action) instead of going anywhere.
-    this.serviceNowApiCredentials = new Secret(this, 'ServiceNowApiCredentials', {
+    // Always there: work notes go to the instance the operator stores here with the account.
+    // Until then the placeholder instanceUrl is no URL, so a work note fails (recorded on the
+    // action) instead of going anywhere.
+    this.serviceNowApiCredentials = generatedSecret(this, 'ServiceNowApiCredentials', {
       description:
         'ServiceNow instance and account that write work notes (JSON keys instanceUrl, username and password)',
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({
-          instanceUrl: SERVICENOW_INSTANCE_URL_PLACEHOLDER,
-          username: 'set-me',
-        }),
-        generateStringKey: 'password',
-        passwordLength: 48,
-        excludePunctuation: true,
-        includeSpace: false,
-      },
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.serviceNowApiCredentials).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
+      template: { instanceUrl: SERVICENOW_INSTANCE_URL_PLACEHOLDER, username: 'set-me' },
+      generatedKey: 'password',
+      length: 48,
+      manualRotation:
         'The ServiceNow account password is set in ServiceNow by its administrator, who then stores it here.',
     });
 
+    // --- Tables: on demand, point-in-time recovery, AWS-managed encryption, kept on deletion.
+    this.actionsTable = retainedTable(this, 'ActionsTable', {
+      partitionKey: { name: 'actionId', type: AttributeType.STRING },
+      timeToLiveAttribute: 'expiresAt',
+    });
     // Every step of every action, under its action id; kept as long as the action records.
-    this.auditTable = new Table(this, 'AuditTable', {
+    this.auditTable = retainedTable(this, 'AuditTable', {
       partitionKey: { name: AUDIT_TABLE_KEYS.partitionKey, type: AttributeType.STRING },
       sortKey: { name: AUDIT_TABLE_KEYS.sortKey, type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: AUDIT_TABLE_KEYS.timeToLiveAttribute,
-      encryption: TableEncryption.AWS_MANAGED,
-      removalPolicy: RemovalPolicy.RETAIN,
     });
     // One item per action type: the reservations of the last hour, updated conditionally.
-    this.limitsTable = new Table(this, 'LimitsTable', {
+    this.limitsTable = retainedTable(this, 'LimitsTable', {
       partitionKey: { name: 'counter', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: TableEncryption.AWS_MANAGED,
-      removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // --- Workflows: one construct per declared workflow, over the shared task functions.
     this.tasks = new TaskFunctions(this, 'Tasks', {
       config,
       auditTable: this.auditTable,
@@ -200,48 +138,36 @@ export class CitrixResponseStack extends Stack {
         ? { endpointManagementCredentials: this.endpointManagementCredentials }
         : {}),
     });
-    const workflowProps = {
-      tasks: this.tasks,
-      maxConcurrency: config.maxConcurrency,
-      approvalTimeoutSeconds: config.approvalTimeoutSeconds,
-      logRetention: config.logRetention,
-    };
-    this.sessionWorkflow = new ActionWorkflow(this, 'SessionAction', {
-      workflow: SESSION_ACTION_WORKFLOW,
-      ...workflowProps,
-    });
-    this.deviceWorkflow = new ActionWorkflow(this, 'DeviceAction', {
-      workflow: DEVICE_ACTION_WORKFLOW,
-      ...workflowProps,
-    });
-
-    this.adminWorkflow = new ActionWorkflow(this, 'AdminAction', {
-      workflow: ADMIN_ACTION_WORKFLOW,
-      ...workflowProps,
-    });
+    this.workflows = byWorkflow(
+      (workflow) =>
+        // `session-action` → `SessionAction`: the construct ids the stack has always had.
+        new ActionWorkflow(this, pascalCase(workflow.name), {
+          workflow,
+          tasks: this.tasks,
+          maxConcurrency: config.maxConcurrency,
+          approvalTimeoutSeconds: config.approvalTimeoutSeconds,
+          logRetention: config.logRetention,
+        }),
+    );
+    this.stateMachines = byWorkflow((workflow) => this.workflows[workflow.name].stateMachine);
     this.administratorReport = new AdministratorReport(this, 'AdministratorReport', {
       config,
       tasks: this.tasks,
     });
 
-    const stateMachines = {
-      'session-action': this.sessionWorkflow.stateMachine,
-      'device-action': this.deviceWorkflow.stateMachine,
-      'admin-action': this.adminWorkflow.stateMachine,
-    };
+    // --- Entry points: the source endpoints and the signed API, which start the workflows.
     this.sourceEndpoints = new SourceEndpoints(this, 'SourceEndpoints', {
       actionsTable: this.actionsTable,
-      stateMachines,
+      stateMachines: this.stateMachines,
       routesFile: config.routesFile,
       idempotencyWindowSeconds: config.idempotencyWindowSeconds,
       logRetention: config.logRetention,
       auditTable: this.auditTable,
       callbackDestinations: config.callbackDestinations,
     });
-
     this.api = new ActionsApi(this, 'ActionsApi', {
       actionsTable: this.actionsTable,
-      stateMachines,
+      stateMachines: this.stateMachines,
       sourceHandler: this.sourceEndpoints.handler,
       idempotencyTable: this.sourceEndpoints.idempotencyTable,
       idempotencyWindowSeconds: config.idempotencyWindowSeconds,
@@ -252,23 +178,21 @@ export class CitrixResponseStack extends Stack {
       logRetention: config.logRetention,
     });
 
-    if (config.citrixCustomerId === CITRIX_CUSTOMER_ID_PLACEHOLDER) {
-      this.refuseDeployment();
-    }
+    if (config.citrixCustomerId === CITRIX_CUSTOMER_ID_PLACEHOLDER) this.refuseDeployment();
+    this.addOutputs();
+  }
 
+  /** What the operator needs after a deployment: URLs, names and ARNs, never a secret value. */
+  private addOutputs(): void {
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the actions API (append v1/actions)',
       value: this.api.restApi.url,
     });
-    new CfnOutput(this, 'SessionActionStateMachineArn', {
-      value: this.sessionWorkflow.stateMachine.stateMachineArn,
-    });
-    new CfnOutput(this, 'DeviceActionStateMachineArn', {
-      value: this.deviceWorkflow.stateMachine.stateMachineArn,
-    });
-    new CfnOutput(this, 'AdminActionStateMachineArn', {
-      value: this.adminWorkflow.stateMachine.stateMachineArn,
-    });
+    for (const [workflow, stateMachine] of Object.entries(this.stateMachines)) {
+      new CfnOutput(this, `${pascalCase(workflow)}StateMachineArn`, {
+        value: stateMachine.stateMachineArn,
+      });
+    }
     new CfnOutput(this, 'ActionsTableName', { value: this.actionsTable.tableName });
     new CfnOutput(this, 'AdministratorReportTopicArn', {
       description: 'Subscribe (email, chat, SIEM) to receive Citrix Cloud administrator changes',
@@ -280,7 +204,7 @@ export class CitrixResponseStack extends Stack {
       value: this.callbackSigningSecret.secretArn,
     });
     for (const [source, secret] of Object.entries(this.sourceEndpoints.secrets)) {
-      new CfnOutput(this, `${source[0]?.toUpperCase()}${source.slice(1)}SecretArn`, {
+      new CfnOutput(this, `${pascalCase(source)}SecretArn`, {
         description: `Credentials the ${source} endpoint checks`,
         value: secret.secretArn,
       });
@@ -318,20 +242,9 @@ export class CitrixResponseStack extends Stack {
   }
 }
 
-/**
- * A Standard Webhooks secret generated by CloudFormation: `{"signingSecret": "<64 alphanumerics>"}`,
- * used as a raw key. Kept on stack deletion, since the other side holds it too.
- */
-function signingSecret(scope: Construct, id: string, description: string): Secret {
-  return new Secret(scope, id, {
-    description,
-    generateSecretString: {
-      secretStringTemplate: JSON.stringify({}),
-      generateStringKey: 'signingSecret',
-      passwordLength: 64,
-      excludePunctuation: true,
-      includeSpace: false,
-    },
-    removalPolicy: RemovalPolicy.RETAIN,
-  });
+/** One value per declared workflow (`WORKFLOWS`), keyed by its name. */
+function byWorkflow<T>(build: (workflow: WorkflowDefinition) => T): Record<WorkflowName, T> {
+  return Object.fromEntries(
+    WORKFLOWS.map((workflow) => [workflow.name, build(workflow)]),
+  ) as Record<WorkflowName, T>;
 }

@@ -1,13 +1,7 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import {
-  AttributeType,
-  BillingMode,
-  type ITable,
-  Table,
-  TableEncryption,
-} from 'aws-cdk-lib/aws-dynamodb';
+import { Duration } from 'aws-cdk-lib';
+import { AttributeType, type ITable, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { WorkflowName } from '../lib/actions/schema.ts';
@@ -15,6 +9,8 @@ import { checkRouteCallbacks, loadRoutingRules } from '../lib/sources/routing.ts
 import { SOURCES, type SourceName } from '../lib/sources/types.ts';
 import { CitrixResponseFunction } from './citrix-response-function.ts';
 import { InvalidContextError } from './config.ts';
+import { pascalCase } from './names.ts';
+import { generatedSecret, retainedTable } from './storage.ts';
 
 export interface SourceEndpointsProps {
   readonly actionsTable: ITable;
@@ -32,31 +28,33 @@ export interface SourceEndpointsProps {
  * holds nothing a reader of this file could authenticate with. PagerDuty issues its own signing
  * secret, so its list starts empty and the endpoint answers 404 until the operator stores it.
  */
-const SECRET_TEMPLATES: Record<SourceName, { template: object; key: string; description: string }> =
-  {
-    servicenow: {
-      template: { username: 'servicenow' },
-      key: 'password',
-      description: 'HTTP Basic credentials ServiceNow sends (JSON keys username and password)',
-    },
-    splunk: {
-      template: {},
-      key: 'token',
-      description: 'The token in the Splunk webhook URL (JSON key token)',
-    },
-    sentinel: {
-      template: {},
-      key: 'apiKey',
-      description: 'The x-api-key header the Sentinel playbook sends (JSON key apiKey)',
-    },
-    pagerduty: {
-      // PagerDuty generates the signing secret; the operator adds it to the empty list. The
-      // generated `unused` value is never read as a credential.
-      template: { signingSecrets: [] },
-      key: 'unused',
-      description: 'PagerDuty v3 webhook signing secrets (JSON key signingSecrets, a list)',
-    },
-  };
+const SECRET_TEMPLATES: Record<
+  SourceName,
+  { template: Record<string, unknown>; key: string; description: string }
+> = {
+  servicenow: {
+    template: { username: 'servicenow' },
+    key: 'password',
+    description: 'HTTP Basic credentials ServiceNow sends (JSON keys username and password)',
+  },
+  splunk: {
+    template: {},
+    key: 'token',
+    description: 'The token in the Splunk webhook URL (JSON key token)',
+  },
+  sentinel: {
+    template: {},
+    key: 'apiKey',
+    description: 'The x-api-key header the Sentinel playbook sends (JSON key apiKey)',
+  },
+  pagerduty: {
+    // PagerDuty generates the signing secret; the operator adds it to the empty list. The
+    // generated `unused` value is never read as a credential.
+    template: { signingSecrets: [] },
+    key: 'unused',
+    description: 'PagerDuty v3 webhook signing secrets (JSON key signingSecrets, a list)',
+  },
+};
 
 /**
  * The source endpoints' function, one secret per source, the idempotency table (Powertools'
@@ -71,13 +69,9 @@ export class SourceEndpoints extends Construct {
   constructor(scope: Construct, id: string, props: SourceEndpointsProps) {
     super(scope, id);
     const table = (name: string, key: string, ttl: string) =>
-      new Table(this, name, {
+      retainedTable(this, name, {
         partitionKey: { name: key, type: AttributeType.STRING },
-        billingMode: BillingMode.PAY_PER_REQUEST,
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         timeToLiveAttribute: ttl,
-        encryption: TableEncryption.AWS_MANAGED,
-        removalPolicy: RemovalPolicy.RETAIN,
       });
     this.idempotencyTable = table('IdempotencyTable', 'id', 'expiration');
     this.deliveriesTable = table('DeliveriesTable', 'deliveryId', 'expiresAt');
@@ -100,7 +94,7 @@ export class SourceEndpoints extends Construct {
       checkRouteCallbacks(loadRoutingRules(props.routesFile), new Set(callbackNames));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new InvalidContextError(`Context "routesFile": ${reason}`, { cause: error });
+      throw new InvalidContextError(`Context "routesFile" is invalid: ${reason}`, { cause: error });
     }
     // Names only: the URLs (which may carry the receiver's token) stay with the notify task.
     if (callbackNames.length > 0) {
@@ -110,20 +104,12 @@ export class SourceEndpoints extends Construct {
     const secrets = {} as Record<SourceName, Secret>;
     for (const source of SOURCES) {
       const { template, key, description } = SECRET_TEMPLATES[source];
-      const secret = new Secret(this, `${source[0]?.toUpperCase()}${source.slice(1)}Secret`, {
+      const secret = generatedSecret(this, `${pascalCase(source)}Secret`, {
         description: `Citrix Response source endpoint: ${description}`,
-        generateSecretString: {
-          secretStringTemplate: JSON.stringify(template),
-          generateStringKey: key,
-          passwordLength: 48,
-          excludePunctuation: true,
-          includeSpace: false,
-        },
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
-      Validations.of(secret).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason:
+        template,
+        generatedKey: key,
+        length: 48,
+        manualRotation:
           'The value is shared with the source tool, which must be reconfigured at each change; it is rotated by hand, and the function picks a new value up within 15 minutes.',
       });
       this.handler.bindSecret(

@@ -8,6 +8,7 @@ import { administratorChangeLeaseKey } from '../lib/administrators/change-lock.t
 import type { WorkflowDefinition, WorkflowFunction } from '../lib/workflow/definition.ts';
 import { CitrixResponseFunction } from './citrix-response-function.ts';
 import type { CitrixResponseConfig } from './config.ts';
+import { pascalCase } from './names.ts';
 
 export interface TaskFunctionsProps {
   readonly config: CitrixResponseConfig;
@@ -189,13 +190,4 @@ export function bindAdministratorGuards(fn: CitrixResponseFunction, config: Citr
   if (config.protectedAdministrators.length > 0) {
     fn.addEnvironment('CITRIX_PROTECTED_ADMINS', config.protectedAdministrators.join(','));
   }
-}
-
-/** `submit-session-action` → `SubmitSessionAction`. */
-function pascalCase(name: string): string {
-  return name
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
 }

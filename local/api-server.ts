@@ -1,42 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-
-type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
-
-/** The REST API's resources, as API Gateway matches them before invoking the Lambda. */
-export const API_ROUTES = [
-  { method: 'POST', resource: '/v1/actions' },
-  { method: 'GET', resource: '/v1/actions/{actionId}' },
-  { method: 'POST', resource: '/v1/actions/{actionId}/approve' },
-  { method: 'POST', resource: '/v1/actions/{actionId}/reject' },
-  // A static segment wins over a path parameter, as in API Gateway.
-  { method: 'POST', resource: '/v1/webhooks/splunk/{token}' },
-  { method: 'POST', resource: '/v1/webhooks/{source}' },
-  { method: 'GET', resource: '/v1/openapi.json' },
-] as const;
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { type ApiFunction, type ApiHandler, matchRoute } from '../lib/api/routes.ts';
 
 // API Gateway's own payload limit; the handler enforces the much smaller action limit.
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
-
-function matchRoute(method: string, path: string) {
-  for (const route of API_ROUTES) {
-    const names: string[] = [];
-    const pattern = route.resource.replace(/\{([^}]+)\}/g, (_, name: string) => {
-      names.push(name);
-      return '([^/]+)';
-    });
-    const match = new RegExp(`^${pattern}$`).exec(path);
-    if (match && route.method === method) {
-      const pathParameters = Object.fromEntries(
-        names.map((name, index) => [name, decodeURIComponent(match[index + 1] ?? '')]),
-      );
-      return { resource: route.resource, pathParameters };
-    }
-  }
-  return undefined;
-}
 
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -139,9 +108,12 @@ export interface RunningApiServer {
   close(): Promise<void>;
 }
 
-/** Serves the HTTP API on loopback through the same Lambda handler API Gateway invokes. */
+/**
+ * Serves the HTTP API on loopback through the same Lambda handlers API Gateway invokes: one for
+ * every route, or one per function, each getting the routes the route table gives it.
+ */
 export async function startApiServer(
-  handler: ApiHandler,
+  handlers: ApiHandler | Readonly<Record<ApiFunction, ApiHandler>>,
   options: {
     port?: number;
     host?: string;
@@ -162,13 +134,24 @@ export async function startApiServer(
         send(answer.status, JSON.stringify(answer.body));
         return;
       }
-      const route = matchRoute(request.method ?? 'GET', url.pathname);
-      if (route === undefined) {
+      // The route table the functions dispatch on (lib/api/routes.ts), matched as API Gateway does.
+      const match = matchRoute(request.method ?? 'GET', url.pathname);
+      if (match === undefined) {
         // API Gateway answers unknown resources itself, without invoking the Lambda.
         send(404, JSON.stringify({ message: 'Not Found' }));
         return;
       }
-      const event = toApiGatewayEvent(request, await readBody(request), route);
+      const pathParameters = Object.fromEntries(
+        Object.entries(match.pathParameters).map(([name, value]) => [
+          name,
+          decodeURIComponent(value),
+        ]),
+      );
+      const event = toApiGatewayEvent(request, await readBody(request), {
+        resource: match.route.path,
+        pathParameters,
+      });
+      const handler = typeof handlers === 'function' ? handlers : handlers[match.route.function];
       const result = await handler(event, localContext(event.requestContext.requestId));
       const headers = Object.fromEntries(
         Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)]),

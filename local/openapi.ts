@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
-import { buildOpenApiDocument } from '../lib/api/openapi.ts';
+import { buildOpenApiDocument, LICENSE } from '../lib/api/openapi.ts';
 import { SOURCE_PAYLOAD_SCHEMAS } from '../lib/sources/payloads.ts';
 
 /**
@@ -15,9 +15,14 @@ export const OPENAPI_FILE = 'docs/openapi.json';
 
 /** The document as committed: pretty-printed, then laid out by Biome so `biome ci` accepts it. */
 export function renderOpenApiFile(): string {
-  const { version } = z
-    .object({ version: z.string() })
+  const { version, license } = z
+    .object({ version: z.string(), license: z.string() })
     .parse(JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')));
+  if (license !== LICENSE.name) {
+    throw new Error(
+      `package.json says license ${license}; the OpenAPI document says ${LICENSE.name}`,
+    );
+  }
   const document = buildOpenApiDocument({ version, sourcePayloads: SOURCE_PAYLOAD_SCHEMAS });
   const formatted = spawnSync(
     `${ROOT}node_modules/.bin/biome`,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { TERMINAL_ACTION_STATUSES } from '../lib/actions/schema.ts';
+import type { TargetField } from '../lib/actions/declaration.ts';
+import { ACTION_TYPES, declarationOf, TERMINAL_ACTION_STATUSES } from '../lib/actions/schema.ts';
 import { signStandardWebhook } from '../lib/webhooks/standard-webhooks.ts';
 import { LOCAL_DEMO_WEBHOOK_SECRET } from './defaults.ts';
 import { fetchOrExit, localApiUrl } from './reach.ts';
@@ -11,12 +12,27 @@ import { fetchOrExit, localApiUrl } from './reach.ts';
  * `npm run send -- approve|reject <actionId> --by <name>` decides on a held action, then follows it
  * the same way (`--no-wait` for either: print the answer and stop).
  */
-const usage = `Usage: npm run send -- <action> (--user <user> | --session <id> | --device <id> | --admin <id> | --email <email>)
-       --reason "<why>" [--mode strip|delete] [--ticket <id>] [--requested-by <who>] [--dry-run] [--no-wait] [--url <api url>]
-Actions: session.logoff, session.disconnect (--user <upn|DOMAIN\\user> or --session <id>);
-         device.wipe, device.selectiveWipe, device.deployPolicy (--user <enrolled user name> or --device <id>);
-         admin.revoke (--admin <email|userId|ucOid> [--mode strip|delete]), admin.deleteInvitation (--email <email>)
-       npm run send -- approve|reject <actionId> --by <approver> [--comment "<why>"] [--no-wait] [--url <api url>]`;
+/** The flag that sets each target field. */
+const TARGET_FLAGS = {
+  user: 'user',
+  sessionId: 'session',
+  deviceId: 'device',
+  admin: 'admin',
+  email: 'email',
+} as const satisfies Record<TargetField, string>;
+type TargetFlag = (typeof TARGET_FLAGS)[TargetField];
+
+/** One line per action, from the catalog: its target flags and modes. */
+const actionLines = ACTION_TYPES.map((name) => {
+  const { targetFields, modes } = declarationOf(name);
+  const flags = targetFields.map((field) => `--${TARGET_FLAGS[field]}`).join(' | ');
+  return `  ${name.padEnd(24)}${flags}${modes ? ` [--mode ${modes.values.join('|')}]` : ''}`;
+});
+const usage = `Usage: npm run send -- <action> <target flag> --reason "<why>" [--mode <mode>] [--ticket <id>]
+       [--requested-by <who>] [--dry-run] [--no-wait] [--url <api url>]
+Actions (docs/actions.md):
+${actionLines.join('\n')}
+Or:    npm run send -- approve|reject <actionId> --by <approver> [--comment "<why>"] [--no-wait] [--url <api url>]`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -41,8 +57,8 @@ const { values, positionals } = parseArgs({
 
 const action = positionals[0];
 const deciding = action === 'approve' || action === 'reject';
-const targets = [values.user, values.session, values.device, values.admin, values.email].filter(
-  (value) => value !== undefined,
+const targets = Object.entries(TARGET_FLAGS).filter(
+  ([, flag]) => values[flag as TargetFlag] !== undefined,
 );
 if (
   values.help ||
@@ -57,11 +73,7 @@ const apiUrl = localApiUrl(process.env, values.url);
 const secret = process.env.WEBHOOK_SECRET || LOCAL_DEMO_WEBHOOK_SECRET;
 
 function targetOf(options: typeof values): Record<string, string | undefined> {
-  if (options.user !== undefined) return { user: options.user };
-  if (options.device !== undefined) return { deviceId: options.device };
-  if (options.admin !== undefined) return { admin: options.admin };
-  if (options.email !== undefined) return { email: options.email };
-  return { sessionId: options.session };
+  return Object.fromEntries(targets.map(([field, flag]) => [field, options[flag]]));
 }
 
 async function signedFetch(url: string, method: 'GET' | 'POST', body = ''): Promise<Response> {

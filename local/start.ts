@@ -16,9 +16,10 @@ const [
   { SecretFormatError },
   { RoutingRulesError },
   { InvalidSettingsError },
-  { InvalidGuardrailsError },
+  { InvalidGuardrailsError, guardrailsFromEnv },
   { CitrixConfigurationError },
   { CallbackConfigurationError },
+  { describeActionsInForce },
 ] = await Promise.all([
   import('./stack.ts'),
   import('../lib/runtime/secrets.ts'),
@@ -27,6 +28,7 @@ const [
   import('../lib/guardrails/config.ts'),
   import('../lib/citrix/errors.ts'),
   import('../lib/callbacks/signed-callback.ts'),
+  import('./actions-doc.ts'),
 ]);
 
 /** Errors that mean "this configuration is refused": their message says what to fix. */
@@ -140,6 +142,8 @@ console.log(`Citrix Response is running.
 ${sourceLines.join('\n')}
   Citrix:  ${citrix}
   Devices: ${endpointManagement} (login: ${em.auth}, bodies: ${em.bodyShape})
+  Actions: with the limits and approvals in force (docs/actions.md)
+${describeActionsInForce(guardrailsFromEnv(env)).join('\n')}
 
 Try it, in another terminal:
   npm run send -- session.logoff --user alice@example.com --reason "Rehearsal: compromised account"

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowStarter } from '../workflow/starter.ts';
+import { WORKFLOW_INPUT_FIELDS } from './declaration.ts';
 import {
   type ActionRecord,
   type ActionRequest,
@@ -52,16 +53,14 @@ export async function acceptAction(
     expiresAt: Math.floor(now.getTime() / 1000) + dependencies.retentionDays * 86_400,
   };
   await dependencies.actions.create(record);
+  const reads = WORKFLOW_INPUT_FIELDS[workflowFor(request.action)];
   const input: WorkflowInput = {
     actionId,
     action: request.action,
     target: request.target,
-    // The admin workflow always passes options on (JSONPath fails on a missing field).
-    ...(workflowFor(request.action) === 'admin-action'
-      ? { options: 'options' in request ? request.options : {} }
-      : {}),
-    // The session workflow always gets `warning`, null when no warning is to be sent.
-    ...(workflowFor(request.action) === 'session-action'
+    ...(reads.options ? { options: 'options' in request ? request.options : {} } : {}),
+    // `warning` is null when no warning is to be sent.
+    ...(reads.warning
       ? {
           warning:
             'notify' in request && request.notify && request.urgency !== 'immediate'

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import {
   type ActionStatus,
   type ActionType,
+  declarationOf,
   type ErrorSummary,
   type ResolvedSession,
   type ResolvedTarget,
@@ -72,61 +73,8 @@ export function buildTargetResult(
   return { ...base, outcome: 'succeeded' };
 }
 
-interface Wording {
-  /** Past tense, after "3 of 4 sessions". */
-  readonly done: string;
-  /** Infinitive, after "would". */
-  readonly todo: string;
-  readonly noun: 'session' | 'device' | 'administrator' | 'invitation';
-  /** When no target was acted on. */
-  readonly nothing: string;
-}
-
-/** How each action reads in a summary: what it does to which kind of target. */
-const WORDING: Record<ActionType, Wording> = {
-  'session.logoff': {
-    done: 'logged off',
-    todo: 'log off',
-    noun: 'session',
-    nothing: 'nothing was logged off',
-  },
-  'session.disconnect': {
-    done: 'disconnected',
-    todo: 'disconnect',
-    noun: 'session',
-    nothing: 'nothing was disconnected',
-  },
-  'device.wipe': {
-    done: 'sent a full wipe',
-    todo: 'send a full wipe to',
-    noun: 'device',
-    nothing: 'no wipe was sent',
-  },
-  'device.selectiveWipe': {
-    done: 'sent a selective wipe',
-    todo: 'send a selective wipe to',
-    noun: 'device',
-    nothing: 'no wipe was sent',
-  },
-  'admin.revoke': {
-    done: 'revoked',
-    todo: 'revoke',
-    noun: 'administrator',
-    nothing: 'no access was changed',
-  },
-  'admin.deleteInvitation': {
-    done: 'deleted',
-    todo: 'delete',
-    noun: 'invitation',
-    nothing: 'no invitation was deleted',
-  },
-  'device.deployPolicy': {
-    done: 'sent a policy deploy',
-    todo: 'deploy policies to',
-    noun: 'device',
-    nothing: 'no deploy was sent',
-  },
-};
+/** How each action reads in a summary and a plan: its declaration's wording. */
+const wordingOf = (action: ActionType) => declarationOf(action).wording;
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 /** A target that is skipped (not refused): an unmanaged or protected device, a protected session. */
@@ -147,7 +95,7 @@ export function deriveActionStatus(
   action: ActionType,
   results: readonly TargetResult[],
 ): DerivedStatus {
-  const { done, noun, nothing } = WORDING[action];
+  const { done, noun, nothing } = wordingOf(action);
   const count = (outcome: TargetResult['outcome']) =>
     results.filter((result) => result.outcome === outcome).length;
   const skipped = count('skipped');
@@ -206,7 +154,7 @@ export function planResults(targets: readonly ResolvedTarget[], now: Date): Targ
 }
 
 export function describePlan(action: ActionType, targets: readonly ResolvedTarget[]): string {
-  const { todo, noun } = WORDING[action];
+  const { todo, noun } = wordingOf(action);
   const skipped = targets.filter(isSkipped).length;
   const refused = targets.filter((target) => 'administratorId' in target && !target.allowed);
   const actionable = targets.length - skipped - refused.length;

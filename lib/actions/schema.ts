@@ -1,102 +1,113 @@
 import * as z from 'zod';
+import type { AdministratorOperation } from '../administrators/catalog.ts';
 import { AdministratorAccessSchema } from '../citrix/administrators-client.ts';
+import type { DeviceCommand } from '../citrix/endpoint-management-client.ts';
+import type { SessionOperation } from '../sessions/catalog.ts';
+import { CATALOG, type Catalog } from './catalog.ts';
 import {
-  DeviceIdSchema,
-  DeviceUserNameSchema,
-  SessionIdSchema,
-  UserIdentifierSchema,
-} from '../citrix/ids.ts';
+  type ActionDeclaration,
+  type ActionModes,
+  FreeText,
+  type Product,
+  type WorkflowName,
+} from './declaration.ts';
 
-/** Actions this project can carry out, by product; each product has its own workflow. */
-export const SESSION_ACTIONS = ['session.logoff', 'session.disconnect'] as const;
-export const DEVICE_ACTIONS = [
-  'device.wipe',
-  'device.selectiveWipe',
-  'device.deployPolicy',
-] as const;
-export const ADMIN_ACTIONS = ['admin.revoke', 'admin.deleteInvitation'] as const;
-export const ACTION_TYPES = [...SESSION_ACTIONS, ...DEVICE_ACTIONS, ...ADMIN_ACTIONS] as const;
+export {
+  type AdminTarget,
+  AdminTargetSchema,
+  type InvitationTarget,
+  InvitationTargetSchema,
+} from '../administrators/catalog.ts';
+export { DeviceTargetSchema } from '../devices/catalog.ts';
+export { SessionTargetSchema } from '../sessions/catalog.ts';
+export type { WorkflowName } from './declaration.ts';
+
+/*
+ * Everything here that concerns actions is derived from the catalog (lib/actions/catalog.ts):
+ * no list of actions is written twice, and a dispatcher is a lookup in the declaration.
+ */
+
+export type ActionType = keyof Catalog & string;
+export const ACTION_TYPES = Object.keys(CATALOG) as [ActionType, ...ActionType[]];
 export const ActionTypeSchema = z.enum(ACTION_TYPES);
-export type ActionType = z.infer<typeof ActionTypeSchema>;
-export const SessionActionTypeSchema = z.enum(SESSION_ACTIONS);
-export type SessionActionType = z.infer<typeof SessionActionTypeSchema>;
-export const DeviceActionTypeSchema = z.enum(DEVICE_ACTIONS);
-export type DeviceActionType = z.infer<typeof DeviceActionTypeSchema>;
-export const AdminActionTypeSchema = z.enum(ADMIN_ACTIONS);
-export type AdminActionType = z.infer<typeof AdminActionTypeSchema>;
 
-/** The state machine that carries out each kind of action (named as in lib/workflow). */
-export type WorkflowName = 'session-action' | 'device-action' | 'admin-action';
-export function workflowFor(action: ActionType): WorkflowName {
-  if ((SESSION_ACTIONS as readonly string[]).includes(action)) return 'session-action';
-  if ((DEVICE_ACTIONS as readonly string[]).includes(action)) return 'device-action';
-  return 'admin-action';
+/** An action's declaration; a lookup, never a branch. */
+export function declarationOf(action: ActionType): ActionDeclaration {
+  return CATALOG[action];
 }
 
-const FreeText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(max, `must be at most ${max} characters`)
-    // Control characters have no place in an audit record and break log lines.
-    .refine((value) => !/(?![\t\n\r])\p{Cc}/u.test(value), {
-      message: 'must not contain control characters',
-    });
+type ActionsOf<P extends Product> = {
+  [A in ActionType]: Catalog[A]['product'] extends P ? A : never;
+}[ActionType];
+const actionsOf = <P extends Product>(product: P) =>
+  ACTION_TYPES.filter((action) => CATALOG[action].product === product) as [
+    ActionsOf<P>,
+    ...ActionsOf<P>[],
+  ];
+export type SessionActionType = ActionsOf<'sessions'>;
+export type DeviceActionType = ActionsOf<'devices'>;
+export type AdminActionType = ActionsOf<'administrators'>;
+export const SESSION_ACTIONS = actionsOf('sessions');
+export const DEVICE_ACTIONS = actionsOf('devices');
+export const ADMIN_ACTIONS = actionsOf('administrators');
+export const SessionActionTypeSchema = z.enum(SESSION_ACTIONS);
+export const DeviceActionTypeSchema = z.enum(DEVICE_ACTIONS);
+export const AdminActionTypeSchema = z.enum(ADMIN_ACTIONS);
 
-/** Exactly one of `sessionId` or `user` (a user means every session of that user). */
-export const SessionTargetSchema = z
-  .strictObject({ sessionId: SessionIdSchema.optional(), user: UserIdentifierSchema.optional() })
-  .refine((target) => (target.sessionId === undefined) !== (target.user === undefined), {
-    message: 'must have exactly one of sessionId or user',
-  })
-  .transform((target): { sessionId: string } | { user: string } =>
-    target.sessionId !== undefined ? { sessionId: target.sessionId } : { user: target.user ?? '' },
-  );
-export type SessionTarget = z.infer<typeof SessionTargetSchema>;
+/** The Citrix call each action makes, typed per product so each product handles all of its own. */
+export function sessionOperationOf(action: SessionActionType): SessionOperation {
+  return CATALOG[action].citrix.operation;
+}
+export function deviceCommandOf(action: DeviceActionType): DeviceCommand {
+  return CATALOG[action].citrix.operation;
+}
+export function administratorOperationOf(action: AdminActionType): AdministratorOperation {
+  return CATALOG[action].citrix.operation;
+}
 
-/**
- * Exactly one of `deviceId` or `user` (every device enrolled by that user name, matched exactly
- * and case-insensitively).
- */
-export const DeviceTargetSchema = z
-  .strictObject({ deviceId: DeviceIdSchema.optional(), user: DeviceUserNameSchema.optional() })
-  .refine((target) => (target.deviceId === undefined) !== (target.user === undefined), {
-    message: 'must have exactly one of deviceId or user',
-  })
-  .transform((target): { deviceId: string } | { user: string } =>
-    target.deviceId !== undefined ? { deviceId: target.deviceId } : { user: target.user ?? '' },
-  );
-export type DeviceTarget = z.infer<typeof DeviceTargetSchema>;
+/** The state machine that carries out the action (state-machines/<name>.asl.json). */
+export function workflowFor(action: ActionType): WorkflowName {
+  return CATALOG[action].workflow;
+}
 
-/** A Citrix Cloud administrator by email, userId or ucOid. */
-export const AdminTargetSchema = z.strictObject({
-  admin: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(256, 'must be at most 256 characters')
-    .regex(/^[^\p{Cc}\p{Cf}\s]+$/u, 'must be an email, userId or ucOid without spaces'),
-});
-export type AdminTarget = z.infer<typeof AdminTargetSchema>;
+type ModeOf<A extends ActionType> = Catalog[A] extends { modes: ActionModes<infer M> } ? M : never;
+/** The actions that have modes (`options.mode`), and every mode any of them has. */
+type ModalAction = { [A in ActionType]: [ModeOf<A>] extends [never] ? never : A }[ActionType];
+export type ActionMode = ModeOf<ModalAction>;
+const modesOf = (action: ActionType): ActionModes | undefined => declarationOf(action).modes;
+export const ACTION_MODES = [
+  ...new Set(ACTION_TYPES.flatMap((action) => modesOf(action)?.values ?? [])),
+] as [ActionMode, ...ActionMode[]];
 
-/** A pending administrator invitation, by the email it was sent to. */
-export const InvitationTargetSchema = z.strictObject({
-  email: z.email('must be an email address').max(256),
-});
-export type InvitationTarget = z.infer<typeof InvitationTargetSchema>;
+/** The mode a request runs in: its `options.mode`, or the declared default; none without modes. */
+export function modeOf(
+  action: ActionType,
+  options: { readonly mode?: string | undefined } | undefined,
+): string | undefined {
+  const modes = modesOf(action);
+  return modes === undefined ? undefined : (options?.mode ?? modes.default);
+}
 
-export const REVOKE_MODES = ['strip', 'delete'] as const;
+/** The `options` an action with modes takes, with its default mode. */
+function optionsSchemaFor(modes: ActionModes) {
+  return z
+    .strictObject({ mode: z.enum(modes.values).default(modes.default) })
+    .default({ mode: modes.default });
+}
+
+export const REVOKE_MODES = CATALOG['admin.revoke'].modes.values;
 /**
  * `strip` (default) sets Custom access with every permission unchecked and keeps the
  * administrator for forensics; `delete` removes the administrator.
  */
 export const RevokeOptionsSchema = z.strictObject({
-  mode: z.enum(REVOKE_MODES).default('strip'),
+  mode: z.enum(REVOKE_MODES).default(CATALOG['admin.revoke'].modes.default),
 });
 export type RevokeOptions = z.infer<typeof RevokeOptionsSchema>;
 
-export type ActionTarget = SessionTarget | DeviceTarget | AdminTarget | InvitationTarget;
+export type ActionTarget = z.output<Catalog[ActionType]['target']>;
+export type SessionTarget = z.output<Catalog[SessionActionType]['target']>;
+export type DeviceTarget = z.output<Catalog[DeviceActionType]['target']>;
 
 /** A callback destination by name; the operator configures the URL (never a request). */
 export const CallbackNameSchema = z
@@ -124,49 +135,51 @@ export const SessionWarningSchema = z.strictObject({
 });
 export type SessionWarning = z.infer<typeof SessionWarningSchema>;
 
-export const SessionActionRequestSchema = z.strictObject({
-  action: SessionActionTypeSchema,
-  target: SessionTargetSchema,
+export const URGENCIES = ['normal', 'immediate'] as const;
+const WarningFields = {
   /** Warn each session's user first (Citrix's advice before a log off). */
   notify: SessionWarningSchema.optional(),
   /** `immediate` skips the warning: containment comes first. */
-  urgency: z.enum(['normal', 'immediate']).default('normal'),
-  ...RequestFields,
-});
-export const DeviceActionRequestSchema = z.strictObject({
-  action: DeviceActionTypeSchema,
-  target: DeviceTargetSchema,
-  ...RequestFields,
-});
-export const RevokeRequestSchema = z.strictObject({
-  action: z.literal('admin.revoke'),
-  target: AdminTargetSchema,
-  options: RevokeOptionsSchema.default({ mode: 'strip' }),
-  ...RequestFields,
-});
-export const DeleteInvitationRequestSchema = z.strictObject({
-  action: z.literal('admin.deleteInvitation'),
-  target: InvitationTargetSchema,
-  ...RequestFields,
-});
-/** Every request shape; `ActionRequestSchema` checks a request against the one its action picks. */
-export const ACTION_REQUEST_VARIANTS = [
-  SessionActionRequestSchema,
-  DeviceActionRequestSchema,
-  RevokeRequestSchema,
-  DeleteInvitationRequestSchema,
-] as const;
-type ParsedActionRequest =
-  | z.output<typeof SessionActionRequestSchema>
-  | z.output<typeof DeviceActionRequestSchema>
-  | z.output<typeof RevokeRequestSchema>
-  | z.output<typeof DeleteInvitationRequestSchema>;
+  urgency: z.enum(URGENCIES).default('normal'),
+};
 
-function requestSchemaFor(action: ActionType): z.ZodType {
-  if ((SESSION_ACTIONS as readonly string[]).includes(action)) return SessionActionRequestSchema;
-  if ((DEVICE_ACTIONS as readonly string[]).includes(action)) return DeviceActionRequestSchema;
-  return action === 'admin.revoke' ? RevokeRequestSchema : DeleteInvitationRequestSchema;
+interface CommonRequest {
+  readonly reason: string;
+  readonly ticket?: string | undefined;
+  readonly requestedBy?: string | undefined;
+  readonly dryRun: boolean;
+  readonly callback?: string | undefined;
 }
+/** The request for one action, shaped by its declaration (modes → options, warnings → notify). */
+type RequestFor<A extends ActionType> = CommonRequest & {
+  readonly action: A;
+  readonly target: z.output<Catalog[A]['target']>;
+} & ([ModeOf<A>] extends [never] ? unknown : { readonly options: { readonly mode: ModeOf<A> } }) &
+  (Catalog[A]['warnsUsers'] extends true
+    ? {
+        readonly notify?: SessionWarning | undefined;
+        readonly urgency: (typeof URGENCIES)[number];
+      }
+    : unknown);
+export type ActionRequest = { [A in ActionType]: RequestFor<A> }[ActionType];
+
+/** The request schema of one action, built from its declaration. */
+function requestSchemaOf(action: ActionType) {
+  const declaration = declarationOf(action);
+  return z
+    .strictObject({
+      action: z.literal(action),
+      target: declaration.target,
+      ...(declaration.modes === undefined ? {} : { options: optionsSchemaFor(declaration.modes) }),
+      ...(declaration.warnsUsers ? WarningFields : {}),
+      ...RequestFields,
+    })
+    .meta({ id: `${action}-request`, description: declaration.summary });
+}
+const REQUEST_SCHEMAS = new Map(ACTION_TYPES.map((action) => [action, requestSchemaOf(action)]));
+/** Every request shape, one per action; `ActionRequestSchema` checks a request against its own. */
+export const ACTION_REQUEST_VARIANTS = [...REQUEST_SCHEMAS.values()];
+
 // Checks every field but the target when the action itself is unknown.
 const RequestEnvelopeSchema = z.strictObject({
   action: ActionTypeSchema,
@@ -179,11 +192,12 @@ const RequestEnvelopeSchema = z.strictObject({
  * The normalized action request every source is turned into (`POST /v1/actions`). The action
  * decides the target's shape; every invalid field is reported at once, even with a bad action.
  */
-export const ActionRequestSchema = z.unknown().transform((input, ctx): ParsedActionRequest => {
+export const ActionRequestSchema = z.unknown().transform((input, ctx): ActionRequest => {
   const action = ActionTypeSchema.safeParse((input as { action?: unknown } | null)?.action);
-  const schema = action.success ? requestSchemaFor(action.data) : RequestEnvelopeSchema;
+  const schema: z.ZodType =
+    (action.success ? REQUEST_SCHEMAS.get(action.data) : undefined) ?? RequestEnvelopeSchema;
   const parsed = schema.safeParse(input);
-  if (parsed.success && schema !== RequestEnvelopeSchema) return parsed.data as ParsedActionRequest;
+  if (parsed.success && schema !== RequestEnvelopeSchema) return parsed.data as ActionRequest;
   for (const issue of parsed.error?.issues ?? []) {
     // An unknown key is named itself (`target.sessionId`), not only the object holding it.
     const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
@@ -197,7 +211,12 @@ export const ActionRequestSchema = z.unknown().transform((input, ctx): ParsedAct
   }
   return z.NEVER;
 });
-export type ActionRequest = z.infer<typeof ActionRequestSchema>;
+
+/** Every target shape a request can have, once each (session actions share theirs). */
+const TARGET_SCHEMAS = [...new Set(ACTION_TYPES.map((action) => declarationOf(action).target))];
+export const ActionTargetSchema = z.union(
+  TARGET_SCHEMAS as [z.ZodType<ActionTarget>, ...z.ZodType<ActionTarget>[]],
+);
 
 /** `refused`: a guard no request can override kept every target untouched. */
 export const ACTION_STATUSES = [
@@ -367,23 +386,31 @@ export const TargetResultSchema = z.union([
 ]);
 export type TargetResult = z.infer<typeof TargetResultSchema>;
 
-/** The id a target is recorded under: its session id or device id. */
+/** The field each product's resolved targets are recorded under. */
+const TARGET_KEY_FIELDS = {
+  sessions: 'sessionId',
+  devices: 'deviceId',
+  administrators: 'administratorId',
+} as const satisfies Record<
+  Product,
+  keyof ResolvedSession | keyof ResolvedDevice | keyof ResolvedAdministrator
+>;
+
+/** The id a target is recorded under: its session id, device id or administrator id. */
 export function targetKey(target: ResolvedTarget): string {
-  if ('sessionId' in target) return target.sessionId;
-  return 'deviceId' in target ? target.deviceId : target.administratorId;
+  for (const field of Object.values(TARGET_KEY_FIELDS)) {
+    const key = (target as Partial<Record<typeof field, string>>)[field];
+    if (key !== undefined) return key;
+  }
+  throw new TypeError('Not a resolved target: it has no session, device or administrator id');
 }
 
 /** What the store keeps for an action; `results` is keyed by `targetKey`. */
 export const ActionRecordSchema = z.object({
   actionId: z.string(),
   action: ActionTypeSchema,
-  target: z.union([
-    SessionTargetSchema,
-    DeviceTargetSchema,
-    AdminTargetSchema,
-    InvitationTargetSchema,
-  ]),
-  options: RevokeOptionsSchema.optional(),
+  target: ActionTargetSchema,
+  options: z.strictObject({ mode: z.enum(ACTION_MODES) }).optional(),
   reason: z.string(),
   ticket: z.string().optional(),
   requestedBy: z.string().optional(),
@@ -397,7 +424,7 @@ export const ActionRecordSchema = z.object({
   summary: z.string().optional(),
   expiresAt: z.number().int(),
   notify: SessionWarningSchema.optional(),
-  urgency: z.enum(['normal', 'immediate']).optional(),
+  urgency: z.enum(URGENCIES).optional(),
   /** What the action would do, recorded before anything is done (and all a dry run does). */
   plan: z
     .array(z.object({ target: z.string(), act: z.boolean(), reason: z.string().optional() }))

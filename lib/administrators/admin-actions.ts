@@ -1,12 +1,14 @@
 import * as z from 'zod';
+import { unhandled } from '../actions/declaration.ts';
 import { type CaughtError, summarizeCaughtError } from '../actions/outcome.ts';
-import type {
-  AdminActionType,
-  AdminTarget,
-  AdminTargetResult,
-  InvitationTarget,
-  ResolvedAdministrator,
-  RevokeOptions,
+import {
+  type AdminActionType,
+  type AdminTarget,
+  type AdminTargetResult,
+  administratorOperationOf,
+  type InvitationTarget,
+  type ResolvedAdministrator,
+  type RevokeOptions,
 } from '../actions/schema.ts';
 import {
   type AdministratorAccess,
@@ -17,6 +19,7 @@ import {
   type CloudAdministrator,
 } from '../citrix/administrators-client.ts';
 import { CitrixNotFoundError } from '../citrix/errors.ts';
+import type { AdministratorOperation } from './catalog.ts';
 
 /** The parts of the administrators client the admin workflow needs. */
 export interface AdministratorDirectory {
@@ -143,6 +146,38 @@ export const POST_CHANGE_CHECK: AdministratorCallOptions = { maxAttempts: 1, tim
  * outright while the configured API client owner names nobody on the list: the owner guard would
  * otherwise protect no one.
  */
+/** What each Citrix Cloud operation needs, beyond the owner and protected guards every one has. */
+interface OperationRules {
+  /** Refuse while CITRIX_API_CLIENT_OWNER names nobody listed (the owner guard would be off). */
+  readonly needsListedOwner: boolean;
+  /** Refuse when the target is the last active Full administrator. */
+  readonly keepsLastFull: boolean;
+  /** Only a pending invitation may be the target. */
+  readonly pendingOnly: boolean;
+  /** A target that is not listed is an error (the request named someone), not nothing to do. */
+  readonly missingIsError: boolean;
+  /** Read the target's access before anything changes, for the record. */
+  readonly snapshotsAccess: boolean;
+}
+
+const OPERATION_RULES: Readonly<Record<AdministratorOperation, OperationRules>> = {
+  revoke: {
+    needsListedOwner: true,
+    keepsLastFull: true,
+    pendingOnly: false,
+    missingIsError: true,
+    snapshotsAccess: true,
+  },
+  deleteInvitation: {
+    needsListedOwner: false,
+    keepsLastFull: false,
+    pendingOnly: true,
+    missingIsError: false,
+    snapshotsAccess: false,
+  },
+};
+const rulesOf = (action: AdminActionType) => OPERATION_RULES[administratorOperationOf(action)];
+
 export function guardRefusal(
   action: AdminActionType,
   target: CloudAdministrator,
@@ -150,8 +185,9 @@ export function guardRefusal(
   guards: AdministratorGuards,
 ): string | undefined {
   const name = target.email ?? target.displayName ?? target.ucOid;
+  const rules = rulesOf(action);
   if (
-    action === 'admin.revoke' &&
+    rules.needsListedOwner &&
     !all.some((admin) => matchesAdministrator(admin, guards.apiClientOwner))
   ) {
     return `CITRIX_API_CLIENT_OWNER (${guards.apiClientOwner}) names no listed administrator: no administrator is revoked until it names the one who owns the API client`;
@@ -162,12 +198,12 @@ export function guardRefusal(
   if (guards.protected.some((key) => matchesAdministrator(target, key))) {
     return `${name} is on the protected administrators list`;
   }
-  if (action === 'admin.deleteInvitation' && target.pending !== true) {
+  if (rules.pendingOnly && target.pending !== true) {
     return `${name} is an active administrator, not a pending invitation`;
   }
   // A Full group counts as a target (revoking it may remove the last Full access anyone uses) but
   // never as the remaining Full administrator.
-  if (action === 'admin.revoke' && isActiveFull(target)) {
+  if (rules.keepsLastFull && isActiveFull(target)) {
     const others = all.filter((admin) => admin.ucOid !== target.ucOid && isActiveFullUser(admin));
     if (others.length === 0) {
       return `${name} is the last administrator with Full access: no other active user administrator has Full access`;
@@ -225,12 +261,15 @@ export async function resolveAdministratorTargets(
   const [admin] = matches;
   if (admin === undefined) {
     // Nothing to revoke is an error (the request named someone); no invitation is nothing to do.
-    if (action === 'admin.revoke') throw new AdministratorNotFoundError(`No administrator ${key}`);
+    if (rulesOf(action).missingIsError) {
+      throw new AdministratorNotFoundError(`No administrator ${key}`);
+    }
     return [];
   }
   const refusal = guardRefusal(action, admin, all, guards);
-  const before =
-    action === 'admin.revoke' ? await directory.getAccess(administratorId(admin)) : undefined;
+  const before = rulesOf(action).snapshotsAccess
+    ? await directory.getAccess(administratorId(admin))
+    : undefined;
   return [describe(admin, refusal, before)];
 }
 
@@ -305,22 +344,7 @@ export async function applyAdministratorChange(
   try {
     const all = await controller.listAdministrators();
     const current = all.find((admin) => admin.ucOid === target.ucOid);
-    if (current === undefined) {
-      if (action === 'admin.deleteInvitation') {
-        // An invitation accepted since may be listed afresh under another ucOid.
-        const accepted = acceptedInvitationError(invitationEntries(all, target), target);
-        if (accepted !== undefined) throw accepted;
-      }
-      // A retried delete whose first answer was lost finds nothing left to delete: done.
-      if (action === 'admin.deleteInvitation' || options.mode === 'delete') {
-        return {
-          mode: action === 'admin.deleteInvitation' ? 'deleteInvitation' : 'delete',
-          at: now().toISOString(),
-          alreadyGone: true,
-        };
-      }
-      throw new AdministratorNotFoundError(`Administrator ${target.ucOid} is no longer listed`);
-    }
+    if (current === undefined) return goneBeforeChange(action, all, target, options, now);
     const refusal = guardRefusal(action, current, all, guards);
     if (refusal !== undefined) throw new AdministratorGuardRefusedError(refusal);
 
@@ -336,6 +360,32 @@ export async function applyAdministratorChange(
   }
 }
 
+/** The target is no longer listed when the change is about to be made. */
+function goneBeforeChange(
+  action: AdminActionType,
+  all: readonly CloudAdministrator[],
+  target: ResolvedAdministrator,
+  options: RevokeOptions,
+  now: () => Date,
+): AdminChange {
+  const operation = administratorOperationOf(action);
+  switch (operation) {
+    case 'deleteInvitation': {
+      // An invitation accepted since may be listed afresh under another ucOid.
+      const accepted = acceptedInvitationError(invitationEntries(all, target), target);
+      if (accepted !== undefined) throw accepted;
+      // A retried delete whose first answer was lost finds nothing left to delete: done.
+      return { mode: 'deleteInvitation', at: now().toISOString(), alreadyGone: true };
+    }
+    case 'revoke':
+      if (options.mode === 'delete') {
+        return { mode: 'delete', at: now().toISOString(), alreadyGone: true };
+      }
+      throw new AdministratorNotFoundError(`Administrator ${target.ucOid} is no longer listed`);
+  }
+  return unhandled(operation);
+}
+
 async function makeChange(
   controller: AdministratorController,
   action: AdminActionType,
@@ -343,23 +393,44 @@ async function makeChange(
   options: RevokeOptions,
   now: () => Date,
 ): Promise<AdminChange> {
-  const id = target.administratorId;
-  if (action === 'admin.deleteInvitation') {
-    if (await controller.deleteInvitation(target.email ?? '')) {
-      return { mode: 'deleteInvitation', at: now().toISOString() };
-    }
-    // `false` after a retried DELETE whose first reply was lost: the invitation may be gone. Or
-    // the invitee accepted it just before: then an active administrator is listed instead.
-    const entries = invitationEntries(await controller.listAdministrators(), target);
-    const accepted = acceptedInvitationError(entries, target);
-    if (accepted !== undefined) throw accepted;
-    if (entries.length === 0) {
-      return { mode: 'deleteInvitation', at: now().toISOString(), alreadyGone: true };
-    }
-    throw new AdministratorChangeNotAppliedError(
-      `Citrix Cloud deleted no invitation for ${target.email ?? target.ucOid}`,
-    );
+  const operation = administratorOperationOf(action);
+  switch (operation) {
+    case 'deleteInvitation':
+      return deleteInvitation(controller, target, now);
+    case 'revoke':
+      return revoke(controller, target, options, now);
   }
+  return unhandled(operation);
+}
+
+async function deleteInvitation(
+  controller: AdministratorController,
+  target: ResolvedAdministrator,
+  now: () => Date,
+): Promise<AdminChange> {
+  if (await controller.deleteInvitation(target.email ?? '')) {
+    return { mode: 'deleteInvitation', at: now().toISOString() };
+  }
+  // `false` after a retried DELETE whose first reply was lost: the invitation may be gone. Or
+  // the invitee accepted it just before: then an active administrator is listed instead.
+  const entries = invitationEntries(await controller.listAdministrators(), target);
+  const accepted = acceptedInvitationError(entries, target);
+  if (accepted !== undefined) throw accepted;
+  if (entries.length === 0) {
+    return { mode: 'deleteInvitation', at: now().toISOString(), alreadyGone: true };
+  }
+  throw new AdministratorChangeNotAppliedError(
+    `Citrix Cloud deleted no invitation for ${target.email ?? target.ucOid}`,
+  );
+}
+
+async function revoke(
+  controller: AdministratorController,
+  target: ResolvedAdministrator,
+  options: RevokeOptions,
+  now: () => Date,
+): Promise<AdminChange> {
+  const id = target.administratorId;
   if (options.mode === 'delete') {
     try {
       await controller.deleteAdministrator(id);

@@ -1,8 +1,13 @@
 import type { Context } from 'aws-lambda';
 import { ActionRequestSchema } from '../actions/schema.ts';
-import { type AuditLog, payloadDigest, type RequestAuditDetails } from '../audit/audit-log.ts';
-import { sourceErrorToApiError } from '../sources/errors.ts';
-import type { Acceptance, IdempotentAcceptor } from '../sources/intake.ts';
+import { acceptedEntries } from '../audit/accepted-entries.ts';
+import { type AuditLog, payloadDigest } from '../audit/audit-log.ts';
+import {
+  type Acceptance,
+  DeliveryConflictError,
+  DeliveryInProgressError,
+  type IdempotentAcceptor,
+} from '../sources/intake.ts';
 import { apiError, validationError } from './http-errors.ts';
 
 export interface AcceptRequestDependencies {
@@ -55,31 +60,18 @@ export async function acceptSignedRequest(
     );
     return { ...acceptance, action: request.data.action };
   } catch (error) {
-    throw sourceErrorToApiError(error, 'api');
+    throw acceptanceErrorToApiError(error);
   }
 }
 
-/**
- * The audit entries of an accepted request: who asked, with what, and that it was accepted. They
- * are written before the workflow starts and carry the time the request arrived, so the timeline
- * (sorted by time) opens with them.
- */
-export function acceptedEntries(actionId: string, request: RequestAuditDetails, receivedAt: Date) {
-  const at = receivedAt.toISOString();
-  return [
-    {
-      actionId,
-      at,
-      type: 'request' as const,
-      summary: `Request from ${request.source}: ${request.identity}`,
-      details: request,
-    },
-    {
-      actionId,
-      at,
-      type: 'decision' as const,
-      summary: 'Accepted',
-      details: { decision: 'accepted' },
-    },
-  ];
+/** The HTTP answer for an acceptance that did not go through; anything unexpected stays a 500. */
+export function acceptanceErrorToApiError(error: unknown): unknown {
+  if (error instanceof DeliveryInProgressError) {
+    return apiError(409, 'in_progress', 'The same delivery is still being accepted; retry shortly');
+  }
+  if (error instanceof DeliveryConflictError) {
+    // Our own text (the key's meaning, never a credential): it says what to change.
+    return apiError(409, 'conflict', error.message);
+  }
+  return error;
 }

@@ -13,11 +13,17 @@ export interface ApprovalDependencies {
 }
 
 /** Who decides, in the body of `POST /v1/actions/{id}/approve` and `/reject`. */
-export const ApprovalRequestSchema = z.strictObject({
-  /** The person deciding (the signature authenticates the calling tool, this names the person). */
-  by: z.string().trim().min(1, 'must name the approver').max(256),
-  comment: z.string().trim().max(1000).optional(),
-});
+export const ApprovalRequestSchema = z
+  .strictObject({
+    /** The person deciding (the signature authenticates the calling tool, this names the person). */
+    by: z.string().trim().min(1, 'must name the approver').max(256),
+    comment: z.string().trim().max(1000).optional(),
+  })
+  .meta({
+    id: 'ApprovalRequest',
+    description:
+      'Who decides (`POST /v1/actions/{actionId}/approve` and `/reject`): `by` names the person, `comment` says why.',
+  });
 
 const same = (a: string | undefined, b: string) =>
   a !== undefined && a.trim().toLowerCase() === b.trim().toLowerCase();

@@ -2,12 +2,13 @@ import * as z from 'zod';
 import { TooManyTargetsError } from '../actions/errors.ts';
 import type { CaughtError } from '../actions/outcome.ts';
 import { summarizeCaughtError } from '../actions/outcome.ts';
-import type {
-  DeviceActionType,
-  DeviceReadBack,
-  DeviceTarget,
-  DeviceTargetResult,
-  ResolvedDevice,
+import {
+  type DeviceActionType,
+  type DeviceReadBack,
+  type DeviceTarget,
+  type DeviceTargetResult,
+  deviceCommandOf,
+  type ResolvedDevice,
 } from '../actions/schema.ts';
 import type { DeviceCommand, EmDevice } from '../citrix/endpoint-management-client.ts';
 import { CitrixNotFoundError } from '../citrix/errors.ts';
@@ -32,12 +33,6 @@ export const DeviceWorkflowSettingsSchema: z.ZodType<DeviceWorkflowSettings> = z
 });
 
 export const DEFAULT_DEVICE_WORKFLOW_SETTINGS: DeviceWorkflowSettings = { maxTargets: 20 };
-
-export const COMMAND_FOR_ACTION: Readonly<Record<DeviceActionType, DeviceCommand>> = {
-  'device.wipe': 'wipe',
-  'device.selectiveWipe': 'selectiveWipe',
-  'device.deployPolicy': 'deployPolicy',
-};
 
 /** Thrown if a command is asked for a device not reported as managed (the workflow skips those). */
 export class DeviceNotManagedError extends Error {
@@ -102,7 +97,7 @@ export async function sendDeviceCommand(
       `Device ${device.deviceId} is not to be acted on (${device.skipReason ?? 'not actionable'}); no command was sent`,
     );
   }
-  const command = COMMAND_FOR_ACTION[action];
+  const command = deviceCommandOf(action);
   await commander.sendDeviceCommand(command, [device.deviceId]);
   return { name: command, sentAt: now().toISOString() };
 }

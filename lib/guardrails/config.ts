@@ -1,10 +1,10 @@
 import * as z from 'zod';
 import {
   ACTION_TYPES,
+  type ActionMode,
   type ActionType,
   ActionTypeSchema,
-  REVOKE_MODES,
-  type RevokeOptions,
+  declarationOf,
 } from '../actions/schema.ts';
 import { DeviceIdSchema, DeviceUserNameSchema } from '../citrix/ids.ts';
 
@@ -56,37 +56,34 @@ export const ActionLimitSchema = z
   });
 export type ActionLimit = z.infer<typeof ActionLimitSchema>;
 
-const limit = (perRequest: number, perHour: number): ActionLimit => ({
-  perRequest,
-  perHour,
-  overLimit: 'approval',
-});
+/** Each action's declared limits; exceeding one holds the action for approval by default. */
+export const DEFAULT_ACTION_LIMITS = Object.fromEntries(
+  ACTION_TYPES.map((action) => [
+    action,
+    { ...declarationOf(action).limits, overLimit: 'approval' } satisfies ActionLimit,
+  ]),
+) as Readonly<Record<ActionType, ActionLimit>>;
 
-export const DEFAULT_ACTION_LIMITS: Readonly<Record<ActionType, ActionLimit>> = {
-  'session.logoff': limit(50, 500),
-  'session.disconnect': limit(50, 500),
-  'device.wipe': limit(5, 10),
-  'device.selectiveWipe': limit(20, 100),
-  'device.deployPolicy': limit(50, 500),
-  'admin.revoke': limit(1, 3),
-  'admin.deleteInvitation': limit(5, 20),
-};
-
-export type RevokeMode = RevokeOptions['mode'];
-/** An action type (every request of it), or `admin.revoke:<mode>` for one revoke mode only. */
-export type ApprovalRequirement = ActionType | `admin.revoke:${RevokeMode}`;
-export const APPROVAL_REQUIREMENTS: readonly ApprovalRequirement[] = [
-  ...ACTION_TYPES,
-  ...REVOKE_MODES.map((mode) => `admin.revoke:${mode}` as const),
-];
+/** An action type (every request of it), or `<action>:<mode>` for one mode only (`admin.revoke:delete`). */
+export type ApprovalRequirement = ActionType | `${ActionType}:${ActionMode}`;
+const modeRequirements = (action: ActionType, modes: readonly string[]) =>
+  modes.map((mode) => `${action}:${mode}` as ApprovalRequirement);
+export const APPROVAL_REQUIREMENTS: readonly ApprovalRequirement[] = ACTION_TYPES.flatMap(
+  (action) => [action, ...modeRequirements(action, declarationOf(action).modes?.values ?? [])],
+);
 export const ApprovalRequirementSchema = z.enum(
   APPROVAL_REQUIREMENTS as [ApprovalRequirement, ...ApprovalRequirement[]],
 );
 
-export const DEFAULT_APPROVAL_REQUIRED: readonly ApprovalRequirement[] = [
-  'device.wipe',
-  'admin.revoke:delete',
-];
+/** What the declarations ask approval for: `always` → the action, `{modes}` → `<action>:<mode>`. */
+export const DEFAULT_APPROVAL_REQUIRED: readonly ApprovalRequirement[] = ACTION_TYPES.flatMap(
+  (action): ApprovalRequirement[] => {
+    const { approval } = declarationOf(action);
+    if (approval === 'always') return [action];
+    if (approval === 'never') return [];
+    return modeRequirements(action, approval.modes);
+  },
+);
 export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 3600;
 // Seconds are allowed for rehearsals and tests; production deployments set minutes or hours.
 export const MIN_APPROVAL_TIMEOUT_SECONDS = 1;
@@ -215,7 +212,7 @@ function approvalRequiredFromEnv(raw: string | undefined): ApprovalRequirement[]
     } else {
       problems.push({
         field: entry,
-        message: `is not an action type or admin.revoke:${REVOKE_MODES.join('|admin.revoke:')}`,
+        message: `is not an action type or ${APPROVAL_REQUIREMENTS.filter((r) => r.includes(':')).join('|')}`,
       });
     }
   }
@@ -260,8 +257,8 @@ export const GUARDRAIL_VARIABLES = [
  * The guardrails from the environment, each variable optional over the defaults:
  * - `GUARDRAIL_LIMITS`: JSON `{ "<action type>": { perRequest, perHour, overLimit } }`; fields
  *   left out keep their defaults (see DEFAULT_ACTION_LIMITS).
- * - `APPROVAL_REQUIRED`: comma list of action types or `admin.revoke:<mode>`; unset or empty
- *   means `device.wipe,admin.revoke:delete`, `none` means no action needs approval.
+ * - `APPROVAL_REQUIRED`: comma list of action types or `<action>:<mode>`; unset or empty means
+ *   what the catalog declares (`device.wipe,admin.revoke:delete`), `none` means no approval.
  * - `APPROVAL_TIMEOUT_SECONDS`: default 3600, 1 second to 7 days.
  * - `PROTECTED_USERS`, `PROTECTED_DEVICES`: comma lists (administrators are protected by
  *   `CITRIX_PROTECTED_ADMINS` instead).

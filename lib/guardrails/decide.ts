@@ -1,4 +1,4 @@
-import type { ActionType } from '../actions/schema.ts';
+import { type ActionType, modeOf } from '../actions/schema.ts';
 import type { GuardrailSettings } from './config.ts';
 import type { HourlyLimitCounter } from './limits.ts';
 
@@ -23,7 +23,7 @@ export interface GuardrailInput {
 
 type DecisionSettings = Pick<GuardrailSettings, 'limits' | 'approvalRequired'>;
 
-/** Whether `APPROVAL_REQUIRED` names the action, or for `admin.revoke` the mode it uses. */
+/** Whether `APPROVAL_REQUIRED` names the action, or the mode it runs in (`admin.revoke:delete`). */
 export function requiresApproval(
   action: ActionType,
   mode: string | undefined,
@@ -31,7 +31,8 @@ export function requiresApproval(
 ): boolean {
   const required = settings.approvalRequired as readonly string[];
   if (required.includes(action)) return true;
-  return action === 'admin.revoke' && required.includes(`admin.revoke:${mode ?? 'strip'}`);
+  const runsIn = modeOf(action, mode === undefined ? undefined : { mode });
+  return runsIn !== undefined && required.includes(`${action}:${runsIn}`);
 }
 
 /**
@@ -63,7 +64,7 @@ export async function decideGuardrails(
     else approval = true;
   };
 
-  const mode = action === 'admin.revoke' ? (input.options?.mode ?? 'strip') : undefined;
+  const mode = modeOf(action, input.options);
   if (requiresApproval(action, mode, settings)) {
     approval = true;
     const required = settings.approvalRequired as readonly string[];

@@ -1,6 +1,12 @@
 import * as z from 'zod';
+import { unhandled } from '../actions/declaration.ts';
 import { TooManyTargetsError } from '../actions/errors.ts';
-import type { ActionType, ResolvedSession, SessionTarget } from '../actions/schema.ts';
+import {
+  type ResolvedSession,
+  type SessionActionType,
+  type SessionTarget,
+  sessionOperationOf,
+} from '../actions/schema.ts';
 import type { CallContext, DaasJob, DaasSession } from '../citrix/daas-client.ts';
 import { SUCCESSFUL_JOB_STATUSES, TERMINAL_JOB_STATUSES } from '../citrix/daas-client.ts';
 import { parseUserIdentifier, type UserIdentifier } from '../citrix/ids.ts';
@@ -155,7 +161,7 @@ export type SessionProgress = z.infer<typeof SessionProgressSchema>;
 
 export async function submitSessionAction(
   controller: SessionController,
-  action: ActionType,
+  action: SessionActionType,
   sessionId: string,
   settings: SessionWorkflowSettings,
   context: CallContext,
@@ -167,13 +173,18 @@ export async function submitSessionAction(
     deadline: new Date(now.getTime() + settings.deadlineSeconds * 1000).toISOString(),
     polls: 0,
   };
-  if (action === 'session.disconnect') {
-    await controller.disconnectSession(sessionId, context);
-    return { ...base, done: true };
+  const operation = sessionOperationOf(action);
+  switch (operation) {
+    case 'disconnect':
+      await controller.disconnectSession(sessionId, context);
+      return { ...base, done: true };
+    case 'logoff': {
+      const { jobId } = await controller.logoffSession(sessionId, context);
+      // Without a job URL Citrix has logged the session off synchronously.
+      return jobId === undefined ? { ...base, done: true } : { ...base, done: false, jobId };
+    }
   }
-  const { jobId } = await controller.logoffSession(sessionId, context);
-  // Without a job URL Citrix has logged the session off synchronously.
-  return jobId === undefined ? { ...base, done: true } : { ...base, done: false, jobId };
+  return unhandled(operation);
 }
 
 export async function checkLogoffJob(

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import type { ActionRequest } from '../actions/schema.ts';
-import { acceptedEntries } from '../api/accept-request.ts';
+import { acceptedEntries } from '../audit/accepted-entries.ts';
 import { type AuditLog, payloadDigest } from '../audit/audit-log.ts';
 import { authenticateDelivery } from './authenticate.ts';
 import {

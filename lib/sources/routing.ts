@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
+import { TARGET_FIELDS, type TargetField } from '../actions/declaration.ts';
 import {
+  ACTION_MODES,
   ACTION_TYPES,
   type ActionRequest,
   ActionRequestSchema,
-  type ActionType,
   ActionTypeSchema,
   CallbackNameSchema,
+  declarationOf,
   SessionWarningSchema,
-  workflowFor,
 } from '../actions/schema.ts';
 import type { SourceEvent, SourceName } from './types.ts';
 
@@ -57,16 +58,6 @@ const MatcherSchema = z.union([
 ]);
 type Matcher = z.infer<typeof MatcherSchema>;
 
-const TARGET_KINDS = ['user', 'sessionId', 'deviceId', 'admin', 'email'] as const;
-type TargetKind = (typeof TARGET_KINDS)[number];
-
-/** Which target fields each kind of action takes. */
-function targetKindsFor(action: ActionType): readonly TargetKind[] {
-  if (action === 'admin.revoke') return ['admin'];
-  if (action === 'admin.deleteInvitation') return ['email'];
-  return workflowFor(action) === 'session-action' ? ['sessionId', 'user'] : ['deviceId', 'user'];
-}
-
 const RouteSchema = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be 1-64 of a-z, 0-9 and "-"'),
@@ -74,7 +65,7 @@ const RouteSchema = z
     match: z.record(FieldPathSchema, MatcherSchema).default({}),
     action: ActionTypeSchema,
     /** Exactly one target kind, with the field path it is read from (`[*]` takes every element). */
-    target: z.partialRecord(z.enum(TARGET_KINDS), FieldPathSchema),
+    target: z.partialRecord(z.enum(TARGET_FIELDS), FieldPathSchema),
     /**
      * A regular expression whose first capture group is the target, for sources that put it in
      * free text (e.g. a PagerDuty incident title); values it does not match are dropped.
@@ -92,7 +83,7 @@ const RouteSchema = z
         { message: 'must be a valid regular expression with a capture group' },
       )
       .optional(),
-    options: z.strictObject({ mode: z.enum(['strip', 'delete']) }).optional(),
+    options: z.strictObject({ mode: z.enum(ACTION_MODES) }).optional(),
     /** Session actions: warn each user first (Citrix `$sendMessage`), then wait the grace period. */
     notify: SessionWarningSchema.optional(),
     /** `{{field.path}}` placeholders are filled from the alert. */
@@ -106,33 +97,41 @@ const RouteSchema = z
     maxTargets: z.int().min(1).max(20).default(5),
   })
   .superRefine((route, ctx) => {
-    const kinds = Object.keys(route.target) as TargetKind[];
-    const allowed = targetKindsFor(route.action);
+    const kinds = Object.keys(route.target) as TargetField[];
+    const declaration = declarationOf(route.action);
+    const allowed = declaration.targetFields;
     if (kinds.length !== 1) {
       ctx.addIssue({
         code: 'custom',
         path: ['target'],
         message: 'must name exactly one target kind',
       });
-    } else if (!allowed.includes(kinds[0] as TargetKind)) {
+    } else if (!allowed.includes(kinds[0] as TargetField)) {
       ctx.addIssue({
         code: 'custom',
         path: ['target', kinds[0] as string],
         message: `${route.action} takes a target of kind ${allowed.join(' or ')}`,
       });
     }
-    if (route.notify !== undefined && workflowFor(route.action) !== 'session-action') {
+    if (route.notify !== undefined && !declaration.warnsUsers) {
       ctx.addIssue({
         code: 'custom',
         path: ['notify'],
         message: 'only session actions warn users',
       });
     }
-    if (route.options !== undefined && route.action !== 'admin.revoke') {
+    const modes = declaration.modes?.values;
+    if (route.options !== undefined && modes === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['options'],
-        message: 'only admin.revoke takes options',
+        message: `only ${ACTION_TYPES.filter((action) => declarationOf(action).modes).join(', ')} take${ACTION_TYPES.filter((action) => declarationOf(action).modes).length === 1 ? 's' : ''} options`,
+      });
+    } else if (route.options !== undefined && !modes?.includes(route.options.mode)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['options', 'mode'],
+        message: `${route.action} takes mode ${modes?.join(' or ')}`,
       });
     }
     for (const placeholder of route.reason.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
@@ -310,7 +309,7 @@ export function routeSiemEvent(
     ),
   );
   if (route === undefined) return { ignored: `No ${source} route matches "${event.title}"` };
-  const [kind, path] = Object.entries(route.target)[0] as [TargetKind, string];
+  const [kind, path] = Object.entries(route.target)[0] as [TargetField, string];
   const seen = new Set<string>();
   const values = valuesAt(event.fields, path)
     .filter((value): value is string | number => ['string', 'number'].includes(typeof value))

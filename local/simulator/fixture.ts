@@ -1,7 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
-import { MAX_ADMIN_PAGE_SIZE, policyProblems } from './administrators-state.ts';
+import {
+  AdminPolicySchema,
+  MAX_ADMIN_PAGE_SIZE,
+  policyProblems,
+} from './administrator-policies.ts';
+
+// The access policy schemas belong to the fixture format too.
+export {
+  AdminCheckableSchema,
+  type AdminPolicy,
+  AdminPolicySchema,
+  AdminScopeChoiceSchema,
+} from './administrator-policies.ts';
 
 /**
  * The simulator's data, in one JSON document: the Citrix Cloud customer, its API clients, the
@@ -210,32 +222,6 @@ export const ADMINISTRATOR_TYPES = [
 export const ADMINISTRATOR_ACCESS_TYPES = ['Full', 'Custom', 'Reinvite'] as const;
 export const ADMINISTRATOR_PROVIDER_TYPES = ['CitrixSts', 'AzureAd', 'Ad', 'Google'] as const;
 
-// Access policies are loose, as Citrix sends them, so responses can be pasted into a fixture.
-export const AdminCheckableSchema = z.looseObject({
-  value: z.boolean(),
-  canChangeValue: z.boolean(),
-});
-
-export const AdminScopeChoiceSchema = z.looseObject({
-  name: nonEmpty,
-  displayName: nullableText,
-  checkable: AdminCheckableSchema,
-});
-
-export const AdminPolicySchema = z.looseObject({
-  name: nonEmpty,
-  serviceName: nonEmpty,
-  displayName: nullableText,
-  checkable: AdminCheckableSchema,
-  scopeChoices: z
-    .looseObject({
-      allScopesSelected: z.boolean(),
-      choices: z.array(AdminScopeChoiceSchema),
-    })
-    .nullable()
-    .optional(),
-});
-
 /** Simulator-only: what a Custom administrator has been granted; never returned as is. */
 export const AdministratorAccessSchema = z.strictObject({ policies: z.array(AdminPolicySchema) });
 
@@ -377,7 +363,6 @@ export type EndpointManagementFixture = z.infer<typeof EndpointManagementFixture
 export type AdministratorType = (typeof ADMINISTRATOR_TYPES)[number];
 export type AdministratorAccessType = (typeof ADMINISTRATOR_ACCESS_TYPES)[number];
 export type AdministratorProviderType = (typeof ADMINISTRATOR_PROVIDER_TYPES)[number];
-export type AdminPolicy = z.infer<typeof AdminPolicySchema>;
 export type FixtureAdministrator = z.infer<typeof CloudAdministratorSchema>;
 export type CloudAdministratorsFixture = z.infer<typeof CloudAdministratorsFixtureSchema>;
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -316,5 +317,25 @@ describe('GET /v1/actions/{actionId}', () => {
     expect(malformed.statusCode).toBe(400);
     expect(JSON.parse(malformed.body).error.fields[0].field).toBe('actionId');
     expect((await get('act_00000000000000000000000000000000')).statusCode).toBe(404);
+  });
+});
+
+describe('GET /v1/openapi.json', () => {
+  it('serves the committed document without a signature, and never calls a dependency', async () => {
+    const response = await createActionsApiHandler(() => {
+      throw new Error('the document needs no dependency');
+    })(
+      apiEvent({
+        method: 'GET',
+        resource: '/v1/openapi.json',
+        path: '/v1/openapi.json',
+        secret: null,
+      }),
+      lambdaContext,
+    );
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toEqual(
+      JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8')),
+    );
   });
 });

@@ -335,6 +335,62 @@ describe('readConfig', () => {
       'Context "citrixCustomerId" must be a string, got number',
     );
   });
+
+  it.each([
+    [{ maxConcurrency: 0 }, 'Context "maxConcurrency" must be an integer from 1 to 40, got 0'],
+    [{ maxConcurrency: 41 }, 'Context "maxConcurrency" must be an integer from 1 to 40, got 41'],
+    [{ maxConcurrency: 2.5 }, 'Context "maxConcurrency" must be an integer from 1 to 40, got 2.5'],
+    [
+      { maxConcurrency: 'ten' },
+      'Context "maxConcurrency" must be an integer from 1 to 40, got "ten"',
+    ],
+    [
+      { citrixApiUrl: 'http://127.0.0.1:8080' },
+      'Context "citrixApiUrl" must be an https URL, got http://127.0.0.1:8080',
+    ],
+    [
+      { citrixCustomerId: 'bad id' },
+      'Context "citrixCustomerId" must be 1-64 letters, digits, "_" or "-", got "bad id"',
+    ],
+    [
+      { citrixSiteId: 'site_with_underscore' },
+      'Context "citrixSiteId" must be 1-64 letters, digits or "-", got "site_with_underscore"',
+    ],
+  ])('rejects %j', (context, message) => {
+    expect(() => fromContext(context)).toThrow(new InvalidContextError(message));
+  });
+
+  it.each([42, 'forever', 0])(
+    'rejects a log retention of %j days, listing the periods CloudWatch Logs has',
+    (days) => {
+      expect(() => fromContext({ logRetentionDays: days })).toThrow(
+        new RegExp(
+          `^Context "logRetentionDays" must be one of the CloudWatch Logs retention periods \\(1, 3, 5, 7, 14, 30, 60, 90, .*\\), got ${JSON.stringify(days)}$`,
+        ),
+      );
+    },
+  );
+
+  it("rejects an API host that is not Citrix Cloud, with the functions' own reason", () => {
+    const error = errorFrom(() => fromContext({ citrixApiUrl: 'https://evil.example.com' }));
+
+    expect(error).toBeInstanceOf(InvalidContextError);
+    expect(error.message).toMatch(/^Context "citrixApiUrl" is invalid: /);
+    expect(error.cause).toBeInstanceOf(CitrixConfigurationError);
+  });
+
+  it('names every invalid key at once, one line each', () => {
+    const error = errorFrom(() =>
+      fromContext({ maxConcurrency: 0, citrixEmAuth: 'password', protectedUsers: [42] }),
+    );
+
+    expect(error).toBeInstanceOf(InvalidContextError);
+    expect(error.message.split('\n')).toEqual([
+      'Context "citrixEmAuth" must be one of cloud, credentials, got "password"',
+      'Context "protectedUsers" must be a comma-separated string or an array of non-empty strings without commas, got [42]',
+      'Context "maxConcurrency" must be an integer from 1 to 40, got 0',
+    ]);
+  });
 });
 
 describe('readConfig: the routing rules file', () => {
@@ -402,7 +458,7 @@ describe('readConfig: the routing rules file', () => {
 
     expect(error).toBeInstanceOf(InvalidContextError);
     expect(error.message).toBe(
-      `Context "routesFile": Invalid routing rules file ${path}: routes.splunk[1] (route "lost-laptop").target.deviceId: session.logoff takes a target of kind sessionId or user`,
+      `Context "routesFile" is invalid: Invalid routing rules file ${path}: routes.splunk[1] (route "lost-laptop").target.deviceId: session.logoff takes a target of kind sessionId or user`,
     );
     expect(error.cause).toBeInstanceOf(RoutingRulesError);
   });
@@ -448,7 +504,7 @@ describe('readConfig: the routing rules file', () => {
     const error = errorFrom(() => fromContext({ routesFile: path }));
 
     expect(error).toBeInstanceOf(InvalidContextError);
-    expect(error.message).toMatch(/^Context "routesFile": /);
+    expect(error.message).toMatch(/^Context "routesFile" is invalid: /);
     expect(error.message).toContain(reason);
     expect(error.message).toContain(path);
   });
@@ -674,7 +730,7 @@ describe('readConfig: guardrails', () => {
 
   it('names the context key of an invalid guardrail setting', () => {
     expect(() => fromContext({ approvalTimeoutSeconds: 0 })).toThrow(
-      /Guardrail context "approvalTimeoutSeconds" is invalid: .*APPROVAL_TIMEOUT_SECONDS/,
+      /^Context "approvalTimeoutSeconds" is invalid: .*APPROVAL_TIMEOUT_SECONDS/,
     );
   });
 
@@ -727,9 +783,9 @@ describe('readConfig: guardrails', () => {
     expect(error).toBeInstanceOf(InvalidContextError);
     expect(error.cause).toBeInstanceOf(InvalidGuardrailsError);
     // Named twice: the context key to fix, and the variable the functions read.
-    expect(
-      error.message.startsWith(`Guardrail context "${Object.keys(context)[0]}" is invalid: `),
-    ).toBe(true);
+    expect(error.message.startsWith(`Context "${Object.keys(context)[0]}" is invalid: `)).toBe(
+      true,
+    );
     expect(error.message).toContain(message);
   });
 });

@@ -1,16 +1,24 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_BUNDLING, PROJECT_ROOT } from '../../infra/citrix-response-function.ts';
+import { PROJECT_ROOT } from '../../infra/citrix-response-function.ts';
+import {
+  FUNCTION_BUNDLE_BUDGET_BYTES,
+  FUNCTION_BUNDLING,
+  functionEsbuildOptions,
+} from '../../infra/function-bundling.ts';
 import { WORKFLOWS } from '../../lib/workflow/definition.ts';
+import { bundleWeight, overBudget } from './bundle-budget.ts';
 
 /**
  * The stack's tests skip bundling; this builds every function the way NodejsFunction does (same
- * esbuild options) and loads each bundle as Lambda's Node.js runtime would, so an ESM/CommonJS
- * mismatch or a dependency that cannot be bundled fails here rather than after a deploy.
+ * esbuild options, same externals), holds each bundle to its size budget, and loads each bundle as
+ * Lambda's Node.js runtime would, so an ESM/CommonJS mismatch, a dependency that cannot be bundled
+ * or one that should not be there fails here rather than after a deploy. The modules the runtime
+ * provides (the AWS SDK) resolve from the project's node_modules, linked next to the bundles.
  */
 const ENTRIES = [
   'functions/actions-api.ts',
@@ -22,6 +30,7 @@ const ENTRIES = [
   ...new Set(WORKFLOWS.flatMap((workflow) => workflow.functions.map((fn) => fn.entry))),
 ];
 let outdir: string;
+let metafile: Metafile;
 /**
  * Set by the stack on every task function (test/infra/citrix-response-stack.test.ts checks it):
  * the audit wrapper needs the table's name before the task reads its input. Any AWS call would go
@@ -41,20 +50,15 @@ beforeAll(async () => {
     process.env[name] = value;
   }
   outdir = mkdtempSync(join(tmpdir(), 'citrix-response-bundles-'));
-  await build({
+  symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(outdir, 'node_modules'), 'dir');
+  ({ metafile } = await build({
+    ...functionEsbuildOptions(),
     absWorkingDir: PROJECT_ROOT,
     entryPoints: Object.fromEntries(ENTRIES.map((entry) => [entry.replace(/\.ts$/, ''), entry])),
     outdir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: FUNCTION_BUNDLING.target,
-    minify: FUNCTION_BUNDLING.minify,
-    mainFields: [...FUNCTION_BUNDLING.mainFields],
-    banner: { js: FUNCTION_BUNDLING.banner },
+    metafile: true,
     logLevel: 'silent',
-  });
+  }));
 }, 60_000);
 
 afterAll(() => {
@@ -77,6 +81,23 @@ describe('function bundles', () => {
   it.each(ENTRIES)('%s loads as an ES module and exports a handler', async (entry) => {
     const bundle = await import(pathToFileURL(join(outdir, entry.replace(/\.ts$/, '.mjs'))).href);
     expect(typeof bundle.handler).toBe('function');
+  });
+
+  it.each(ENTRIES)('%s fits the bundle budget (250 KB minified)', (entry) => {
+    const name = entry.replace(/\.ts$/, '');
+    const weight = bundleWeight(metafile, name);
+    const message = overBudget(name, weight, FUNCTION_BUNDLE_BUDGET_BYTES);
+
+    expect(weight.bytes, message).toBeLessThanOrEqual(FUNCTION_BUNDLE_BUDGET_BYTES);
+  });
+
+  it('leaves out the AWS SDK, which the Lambda runtime provides, and writes no source maps', () => {
+    const inputs = Object.values(metafile.outputs).flatMap((output) => Object.keys(output.inputs));
+    const outputs = Object.keys(metafile.outputs);
+
+    expect(FUNCTION_BUNDLING.bundleAwsSDK).toBe(false);
+    expect(inputs.filter((input) => /node_modules\/@(aws-sdk|smithy)\//.test(input))).toEqual([]);
+    expect(outputs.filter((output) => output.endsWith('.map'))).toEqual([]);
   });
 
   it('bundles 19 entries: 16 workflow tasks, the API, the report and the source endpoints', () => {

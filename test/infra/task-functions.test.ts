@@ -81,10 +81,25 @@ const taskOf = (workflow: WorkflowDefinition, name: string): WorkflowFunction =>
 };
 const completeAction = (workflow: WorkflowDefinition) => taskOf(workflow, 'complete-action');
 
+const templates = new WeakMap<Stack, Template>();
+
+/**
+ * The stack's template, synthesized on first use: each test builds every function it reads
+ * before its first read (Template.fromStack synthesizes the whole app).
+ */
+function templateOf(stack: Stack): Template {
+  let template = templates.get(stack);
+  if (template === undefined) {
+    template = Template.fromStack(stack);
+    templates.set(stack, template);
+  }
+  return template;
+}
+
 /** The environment variables of the one function whose description is `description`. */
 function environmentOf(stack: Stack, description: string): Record<string, unknown> {
   const functions = Object.values(
-    Template.fromStack(stack).findResources('AWS::Lambda::Function', {
+    templateOf(stack).findResources('AWS::Lambda::Function', {
       Properties: { Description: description },
     }),
   ) as { Properties: { Environment?: { Variables: Record<string, unknown> } } }[];
@@ -97,7 +112,7 @@ function environmentOf(stack: Stack, description: string): Record<string, unknow
  * comparable however CDK merges statements.
  */
 function dynamoGrantsOf(stack: Stack, description: string): string[] {
-  const template = Template.fromStack(stack).toJSON() as {
+  const template = templateOf(stack).toJSON() as {
     Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
   };
   const resources = Object.entries(template.Resources);
@@ -181,9 +196,7 @@ describe('TaskFunctions', () => {
     expect(names).toHaveLength(16);
     expect([...tasks.all.keys()].sort()).toEqual(names.sort());
     for (const name of names) environmentOf(stack, `workflow task: ${name}`);
-    expect(
-      Object.keys(Template.fromStack(stack).findResources('AWS::Lambda::Function')),
-    ).toHaveLength(16);
+    expect(Object.keys(templateOf(stack).findResources('AWS::Lambda::Function'))).toHaveLength(16);
   });
 
   it('builds notify-action-outcome, declared by all three workflows, once', () => {
@@ -345,6 +358,52 @@ describe('TaskFunctions for the Citrix Cloud administrator tasks', () => {
       expect(citrixEnvironmentOf(stack, `workflow task: ${name}`), name).toEqual({});
       expect(environmentOf(stack, `workflow task: ${name}`).ACTIONS_TABLE_NAME, name).toBeDefined();
     }
+  });
+});
+
+describe('TaskFunctions for the Endpoint Management tasks', () => {
+  const EM_TASKS = DEVICE_ACTION_WORKFLOW.functions.filter(
+    (task) => task.calls === 'endpoint-management',
+  );
+
+  it('declares resolve, send and read-back as the Endpoint Management tasks', () => {
+    expect(EM_TASKS.map((task) => task.name)).toEqual([
+      'resolve-device-targets',
+      'send-device-command',
+      'read-device-back',
+    ]);
+  });
+
+  it('logs them in through Citrix Cloud by default: the server URL and body shape, the client, no DaaS site', () => {
+    const { stack, tasks, secretId } = taskFunctions({
+      citrixCustomerId: 'customer-1',
+      citrixSiteId: 'site-1',
+      citrixApiUrl: 'https://api-eu.cloud.com',
+      citrixEmUrl: 'https://mdm.example.com:4443/xenmobile/api/v1/',
+      citrixEmBodyShape: 'id-array',
+    });
+    for (const task of EM_TASKS) tasks.functionFor(DEVICE_ACTION_WORKFLOW, task);
+
+    for (const task of EM_TASKS) {
+      expect(citrixEnvironmentOf(stack, `workflow task: ${task.name}`), task.name).toEqual({
+        CITRIX_EM_URL: 'https://mdm.example.com:4443/xenmobile/api/v1',
+        CITRIX_EM_AUTH: 'cloud',
+        CITRIX_EM_BODY_SHAPE: 'id-array',
+        CITRIX_CREDENTIALS_SECRET_ARN: { Ref: secretId },
+        CITRIX_API_URL: 'https://api-eu.cloud.com',
+        CITRIX_CUSTOMER_ID: 'customer-1',
+      });
+    }
+  });
+
+  it('refuses administrator credentials without their secret, rather than deploying functions that cannot log in', () => {
+    const { tasks } = taskFunctions({ citrixEmAuth: 'credentials' });
+    const [send] = EM_TASKS;
+    if (send === undefined) throw new Error('no Endpoint Management task');
+
+    expect(() => tasks.functionFor(DEVICE_ACTION_WORKFLOW, send)).toThrow(
+      'citrixEmAuth "credentials" needs the Endpoint Management credentials secret',
+    );
   });
 });
 

@@ -5,17 +5,23 @@ import ajvFormats from 'ajv-formats';
 import { type Document, OpenAPIBackend } from 'openapi-backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as z from 'zod';
-import { ActionRecordSchema, ActionRequestSchema } from '../../../lib/actions/schema.ts';
+import {
+  ACTION_TYPES,
+  ActionRecordSchema,
+  ActionRequestSchema,
+} from '../../../lib/actions/schema.ts';
 import { toActionView } from '../../../lib/actions/view.ts';
-import { SIGNED_ROUTES } from '../../../lib/api/actions-routes.ts';
 import { ApprovalRequestSchema } from '../../../lib/api/approvals.ts';
 import {
   buildOpenApiDocument,
   type JsonObject,
+  LICENSE,
   type OpenApiDocument,
   SECURITY_SCHEMES,
 } from '../../../lib/api/openapi.ts';
+import { API_ROUTES, SIGNED_ROUTES } from '../../../lib/api/routes.ts';
 import { SOURCE_PAYLOAD_SCHEMAS } from '../../../lib/sources/payloads.ts';
+import packageJson from '../../../package.json' with { type: 'json' };
 
 // ajv-formats is CommonJS: its function is the module itself under Node's ESM interop.
 const addFormats = ajvFormats as unknown as (ajv: Ajv) => Ajv;
@@ -23,12 +29,8 @@ const addFormats = ajvFormats as unknown as (ajv: Ajv) => Ajv;
 const SESSION_ID = '41ba32e9-d12b-485c-afd2-c4d0d047cd8b';
 const ACTION_ID = 'act_0123456789abcdef0123456789abcdef';
 
-const build = (serverUrl?: string): OpenApiDocument =>
-  buildOpenApiDocument({
-    version: '1.2.3',
-    sourcePayloads: SOURCE_PAYLOAD_SCHEMAS,
-    ...(serverUrl === undefined ? {} : { serverUrl }),
-  });
+const build = (): OpenApiDocument =>
+  buildOpenApiDocument({ version: '1.2.3', sourcePayloads: SOURCE_PAYLOAD_SCHEMAS });
 
 /** Ajv (draft 2020-12, formats checked) over the document's components. */
 function componentValidator(document: OpenApiDocument) {
@@ -70,10 +72,23 @@ describe('buildOpenApiDocument', () => {
     expect(document.openapi).toBe('3.1.0');
     expect(document.jsonSchemaDialect).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(document.info.version).toBe('1.2.3');
-    expect(document).not.toHaveProperty('servers');
-    expect(build('https://api.example.com/prod').servers).toEqual([
-      { url: 'https://api.example.com/prod' },
+  });
+
+  it('names where it answers (the local stack and a deployment), its contact and its licence', () => {
+    expect(document.servers.map((server) => server.url)).toEqual([
+      'http://127.0.0.1:3000',
+      'https://{restApiId}.execute-api.{region}.amazonaws.com/prod',
     ]);
+    // Every variable of a templated URL is declared, with a default.
+    for (const server of document.servers) {
+      const variables = (server.variables ?? {}) as Record<string, JsonObject>;
+      const used = [...String(server.url).matchAll(/\{([^}]+)\}/g)].map(([, name]) => name);
+      expect(Object.keys(variables).sort()).toEqual(used.sort());
+      for (const variable of Object.values(variables)) expect(variable.default).toBeTruthy();
+    }
+    expect(document.info.contact).toEqual({ name: expect.any(String) });
+    expect(document.info.license).toEqual(LICENSE);
+    expect(LICENSE.name).toBe(packageJson.license);
   });
 
   it('is deterministic whatever order the source payloads come in', () => {
@@ -92,10 +107,6 @@ describe('buildOpenApiDocument', () => {
     expect(Object.keys(schemas)).toEqual(
       expect.arrayContaining([
         'ActionRequest',
-        'SessionActionRequest',
-        'DeviceActionRequest',
-        'AdminRevokeRequest',
-        'AdminDeleteInvitationRequest',
         'ActionView',
         'ActionTarget',
         'ActionAccepted',
@@ -121,20 +132,24 @@ describe('buildOpenApiDocument', () => {
     }
   });
 
-  it('discriminates action requests by action', () => {
+  it('discriminates action requests by action, one named request shape per action', () => {
     const actionRequest = document.components.schemas.ActionRequest as JsonObject;
-    expect(actionRequest.discriminator).toEqual({
-      propertyName: 'action',
-      mapping: {
-        'session.logoff': '#/components/schemas/SessionActionRequest',
-        'session.disconnect': '#/components/schemas/SessionActionRequest',
-        'device.wipe': '#/components/schemas/DeviceActionRequest',
-        'device.selectiveWipe': '#/components/schemas/DeviceActionRequest',
-        'device.deployPolicy': '#/components/schemas/DeviceActionRequest',
-        'admin.revoke': '#/components/schemas/AdminRevokeRequest',
-        'admin.deleteInvitation': '#/components/schemas/AdminDeleteInvitationRequest',
-      },
-    });
+    const discriminator = actionRequest.discriminator as {
+      propertyName: string;
+      mapping: Record<string, string>;
+    };
+    expect(discriminator.propertyName).toBe('action');
+    expect(Object.keys(discriminator.mapping).sort()).toEqual([...ACTION_TYPES].sort());
+    const members = (actionRequest.oneOf as { $ref: string }[]).map((member) => member.$ref);
+    for (const [action, reference] of Object.entries(discriminator.mapping)) {
+      expect(members, action).toContain(reference);
+      const name = reference.replace('#/components/schemas/', '');
+      const shape = document.components.schemas[name] as { properties: Record<string, JsonObject> };
+      const { enum: actions, const: only } = shape.properties.action as JsonObject;
+      expect(Array.isArray(actions) ? actions : [only], action).toContain(action);
+      // Each request shape says what its action does (the catalog's or the generator's words).
+      expect(shape, action).toHaveProperty('description');
+    }
     expect((document.components.schemas.WebhookResponse as JsonObject).discriminator).toEqual({
       propertyName: 'status',
       mapping: {
@@ -149,18 +164,24 @@ describe('buildOpenApiDocument', () => {
     [SECURITY_SCHEMES.webhookTimestamp]: [],
     [SECURITY_SCHEMES.webhookSignature]: [],
   };
-  const webhookStatuses = ['202', '400', '401', '403', '404', '409', '413', '500'];
-  const decisionStatuses = ['200', '400', '401', '403', '404', '409', '413', '500'];
+  // 429: the stage's throttle, API Gateway's own answer on every route.
+  const webhookStatuses = ['202', '400', '401', '403', '404', '409', '413', '429', '500'];
+  const decisionStatuses = ['200', '400', '401', '403', '404', '409', '413', '429', '500'];
   it.each([
-    ['/v1/actions', 'post', [standardWebhooks], ['202', '400', '401', '403', '413', '500']],
-    ['/v1/actions/{actionId}', 'get', [standardWebhooks], ['200', '400', '401', '404', '500']],
+    ['/v1/actions', 'post', [standardWebhooks], ['202', '400', '401', '403', '413', '429', '500']],
+    [
+      '/v1/actions/{actionId}',
+      'get',
+      [standardWebhooks],
+      ['200', '400', '401', '404', '429', '500'],
+    ],
     ['/v1/actions/{actionId}/approve', 'post', [standardWebhooks], decisionStatuses],
     ['/v1/actions/{actionId}/reject', 'post', [standardWebhooks], decisionStatuses],
     ['/v1/webhooks/servicenow', 'post', [{ [SECURITY_SCHEMES.serviceNow]: [] }], webhookStatuses],
     ['/v1/webhooks/sentinel', 'post', [{ [SECURITY_SCHEMES.sentinel]: [] }], webhookStatuses],
     ['/v1/webhooks/pagerduty', 'post', [{ [SECURITY_SCHEMES.pagerDuty]: [] }], webhookStatuses],
     ['/v1/webhooks/splunk/{token}', 'post', [], webhookStatuses],
-    ['/v1/openapi.json', 'get', [], ['200']],
+    ['/v1/openapi.json', 'get', [], ['200', '429', '500']],
   ])('%s %s has its security and answers', (path, method, security, statuses) => {
     const described = operation(document, path, method);
     expect(described?.security).toEqual(security);
@@ -195,11 +216,44 @@ describe('buildOpenApiDocument', () => {
     ]);
   });
 
-  it('describes every route the actions API handler serves, and the document route', () => {
+  it('describes every route of the route table, and nothing else', () => {
     expect(SIGNED_ROUTES.length).toBeGreaterThanOrEqual(4);
-    for (const route of [...SIGNED_ROUTES, 'GET /v1/openapi.json']) {
-      const [method = '', path = ''] = route.split(' ');
-      expect(operation(document, path, method.toLowerCase()), route).toBeDefined();
+    for (const route of API_ROUTES) {
+      if (route.path === '/v1/webhooks/{source}') continue; // one path per source, below
+      const described = operation(document, route.path, route.method.toLowerCase());
+      expect(described, `${route.method} ${route.path}`).toBeDefined();
+      expect(described?.security, route.path).toEqual(
+        route.signed ? [standardWebhooks] : expect.anything(),
+      );
+    }
+    const described = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    const sources = ['servicenow', 'sentinel', 'pagerduty'].map((s) => `POST /v1/webhooks/${s}`);
+    expect(described.sort()).toEqual(
+      [
+        ...API_ROUTES.filter((route) => route.path !== '/v1/webhooks/{source}').map(
+          (route) => `${route.method} ${route.path}`,
+        ),
+        ...sources,
+      ].sort(),
+    );
+  });
+
+  it('gives every operation an id, a summary, a description and a 4xx answer', () => {
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, described] of Object.entries(operations as Record<string, JsonObject>)) {
+        expect(described, `${method} ${path}`).toMatchObject({
+          operationId: expect.any(String),
+          summary: expect.any(String),
+          description: expect.any(String),
+        });
+        const statuses = Object.keys(described.responses as JsonObject);
+        expect(
+          statuses.some((status) => status.startsWith('4')),
+          `${method} ${path}`,
+        ).toBe(true);
+      }
     }
   });
 

@@ -16,33 +16,38 @@ const validate = createRequire(import.meta.url)('asl-validator') as (
 
 const fileText = readFileSync(SESSION_ACTION_WORKFLOW.file, 'utf8');
 
+describe.each(WORKFLOWS.map((workflow) => [workflow.name, workflow] as const))(
+  '%s workflow definition',
+  (_name, workflow) => {
+    const text = readFileSync(workflow.file, 'utf8');
+
+    it('is valid Amazon States Language once its placeholders are filled', () => {
+      const substitutions = Object.fromEntries(
+        workflow.functions.map((fn) => [
+          fn.substitution,
+          `arn:aws:lambda:us-east-1:123456789012:function:${fn.name}`,
+        ]),
+      );
+      const result = validate(JSON.parse(substitute(readDefinition(workflow), substitutions)));
+      expect(result.errorsText('\n')).toBe('');
+      expect(result.isValid).toBe(true);
+    });
+
+    it('uses exactly the placeholders of the functions it declares', () => {
+      const placeholders = new Set([...text.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]));
+      expect([...placeholders].sort()).toEqual(
+        workflow.functions.map((fn) => fn.substitution).sort(),
+      );
+    });
+
+    it('is written in JSONPath, which the local engine evaluates (it ignores JSONata)', () => {
+      expect(text).not.toContain('JSONata');
+      expect(text).not.toContain('"Assign"');
+    });
+  },
+);
+
 describe('session-action workflow definition', () => {
-  it('is valid Amazon States Language once its placeholders are filled', () => {
-    const substitutions = Object.fromEntries(
-      SESSION_ACTION_WORKFLOW.functions.map((fn) => [
-        fn.substitution,
-        `arn:aws:lambda:us-east-1:123456789012:function:${fn.name}`,
-      ]),
-    );
-    const result = validate(
-      JSON.parse(substitute(readDefinition(SESSION_ACTION_WORKFLOW), substitutions)),
-    );
-    expect(result.errorsText('\n')).toBe('');
-    expect(result.isValid).toBe(true);
-  });
-
-  it('uses exactly the placeholders of the functions it declares', () => {
-    const placeholders = new Set([...fileText.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]));
-    expect([...placeholders].sort()).toEqual(
-      SESSION_ACTION_WORKFLOW.functions.map((fn) => fn.substitution).sort(),
-    );
-  });
-
-  it('is written in JSONPath, which the local engine evaluates (it ignores JSONata)', () => {
-    expect(fileText).not.toContain('JSONata');
-    expect(fileText).not.toContain('"Assign"');
-  });
-
   it('applies maxConcurrency to every Map state and nothing else', () => {
     const definition = JSON.parse(readDefinition(SESSION_ACTION_WORKFLOW, { maxConcurrency: 3 }));
     expect(definition.States.ActOnEachTarget.MaxConcurrency).toBe(3);

@@ -1,0 +1,142 @@
+import * as z from 'zod';
+
+/**
+ * What an action declaration says. Each product folder declares its actions once
+ * (lib/sessions/catalog.ts, lib/devices/catalog.ts, lib/administrators/catalog.ts) and
+ * lib/actions/catalog.ts lists them; API validation, routing rules, workflow choice, guardrail
+ * defaults, the dry-run plan, `npm start` and the docs are all derived from those declarations.
+ * This module holds only types and the field schemas declarations share, so that a product's
+ * declarations never import the derived modules (no import circle).
+ */
+
+/** The products this project acts on; each has one workflow and one Citrix client. */
+export const PRODUCTS = ['sessions', 'devices', 'administrators'] as const;
+export type Product = (typeof PRODUCTS)[number];
+
+/** The state machine (state-machines/<name>.asl.json) that carries out an action. */
+export const WORKFLOW_NAMES = ['session-action', 'device-action', 'admin-action'] as const;
+export type WorkflowName = (typeof WORKFLOW_NAMES)[number];
+
+/**
+ * The optional input fields each workflow's definition reads: JSONPath fails on a missing field,
+ * so a workflow that reads one always gets it (`options` as `{}`, `warning` as null).
+ */
+export const WORKFLOW_INPUT_FIELDS = {
+  'session-action': { options: false, warning: true },
+  'device-action': { options: false, warning: false },
+  'admin-action': { options: true, warning: false },
+} as const satisfies Record<WorkflowName, { options: boolean; warning: boolean }>;
+
+/** The target fields a request (and a routing rule) can name; an action takes some of them. */
+export const TARGET_FIELDS = ['user', 'sessionId', 'deviceId', 'admin', 'email'] as const;
+export type TargetField = (typeof TARGET_FIELDS)[number];
+
+/** How a summary and a dry run word the action: "3 of 4 sessions logged off". */
+export interface ActionWording {
+  /** Past tense, after "3 of 4 sessions". */
+  readonly done: string;
+  /** Infinitive, after "would". */
+  readonly todo: string;
+  readonly noun: 'session' | 'device' | 'administrator' | 'invitation';
+  /** When no target was acted on. */
+  readonly nothing: string;
+}
+
+/** The default limits; `overLimit` is `approval` by default and set per deployment. */
+export interface DefaultLimits {
+  readonly perRequest: number;
+  readonly perHour: number;
+}
+
+/**
+ * Modes an action can run in (`options.mode`), e.g. `admin.revoke`'s `strip` and `delete`. Each
+ * mode can be named in `APPROVAL_REQUIRED` as `<action>:<mode>`.
+ */
+export interface ActionModes<Mode extends string = string> {
+  readonly values: readonly [Mode, ...Mode[]];
+  readonly default: Mode;
+  /** One sentence per mode, for the docs and the OpenAPI document. */
+  readonly describe: Readonly<Record<Mode, string>>;
+}
+
+/**
+ * Whether a person must approve the action by default: `always`, `never`, or only in some of its
+ * modes. A deployment changes it with `APPROVAL_REQUIRED`.
+ */
+export type ApprovalRule<Mode extends string = string> =
+  | 'always'
+  | 'never'
+  | { readonly modes: readonly Mode[] };
+
+/**
+ * One action. `Operation` is the product client's call, typed by the product, so that the
+ * product's workflow step must handle every operation its actions declare (exhaustive switch).
+ */
+export interface ActionDeclaration<
+  P extends Product = Product,
+  Operation extends string = string,
+  Mode extends string = string,
+> {
+  readonly product: P;
+  readonly workflow: WorkflowName;
+  /** The target fields a request may use, exactly one at a time. */
+  readonly targetFields: readonly TargetField[];
+  /** The request's `target`; its output is what the workflow receives. */
+  readonly target: z.ZodType<Readonly<Record<string, string>>>;
+  /** `options.mode`, for actions that have modes. */
+  readonly modes?: ActionModes<Mode>;
+  /** Session actions can warn each user first (`notify`, `urgency`). */
+  readonly warnsUsers: boolean;
+  /** The Citrix call: the product client's operation, and the request as the docs show it. */
+  readonly citrix: { readonly operation: Operation; readonly request: string };
+  /** Erases data or cuts someone off in a way the user cannot undo themselves. */
+  readonly destructive: boolean;
+  /** How it can be undone, where Citrix allows it; the docs show it. */
+  readonly reversal: string;
+  readonly limits: DefaultLimits;
+  readonly approval: ApprovalRule<Mode>;
+  /** The dry-run planner's and the summary's wording. */
+  readonly wording: ActionWording;
+  /** One line for tables and the OpenAPI document. */
+  readonly summary: string;
+}
+
+/** Control characters have no place in an audit record and break log lines. */
+export const FreeText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine((value) => !/(?![\t\n\r])\p{Cc}/u.test(value), {
+      message: 'must not contain control characters',
+    });
+
+/** Exactly one of two target fields, normalized to an object with just that one. */
+export function oneOf<A extends string, B extends string>(
+  a: A,
+  aSchema: z.ZodType<string>,
+  b: B,
+  bSchema: z.ZodType<string>,
+): z.ZodType<{ [K in A]: string } | { [K in B]: string }> {
+  const fields: Record<string, z.ZodOptional<z.ZodType<string>>> = {
+    [a]: aSchema.optional(),
+    [b]: bSchema.optional(),
+  };
+  return z
+    .strictObject(fields)
+    .refine((target) => (target[a] === undefined) !== (target[b] === undefined), {
+      message: `must have exactly one of ${a} or ${b}`,
+    })
+    .transform((target) =>
+      target[a] !== undefined ? { [a]: target[a] } : { [b]: target[b] ?? '' },
+    ) as unknown as z.ZodType<{ [K in A]: string } | { [K in B]: string }>;
+}
+
+/**
+ * The end of an exhaustive switch: the compiler rejects the call while any case is unhandled,
+ * and at run time (a declaration added without the code for it) it fails loudly, never guesses.
+ */
+export function unhandled(value: never): never {
+  throw new TypeError(`No handler for ${JSON.stringify(value)}`);
+}

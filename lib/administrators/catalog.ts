@@ -1,0 +1,86 @@
+import * as z from 'zod';
+import type { ActionDeclaration } from '../actions/declaration.ts';
+
+/** The Citrix Cloud administrators calls an action makes; the admin workflow handles each one. */
+export type AdministratorOperation = 'revoke' | 'deleteInvitation';
+
+/** A Citrix Cloud administrator by email, userId or ucOid. */
+export const AdminTargetSchema = z.strictObject({
+  admin: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(256, 'must be at most 256 characters')
+    .regex(/^[^\p{Cc}\p{Cf}\s]+$/u, 'must be an email, userId or ucOid without spaces'),
+});
+export type AdminTarget = z.infer<typeof AdminTargetSchema>;
+
+/** A pending administrator invitation, by the email it was sent to. */
+export const InvitationTargetSchema = z.strictObject({
+  email: z.email('must be an email address').max(256),
+});
+export type InvitationTarget = z.infer<typeof InvitationTargetSchema>;
+
+const ADMIN_ACTION = {
+  product: 'administrators',
+  workflow: 'admin-action',
+  warnsUsers: false,
+} as const;
+
+/** Citrix Cloud administrator actions, declared once (see lib/actions/catalog.ts). */
+export const ADMINISTRATOR_CATALOG = {
+  'admin.revoke': {
+    ...ADMIN_ACTION,
+    targetFields: ['admin'],
+    target: AdminTargetSchema,
+    modes: {
+      values: ['strip', 'delete'],
+      default: 'strip',
+      describe: {
+        strip:
+          'Set Custom access with every permission unchecked; the administrator stays, for forensics',
+        delete: 'Delete the administrator',
+      },
+    },
+    citrix: {
+      operation: 'revoke',
+      request:
+        'Citrix Cloud PUT /administrators/access (strip) or DELETE /administrators/{id} (delete)',
+    },
+    destructive: true,
+    reversal: 'The access read before the change is kept in the result: grant it again, or invite again',
+    limits: { perRequest: 1, perHour: 3 },
+    approval: { modes: ['delete'] },
+    wording: {
+      done: 'revoked',
+      todo: 'revoke',
+      noun: 'administrator',
+      nothing: 'no access was changed',
+    },
+    summary:
+      'Revoke a Citrix Cloud administrator, never the API client owner, a protected one or the last Full one',
+  },
+  'admin.deleteInvitation': {
+    ...ADMIN_ACTION,
+    targetFields: ['email'],
+    target: InvitationTargetSchema,
+    citrix: {
+      operation: 'deleteInvitation',
+      request: 'Citrix Cloud DELETE /administrators/invitations?email=',
+    },
+    destructive: false,
+    reversal: 'Invite the administrator again',
+    limits: { perRequest: 5, perHour: 20 },
+    approval: 'never',
+    wording: {
+      done: 'deleted',
+      todo: 'delete',
+      noun: 'invitation',
+      nothing: 'no invitation was deleted',
+    },
+    summary: 'Delete a pending administrator invitation before anyone accepts it',
+  },
+} as const satisfies Record<
+  `admin.${string}`,
+  ActionDeclaration<'administrators', AdministratorOperation, 'strip' | 'delete'>
+>;

@@ -1,0 +1,112 @@
+import httpRouterHandler from '@middy/http-router';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { apiError } from './http-errors.ts';
+
+/** The Lambda function API Gateway integrates a route with (infra/actions-api.ts). */
+export type ApiFunction = 'actions-api' | 'source-webhooks';
+
+export interface ApiRoute {
+  readonly method: 'GET' | 'POST';
+  /** API Gateway's resource template: `{name}` is a path parameter. */
+  readonly path: string;
+  readonly function: ApiFunction;
+  /** Authenticated by a Standard Webhooks signature before the route's handler runs. */
+  readonly signed: boolean;
+}
+
+/**
+ * Every route of the HTTP API, once. The functions dispatch on it, the local API server matches
+ * requests with it, and the OpenAPI document has one operation per route (the stack test checks
+ * that API Gateway serves exactly those).
+ */
+export const API_ROUTES = [
+  { method: 'POST', path: '/v1/actions', function: 'actions-api', signed: true },
+  { method: 'GET', path: '/v1/actions/{actionId}', function: 'actions-api', signed: true },
+  { method: 'POST', path: '/v1/actions/{actionId}/approve', function: 'actions-api', signed: true },
+  { method: 'POST', path: '/v1/actions/{actionId}/reject', function: 'actions-api', signed: true },
+  // The API's description is public, like any API's documentation.
+  { method: 'GET', path: '/v1/openapi.json', function: 'actions-api', signed: false },
+  // Each source authenticates in the function its own way; Splunk by the token in its path.
+  {
+    method: 'POST',
+    path: '/v1/webhooks/splunk/{token}',
+    function: 'source-webhooks',
+    signed: false,
+  },
+  { method: 'POST', path: '/v1/webhooks/{source}', function: 'source-webhooks', signed: false },
+] as const satisfies readonly ApiRoute[];
+
+type Route = (typeof API_ROUTES)[number];
+type KeyOf<R> = R extends { method: infer M extends string; path: infer P extends string }
+  ? `${M} ${P}`
+  : never;
+/** A route as `METHOD /path`, e.g. `GET /v1/actions/{actionId}`. */
+export type RouteKey = KeyOf<Route>;
+/** The routes one function serves; with `S`, only its signed (or only its public) routes. */
+export type RouteKeyOf<F extends ApiFunction, S extends boolean = boolean> = KeyOf<
+  Extract<Route, { function: F; signed: S }>
+>;
+
+export const routeKey = (route: ApiRoute) => `${route.method} ${route.path}` as RouteKey;
+
+export type ApiHandler = (
+  event: APIGatewayProxyEvent,
+  context: Context,
+) => Promise<APIGatewayProxyResult>;
+
+/** One handler per route a function serves: a route without one is a type error. */
+export type RouteHandlers<F extends ApiFunction> = Readonly<Record<RouteKeyOf<F>, ApiHandler>>;
+
+/** The signed routes of the actions API, as `METHOD /path`. */
+export const SIGNED_ROUTES: readonly RouteKey[] = API_ROUTES.filter((route) => route.signed).map(
+  routeKey,
+);
+
+export interface RouteMatch {
+  readonly route: Route;
+  readonly key: RouteKey;
+  /** The path parameters' raw (still percent-encoded) values. */
+  readonly pathParameters: Readonly<Record<string, string>>;
+}
+
+// The router's handlers only say which route matched; the caller dispatches (see below).
+const router = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
+  routes: API_ROUTES.map((route) => ({
+    method: route.method,
+    path: route.path,
+    handler: ((event: APIGatewayProxyEvent) => ({
+      route,
+      key: routeKey(route),
+      pathParameters: { ...event.pathParameters },
+    })) as never,
+  })),
+  notFoundResponse: () => undefined,
+});
+
+/**
+ * The route a request's method and path take, as `@middy/http-router` matches them (a static
+ * segment wins over a path parameter, as in API Gateway), or undefined.
+ */
+export function matchRoute(method: string, path: string): RouteMatch | undefined {
+  const event = { httpMethod: method, path, pathParameters: null } as APIGatewayProxyEvent;
+  return router(event, {} as Context) as unknown as RouteMatch | undefined;
+}
+
+/**
+ * A function's handler over the routes it serves. It dispatches on API Gateway's resource template
+ * (`event.resource`): API Gateway has matched the request against the same routes already, and a
+ * custom domain's base path, which `event.path` carries, does not change the template.
+ */
+export function routeRequests<F extends ApiFunction>(
+  fn: F,
+  handlers: RouteHandlers<F>,
+): ApiHandler {
+  return async (event, context) => {
+    const match = matchRoute(event.httpMethod, event.resource);
+    const handler = match?.route.function === fn ? handlers[match.key as RouteKeyOf<F>] : undefined;
+    if (handler === undefined) {
+      throw apiError(404, 'not_found', `No route for ${event.httpMethod} ${event.path}`);
+    }
+    return handler(event, context);
+  };
+}

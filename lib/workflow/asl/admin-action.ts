@@ -1,0 +1,93 @@
+import { CATCH, RETRY } from './policies.ts';
+import {
+  actionWorkflow,
+  actOnEachTarget,
+  completeAction,
+  isDryRun,
+  recordActionFailure,
+  recordTargetResult,
+  resolveTargets,
+} from './shared-states.ts';
+import { functionArn, type StateMachine } from './types.ts';
+
+/** The source of `state-machines/admin-action.asl.json`. */
+export const ADMIN_ACTION: StateMachine = actionWorkflow({
+  comment:
+    "Revokes a Citrix Cloud administrator (strip every permission, or delete) or deletes a pending invitation: resolve the target and record its current access, apply guards no request can override (the API client's owner, the last Full administrator, the protected list), re-check them just before the change, make it, read it back, record the result. Task Lambdas throw named errors for Retry and Catch.",
+  timeoutSeconds: 5400,
+  resolveTargets: resolveTargets({
+    function: 'ResolveAdminTargetsFunctionArn',
+    comment:
+      'Marks the action running, finds the administrator or invitation, applies the guards and snapshots the current access.',
+    timeoutSeconds: 120,
+    parameters: { 'options.$': '$.options' },
+  }),
+  isDryRun: isDryRun(
+    "A dry run records the plan, the guards' verdict and the current access, and changes nothing.",
+  ),
+  act: 'ActOnEachAdministrator',
+  states: {
+    ActOnEachAdministrator: actOnEachTarget({
+      comment:
+        'One iteration per administrator (a request names one); a refused target goes straight to its result.',
+      itemFields: { 'options.$': '$.options' },
+      startAt: 'IsAllowed',
+      states: {
+        IsAllowed: {
+          Type: 'Choice',
+          Comment: 'Only a target every guard allowed is changed.',
+          Choices: [{ Variable: '$.target.allowed', BooleanEquals: true, Next: 'ApplyChange' }],
+          Default: 'RecordAdminResult',
+        },
+        ApplyChange: {
+          Type: 'Task',
+          Comment:
+            "Takes the tenant's administrator change lease, re-checks the guards on a fresh list, then PUTs Custom access with every permission unchecked, DELETEs the administrator, or DELETEs the invitation. While another change holds the lease (at most 120 s, its expiry) it throws AdministratorChangeInProgressError and is retried for about 3.5 minutes.",
+          Resource: functionArn('ApplyAdminChangeFunctionArn'),
+          Parameters: {
+            'actionId.$': '$.actionId',
+            'action.$': '$.action',
+            'options.$': '$.options',
+            'admin.$': '$.target',
+          },
+          ResultPath: '$.change',
+          TimeoutSeconds: 120,
+          Retry: [
+            RETRY.administratorChangeInProgress,
+            RETRY.citrixTransient,
+            RETRY.administratorChangeTransient,
+          ],
+          Catch: CATCH.failTarget('RecordAdminResult'),
+          Next: 'ReadBack',
+        },
+        ReadBack: {
+          Type: 'Task',
+          Comment:
+            'Reads the administrator again; AdministratorChangeNotAppliedError if the change did not take.',
+          Resource: functionArn('ReadAdminBackFunctionArn'),
+          Parameters: {
+            'actionId.$': '$.actionId',
+            'admin.$': '$.target',
+            'change.$': '$.change',
+          },
+          ResultPath: '$.after',
+          TimeoutSeconds: 120,
+          Retry: [RETRY.citrixTransient, RETRY.lambdaTransient],
+          Catch: CATCH.continueAfter('$.readBackError', 'RecordAdminResult'),
+          Next: 'RecordAdminResult',
+        },
+        RecordAdminResult: recordTargetResult({
+          function: 'RecordAdminResultFunctionArn',
+          comment:
+            "Turns the change, read-back, refusal or error into the administrator's result, stores it and returns it.",
+        }),
+      },
+    }),
+  },
+  completeAction: completeAction(
+    "Derives the action's status (refused when a guard kept every target untouched) and stores it.",
+  ),
+  recordActionFailure: recordActionFailure(
+    'Records an action that failed as a whole (no such administrator, ambiguous target, guards not configured).',
+  ),
+});

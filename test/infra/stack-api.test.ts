@@ -1,0 +1,330 @@
+import { readFileSync } from 'node:fs';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, expect, it } from 'vitest';
+import { idempotencyWindowSecondsFromEnv } from '../../lib/runtime/settings.ts';
+import { SOURCES } from '../../lib/sources/types.ts';
+import { WORKFLOWS } from '../../lib/workflow/definition.ts';
+import {
+  ALLOWLISTS,
+  type Json,
+  type Resource,
+  type SynthesizedStack,
+  synthesized,
+  target,
+  valuesOfKey,
+} from './support/stack.ts';
+
+/**
+ * The HTTP edge, in the `configured` stack (IP allowlists for two sources and the API, callback
+ * destinations): routes and the functions behind them, the edge checks, the stage's logging and
+ * throttling, the resource policy, and what the API function is told.
+ */
+
+let stack: SynthesizedStack;
+beforeAll(() => {
+  stack = synthesized('configured');
+});
+
+/** `/v1/actions/{actionId}` for an API Gateway resource, from its chain of parents. */
+function pathOf(resourceId: Json): string {
+  const ref = (resourceId as { Ref?: string }).Ref;
+  if (ref === undefined) return '';
+  const resource = stack.resource(ref);
+  expect(resource.Type).toBe('AWS::ApiGateway::Resource');
+  return `${pathOf(resource.Properties.ParentId as Json)}/${String(resource.Properties.PathPart)}`;
+}
+
+/** Every API method as `POST /v1/actions`, with the function its proxy integration invokes. */
+function routes(): Record<string, { readonly functionId: string; readonly method: Resource }> {
+  return Object.fromEntries(
+    stack.idsOf('AWS::ApiGateway::Method').map((id) => {
+      const method = stack.resource(id);
+      const integration = method.Properties.Integration as { Type: string; Uri: Json };
+      expect(integration.Type).toBe('AWS_PROXY');
+      const invoked = valuesOfKey(integration.Uri, 'Fn::GetAtt') as [string, string][];
+      expect(invoked).toHaveLength(1);
+      const [[functionId = ''] = []] = invoked;
+      const route = `${String(method.Properties.HttpMethod)} ${pathOf(method.Properties.ResourceId as Json)}`;
+      return [route, { functionId, method }];
+    }),
+  );
+}
+
+it('routes the actions and the OpenAPI document to the API function, the webhooks to the source endpoints, all authenticated in the function', () => {
+  const api = stack.apiFunction;
+  const sources = stack.sourceFunction;
+  const all = routes();
+
+  expect(
+    Object.fromEntries(Object.entries(all).map(([route, { functionId }]) => [route, functionId])),
+  ).toEqual({
+    'POST /v1/actions': api,
+    'GET /v1/actions/{actionId}': api,
+    'POST /v1/actions/{actionId}/approve': api,
+    'POST /v1/actions/{actionId}/reject': api,
+    'GET /v1/openapi.json': api,
+    'POST /v1/webhooks/{source}': sources,
+    // Splunk can set no header: its secret token is the last path segment.
+    'POST /v1/webhooks/splunk/{token}': sources,
+  });
+  // Every caller authenticates in the function (signature, Basic, token, key or HMAC).
+  stack.template.allResourcesProperties('AWS::ApiGateway::Method', { AuthorizationType: 'NONE' });
+  expect(all['POST /v1/webhooks/{source}']?.method.Properties.RequestParameters).toEqual({
+    'method.request.path.source': true,
+  });
+  expect(all['POST /v1/webhooks/splunk/{token}']?.method.Properties.RequestParameters).toEqual({
+    'method.request.path.token': true,
+  });
+  for (const route of [
+    'POST /v1/actions/{actionId}/approve',
+    'POST /v1/actions/{actionId}/reject',
+  ]) {
+    // A signed decision: the function verifies it; no body model at the edge.
+    expect(all[route]?.method.Properties.RequestParameters, route).toEqual({
+      'method.request.path.actionId': true,
+    });
+  }
+});
+
+it('serves exactly the operations docs/openapi.json describes', () => {
+  const document = JSON.parse(
+    readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8'),
+  ) as { paths: Record<string, Record<string, unknown>> };
+  const documented = Object.entries(document.paths).flatMap(([path, operations]) =>
+    Object.keys(operations)
+      .filter((method) => ['get', 'put', 'post', 'delete', 'patch'].includes(method))
+      .map((method) => `${method.toUpperCase()} ${path}`),
+  );
+  // One API Gateway resource serves the sources that authenticate by header; Splunk has its own.
+  const served = Object.keys(routes()).flatMap((route) =>
+    route === 'POST /v1/webhooks/{source}'
+      ? SOURCES.filter((source) => source !== 'splunk').map(
+          (source) => `POST /v1/webhooks/${source}`,
+        )
+      : [route],
+  );
+
+  expect(documented.sort()).toEqual(served.sort());
+});
+
+it('checks the body of POST /v1/actions only, against a model requiring action, target and reason', () => {
+  const all = routes();
+  const withModel = Object.entries(all)
+    .filter(([, { method }]) => method.Properties.RequestModels !== undefined)
+    .map(([route]) => route);
+  const properties = all['POST /v1/actions']?.method.Properties ?? {};
+  const model = (properties.RequestModels as Record<string, { Ref: string }>)['application/json'];
+
+  expect(withModel).toEqual(['POST /v1/actions']);
+  expect(stack.resource(String(model?.Ref)).Properties.Schema).toMatchObject({
+    type: 'object',
+    required: ['action', 'target', 'reason'],
+  });
+  expect(
+    stack.resource((properties.RequestValidatorId as { Ref: string }).Ref).Properties,
+  ).toMatchObject({ ValidateRequestBody: true });
+  // Never on the source payloads, which each source shapes its own way.
+  for (const route of ['POST /v1/webhooks/{source}', 'POST /v1/webhooks/splunk/{token}']) {
+    expect(all[route]?.method.Properties, route).not.toHaveProperty('RequestValidatorId');
+  }
+});
+
+it('answers a body that fails the model with JSON naming what is wrong', () => {
+  stack.template.resourceCountIs('AWS::ApiGateway::GatewayResponse', 1);
+  stack.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+    ResponseType: 'BAD_REQUEST_BODY',
+    StatusCode: '400',
+  });
+  const [id] = stack.idsOf('AWS::ApiGateway::GatewayResponse');
+  const template = (
+    stack.resource(String(id)).Properties.ResponseTemplates as Record<string, string>
+  )['application/json'];
+  // With a sample validation error substituted, the template is valid JSON in the API's shape.
+  const sample = template?.replace(
+    /\$util\.escapeJavaScript\(\$context\.error\.validationErrorString\)\.replaceAll\("\\\\'","'"\)/,
+    String.raw`[object has missing required properties ([\"reason\"])]`,
+  );
+  expect(JSON.parse(sample ?? '')).toEqual({
+    error: {
+      code: 'invalid_request',
+      message: '[object has missing required properties (["reason"])]',
+    },
+  });
+});
+
+it('lets API Gateway invoke each function on its own routes of this stage only', () => {
+  const [stage] = stack.idsOf('AWS::ApiGateway::Stage');
+  const invocations = stack
+    .idsOf('AWS::Lambda::Permission')
+    .map((id) => stack.resource(id).Properties)
+    .filter((permission) => permission.Principal === 'apigateway.amazonaws.com')
+    .map((permission) => {
+      expect(permission.Action).toBe('lambda:InvokeFunction');
+      // The ARN ends with the stage, then /METHOD/path (path parameters as *).
+      const arn = target(permission.SourceArn as Json);
+      expect(arn).toContain(`/${stage}/`);
+      return `${target(permission.FunctionName as Json)} ${arn.slice(arn.indexOf(`/${stage}/`) + String(stage).length + 1)}`;
+    });
+
+  expect(invocations.sort()).toEqual(
+    [
+      `${stack.apiFunction} /POST/v1/actions`,
+      `${stack.apiFunction} /GET/v1/actions/*`,
+      `${stack.apiFunction} /POST/v1/actions/*/approve`,
+      `${stack.apiFunction} /POST/v1/actions/*/reject`,
+      `${stack.apiFunction} /GET/v1/openapi.json`,
+      `${stack.sourceFunction} /POST/v1/webhooks/*`,
+      `${stack.sourceFunction} /POST/v1/webhooks/splunk/*`,
+    ].sort(),
+  );
+});
+
+it('has a throttled prod stage logging errors only, with access logs that hold the route template, never the path or the Splunk token', () => {
+  stack.template.resourceCountIs('AWS::ApiGateway::Stage', 1);
+  stack.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+    StageName: 'prod',
+    // Off: API Gateway's trace segments record the request URL (the Splunk token).
+    TracingEnabled: false,
+    MethodSettings: [
+      Match.objectLike({
+        HttpMethod: '*',
+        ResourcePath: '/*',
+        LoggingLevel: 'ERROR',
+        DataTraceEnabled: false,
+        ThrottlingRateLimit: 20,
+        ThrottlingBurstLimit: 40,
+      }),
+    ],
+  });
+  const [stage] = stack.idsOf('AWS::ApiGateway::Stage');
+  const format = (stack.resource(String(stage)).Properties.AccessLogSetting as { Format: string })
+    .Format;
+  // What $context.resourcePath logs for a Splunk delivery is the template, not the URL.
+  expect(
+    pathOf(routes()['POST /v1/webhooks/splunk/{token}']?.method.Properties.ResourceId as Json),
+  ).toBe('/v1/webhooks/splunk/{token}');
+  // Nothing in the format may carry the request line, the path or its parameters.
+  expect(format).not.toMatch(
+    /\$context\.(path|requestOverride|responseOverride|identity\.user\b|identity\.caller\b)|\$input|\$method\.request/,
+  );
+  expect(Object.values(JSON.parse(format) as Record<string, string>).sort()).toEqual(
+    [
+      '$context.identity.sourceIp',
+      '$context.requestTime',
+      '$context.httpMethod',
+      '$context.resourcePath',
+      '$context.status',
+      '$context.protocol',
+      '$context.responseLength',
+      '$context.requestId',
+    ].sort(),
+  );
+});
+
+it('allows every call but denies POST to an allowlisted source or to the API from any other address', () => {
+  const statement = (resources: string | string[], ranges: readonly string[]) => ({
+    Action: 'execute-api:Invoke',
+    Condition: { NotIpAddress: { 'aws:SourceIp': ranges } },
+    Effect: 'Deny',
+    Principal: { AWS: '*' },
+    Resource: resources,
+  });
+
+  stack.template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+    Policy: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Action: 'execute-api:Invoke',
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Resource: 'execute-api:/*',
+        },
+        statement('execute-api:/*/POST/v1/webhooks/splunk/*', ALLOWLISTS.splunk),
+        statement('execute-api:/*/POST/v1/webhooks/sentinel', ALLOWLISTS.sentinel),
+        statement(
+          [
+            'execute-api:/*/POST/v1/actions',
+            'execute-api:/*/POST/v1/actions/*/approve',
+            'execute-api:/*/POST/v1/actions/*/reject',
+          ],
+          ALLOWLISTS.api,
+        ),
+      ],
+    },
+  });
+});
+
+it('denies exactly the allowlisted routes: two sources, and starting or deciding an action; reading stays open', () => {
+  const [api] = stack.idsOf('AWS::ApiGateway::RestApi');
+  const statements = (
+    stack.resource(String(api)).Properties.Policy as {
+      Statement: { Effect: string; Resource: string | string[] }[];
+    }
+  ).Statement;
+  // execute-api resource patterns: `*` matches any characters, `/` included.
+  const denied = (method: string, path: string) =>
+    statements.some(
+      (statement) =>
+        statement.Effect === 'Deny' &&
+        [statement.Resource].flat().some((resource) =>
+          new RegExp(
+            `^${resource
+              .split('*')
+              .map((part) => part.replace(/[.?+^$()[\]{}|\\]/g, '\\$&'))
+              .join('.*')}$`,
+          ).test(`execute-api:/prod/${method}/${path}`),
+        ),
+    );
+  // Each route as a request would reach it, with its path parameters filled in.
+  const requests: [string, string, boolean][] = [
+    ['POST', 'v1/webhooks/splunk/0123456789abcdef0123456789abcdef', true],
+    ['POST', 'v1/webhooks/sentinel', true],
+    ['POST', 'v1/webhooks/servicenow', false],
+    ['POST', 'v1/webhooks/pagerduty', false],
+    ['POST', 'v1/actions', true],
+    ['GET', 'v1/actions/act_01', false],
+    ['POST', 'v1/actions/act_01/approve', true],
+    ['POST', 'v1/actions/act_01/reject', true],
+    ['GET', 'v1/openapi.json', false],
+  ];
+
+  expect(Object.keys(routes()).sort()).toEqual([
+    'GET /v1/actions/{actionId}',
+    'GET /v1/openapi.json',
+    'POST /v1/actions',
+    'POST /v1/actions/{actionId}/approve',
+    'POST /v1/actions/{actionId}/reject',
+    'POST /v1/webhooks/splunk/{token}',
+    'POST /v1/webhooks/{source}',
+  ]);
+  for (const [method, path, expected] of requests) {
+    expect(denied(method, path), `${method} /${path}`).toBe(expected);
+  }
+});
+
+it('tells the API function its tables, the workflows, the webhook secret and the destination names, never their URLs', () => {
+  const environment = stack.environment(stack.apiFunction);
+
+  expect(environment).toEqual({
+    NODE_OPTIONS: '--enable-source-maps',
+    POWERTOOLS_SERVICE_NAME: 'citrix-response',
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    ACTIONS_TABLE_NAME: { Ref: stack.table('actions') },
+    ...Object.fromEntries(
+      WORKFLOWS.map((workflow) => [
+        `${workflow.name.replaceAll('-', '_').toUpperCase()}_STATE_MACHINE_ARN`,
+        { Ref: stack.stateMachine(workflow.name) },
+      ]),
+    ),
+    AUDIT_TABLE_NAME: { Ref: stack.table('audit') },
+    WEBHOOK_SECRET_ARN: { Ref: stack.secret('webhook') },
+    IDEMPOTENCY_TABLE_NAME: { Ref: stack.table('idempotency') },
+    IDEMPOTENCY_WINDOW_SECONDS: '3600',
+    // Names only, so that it can refuse an unknown one: a URL may carry the receiver's token.
+    CALLBACK_DESTINATION_NAMES: 'soar,ticketing',
+  });
+  expect(Object.keys(environment)).toContain('SESSION_ACTION_STATE_MACHINE_ARN');
+  // The function reads the window exactly as the context gave it.
+  expect(idempotencyWindowSecondsFromEnv(stack.literalEnvironment(stack.apiFunction))).toBe(3600);
+});

@@ -1,0 +1,293 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ACTION_TYPES } from '../../lib/actions/schema.ts';
+import { administratorChangeLeaseKey } from '../../lib/administrators/change-lock.ts';
+import { SOURCES } from '../../lib/sources/types.ts';
+import { WORKFLOWS, type WorkflowFunction } from '../../lib/workflow/definition.ts';
+import {
+  allow,
+  CUSTOMER_ID,
+  type SynthesizedStack,
+  synthesized,
+  TASKS,
+  XRAY,
+} from './support/stack.ts';
+
+/**
+ * Least privilege, in the `configured` stack (every optional secret and table present): what
+ * each function may do, exactly, and who may touch each table, secret, topic and workflow.
+ * Grants read as `action on <logical id>` lines (see SynthesizedStack.grants).
+ */
+
+let stack: SynthesizedStack;
+beforeAll(() => {
+  stack = synthesized('configured');
+});
+
+const RECORDS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+const secretReads = (...secrets: string[]) =>
+  allow(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], ...secrets);
+const onItems = (lines: string[], keys: readonly string[]) =>
+  lines.map((line) => `${line} (keys ${keys.join(', ')})`);
+const workflowIds = () => WORKFLOWS.map((workflow) => stack.stateMachine(workflow.name));
+
+/** Everything a task function may do, from its declaration. */
+function expectedTaskGrants(task: WorkflowFunction): string[] {
+  const limits = stack.table('limits');
+  const secrets = {
+    nothing: [],
+    daas: [stack.secret('citrix')],
+    'cloud-administrators': [stack.secret('citrix')],
+    // With administrator credentials: that secret alone, not the Citrix Cloud client.
+    'endpoint-management': [stack.secret('endpointManagement')],
+    notifications: [stack.secret('callback'), stack.secret('serviceNowApi')],
+  }[task.calls];
+  return [
+    ...XRAY,
+    // Appends only: no Query, Scan, update or delete of the trail.
+    ...allow(['dynamodb:BatchWriteItem'], stack.table('audit')),
+    // Single records only: no Query, Scan, BatchWrite or DeleteItem.
+    ...(task.recordsActions ? allow(RECORDS, stack.table('actions')) : []),
+    ...(task.appliesGuardrails ? allow(['dynamodb:GetItem', 'dynamodb:PutItem'], limits) : []),
+    // Gives back a rejected or expired action's reservation: the counters' items only.
+    ...(task.releasesLimitReservations
+      ? onItems(allow(['dynamodb:GetItem', 'dynamodb:PutItem'], limits), ACTION_TYPES)
+      : []),
+    // Takes and gives back the administrator change lease: its own item only.
+    ...(task.serializesAdministratorChanges
+      ? onItems(allow(['dynamodb:DeleteItem', 'dynamodb:PutItem'], limits), [
+          administratorChangeLeaseKey(CUSTOMER_ID),
+        ])
+      : []),
+    ...secretReads(...secrets),
+  ].sort();
+}
+
+describe('what each function may do', () => {
+  it('attaches every inline policy to a function or a workflow, whose grants are checked exactly', () => {
+    const roles = new Set([...stack.functionIds, ...workflowIds()].map((id) => stack.roleOf(id)));
+
+    for (const policy of stack.idsOf('AWS::IAM::Policy')) {
+      for (const role of stack.resource(policy).Properties.Roles as { Ref: string }[]) {
+        expect(roles, policy).toContain(role.Ref);
+      }
+    }
+  });
+
+  it('runs every function with only the basic Lambda execution managed policy', () => {
+    for (const id of stack.functionIds) {
+      expect(stack.managedPolicies(id), id).toEqual([
+        'arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+      ]);
+    }
+  });
+
+  it.each(TASKS.map((task) => ({ name: task.name, task })))(
+    'lets $name do exactly what its declaration asks for',
+    ({ task }) => {
+      expect(stack.grants(stack.taskFunction(task.name))).toEqual(expectedTaskGrants(task));
+    },
+  );
+
+  it('lets the API record actions, start and resume the workflows, use the idempotency table, read and append the audit trail, and read the webhook secret', () => {
+    expect(stack.grants(stack.apiFunction)).toEqual(
+      [
+        ...XRAY,
+        ...allow(RECORDS, stack.table('actions')),
+        ...allow([...RECORDS, 'dynamodb:DeleteItem'], stack.table('idempotency')),
+        // Approve and reject: the timeline is read, each decision appended.
+        ...allow(['dynamodb:BatchWriteItem', 'dynamodb:Query'], stack.table('audit')),
+        // Start an action; resume the workflow waiting on its approval.
+        ...allow(
+          [
+            'states:SendTaskFailure',
+            'states:SendTaskHeartbeat',
+            'states:SendTaskSuccess',
+            'states:StartExecution',
+          ],
+          ...workflowIds(),
+        ),
+        ...secretReads(stack.secret('webhook')),
+      ].sort(),
+    );
+  });
+
+  it('lets the source endpoints record actions, use the idempotency table, put deliveries, append to the audit trail, start the workflows and read their own four secrets', () => {
+    expect(stack.grants(stack.sourceFunction)).toEqual(
+      [
+        ...XRAY,
+        ...allow(RECORDS, stack.table('actions')),
+        ...allow([...RECORDS, 'dynamodb:DeleteItem'], stack.table('idempotency')),
+        // Deliveries are written once and never read back by the function.
+        ...allow(['dynamodb:PutItem'], stack.table('deliveries')),
+        ...allow(['dynamodb:BatchWriteItem'], stack.table('audit')),
+        ...allow(['states:StartExecution'], ...workflowIds()),
+        ...secretReads(...SOURCES.map((source) => stack.secret(`source:${source}`))),
+      ].sort(),
+    );
+  });
+
+  it('lets the report query, put and update snapshots, publish to its topic and read the Citrix secret: no more', () => {
+    expect(stack.grants(stack.reportFunction)).toEqual(
+      [
+        ...XRAY,
+        ...allow(
+          ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+          stack.table('snapshots'),
+        ),
+        // Not topic.grantPublish, which would add kms:GenerateDataKey* on every key.
+        ...allow(['sns:Publish'], stack.idOf(stack.stack.administratorReport.topic)),
+        ...secretReads(stack.secret('citrix')),
+      ].sort(),
+    );
+  });
+});
+
+describe('who may touch what', () => {
+  const tasksWhere = (flag: (task: WorkflowFunction) => boolean | undefined) =>
+    TASKS.filter(flag).map((task) => stack.taskFunction(task.name));
+
+  it('lets only the functions that record actions, the API and the source endpoints use the action records', () => {
+    expect(TASKS.filter((task) => task.recordsActions).map((task) => task.name)).toEqual([
+      'resolve-session-targets',
+      'warn-sessions',
+      'record-target-result',
+      'request-approval',
+      'complete-action',
+      'notify-action-outcome',
+      'resolve-device-targets',
+      'record-device-result',
+      'resolve-admin-targets',
+      'record-admin-result',
+    ]);
+    expect(stack.grantedOn(stack.table('actions'))).toEqual(
+      [
+        ...tasksWhere((task) => task.recordsActions),
+        stack.apiFunction,
+        stack.sourceFunction,
+      ].sort(),
+    );
+  });
+
+  it('lets every function but the report append to the audit trail, and only the API read it', () => {
+    const audit = stack.table('audit');
+
+    expect(stack.grantedOn(audit)).toEqual(
+      stack.functionIds.filter((id) => id !== stack.reportFunction).sort(),
+    );
+    // Appends everywhere else (exact per function above); the API reads an action's timeline.
+    expect(
+      stack.functionIds.filter((id) => stack.grants(id).includes(`dynamodb:Query on ${audit}`)),
+    ).toEqual([stack.apiFunction]);
+  });
+
+  it('lets only the resolvers use the limit counters, complete-action give them back and apply-admin-change hold its lease', () => {
+    expect(TASKS.filter((task) => task.appliesGuardrails).map((task) => task.name)).toEqual([
+      'resolve-session-targets',
+      'resolve-device-targets',
+      'resolve-admin-targets',
+    ]);
+    expect(TASKS.filter((task) => task.releasesLimitReservations).map((t) => t.name)).toEqual([
+      'complete-action',
+    ]);
+    expect(TASKS.filter((task) => task.serializesAdministratorChanges).map((t) => t.name)).toEqual([
+      'apply-admin-change',
+    ]);
+    expect(stack.grantedOn(stack.table('limits'))).toEqual(
+      tasksWhere(
+        (task) =>
+          task.appliesGuardrails ||
+          task.releasesLimitReservations ||
+          task.serializesAdministratorChanges,
+      ).sort(),
+    );
+  });
+
+  it('lets only the report touch the snapshots table or publish to the topic', () => {
+    expect(stack.grantedOn(stack.table('snapshots'))).toEqual([stack.reportFunction]);
+    expect(stack.grantedOn(stack.idOf(stack.stack.administratorReport.topic))).toEqual([
+      stack.reportFunction,
+    ]);
+    for (const id of stack.functionIds.filter((fn) => fn !== stack.reportFunction)) {
+      expect(
+        stack.grants(id).filter((line) => /^(sns|kms):/.test(line)),
+        id,
+      ).toEqual([]);
+    }
+  });
+
+  it('lets only the source endpoints read a source secret or write deliveries, and only they and the API share the idempotency table', () => {
+    for (const source of SOURCES) {
+      expect(stack.grantedOn(stack.secret(`source:${source}`)), source).toEqual([
+        stack.sourceFunction,
+      ]);
+    }
+    expect(stack.grantedOn(stack.table('deliveries'))).toEqual([stack.sourceFunction]);
+    expect(stack.grantedOn(stack.table('idempotency'))).toEqual(
+      [stack.apiFunction, stack.sourceFunction].sort(),
+    );
+  });
+
+  it('lets each other secret be read by exactly the functions that need it', () => {
+    const calling = (...calls: WorkflowFunction['calls'][]) =>
+      tasksWhere((task) => calls.includes(task.calls));
+
+    expect(stack.grantedOn(stack.secret('webhook'))).toEqual([stack.apiFunction]);
+    expect(stack.grantedOn(stack.secret('citrix'))).toEqual(
+      [...calling('daas', 'cloud-administrators'), stack.reportFunction].sort(),
+    );
+    expect(stack.grantedOn(stack.secret('endpointManagement'))).toEqual(
+      calling('endpoint-management').sort(),
+    );
+    // The callback signing key and the ServiceNow account: the notification task alone.
+    expect(stack.grantedOn(stack.secret('callback'))).toEqual(calling('notifications'));
+    expect(stack.grantedOn(stack.secret('serviceNowApi'))).toEqual(calling('notifications'));
+  });
+
+  it('lets only the API and the source endpoints start an execution, and only the API send a task token response', () => {
+    const callers = (pattern: RegExp) =>
+      [...stack.functionIds, ...workflowIds()].filter((id) =>
+        stack.grants(id).some((line) => pattern.test(line)),
+      );
+
+    expect(callers(/^states:/).sort()).toEqual([stack.apiFunction, stack.sourceFunction].sort());
+    expect(callers(/^states:(SendTask|\*)/)).toEqual([stack.apiFunction]);
+  });
+
+  it('lets EventBridge invoke the report function from its rule only, and nothing else', () => {
+    const fromEvents = stack
+      .idsOf('AWS::Lambda::Permission')
+      .map((id) => stack.resource(id).Properties)
+      .filter((permission) => permission.Principal === 'events.amazonaws.com');
+
+    expect(fromEvents).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [stack.reportFunction, 'Arn'] },
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [stack.idOf(stack.stack.administratorReport.rule), 'Arn'] },
+      },
+    ]);
+  });
+
+  it('refuses publishing to the report topic without TLS, and grants nothing in the topic policy', () => {
+    const topic = stack.idOf(stack.stack.administratorReport.topic);
+
+    stack.template.resourceCountIs('AWS::SNS::TopicPolicy', 1);
+    stack.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topic }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Sid: Match.anyValue(),
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 'sns:Publish',
+            Resource: { Ref: topic },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          },
+        ],
+      },
+    });
+  });
+});

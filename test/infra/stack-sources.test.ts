@@ -1,0 +1,200 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/build-app.ts';
+import { InvalidContextError } from '../../infra/config.ts';
+import { idempotencyWindowSecondsFromEnv } from '../../lib/runtime/settings.ts';
+import { authenticateDelivery, SourceAuthenticationError } from '../../lib/sources/authenticate.ts';
+import {
+  assertSourceConfigured,
+  SOURCE_SECRET_SCHEMAS,
+  SourceNotConfiguredError,
+} from '../../lib/sources/secrets.ts';
+import { type InboundDelivery, SOURCES, type SourceName } from '../../lib/sources/types.ts';
+import { WORKFLOWS } from '../../lib/workflow/definition.ts';
+import {
+  appContext,
+  OPERATOR_ROUTES_FILE,
+  type SynthesizedStack,
+  synthesized,
+} from './support/stack.ts';
+
+/**
+ * The source endpoints (`POST /v1/webhooks/...`), in the `configured` stack (an operator's own
+ * routes file whose route calls `soar` back): what the function is told, and the secrets each
+ * source authenticates with. Their grants are in stack-iam.test.ts, their routes in
+ * stack-api.test.ts.
+ */
+
+let stack: SynthesizedStack;
+beforeAll(() => {
+  stack = synthesized('configured');
+});
+
+it('tells the source function its tables, the workflows, its four secrets, the window and the destination names: nothing else', () => {
+  const environment = stack.environment(stack.sourceFunction);
+
+  // No ROUTES_FILE: the function reads the rules bundled next to it (routes.json), the same
+  // file readConfig validated at synth.
+  expect(environment).toEqual({
+    NODE_OPTIONS: '--enable-source-maps',
+    POWERTOOLS_SERVICE_NAME: 'citrix-response',
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    ACTIONS_TABLE_NAME: { Ref: stack.table('actions') },
+    IDEMPOTENCY_TABLE_NAME: { Ref: stack.table('idempotency') },
+    IDEMPOTENCY_WINDOW_SECONDS: '3600',
+    DELIVERIES_TABLE_NAME: { Ref: stack.table('deliveries') },
+    AUDIT_TABLE_NAME: { Ref: stack.table('audit') },
+    ...Object.fromEntries(
+      WORKFLOWS.map((workflow) => [
+        `${workflow.name.replaceAll('-', '_').toUpperCase()}_STATE_MACHINE_ARN`,
+        { Ref: stack.stateMachine(workflow.name) },
+      ]),
+    ),
+    SERVICENOW_SECRET_ARN: { Ref: stack.secret('source:servicenow') },
+    SPLUNK_SECRET_ARN: { Ref: stack.secret('source:splunk') },
+    SENTINEL_SECRET_ARN: { Ref: stack.secret('source:sentinel') },
+    PAGERDUTY_SECRET_ARN: { Ref: stack.secret('source:pagerduty') },
+    // Names only (a route may ask for one): the URLs may carry the receiver's token.
+    CALLBACK_DESTINATION_NAMES: 'soar,ticketing',
+  });
+  expect(JSON.stringify(environment)).not.toContain('soar.example.com');
+  expect(idempotencyWindowSecondsFromEnv(stack.literalEnvironment(stack.sourceFunction))).toBe(
+    3600,
+  );
+  expect(stack.resource(stack.sourceFunction).Properties.Description).toBe(
+    'Source endpoints: ServiceNow, Splunk, Sentinel and PagerDuty deliveries',
+  );
+});
+
+it('fails synth when a route of the rules file names a callback destination that is not configured', () => {
+  const build = () => buildApp(appContext({ routesFile: OPERATOR_ROUTES_FILE }));
+
+  expect(build).toThrow(InvalidContextError);
+  expect(build).toThrow(
+    /^Context "routesFile" is invalid: .*route "impossible-travel"\)\.callback: no callback destination named "soar"/,
+  );
+});
+
+describe('source secrets', () => {
+  /**
+   * The template is public (this repository, every synthesized stack), so nothing in it may
+   * authenticate a delivery.
+   */
+  const SAMPLE_BODY = readFileSync(
+    new URL('../../docs/sources/samples/pagerduty.json', import.meta.url),
+    'utf8',
+  );
+
+  /** The JSON key each source authenticates with: the one value that must be generated. */
+  const CREDENTIAL_KEY: Record<SourceName, string> = {
+    servicenow: 'password',
+    splunk: 'token',
+    sentinel: 'apiKey',
+    pagerduty: 'signingSecrets',
+  };
+
+  /** Every string anywhere in a JSON value. */
+  function stringsIn(value: unknown): string[] {
+    if (typeof value === 'string') return [value];
+    if (Array.isArray(value)) return value.flatMap(stringsIn);
+    if (value !== null && typeof value === 'object') {
+      return Object.entries(value).flatMap(([key, entry]) => [key, ...stringsIn(entry)]);
+    }
+    return [];
+  }
+
+  /** Deliveries forged with `guess` as every credential the source checks. */
+  function forgeries(source: SourceName, guesses: readonly string[]): InboundDelivery[] {
+    const base = { source, rawBody: SAMPLE_BODY, headers: {} };
+    return guesses.flatMap((guess): InboundDelivery[] => {
+      switch (source) {
+        case 'servicenow':
+          return guesses.map((user) => ({
+            ...base,
+            headers: {
+              authorization: `Basic ${Buffer.from(`${user}:${guess}`).toString('base64')}`,
+            },
+          }));
+        case 'splunk':
+          return [{ ...base, pathToken: guess }];
+        case 'sentinel':
+          return [{ ...base, headers: { 'x-api-key': guess } }];
+        case 'pagerduty':
+          return [
+            {
+              ...base,
+              headers: {
+                'x-pagerduty-signature': `v1=${createHmac('sha256', guess).update(SAMPLE_BODY).digest('hex')}`,
+              },
+            },
+          ];
+        default:
+          return [];
+      }
+    });
+  }
+
+  it.each(SOURCES)(
+    'generates and retains the %s secret with the JSON keys the function reads, and nothing anyone could authenticate with',
+    (source) => {
+      const secret = stack.resource(stack.secret(`source:${source}`));
+      const generate = secret.Properties.GenerateSecretString as {
+        SecretStringTemplate: string;
+        GenerateStringKey: string;
+        PasswordLength: number;
+      };
+      const template = JSON.parse(generate.SecretStringTemplate) as Record<string, unknown>;
+
+      expect(secret).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      expect(generate).toMatchObject({
+        PasswordLength: 48,
+        ExcludePunctuation: true,
+        IncludeSpace: false,
+      });
+      expect(String(secret.Properties.Description)).toMatch(/^Citrix Response source endpoint: /);
+      // The credential is either generated by CloudFormation or, for PagerDuty, absent (empty).
+      if (source === 'pagerduty') {
+        expect(template.signingSecrets).toEqual([]);
+        expect(generate.GenerateStringKey).not.toBe(CREDENTIAL_KEY[source]);
+      } else {
+        expect(template).not.toHaveProperty(CREDENTIAL_KEY[source]);
+        expect(generate.GenerateStringKey).toBe(CREDENTIAL_KEY[source]);
+      }
+
+      // What CloudFormation stores: the template plus a value no one has seen.
+      const stored = {
+        ...template,
+        [generate.GenerateStringKey]: randomBytes(32)
+          .toString('hex')
+          .slice(0, generate.PasswordLength),
+      };
+      const parsed = SOURCE_SECRET_SCHEMAS[source].parse(stored);
+      let configured: unknown;
+      try {
+        configured = assertSourceConfigured(source, parsed as never);
+      } catch (error) {
+        // Not configured: the endpoint answers 404 and authenticates nothing.
+        expect(error).toBeInstanceOf(SourceNotConfiguredError);
+        expect(source).toBe('pagerduty');
+        return;
+      }
+      const attempts = forgeries(source, [...stringsIn(template), '']);
+      expect(attempts.length).toBeGreaterThan(0);
+      for (const delivery of attempts) {
+        expect(() => authenticateDelivery(delivery as never, configured as never)).toThrow(
+          SourceAuthenticationError,
+        );
+      }
+    },
+  );
+
+  it('refuses the old PagerDuty placeholder rather than trusting it', () => {
+    expect(
+      SOURCE_SECRET_SCHEMAS.pagerduty.safeParse({
+        signingSecrets: ['replace-with-the-pagerduty-signing-secret'],
+        unused: 'x',
+      }).success,
+    ).toBe(false);
+  });
+});

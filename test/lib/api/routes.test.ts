@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import {
+  API_ROUTES,
+  type ApiHandler,
+  matchRoute,
+  routeRequests,
+  SIGNED_ROUTES,
+} from '../../../lib/api/routes.ts';
+import { apiEvent, lambdaContext } from '../../support/signed-request.ts';
+
+describe('the route table', () => {
+  it.each([
+    ['POST', '/v1/actions', 'POST /v1/actions', {}],
+    [
+      'GET',
+      '/v1/actions/act_0123456789abcdef0123456789abcdef',
+      'GET /v1/actions/{actionId}',
+      { actionId: 'act_0123456789abcdef0123456789abcdef' },
+    ],
+    ['POST', '/v1/actions/a1/approve', 'POST /v1/actions/{actionId}/approve', { actionId: 'a1' }],
+    ['POST', '/v1/actions/a1/reject', 'POST /v1/actions/{actionId}/reject', { actionId: 'a1' }],
+    ['GET', '/v1/openapi.json', 'GET /v1/openapi.json', {}],
+    // A static segment wins over a path parameter, as in API Gateway.
+    ['POST', '/v1/webhooks/splunk/t0k3n', 'POST /v1/webhooks/splunk/{token}', { token: 't0k3n' }],
+    ['POST', '/v1/webhooks/sentinel', 'POST /v1/webhooks/{source}', { source: 'sentinel' }],
+    // Values stay as sent; API Gateway (and the local server) decode them.
+    ['GET', '/v1/actions/..%2Fetc', 'GET /v1/actions/{actionId}', { actionId: '..%2Fetc' }],
+  ])('matches %s %s to %s', (method, path, key, pathParameters) => {
+    expect(matchRoute(method, path)).toMatchObject({ key, pathParameters });
+  });
+
+  it.each([
+    ['GET', '/v1/actions'],
+    ['DELETE', '/v1/actions/a1'],
+    ['POST', '/v1/actions/a1/cancel'],
+    ['POST', '/v1/webhooks/splunk/a/b'],
+    ['GET', '/'],
+  ])('matches no route for %s %s', (method, path) => {
+    expect(matchRoute(method, path)).toBeUndefined();
+  });
+
+  it('signs every actions API route but the document; the sources authenticate their own way', () => {
+    expect(SIGNED_ROUTES).toEqual([
+      'POST /v1/actions',
+      'GET /v1/actions/{actionId}',
+      'POST /v1/actions/{actionId}/approve',
+      'POST /v1/actions/{actionId}/reject',
+    ]);
+    expect(
+      API_ROUTES.filter((route) => route.function === 'source-webhooks').map((r) => r.signed),
+    ).toEqual([false, false]);
+  });
+});
+
+describe('routeRequests', () => {
+  const answer =
+    (name: string): ApiHandler =>
+    async () => ({ statusCode: 200, body: name });
+  const handler = routeRequests('source-webhooks', {
+    'POST /v1/webhooks/{source}': answer('source'),
+    'POST /v1/webhooks/splunk/{token}': answer('splunk'),
+  });
+
+  it("dispatches on API Gateway's resource template, not on the path a custom domain may prefix", async () => {
+    const event = apiEvent({
+      method: 'POST',
+      resource: '/v1/webhooks/splunk/{token}',
+      path: '/citrix-response/v1/webhooks/splunk/t0k3n',
+      secret: null,
+    });
+    expect((await handler(event, lambdaContext)).body).toBe('splunk');
+  });
+
+  it('refuses with 404 a route another function serves', async () => {
+    const event = apiEvent({
+      method: 'POST',
+      resource: '/v1/actions',
+      path: '/v1/actions',
+      secret: null,
+    });
+    const error = await handler(event, lambdaContext).catch((e: unknown) => e);
+    expect(error).toMatchObject({ statusCode: 404 });
+    expect(JSON.parse((error as Error).message)).toMatchObject({ error: { code: 'not_found' } });
+  });
+});
