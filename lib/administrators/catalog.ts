@@ -48,7 +48,8 @@ export const ADMINISTRATOR_CATALOG = {
         'Citrix Cloud PUT /administrators/access (strip) or DELETE /administrators/{id} (delete)',
     },
     destructive: true,
-    reversal: 'The access read before the change is kept in the result: grant it again, or invite again',
+    reversal:
+      'The access read before the change is kept in the result: grant it again, or invite again',
     limits: { perRequest: 1, perHour: 3 },
     approval: { modes: ['delete'] },
     wording: {
