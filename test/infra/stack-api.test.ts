@@ -8,6 +8,7 @@ import {
   ALLOWLISTS,
   type Json,
   type Resource,
+  SYNTH_TIMEOUT,
   type SynthesizedStack,
   synthesized,
   target,
@@ -23,7 +24,7 @@ import {
 let stack: SynthesizedStack;
 beforeAll(() => {
   stack = synthesized('configured');
-});
+}, SYNTH_TIMEOUT);
 
 /** `/v1/actions/{actionId}` for an API Gateway resource, from its chain of parents. */
 function pathOf(resourceId: Json): string {

@@ -9,6 +9,7 @@ import {
   expectNoSecretValues,
   type Json,
   type SecretRole,
+  SYNTH_TIMEOUT,
   type SynthesizedStack,
   synthesized,
   target,
@@ -23,7 +24,7 @@ import {
 let stack: SynthesizedStack;
 beforeAll(() => {
   stack = synthesized('configured');
-});
+}, SYNTH_TIMEOUT);
 
 describe('tables', () => {
   const key = (name: string, type: 'HASH' | 'RANGE') => ({ AttributeName: name, KeyType: type });

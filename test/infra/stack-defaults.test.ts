@@ -16,6 +16,7 @@ import { WORKFLOWS } from '../../lib/workflow/definition.ts';
 import {
   allow,
   expectNoSecretValues,
+  SYNTH_TIMEOUT,
   type SynthesizedStack,
   statesOfType,
   synthesized,
@@ -33,7 +34,7 @@ import {
 let stack: SynthesizedStack;
 beforeAll(() => {
   stack = synthesized('defaults');
-});
+}, SYNTH_TIMEOUT);
 
 const CLOUD_CLIENT = () => ({
   CITRIX_CREDENTIALS_SECRET_ARN: { Ref: stack.secret('citrix') },

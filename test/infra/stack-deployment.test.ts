@@ -6,7 +6,7 @@ import { InvalidContextError } from '../../infra/config.ts';
 import { pascalCase } from '../../infra/names.ts';
 import { SOURCES } from '../../lib/sources/types.ts';
 import { WORKFLOWS } from '../../lib/workflow/definition.ts';
-import { appContext, type SynthesizedStack, synthesized } from './support/stack.ts';
+import { appContext, SYNTH_TIMEOUT, type SynthesizedStack, synthesized } from './support/stack.ts';
 
 /**
  * What CloudFormation gets from the `configured` stack: no cdk-nag finding left unacknowledged,
@@ -17,7 +17,7 @@ import { appContext, type SynthesizedStack, synthesized } from './support/stack.
 let stack: SynthesizedStack;
 beforeAll(() => {
   stack = synthesized('configured');
-});
+}, SYNTH_TIMEOUT);
 
 describe('cdk-nag', () => {
   it('finds nothing unacknowledged in the configured stack', () => {

@@ -19,6 +19,7 @@ import {
   DESTINATIONS,
   type Json,
   SITE_ID,
+  SYNTH_TIMEOUT,
   type SynthesizedStack,
   synthesized,
   TASKS,
@@ -45,7 +46,7 @@ beforeAll(() => {
   stack = synthesized('configured');
   citrixSecret = stack.secret('citrix');
   emSecret = stack.secret('endpointManagement');
-});
+}, SYNTH_TIMEOUT);
 
 const secretReads = (secret: string) =>
   allow(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], secret);

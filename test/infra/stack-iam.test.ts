@@ -7,6 +7,7 @@ import { WORKFLOWS, type WorkflowFunction } from '../../lib/workflow/definition.
 import {
   allow,
   CUSTOMER_ID,
+  SYNTH_TIMEOUT,
   type SynthesizedStack,
   synthesized,
   TASKS,
@@ -22,7 +23,7 @@ import {
 let stack: SynthesizedStack;
 beforeAll(() => {
   stack = synthesized('configured');
-});
+}, SYNTH_TIMEOUT);
 
 const RECORDS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 const secretReads = (...secrets: string[]) =>

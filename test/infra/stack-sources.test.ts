@@ -15,6 +15,7 @@ import { WORKFLOWS } from '../../lib/workflow/definition.ts';
 import {
   appContext,
   OPERATOR_ROUTES_FILE,
+  SYNTH_TIMEOUT,
   type SynthesizedStack,
   synthesized,
 } from './support/stack.ts';
@@ -29,7 +30,7 @@ import {
 let stack: SynthesizedStack;
 beforeAll(() => {
   stack = synthesized('configured');
-});
+}, SYNTH_TIMEOUT);
 
 it('tells the source function its tables, the workflows, its four secrets, the window and the destination names: nothing else', () => {
   const environment = stack.environment(stack.sourceFunction);

@@ -12,6 +12,7 @@ import {
   allow,
   type Json,
   type State,
+  SYNTH_TIMEOUT,
   type SynthesizedStack,
   statesOfType,
   synthesized,
@@ -53,7 +54,7 @@ const SERVICE_GRANTS = [
 let stack: SynthesizedStack;
 beforeAll(() => {
   stack = synthesized('configured');
-});
+}, SYNTH_TIMEOUT);
 
 const placeholder = (substitution: string) => `\${${substitution}}`;
 

@@ -379,7 +379,7 @@ describe('describeWorkflowEvent on the local stack', () => {
     expect(response.status).toBe(202);
     const { actionId } = (await response.json()) as { actionId: string };
     await expect
-      .poll(async () => (await stack.actions.get(actionId))?.status)
+      .poll(async () => (await stack.actions.get(actionId))?.status, { timeout: 15_000 })
       .toBe('awaiting_approval');
     return actionId;
   }

@@ -91,7 +91,7 @@ describe('npm run send', () => {
     expect(held.code).toBe(0);
     const actionId = actionIdOf(held);
     await expect
-      .poll(async () => (await stack.actions.get(actionId))?.status)
+      .poll(async () => (await stack.actions.get(actionId))?.status, { timeout: 15_000 })
       .toBe('awaiting_approval');
     return actionId;
   }

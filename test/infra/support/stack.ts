@@ -89,6 +89,13 @@ export const CONFIGURED_GUARDRAILS = {
   PROTECTED_DEVICES: '8d5f2a71-3c4b-4e8a-9f10-2b3c4d5e6f70,1042',
 };
 
+/**
+ * For a `beforeAll` that synthesizes: the first synthesis in a test process loads most of
+ * aws-cdk-lib and starts CloudFormation's rule engine, which on a busy two-core machine takes
+ * longer than the default 30 s hook timeout; later ones take about a second.
+ */
+export const SYNTH_TIMEOUT = 120_000;
+
 const synthesizedStacks = new Map<Configuration, SynthesizedStack>();
 
 /** The stack of a configuration, synthesized on first use in this test file. */
