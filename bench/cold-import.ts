@@ -211,7 +211,7 @@ function runtimeImportsOnly(outdir: string, bundle: FunctionBundle): FunctionBun
 }
 
 /** `npm run bench`: the project's bundles, built as `npm run synth` builds them. */
-export async function coldImportSuite(runs = 9): Promise<void> {
+export async function coldImportSuite(runs = 7): Promise<void> {
   const built = await buildFunctionBundles();
   try {
     const cases = built.bundles.flatMap((bundle) => [

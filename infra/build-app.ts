@@ -3,16 +3,26 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { CitrixResponseStack } from './citrix-response-stack.ts';
 import { readConfig } from './config.ts';
 
+export interface BuildOptions {
+  /**
+   * CDK's built-in CloudFormation template validation, which `cdk synth` runs (cdk.json makes
+   * its findings errors). Starting its rule engine takes seconds in every new process, so tests
+   * that only read properties of the template may leave it out; cdk-nag always runs.
+   * @default true
+   */
+  readonly validateTemplates?: boolean;
+}
+
 /**
  * Builds the app exactly as `cdk synth` does, for the CLI (`infra/app.ts`) and the tests. The CLI
  * passes cdk.json and `-c` context through the environment; `context` adds to it.
  * Throws `InvalidContextError` for invalid settings.
  */
-export function buildApp(context: Record<string, unknown> = {}): {
-  app: App;
-  stack: CitrixResponseStack;
-} {
-  const app = new App({ context });
+export function buildApp(
+  context: Record<string, unknown> = {},
+  { validateTemplates = true }: BuildOptions = {},
+): { app: App; stack: CitrixResponseStack } {
+  const app = new App({ context, builtinCloudFormationValidation: validateTemplates });
   // cdk-nag 3 runs as a validation plugin: any unacknowledged finding fails synth.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const config = readConfig((key) => app.node.tryGetContext(key));

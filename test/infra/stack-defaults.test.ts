@@ -42,7 +42,7 @@ const CLOUD_CLIENT = () => ({
   CITRIX_CUSTOMER_ID: CITRIX_CUSTOMER_ID_PLACEHOLDER,
 });
 
-it('synthesizes with no unacknowledged cdk-nag finding, but a rule that refuses to deploy with the placeholder customer id', () => {
+it('carries a rule that refuses to deploy with the placeholder customer id', () => {
   const rule = stack.rules.CitrixCustomerIdIsSet as {
     Assertions: { Assert: unknown; AssertDescription: string }[];
   };

@@ -6,27 +6,40 @@ import { InvalidContextError } from '../../infra/config.ts';
 import { pascalCase } from '../../infra/names.ts';
 import { SOURCES } from '../../lib/sources/types.ts';
 import { WORKFLOWS } from '../../lib/workflow/definition.ts';
-import { appContext, SYNTH_TIMEOUT, type SynthesizedStack, synthesized } from './support/stack.ts';
+import {
+  appContext,
+  CONFIGURATIONS,
+  type Configuration,
+  SYNTH_TIMEOUT,
+  type SynthesizedStack,
+  synthesized,
+} from './support/stack.ts';
 
 /**
- * What CloudFormation gets from the `configured` stack: no cdk-nag finding left unacknowledged,
- * the outputs an operator needs, no deployment-blocking rule, and the logical ids a deployed
+ * What CloudFormation gets from the `configured` stack: no cdk-nag finding left unacknowledged
+ * and no finding of CDK's CloudFormation template rules, the outputs an operator needs, no deployment-blocking rule, and the logical ids a deployed
  * stack already has (a changed id would replace a table or a secret).
  */
 
 let stack: SynthesizedStack;
 beforeAll(() => {
-  stack = synthesized('configured');
+  stack = synthesized('configured', { validated: true });
 }, SYNTH_TIMEOUT);
 
-describe('cdk-nag', () => {
-  it('finds nothing unacknowledged in the configured stack', () => {
-    // Synthesis runs the AwsSolutions checks and throws on a finding (see the next test).
-    expect(stack.idsOf('AWS::Lambda::Function').length).toBeGreaterThan(0);
-  });
+describe('synthesis checks', () => {
+  it.each(Object.keys(CONFIGURATIONS) as Configuration[])(
+    'passes cdk-nag and the CloudFormation template rules with the %s stack',
+    (configuration) => {
+      // Synthesis runs both and throws on a finding (see the next test).
+      expect(synthesized(configuration, { validated: true }).functionIds.length).toBeGreaterThan(0);
+    },
+    SYNTH_TIMEOUT,
+  );
 
   it('fails synthesis on a finding nobody acknowledged', () => {
-    const { stack: fresh } = buildApp(appContext({ citrixCustomerId: 'customer-1' }));
+    const { stack: fresh } = buildApp(appContext({ citrixCustomerId: 'customer-1' }), {
+      validateTemplates: false,
+    });
     new Secret(fresh, 'SecretWithoutRotation');
 
     expect(() => Template.fromStack(fresh)).toThrow(

@@ -40,7 +40,11 @@ function taskFunctions(
   context: Record<string, unknown> = {},
   { serviceNow = true }: { readonly serviceNow?: boolean } = {},
 ): Fixture {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  // Properties only: no bundling, no CloudFormation template validation (the stack tests run it).
+  const app = new App({
+    context: { 'aws:cdk:bundling-stacks': [] },
+    builtinCloudFormationValidation: false,
+  });
   const stack = new Stack(app, 'Test');
   const secret = new Secret(stack, 'Secret');
   const callbackSecret = new Secret(stack, 'CallbackSecret');

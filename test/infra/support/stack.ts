@@ -14,6 +14,9 @@ import { WORKFLOWS, type WorkflowFunction } from '../../../lib/workflow/definiti
  * The stack as `cdk synth` builds it, synthesized once per configuration and test file (the
  * Template is cached), with bundling skipped (no esbuild run). Synthesis runs cdk-nag: an
  * unacknowledged finding throws here, so every file that uses a configuration fails on one.
+ * CDK's built-in CloudFormation template validation runs only where asked for (`validated`):
+ * stack-deployment.test.ts validates both configurations, and the files that only read
+ * properties save the seconds its rule engine takes to start in each test process.
  */
 
 const FEATURE_FLAGS = JSON.parse(
@@ -90,27 +93,32 @@ export const CONFIGURED_GUARDRAILS = {
 };
 
 /**
- * For a `beforeAll` that synthesizes: the first synthesis in a test process loads most of
- * aws-cdk-lib and starts CloudFormation's rule engine, which on a busy two-core machine takes
- * longer than the default 30 s hook timeout; later ones take about a second.
+ * For a `beforeAll` that synthesizes: the first synthesis in a test process loads much of
+ * aws-cdk-lib (and, validated, starts CloudFormation's rule engine), which on a busy two-core
+ * machine can take longer than the default 30 s hook timeout.
  */
 export const SYNTH_TIMEOUT = 120_000;
 
-const synthesizedStacks = new Map<Configuration, SynthesizedStack>();
+const synthesizedStacks = new Map<string, SynthesizedStack>();
 
-/** The stack of a configuration, synthesized on first use in this test file. */
-export function synthesized(configuration: Configuration): SynthesizedStack {
-  let found = synthesizedStacks.get(configuration);
+/**
+ * The stack of a configuration, synthesized on first use in this test file; `validated` also
+ * runs the built-in CloudFormation template validation, as `cdk synth` does.
+ */
+export function synthesized(
+  configuration: Configuration,
+  { validated = false }: { readonly validated?: boolean } = {},
+): SynthesizedStack {
+  const key = `${configuration}${validated ? ' validated' : ''}`;
+  let found = synthesizedStacks.get(key);
   if (found === undefined) {
-    found = synthesize(CONFIGURATIONS[configuration]);
-    synthesizedStacks.set(configuration, found);
+    const { stack } = buildApp(appContext(CONFIGURATIONS[configuration]), {
+      validateTemplates: validated,
+    });
+    found = new SynthesizedStack(stack);
+    synthesizedStacks.set(key, found);
   }
   return found;
-}
-
-/** A stack of its own (never cached): for a context no shared configuration covers. */
-export function synthesize(context: Record<string, unknown>): SynthesizedStack {
-  return new SynthesizedStack(buildApp(appContext(context)).stack);
 }
 
 /** Every task function once: one Lambda per task name, however many workflows use it. */
