@@ -1,115 +1,26 @@
-import * as z from 'zod';
 import {
-  CaughtErrorSchema,
-  deriveActionStatus,
-  describePlan,
-  planResults,
-  summarizeCaughtError,
-} from '../lib/actions/outcome.ts';
-import {
-  type ActionType,
-  ActionTypeSchema,
-  ResolvedTargetSchema,
-  TargetResultSchema,
-} from '../lib/actions/schema.ts';
-import type { ActionCompletion, ActionStore } from '../lib/actions/store.ts';
+  type CompleteActionDependencies,
+  CompletionInputSchema,
+  completeAction,
+} from '../lib/actions/completion.ts';
+import type { ActionCompletion } from '../lib/actions/store.ts';
 import { audited } from '../lib/audit/audited.ts';
-import { auditEvent } from '../lib/audit/context.ts';
-import type { HourlyLimitCounter } from '../lib/guardrails/limits.ts';
 import { awsActionStore } from '../lib/runtime/clients/action-store.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { awsLimitCounter } from '../lib/runtime/clients/guardrails.ts';
-import { logger } from '../lib/runtime/logger.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
-export interface CompleteActionDependencies {
-  readonly actions: Pick<ActionStore, 'complete'>;
-  /** Gives back the hourly reservation of a held action that ended without doing anything. */
-  readonly counter: Pick<HourlyLimitCounter, 'release'>;
-}
-
-const InputSchema = z.object({
-  actionId: z.string(),
-  action: ActionTypeSchema,
-  dryRun: z.boolean(),
-  resolution: z.object({ targets: z.array(ResolvedTargetSchema) }).optional(),
-  results: z.array(TargetResultSchema).optional(),
-  error: CaughtErrorSchema.optional(),
-  /**
-   * Set by the approval path: rejected by an approver, nobody decided in time, or the hold itself
-   * failed (its record, or the wait) before anything was done.
-   */
-  ended: z.enum(['rejected', 'expired', 'failed']).optional(),
-});
+export type { CompleteActionDependencies } from '../lib/actions/completion.ts';
 
 /** Task: the action's final status — planned, from the per-target results, or failed as a whole. */
 export const createCompleteActionHandler = (getDependencies: () => CompleteActionDependencies) =>
   createTaskHandler(
     'CompleteAction',
-    InputSchema,
+    CompletionInputSchema,
     getDependencies,
-    async (input, { actions, counter }): Promise<ActionCompletion> => {
-      const completion = decide(input, new Date());
-      await actions.complete(input.actionId, completion);
-      if (input.ended !== undefined && !input.dryRun) {
-        await releaseReservation(counter, input.action, input.actionId);
-      }
-      return completion;
-    },
+    (input, dependencies): Promise<ActionCompletion> =>
+      completeAction(input, dependencies, new Date()),
   );
-
-/**
- * A held action reserved its targets against the hourly limit; rejected, expired or failed while
- * held, it did nothing, so the reservation goes back (else a flood of held requests would use up the hour).
- * Best effort and idempotent: a failure is logged, never fails the recorded outcome, and the
- * reservation then lapses with the hour.
- */
-async function releaseReservation(
-  counter: Pick<HourlyLimitCounter, 'release'>,
-  action: ActionType,
-  actionId: string,
-): Promise<void> {
-  try {
-    const released = await counter.release(action, actionId);
-    logger.info('hourly limit reservation', { released });
-  } catch (error) {
-    logger.error('hourly limit reservation could not be released', error as Error);
-  }
-}
-
-function decide(input: z.output<typeof InputSchema>, now: Date): ActionCompletion {
-  const targets = input.resolution?.targets;
-  if (input.ended === 'rejected') {
-    const error = summarizeCaughtError(input.error ?? { Error: 'ActionRejectedError' });
-    return { status: 'rejected', summary: `Rejected; nothing was done: ${error.message}` };
-  }
-  if (input.ended === 'expired') {
-    auditEvent('decision', 'Expired: nobody approved the action in time', { decision: 'expired' });
-    return {
-      status: 'expired',
-      summary: 'Nobody approved the action in time; nothing was done',
-    };
-  }
-  if (input.error !== undefined || input.ended === 'failed') {
-    const error = summarizeCaughtError(input.error ?? { Error: 'ApprovalHoldFailedError' });
-    // A guard that no approval can override refused the action before anything was done.
-    if (error.name === 'GuardrailRefusedError') {
-      return { status: 'refused', summary: `Refused: ${error.message}`, error };
-    }
-    return { status: 'failed', summary: `Action failed: ${error.message}`, error };
-  }
-  if (input.dryRun) {
-    const planned = targets ?? [];
-    return {
-      status: 'planned',
-      summary: describePlan(input.action, planned),
-      targets: planned,
-      results: planResults(planned, now),
-    };
-  }
-  const results = input.results ?? [];
-  return { ...deriveActionStatus(input.action, results), results };
-}
 
 export const handler = audited(
   createCompleteActionHandler(() => ({ actions: awsActionStore(), counter: awsLimitCounter() })),

@@ -41,12 +41,15 @@ export interface ActionsApiProps {
 }
 
 /**
- * `POST /v1/actions` (a signed webhook that starts an action) and `GET /v1/actions/{actionId}`,
- * both proxied to one function that verifies the Standard Webhooks signature.
+ * `POST /v1/actions` (a signed webhook that starts an action), `GET /v1/actions/{actionId}` and
+ * its approve/reject, proxied to one function that verifies the Standard Webhooks signature; the
+ * public `GET /v1/openapi.json`, proxied to a function of its own that needs no grant.
  */
 export class ActionsApi extends Construct {
   readonly restApi: RestApi;
   readonly handler: CitrixResponseFunction;
+  /** Serves the committed OpenAPI document: no table, secret or workflow. */
+  readonly documentHandler: CitrixResponseFunction;
 
   constructor(scope: Construct, id: string, props: ActionsApiProps) {
     super(scope, id);
@@ -78,6 +81,14 @@ export class ActionsApi extends Construct {
         Object.keys(props.callbackDestinations).join(','),
       );
     }
+
+    // Its own function: the document would otherwise be most of the signed API's bundle.
+    this.documentHandler = new CitrixResponseFunction(this, 'DocumentHandler', {
+      entry: 'functions/api-document.ts',
+      description: 'API document: serves the OpenAPI document of this API',
+      logRetention: props.logRetention,
+      timeout: Duration.seconds(15),
+    });
 
     const accessLogs = new LogGroup(this, 'AccessLogGroup', { retention: props.logRetention });
     this.restApi = new RestApi(this, 'RestApi', {
@@ -156,7 +167,10 @@ export class ActionsApi extends Construct {
       requestValidator: validator,
       requestParameters: { 'method.request.path.actionId': true },
     });
-    v1.addResource('openapi.json').addMethod('GET', integration);
+    v1.addResource('openapi.json').addMethod(
+      'GET',
+      new LambdaIntegration(this.documentHandler, { allowTestInvoke: false }),
+    );
     const action = actions.getResource('{actionId}');
     for (const decision of ['approve', 'reject']) {
       action?.addResource(decision).addMethod('POST', integration, {

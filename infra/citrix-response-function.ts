@@ -44,7 +44,6 @@ export class CitrixResponseFunction extends NodejsFunction {
       memorySize: 512,
       logGroup,
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'citrix-response',
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },

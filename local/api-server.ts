@@ -84,17 +84,16 @@ export function toApiGatewayEvent(
   };
 }
 
-function localContext(requestId: string): Context {
+function localContext(requestId: string, functionName: ApiFunction): Context {
   const deadline = Date.now() + 29_000;
   return {
     callbackWaitsForEmptyEventLoop: false,
-    functionName: 'actions-api',
+    functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn:
-      'arn:aws:lambda:us-east-1:000000000000:function:citrix-response-local-actions-api',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:citrix-response-local-${functionName}`,
     memoryLimitInMB: '512',
     awsRequestId: requestId,
-    logGroupName: '/local/actions-api',
+    logGroupName: `/local/${functionName}`,
     logStreamName: 'local',
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
@@ -109,11 +108,11 @@ export interface RunningApiServer {
 }
 
 /**
- * Serves the HTTP API on loopback through the same Lambda handlers API Gateway invokes: one for
- * every route, or one per function, each getting the routes the route table gives it.
+ * Serves the HTTP API on loopback through the same Lambda handlers API Gateway invokes: one per
+ * function, each getting the routes the route table gives it.
  */
 export async function startApiServer(
-  handlers: ApiHandler | Readonly<Record<ApiFunction, ApiHandler>>,
+  handlers: Readonly<Record<ApiFunction, ApiHandler>>,
   options: {
     port?: number;
     host?: string;
@@ -151,8 +150,8 @@ export async function startApiServer(
         resource: match.route.path,
         pathParameters,
       });
-      const handler = typeof handlers === 'function' ? handlers : handlers[match.route.function];
-      const result = await handler(event, localContext(event.requestContext.requestId));
+      const fn = match.route.function;
+      const result = await handlers[fn](event, localContext(event.requestContext.requestId, fn));
       const headers = Object.fromEntries(
         Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)]),
       );

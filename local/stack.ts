@@ -1,5 +1,6 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { type ActionsApiDependencies, createActionsApiHandler } from '../functions/actions-api.ts';
+import { createApiDocumentHandler } from '../functions/api-document.ts';
 import { createApplyAdminChangeHandler } from '../functions/apply-admin-change.ts';
 import { createCheckLogoffJobHandler } from '../functions/check-logoff-job.ts';
 import { createCompleteActionHandler } from '../functions/complete-action.ts';
@@ -29,6 +30,7 @@ import { DynamoAdministratorChangeLock } from '../lib/administrators/change-lock
 import { ConsoleReportPublisher } from '../lib/administrators/publishers.ts';
 import type { AdministratorReport } from '../lib/administrators/report.ts';
 import { DynamoSnapshotStore } from '../lib/administrators/snapshot-store.ts';
+import { servedOpenApiDocument } from '../lib/api/served-openapi.ts';
 import { DynamoAuditLog } from '../lib/audit/audit-log.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { auditCitrixCall } from '../lib/audit/context.ts';
@@ -177,7 +179,7 @@ export function chooseEndpointManagementMode(env: Env): 'simulator' | 'server' {
 }
 
 /**
- * The whole product on one machine: the API through the same Lambda handler, the workflow file in
+ * The whole product on one machine: the API through the same Lambda handlers, the workflow file in
  * aws-local-stepfunctions with the same task handlers, dynalite for the record, and the Citrix
  * simulator unless a real tenant is configured.
  */
@@ -422,13 +424,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       audit: auditLog,
       callbackNames: new Set(callbackDestinations.keys()),
     };
-    const actionsApi = createActionsApiHandler(() => apiDependencies);
-    const sourceWebhooks = createSourceWebhooksHandler(() => receiveDependencies);
+    // One handler per function, as API Gateway integrates each route with its function.
     const api: RunningApiServer = await startApiServer(
-      (event, context) =>
-        event.resource.startsWith('/v1/webhooks/')
-          ? sourceWebhooks(event, context)
-          : actionsApi(event, context),
+      {
+        'actions-api': createActionsApiHandler(() => apiDependencies),
+        'source-webhooks': createSourceWebhooksHandler(() => receiveDependencies),
+        'api-document': createApiDocumentHandler(servedOpenApiDocument),
+      },
       {
         port: options.apiPort ?? 0,
         localRoutes: {

@@ -17,6 +17,11 @@ export type Product = (typeof PRODUCTS)[number];
 export const WORKFLOW_NAMES = ['session-action', 'device-action', 'admin-action'] as const;
 export type WorkflowName = (typeof WORKFLOW_NAMES)[number];
 
+/** The variable that names a workflow's state machine ARN, e.g. `SESSION_ACTION_STATE_MACHINE_ARN`. */
+export function stateMachineArnVariable(workflow: WorkflowName): `${string}_STATE_MACHINE_ARN` {
+  return `${workflow.replaceAll('-', '_').toUpperCase()}_STATE_MACHINE_ARN`;
+}
+
 /**
  * The optional input fields each workflow's definition reads: JSONPath fails on a missing field,
  * so a workflow that reads one always gets it (`options` as `{}`, `warning` as null).

@@ -22,7 +22,6 @@ import {
   routeKey,
   routeRequests,
 } from './routes.ts';
-import { servedOpenApiDocument } from './served-openapi.ts';
 
 export type { ApiHandler } from './routes.ts';
 
@@ -98,7 +97,8 @@ const decide =
 
 /**
  * `POST /v1/actions`, `GET /v1/actions/{actionId}` and its approve/reject, all authenticated by a
- * Standard Webhooks signature, and the public `GET /v1/openapi.json`.
+ * Standard Webhooks signature. The public `GET /v1/openapi.json` has its own function
+ * (api-document-handler.ts), which keeps the document out of this one's bundle.
  */
 export function createActionsApiHandler(
   getDependencies: () => ActionsApiDependencies | Promise<ActionsApiDependencies>,
@@ -124,9 +124,8 @@ export function createActionsApiHandler(
     'POST /v1/actions/{actionId}/approve': decide('approved'),
     'POST /v1/actions/{actionId}/reject': decide('rejected'),
   };
-  const publicRoutes: Record<RouteKeyOf<'actions-api', false>, ApiHandler> = {
-    'GET /v1/openapi.json': async () => json(200, servedOpenApiDocument()),
-  };
+  // None today: a public route of this function would be answered without a signature.
+  const publicRoutes: Record<RouteKeyOf<'actions-api', false>, ApiHandler> = {};
   // The route table says which routes are signed.
   const routes = Object.fromEntries(
     API_ROUTES.filter((route) => route.function === 'actions-api').map((route) => {

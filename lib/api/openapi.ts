@@ -258,10 +258,13 @@ function decisionOperation(decision: 'approve' | 'reject'): ZodOpenApiOperationO
   };
 }
 
-/** The operation of each route the actions API function serves. */
+/** The routes described one by one: the actions API's and the API document's. */
+type DescribedRouteKey = RouteKeyOf<'actions-api' | 'api-document'>;
+
+/** The operation of each route the actions API and the API document functions serve. */
 function actionsOperations(
   actionRequest: z.ZodType,
-): Record<RouteKeyOf<'actions-api'>, ZodOpenApiOperationObject> {
+): Record<DescribedRouteKey, ZodOpenApiOperationObject> {
   return {
     'POST /v1/actions': {
       operationId: 'createAction',
@@ -460,9 +463,10 @@ export function buildOpenApiDocument(input: OpenApiInput): OpenApiDocument {
   const operations = actionsOperations(actionRequest);
   const paths: ZodOpenApiPathsObject = {};
   for (const route of API_ROUTES) {
-    if (route.function !== 'actions-api') continue;
+    // The source endpoints are described per source (sourceOperations).
+    if (route.function === 'source-webhooks') continue;
     const method = route.method.toLowerCase() as 'get' | 'post';
-    const operation = operations[routeKey(route) as RouteKeyOf<'actions-api'>];
+    const operation = operations[routeKey(route) as DescribedRouteKey];
     paths[route.path] = { ...paths[route.path], [method]: operation };
   }
   const document = createDocument(

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { apiError } from './http-errors.ts';
 
 /** The Lambda function API Gateway integrates a route with (infra/actions-api.ts). */
-export type ApiFunction = 'actions-api' | 'source-webhooks';
+export type ApiFunction = 'actions-api' | 'source-webhooks' | 'api-document';
 
 export interface ApiRoute {
   readonly method: 'GET' | 'POST';
@@ -24,8 +24,9 @@ export const API_ROUTES = [
   { method: 'GET', path: '/v1/actions/{actionId}', function: 'actions-api', signed: true },
   { method: 'POST', path: '/v1/actions/{actionId}/approve', function: 'actions-api', signed: true },
   { method: 'POST', path: '/v1/actions/{actionId}/reject', function: 'actions-api', signed: true },
-  // The API's description is public, like any API's documentation.
-  { method: 'GET', path: '/v1/openapi.json', function: 'actions-api', signed: false },
+  // The API's description is public, like any API's documentation. Its own small function: the
+  // document is most of a bundle, and no signed route needs it.
+  { method: 'GET', path: '/v1/openapi.json', function: 'api-document', signed: false },
   // Each source authenticates in the function its own way; Splunk by the token in its path.
   {
     method: 'POST',

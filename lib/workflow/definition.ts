@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { WorkflowName } from '../actions/schema.ts';
+import type { WorkflowName } from '../actions/declaration.ts';
 
 /**
  * The Amazon States Language files in `state-machines/` are the single source of every workflow:
@@ -204,11 +204,13 @@ export const ADMIN_ACTION_WORKFLOW: WorkflowDefinition = {
   ],
 };
 
-export const WORKFLOWS: readonly WorkflowDefinition[] = [
-  SESSION_ACTION_WORKFLOW,
-  DEVICE_ACTION_WORKFLOW,
-  ADMIN_ACTION_WORKFLOW,
-];
+/** Every workflow the catalog can name, by name: a name without a definition is a type error. */
+const WORKFLOWS_BY_NAME: Readonly<Record<WorkflowName, WorkflowDefinition>> = {
+  'session-action': SESSION_ACTION_WORKFLOW,
+  'device-action': DEVICE_ACTION_WORKFLOW,
+  'admin-action': ADMIN_ACTION_WORKFLOW,
+};
+export const WORKFLOWS: readonly WorkflowDefinition[] = Object.values(WORKFLOWS_BY_NAME);
 
 export interface DefinitionOptions {
   /** Upper bound on targets acted on at once, applied to every Map state. */

@@ -4,7 +4,7 @@ import {
   type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { WorkflowName } from '../actions/schema.ts';
+import type { WorkflowName } from '../actions/declaration.ts';
 
 /** Starts an execution of the named workflow, named after the action it carries out. */
 export interface WorkflowStarter {

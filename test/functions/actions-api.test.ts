@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -321,7 +320,7 @@ describe('GET /v1/actions/{actionId}', () => {
 });
 
 describe('GET /v1/openapi.json', () => {
-  it('serves the committed document without a signature, and never calls a dependency', async () => {
+  it('is not served here (functions/api-document.ts serves it): 404, and never calls a dependency', async () => {
     const response = await createActionsApiHandler(() => {
       throw new Error('the document needs no dependency');
     })(
@@ -333,9 +332,7 @@ describe('GET /v1/openapi.json', () => {
       }),
       lambdaContext,
     );
-    expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body)).toEqual(
-      JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8')),
-    );
+    expect(response.statusCode).toBe(404);
+    expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'not_found' } });
   });
 });

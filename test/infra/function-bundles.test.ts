@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,6 +22,8 @@ import { bundleWeight, overBudget } from './bundle-budget.ts';
  */
 const ENTRIES = [
   'functions/actions-api.ts',
+  // Behind the public GET /v1/openapi.json: the committed document, kept out of actions-api.
+  'functions/api-document.ts',
   // Run by the EventBridge schedule, not by a workflow.
   'functions/report-administrators.ts',
   // Behind POST /v1/webhooks/...; CDK copies the routing rules next to it (routes.json).
@@ -32,9 +34,9 @@ const ENTRIES = [
 let outdir: string;
 let metafile: Metafile;
 /**
- * Set by the stack on every task function (test/infra/citrix-response-stack.test.ts checks it):
- * the audit wrapper needs the table's name before the task reads its input. Any AWS call would go
- * to a closed loopback port, never to AWS.
+ * Set by the stack on every task function (test/infra/task-functions.test.ts checks it, and
+ * test/infra/stack-iam.test.ts its grant): the audit wrapper needs the table's name before the
+ * task reads its input. Any AWS call would go to a closed loopback port, never to AWS.
  */
 const TASK_ENVIRONMENT = {
   AUDIT_TABLE_NAME: 'audit-table',
@@ -100,8 +102,8 @@ describe('function bundles', () => {
     expect(outputs.filter((output) => output.endsWith('.map'))).toEqual([]);
   });
 
-  it('bundles 19 entries: 16 workflow tasks, the API, the report and the source endpoints', () => {
-    expect(ENTRIES).toHaveLength(19);
+  it('bundles 20 entries: 16 workflow tasks, the API, the API document, the report and the source endpoints', () => {
+    expect(ENTRIES).toHaveLength(20);
   });
 
   it.each([
@@ -138,6 +140,28 @@ describe('function bundles that need more than a task input', () => {
 
     expect((error as Error).name).toBe('InvalidTaskInputError');
     expect((error as Error).message).toMatch(/actionId/);
+  });
+
+  it('runs functions/api-document from its bundle: the committed document, unsigned', async () => {
+    const bundle = await load('functions/api-document');
+    const response = (await bundle.handler(
+      {
+        resource: '/v1/openapi.json',
+        path: '/v1/openapi.json',
+        httpMethod: 'GET',
+        pathParameters: null,
+        headers: {},
+        body: null,
+        isBase64Encoded: false,
+      },
+      context,
+    )) as { statusCode: number; headers: Record<string, string>; body: string };
+
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(response.body)).toEqual(
+      JSON.parse(readFileSync(join(PROJECT_ROOT, 'docs/openapi.json'), 'utf8')),
+    );
   });
 
   it('runs functions/source-webhooks from its bundle: an unknown source is a 404 before any AWS call', async () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, expect, it } from 'vitest';
+import { API_ROUTES, type ApiFunction, routeKey } from '../../lib/api/routes.ts';
 import { idempotencyWindowSecondsFromEnv } from '../../lib/runtime/settings.ts';
 import { SOURCES } from '../../lib/sources/types.ts';
 import { WORKFLOWS } from '../../lib/workflow/definition.ts';
@@ -51,25 +52,40 @@ function routes(): Record<string, { readonly functionId: string; readonly method
   );
 }
 
-it('routes the actions and the OpenAPI document to the API function, the webhooks to the source endpoints, all authenticated in the function', () => {
+it('routes the actions to the API function, the OpenAPI document to its own, the webhooks to the source endpoints, all authenticated in the function', () => {
   const api = stack.apiFunction;
   const sources = stack.sourceFunction;
+  const document = stack.documentFunction;
   const all = routes();
+  const integrated = Object.fromEntries(
+    Object.entries(all).map(([route, { functionId }]) => [route, functionId]),
+  );
 
-  expect(
-    Object.fromEntries(Object.entries(all).map(([route, { functionId }]) => [route, functionId])),
-  ).toEqual({
+  expect(integrated).toEqual({
     'POST /v1/actions': api,
     'GET /v1/actions/{actionId}': api,
     'POST /v1/actions/{actionId}/approve': api,
     'POST /v1/actions/{actionId}/reject': api,
-    'GET /v1/openapi.json': api,
+    'GET /v1/openapi.json': document,
     'POST /v1/webhooks/{source}': sources,
     // Splunk can set no header: its secret token is the last path segment.
     'POST /v1/webhooks/splunk/{token}': sources,
   });
-  // Every caller authenticates in the function (signature, Basic, token, key or HMAC).
+  // The route table the functions dispatch on says the same, route by route.
+  const functions: Record<ApiFunction, string> = {
+    'actions-api': api,
+    'source-webhooks': sources,
+    'api-document': document,
+  };
+  expect(integrated).toEqual(
+    Object.fromEntries(API_ROUTES.map((route) => [routeKey(route), functions[route.function]])),
+  );
+  expect(new Set([api, sources, document]).size).toBe(3);
+  // Every caller authenticates in the function (signature, Basic, token, key or HMAC); the
+  // document is public.
   stack.template.allResourcesProperties('AWS::ApiGateway::Method', { AuthorizationType: 'NONE' });
+  expect(all['GET /v1/openapi.json']?.method.Properties).not.toHaveProperty('RequestValidatorId');
+  expect(all['GET /v1/openapi.json']?.method.Properties).not.toHaveProperty('RequestParameters');
   expect(all['POST /v1/webhooks/{source}']?.method.Properties.RequestParameters).toEqual({
     'method.request.path.source': true,
   });
@@ -173,7 +189,7 @@ it('lets API Gateway invoke each function on its own routes of this stage only',
       `${stack.apiFunction} /GET/v1/actions/*`,
       `${stack.apiFunction} /POST/v1/actions/*/approve`,
       `${stack.apiFunction} /POST/v1/actions/*/reject`,
-      `${stack.apiFunction} /GET/v1/openapi.json`,
+      `${stack.documentFunction} /GET/v1/openapi.json`,
       `${stack.sourceFunction} /POST/v1/webhooks/*`,
       `${stack.sourceFunction} /POST/v1/webhooks/splunk/*`,
     ].sort(),
@@ -308,7 +324,6 @@ it('tells the API function its tables, the workflows, the webhook secret and the
   const environment = stack.environment(stack.apiFunction);
 
   expect(environment).toEqual({
-    NODE_OPTIONS: '--enable-source-maps',
     POWERTOOLS_SERVICE_NAME: 'citrix-response',
     POWERTOOLS_LOG_LEVEL: 'INFO',
     ACTIONS_TABLE_NAME: { Ref: stack.table('actions') },
@@ -328,4 +343,16 @@ it('tells the API function its tables, the workflows, the webhook secret and the
   expect(Object.keys(environment)).toContain('SESSION_ACTION_STATE_MACHINE_ARN');
   // The function reads the window exactly as the context gave it.
   expect(idempotencyWindowSecondsFromEnv(stack.literalEnvironment(stack.apiFunction))).toBe(3600);
+});
+
+it('tells the API document function nothing but the settings every function has', () => {
+  expect(stack.environment(stack.documentFunction)).toEqual({
+    POWERTOOLS_SERVICE_NAME: 'citrix-response',
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+  });
+  expect(stack.resource(stack.documentFunction).Properties).toMatchObject({
+    Description: 'API document: serves the OpenAPI document of this API',
+    Handler: 'index.handler',
+    Timeout: 15,
+  });
 });

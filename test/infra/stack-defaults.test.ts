@@ -120,7 +120,6 @@ it('calls back nobody: no destination anywhere, and no function reads the callba
   expect(Object.keys(stack.environment(notify)).sort()).toEqual([
     'ACTIONS_TABLE_NAME',
     'AUDIT_TABLE_NAME',
-    'NODE_OPTIONS',
     'POWERTOOLS_LOG_LEVEL',
     'POWERTOOLS_SERVICE_NAME',
     // The ServiceNow API secret, always there; its placeholder instance URL sends nothing.

@@ -32,7 +32,6 @@ import {
  */
 
 const BASE_ENVIRONMENT = {
-  NODE_OPTIONS: '--enable-source-maps',
   POWERTOOLS_SERVICE_NAME: 'citrix-response',
   POWERTOOLS_LOG_LEVEL: 'INFO',
 };
@@ -102,13 +101,20 @@ function expectedCitrixAccess(task: WorkflowFunction): {
   }
 }
 
-it('has one function per task name, described by it, and the API, the report and the source endpoints', () => {
+it('has one function per task name, described by it, and the API, the API document, the report and the source endpoints', () => {
   const tasks = TASKS.map((task) => stack.taskFunction(task.name));
 
   expect(TASKS.map((task) => task.name).sort()).toEqual([...stack.stack.tasks.all.keys()].sort());
   expect(stack.functionIds.sort()).toEqual(
-    [...tasks, stack.apiFunction, stack.reportFunction, stack.sourceFunction].sort(),
+    [
+      ...tasks,
+      stack.apiFunction,
+      stack.documentFunction,
+      stack.reportFunction,
+      stack.sourceFunction,
+    ].sort(),
   );
+  expect(stack.functionIds).toHaveLength(20);
   for (const task of TASKS) {
     stack.template.hasResourceProperties('AWS::Lambda::Function', {
       Description: `workflow task: ${task.name}`,
@@ -161,9 +167,25 @@ it('runs every function on Node.js 24, arm64, 512 MB, traced, logging to a log g
       Properties: { RetentionInDays: 30 },
     });
   }
+  // No source maps to enable: the bundles ship none (infra/function-bundling.ts).
+  for (const id of stack.functionIds) {
+    expect(stack.environment(id), id).not.toHaveProperty('NODE_OPTIONS');
+  }
 });
 
-it('gives task functions 60 s unless declared longer, the API and source endpoints 15 s, the report 600 s', () => {
+it('logs the API document function to its own log group, kept as configured', () => {
+  const document = stack.resource(stack.documentFunction);
+  const { Ref: logGroup } = (document.Properties.LoggingConfig as { LogGroup: { Ref: string } })
+    .LogGroup;
+
+  expect(stack.idOf(stack.stack.api.documentHandler.logGroup)).toBe(logGroup);
+  expect(stack.resource(logGroup)).toMatchObject({
+    Type: 'AWS::Logs::LogGroup',
+    Properties: { RetentionInDays: 30 },
+  });
+});
+
+it('gives task functions 60 s unless declared longer, the API, the API document and source endpoints 15 s, the report 600 s', () => {
   const declared = Object.fromEntries(
     TASKS.filter((task) => task.timeoutSeconds !== undefined).map((task) => [
       task.name,
@@ -182,6 +204,7 @@ it('gives task functions 60 s unless declared longer, the API and source endpoin
     );
   }
   expect(stack.resource(stack.apiFunction).Properties.Timeout).toBe(15);
+  expect(stack.resource(stack.documentFunction).Properties.Timeout).toBe(15);
   expect(stack.resource(stack.sourceFunction).Properties.Timeout).toBe(15);
   expect(stack.resource(stack.reportFunction).Properties.Timeout).toBe(600);
 });

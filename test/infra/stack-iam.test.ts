@@ -128,6 +128,14 @@ describe('what each function may do', () => {
     );
   });
 
+  it('lets the API document function write its logs and traces: no table, secret or workflow', () => {
+    expect(stack.grants(stack.documentFunction)).toEqual([...XRAY].sort());
+    // Logs through the basic execution role alone (checked for every function above).
+    expect(stack.managedPolicies(stack.documentFunction)).toEqual([
+      'arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+    ]);
+  });
+
   it('lets the report query, put and update snapshots, publish to its topic and read the Citrix secret: no more', () => {
     expect(stack.grants(stack.reportFunction)).toEqual(
       [
@@ -170,11 +178,13 @@ describe('who may touch what', () => {
     );
   });
 
-  it('lets every function but the report append to the audit trail, and only the API read it', () => {
+  it('lets every function but the report and the API document append to the audit trail, and only the API read it', () => {
     const audit = stack.table('audit');
 
     expect(stack.grantedOn(audit)).toEqual(
-      stack.functionIds.filter((id) => id !== stack.reportFunction).sort(),
+      stack.functionIds
+        .filter((id) => id !== stack.reportFunction && id !== stack.documentFunction)
+        .sort(),
     );
     // Appends everywhere else (exact per function above); the API reads an action's timeline.
     expect(

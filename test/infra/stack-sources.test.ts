@@ -38,7 +38,6 @@ it('tells the source function its tables, the workflows, its four secrets, the w
   // No ROUTES_FILE: the function reads the rules bundled next to it (routes.json), the same
   // file readConfig validated at synth.
   expect(environment).toEqual({
-    NODE_OPTIONS: '--enable-source-maps',
     POWERTOOLS_SERVICE_NAME: 'citrix-response',
     POWERTOOLS_LOG_LEVEL: 'INFO',
     ACTIONS_TABLE_NAME: { Ref: stack.table('actions') },

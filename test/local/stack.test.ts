@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { servedOpenApiDocument } from '../../lib/api/served-openapi.ts';
 import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
 import {
   chooseCitrixMode,
@@ -242,6 +243,14 @@ describe('local stack over HTTP', () => {
     expect(response.status).toBe(200);
     const report = (await response.json()) as { administratorCount: number };
     expect(report.administratorCount).toBe(7);
+  });
+
+  it('serves the committed OpenAPI document unsigned, through the API document handler', async () => {
+    const response = await fetch(`${stack.apiUrl}/v1/openapi.json`);
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(await response.json()).toEqual(servedOpenApiDocument());
   });
 
   it('answers 404 for routes API Gateway does not have', async () => {

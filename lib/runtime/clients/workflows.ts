@@ -1,16 +1,21 @@
+import { stateMachineArnVariable, WORKFLOW_NAMES } from '../../actions/declaration.ts';
 import { StepFunctionsTaskTokens, StepFunctionsWorkflowStarter } from '../../workflow/starter.ts';
 import { requiredEnv } from '../env.ts';
 import { once } from '../once.ts';
 import { sfnClient } from './sfn.ts';
 
-/** Starts the workflow of an accepted action (`<WORKFLOW>_STATE_MACHINE_ARN`). */
+/** Starts the workflow of an accepted action (`<WORKFLOW>_STATE_MACHINE_ARN`, one per workflow). */
 export const awsWorkflowStarter = once(
   () =>
-    new StepFunctionsWorkflowStarter(sfnClient, {
-      'session-action': requiredEnv(process.env, 'SESSION_ACTION_STATE_MACHINE_ARN'),
-      'device-action': requiredEnv(process.env, 'DEVICE_ACTION_STATE_MACHINE_ARN'),
-      'admin-action': requiredEnv(process.env, 'ADMIN_ACTION_STATE_MACHINE_ARN'),
-    }),
+    new StepFunctionsWorkflowStarter(
+      sfnClient,
+      Object.fromEntries(
+        WORKFLOW_NAMES.map((workflow) => [
+          workflow,
+          requiredEnv(process.env, stateMachineArnVariable(workflow)),
+        ]),
+      ) as Record<(typeof WORKFLOW_NAMES)[number], string>,
+    ),
 );
 
 /** Resumes a workflow held for approval with the approver's decision. */

@@ -207,6 +207,11 @@ export class SynthesizedStack {
     return this.idOf(this.stack.api.handler);
   }
 
+  /** The function behind the public `GET /v1/openapi.json`. */
+  get documentFunction(): string {
+    return this.idOf(this.stack.api.documentHandler);
+  }
+
   get sourceFunction(): string {
     return this.idOf(this.stack.sourceEndpoints.handler);
   }

@@ -50,6 +50,12 @@ describe('the route table', () => {
       API_ROUTES.filter((route) => route.function === 'source-webhooks').map((r) => r.signed),
     ).toEqual([false, false]);
   });
+
+  it('serves the public document from a function of its own, which serves nothing else', () => {
+    expect(API_ROUTES.filter((route) => route.function === 'api-document')).toEqual([
+      { method: 'GET', path: '/v1/openapi.json', function: 'api-document', signed: false },
+    ]);
+  });
 });
 
 describe('routeRequests', () => {
