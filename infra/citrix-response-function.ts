@@ -8,6 +8,11 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import {
+  stateMachineArnVariable,
+  WORKFLOW_NAMES,
+  type WorkflowName,
+} from '../lib/actions/declaration.ts';
 import { FUNCTION_BUNDLING } from './function-bundling.ts';
 
 /** The repository root: entries, package-lock.json and node_modules are resolved from it. */
@@ -97,10 +102,9 @@ export class CitrixResponseFunction extends NodejsFunction {
   }
 
   /** Allows starting executions of each workflow's state machine, by its `<NAME>_STATE_MACHINE_ARN`. */
-  bindStateMachines(stateMachines: Readonly<Record<string, IStateMachine>>): void {
-    for (const [workflow, stateMachine] of Object.entries(stateMachines)) {
-      const variable = `${workflow.replaceAll('-', '_').toUpperCase()}_STATE_MACHINE_ARN` as const;
-      this.bindStateMachine(variable as `${string}_STATE_MACHINE_ARN`, stateMachine);
+  bindStateMachines(stateMachines: Readonly<Record<WorkflowName, IStateMachine>>): void {
+    for (const workflow of WORKFLOW_NAMES) {
+      this.bindStateMachine(stateMachineArnVariable(workflow), stateMachines[workflow]);
     }
   }
 

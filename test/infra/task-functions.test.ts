@@ -467,7 +467,6 @@ describe('TaskFunctions for notify-action-outcome', () => {
   function notifyEnvironment(fixture: Fixture): Record<string, unknown> {
     fixture.tasks.functionFor(SESSION_ACTION_WORKFLOW, NOTIFY);
     const {
-      NODE_OPTIONS: _node,
       POWERTOOLS_SERVICE_NAME: _service,
       POWERTOOLS_LOG_LEVEL: _level,
       ...own
