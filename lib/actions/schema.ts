@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { AdministratorOperation } from '../administrators/catalog.ts';
-import { AdministratorAccessSchema } from '../citrix/administrators-client.ts';
+import { AdministratorAccessSchema } from '../citrix/administrators-schemas.ts';
 import type { DeviceCommand } from '../citrix/endpoint-management-client.ts';
 import type { SessionOperation } from '../sessions/catalog.ts';
 import { CATALOG, type Catalog } from './catalog.ts';
