@@ -1,7 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import httpErrorHandler from '@middy/http-error-handler';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ActionIdSchema } from '../actions/schema.ts';
 import type { ActionStore } from '../actions/store.ts';
@@ -11,7 +7,8 @@ import { logger } from '../runtime/logger.ts';
 import { verifyStandardWebhook, WebhookSignatureError } from '../webhooks/standard-webhooks.ts';
 import { type AcceptRequestDependencies, acceptSignedRequest } from './accept-request.ts';
 import { type ApprovalDependencies, decideOnAction } from './approvals.ts';
-import { apiError, INTERNAL_ERROR_BODY, validationError } from './http-errors.ts';
+import { apiError, validationError } from './http-errors.ts';
+import { createHttpFunction } from './http-function.ts';
 import { readRawBody, statusUrlFor } from './request.ts';
 import type { ActionAccepted } from './responses.ts';
 import {
@@ -20,7 +17,6 @@ import {
   type RouteHandlers,
   type RouteKeyOf,
   routeKey,
-  routeRequests,
 } from './routes.ts';
 
 export type { ApiHandler } from './routes.ts';
@@ -138,16 +134,5 @@ export function createActionsApiHandler(
       ];
     }),
   ) as RouteHandlers<'actions-api'>;
-  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(httpHeaderNormalizer())
-    .use(httpErrorHandler({ logger: logUnexpected, fallbackMessage: INTERNAL_ERROR_BODY }))
-    .handler(routeRequests('actions-api', routes));
-  return (event, context) => handler(event, context);
-}
-
-/** 4xx answers are expected traffic; anything else is logged with its cause chain. */
-function logUnexpected(error: unknown): void {
-  const status = (error as { statusCode?: number }).statusCode;
-  if (status === undefined || status >= 500) logger.error('request failed', error as Error);
+  return createHttpFunction('actions-api', routes);
 }

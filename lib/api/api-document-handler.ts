@@ -1,12 +1,6 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import httpErrorHandler from '@middy/http-error-handler';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { logger } from '../runtime/logger.ts';
-import { INTERNAL_ERROR_BODY } from './http-errors.ts';
+import { createHttpFunction } from './http-function.ts';
 import type { OpenApiDocument } from './openapi.ts';
-import { type ApiHandler, type RouteHandlers, routeRequests } from './routes.ts';
+import type { ApiHandler, RouteHandlers } from './routes.ts';
 
 /**
  * The public `GET /v1/openapi.json`: the API's description, without a signature, like any API's
@@ -20,16 +14,5 @@ export function createApiDocumentHandler(getDocument: () => OpenApiDocument): Ap
       body: JSON.stringify(getDocument()),
     }),
   };
-  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(httpHeaderNormalizer())
-    .use(httpErrorHandler({ logger: logUnexpected, fallbackMessage: INTERNAL_ERROR_BODY }))
-    .handler(routeRequests('api-document', routes));
-  return (event, context) => handler(event, context);
-}
-
-/** 4xx answers are expected traffic; anything else is logged with its cause chain. */
-function logUnexpected(error: unknown): void {
-  const status = (error as { statusCode?: number }).statusCode;
-  if (status === undefined || status >= 500) logger.error('request failed', error as Error);
+  return createHttpFunction('api-document', routes);
 }

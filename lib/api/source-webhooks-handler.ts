@@ -1,15 +1,12 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import httpErrorHandler from '@middy/http-error-handler';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { logger } from '../runtime/logger.ts';
 import { SourceAuthenticationError } from '../sources/authenticate.ts';
 import { type ReceiveDependencies, receiveSourceDelivery } from '../sources/receive.ts';
 import { SOURCES, type SourceName } from '../sources/types.ts';
-import { apiError, INTERNAL_ERROR_BODY } from './http-errors.ts';
+import { apiError } from './http-errors.ts';
+import { createHttpFunction } from './http-function.ts';
 import { readRawBody, statusUrlFor } from './request.ts';
-import { type ApiHandler, type RouteHandlers, routeRequests } from './routes.ts';
+import type { ApiHandler, RouteHandlers } from './routes.ts';
 import { sourceErrorToApiError } from './source-errors.ts';
 
 /**
@@ -79,15 +76,5 @@ export function createSourceWebhooksHandler(
     'POST /v1/webhooks/splunk/{token}': (event, context) =>
       receive(event, context, 'splunk', event.pathParameters?.token ?? ''),
   };
-  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(httpHeaderNormalizer())
-    .use(httpErrorHandler({ logger: logUnexpected, fallbackMessage: INTERNAL_ERROR_BODY }))
-    .handler(routeRequests('source-webhooks', routes));
-  return (event, context) => handler(event, context);
-}
-
-function logUnexpected(error: unknown): void {
-  const status = (error as { statusCode?: number }).statusCode;
-  if (status === undefined || status >= 500) logger.error('delivery failed', error as Error);
+  return createHttpFunction('source-webhooks', routes, 'delivery failed');
 }
