@@ -69,31 +69,43 @@ export class EndpointManagementRejectedError extends CitrixError {
 
 export type DeviceCommand = 'wipe' | 'selectiveWipe' | 'deployPolicy';
 
+/**
+ * Each command's request in both body shapes (see EM_BODY_SHAPES): the `id-array` path, and the
+ * `object` path with whether its body takes one `deviceId` or a `deviceIds` list. One table, so a
+ * command without its requests is a type error, never another command's request.
+ */
+const DEVICE_COMMAND_REQUESTS: Readonly<
+  Record<
+    DeviceCommand,
+    { readonly idArray: string; readonly object: string; readonly many: boolean }
+  >
+> = {
+  wipe: { idArray: '/device/wipe', object: '/device/wipe', many: false },
+  selectiveWipe: { idArray: '/device/selwipe', object: '/device/selectivewipe', many: false },
+  deployPolicy: { idArray: '/device/refresh', object: '/device/policy/deploy', many: true },
+};
+
 /** Path and body of a device command for each body shape (see EM_BODY_SHAPES). */
 export function deviceCommandRequest(
   command: DeviceCommand,
   deviceIds: readonly string[],
   shape: EmBodyShape,
 ): { path: string; body: unknown } {
-  const ids = deviceIds.map(validateDeviceId);
-  if (shape === 'id-array') {
-    const path = {
-      wipe: '/device/wipe',
-      selectiveWipe: '/device/selwipe',
-      deployPolicy: '/device/refresh',
-    };
-    return { path: path[command], body: ids.map(deviceIdJson) };
+  // A declaration can name a command before its code exists: nothing is sent then.
+  const request = Object.hasOwn(DEVICE_COMMAND_REQUESTS, command)
+    ? DEVICE_COMMAND_REQUESTS[command]
+    : undefined;
+  if (request === undefined) {
+    throw new TypeError(`No Endpoint Management request for ${JSON.stringify(command)}`);
   }
-  if (command === 'deployPolicy')
-    return { path: '/device/policy/deploy', body: { deviceIds: ids } };
+  const ids = deviceIds.map(validateDeviceId);
+  if (shape === 'id-array') return { path: request.idArray, body: ids.map(deviceIdJson) };
+  if (request.many) return { path: request.object, body: { deviceIds: ids } };
   const [deviceId, ...others] = ids;
   if (deviceId === undefined || others.length > 0) {
     throw new TypeError(`${command} takes exactly one device id per request`);
   }
-  return {
-    path: command === 'wipe' ? '/device/wipe' : '/device/selectivewipe',
-    body: { deviceId },
-  };
+  return { path: request.object, body: { deviceId } };
 }
 
 /** How the client gets its `auth_token`. */

@@ -7,7 +7,7 @@ import {
 import { parseRoutingRules } from '../../../lib/sources/routing.ts';
 import { renderActionsDoc } from '../../../local/actions-doc.ts';
 import { useLocalStack } from '../../support/local-stack.ts';
-import { SESSIONS } from '../../support/simulator-fixture.ts';
+import { DEVICES, SESSIONS } from '../../support/simulator-fixture.ts';
 
 /**
  * docs/architecture.md says adding an action is declaring it in its product's catalog. This test
@@ -44,6 +44,23 @@ vi.mock('../../../lib/sessions/catalog.ts', async (importOriginal) => {
         ...base,
         citrix: { operation: 'hide', request: 'DaaS POST /cvad/manage/Sessions/{id}/$hide' },
         summary: 'Test-only: a Citrix call no client has',
+      },
+    },
+  };
+});
+
+vi.mock('../../../lib/devices/catalog.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../../lib/devices/catalog.ts')>();
+  return {
+    ...original,
+    DEVICE_CATALOG: {
+      ...original.DEVICE_CATALOG,
+      // Declared harmless, with an Endpoint Management command no client has: it must never
+      // become another command (a selective wipe, say).
+      'device.lock': {
+        ...original.DEVICE_CATALOG['device.deployPolicy'],
+        citrix: { operation: 'lock', request: 'Endpoint Management POST /device/lock' },
+        summary: 'Test-only: an Endpoint Management command no client has',
       },
     },
   };
@@ -149,6 +166,23 @@ describe('an action added by its declaration alone', () => {
       '3 targets exceed the limit of 2 per request for session.quarantine',
     ]);
     expect(mutations()).toEqual([]);
+  });
+
+  it('fails closed, sending no device command, when it declares one no client has', async () => {
+    const actionId = await harness.request({
+      action: 'device.lock',
+      target: { deviceId: DEVICES.bobPhone },
+    });
+    const record = await harness.finished(actionId);
+
+    expect(record.status).toBe('failed');
+    expect(JSON.stringify(record.results)).toContain(
+      'No Endpoint Management request for \\"lock\\"',
+    );
+    const commands = harness.calls(
+      (r) => r.method === 'POST' && /\/device\/(?!filter)/.test(r.path),
+    );
+    expect(commands).toEqual([]);
   });
 
   it('fails closed, sending nothing, when it declares a Citrix call no client has', async () => {
