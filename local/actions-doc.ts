@@ -1,7 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ApprovalRule } from '../lib/actions/declaration.ts';
-import { ACTION_TYPES, type ActionType, declarationOf } from '../lib/actions/schema.ts';
+import {
+  ACTION_TYPES,
+  type ActionType,
+  declarationOf,
+  workflowFor,
+} from '../lib/actions/schema.ts';
 import type { GuardrailSettings } from '../lib/guardrails/config.ts';
 import { requiresApproval } from '../lib/guardrails/decide.ts';
 
@@ -30,7 +35,7 @@ function describeApproval(rule: ApprovalRule, action: ActionType): string {
 export function renderActionsDoc(): string {
   const rows = ACTION_TYPES.map((action) => {
     const d = declarationOf(action);
-    return `| ${code(action)} | ${d.summary} | ${targetsOf(action)} | ${d.destructive ? 'yes' : 'no'} | ${d.limits.perRequest} | ${d.limits.perHour} | ${describeApproval(d.approval, action)} | ${code(d.workflow)} |`;
+    return `| ${code(action)} | ${d.summary} | ${targetsOf(action)} | ${d.destructive ? 'yes' : 'no'} | ${d.limits.perRequest} | ${d.limits.perHour} | ${describeApproval(d.approval, action)} | ${code(workflowFor(action))} |`;
   });
   const details = ACTION_TYPES.map((action) => {
     const d = declarationOf(action);

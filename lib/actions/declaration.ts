@@ -32,6 +32,27 @@ export const WORKFLOW_INPUT_FIELDS = {
   'admin-action': { options: true, warning: false },
 } as const satisfies Record<WorkflowName, { options: boolean; warning: boolean }>;
 
+/** Each product's one workflow: an action's workflow follows from its product. */
+export const PRODUCT_WORKFLOWS = {
+  sessions: 'session-action',
+  devices: 'device-action',
+  administrators: 'admin-action',
+} as const satisfies Record<Product, WorkflowName>;
+type InputFieldsOf<P extends Product> =
+  (typeof WORKFLOW_INPUT_FIELDS)[(typeof PRODUCT_WORKFLOWS)[P]];
+/** Modes only where the product's workflow passes `options` on; never elsewhere. */
+type ModesFor<P extends Product, Mode extends string> = P extends Product
+  ? InputFieldsOf<P>['options'] extends true
+    ? ActionModes<Mode>
+    : never
+  : never;
+/** Warnings only where the product's workflow sends them; `false` elsewhere. */
+type WarnsUsersFor<P extends Product> = P extends Product
+  ? InputFieldsOf<P>['warning'] extends true
+    ? boolean
+    : false
+  : never;
+
 /** The target fields a request (and a routing rule) can name; an action takes some of them. */
 export const TARGET_FIELDS = ['user', 'sessionId', 'deviceId', 'admin', 'email'] as const;
 export type TargetField = (typeof TARGET_FIELDS)[number];
@@ -83,15 +104,14 @@ export interface ActionDeclaration<
   Mode extends string = string,
 > {
   readonly product: P;
-  readonly workflow: WorkflowName;
   /** The target fields a request may use, exactly one at a time. */
   readonly targetFields: readonly TargetField[];
   /** The request's `target`; its output is what the workflow receives. */
   readonly target: z.ZodType<Readonly<Record<string, string>>>;
-  /** `options.mode`, for actions that have modes. */
-  readonly modes?: ActionModes<Mode>;
-  /** Session actions can warn each user first (`notify`, `urgency`). */
-  readonly warnsUsers: boolean;
+  /** `options.mode`, for actions that have modes (only where the workflow passes options on). */
+  readonly modes?: ModesFor<P, Mode>;
+  /** Warn each user first (`notify`, `urgency`), where the product's workflow can. */
+  readonly warnsUsers: WarnsUsersFor<P>;
   /** The Citrix call: the product client's operation, and the request as the docs show it. */
   readonly citrix: { readonly operation: Operation; readonly request: string };
   /** Erases data or cuts someone off in a way the user cannot undo themselves. */

@@ -8,6 +8,7 @@ import {
   type ActionDeclaration,
   type ActionModes,
   FreeText,
+  PRODUCT_WORKFLOWS,
   type Product,
   type WorkflowName,
 } from './declaration.ts';
@@ -67,7 +68,7 @@ export function administratorOperationOf(action: AdminActionType): Administrator
 
 /** The state machine that carries out the action (state-machines/<name>.asl.json). */
 export function workflowFor(action: ActionType): WorkflowName {
-  return CATALOG[action].workflow;
+  return PRODUCT_WORKFLOWS[CATALOG[action].product];
 }
 
 type ModeOf<A extends ActionType> = Catalog[A] extends { modes: ActionModes<infer M> } ? M : never;

@@ -23,7 +23,6 @@ export type InvitationTarget = z.infer<typeof InvitationTargetSchema>;
 
 const ADMIN_ACTION = {
   product: 'administrators',
-  workflow: 'admin-action',
   warnsUsers: false,
 } as const;
 

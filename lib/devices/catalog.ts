@@ -10,7 +10,6 @@ export const DeviceTargetSchema = oneOf('deviceId', DeviceIdSchema, 'user', Devi
 
 const DEVICE_ACTION = {
   product: 'devices',
-  workflow: 'device-action',
   targetFields: ['deviceId', 'user'],
   target: DeviceTargetSchema,
   warnsUsers: false,

@@ -14,7 +14,6 @@ export const SessionTargetSchema = oneOf(
 
 const SESSION_ACTION = {
   product: 'sessions',
-  workflow: 'session-action',
   targetFields: ['sessionId', 'user'],
   target: SessionTargetSchema,
   warnsUsers: true,
