@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ActionTypeSchema, SessionTargetSchema } from '../lib/actions/schema.ts';
+import { SessionActionTypeSchema, SessionTargetSchema } from '../lib/actions/schema.ts';
 import { audited } from '../lib/audit/audited.ts';
 import {
   applyGuardrails,
@@ -25,7 +25,7 @@ export interface ResolveSessionTargetsDependencies {
 
 const InputSchema = z.object({
   actionId: z.string(),
-  action: ActionTypeSchema,
+  action: SessionActionTypeSchema,
   target: SessionTargetSchema,
   dryRun: z.boolean(),
 });

@@ -75,11 +75,7 @@ import { createIdempotentAcceptor, DynamoDeliveryLog } from '../lib/sources/inta
 import type { ReceiveDependencies } from '../lib/sources/receive.ts';
 import { checkRouteCallbacks, loadRoutingRules } from '../lib/sources/routing.ts';
 import { sourceSecretsFromEnv } from '../lib/sources/secrets.ts';
-import {
-  ADMIN_ACTION_WORKFLOW,
-  DEVICE_ACTION_WORKFLOW,
-  SESSION_ACTION_WORKFLOW,
-} from '../lib/workflow/definition.ts';
+import { WORKFLOWS } from '../lib/workflow/definition.ts';
 import { type RunningApiServer, startApiServer } from './api-server.ts';
 import {
   DEFAULT_ROUTES_FILE,
@@ -382,11 +378,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
     const tokens = new LocalTaskTokens();
     const runner = new LocalWorkflows(
-      new Map<WorkflowName, LocalWorkflowRunner>([
-        ['session-action', new LocalWorkflowRunner(SESSION_ACTION_WORKFLOW, runnerOptions, tokens)],
-        ['device-action', new LocalWorkflowRunner(DEVICE_ACTION_WORKFLOW, runnerOptions, tokens)],
-        ['admin-action', new LocalWorkflowRunner(ADMIN_ACTION_WORKFLOW, runnerOptions, tokens)],
-      ]),
+      new Map<WorkflowName, LocalWorkflowRunner>(
+        WORKFLOWS.map((workflow) => [
+          workflow.name,
+          new LocalWorkflowRunner(workflow, runnerOptions, tokens),
+        ]),
+      ),
     );
     // Executions still running at shutdown are abandoned with the process, as a stopped laptop would.
     const acceptor = createIdempotentAcceptor({
