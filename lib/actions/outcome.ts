@@ -2,6 +2,7 @@ import * as z from 'zod';
 import {
   type ActionStatus,
   type ActionType,
+  byProduct,
   declarationOf,
   type ErrorSummary,
   type ResolvedSession,
@@ -175,17 +176,20 @@ export function describePlan(action: ActionType, targets: readonly ResolvedTarge
 
 /** Whether a resolved target is to be acted on, and if not, why. */
 export function targetVerdict(target: ResolvedTarget): { act: boolean; reason?: string } {
-  if ('administratorId' in target) {
-    return target.allowed ? { act: true } : { act: false, reason: target.refusal ?? 'Refused' };
-  }
-  if ('deviceId' in target) {
-    const act = target.actionable ?? target.managed;
-    if (act) return { act: true };
-    return { act: false, reason: target.skipReason ?? 'Not managed by Endpoint Management' };
-  }
-  return target.actionable === false
-    ? { act: false, reason: target.skipReason ?? 'Not actionable' }
-    : { act: true };
+  return byProduct<{ act: boolean; reason?: string }>(target, {
+    administrators: (administrator) =>
+      administrator.allowed
+        ? { act: true }
+        : { act: false, reason: administrator.refusal ?? 'Refused' },
+    devices: (device) =>
+      (device.actionable ?? device.managed)
+        ? { act: true }
+        : { act: false, reason: device.skipReason ?? 'Not managed by Endpoint Management' },
+    sessions: (session) =>
+      session.actionable === false
+        ? { act: false, reason: session.skipReason ?? 'Not actionable' }
+        : { act: true },
+  });
 }
 
 /** The plan recorded before acting: each target, whether it will be acted on, and why not. */

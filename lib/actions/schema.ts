@@ -387,23 +387,34 @@ export const TargetResultSchema = z.union([
 ]);
 export type TargetResult = z.infer<typeof TargetResultSchema>;
 
-/** The field each product's resolved targets are recorded under. */
-const TARGET_KEY_FIELDS = {
-  sessions: 'sessionId',
-  devices: 'deviceId',
-  administrators: 'administratorId',
-} as const satisfies Record<
-  Product,
-  keyof ResolvedSession | keyof ResolvedDevice | keyof ResolvedAdministrator
->;
+/** Each product's resolved target. */
+interface ResolvedTargetOf {
+  readonly sessions: ResolvedSession;
+  readonly devices: ResolvedDevice;
+  readonly administrators: ResolvedAdministrator;
+}
+
+/**
+ * Runs the handler of the target's product: one handler per product, so a product without one
+ * is a type error, and a value that is none of them fails loudly instead of taking a default.
+ */
+export function byProduct<R>(
+  target: ResolvedTarget,
+  handlers: { readonly [P in Product]: (target: ResolvedTargetOf[P]) => R },
+): R {
+  if ('administratorId' in target) return handlers.administrators(target);
+  if ('deviceId' in target) return handlers.devices(target);
+  if ('sessionId' in target) return handlers.sessions(target);
+  throw new TypeError('Not a resolved target: it has no session, device or administrator id');
+}
 
 /** The id a target is recorded under: its session id, device id or administrator id. */
 export function targetKey(target: ResolvedTarget): string {
-  for (const field of Object.values(TARGET_KEY_FIELDS)) {
-    const key = (target as Partial<Record<typeof field, string>>)[field];
-    if (key !== undefined) return key;
-  }
-  throw new TypeError('Not a resolved target: it has no session, device or administrator id');
+  return byProduct(target, {
+    sessions: (session) => session.sessionId,
+    devices: (device) => device.deviceId,
+    administrators: (administrator) => administrator.administratorId,
+  });
 }
 
 /** What the store keeps for an action; `results` is keyed by `targetKey`. */

@@ -1,5 +1,11 @@
 import { targetVerdict } from '../actions/outcome.ts';
-import type { ActionType, ResolvedTarget } from '../actions/schema.ts';
+import {
+  type ActionType,
+  byProduct,
+  type ResolvedDevice,
+  type ResolvedSession,
+  type ResolvedTarget,
+} from '../actions/schema.ts';
 import type { ActionStore } from '../actions/store.ts';
 import { auditEvent } from '../audit/context.ts';
 import type { GuardrailSettings } from './config.ts';
@@ -49,19 +55,20 @@ export async function applyGuardrails(
   now: Date,
 ): Promise<GuardedResolution> {
   const { settings } = dependencies;
-  const targets = resolved.map((target): ResolvedTarget => {
-    if ('administratorId' in target) return target;
+  const protect = <T extends ResolvedSession | ResolvedDevice>(target: T, actionable: boolean) => {
     const reason = protectionReason(target, settings, request.target.user);
-    if ('deviceId' in target) {
-      const actionable = target.managed && reason === undefined;
-      return reason === undefined
-        ? { ...target, actionable }
-        : { ...target, actionable: false, skipReason: reason };
-    }
     return reason === undefined
-      ? { ...target, actionable: true }
+      ? { ...target, actionable }
       : { ...target, actionable: false, skipReason: reason };
-  });
+  };
+  // Administrators have their own guards (resolved with the target); the rest are protected here.
+  const targets = resolved.map((target) =>
+    byProduct<ResolvedTarget>(target, {
+      administrators: (administrator) => administrator,
+      devices: (device) => protect(device, device.managed),
+      sessions: (session) => protect(session, true),
+    }),
+  );
   await dependencies.actions.markRunning(request.actionId, targets);
   const actionable = targets.filter((target) => targetVerdict(target).act).length;
   const counter: Pick<HourlyLimitCounter, 'reserve'> = request.dryRun
