@@ -1,10 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../infra/citrix-response-function.ts';
+import { CONTEXT_DEFAULTS } from '../../infra/config.ts';
 import {
   FUNCTION_BUNDLE_BUDGET_BYTES,
   FUNCTION_BUNDLING,
@@ -85,13 +86,29 @@ describe('function bundles', () => {
     expect(typeof bundle.handler).toBe('function');
   });
 
-  it.each(ENTRIES)('%s fits the bundle budget (250 KB minified)', (entry) => {
-    const name = entry.replace(/\.ts$/, '');
-    const weight = bundleWeight(metafile, name);
-    const message = overBudget(name, weight, FUNCTION_BUNDLE_BUDGET_BYTES);
+  /** Files the stack copies next to a bundle, with their default content (the asset counts them). */
+  const FILES_BESIDE: Readonly<Record<string, readonly string[]>> = {
+    'functions/source-webhooks': [CONTEXT_DEFAULTS.routesFile],
+  };
 
-    expect(weight.bytes, message).toBeLessThanOrEqual(FUNCTION_BUNDLE_BUDGET_BYTES);
-  });
+  it.each(ENTRIES)(
+    '%s fits the bundle budget (250 KB minified, with the files beside it)',
+    (entry) => {
+      const name = entry.replace(/\.ts$/, '');
+      const bundle = bundleWeight(metafile, name);
+      const beside = (FILES_BESIDE[name] ?? []).map((file) => ({
+        origin: file,
+        bytes: statSync(join(PROJECT_ROOT, file)).size,
+      }));
+      const weight = {
+        bytes: bundle.bytes + beside.reduce((sum, file) => sum + file.bytes, 0),
+        origins: [...bundle.origins, ...beside].sort((a, b) => b.bytes - a.bytes),
+      };
+      const message = overBudget(name, weight, FUNCTION_BUNDLE_BUDGET_BYTES);
+
+      expect(weight.bytes, message).toBeLessThanOrEqual(FUNCTION_BUNDLE_BUDGET_BYTES);
+    },
+  );
 
   it('leaves out the AWS SDK, which the Lambda runtime provides, and writes no source maps', () => {
     const inputs = Object.values(metafile.outputs).flatMap((output) => Object.keys(output.inputs));
