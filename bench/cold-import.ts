@@ -210,10 +210,27 @@ function runtimeImportsOnly(outdir: string, bundle: FunctionBundle): FunctionBun
   return { ...bundle, name: `  its runtime imports alone`, file, bytes: 0, runtimeImports: [] };
 }
 
-/** `npm run bench`: the project's bundles, built as `npm run synth` builds them. */
-export async function coldImportSuite(runs = 7): Promise<void> {
-  const built = await buildFunctionBundles();
+/**
+ * `npm run bench`: the project's bundles, built as `npm run synth` builds them. With
+ * `sdk: 'bundled'`, the alternative the project decided against: each bundle carries the AWS SDK
+ * clients it uses (over the size budget, see infra/function-bundling.ts), for comparison.
+ */
+export async function coldImportSuite(
+  runs = 7,
+  sdk: 'runtime' | 'bundled' = 'runtime',
+): Promise<void> {
+  const built = await buildFunctionBundles(
+    PROJECT_ROOT,
+    sdk === 'runtime' ? functionEsbuildOptions() : { ...functionEsbuildOptions(), external: [] },
+  );
   try {
+    if (sdk === 'bundled') {
+      printColdImports(
+        `Cold import with the AWS SDK bundled (not what ships), median of ${runs} runs, against node -e 0.`,
+        measureColdImports(built.bundles, runs),
+      );
+      return;
+    }
     const cases = built.bundles.flatMap((bundle) => [
       bundle,
       runtimeImportsOnly(built.outdir, bundle),
