@@ -32,8 +32,11 @@ export function authenticateDelivery<S extends SourceName>(
     case 'pagerduty':
       checkPagerDutySignature(delivery, secret as SourceSecrets['pagerduty']);
       return;
-    default:
-      throw new SourceAuthenticationError('Unknown source');
+    default: {
+      // Every source has its case: a new one without a check is a type error here.
+      const unknown: never = source;
+      throw new SourceAuthenticationError(`Unknown source ${String(unknown)}`);
+    }
   }
 }
 

@@ -271,8 +271,11 @@ export function parseSourcePayload(source: SourceName, rawBody: string): SourceE
       return serviceNowEvent(validate(source, ServiceNowPayloadSchema, body));
     case 'pagerduty':
       return pagerDutyEvent(validate(source, PagerDutyPayloadSchema, body));
-    default:
-      throw new SourcePayloadError(source, [{ field: '(source)', message: 'is not a source' }]);
+    default: {
+      // Every source has its case: a new one without a parser is a type error here.
+      const unknown: never = source;
+      throw new SourcePayloadError(unknown, [{ field: '(source)', message: 'is not a source' }]);
+    }
   }
 }
 
