@@ -56,7 +56,7 @@ export function renderActionsDoc(): string {
       `- Undo: ${d.reversal}`,
       ...(d.warnsUsers ? ['- Can warn each user first (`notify`, `urgency`)'] : []),
       ...modes,
-      `- Dry run: "Dry run: would ${d.wording.todo} 3 ${d.wording.noun}s"`,
+      `- Dry run: "Dry run: would ${d.wording.would} 3 ${d.wording.noun}s"`,
       '',
     ].join('\n');
   });

@@ -62,7 +62,7 @@ export interface ActionWording {
   /** Past tense, after "3 of 4 sessions". */
   readonly done: string;
   /** Infinitive, after "would". */
-  readonly todo: string;
+  readonly would: string;
   readonly noun: 'session' | 'device' | 'administrator' | 'invitation';
   /** When no target was acted on. */
   readonly nothing: string;

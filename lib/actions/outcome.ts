@@ -155,7 +155,7 @@ export function planResults(targets: readonly ResolvedTarget[], now: Date): Targ
 }
 
 export function describePlan(action: ActionType, targets: readonly ResolvedTarget[]): string {
-  const { todo, noun } = wordingOf(action);
+  const { would, noun } = wordingOf(action);
   const skipped = targets.filter(isSkipped).length;
   const refused = targets.filter((target) => 'administratorId' in target && !target.allowed);
   const actionable = targets.length - skipped - refused.length;
@@ -164,7 +164,7 @@ export function describePlan(action: ActionType, targets: readonly ResolvedTarge
     const reasons = refused.map((target) => ('refusal' in target && target.refusal) || 'refused');
     return `Dry run: would refuse: ${reasons.join('; ')}`;
   }
-  const plan = `Dry run: would ${todo} ${plural(actionable, noun)}`;
+  const plan = `Dry run: would ${would} ${plural(actionable, noun)}`;
   if (refused.length > 0) return `${plan} and refuse ${refused.length}`;
   const unmanaged = targets.every(
     (target) => !isSkipped(target) || ('deviceId' in target && !target.managed),

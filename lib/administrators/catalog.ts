@@ -53,7 +53,7 @@ export const ADMINISTRATOR_CATALOG = {
     approval: { modes: ['delete'] },
     wording: {
       done: 'revoked',
-      todo: 'revoke',
+      would: 'revoke',
       noun: 'administrator',
       nothing: 'no access was changed',
     },
@@ -74,7 +74,7 @@ export const ADMINISTRATOR_CATALOG = {
     approval: 'never',
     wording: {
       done: 'deleted',
-      todo: 'delete',
+      would: 'delete',
       noun: 'invitation',
       nothing: 'no invitation was deleted',
     },

@@ -26,7 +26,7 @@ export const DEVICE_CATALOG = {
     approval: 'always',
     wording: {
       done: 'sent a full wipe',
-      todo: 'send a full wipe to',
+      would: 'send a full wipe to',
       noun: 'device',
       nothing: 'no wipe was sent',
     },
@@ -45,7 +45,7 @@ export const DEVICE_CATALOG = {
     approval: 'never',
     wording: {
       done: 'sent a selective wipe',
-      todo: 'send a selective wipe to',
+      would: 'send a selective wipe to',
       noun: 'device',
       nothing: 'no wipe was sent',
     },
@@ -63,7 +63,7 @@ export const DEVICE_CATALOG = {
     approval: 'never',
     wording: {
       done: 'sent a policy deploy',
-      todo: 'deploy policies to',
+      would: 'deploy policies to',
       noun: 'device',
       nothing: 'no deploy was sent',
     },

@@ -33,7 +33,7 @@ export const SESSION_CATALOG = {
     reversal: 'None: the user signs in again, and unsaved work in the session is lost',
     wording: {
       done: 'logged off',
-      todo: 'log off',
+      would: 'log off',
       noun: 'session',
       nothing: 'nothing was logged off',
     },
@@ -50,7 +50,7 @@ export const SESSION_CATALOG = {
     reversal: 'The user reconnects and finds the session as it was',
     wording: {
       done: 'disconnected',
-      todo: 'disconnect',
+      would: 'disconnect',
       noun: 'session',
       nothing: 'nothing was disconnected',
     },

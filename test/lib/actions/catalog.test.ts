@@ -34,7 +34,7 @@ vi.mock('../../../lib/sessions/catalog.ts', async (importOriginal) => {
         approval: 'never',
         wording: {
           done: 'quarantined',
-          todo: 'quarantine',
+          would: 'quarantine',
           noun: 'session',
           nothing: 'nothing was quarantined',
         },
