@@ -1,9 +1,5 @@
 import * as z from 'zod';
-import {
-  AdminActionTypeSchema,
-  AdminTargetSchema,
-  InvitationTargetSchema,
-} from '../lib/actions/schema.ts';
+import { AdminActionTypeSchema, productTargetSchema } from '../lib/actions/schema.ts';
 import {
   type AdministratorDirectory,
   type AdministratorGuards,
@@ -30,7 +26,7 @@ export interface ResolveAdminTargetsDependencies {
 const InputSchema = z.object({
   actionId: z.string(),
   action: AdminActionTypeSchema,
-  target: z.union([AdminTargetSchema, InvitationTargetSchema]),
+  target: productTargetSchema('administrators'),
   options: z.object({ mode: z.string().optional() }).optional(),
   dryRun: z.boolean(),
 });

@@ -213,6 +213,18 @@ export const ActionRequestSchema = z.unknown().transform((input, ctx): ActionReq
   return z.NEVER;
 });
 
+/** Every target shape one product's actions take, once each: what its resolve step accepts. */
+export function productTargetSchema<P extends Product>(
+  product: P,
+): z.ZodType<z.output<Catalog[ActionsOf<P>]['target']>> {
+  const schemas = [...new Set(actionsOf(product).map((action) => declarationOf(action).target))];
+  const [only, ...more] = schemas;
+  if (only === undefined) throw new TypeError(`No action of ${product} is declared`);
+  return (more.length === 0 ? only : z.union([only, ...more])) as z.ZodType<
+    z.output<Catalog[ActionsOf<P>]['target']>
+  >;
+}
+
 /** Every target shape a request can have, once each (session actions share theirs). */
 const TARGET_SCHEMAS = [...new Set(ACTION_TYPES.map((action) => declarationOf(action).target))];
 export const ActionTargetSchema = z.union(
