@@ -143,20 +143,30 @@ export function oneOf<A extends string, B extends string>(
   aSchema: z.ZodType<string>,
   b: B,
   bSchema: z.ZodType<string>,
+  /** What the second field stands for, e.g. "every session of that user". */
+  meaning: string,
 ): z.ZodType<{ [K in A]: string } | { [K in B]: string }> {
   const fields: Record<string, z.ZodOptional<z.ZodType<string>>> = {
     [a]: aSchema.optional(),
     [b]: bSchema.optional(),
   };
-  return z
+  const schema = z
     .strictObject(fields)
     .refine((target) => (target[a] === undefined) !== (target[b] === undefined), {
       message: `must have exactly one of ${a} or ${b}`,
     })
     .transform((target) =>
       target[a] !== undefined ? { [a]: target[a] } : { [b]: target[b] ?? '' },
-    ) as unknown as z.ZodType<{ [K in A]: string } | { [K in B]: string }>;
+    );
+  exactlyOneOf.add(schema, { description: `Exactly one of \`${a}\` or \`${b}\` (${meaning}).` });
+  return schema as unknown as z.ZodType<{ [K in A]: string } | { [K in B]: string }>;
 }
+
+/**
+ * Targets built by `oneOf`: the API description says "exactly one property" for them, a rule
+ * the schema checks in code (`refine`) that JSON Schema can still state.
+ */
+export const exactlyOneOf = z.registry<{ description: string }>();
 
 /**
  * The end of an exhaustive switch: the compiler rejects the call while any case is unhandled,

@@ -7,12 +7,8 @@ import {
   type ZodOpenApiResponsesObject,
   type ZodOpenApiSecuritySchemeObject,
 } from 'zod-openapi';
-import {
-  ACTION_REQUEST_VARIANTS,
-  ActionIdSchema,
-  DeviceTargetSchema,
-  SessionTargetSchema,
-} from '../actions/schema.ts';
+import { exactlyOneOf } from '../actions/declaration.ts';
+import { ACTION_REQUEST_VARIANTS, ActionIdSchema } from '../actions/schema.ts';
 import { ActionViewSchema } from '../actions/view.ts';
 import { UserIdentifierSchema } from '../citrix/ids.ts';
 import { SOURCES, type SourceName } from '../sources/types.ts';
@@ -150,17 +146,6 @@ const STANDARD_WEBHOOKS_SECURITY = [
   },
 ];
 
-/**
- * Rules the target schemas check in code (`refine`) that JSON Schema can still say: a strict
- * object with two optional keys and "exactly one of them" has exactly one property.
- */
-const EXACTLY_ONE_KEY = new Map<unknown, string>([
-  [SessionTargetSchema, 'Exactly one of `sessionId` or `user` (every session of that user).'],
-  [
-    DeviceTargetSchema,
-    'Exactly one of `deviceId` or `user` (every device enrolled by that user name, matched exactly and case-insensitively).',
-  ],
-]);
 /** Refinements JSON Schema cannot express, said in words instead. */
 const DESCRIBED_RULES = new Map<unknown, string>([
   [UserIdentifierSchema, 'A UPN (`user@example.com`) or `DOMAIN\\user`.'],
@@ -170,7 +155,8 @@ function describeRefinements(context: {
   zodSchema: unknown;
   jsonSchema: Record<string, unknown>;
 }): void {
-  const exactlyOne = EXACTLY_ONE_KEY.get(context.zodSchema);
+  // A target that takes exactly one of two fields (`oneOf` in the catalog) has one property.
+  const exactlyOne = exactlyOneOf.get(context.zodSchema as z.ZodType)?.description;
   if (exactlyOne !== undefined) {
     context.jsonSchema.minProperties = 1;
     context.jsonSchema.maxProperties = 1;

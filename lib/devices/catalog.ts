@@ -6,7 +6,13 @@ import { DeviceIdSchema, DeviceUserNameSchema } from '../citrix/ids.ts';
  * Exactly one of `deviceId` or `user` (every device enrolled by that user name, matched exactly
  * and case-insensitively).
  */
-export const DeviceTargetSchema = oneOf('deviceId', DeviceIdSchema, 'user', DeviceUserNameSchema);
+export const DeviceTargetSchema = oneOf(
+  'deviceId',
+  DeviceIdSchema,
+  'user',
+  DeviceUserNameSchema,
+  'every device enrolled by that user name, matched exactly and case-insensitively',
+);
 
 const DEVICE_ACTION = {
   product: 'devices',

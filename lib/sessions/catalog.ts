@@ -10,6 +10,7 @@ export const SessionTargetSchema = oneOf(
   SessionIdSchema,
   'user',
   UserIdentifierSchema,
+  'every session of that user',
 );
 
 const SESSION_ACTION = {
