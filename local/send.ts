@@ -21,6 +21,9 @@ const TARGET_FLAGS = {
   email: 'email',
 } as const satisfies Record<TargetField, string>;
 type TargetFlag = (typeof TARGET_FLAGS)[TargetField];
+const TARGET_OPTIONS = Object.fromEntries(
+  Object.values(TARGET_FLAGS).map((flag) => [flag, { type: 'string' }]),
+) as Record<TargetFlag, { type: 'string' }>;
 
 /** One line per action, from the catalog: its target flags and modes. */
 const actionLines = ACTION_TYPES.map((name) => {
@@ -37,11 +40,7 @@ Or:    npm run send -- approve|reject <actionId> --by <approver> [--comment "<wh
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    user: { type: 'string' },
-    session: { type: 'string' },
-    device: { type: 'string' },
-    admin: { type: 'string' },
-    email: { type: 'string' },
+    ...TARGET_OPTIONS,
     mode: { type: 'string' },
     by: { type: 'string' },
     comment: { type: 'string' },
