@@ -134,6 +134,17 @@ const sourceLines = [
   ),
 ];
 
+// Ready before the banner: whoever reads it may stop the stack at once.
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await stack.close();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+
 console.log(`Citrix Response is running.
   API:     ${stack.apiUrl}   (POST /v1/actions, GET /v1/actions/{actionId}, GET /v1/openapi.json)
   Signing: /v1/actions requests are Standard Webhooks-signed (npm run send does it for you) with
@@ -152,13 +163,3 @@ Try it, in another terminal:
   npm run send -- admin.revoke --admin mallory@example.com --reason "Rehearsal: stolen admin account" --dry-run
   npm run report      # the scheduled Citrix Cloud administrator report, now
 `);
-
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  await stack.close();
-  process.exit(0);
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);

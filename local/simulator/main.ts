@@ -118,8 +118,6 @@ async function main(): Promise<void> {
     ...describeEndpointManagement(fixture, simulator.url),
     ...describeCloudAdministrators(fixture, simulator.url),
   ];
-  console.log(lines.join('\n'));
-
   const shutdown = (signal: string) => {
     console.log(`${signal} received, stopping the Citrix simulator`);
     simulator.close().then(
@@ -132,6 +130,8 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
+  // Printed last: whoever reads this may stop the simulator at once, and the handlers are ready.
+  console.log(lines.join('\n'));
 }
 
 main().catch((error: unknown) => {
