@@ -1,17 +1,19 @@
 import * as z from 'zod';
-import { DeviceActionTypeSchema, DeviceTargetSchema } from '../lib/actions/schema.ts';
+import { DeviceActionTypeSchema, productTargetSchema } from '../lib/actions/schema.ts';
 import { audited } from '../lib/audit/audited.ts';
 import {
   type DeviceDirectory,
   type DeviceWorkflowSettings,
   resolveDeviceTargets,
 } from '../lib/devices/device-actions.ts';
+import type { DeviceFindings } from '../lib/devices/findings.ts';
 import {
   applyGuardrails,
   type GuardedResolution,
   type GuardrailDependencies,
 } from '../lib/guardrails/apply.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
+import { awsDeviceFindings } from '../lib/runtime/clients/device-findings.ts';
 import { awsEndpointManagementClient } from '../lib/runtime/clients/endpoint-management.ts';
 import { awsGuardrails } from '../lib/runtime/clients/guardrails.ts';
 import { deviceWorkflowSettingsFromEnv } from '../lib/runtime/device-settings.ts';
@@ -21,6 +23,8 @@ export interface ResolveDeviceTargetsDependencies {
   readonly directory: DeviceDirectory;
   readonly settings: DeviceWorkflowSettings;
   readonly guardrails: GuardrailDependencies;
+  /** Device sweeps' findings, for their grace period. */
+  readonly findings: DeviceFindings;
   /** The Endpoint Management login, ended when each run finishes. */
   readonly session: TaskSession;
 }
@@ -28,7 +32,7 @@ export interface ResolveDeviceTargetsDependencies {
 const InputSchema = z.object({
   actionId: z.string(),
   action: DeviceActionTypeSchema,
-  target: DeviceTargetSchema,
+  target: productTargetSchema('devices'),
   dryRun: z.boolean(),
 });
 
@@ -43,9 +47,10 @@ export const createResolveDeviceTargetsHandler = (
     'ResolveDeviceTargets',
     InputSchema,
     getDependencies,
-    async (input, { directory, settings, guardrails }): Promise<GuardedResolution> => {
-      const targets = await resolveDeviceTargets(directory, input.target, settings);
-      return applyGuardrails(guardrails, input, targets, new Date());
+    async (input, { directory, settings, guardrails, findings }): Promise<GuardedResolution> => {
+      const now = new Date();
+      const targets = await resolveDeviceTargets(directory, input.target, settings, findings, now);
+      return applyGuardrails(guardrails, input, targets, now);
     },
     { session: (dependencies) => dependencies.session },
   );
@@ -55,6 +60,7 @@ export const handler = audited(
     directory: awsEndpointManagementClient(),
     settings: deviceWorkflowSettingsFromEnv(process.env),
     guardrails: awsGuardrails(),
+    findings: awsDeviceFindings(),
     session: awsEndpointManagementClient(),
   })),
   awsAuditLog,

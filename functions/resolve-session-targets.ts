@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { SessionActionTypeSchema, SessionTargetSchema } from '../lib/actions/schema.ts';
+import { productTargetSchema, SessionActionTypeSchema } from '../lib/actions/schema.ts';
 import { audited } from '../lib/audit/audited.ts';
 import {
   applyGuardrails,
@@ -26,7 +26,7 @@ export interface ResolveSessionTargetsDependencies {
 const InputSchema = z.object({
   actionId: z.string(),
   action: SessionActionTypeSchema,
-  target: SessionTargetSchema,
+  target: productTargetSchema('sessions'),
   dryRun: z.boolean(),
 });
 

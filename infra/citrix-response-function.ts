@@ -6,6 +6,7 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import {
@@ -27,6 +28,16 @@ export interface CitrixResponseFunctionProps {
   readonly timeout?: Duration;
   /** Files copied next to the bundle, by absolute source path and file name in the bundle. */
   readonly bundledFiles?: readonly { readonly from: string; readonly name: string }[];
+  /**
+   * For a function invoked asynchronously (by a schedule): how often Lambda retries a failed
+   * invocation, for how long, and the queue that keeps an event that still failed.
+   * @default Lambda's defaults (2 retries, 6 hours) and no dead-letter queue
+   */
+  readonly asynchronousInvocation?: {
+    readonly retryAttempts: number;
+    readonly maxEventAge: Duration;
+    readonly deadLetterQueue: IQueue;
+  };
 }
 
 /**
@@ -48,6 +59,7 @@ export class CitrixResponseFunction extends NodejsFunction {
       timeout: props.timeout ?? Duration.seconds(60),
       memorySize: 512,
       logGroup,
+      ...(props.asynchronousInvocation ?? {}),
       environment: {
         POWERTOOLS_SERVICE_NAME: 'citrix-response',
         POWERTOOLS_LOG_LEVEL: 'INFO',

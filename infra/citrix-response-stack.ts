@@ -13,6 +13,7 @@ import { CITRIX_CUSTOMER_ID_PLACEHOLDER, type CitrixResponseConfig } from './con
 import { pascalCase } from './names.ts';
 import { SourceEndpoints } from './source-endpoints.ts';
 import { generatedSecret, retainedTable, SIGNING_SECRET } from './storage.ts';
+import { Sweeps } from './sweeps.ts';
 import { TaskFunctions } from './task-functions.ts';
 
 /**
@@ -30,7 +31,8 @@ export interface CitrixResponseStackProps extends StackProps {
  * endpoint (`POST /v1/webhooks/...`), which record the action and start the workflow of its
  * product; each workflow (one `ActionWorkflow` per `WORKFLOWS` entry: sessions, devices,
  * administrators) runs its task functions against Citrix. A schedule reports changes to the
- * Citrix Cloud administrators. Adding a workflow to `WORKFLOWS` needs no change here.
+ * Citrix Cloud administrators, and one schedule per enabled sweep (config/sweeps.json) starts a
+ * run of that sweep. Adding a workflow to `WORKFLOWS` needs no change here.
  */
 export class CitrixResponseStack extends Stack {
   readonly webhookSecret: Secret;
@@ -50,6 +52,8 @@ export class CitrixResponseStack extends Stack {
   readonly stateMachines: Readonly<Record<WorkflowName, StateMachine>>;
   readonly administratorReport: AdministratorReport;
   readonly sourceEndpoints: SourceEndpoints;
+  /** The run-sweep function and one schedule per enabled sweep of the sweeps file. */
+  readonly sweeps: Sweeps;
   readonly api: ActionsApi;
 
   constructor(scope: Construct, id: string, props: CitrixResponseStackProps) {
@@ -165,6 +169,17 @@ export class CitrixResponseStack extends Stack {
       auditTable: this.auditTable,
       callbackDestinations: config.callbackDestinations,
     });
+    // Scheduled runs go through the same idempotent acceptance as a source delivery.
+    this.sweeps = new Sweeps(this, 'Sweeps', {
+      sweeps: config.sweeps,
+      sweepsFile: config.sweepsFile,
+      actionsTable: this.actionsTable,
+      auditTable: this.auditTable,
+      idempotencyTable: this.sourceEndpoints.idempotencyTable,
+      idempotencyWindowSeconds: config.idempotencyWindowSeconds,
+      stateMachines: this.stateMachines,
+      logRetention: config.logRetention,
+    });
     this.api = new ActionsApi(this, 'ActionsApi', {
       actionsTable: this.actionsTable,
       stateMachines: this.stateMachines,
@@ -197,6 +212,14 @@ export class CitrixResponseStack extends Stack {
     new CfnOutput(this, 'AdministratorReportTopicArn', {
       description: 'Subscribe (email, chat, SIEM) to receive Citrix Cloud administrator changes',
       value: this.administratorReport.topic.topicArn,
+    });
+    new CfnOutput(this, 'SweepScheduleGroupName', {
+      description: 'EventBridge Scheduler group of the sweep schedules (one per enabled sweep)',
+      value: this.sweeps.scheduleGroup.scheduleGroupName,
+    });
+    new CfnOutput(this, 'SweepsDeadLetterQueueUrl', {
+      description: 'Sweep runs that could not be started, after the retries',
+      value: this.sweeps.deadLetterQueue.queueUrl,
     });
     new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn });
     new CfnOutput(this, 'CitrixCredentialsSecretArn', { value: this.citrixCredentials.secretArn });

@@ -13,6 +13,7 @@ import {
 import { type GUARDRAIL_VARIABLES, guardrailsFromEnv } from '../lib/guardrails/config.ts';
 import { loadRoutingRules } from '../lib/sources/routing.ts';
 import { SOURCES, type SourceName } from '../lib/sources/types.ts';
+import { DEFAULT_SWEEPS_FILE, loadSweeps } from '../lib/sweeps/config.ts';
 
 /**
  * The deployment settings: CDK context (`cdk.json` or `-c key=value`) read by one schema,
@@ -34,6 +35,7 @@ export const CONTEXT_DEFAULTS = {
   adminReportSchedule: 'rate(1 day)',
   adminReportPendingDays: 14,
   routesFile: 'config/routes.json',
+  sweepsFile: DEFAULT_SWEEPS_FILE,
   idempotencyWindowSeconds: 86_400,
   maxConcurrency: 10,
   logRetentionDays: 90,
@@ -169,14 +171,16 @@ const retention = z.unknown().transform((value, check) => {
       );
 });
 
+/** A path as given, or resolved from the project root (not the working directory). */
+const fromProjectRoot = (path: string) =>
+  isAbsolute(path) ? path : join(fileURLToPath(new URL('..', import.meta.url)), path);
+
 /**
- * The routing rules file, resolved from the project root. The rules must load at synth: an
- * invalid file fails `cdk synth`, naming the rule and field.
+ * The routing rules file. The rules must load at synth: an invalid file fails `cdk synth`,
+ * naming the rule and field.
  */
 const routesFile = text.transform((value, check) => {
-  const path = isAbsolute(value)
-    ? value
-    : join(fileURLToPath(new URL('..', import.meta.url)), value);
+  const path = fromProjectRoot(value);
   try {
     loadRoutingRules(path);
     return path;
@@ -184,6 +188,25 @@ const routesFile = text.transform((value, check) => {
     return problem(check, `is invalid: ${reasonOf(error)}`, error);
   }
 });
+
+/**
+ * The sweeps file and the sweeps it declares. They must load at synth: an invalid file fails
+ * `cdk synth` with `loadSweeps`'s message, naming the sweep and field.
+ */
+const sweepsFile = text.transform((value, check) => {
+  const path = fromProjectRoot(value);
+  try {
+    return { path, sweeps: loadSweeps(path) };
+  } catch (error) {
+    return problem(check, `is invalid: ${reasonOf(error)}`, error);
+  }
+});
+
+/**
+ * The environment variable that overrides the `sweepsFile` context, as it overrides the file
+ * `npm start` reads: one variable names the sweeps wherever they run.
+ */
+export const SWEEPS_FILE_VARIABLE = 'SWEEPS_FILE';
 
 /** Named https destinations, as the notification task will read them back. */
 const callbackDestinations = json.transform((value, check) => {
@@ -298,6 +321,11 @@ const ContextSchema = z
     /** The routing rules file, validated at synth and bundled with the source endpoint. */
     routesFile: routesFile.prefault(CONTEXT_DEFAULTS.routesFile),
     /**
+     * The sweeps file (`SWEEPS_FILE` overrides it), validated at synth and bundled with the
+     * run-sweep function; each enabled sweep gets a schedule.
+     */
+    sweepsFile: sweepsFile.prefault(CONTEXT_DEFAULTS.sweepsFile),
+    /**
      * Source IP ranges (CIDR) allowed per source endpoint, and for `api` (POST /v1/actions and
      * the approve and reject routes); an entry not listed is open.
      */
@@ -328,6 +356,23 @@ const ContextSchema = z
       'the ServiceNow instance URL is read from the ServiceNowApiCredentials secret (JSON key instanceUrl, with username and password); remove the context key and put the URL in the secret',
     ),
   })
+  .superRefine(({ sweepsFile, callbackDestinations }, check) => {
+    // A sweep's callback must name a configured destination, as a route's must.
+    const problems = sweepsFile.sweeps.sweeps.flatMap((sweep, index) =>
+      sweep.callback === undefined || Object.hasOwn(callbackDestinations, sweep.callback)
+        ? []
+        : [
+            `sweeps[${index}] (sweep "${sweep.name}").callback: no callback destination named "${sweep.callback}"`,
+          ],
+    );
+    if (problems.length > 0) {
+      check.addIssue({
+        code: 'custom',
+        path: ['sweepsFile'],
+        message: `is invalid: Invalid sweeps file ${sweepsFile.path}: ${problems.join('; ')}`,
+      });
+    }
+  })
   .transform(
     ({
       guardrailLimits,
@@ -336,6 +381,7 @@ const ContextSchema = z
       protectedUsers,
       protectedDevices,
       logRetentionDays,
+      sweepsFile,
       serviceNowInstanceUrl: _retired,
       ...settings
     }) => {
@@ -357,6 +403,10 @@ const ContextSchema = z
         /** How long an approval may wait; also the waitForTaskToken tasks' TimeoutSeconds. */
         approvalTimeoutSeconds: guardrailsFromEnv(guardrailEnvironment).approvalTimeoutSeconds,
         logRetention: logRetentionDays,
+        /** The sweeps file, bundled beside the run-sweep function. */
+        sweepsFile: sweepsFile.path,
+        /** The sweeps it declares, as validated at synth: each enabled one gets a schedule. */
+        sweeps: sweepsFile.sweeps,
       };
     },
   );
@@ -371,20 +421,33 @@ function definedOnly<T extends object>(object: T): T {
 
 /**
  * Reads and validates the context; `tryGetContext` is usually `app.node.tryGetContext`. Unset,
- * `null` and `""` (what `-c key=` passes) all mean "not set". Throws `InvalidContextError`.
+ * `null` and `""` (what `-c key=` passes) all mean "not set". `SWEEPS_FILE` in `environment`
+ * (the process's own by default), when set, overrides the `sweepsFile` context, and a problem
+ * with it is named after the variable. Throws `InvalidContextError`.
  */
-export function readConfig(tryGetContext: (key: string) => unknown): CitrixResponseConfig {
+export function readConfig(
+  tryGetContext: (key: string) => unknown,
+  environment: Readonly<Record<string, string | undefined>> = process.env,
+): CitrixResponseConfig {
+  const isSet = (value: unknown) => value !== undefined && value !== null && value !== '';
   const context = Object.fromEntries(
     Object.keys(ContextSchema.in.shape).flatMap((key) => {
       const value = tryGetContext(key);
-      return value === undefined || value === null || value === '' ? [] : [[key, value]];
+      return isSet(value) ? [[key, value]] : [];
     }),
   );
+  const sweepsFileVariable = environment[SWEEPS_FILE_VARIABLE];
+  const sweepsFromEnvironment = isSet(sweepsFileVariable?.trim());
+  if (sweepsFromEnvironment) context.sweepsFile = sweepsFileVariable;
   const parsed = ContextSchema.safeParse(context);
   if (parsed.success) return parsed.data;
   // One line per problem, each naming its key; the first library error behind one is the cause.
   const { issues } = parsed.error;
-  const message = issues.map((issue) => `Context "${String(issue.path[0])}" ${issue.message}`);
+  const nameOf = (key: string) =>
+    key === 'sweepsFile' && sweepsFromEnvironment
+      ? `${SWEEPS_FILE_VARIABLE} (which overrides context "sweepsFile")`
+      : `Context "${key}"`;
+  const message = issues.map((issue) => `${nameOf(String(issue.path[0]))} ${issue.message}`);
   const cause = issues
     .map((issue) => (issue.code === 'custom' ? issue.params?.cause : undefined))
     .find((found) => found !== undefined);

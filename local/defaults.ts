@@ -12,6 +12,9 @@ export const LOCAL_SNAPSHOTS_TABLE = 'citrix-response-snapshots';
 export const LOCAL_DEMO_PROTECTED_ADMINS = 'breakglass@example.com';
 /** Local-only route (not part of the API Gateway API) that runs the administrator report now. */
 export const LOCAL_REPORT_ROUTE = '/_local/administrator-report';
+/** `npm run sweep`: `POST /_local/sweeps/<name>/run` (or `/dry-run`) starts one run now. */
+export const localSweepRoute = (name: string, dryRun: boolean) =>
+  `/_local/sweeps/${encodeURIComponent(name)}/${dryRun ? 'dry-run' : 'run'}`;
 /** The local demo credentials of each source endpoint (public: refused with a real tenant). */
 export const LOCAL_DEMO_SOURCE_SECRETS = {
   servicenow: { username: 'servicenow', password: 'local-demo-servicenow-password' },
@@ -23,5 +26,6 @@ export const LOCAL_IDEMPOTENCY_TABLE = 'citrix-response-idempotency';
 export const LOCAL_DELIVERIES_TABLE = 'citrix-response-deliveries';
 /** The default routing rules file, validated when `npm start` starts. */
 export const DEFAULT_ROUTES_FILE = new URL('../config/routes.json', import.meta.url);
+export const DEFAULT_SWEEPS_FILE = new URL('../config/sweeps.json', import.meta.url);
 export const LOCAL_LIMITS_TABLE = 'citrix-response-limits';
 export const LOCAL_AUDIT_TABLE = 'citrix-response-audit';

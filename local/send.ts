@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import type { TargetField } from '../lib/actions/declaration.ts';
+import { TARGET_FIELD_VALUES, type TargetField } from '../lib/actions/declaration.ts';
 import { ACTION_TYPES, declarationOf, TERMINAL_ACTION_STATUSES } from '../lib/actions/schema.ts';
 import { signStandardWebhook } from '../lib/webhooks/standard-webhooks.ts';
 import { LOCAL_DEMO_WEBHOOK_SECRET } from './defaults.ts';
 import { fetchOrExit, localApiUrl } from './reach.ts';
 
 /**
- * `npm run send -- <action> (--user U | --session ID | --device ID) --reason "..." [--dry-run]`:
+ * `npm run send -- <action> (--user U | --users A,B | --session ID | --delivery-group G | --machine M |
+ * --client-address CIDR | --device ID) --reason "..." [--dry-run]`:
  * sends one Standard Webhooks-signed action request and follows its status until it ends.
  * `npm run send -- approve|reject <actionId> --by <name>` decides on a held action, then follows it
  * the same way (`--no-wait` for either: print the answer and stop).
@@ -15,7 +16,11 @@ import { fetchOrExit, localApiUrl } from './reach.ts';
 /** The flag that sets each target field. */
 const TARGET_FLAGS = {
   user: 'user',
+  users: 'users',
   sessionId: 'session',
+  deliveryGroup: 'delivery-group',
+  machine: 'machine',
+  clientAddress: 'client-address',
   deviceId: 'device',
   admin: 'admin',
   email: 'email',
@@ -71,8 +76,19 @@ if (
 const apiUrl = localApiUrl(process.env, values.url);
 const secret = process.env.WEBHOOK_SECRET || LOCAL_DEMO_WEBHOOK_SECRET;
 
-function targetOf(options: typeof values): Record<string, string | undefined> {
-  return Object.fromEntries(targets.map(([field, flag]) => [field, options[flag]]));
+/** A list field (`--users a@x,b@x`) takes comma-separated names. */
+function targetOf(options: typeof values): Record<string, string | string[] | undefined> {
+  return Object.fromEntries(
+    targets.map(([field, flag]) => {
+      const value = options[flag as TargetFlag];
+      return [
+        field,
+        TARGET_FIELD_VALUES[field as TargetField] === 'names'
+          ? value?.split(',').map((name) => name.trim())
+          : value,
+      ];
+    }),
+  );
 }
 
 async function signedFetch(url: string, method: 'GET' | 'POST', body = ''): Promise<Response> {

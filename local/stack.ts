@@ -15,6 +15,7 @@ import { createRequestApprovalHandler } from '../functions/request-approval.ts';
 import { createResolveAdminTargetsHandler } from '../functions/resolve-admin-targets.ts';
 import { createResolveDeviceTargetsHandler } from '../functions/resolve-device-targets.ts';
 import { createResolveSessionTargetsHandler } from '../functions/resolve-session-targets.ts';
+import { createRunSweepHandler } from '../functions/run-sweep.ts';
 import { createSendDeviceCommandHandler } from '../functions/send-device-command.ts';
 import { createSourceWebhooksHandler } from '../functions/source-webhooks.ts';
 import { createSubmitSessionActionHandler } from '../functions/submit-session-action.ts';
@@ -59,6 +60,7 @@ import {
   endpointManagementCredentialsFrom,
 } from '../lib/citrix/endpoint-management-config.ts';
 import { DEFAULT_RETRY_POLICY } from '../lib/citrix/retry.ts';
+import { DynamoDeviceFindings } from '../lib/devices/findings.ts';
 import { guardrailsFromEnv } from '../lib/guardrails/config.ts';
 import { DynamoHourlyLimitCounter } from '../lib/guardrails/limits.ts';
 import { buildEndpointManagementClient } from '../lib/runtime/endpoint-management.ts';
@@ -71,14 +73,17 @@ import {
   recordRetentionDaysFromEnv,
   sessionWorkflowSettingsFromEnv,
 } from '../lib/runtime/settings.ts';
+import type { Acceptance } from '../lib/sources/intake.ts';
 import { createIdempotentAcceptor, DynamoDeliveryLog } from '../lib/sources/intake.ts';
 import type { ReceiveDependencies } from '../lib/sources/receive.ts';
 import { checkRouteCallbacks, loadRoutingRules } from '../lib/sources/routing.ts';
 import { sourceSecretsFromEnv } from '../lib/sources/secrets.ts';
+import { loadSweeps, type Sweep, type SweepsFile, SweepsFileError } from '../lib/sweeps/config.ts';
 import { WORKFLOWS } from '../lib/workflow/definition.ts';
 import { type RunningApiServer, startApiServer } from './api-server.ts';
 import {
   DEFAULT_ROUTES_FILE,
+  DEFAULT_SWEEPS_FILE,
   LOCAL_ACTIONS_TABLE,
   LOCAL_AUDIT_TABLE,
   LOCAL_DELIVERIES_TABLE,
@@ -89,6 +94,7 @@ import {
   LOCAL_LIMITS_TABLE,
   LOCAL_REPORT_ROUTE,
   LOCAL_SNAPSHOTS_TABLE,
+  localSweepRoute,
 } from './defaults.ts';
 import {
   createActionsTable,
@@ -98,8 +104,9 @@ import {
 } from './dynamodb.ts';
 import { ENDPOINT_MANAGEMENT_BASE_PATH } from './simulator/endpoint-management.ts';
 import type { SimulatorFixture } from './simulator/fixture.ts';
-import { demoFixture } from './simulator/fixture.ts';
+import { fixtureFromEnv } from './simulator/named-fixtures.ts';
 import { type RunningSimulator, startCitrixSimulator } from './simulator/server.ts';
+import { LocalSweepScheduler } from './sweep-scheduler.ts';
 import {
   type LocalTaskHandler,
   LocalTaskTokens,
@@ -126,6 +133,10 @@ export interface LocalStackOptions {
   readonly endpointManagementPageSize?: number;
   /** Where the administrator report's findings are written (default: the console). */
   readonly reportLine?: (line: string) => void;
+  /** Run the enabled sweeps on their schedules (`npm start` does; tests run them on demand). */
+  readonly scheduleSweeps?: boolean;
+  /** Told of each scheduled run as it starts, or of why it could not. */
+  readonly onSweepRun?: (sweep: string, outcome: Acceptance | Error) => void;
 }
 
 export interface LocalStack {
@@ -147,6 +158,11 @@ export interface LocalStack {
   readonly publishedReports: readonly AdministratorReport[];
   /** The lease serializing administrator changes (in the limits table, as deployed). */
   readonly administratorChangeLock: AdministratorChangeLock;
+  /** The sweeps in force (`SWEEPS_FILE`, default config/sweeps.json) and their next runs. */
+  readonly sweeps: SweepsFile;
+  readonly sweepSchedule: LocalSweepScheduler;
+  /** Starts one run of a sweep now (also `POST /_local/sweeps/<name>/run` and `/dry-run`). */
+  runSweep(name: string, options?: { dryRun?: boolean }): Promise<Acceptance & { sweep: string }>;
   close(): Promise<void>;
 }
 
@@ -196,8 +212,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const signingSecret = env.WEBHOOK_SECRET || LOCAL_DEMO_WEBHOOK_SECRET;
   // Loaded and validated before anything starts: a bad rules file stops `npm start` here.
   const rules = loadRoutingRules(env.ROUTES_FILE || DEFAULT_ROUTES_FILE);
+  const sweeps = loadSweeps(env.SWEEPS_FILE || DEFAULT_SWEEPS_FILE);
   const callbackDestinations = parseCallbackDestinations(env.CALLBACK_DESTINATIONS);
   checkRouteCallbacks(rules, new Set(callbackDestinations.keys()));
+  checkSweepCallbacks(sweeps, new Set(callbackDestinations.keys()));
   const guardrailSettings = guardrailsFromEnv(env);
   const settings = sessionWorkflowSettingsFromEnv(env);
   const deviceSettings = deviceWorkflowSettingsFromEnv(env);
@@ -210,7 +228,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     let simulator: RunningSimulator | undefined;
     let fixture: SimulatorFixture | undefined;
     if (mode === 'simulator' || emMode === 'simulator') {
-      fixture = options.simulatorFixture ?? demoFixture();
+      fixture = options.simulatorFixture ?? fixtureFromEnv(env);
       const started = await startCitrixSimulator({ fixture, port: options.simulatorPort ?? 0 });
       simulator = started;
       closers.push(() => started.close());
@@ -330,6 +348,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         directory: endpointManagement,
         settings: deviceSettings,
         guardrails,
+        findings: new DynamoDeviceFindings(dynamo.client, LOCAL_LIMITS_TABLE),
         session: endpointManagement,
       })),
       // One client shared by every task, and by concurrent devices: each run ends the session
@@ -421,6 +440,41 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       audit: auditLog,
       callbackNames: new Set(callbackDestinations.keys()),
     };
+    const runSweepHandler = audited(
+      createRunSweepHandler(() => ({ sweeps, acceptor })),
+      () => auditLog,
+    );
+    const runSweep = (name: string, runOptions: { dryRun?: boolean } = {}, at = new Date()) =>
+      runSweepHandler(
+        { sweep: name, scheduledAt: at.toISOString(), ...runOptions },
+        lambdaContext('run-sweep'),
+      );
+    const sweepSchedule = new LocalSweepScheduler(sweeps.sweeps, async (sweep: Sweep, at) => {
+      try {
+        options.onSweepRun?.(sweep.name, await runSweep(sweep.name, {}, at));
+      } catch (error) {
+        options.onSweepRun?.(sweep.name, error as Error);
+      }
+    });
+    if (options.scheduleSweeps) sweepSchedule.start();
+    closers.push(async () => sweepSchedule.stop());
+    const sweepRoutes = Object.fromEntries(
+      sweeps.sweeps.flatMap((sweep) =>
+        [false, true].map((dryRun) => [
+          `POST ${localSweepRoute(sweep.name, dryRun)}`,
+          async () => {
+            try {
+              return { status: 202, body: await runSweep(sweep.name, { dryRun }) };
+            } catch (error) {
+              return {
+                status: 409,
+                body: { error: (error as Error).name, message: (error as Error).message },
+              };
+            }
+          },
+        ]),
+      ),
+    );
     // One handler per function, as API Gateway integrates each route with its function.
     const api: RunningApiServer = await startApiServer(
       {
@@ -435,6 +489,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             status: 200,
             body: await runAdministratorReport(),
           }),
+          ...sweepRoutes,
         },
       },
     );
@@ -455,12 +510,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       runAdministratorReport,
       publishedReports: publisher.published,
       administratorChangeLock,
+      sweeps,
+      sweepSchedule,
+      runSweep: (name, runOptions) => runSweep(name, runOptions),
       close,
     };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/** Every callback a sweep names must be a configured destination, checked at start. */
+function checkSweepCallbacks(sweeps: SweepsFile, destinations: ReadonlySet<string>): void {
+  const problems = sweeps.sweeps.flatMap((sweep, index) =>
+    sweep.callback === undefined || destinations.has(sweep.callback)
+      ? []
+      : [
+          `sweeps[${index}] (sweep "${sweep.name}").callback: no callback destination named "${sweep.callback}"`,
+        ],
+  );
+  if (problems.length > 0) throw new SweepsFileError(`Invalid sweeps: ${problems.join('; ')}`);
 }
 
 /** The simulator as Citrix Cloud: its first API client, on its URL. */

@@ -20,6 +20,8 @@ const [
   { CitrixConfigurationError },
   { CallbackConfigurationError },
   { describeActionsInForce },
+  { SweepsFileError },
+  { SimulatorFixtureError },
 ] = await Promise.all([
   import('./stack.ts'),
   import('../lib/runtime/secrets.ts'),
@@ -29,6 +31,8 @@ const [
   import('../lib/citrix/errors.ts'),
   import('../lib/callbacks/signed-callback.ts'),
   import('./actions-doc.ts'),
+  import('../lib/sweeps/config.ts'),
+  import('./simulator/fixture.ts'),
 ]);
 
 /** Errors that mean "this configuration is refused": their message says what to fix. */
@@ -39,6 +43,8 @@ const REFUSALS: readonly (abstract new (...args: never[]) => Error)[] = [
   InvalidGuardrailsError,
   CitrixConfigurationError,
   CallbackConfigurationError,
+  SweepsFileError,
+  SimulatorFixtureError,
 ];
 
 /**
@@ -79,6 +85,13 @@ const stack = await startLocalStack({
   env,
   apiPort: ports.PORT,
   simulatorPort: ports.CITRIX_SIMULATOR_PORT,
+  scheduleSweeps: true,
+  onSweepRun: (sweep, outcome) =>
+    console.log(
+      outcome instanceof Error
+        ? `[sweep ${sweep}] scheduled run not started: ${outcome.message}`
+        : `[sweep ${sweep}] scheduled run started: ${outcome.actionId}`,
+    ),
   onWorkflowEvent: (actionId, event) => {
     const line = describeWorkflowEvent(event, actionId);
     if (line !== undefined) console.log(`[${actionId}] ${line}`);
@@ -134,6 +147,14 @@ const sourceLines = [
   ),
 ];
 
+/** One line per sweep: its action, mode and next run (a disabled sweep has no schedule). */
+const sweepLines = stack.sweepSchedule.schedule().map(({ name, nextRun }) => {
+  const sweep = stack.sweeps.sweeps.find((candidate) => candidate.name === name);
+  const what = sweep ? `${sweep.action} (${sweep.mode}) ${sweep.schedule} ${sweep.timezone}` : '';
+  const when = nextRun ? `next run ${nextRun.toISOString()}` : 'disabled';
+  return `    ${name.padEnd(30)}${what}; ${when}`;
+});
+
 // Ready before the banner: whoever reads it may stop the stack at once.
 let stopping = false;
 const stop = async () => {
@@ -155,6 +176,8 @@ ${sourceLines.join('\n')}
   Devices: ${endpointManagement} (login: ${em.auth}, bodies: ${em.bodyShape})
   Actions: with the limits and approvals in force (docs/actions.md)
 ${describeActionsInForce(guardrailsFromEnv(env)).join('\n')}
+  Sweeps:  ${env.SWEEPS_FILE || 'config/sweeps.json'} (docs/sweeps.md); run one now with npm run sweep -- <name> [--dry-run]
+${sweepLines.join('\n') || '    none declared'}
 
 Try it, in another terminal:
   npm run send -- session.logoff --user alice@example.com --reason "Rehearsal: compromised account"

@@ -72,6 +72,8 @@ async function releaseReservation(
   }
 }
 
+const REFUSALS: readonly string[] = ['GuardrailRefusedError', 'TooManyTargetsError'];
+
 /** The final status: planned, from the per-target results, or ended as a whole. */
 export function decideCompletion(input: CompletionInput, now: Date): ActionCompletion {
   const targets = input.resolution?.targets;
@@ -88,8 +90,9 @@ export function decideCompletion(input: CompletionInput, now: Date): ActionCompl
   }
   if (input.error !== undefined || input.ended === 'failed') {
     const error = summarizeCaughtError(input.error ?? { Error: 'ApprovalHoldFailedError' });
-    // A guard that no approval can override refused the action before anything was done.
-    if (error.name === 'GuardrailRefusedError') {
+    // A guard that no approval can override refused the action before anything was done: a
+    // limit rule, or more targets than the action (or sweep) may touch at all.
+    if (REFUSALS.includes(error.name)) {
       return { status: 'refused', summary: `Refused: ${error.message}`, error };
     }
     return { status: 'failed', summary: `Action failed: ${error.message}`, error };

@@ -54,8 +54,77 @@ type WarnsUsersFor<P extends Product> = P extends Product
   : never;
 
 /** The target fields a request (and a routing rule) can name; an action takes some of them. */
-export const TARGET_FIELDS = ['user', 'sessionId', 'deviceId', 'admin', 'email'] as const;
+export const TARGET_FIELDS = [
+  'user',
+  'users',
+  'sessionId',
+  'deliveryGroup',
+  'machine',
+  'clientAddress',
+  'deviceId',
+  'admin',
+  'email',
+] as const;
 export type TargetField = (typeof TARGET_FIELDS)[number];
+
+/** A request's target: one field, whose value is a name or a list of names. */
+export type TargetValue = string | readonly string[];
+
+/** Which target fields hold a list of names (the rest hold one). */
+export const TARGET_FIELD_VALUES = {
+  user: 'name',
+  users: 'names',
+  sessionId: 'name',
+  deliveryGroup: 'name',
+  machine: 'name',
+  clientAddress: 'name',
+  deviceId: 'name',
+  admin: 'name',
+  email: 'name',
+} as const satisfies Record<TargetField, 'name' | 'names'>;
+
+/** What a sweep can look for (`find.<kind>` in config/sweeps.json); each product declares one. */
+export const FIND_KINDS = ['sessions', 'devices', 'invitations'] as const;
+export type FindKind = (typeof FIND_KINDS)[number];
+
+/** The most targets one sweep run may match before it is refused whole (`maxTargets`). */
+export const MAX_SWEEP_TARGETS = 10_000;
+
+/**
+ * The target of a sweep's run: what it looks for, found when the run resolves its targets. Only
+ * the sweep runner builds it (never a request body); `observe` is false for `--dry-run` runs,
+ * which leave the grace-period findings as they were.
+ */
+export interface SweepTarget<Find = unknown> {
+  readonly sweep: string;
+  readonly maxTargets: number;
+  readonly observe: boolean;
+  readonly find: Find;
+}
+
+/** The name of a sweep, as config/sweeps.json declares it and records show it. */
+export const SweepNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,47}$/, 'must be 1-48 lower-case letters, digits and dashes');
+
+/** The sweep target of one find kind: `{ sweep, maxTargets, observe, find: { <kind>: … } }`. */
+export function sweepTargetOf<K extends FindKind, F extends z.ZodType>(kind: K, find: F) {
+  return z.strictObject({
+    sweep: SweepNameSchema,
+    maxTargets: z.int().min(1).max(MAX_SWEEP_TARGETS),
+    observe: z.boolean(),
+    find: z.strictObject({ [kind]: find } as { [P in K]: F }),
+  });
+}
+
+/** What an action declares about sweeps: the kind of `find` that feeds it, and its schema. */
+export interface SweepDeclaration {
+  readonly find: FindKind;
+  /** What a sweep's `find.<kind>` holds (validated in config/sweeps.json). */
+  readonly filter: z.ZodType;
+  /** The sweep target the action's resolve step accepts. */
+  readonly target: z.ZodType<SweepTarget>;
+}
 
 /** How a summary and a dry run word the action: "3 of 4 sessions logged off". */
 export interface ActionWording {
@@ -107,7 +176,9 @@ export interface ActionDeclaration<
   /** The target fields a request may use, exactly one at a time. */
   readonly targetFields: readonly TargetField[];
   /** The request's `target`; its output is what the workflow receives. */
-  readonly target: z.ZodType<Readonly<Record<string, string>>>;
+  readonly target: z.ZodType<Readonly<Record<string, TargetValue>>>;
+  /** Whether a sweep can run the action, over what its `find` finds; none when absent. */
+  readonly sweeps?: SweepDeclaration;
   /** `options.mode`, for actions that have modes (only where the workflow passes options on). */
   readonly modes?: ModesFor<P, Mode>;
   /** Warn each user first (`notify`, `urgency`), where the product's workflow can. */
@@ -137,33 +208,34 @@ export const FreeText = (max: number) =>
       message: 'must not contain control characters',
     });
 
-/** Exactly one of two target fields, normalized to an object with just that one. */
-export function oneOf<A extends string, B extends string>(
-  a: A,
-  aSchema: z.ZodType<string>,
-  b: B,
-  bSchema: z.ZodType<string>,
-  /** What the second field stands for, e.g. "every session of that user". */
+type ExactlyOne<T> = { [K in keyof T]: { readonly [P in K]: T[P] } }[keyof T];
+
+/**
+ * A target with exactly one of its fields, normalized to an object with just that one, e.g.
+ * `{ sessionId }` or `{ user }`. `meaning` says what the fields stand for, in the API description.
+ */
+export function exactlyOne<const F extends Readonly<Record<string, z.ZodType<TargetValue>>>>(
+  fields: F,
   meaning: string,
-): z.ZodType<{ [K in A]: string } | { [K in B]: string }> {
-  const fields: Record<string, z.ZodOptional<z.ZodType<string>>> = {
-    [a]: aSchema.optional(),
-    [b]: bSchema.optional(),
-  };
+): z.ZodType<ExactlyOne<{ [K in keyof F]: z.output<F[K]> }>> {
+  const names = Object.keys(fields);
+  const optional = Object.fromEntries(names.map((name) => [name, fields[name]?.optional()]));
+  const listed = names.map((name) => `\`${name}\``).join(', ');
   const schema = z
-    .strictObject(fields)
-    .refine((target) => (target[a] === undefined) !== (target[b] === undefined), {
-      message: `must have exactly one of ${a} or ${b}`,
+    .strictObject(optional as Record<string, z.ZodOptional<z.ZodType<TargetValue>>>)
+    .refine((target) => names.filter((name) => target[name] !== undefined).length === 1, {
+      message: `must have exactly one of ${names.join(', ')}`,
     })
-    .transform((target) =>
-      target[a] !== undefined ? { [a]: target[a] } : { [b]: target[b] ?? '' },
-    );
-  exactlyOneOf.add(schema, { description: `Exactly one of \`${a}\` or \`${b}\` (${meaning}).` });
-  return schema as unknown as z.ZodType<{ [K in A]: string } | { [K in B]: string }>;
+    .transform((target) => {
+      const name = names.find((field) => target[field] !== undefined) ?? '';
+      return { [name]: target[name] };
+    });
+  exactlyOneOf.add(schema, { description: `Exactly one of ${listed}: ${meaning}.` });
+  return schema as unknown as z.ZodType<ExactlyOne<{ [K in keyof F]: z.output<F[K]> }>>;
 }
 
 /**
- * Targets built by `oneOf`: the API description says "exactly one property" for them, a rule
+ * Targets built by `exactlyOne`: the API description says "exactly one property" for them, a rule
  * the schema checks in code (`refine`) that JSON Schema can still state.
  */
 export const exactlyOneOf = z.registry<{ description: string }>();

@@ -106,9 +106,31 @@ export const RevokeOptionsSchema = z.strictObject({
 });
 export type RevokeOptions = z.infer<typeof RevokeOptionsSchema>;
 
-export type ActionTarget = z.output<Catalog[ActionType]['target']>;
-export type SessionTarget = z.output<Catalog[SessionActionType]['target']>;
-export type DeviceTarget = z.output<Catalog[DeviceActionType]['target']>;
+/** What a request names; a sweep's run names its sweep instead (`SweepActionTarget`). */
+export type RequestTarget = z.output<Catalog[ActionType]['target']>;
+type SweepsOf<A extends ActionType> = A extends ActionType
+  ? Catalog[A] extends { sweeps: { target: infer T } }
+    ? T extends z.ZodType
+      ? z.output<T>
+      : never
+    : never
+  : never;
+/** The target of a sweep's run, per action: what its `find` looks for. */
+export type SweepActionTarget = SweepsOf<ActionType>;
+export type ActionTarget = RequestTarget | SweepActionTarget;
+export type SessionTarget =
+  | z.output<Catalog[SessionActionType]['target']>
+  | SweepsOf<SessionActionType>;
+export type DeviceTarget =
+  | z.output<Catalog[DeviceActionType]['target']>
+  | SweepsOf<DeviceActionType>;
+
+/** Whether a target is a sweep's (what to find) rather than a request's (what to act on). */
+export function isSweepTarget<T extends ActionTarget>(
+  target: T,
+): target is Extract<T, { readonly sweep: string }> {
+  return 'sweep' in target;
+}
 
 /** A callback destination by name; the operator configures the URL (never a request). */
 export const CallbackNameSchema = z
@@ -154,7 +176,8 @@ interface CommonRequest {
 /** The request for one action, shaped by its declaration (modes → options, warnings → notify). */
 type RequestFor<A extends ActionType> = CommonRequest & {
   readonly action: A;
-  readonly target: z.output<Catalog[A]['target']>;
+  /** What the request names; a sweep's run (built by the sweep runner, never a body) its sweep. */
+  readonly target: z.output<Catalog[A]['target']> | SweepsOf<A>;
 } & ([ModeOf<A>] extends [never] ? unknown : { readonly options: { readonly mode: ModeOf<A> } }) &
   (Catalog[A]['warnsUsers'] extends true
     ? {
@@ -213,23 +236,35 @@ export const ActionRequestSchema = z.unknown().transform((input, ctx): ActionReq
   return z.NEVER;
 });
 
+/** The target shapes of these actions, once each: what they take, and what their sweeps find. */
+function targetSchemasOf(actions: readonly ActionType[]): z.ZodType[] {
+  return [
+    ...new Set(
+      actions.flatMap((action) => {
+        const { target, sweeps } = declarationOf(action);
+        return sweeps === undefined ? [target] : [target, sweeps.target];
+      }),
+    ),
+  ];
+}
+
 /** Every target shape one product's actions take, once each: what its resolve step accepts. */
 export function productTargetSchema<P extends Product>(
   product: P,
-): z.ZodType<z.output<Catalog[ActionsOf<P>]['target']>> {
-  const schemas = [...new Set(actionsOf(product).map((action) => declarationOf(action).target))];
-  const [only, ...more] = schemas;
+): z.ZodType<z.output<Catalog[ActionsOf<P>]['target']> | SweepsOf<ActionsOf<P>>> {
+  const [only, ...more] = targetSchemasOf(actionsOf(product));
   if (only === undefined) throw new TypeError(`No action of ${product} is declared`);
   return (more.length === 0 ? only : z.union([only, ...more])) as z.ZodType<
-    z.output<Catalog[ActionsOf<P>]['target']>
+    z.output<Catalog[ActionsOf<P>]['target']> | SweepsOf<ActionsOf<P>>
   >;
 }
 
-/** Every target shape a request can have, once each (session actions share theirs). */
-const TARGET_SCHEMAS = [...new Set(ACTION_TYPES.map((action) => declarationOf(action).target))];
-export const ActionTargetSchema = z.union(
-  TARGET_SCHEMAS as [z.ZodType<ActionTarget>, ...z.ZodType<ActionTarget>[]],
-);
+/** Every target shape an action record can have, once each (session actions share theirs). */
+const [FIRST_TARGET_SCHEMA, ...MORE_TARGET_SCHEMAS] = targetSchemasOf(ACTION_TYPES);
+export const ActionTargetSchema = z.union([
+  FIRST_TARGET_SCHEMA as z.ZodType<ActionTarget>,
+  ...(MORE_TARGET_SCHEMAS as z.ZodType<ActionTarget>[]),
+]);
 
 /** `refused`: a guard no request can override kept every target untouched. */
 export const ACTION_STATUSES = [
@@ -291,6 +326,8 @@ export const ResolvedDeviceSchema = z.object({
   serialNumber: z.string().optional(),
   /** Only a device Endpoint Management reports as managed is ever sent a command. */
   managed: z.boolean(),
+  /** A sweep's finding: the condition it was found in, and since when (grace period). */
+  finding: z.object({ condition: z.string(), firstFound: z.string() }).optional(),
   /** False for an unmanaged or protected device: reported as skipped, never sent a command. */
   actionable: z.boolean().optional(),
   skipReason: z.string().optional(),

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { AuditEntrySchema } from '../audit/audit-log.ts';
+import { FIND_KINDS, TARGET_FIELD_VALUES, TARGET_FIELDS } from './declaration.ts';
 import {
   ACTION_STATUSES,
   ActionIdSchema,
@@ -14,19 +15,31 @@ import {
   targetKey,
 } from './schema.ts';
 
-/** A request's target once normalized: exactly one key, as every request schema outputs it. */
+/** A sweep's run: the sweep, and what it looked for (config/sweeps.json). */
+const SweepTargetViewSchema = z.strictObject({
+  sweep: z.string(),
+  maxTargets: z.int(),
+  observe: z.boolean(),
+  find: z.partialRecord(z.enum(FIND_KINDS), z.record(z.string(), z.unknown())),
+});
+
+/**
+ * A request's target once normalized: exactly one key, as every request schema outputs it (one
+ * shape per target field the catalog knows), or the sweep a scheduled run came from.
+ */
 export const ActionTargetViewSchema = z
   .union([
-    z.strictObject({ sessionId: z.string() }),
-    z.strictObject({ deviceId: z.string() }),
-    z.strictObject({ user: z.string() }),
-    z.strictObject({ admin: z.string() }),
-    z.strictObject({ email: z.string() }),
+    ...TARGET_FIELDS.map((field) =>
+      z.strictObject({
+        [field]: TARGET_FIELD_VALUES[field] === 'names' ? z.array(z.string()) : z.string(),
+      }),
+    ),
+    SweepTargetViewSchema,
   ])
   .meta({
     id: 'ActionTarget',
     description:
-      'The target as the request named it: a session id, a device id, a user, an administrator or an invitation email.',
+      'The target as the request named it (one of its fields), or the sweep whose run it is and what the sweep looked for.',
   });
 export type ActionTargetView = z.infer<typeof ActionTargetViewSchema>;
 

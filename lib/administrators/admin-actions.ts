@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { unhandled } from '../actions/declaration.ts';
+import { TooManyTargetsError } from '../actions/errors.ts';
 import { type CaughtError, summarizeCaughtError } from '../actions/outcome.ts';
 import {
   type AdminActionType,
@@ -19,7 +20,7 @@ import {
   type CloudAdministrator,
 } from '../citrix/administrators-client.ts';
 import { CitrixNotFoundError } from '../citrix/errors.ts';
-import type { AdministratorOperation } from './catalog.ts';
+import type { AdministratorOperation, InvitationFind } from './catalog.ts';
 
 /** The parts of the administrators client the admin workflow needs. */
 export interface AdministratorDirectory {
@@ -245,10 +246,12 @@ function describe(
 export async function resolveAdministratorTargets(
   directory: AdministratorDirectory,
   action: AdminActionType,
-  target: AdminTarget | InvitationTarget,
+  target: AdminTarget | InvitationTarget | InvitationSweepTarget,
   guards: AdministratorGuards,
+  now: Date = new Date(),
 ): Promise<ResolvedAdministrator[]> {
   const all = await directory.listAdministrators();
+  if ('sweep' in target) return staleInvitations(all, action, target, guards, now);
   const key = 'admin' in target ? target.admin : target.email;
   const matches = all.filter((admin) =>
     'admin' in target ? matchesAdministrator(admin, key) : same(admin.email, key),
@@ -271,6 +274,39 @@ export async function resolveAdministratorTargets(
     ? await directory.getAccess(administratorId(admin))
     : undefined;
   return [describe(admin, refusal, before)];
+}
+
+/** A sweep's target: invitations pending for longer than `pendingForDays`. */
+export interface InvitationSweepTarget {
+  readonly sweep: string;
+  readonly maxTargets: number;
+  readonly find: { readonly invitations: InvitationFind };
+}
+
+/**
+ * Invitations nobody accepted for longer than the sweep's `pendingForDays` (by the invitation's
+ * `createdDate`); an invitation without a readable date or an email is never matched. More than
+ * the sweep's `maxTargets` and the run is refused whole.
+ */
+function staleInvitations(
+  all: readonly CloudAdministrator[],
+  action: AdminActionType,
+  target: InvitationSweepTarget,
+  guards: AdministratorGuards,
+  now: Date,
+): ResolvedAdministrator[] {
+  const maxAgeMs = target.find.invitations.pendingForDays * 86_400_000;
+  const stale = all.filter((admin) => {
+    if (admin.pending !== true || !admin.email) return false;
+    const created = Date.parse(admin.createdDate ?? '');
+    return !Number.isNaN(created) && now.getTime() - created > maxAgeMs;
+  });
+  if (stale.length > target.maxTargets) {
+    throw new TooManyTargetsError(
+      `Sweep ${target.sweep} found ${stale.length} stale invitations; it may act on at most ${target.maxTargets}`,
+    );
+  }
+  return stale.map((admin) => describe(admin, guardRefusal(action, admin, all, guards)));
 }
 
 /**

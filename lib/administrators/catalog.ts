@@ -1,5 +1,9 @@
 import * as z from 'zod';
-import type { ActionDeclaration } from '../actions/declaration.ts';
+import {
+  type ActionDeclaration,
+  type SweepDeclaration,
+  sweepTargetOf,
+} from '../actions/declaration.ts';
 
 /** The Citrix Cloud administrators calls an action makes; the admin workflow handles each one. */
 export type AdministratorOperation = 'revoke' | 'deleteInvitation';
@@ -20,6 +24,18 @@ export const InvitationTargetSchema = z.strictObject({
   email: z.email('must be an email address').max(256),
 });
 export type InvitationTarget = z.infer<typeof InvitationTargetSchema>;
+
+/** What a sweep's `find.invitations` looks for: invitations nobody accepted for that long. */
+export const InvitationFindSchema = z.strictObject({
+  pendingForDays: z.int().min(1).max(3650),
+});
+export type InvitationFind = z.output<typeof InvitationFindSchema>;
+
+const INVITATION_SWEEPS = {
+  find: 'invitations',
+  filter: InvitationFindSchema,
+  target: sweepTargetOf('invitations', InvitationFindSchema),
+} as const satisfies SweepDeclaration;
 
 const ADMIN_ACTION = {
   product: 'administrators',
@@ -64,6 +80,7 @@ export const ADMINISTRATOR_CATALOG = {
     ...ADMIN_ACTION,
     targetFields: ['email'],
     target: InvitationTargetSchema,
+    sweeps: INVITATION_SWEEPS,
     citrix: {
       operation: 'deleteInvitation',
       request: 'Citrix Cloud DELETE /administrators/invitations?email=',

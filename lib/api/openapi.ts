@@ -155,7 +155,7 @@ function describeRefinements(context: {
   zodSchema: unknown;
   jsonSchema: Record<string, unknown>;
 }): void {
-  // A target that takes exactly one of two fields (`oneOf` in the catalog) has one property.
+  // A target that takes exactly one of its fields (`exactlyOne` in the catalog) has one property.
   const exactlyOne = exactlyOneOf.get(context.zodSchema as z.ZodType)?.description;
   if (exactlyOne !== undefined) {
     context.jsonSchema.minProperties = 1;

@@ -33,9 +33,19 @@ export const DaasSessionSchema = z.looseObject({
     .looseObject({
       Name: z.string().nullish(),
       DnsName: z.string().nullish(),
+      DeliveryGroup: z.looseObject({ Name: z.string().nullish() }).nullish(),
+    })
+    .nullish(),
+  /** Where the session was opened from. */
+  Client: z
+    .looseObject({
+      IPAddress: z.string().nullish(),
+      Name: z.string().nullish(),
     })
     .nullish(),
   StartTime: z.string().nullish(),
+  /** ISO 8601, or the US form of Citrix's sample (`11/16/2020 2:02:49 PM`). */
+  StateChangeTime: z.string().nullish(),
   LogoffInProgress: z.boolean().nullish(),
   SessionType: z.string().nullish(),
 });
@@ -90,6 +100,20 @@ export const MeResponseSchema = z.looseObject({
 
 export type DaasSession = z.infer<typeof DaasSessionSchema>;
 export type DaasJob = z.infer<typeof DaasJobSchema>;
+
+/** One `$search` filter, e.g. `{ Property: 'DeliveryGroup', Value: 'Finance', Operator: 'Equals' }`. */
+export interface SessionSearchFilter {
+  readonly Property:
+    | 'UserPrincipalName'
+    | 'CurrentUser'
+    | 'SessionState'
+    | 'DeliveryGroup'
+    | 'MachineName'
+    | 'DnsName'
+    | 'ClientIP';
+  readonly Value: string;
+  readonly Operator: 'Equals' | 'StartsWith';
+}
 
 export interface CallContext {
   readonly transactionId?: string;
@@ -198,11 +222,23 @@ export class DaasClient {
 
   /** All sessions of exactly this user (search results are re-checked with userMatches). */
   async searchSessionsByUser(user: UserIdentifier, context?: CallContext): Promise<DaasSession[]> {
-    const path = `${MANAGE}/Sessions/$search`;
-    const filter =
+    const filter: SessionSearchFilter =
       user.kind === 'upn'
         ? { Property: 'UserPrincipalName', Value: user.upn, Operator: 'Equals' }
         : { Property: 'CurrentUser', Value: formatUserIdentifier(user), Operator: 'Equals' };
+    const sessions = await this.searchSessions([filter], context);
+    return sessions.filter((session) => userMatches(user, session));
+  }
+
+  /**
+   * Every session the search filters (ANDed) select, page after page. Citrix search can be
+   * fuzzy: callers re-check each result against what they asked for before acting on it.
+   */
+  async searchSessions(
+    filters: readonly SessionSearchFilter[],
+    context?: CallContext,
+  ): Promise<DaasSession[]> {
+    const path = `${MANAGE}/Sessions/$search`;
     const sessions: DaasSession[] = [];
     const seenTokens = new Set<string>();
     let continuationToken: string | undefined;
@@ -218,7 +254,7 @@ export class DaasClient {
         method: 'POST',
         path,
         query: { limit: SEARCH_PAGE_SIZE, continuationToken },
-        body: { SearchFilters: [filter] },
+        body: { SearchFilters: filters },
         transactionId: context?.transactionId,
       });
       const collection = parseCitrixBody(DaasSessionCollectionSchema, response.body, 'POST', path);
@@ -231,7 +267,7 @@ export class DaasClient {
       seenTokens.add(next);
       continuationToken = next;
     }
-    return sessions.filter((session) => userMatches(user, session));
+    return sessions;
   }
 
   async getSession(sessionId: string, context?: CallContext): Promise<DaasSession> {

@@ -401,6 +401,11 @@ export class EndpointManagementClient {
     return devices.filter((device) => device.userName?.toLowerCase() === wanted);
   }
 
+  /** Every device, page after page (a filter with an empty search). */
+  listDevices(): Promise<EmDevice[]> {
+    return this.filterDevices('');
+  }
+
   async getDevice(deviceId: string): Promise<EmDevice> {
     const path = this.#path(`/device/${encodeURIComponent(validateDeviceId(deviceId))}`);
     const response = await this.#http.request({ method: 'GET', path });

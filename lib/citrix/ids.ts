@@ -161,3 +161,48 @@ export const DeviceUserNameSchema = z
   .refine((value) => !/[\p{Cc}\p{Cf}]/u.test(value), {
     message: 'must not contain control or format characters',
   });
+
+/** The most users one `users` target may list; the action's limits apply to what they resolve to. */
+export const MAX_TARGET_USERS = 5000;
+
+/** A list of names, each valid, each once (compared case-insensitively, first spelling kept). */
+export function nameListOf(item: z.ZodType<string>, max: number) {
+  return z
+    .array(item)
+    .min(1, 'must list at least one')
+    .max(max, `must list at most ${max}`)
+    .transform((names) => {
+      const seen = new Set<string>();
+      return names.filter((name) => {
+        const key = name.toLowerCase();
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+    });
+}
+
+// Citrix refuses these in delivery group names; `*` would also widen a search into a pattern.
+const DELIVERY_GROUP_FORBIDDEN = /[\\/;:#.*?=<>|[\]{}()"'`\p{Cc}\p{Cf}]/u;
+
+/** A DaaS delivery group by name, matched exactly and case-insensitively. */
+export const DeliveryGroupNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters')
+  .refine((value) => !DELIVERY_GROUP_FORBIDDEN.test(value), {
+    message: 'must be a delivery group name (no wildcards or punctuation Citrix forbids)',
+  });
+
+const MACHINE_SAM = /^[A-Za-z0-9-]{1,15}\\[A-Za-z0-9-]{1,63}\$?$/;
+const DNS_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** A VDA by its `DOMAIN\name` (`Machine.Name`) or DNS name, matched exactly and case-insensitively. */
+export const MachineNameSchema = z
+  .string()
+  .trim()
+  .refine((value) => MACHINE_SAM.test(value) || DNS_NAME.test(value), {
+    message: 'must be a machine as DOMAIN\\name or a DNS name',
+  });

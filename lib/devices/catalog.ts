@@ -1,23 +1,58 @@
-import { type ActionDeclaration, oneOf } from '../actions/declaration.ts';
+import * as z from 'zod';
+import {
+  type ActionDeclaration,
+  exactlyOne,
+  type SweepDeclaration,
+  sweepTargetOf,
+} from '../actions/declaration.ts';
 import type { DeviceCommand } from '../citrix/endpoint-management-client.ts';
-import { DeviceIdSchema, DeviceUserNameSchema } from '../citrix/ids.ts';
+import {
+  DeviceIdSchema,
+  DeviceUserNameSchema,
+  MAX_TARGET_USERS,
+  nameListOf,
+} from '../citrix/ids.ts';
+
+/** One device, or every device enrolled by a user name or by each listed one. */
+export const DeviceTargetSchema = exactlyOne(
+  {
+    deviceId: DeviceIdSchema,
+    user: DeviceUserNameSchema,
+    users: nameListOf(DeviceUserNameSchema, MAX_TARGET_USERS),
+  },
+  'one device; or every device enrolled by that user name, or by each listed one (matched exactly and case-insensitively)',
+);
 
 /**
- * Exactly one of `deviceId` or `user` (every device enrolled by that user name, matched exactly
- * and case-insensitively).
+ * What a sweep's `find.devices` looks for: a device in any of the conditions given. Like
+ * Endpoint Management's own automated actions, a device is acted on only once sweeps have found
+ * it in that condition for `graceHours`; the first finding is recorded and reported, never acted on.
  */
-export const DeviceTargetSchema = oneOf(
-  'deviceId',
-  DeviceIdSchema,
-  'user',
-  DeviceUserNameSchema,
-  'every device enrolled by that user name, matched exactly and case-insensitively',
-);
+export const DeviceFindSchema = z
+  .strictObject({
+    jailbroken: z.literal(true).optional(),
+    compliant: z.literal(false).optional(),
+    /** Not seen (`lastAccess`) for this many days. */
+    notSeenForDays: z.int().min(1).max(3650).optional(),
+    graceHours: z.int().min(0).max(720).default(24),
+  })
+  .refine(
+    (find) => find.jailbroken || find.compliant === false || find.notSeenForDays !== undefined,
+    { message: 'must look for jailbroken: true, compliant: false or notSeenForDays' },
+  );
+export type DeviceFind = z.output<typeof DeviceFindSchema>;
+
+const DEVICE_SWEEPS = {
+  find: 'devices',
+  filter: DeviceFindSchema,
+  target: sweepTargetOf('devices', DeviceFindSchema),
+} as const satisfies SweepDeclaration;
 
 const DEVICE_ACTION = {
   product: 'devices',
-  targetFields: ['deviceId', 'user'],
+  targetFields: ['deviceId', 'user', 'users'],
   target: DeviceTargetSchema,
+  sweeps: DEVICE_SWEEPS,
   warnsUsers: false,
 } as const;
 

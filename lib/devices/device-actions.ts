@@ -12,11 +12,15 @@ import {
 } from '../actions/schema.ts';
 import type { DeviceCommand, EmDevice } from '../citrix/endpoint-management-client.ts';
 import { CitrixNotFoundError } from '../citrix/errors.ts';
+import type { DeviceFind } from './catalog.ts';
+import type { DeviceFindings } from './findings.ts';
 
 /** The parts of the Endpoint Management client the device workflow needs. */
 export interface DeviceDirectory {
   getDevice(deviceId: string): Promise<EmDevice>;
   devicesOfUser(userName: string): Promise<EmDevice[]>;
+  /** Every device Endpoint Management lists (a sweep's search). */
+  listDevices(): Promise<EmDevice[]>;
 }
 
 export interface DeviceCommander {
@@ -29,7 +33,7 @@ export interface DeviceWorkflowSettings {
 }
 
 export const DeviceWorkflowSettingsSchema: z.ZodType<DeviceWorkflowSettings> = z.object({
-  maxTargets: z.number().int().min(1).max(100),
+  maxTargets: z.number().int().min(1).max(1000),
 });
 
 export const DEFAULT_DEVICE_WORKFLOW_SETTINGS: DeviceWorkflowSettings = { maxTargets: 20 };
@@ -61,20 +65,108 @@ export function describeDevice(device: EmDevice): ResolvedDevice {
   return described;
 }
 
-/** Turns a request's target into devices; a user's devices are refused whole above `maxTargets`. */
+/** Turns a request's target into devices; more than `maxTargets` are refused whole. */
 export async function resolveDeviceTargets(
   directory: DeviceDirectory,
   target: DeviceTarget,
   settings: DeviceWorkflowSettings,
+  findings?: DeviceFindings,
+  now: Date = new Date(),
 ): Promise<ResolvedDevice[]> {
   if ('deviceId' in target) return [describeDevice(await directory.getDevice(target.deviceId))];
-  const devices = await directory.devicesOfUser(target.user);
-  if (devices.length > settings.maxTargets) {
-    throw new TooManyTargetsError(
-      `${target.user} has ${devices.length} devices; one action may touch at most ${settings.maxTargets}`,
+  if ('sweep' in target) {
+    if (findings === undefined) throw new TypeError('A device sweep needs its findings store');
+    return findDeviceTargets(directory, target, settings, findings, now);
+  }
+  const users = 'user' in target ? [target.user] : target.users;
+  const devices: EmDevice[] = [];
+  const seen = new Set<string>();
+  for (const user of users) {
+    for (const device of await directory.devicesOfUser(user)) {
+      if (!seen.has(device.id)) devices.push(device);
+      seen.add(device.id);
+    }
+    refuseOver(
+      devices.length,
+      settings.maxTargets,
+      () =>
+        `${'user' in target ? target.user : `${users.length} users`} ha${'user' in target ? 's' : 've'} more than ${settings.maxTargets} devices; one action may touch at most ${settings.maxTargets} (DEVICE_MAX_TARGETS)`,
     );
   }
   return devices.map(describeDevice);
+}
+
+function refuseOver(count: number, max: number, message: () => string): void {
+  if (count > max) throw new TooManyTargetsError(message());
+}
+
+const DAY_MS = 86_400_000;
+
+/** Why a device is in a sweep's condition, or undefined when it is not. */
+export function deviceCondition(device: EmDevice, find: DeviceFind, now: Date): string | undefined {
+  const reasons: string[] = [];
+  if (find.jailbroken && device.jailbroken === true) reasons.push('jailbroken');
+  if (find.compliant === false && device.compliant === false) reasons.push('not compliant');
+  if (find.notSeenForDays !== undefined) {
+    const seen = lastAccessTime(device.lastAccess);
+    if (seen !== undefined && now.getTime() - seen > find.notSeenForDays * DAY_MS) {
+      reasons.push(`not seen for ${Math.floor((now.getTime() - seen) / DAY_MS)} days`);
+    }
+  }
+  return reasons.length === 0 ? undefined : reasons.join(', ');
+}
+
+/** `lastAccess` as an ISO time or epoch milliseconds; unreadable means not known to be stale. */
+function lastAccessTime(value: string | number | null | undefined): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * A device sweep: every device in the condition, recorded as found; one found for less than the
+ * grace period is shown in the plan and left alone (the first finding never acts).
+ */
+async function findDeviceTargets(
+  directory: DeviceDirectory,
+  target: Extract<DeviceTarget, { readonly sweep: string }>,
+  settings: DeviceWorkflowSettings,
+  findings: DeviceFindings,
+  now: Date,
+): Promise<ResolvedDevice[]> {
+  const find = target.find.devices;
+  const found = (await directory.listDevices()).flatMap((device) => {
+    const condition = deviceCondition(device, find, now);
+    return condition === undefined ? [] : [{ device, condition }];
+  });
+  const firstFound = await findings.observe(
+    target.sweep,
+    found.map(({ device }) => device.id),
+    now,
+    target.observe,
+  );
+  const graceMs = find.graceHours * 3_600_000;
+  const resolved = found.map(({ device, condition }): ResolvedDevice => {
+    const since = firstFound.get(device.id) ?? now;
+    const due = new Date(since.getTime() + graceMs);
+    return due.getTime() <= now.getTime()
+      ? { ...describeDevice(device), finding: { condition, firstFound: since.toISOString() } }
+      : {
+          ...describeDevice(device),
+          finding: { condition, firstFound: since.toISOString() },
+          actionable: false,
+          skipReason: `${condition}: first found ${since.toISOString()}, in its grace period until ${due.toISOString()}`,
+        };
+  });
+  const due = resolved.filter((device) => device.actionable !== false).length;
+  refuseOver(
+    due,
+    Math.min(target.maxTargets, settings.maxTargets),
+    () =>
+      `Sweep ${target.sweep} found ${due} devices past their grace period; it may act on at most ${Math.min(target.maxTargets, settings.maxTargets)}`,
+  );
+  return resolved;
 }
 
 export const SentCommandSchema = z.object({ name: z.string(), sentAt: z.iso.datetime() });

@@ -1,5 +1,6 @@
 import { targetVerdict } from '../actions/outcome.ts';
 import {
+  type ActionTarget,
   type ActionType,
   byProduct,
   type ResolvedDevice,
@@ -37,7 +38,7 @@ export interface GuardedResolution {
 export interface GuardrailRequest {
   readonly actionId: string;
   readonly action: ActionType;
-  readonly target: Readonly<Record<string, string>>;
+  readonly target: ActionTarget;
   readonly options?: { readonly mode?: string } | undefined;
   readonly dryRun: boolean;
 }
@@ -56,7 +57,8 @@ export async function applyGuardrails(
 ): Promise<GuardedResolution> {
   const { settings } = dependencies;
   const protect = <T extends ResolvedSession | ResolvedDevice>(target: T, actionable: boolean) => {
-    const reason = protectionReason(target, settings, request.target.user);
+    const named = 'user' in request.target ? request.target.user : undefined;
+    const reason = protectionReason(target, settings, named);
     return reason === undefined
       ? { ...target, actionable }
       : { ...target, actionable: false, skipReason: reason };
@@ -65,8 +67,10 @@ export async function applyGuardrails(
   const targets = resolved.map((target) =>
     byProduct<ResolvedTarget>(target, {
       administrators: (administrator) => administrator,
-      devices: (device) => protect(device, device.managed),
-      sessions: (session) => protect(session, true),
+      // A target resolution already marked not actionable (a device in its grace period, a
+      // session whose age cannot be read) stays so, with its reason.
+      devices: (device) => protect(device, device.managed && device.actionable !== false),
+      sessions: (session) => protect(session, session.actionable !== false),
     }),
   );
   await dependencies.actions.markRunning(request.actionId, targets);

@@ -9,12 +9,17 @@ import {
 } from '../actions/schema.ts';
 import type { CallContext, DaasJob, DaasSession } from '../citrix/daas-client.ts';
 import { SUCCESSFUL_JOB_STATUSES, TERMINAL_JOB_STATUSES } from '../citrix/daas-client.ts';
-import { parseUserIdentifier, type UserIdentifier } from '../citrix/ids.ts';
+import { parseUserIdentifier } from '../citrix/ids.ts';
+import {
+  type FleetTarget,
+  findFleetSessions,
+  findSweepSessions,
+  type SessionSearch,
+} from './fleet.ts';
 
 /** The part of the DaaS client the session workflow needs (narrow, so tests can substitute it). */
-export interface SessionDirectory {
+export interface SessionDirectory extends SessionSearch {
   getSession(sessionId: string, context?: CallContext): Promise<DaasSession>;
-  searchSessionsByUser(user: UserIdentifier, context?: CallContext): Promise<DaasSession[]>;
 }
 
 export interface SessionController {
@@ -128,23 +133,58 @@ export function describeSession(session: DaasSession): ResolvedSession {
   };
 }
 
-/** Turns a request's target into the sessions to act on; refuses more than `maxTargets`. */
+/**
+ * Turns a request's target into the sessions to act on. More sessions than `maxTargets` (or than
+ * a sweep's own `maxTargets`) and the action is refused whole, never cut to a partial set.
+ */
 export async function resolveSessionTargets(
   directory: SessionDirectory,
   target: SessionTarget,
   settings: Pick<SessionWorkflowSettings, 'maxTargets'>,
   context: CallContext,
+  now: Date = new Date(),
 ): Promise<ResolvedSession[]> {
   if ('sessionId' in target) {
     return [describeSession(await directory.getSession(target.sessionId, context))];
   }
-  const sessions = await directory.searchSessionsByUser(parseUserIdentifier(target.user), context);
-  if (sessions.length > settings.maxTargets) {
-    throw new TooManyTargetsError(
-      `${target.user} has ${sessions.length} sessions; one action may touch at most ${settings.maxTargets}`,
+  if ('sweep' in target) {
+    const findings = await findSweepSessions(directory, target.find.sessions, now, context);
+    const matched = findings.filter((finding) => finding.skipReason === undefined).length;
+    refuseOver(
+      matched,
+      Math.min(target.maxTargets, settings.maxTargets),
+      () =>
+        `Sweep ${target.sweep} matched ${matched} sessions; it may act on at most ${target.maxTargets}${settings.maxTargets < target.maxTargets ? ` (SESSION_MAX_TARGETS is ${settings.maxTargets})` : ''}`,
+    );
+    return findings.map(({ session, skipReason }) =>
+      skipReason === undefined
+        ? describeSession(session)
+        : { ...describeSession(session), actionable: false, skipReason },
     );
   }
+  const sessions =
+    'user' in target
+      ? await directory.searchSessionsByUser(parseUserIdentifier(target.user), context)
+      : await findFleetSessions(directory, target, context);
+  refuseOver(
+    sessions.length,
+    settings.maxTargets,
+    () =>
+      `${describeTarget(target)} has ${sessions.length} sessions; one action may touch at most ${settings.maxTargets} (SESSION_MAX_TARGETS)`,
+  );
   return sessions.map(describeSession);
+}
+
+function refuseOver(count: number, max: number, message: () => string): void {
+  if (count > max) throw new TooManyTargetsError(message());
+}
+
+function describeTarget(target: { readonly user: string } | FleetTarget): string {
+  if ('user' in target) return target.user;
+  if ('users' in target) return `${target.users.length} users`;
+  if ('deliveryGroup' in target) return `Delivery group ${target.deliveryGroup}`;
+  if ('machine' in target) return `Machine ${target.machine}`;
+  return `Client address ${target.clientAddress}`;
 }
 
 /** What the workflow carries between submitting an action and finishing its target. */

@@ -83,8 +83,14 @@ const SentinelEntitySchema = z.looseObject({
         additionalData: z
           .looseObject({ UserPrincipalName: optionalString() }, { error: 'must be an object' })
           .optional(),
+        /** Account: the NetBIOS domain; Host: the NT domain it belongs to. */
+        ntDomain: optionalString(),
         hostName: optionalString(),
+        /** Host: the pre-Windows 2000 name, the one Citrix shows as `DOMAIN\NAME`. */
+        netBiosName: optionalString(),
         dnsDomain: optionalString(),
+        /** Ip: the address. */
+        address: optionalString(),
       },
       { error: 'must be an object' },
     )
@@ -238,16 +244,32 @@ export const SOURCE_PAYLOAD_SCHEMAS: Record<SourceName, z.ZodType> = {
 
 // ---------------------------------------------------------------------------------------------
 
-/** A Sentinel Account entity, reduced to what containment needs. */
+/**
+ * A Sentinel Account entity, reduced to what containment needs. `user` is the name Citrix finds
+ * the user by: the UPN when the entity has one, else `NTDOMAIN\accountName`.
+ */
 export interface SentinelAccount {
+  readonly user?: string;
   readonly upn?: string;
   readonly name?: string;
   readonly upnSuffix?: string;
+  readonly ntDomain?: string;
   readonly aadUserId?: string;
 }
+/**
+ * A Sentinel Host entity. `machine` is the name Citrix knows the machine by: `NTDOMAIN\NAME`
+ * (`Machine.Name`) when the entity has its NT domain, else the DNS name (`Machine.DnsName`).
+ */
 export interface SentinelHost {
+  readonly machine?: string;
   readonly hostName?: string;
+  readonly netBiosName?: string;
+  readonly ntDomain?: string;
   readonly dnsDomain?: string;
+}
+/** A Sentinel Ip entity: `address` is what a session's client address is compared with. */
+export interface SentinelIp {
+  readonly address?: string;
 }
 
 /**
@@ -357,8 +379,7 @@ function sentinelEvent(body: unknown): SourceEvent {
     incidentNumber: properties.incidentNumber,
     title: properties.title,
     severity: properties.severity,
-    accounts: entities.filter((entity) => isKind(entity, 'account')).map(accountOf),
-    hosts: entities.filter((entity) => isKind(entity, 'host')).map(hostOf),
+    ...entityLists(entities),
   };
   if (typeof properties.status === 'string') fields.status = properties.status;
   if (typeof properties.description === 'string') fields.description = properties.description;
@@ -382,24 +403,79 @@ function armIdFromIncidentUrl(url: string | null | undefined): string | undefine
   return id.length <= 512 && /^[^\p{Cc}]+$/u.test(id) ? id : undefined;
 }
 
-function isKind(entity: SentinelEntity, kind: string): boolean {
-  return entity.kind?.toLowerCase() === kind;
+/**
+ * The entity kinds routing rules read, each once: the list it becomes in `fields` (`accounts`,
+ * `hosts`, `ips`), the entity `kind` it holds (compared case-insensitively) and what is kept of
+ * each entity. A rule picks a kind by its path: `accounts[*].user`, `hosts[*].machine`,
+ * `ips[*].address`. Entities of other kinds stay in `relatedEntities` as sent.
+ */
+export const SENTINEL_ENTITY_LISTS = {
+  accounts: { kind: 'Account', read: accountOf },
+  hosts: { kind: 'Host', read: hostOf },
+  ips: { kind: 'Ip', read: ipOf },
+} as const satisfies Record<string, { kind: string; read: (entity: SentinelEntity) => object }>;
+
+type EntityLists = {
+  -readonly [List in keyof typeof SENTINEL_ENTITY_LISTS]: ReturnType<
+    (typeof SENTINEL_ENTITY_LISTS)[List]['read']
+  >[];
+};
+
+function entityLists(entities: readonly SentinelEntity[]): EntityLists {
+  return Object.fromEntries(
+    Object.entries(SENTINEL_ENTITY_LISTS).map(([list, { kind, read }]) => [
+      list,
+      entities
+        .filter((entity) => entity.kind?.toLowerCase() === kind.toLowerCase())
+        .map((entity) => read(entity)),
+    ]),
+  ) as EntityLists;
 }
 
 function accountOf(entity: SentinelEntity): SentinelAccount {
   const properties = entity.properties ?? {};
-  const { accountName, upnSuffix, aadUserId } = properties;
+  const { accountName, upnSuffix, ntDomain, aadUserId } = properties;
   // A full UPN, when the entity carries one, beats one rebuilt from name and suffix.
   const explicitUpn = [properties.userPrincipalName, properties.additionalData?.UserPrincipalName]
     .concat(accountName)
     .find((value) => value?.includes('@'));
   const upn = explicitUpn ?? (accountName && upnSuffix ? `${accountName}@${upnSuffix}` : undefined);
-  return withoutUndefined({ upn, name: accountName, upnSuffix, aadUserId });
+  // Without a UPN, an on-premises account is `DOMAIN\name`, which DaaS searches by too.
+  const domainName = accountName?.includes('\\')
+    ? accountName
+    : accountName && ntDomain
+      ? `${ntDomain}\\${accountName}`
+      : undefined;
+  return withoutUndefined({
+    user: upn ?? domainName,
+    upn,
+    name: accountName,
+    upnSuffix,
+    ntDomain,
+    aadUserId,
+  });
 }
+
+/** NetBIOS names are at most 15 characters; a longer host name is not the one Citrix shows. */
+const NETBIOS_NAME = /^[^.\\]{1,15}$/;
 
 function hostOf(entity: SentinelEntity): SentinelHost {
   const properties = entity.properties ?? {};
-  return withoutUndefined({ hostName: properties.hostName, dnsDomain: properties.dnsDomain });
+  const { hostName, netBiosName, ntDomain, dnsDomain } = properties;
+  const netBios = netBiosName ?? (hostName && NETBIOS_NAME.test(hostName) ? hostName : undefined);
+  // `hostName` is documented without its domain, but some providers send the FQDN in it.
+  const fqdn = hostName?.includes('.')
+    ? hostName
+    : hostName && dnsDomain
+      ? `${hostName}.${dnsDomain}`
+      : undefined;
+  // A bare host name is a weak identifier (the same name can exist in two domains): no machine.
+  const machine = ntDomain && netBios ? `${ntDomain}\\${netBios}` : fqdn;
+  return withoutUndefined({ machine, hostName, netBiosName, ntDomain, dnsDomain });
+}
+
+function ipOf(entity: SentinelEntity): SentinelIp {
+  return withoutUndefined({ address: entity.properties?.address });
 }
 
 /** Fields end up in DynamoDB records and JSON: absent values are left out, not `undefined`. */

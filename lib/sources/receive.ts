@@ -50,7 +50,14 @@ export type ReceiveOutcome =
     }
   | { readonly status: 'ignored'; readonly deliveryId: string; readonly reason: string };
 
-const targetValue = (target: ActionRequest['target']) => Object.values(target).join(',');
+/**
+ * The target in an idempotency key: its value, and for a list (`users`) its kind too, so that a
+ * list of one is never taken for the same name as a single target.
+ */
+const targetValue = (target: ActionRequest['target']) =>
+  Object.entries(target)
+    .map(([kind, value]) => (Array.isArray(value) ? `${kind}=${value.join(',')}` : String(value)))
+    .join(',');
 
 /**
  * The idempotency key of one action: a ServiceNow request is one action per `sys_id` + action (its

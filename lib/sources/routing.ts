@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
-import { TARGET_FIELDS, type TargetField } from '../actions/declaration.ts';
+import { TARGET_FIELD_VALUES, TARGET_FIELDS, type TargetField } from '../actions/declaration.ts';
 import {
   ACTION_MODES,
   ACTION_TYPES,
@@ -64,7 +64,12 @@ const RouteSchema = z
     /** Every field must match (case-insensitive for text). An empty match matches every alert. */
     match: z.record(FieldPathSchema, MatcherSchema).default({}),
     action: ActionTypeSchema,
-    /** Exactly one target kind, with the field path it is read from (`[*]` takes every element). */
+    /**
+     * Exactly one target kind, with the field path it is read from (`[*]` takes every element, and
+     * so does a multivalue field, an array). A kind that holds one name (`user`, `machine`,
+     * `clientAddress`…) makes one action per value; a kind that holds a list (`users`) makes one
+     * action naming every value.
+     */
     target: z.partialRecord(z.enum(TARGET_FIELDS), FieldPathSchema),
     /**
      * A regular expression whose first capture group is the target, for sources that put it in
@@ -264,6 +269,14 @@ export function valuesAt(fields: unknown, path: string): unknown[] {
   return nodes;
 }
 
+/**
+ * Every single value at a field path: a multivalue field (an array, as Splunk sends one) counts
+ * as each of its values, so `result.user` reads `"a@x"` and `["a@x", "b@x"]` alike.
+ */
+function leafValuesAt(fields: unknown, path: string): unknown[] {
+  return valuesAt(fields, path).flatMap((value) => (Array.isArray(value) ? value : [value]));
+}
+
 function matches(value: unknown, matcher: Matcher): boolean {
   const text = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v);
   if (typeof matcher !== 'object') return text(value) === text(matcher);
@@ -305,13 +318,13 @@ export function routeSiemEvent(
 ): RoutingDecision {
   const route = rules.routes[source].find((candidate) =>
     Object.entries(candidate.match).every(([path, matcher]) =>
-      valuesAt(event.fields, path).some((value) => matches(value, matcher)),
+      leafValuesAt(event.fields, path).some((value) => matches(value, matcher)),
     ),
   );
   if (route === undefined) return { ignored: `No ${source} route matches "${event.title}"` };
   const [kind, path] = Object.entries(route.target)[0] as [TargetField, string];
   const seen = new Set<string>();
-  const values = valuesAt(event.fields, path)
+  const values = leafValuesAt(event.fields, path)
     .filter((value): value is string | number => ['string', 'number'].includes(typeof value))
     .map((value) => String(value).trim())
     .map((value) =>
@@ -319,7 +332,7 @@ export function routeSiemEvent(
         ? value
         : (new RegExp(route.extract, 'iu').exec(value)?.[1]?.trim() ?? ''),
     )
-    // Citrix matches users case-insensitively, so `Alice@` and `alice@` are one target.
+    // Citrix matches names case-insensitively, so `Alice@` and `alice@` are one target.
     .filter(
       (value) => value !== '' && !seen.has(value.toLowerCase()) && seen.add(value.toLowerCase()),
     );
@@ -331,10 +344,8 @@ export function routeSiemEvent(
       ignored: `Route "${route.name}" matched ${values.length} targets at ${path}; it allows at most ${route.maxTargets}`,
     };
   }
-  const requests: ActionRequest[] = [];
-  const rejected: { target: string; reason: string }[] = [];
-  for (const value of values) {
-    const parsed = ActionRequestSchema.safeParse({
+  const requestOf = (value: string | readonly string[]) =>
+    ActionRequestSchema.safeParse({
       action: route.action,
       target: { [kind]: value },
       ...(route.options ? { options: route.options } : {}),
@@ -343,14 +354,72 @@ export function routeSiemEvent(
       requestedBy: `${source}: ${event.title}`.slice(0, 256),
       ...(route.callback ? { callback: route.callback } : {}),
     });
-    if (parsed.success) requests.push(parsed.data);
-    else
-      rejected.push({
-        target: value,
-        reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-      });
+  return {
+    route: route.name,
+    ...(TARGET_FIELD_VALUES[kind] === 'names'
+      ? listRequest(kind, values, requestOf)
+      : eachRequest(values, requestOf)),
+  };
+}
+
+type RequestOf = (value: string | readonly string[]) => z.ZodSafeParseResult<ActionRequest>;
+type Rejected = { target: string; reason: string };
+
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+}
+
+/**
+ * One action per value. Values the action's schema normalizes to the same target (an address
+ * written two ways) are one action.
+ */
+function eachRequest(values: readonly string[], requestOf: RequestOf) {
+  const requests: ActionRequest[] = [];
+  const rejected: Rejected[] = [];
+  const targets = new Set<string>();
+  for (const value of values) {
+    const parsed = requestOf(value);
+    if (!parsed.success) {
+      rejected.push({ target: value, reason: describeIssues(parsed.error.issues) });
+      continue;
+    }
+    const target = JSON.stringify(parsed.data.target).toLowerCase();
+    if (!targets.has(target)) requests.push(parsed.data);
+    targets.add(target);
   }
-  return { route: route.name, requests, rejected };
+  return { requests, rejected };
+}
+
+/**
+ * One action naming every value (a `users` list), in a stable order so that the same names in
+ * another order are the same action. A name the action cannot take is rejected on its own and
+ * the others go ahead; a list refused as a whole is rejected as a whole.
+ */
+function listRequest(kind: TargetField, values: readonly string[], requestOf: RequestOf) {
+  const rejected: Rejected[] = [];
+  const key = (name: string) => name.toLowerCase();
+  let names = [...values].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  while (names.length > 0) {
+    const parsed = requestOf(names);
+    if (parsed.success) return { requests: [parsed.data], rejected };
+    const byName = new Map<number, z.core.$ZodIssue[]>();
+    for (const issue of parsed.error.issues) {
+      const [field, list, index] = issue.path;
+      if (field === 'target' && list === kind && typeof index === 'number') {
+        byName.set(index, [...(byName.get(index) ?? []), issue]);
+      }
+    }
+    if (byName.size === 0) {
+      rejected.push({ target: names.join(', '), reason: describeIssues(parsed.error.issues) });
+      break;
+    }
+    for (const [index, issues] of byName) {
+      const reason = issues.map((issue) => `target.${kind}: ${issue.message}`).join('; ');
+      rejected.push({ target: names[index] ?? '', reason });
+    }
+    names = names.filter((_, index) => !byName.has(index));
+  }
+  return { requests: [], rejected };
 }
 
 export class ServiceNowRequestError extends Error {

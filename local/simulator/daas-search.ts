@@ -39,23 +39,29 @@ export const SUPPORTED_SEARCH_PROPERTIES = [
   'ClientIP',
 ] as const;
 
-type Matcher = (field: string, value: string) => boolean;
+/** Compiles a lower-cased filter value into a test of a lower-cased field, once per search. */
+type Matcher = (value: string) => (field: string) => boolean;
 
 function likePattern(value: string): RegExp {
   const escaped = value.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
   return new RegExp(`^${escaped.join('.*')}$`, 's');
 }
 
+const like: Matcher = (v) => {
+  const pattern = likePattern(v);
+  return (f) => pattern.test(f);
+};
+
 // Comparisons are on lower-cased strings. Negated operators match when no field matches.
 const OPERATORS: Record<string, { negated: boolean; match: Matcher }> = {
-  equals: { negated: false, match: (f, v) => f === v },
-  notequals: { negated: true, match: (f, v) => f === v },
-  contains: { negated: false, match: (f, v) => f.includes(v) },
-  notcontains: { negated: true, match: (f, v) => f.includes(v) },
-  startswith: { negated: false, match: (f, v) => f.startsWith(v) },
-  endswith: { negated: false, match: (f, v) => f.endsWith(v) },
-  like: { negated: false, match: (f, v) => likePattern(v).test(f) },
-  notlike: { negated: true, match: (f, v) => likePattern(v).test(f) },
+  equals: { negated: false, match: (v) => (f) => f === v },
+  notequals: { negated: true, match: (v) => (f) => f === v },
+  contains: { negated: false, match: (v) => (f) => f.includes(v) },
+  notcontains: { negated: true, match: (v) => (f) => f.includes(v) },
+  startswith: { negated: false, match: (v) => (f) => f.startsWith(v) },
+  endswith: { negated: false, match: (v) => (f) => f.endsWith(v) },
+  like: { negated: false, match: like },
+  notlike: { negated: true, match: like },
 };
 
 export const SUPPORTED_SEARCH_OPERATORS = [
@@ -125,20 +131,26 @@ export function parseSessionSearch(body: unknown): ParsedSearch {
   return { ok: true, filters: result.data.SearchFilters ?? [] };
 }
 
-function matchesFilter(session: FixtureSession, filter: SearchFilter): boolean {
+type SessionTest = (session: FixtureSession) => boolean;
+
+/** A filter as a test of one session; values are lower-cased and patterns compiled once. */
+function compileFilter(filter: SearchFilter): SessionTest {
   const read = PROPERTIES[filter.Property.toLowerCase()];
   const operator = OPERATORS[filter.Operator.toLowerCase()];
-  if (!read || !operator) return false;
-  const value = filter.Value.toLowerCase();
-  const anyMatch = read(session).some(
-    (field) => typeof field === 'string' && operator.match(field.toLowerCase(), value),
-  );
-  return operator.negated ? !anyMatch : anyMatch;
+  if (!read || !operator) return () => false;
+  const test = operator.match(filter.Value.toLowerCase());
+  return (session) => {
+    const anyMatch = read(session).some(
+      (field) => typeof field === 'string' && test(field.toLowerCase()),
+    );
+    return operator.negated ? !anyMatch : anyMatch;
+  };
 }
 
-/** Filters are ANDed; no filters selects every session. */
+/** Filters are ANDed; no filters selects every session. One pass, linear in the sessions. */
 export function filterSessions(sessions: FixtureSession[], filters: SearchFilter[]) {
-  return sessions.filter((session) => filters.every((filter) => matchesFilter(session, filter)));
+  const tests = filters.map(compileFilter);
+  return sessions.filter((session) => tests.every((test) => test(session)));
 }
 
 export const DEFAULT_PAGE_LIMIT = 250;

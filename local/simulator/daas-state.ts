@@ -3,11 +3,13 @@ import {
   DEFAULT_LOGOFF_ERROR,
   type FixtureJob,
   type FixtureSession,
+  formatStateChangeTime,
   type JobStatus,
   type LogoffOutcome,
   type LogoffTiming,
   type SentMessage,
   type SimulatorFixture,
+  type StateChangeTimeFormat,
 } from './fixture.ts';
 
 interface LogoffJob {
@@ -39,8 +41,21 @@ export type SessionView = Omit<FixtureSession, 'simulation'> & {
   IsHidden: boolean;
 };
 
+/** What DaasState needs from the resolved settings. */
+export interface DaasSettings {
+  logoff: LogoffTiming;
+  stateChangeTimeFormat: StateChangeTimeFormat;
+}
+
 const iso = (ms: number) => new Date(ms).toISOString();
 const PENDING: ReadonlySet<JobStatus> = new Set(['NotStarted', 'InProgress']);
+
+/** When a job that ends `complete` completes; a `fail` or `never` job never completes. */
+function completedAt(job: LogoffJob, timing: LogoffTiming): number | undefined {
+  return job.logoff === 'complete'
+    ? job.createdAt + timing.notStartedMs + timing.inProgressMs
+    : undefined;
+}
 
 /**
  * Job progress is a pure function of the creation time and the clock, computed on every read
@@ -88,20 +103,26 @@ export function logoffJobView(job: LogoffJob, timing: LogoffTiming, now: number)
   };
 }
 
-/** Citrix DaaS sessions and the log off jobs acting on them. */
+/**
+ * Citrix DaaS sessions and the log off jobs acting on them. Jobs are indexed by session, so a
+ * search over thousands of sessions with thousands of jobs stays linear.
+ */
 export class DaasState {
   readonly #timing: LogoffTiming;
+  readonly #format: StateChangeTimeFormat;
   readonly #now: () => number;
   // Keyed by lower-cased id: Citrix ids are GUIDs and compared case-insensitively.
   readonly #sessions = new Map<string, FixtureSession>();
   readonly #jobs = new Map<string, LogoffJob>();
+  readonly #jobsBySession = new Map<string, LogoffJob[]>();
 
-  constructor(fixture: SimulatorFixture, timing: LogoffTiming, now: () => number) {
-    this.#timing = timing;
+  constructor(fixture: SimulatorFixture, settings: DaasSettings, now: () => number) {
+    this.#timing = settings.logoff;
+    this.#format = settings.stateChangeTimeFormat;
     this.#now = now;
     for (const session of fixture.sessions) this.#sessions.set(session.Id.toLowerCase(), session);
     for (const job of fixture.jobs ?? []) {
-      this.#jobs.set(job.Id.toLowerCase(), {
+      this.#addJob({
         id: job.Id,
         clientId: job.simulation.clientId,
         sessionId: job.simulation.sessionId,
@@ -112,16 +133,33 @@ export class DaasState {
     }
   }
 
+  #addJob(job: LogoffJob): void {
+    this.#jobs.set(job.id.toLowerCase(), job);
+    const key = job.sessionId.toLowerCase();
+    const jobs = this.#jobsBySession.get(key);
+    if (jobs) jobs.push(job);
+    else this.#jobsBySession.set(key, [job]);
+  }
+
   #jobsFor(sessionId: string, now: number): JobView[] {
-    const key = sessionId.toLowerCase();
-    return [...this.#jobs.values()]
-      .filter((job) => job.sessionId.toLowerCase() === key)
-      .map((job) => logoffJobView(job, this.#timing, now));
+    return (this.#jobsBySession.get(sessionId.toLowerCase()) ?? []).map((job) =>
+      logoffJobView(job, this.#timing, now),
+    );
+  }
+
+  /** When the session's first completed log off job completed; undefined while it is live. */
+  #loggedOffAt(session: FixtureSession, now: number): number | undefined {
+    let first: number | undefined;
+    for (const job of this.#jobsBySession.get(session.Id.toLowerCase()) ?? []) {
+      const end = completedAt(job, this.#timing);
+      if (end !== undefined && end <= now && (first === undefined || end < first)) first = end;
+    }
+    return first;
   }
 
   /** A session is gone once one of its log off jobs has completed. */
   #isLoggedOff(session: FixtureSession, now: number): boolean {
-    return this.#jobsFor(session.Id, now).some((job) => job.Status === 'Complete');
+    return this.#loggedOffAt(session, now) !== undefined;
   }
 
   #logoffInProgress(session: FixtureSession, now: number): boolean {
@@ -129,6 +167,11 @@ export class DaasState {
     if (jobs.some((job) => PENDING.has(job.Status))) return true;
     // After a failed log off the flag clears; without any job the fixture's value stands.
     return jobs.length > 0 ? false : (session.LogoffInProgress ?? false);
+  }
+
+  /** `StateChangeTime` for a state change at `ms`, in the fixture's format. */
+  #stateChangeTime(ms: number): string {
+    return formatStateChangeTime(ms, this.#format);
   }
 
   /** The live session with this id, or undefined when unknown or already logged off. */
@@ -154,8 +197,11 @@ export class DaasState {
     };
   }
 
+  /** A session that was not already disconnected becomes Disconnected as of now. */
   disconnect(session: FixtureSession): void {
+    if (session.State === 'Disconnected') return;
     session.State = 'Disconnected';
+    session.StateChangeTime = this.#stateChangeTime(this.#now());
   }
 
   /** Starts a log off job owned by `clientId`; its outcome is fixed by the session's simulation. */
@@ -168,7 +214,7 @@ export class DaasState {
       errorString: session.simulation?.errorString,
       createdAt: this.#now(),
     };
-    this.#jobs.set(job.id, job);
+    this.#addJob(job);
     return logoffJobView(job, this.#timing, this.#now());
   }
 
@@ -190,6 +236,27 @@ export class DaasState {
     return [...this.#jobs.values()]
       .filter((job) => job.clientId === clientId)
       .map((job) => logoffJobView(job, this.#timing, now));
+  }
+
+  /**
+   * Sessions a completed log off has removed, in fixture order, as they were at the end: with
+   * `StateChangeTime` set to when the log off completed (in the fixture's format) and
+   * `LogoffInProgress: false`. `State` keeps its last value: the DaaS API has no logged-off state,
+   * and Citrix itself no longer lists these sessions.
+   */
+  loggedOffSessions(): FixtureSession[] {
+    const now = this.#now();
+    return [...this.#sessions.values()].flatMap((session) => {
+      const at = this.#loggedOffAt(session, now);
+      if (at === undefined) return [];
+      return [
+        {
+          ...structuredClone(session),
+          StateChangeTime: this.#stateChangeTime(at),
+          LogoffInProgress: false,
+        },
+      ];
+    });
   }
 
   snapshot(): { sessions: FixtureSession[]; jobs: FixtureJob[] } {

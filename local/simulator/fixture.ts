@@ -51,6 +51,12 @@ export const DEFAULT_TOKEN_LIFETIME_SECONDS = 3600;
 export const DEFAULT_EM_AUTH_TOKEN_LIFETIME_SECONDS = 1800;
 export const DEFAULT_LOGOFF_TIMING = { notStartedMs: 500, inProgressMs: 2500 } as const;
 export const DEFAULT_LOGOFF_ERROR = 'The log off request failed on the VDA';
+/**
+ * How the simulator writes a session's new `StateChangeTime`: `iso` (`2026-03-02T14:02:49.000Z`)
+ * or `us`, the shape of Citrix's own sample (`11/16/2020 2:02:49 PM`, UTC).
+ */
+export const STATE_CHANGE_TIME_FORMATS = ['iso', 'us'] as const;
+export const DEFAULT_STATE_CHANGE_TIME_FORMAT = 'iso';
 
 const nonEmpty = z.string().min(1);
 const nullableText = z.string().nullable().optional();
@@ -77,6 +83,8 @@ export const LogoffTimingSchema = z.strictObject({
 export const SettingsSchema = z.strictObject({
   tokenLifetimeSeconds: z.int().positive().optional(),
   logoff: LogoffTimingSchema.optional(),
+  /** Format of the `StateChangeTime` the simulator writes on a state change; default `iso`. */
+  stateChangeTimeFormat: z.enum(STATE_CHANGE_TIME_FORMATS).optional(),
 });
 
 export const FaultSettingsSchema = z.strictObject({
@@ -117,6 +125,12 @@ export const SessionSchema = z.looseObject({
   State: z.enum(SESSION_STATES),
   SessionType: z.enum(['Application', 'Desktop']),
   StartTime: nonEmpty,
+  /**
+   * When the session entered its current state. Any text is accepted and returned as it is:
+   * Citrix writes ISO 8601 or the US form of its sample (`11/16/2020 2:02:49 PM`), and fixtures
+   * need unreadable values too. The simulator rewrites it when the session changes state.
+   */
+  StateChangeTime: z.string().nullable().optional(),
   User: z.looseObject({
     PrincipalName: nullableText,
     Name: nullableText,
@@ -350,6 +364,7 @@ export type FaultSettings = z.infer<typeof FaultSettingsSchema>;
 export type SentMessage = z.infer<typeof SentMessageSchema>;
 export type LogoffOutcome = (typeof LOGOFF_OUTCOMES)[number];
 export type JobStatus = (typeof JOB_STATUSES)[number];
+export type StateChangeTimeFormat = (typeof STATE_CHANGE_TIME_FORMATS)[number];
 export type FixtureSession = z.infer<typeof SessionSchema>;
 export type FixtureJob = z.infer<typeof JobSchema>;
 export type SimulatorFixture = z.infer<typeof SimulatorFixtureSchema>;
@@ -369,12 +384,15 @@ export type CloudAdministratorsFixture = z.infer<typeof CloudAdministratorsFixtu
 export interface ResolvedSettings {
   tokenLifetimeSeconds: number;
   logoff: LogoffTiming;
+  stateChangeTimeFormat: StateChangeTimeFormat;
 }
 
 export function resolveSettings(fixture: SimulatorFixture): ResolvedSettings {
   return {
     tokenLifetimeSeconds: fixture.settings?.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS,
     logoff: { ...DEFAULT_LOGOFF_TIMING, ...fixture.settings?.logoff },
+    stateChangeTimeFormat:
+      fixture.settings?.stateChangeTimeFormat ?? DEFAULT_STATE_CHANGE_TIME_FORMAT,
   };
 }
 
@@ -438,4 +456,18 @@ export const DEMO_FIXTURE_PATH: string = fileURLToPath(
 /** A fresh copy of the demo data every call, so callers can change it freely. */
 export function demoFixture(): SimulatorFixture {
   return loadFixture(DEMO_FIXTURE_PATH);
+}
+
+/**
+ * A time as the simulator writes `StateChangeTime`: ISO 8601 (`toISOString`), or the US form of
+ * Citrix's sample, `M/D/YYYY h:mm:ss AM|PM` in UTC (`11/16/2020 2:02:49 PM`; seconds only).
+ */
+export function formatStateChangeTime(ms: number, format: StateChangeTimeFormat): string {
+  const date = new Date(ms);
+  if (format === 'iso') return date.toISOString();
+  const two = (n: number) => String(n).padStart(2, '0');
+  const day = `${date.getUTCMonth() + 1}/${date.getUTCDate()}/${date.getUTCFullYear()}`;
+  const hours = date.getUTCHours();
+  const time = `${hours % 12 || 12}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())}`;
+  return `${day} ${time} ${hours < 12 ? 'AM' : 'PM'}`;
 }

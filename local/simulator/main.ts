@@ -1,12 +1,13 @@
 /**
  * Standalone Citrix Cloud simulator: `npm run simulator`.
- * CITRIX_SIMULATOR_PORT (default 3001) and CITRIX_SIMULATOR_FIXTURE (a fixture JSON path;
- * default the demo fixture). Listens on 127.0.0.1 only.
+ * CITRIX_SIMULATOR_PORT (default 3001) and CITRIX_SIMULATOR_FIXTURE (`demo`, the default;
+ * `fleet`, `fleet:<sessions>`; or a fixture JSON path). Listens on 127.0.0.1 only.
  */
 
 import { ADMINISTRATORS_BASE_PATH } from './administrators.ts';
 import { ENDPOINT_MANAGEMENT_BASE_PATH } from './endpoint-management.ts';
-import { demoFixture, loadFixture, type SimulatorFixture } from './fixture.ts';
+import { SESSION_STATES, type SimulatorFixture } from './fixture.ts';
+import { FIXTURE_VARIABLE, fixtureFromEnv } from './named-fixtures.ts';
 import { startCitrixSimulator } from './server.ts';
 
 const DEFAULT_PORT = 3001;
@@ -20,12 +21,39 @@ function portFromEnv(raw: string | undefined): number {
   return port;
 }
 
+/** Above this many sessions the banner counts them instead of listing them. */
+const LISTED_SESSIONS = 100;
+
+/** A fleet's sessions counted by delivery group and state: one line per group. */
+function summarizeSessions(fixture: SimulatorFixture): string[] {
+  const byGroup = new Map<string, Map<string, number>>();
+  for (const session of fixture.sessions) {
+    const group = session.Machine.DeliveryGroup?.Name ?? '(no delivery group)';
+    const states = byGroup.get(group) ?? new Map<string, number>();
+    states.set(session.State, (states.get(session.State) ?? 0) + 1);
+    byGroup.set(group, states);
+  }
+  const users = new Set(fixture.sessions.map((s) => s.User.PrincipalName ?? s.User.Name));
+  return [
+    `  ${fixture.sessions.length} sessions of ${users.size} users (GET /_simulator/state lists them)`,
+    ...[...byGroup].map(
+      ([group, states]) =>
+        `  ${group}: ${SESSION_STATES.filter((state) => states.has(state))
+          .map((state) => `${states.get(state)} ${state}`)
+          .join(', ')}`,
+    ),
+  ];
+}
+
 /** What the simulator holds, grouped by user, so people know what to search for. */
 function describeSessions(fixture: SimulatorFixture): string[] {
+  if (fixture.sessions.length > LISTED_SESSIONS) return summarizeSessions(fixture);
   const byUser = new Map<string, SimulatorFixture['sessions']>();
   for (const session of fixture.sessions) {
     const user = session.User.PrincipalName ?? session.User.Name ?? '(unknown user)';
-    byUser.set(user, [...(byUser.get(user) ?? []), session]);
+    const sessions = byUser.get(user);
+    if (sessions) sessions.push(session);
+    else byUser.set(user, [session]);
   }
   const lines: string[] = [];
   for (const [user, sessions] of byUser) {
@@ -60,6 +88,8 @@ function describeEndpointManagement(fixture: SimulatorFixture, url: string): str
     for (const d of devices) {
       const notes = [
         d.managed === false ? 'not managed' : 'managed',
+        ...(d.jailbroken ? ['jailbroken'] : []),
+        ...(d.compliant === false ? ['not compliant'] : []),
         ...(d.simulation?.commandFailure ? [`commands fail: ${d.simulation.commandFailure}`] : []),
       ];
       lines.push(
@@ -94,8 +124,8 @@ function describeCloudAdministrators(fixture: SimulatorFixture, url: string): st
 }
 
 async function main(): Promise<void> {
-  const fixturePath = process.env.CITRIX_SIMULATOR_FIXTURE;
-  const fixture = fixturePath ? loadFixture(fixturePath) : demoFixture();
+  const fixtureName = process.env[FIXTURE_VARIABLE]?.trim() || 'demo';
+  const fixture = fixtureFromEnv(process.env);
   const simulator = await startCitrixSimulator({
     fixture,
     port: portFromEnv(process.env.CITRIX_SIMULATOR_PORT),
@@ -104,7 +134,7 @@ async function main(): Promise<void> {
 
   const lines = [
     `Citrix simulator listening on ${simulator.url}`,
-    `  fixture: ${fixturePath ?? 'demo fixture'}`,
+    `  fixture: ${fixtureName}`,
     `  customer id: ${fixture.customerId}`,
     `  site ids: ${fixture.sites.map((site) => `${site.id} (${site.name})`).join(', ')}`,
     // Simulator credentials are fake, so printing them is fine and saves a trip to the fixture.

@@ -37,6 +37,11 @@ export interface SimulatorOptions {
   host?: string;
   /** Receives one line per Citrix API request (never secrets). */
   log?: (line: string) => void;
+  /**
+   * The simulator's clock in milliseconds (default `Date.now`): token lifetimes, log off job
+   * progress and the `StateChangeTime` of state changes all read it.
+   */
+  now?: () => number;
 }
 
 export interface RunningSimulator {
@@ -53,6 +58,11 @@ export interface RunningSimulator {
   setEndpointManagementBodyShape(shape: EmBodyShape): void;
   requests(): RecordedRequest[];
   state(): SimulatorFixture;
+  /**
+   * Sessions a completed log off removed (Citrix no longer lists them), with `StateChangeTime`
+   * set to when the log off completed. `reset()` forgets them.
+   */
+  loggedOffSessions(): SimulatorFixture['sessions'];
 }
 
 const TOKEN_PATH = /^\/cctrustoauth2\/[^/]+\/tokens\/clients$/;
@@ -127,7 +137,7 @@ export async function startCitrixSimulator(
 ): Promise<RunningSimulator> {
   const fixture = options.fixture ? parseFixture(options.fixture) : demoFixture();
   const host = options.host ?? '127.0.0.1';
-  const world = new SimulatorWorld(fixture);
+  const world = new SimulatorWorld(fixture, options.now);
   let url = '';
   const app = createSimulatorApp(world, { baseUrl: () => url, log: options.log });
   // overrideGlobalObjects: false keeps the adapter from replacing the process-wide Request and
@@ -163,5 +173,6 @@ export async function startCitrixSimulator(
     setEndpointManagementBodyShape: (shape) => world.setEndpointManagementBodyShape(shape),
     requests: () => world.requests(),
     state: () => world.state(),
+    loggedOffSessions: () => world.daas.loggedOffSessions(),
   };
 }

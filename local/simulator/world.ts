@@ -83,7 +83,7 @@ export class SimulatorWorld {
       settings: resolveSettings(copy),
     };
     this.faults = copy.faults ?? {};
-    this.daas = new DaasState(copy, this.config.settings.logoff, now);
+    this.daas = new DaasState(copy, this.config.settings, now);
     this.endpointManagement = new EndpointManagementState(copy.endpointManagement, now);
     this.administrators = new AdministratorsState(
       copy.cloudAdministrators,
@@ -98,7 +98,7 @@ export class SimulatorWorld {
     this.#tokens.clear();
     this.#requests = [];
     this.faults = copy.faults ?? {};
-    this.daas = new DaasState(copy, this.config.settings.logoff, this.now);
+    this.daas = new DaasState(copy, this.config.settings, this.now);
     this.endpointManagement = new EndpointManagementState(copy.endpointManagement, this.now);
     this.administrators = new AdministratorsState(
       copy.cloudAdministrators,

@@ -49,11 +49,20 @@ export const OPERATOR_ROUTES_FILE = fileURLToPath(
 );
 
 /**
+ * An operator's own sweeps file: `night-logoff` (cron, Europe/Berlin, calls `soar` back) and
+ * `unhealthy-devices` (rate, no time zone: UTC) enabled, `stale-invitations` disabled.
+ */
+export const OPERATOR_SWEEPS_FILE = fileURLToPath(
+  new URL('./operator-sweeps.json', import.meta.url),
+);
+
+/**
  * The two configurations the stack tests synthesize:
  * - `defaults`: no context at all, as a fresh clone synthesizes (and may not deploy);
  * - `configured`: every setting given, as an operator may type them (strings with spaces and
  *   trailing commas, `-c` JSON strings, cdk.json objects and arrays): Endpoint Management with
- *   administrator credentials, callbacks, IP allowlists, guardrails, an own routes file.
+ *   administrator credentials, callbacks, IP allowlists, guardrails, an own routes file and an own
+ *   sweeps file.
  */
 export const CONFIGURATIONS = {
   defaults: {},
@@ -72,6 +81,7 @@ export const CONFIGURATIONS = {
     logRetentionDays: '30',
     idempotencyWindowSeconds: '3600',
     routesFile: OPERATOR_ROUTES_FILE,
+    sweepsFile: OPERATOR_SWEEPS_FILE,
     callbackDestinations: DESTINATIONS,
     sourceIpAllowlists: JSON.stringify(ALLOWLISTS),
     guardrailLimits: GUARDRAIL_LIMITS,
@@ -112,8 +122,10 @@ export function synthesized(
   const key = `${configuration}${validated ? ' validated' : ''}`;
   let found = synthesizedStacks.get(key);
   if (found === undefined) {
+    // No SWEEPS_FILE: the shell's own would replace the configuration's sweeps file.
     const { stack } = buildApp(appContext(CONFIGURATIONS[configuration]), {
       validateTemplates: validated,
+      environment: {},
     });
     found = new SynthesizedStack(stack);
     synthesizedStacks.set(key, found);
@@ -220,6 +232,26 @@ export class SynthesizedStack {
     return this.idOf(this.stack.administratorReport.handler);
   }
 
+  /** The run-sweep function, which the sweep schedules invoke. */
+  get sweepFunction(): string {
+    return this.idOf(this.stack.sweeps.handler);
+  }
+
+  /** The role the sweep schedules invoke the run-sweep function with. */
+  get schedulerRole(): string {
+    return this.idOf(this.stack.sweeps.schedulerRole);
+  }
+
+  /** The sweep schedules, by their Name (the sweep's name). */
+  get schedules(): Readonly<Record<string, Resource>> {
+    return Object.fromEntries(
+      this.idsOf('AWS::Scheduler::Schedule').map((id) => {
+        const schedule = this.resource(id);
+        return [String(schedule.Properties.Name), schedule];
+      }),
+    );
+  }
+
   stateMachine(workflow: WorkflowName): string {
     return this.idOf(this.stack.stateMachines[workflow]);
   }
@@ -284,13 +316,15 @@ export class SynthesizedStack {
     );
   }
 
-  /** The role a function or state machine runs as. */
+  /** The role a function or state machine runs as; a role is its own. */
   roleOf(id: string): string {
-    const { Role, RoleArn } = this.resource(id).Properties;
+    const resource = this.resource(id);
+    if (resource.Type === 'AWS::IAM::Role') return id;
+    const { Role, RoleArn } = resource.Properties;
     return ((Role ?? RoleArn) as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
   }
 
-  /** The inline policies of the role a function or state machine runs as. */
+  /** The inline policies of the role a function or state machine runs as (or of a role). */
   policiesOf(id: string): string[] {
     const role = JSON.stringify({ Ref: this.roleOf(id) });
     return this.idsOf('AWS::IAM::Policy').filter((policy) =>
@@ -301,7 +335,7 @@ export class SynthesizedStack {
   }
 
   /**
-   * What a function or state machine may do, as sorted `action on target` lines: comparable
+   * What a function, state machine or role may do, as sorted `action on target` lines: comparable
    * however CDK merges statements. A target is a logical id (a table, secret, state machine), a
    * joined ARN with its references as ids (`TableId/index/*`), or `*`. A grant limited to some
    * items by partition key ends with ` (keys a, b)`; a Deny or any other condition shows as such.

@@ -9,10 +9,11 @@ import {
 } from '../../../lib/sources/payloads.ts';
 import { SOURCES, type SourceName } from '../../../lib/sources/types.ts';
 
-const sampleText = (source: SourceName) =>
-  readFileSync(new URL(`../../../docs/sources/samples/${source}.json`, import.meta.url), 'utf8');
+/** A documented sample: `sentinel`, or another sample of a source such as `sentinel-host`. */
+const sampleText = (name: SourceName | `${SourceName}-${string}`) =>
+  readFileSync(new URL(`../../../docs/sources/samples/${name}.json`, import.meta.url), 'utf8');
 // biome-ignore lint/suspicious/noExplicitAny: samples are edited freely to build invalid bodies.
-const sample = (source: SourceName): any => JSON.parse(sampleText(source));
+const sample = (name: SourceName | `${SourceName}-${string}`): any => JSON.parse(sampleText(name));
 
 /** The SourcePayloadError a body causes; fails the test if it parses. */
 function payloadError(source: SourceName, body: unknown): SourcePayloadError {
@@ -115,21 +116,26 @@ describe('Microsoft Sentinel incident', () => {
     '/subscriptions/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0/resourceGroups/rg-soc/providers/Microsoft.OperationalInsights/workspaces/law-soc/providers/Microsoft.SecurityInsights/Incidents/8e4a1f2b-7c3d-4e5f-9a0b-1c2d3e4f5a6b';
   const ACCOUNTS = [
     {
+      user: 'alice@example.com',
       upn: 'alice@example.com',
       name: 'alice',
       upnSuffix: 'example.com',
       aadUserId: '6d5c4b3a-2f1e-4d0c-9b8a-7f6e5d4c3b2a',
     },
     {
+      user: 'bob@example.com',
       upn: 'bob@example.com',
       name: 'bob',
       upnSuffix: 'example.com',
       aadUserId: '1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d',
     },
   ];
-  const HOSTS = [{ hostName: 'WKS-0142', dnsDomain: 'corp.example.com' }];
+  const HOSTS = [
+    { machine: 'WKS-0142.corp.example.com', hostName: 'WKS-0142', dnsDomain: 'corp.example.com' },
+  ];
+  const IPS = [{ address: '203.0.113.24' }];
 
-  it('reads the whole trigger body: ARM id, number, title, accounts and hosts', () => {
+  it('reads the whole trigger body: ARM id, number, title, accounts, hosts and addresses', () => {
     const event = parseSourcePayload('sentinel', sampleText('sentinel'));
     const properties = sample('sentinel').object.properties;
     expect(event).toEqual({
@@ -144,6 +150,7 @@ describe('Microsoft Sentinel incident', () => {
         description: properties.description,
         accounts: ACCOUNTS,
         hosts: HOSTS,
+        ips: IPS,
       },
       deliveryKey: ARM_ID,
       title: 'Sentinel incident 4711: Suspicious sign-in: possible account compromise',
@@ -194,17 +201,95 @@ describe('Microsoft Sentinel incident', () => {
     };
     const event = parseSourcePayload('sentinel', JSON.stringify(body));
     expect(event.fields.accounts).toEqual([
-      { upn: 'c.x@ex.org', name: 'carol' },
-      { upn: 'dave@ex.org', name: 'dave' },
-      { upn: 'erin@ex.org', name: 'erin@ex.org' },
+      { user: 'c.x@ex.org', upn: 'c.x@ex.org', name: 'carol' },
+      { user: 'dave@ex.org', upn: 'dave@ex.org', name: 'dave' },
+      { user: 'erin@ex.org', upn: 'erin@ex.org', name: 'erin@ex.org' },
       { name: 'frank' },
       { aadUserId: 'a1' },
       {},
     ]);
+    // A bare host name is a weak identifier: kept, but not made a machine.
     expect(event.fields.hosts).toEqual([{ hostName: 'VDA-07' }]);
+    expect(event.fields.ips).toEqual([{ address: '203.0.113.9' }]);
   });
 
-  it('has no accounts or hosts when the incident has no entities', () => {
+  it('makes an account with only a name and an NT domain the DOMAIN\\name user DaaS searches by', () => {
+    const body = {
+      title: 'T',
+      severity: 'High',
+      incidentNumber: 3,
+      relatedEntities: [
+        { kind: 'Account', properties: { accountName: 'carol', ntDomain: 'EXAMPLE' } },
+        { kind: 'Account', properties: { accountName: 'EXAMPLE\\dave' } },
+        // A UPN, when there is one, is still the name used.
+        {
+          kind: 'Account',
+          properties: { accountName: 'erin', upnSuffix: 'example.com', ntDomain: 'EXAMPLE' },
+        },
+        { kind: 'Account', properties: { accountName: 'frank', ntDomain: '' } },
+      ],
+    };
+    expect(parseSourcePayload('sentinel', JSON.stringify(body)).fields.accounts).toEqual([
+      { user: 'EXAMPLE\\carol', name: 'carol', ntDomain: 'EXAMPLE' },
+      { user: 'EXAMPLE\\dave', name: 'EXAMPLE\\dave' },
+      {
+        user: 'erin@example.com',
+        upn: 'erin@example.com',
+        name: 'erin',
+        upnSuffix: 'example.com',
+        ntDomain: 'EXAMPLE',
+      },
+      { name: 'frank' },
+    ]);
+  });
+
+  it('names a host as Citrix does: NTDOMAIN\\NAME when its NT domain is known, else its DNS name', () => {
+    const host = (properties: Record<string, string>) => ({ kind: 'Host', properties });
+    const body = {
+      title: 'T',
+      severity: 'High',
+      incidentNumber: 4,
+      relatedEntities: [
+        host({ hostName: 'VDA-007', netBiosName: 'VDA-007N', ntDomain: 'EXAMPLE' }),
+        host({ hostName: 'VDA-008', ntDomain: 'EXAMPLE', dnsDomain: 'example.com' }),
+        // Longer than a NetBIOS name can be: the DNS name, not a DOMAIN\NAME Citrix never shows.
+        host({ hostName: 'citrix-vda-westeurope-01', ntDomain: 'EXAMPLE', dnsDomain: 'ex.org' }),
+        host({ hostName: 'vda-009.example.com', ntDomain: '' }),
+        host({ netBiosName: 'VDA-010' }),
+      ],
+    };
+    expect(
+      (
+        parseSourcePayload('sentinel', JSON.stringify(body)).fields.hosts as { machine?: string }[]
+      ).map((entry) => entry.machine),
+    ).toEqual([
+      'EXAMPLE\\VDA-007N',
+      'EXAMPLE\\VDA-008',
+      'citrix-vda-westeurope-01.ex.org',
+      'vda-009.example.com',
+      undefined,
+    ]);
+  });
+
+  it('reads the host sample: a host, a domain account without a UPN and an address', () => {
+    const event = parseSourcePayload('sentinel', sampleText('sentinel-host'));
+    expect(event.fields).toMatchObject({
+      incidentNumber: 4720,
+      accounts: [{ user: 'EXAMPLE\\carol', name: 'carol', ntDomain: 'EXAMPLE' }],
+      hosts: [
+        {
+          machine: 'EXAMPLE\\VDA-007',
+          hostName: 'VDA-007',
+          netBiosName: 'VDA-007',
+          ntDomain: 'EXAMPLE',
+          dnsDomain: 'example.com',
+        },
+      ],
+      ips: [{ address: '198.51.100.23' }],
+    });
+  });
+
+  it('has no accounts, hosts or addresses when the incident has no entities', () => {
     const body = { title: 'T', severity: 'Low', incidentNumber: 1 };
     const event = parseSourcePayload('sentinel', JSON.stringify(body));
     expect(event.fields).toEqual({
@@ -212,6 +297,7 @@ describe('Microsoft Sentinel incident', () => {
       incidentId: 'incident-1',
       accounts: [],
       hosts: [],
+      ips: [],
     });
     expect(event.fields).not.toHaveProperty('status');
   });

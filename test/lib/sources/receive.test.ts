@@ -112,13 +112,11 @@ async function harness(
       ...(source === 'splunk' ? { pathToken: SECRETS.splunk.token } : {}),
     };
   };
+  /** The whole outcome of one delivery, as the endpoint answers it. */
+  const receive = (source: SourceName, body: unknown) =>
+    receiveSourceDelivery(dependencies, delivery(source, body), lambdaContext, new Date());
   const send = async (source: SourceName, body: unknown) => {
-    const outcome = await receiveSourceDelivery(
-      dependencies,
-      delivery(source, body),
-      lambdaContext,
-      new Date(),
-    );
+    const outcome = await receive(source, body);
     return outcome.status === 'accepted'
       ? outcome.actions.map((action) => ({
           actionId: action.actionId,
@@ -141,7 +139,7 @@ async function harness(
       }),
       lambdaContext,
     );
-  return { accepted, audit, send, postServiceNow };
+  return { accepted, audit, receive, send, postServiceNow };
 }
 
 describe('repeat deliveries', () => {
@@ -363,5 +361,102 @@ describe('callbacks', () => {
       { field: 'callback', message: 'no callback destination named "evil"' },
     ]);
     expect(accepted).toHaveLength(1);
+  });
+});
+
+describe('fleet-scale targets from alerts', () => {
+  const stored = async (deliveryId: string) =>
+    (
+      await DynamoDBDocumentClient.from(dynamo.client).send(
+        new GetCommand({ TableName: 'deliveries', Key: { deliveryId } }),
+      )
+    ).Item;
+
+  it('accepts a Splunk multivalue user field as one action on every user, once', async () => {
+    const { send, accepted } = await harness();
+    const first = await send('splunk', sample('splunk-users'));
+    expect(first).toEqual([
+      {
+        actionId: expect.any(String),
+        target: { users: ['bob@example.com', 'erin@example.com'] },
+        duplicate: false,
+      },
+    ]);
+    // Splunk's retry, with the multivalue field in another order, is the same action.
+    const retry = sample('splunk-users');
+    retry.result.user = ['erin@example.com', 'bob@example.com'];
+    expect(await send('splunk', retry)).toEqual([{ ...(first as object[])[0], duplicate: true }]);
+    expect(accepted.map((a) => [a.request.action, a.request.target])).toEqual([
+      ['session.disconnect', { users: ['bob@example.com', 'erin@example.com'] }],
+    ]);
+  });
+
+  it('accepts a Sentinel Host as a machine target and records it', async () => {
+    const { receive, accepted } = await harness();
+    const outcome = await receive('sentinel', sample('sentinel-host'));
+    expect(outcome).toEqual({
+      status: 'accepted',
+      deliveryId: expect.stringMatching(/^dlv_/),
+      actions: [
+        {
+          actionId: expect.any(String),
+          action: 'session.disconnect',
+          target: { machine: 'EXAMPLE\\VDA-007' },
+          duplicate: false,
+        },
+      ],
+    });
+    expect(accepted[0]?.source).toMatchObject({
+      name: 'sentinel',
+      title: 'Sentinel incident 4720: Malware detected on a Citrix VDA',
+    });
+  });
+
+  it('names an invalid Ip entity in rejectedTargets, answers and records it, and acts on the rest', async () => {
+    const { receive, accepted } = await harness();
+    const body = sample('sentinel-host');
+    body.object.properties.title = 'Sign-in from a malicious IP';
+    body.object.properties.relatedEntities.push({
+      kind: 'Ip',
+      properties: { address: '198.51.100.300' },
+    });
+    const outcome = await receive('sentinel', body);
+    const rejectedTargets = [
+      {
+        target: '198.51.100.300',
+        reason: expect.stringMatching(/^target\.clientAddress: must be an IP address/),
+      },
+    ];
+    expect(outcome).toMatchObject({
+      status: 'accepted',
+      actions: [{ action: 'session.disconnect', target: { clientAddress: '198.51.100.23' } }],
+      rejectedTargets,
+    });
+    expect(accepted.map((a) => a.request.target)).toEqual([{ clientAddress: '198.51.100.23' }]);
+    expect(await stored(outcome.deliveryId)).toMatchObject({
+      outcome: 'accepted',
+      route: 'malicious-address',
+      rejectedTargets,
+    });
+  });
+
+  it('answers an alert whose only address is invalid as ignored (202), never an error', async () => {
+    const { receive, accepted } = await harness();
+    const body = sample('sentinel-host');
+    body.object.properties.title = 'Sign-in from a malicious IP';
+    body.object.properties.relatedEntities = [
+      { kind: 'Ip', properties: { address: 'not-an-address' } },
+    ];
+    const outcome = await receive('sentinel', body);
+    expect(outcome).toEqual({
+      status: 'ignored',
+      deliveryId: expect.stringMatching(/^dlv_/),
+      reason: 'No target of the alert is valid for the action',
+    });
+    expect(await stored(outcome.deliveryId)).toMatchObject({
+      outcome: 'ignored',
+      rejectedTargets: [{ target: 'not-an-address', reason: expect.any(String) }],
+    });
+    expect(accepted).toEqual([]);
   });
 });

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseSourcePayload } from '../../../lib/sources/payloads.ts';
 import {
   loadRoutingRules,
   parseRoutingRules,
+  type RoutingDecision,
   RoutingRulesError,
   routeServiceNowRequest,
   routeSiemEvent,
@@ -19,6 +22,7 @@ const route = (extra: Record<string, unknown>) => ({
 });
 const rules = (routes: Record<string, unknown[]>, allowedActions: string[] = []) =>
   parseRoutingRules({ version: 1, routes, servicenow: { allowedActions } });
+const table = (...routes: unknown[]) => rules({ splunk: routes });
 const event = (fields: Record<string, unknown>, title = 'alert'): SourceEvent => ({
   source: 'splunk',
   fields,
@@ -245,5 +249,238 @@ describe('route warnings', () => {
         ],
       }),
     ).toThrow('only session actions warn users');
+  });
+});
+
+describe('fleet-scale targets', () => {
+  const shipped = loadRoutingRules(new URL('../../../config/routes.json', import.meta.url));
+  const sampleText = (name: string) =>
+    readFileSync(new URL(`../../../docs/sources/samples/${name}.json`, import.meta.url), 'utf8');
+  /** A Sentinel incident (its properties alone) with these entities, as the endpoint parses it. */
+  const incident = (title: string, relatedEntities: unknown[]) =>
+    parseSourcePayload(
+      'sentinel',
+      JSON.stringify({ title, severity: 'High', incidentNumber: 4721, relatedEntities }),
+    );
+  const ip = (address: string) => ({ kind: 'Ip', properties: { address } });
+  const targets = (decision: RoutingDecision) =>
+    'requests' in decision ? decision.requests.map((request) => request.target) : decision;
+
+  it('takes a Sentinel Host entity as the machine Citrix knows: NTDOMAIN\\NAME', () => {
+    const decision = routeSiemEvent(
+      shipped,
+      'sentinel',
+      parseSourcePayload('sentinel', sampleText('sentinel-host')),
+    );
+    expect(decision).toEqual({
+      route: 'compromised-host',
+      rejected: [],
+      requests: [
+        expect.objectContaining({
+          action: 'session.disconnect',
+          target: { machine: 'EXAMPLE\\VDA-007' },
+          reason: 'Sentinel incident 4720 (High): Malware detected on a Citrix VDA',
+        }),
+      ],
+    });
+  });
+
+  it('takes a Host with only its DNS domain by its DNS name', () => {
+    const decision = routeSiemEvent(
+      shipped,
+      'sentinel',
+      incident('Ransomware behaviour on a session host', [
+        { kind: 'Host', properties: { hostName: 'vda-012', dnsDomain: 'example.com' } },
+      ]),
+    );
+    expect(targets(decision)).toEqual([{ machine: 'vda-012.example.com' }]);
+  });
+
+  it('takes a Sentinel account with only accountName and ntDomain as DOMAIN\\name', () => {
+    const body = JSON.parse(sampleText('sentinel-host'));
+    body.object.properties.title = 'Suspicious sign-in: possible account compromise';
+    const decision = routeSiemEvent(
+      shipped,
+      'sentinel',
+      parseSourcePayload('sentinel', JSON.stringify(body)),
+    );
+    expect(decision).toEqual({
+      route: 'account-compromise',
+      rejected: [],
+      requests: [
+        expect.objectContaining({
+          action: 'session.logoff',
+          target: { user: 'EXAMPLE\\carol' },
+        }),
+      ],
+    });
+    // Accounts with a UPN still go by it: the shipped sample logs off alice and bob.
+    const sample = parseSourcePayload('sentinel', sampleText('sentinel'));
+    expect(targets(routeSiemEvent(shipped, 'sentinel', sample))).toEqual([
+      { user: 'alice@example.com' },
+      { user: 'bob@example.com' },
+    ]);
+  });
+
+  it('takes each Sentinel Ip entity as a client address, normalized', () => {
+    const decision = routeSiemEvent(
+      shipped,
+      'sentinel',
+      incident('Sign-in from a malicious IP', [ip('198.51.100.23'), ip('2001:DB8:0:0::7')]),
+    );
+    expect(decision).toMatchObject({ route: 'malicious-address', rejected: [] });
+    expect(targets(decision)).toEqual([
+      { clientAddress: '198.51.100.23' },
+      { clientAddress: '2001:db8::7' },
+    ]);
+    expect('requests' in decision && decision.requests[0]?.action).toBe('session.disconnect');
+  });
+
+  it('rejects an invalid address by name, with the schema’s reason, and acts on the others', () => {
+    const decision = routeSiemEvent(
+      shipped,
+      'sentinel',
+      incident('Sign-in from a malicious IP', [
+        ip('203.0.113.300'),
+        ip('198.51.100.23'),
+        ip('10.0.0.7/8'),
+      ]),
+    );
+    expect(targets(decision)).toEqual([{ clientAddress: '198.51.100.23' }]);
+    expect('rejected' in decision && decision.rejected).toEqual([
+      {
+        target: '203.0.113.300',
+        reason: expect.stringMatching(/^target\.clientAddress: must be an IP address or a CIDR/),
+      },
+      { target: '10.0.0.7/8', reason: expect.stringMatching(/host bits zero/) },
+    ]);
+  });
+
+  it('takes a Splunk multivalue field as one `users` target, in a stable order', () => {
+    const decision = routeSiemEvent(
+      shipped,
+      'splunk',
+      parseSourcePayload('splunk', sampleText('splunk-users')),
+    );
+    expect(decision).toEqual({
+      route: 'password-spray',
+      rejected: [],
+      requests: [
+        expect.objectContaining({
+          action: 'session.disconnect',
+          target: { users: ['bob@example.com', 'erin@example.com'] },
+          reason: expect.stringMatching(/^Splunk alert Password spray: accounts signed in \(sid /),
+        }),
+      ],
+    });
+    // A single value is a list of one; the same names in another order are the same target.
+    const one = routeSiemEvent(
+      shipped,
+      'splunk',
+      event({ search_name: 'Password spray', result: { user: 'erin@example.com' } }),
+    );
+    expect(targets(one)).toEqual([{ users: ['erin@example.com'] }]);
+    const reordered = routeSiemEvent(
+      shipped,
+      'splunk',
+      event({
+        search_name: 'Password spray',
+        result: { user: ['Erin@example.com', 'bob@example.com', 'erin@example.com'] },
+      }),
+    );
+    expect(targets(reordered)).toEqual([{ users: ['bob@example.com', 'Erin@example.com'] }]);
+  });
+
+  it('makes one action per value of a multivalue field routed to `user`', () => {
+    const decision = routeSiemEvent(
+      shipped,
+      'splunk',
+      event({
+        search_name: 'Impossible travel',
+        result: { user: ['alice@example.com'] },
+      }),
+    );
+    expect(targets(decision)).toEqual([{ user: 'alice@example.com' }]);
+    const two = routeSiemEvent(
+      table(route({ target: { user: 'result.user' }, maxTargets: 2 })),
+      'splunk',
+      event({ result: { user: ['alice@example.com', 'bob@example.com'] } }),
+    );
+    expect(targets(two)).toEqual([{ user: 'alice@example.com' }, { user: 'bob@example.com' }]);
+  });
+
+  it('rejects a name in a `users` list on its own; the rest of the list goes ahead', () => {
+    const decision = routeSiemEvent(
+      shipped,
+      'splunk',
+      event({
+        search_name: 'Password spray',
+        result: { user: ['erin@example.com', 'not a user', 'bob@example.com'] },
+      }),
+    );
+    expect(decision).toEqual({
+      route: 'password-spray',
+      requests: [
+        expect.objectContaining({ target: { users: ['bob@example.com', 'erin@example.com'] } }),
+      ],
+      rejected: [
+        {
+          target: 'not a user',
+          reason: 'target.users: must be a UPN (user@example.com) or DOMAIN\\user',
+        },
+      ],
+    });
+    const none = routeSiemEvent(
+      shipped,
+      'splunk',
+      event({ search_name: 'Password spray', result: { user: ['x', 'y'] } }),
+    );
+    expect(none).toMatchObject({ requests: [], rejected: [{ target: 'x' }, { target: 'y' }] });
+  });
+
+  it('counts every name of a `users` list against maxTargets', () => {
+    const users = Array.from({ length: 21 }, (_, i) => `user${i}@example.com`);
+    expect(
+      routeSiemEvent(
+        shipped,
+        'splunk',
+        event({ search_name: 'Password spray', result: { user: users } }),
+      ),
+    ).toEqual({
+      ignored: 'Route "password-spray" matched 21 targets at result.user; it allows at most 20',
+    });
+  });
+
+  it('takes a delivery group from a field, validated by the action', () => {
+    const groups = table(route({ target: { deliveryGroup: 'result.group' } }));
+    expect(
+      targets(routeSiemEvent(groups, 'splunk', event({ result: { group: 'Finance Desktops' } }))),
+    ).toEqual([{ deliveryGroup: 'Finance Desktops' }]);
+    expect(
+      routeSiemEvent(groups, 'splunk', event({ result: { group: 'Finance*' } })),
+    ).toMatchObject({ requests: [], rejected: [{ target: 'Finance*' }] });
+  });
+
+  it('matches a multivalue field when any of its values matches', () => {
+    const apps = table(route({ match: { 'result.signin_app': 'microsoft 365' } }));
+    const decision = routeSiemEvent(
+      apps,
+      'splunk',
+      event({
+        result: { user: 'alice@example.com', signin_app: ['Citrix Workspace', 'Microsoft 365'] },
+      }),
+    );
+    expect(targets(decision)).toEqual([{ user: 'alice@example.com' }]);
+  });
+
+  it('refuses a fleet target kind the action does not take, naming the kinds it does', () => {
+    expect(() =>
+      table(route({ action: 'device.wipe', target: { machine: 'hosts[*].machine' } })),
+    ).toThrow(
+      'routes.splunk[0] (route "r1").target.machine: device.wipe takes a target of kind deviceId or user or users',
+    );
+    expect(() =>
+      table(route({ action: 'admin.revoke', target: { users: 'result.user' } })),
+    ).toThrow('admin.revoke takes a target of kind admin');
   });
 });

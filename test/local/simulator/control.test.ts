@@ -106,6 +106,7 @@ describe('state', () => {
     expect(state.settings).toEqual({
       tokenLifetimeSeconds: 3600,
       logoff: { notStartedMs: 50, inProgressMs: 100 },
+      stateChangeTimeFormat: 'iso',
     });
 
     const overHttp = await (await fetch(`${sim.url}/_simulator/state`)).json();

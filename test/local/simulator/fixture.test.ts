@@ -7,6 +7,7 @@ import {
   demoFixture,
   loadFixture,
   parseFixture,
+  resolveSettings,
   SimulatorFixtureError,
   SimulatorFixtureSchema,
 } from '../../../local/simulator/fixture.ts';
@@ -102,5 +103,39 @@ describe('loadFixture', () => {
     }
     expect(message).toMatch(/is not valid JSON/);
     expect(message).not.toContain('hunter2');
+  });
+});
+
+describe('StateChangeTime and its format setting', () => {
+  it('accepts any StateChangeTime text, null or none, and keeps it as it is', () => {
+    const values = ['11/16/2020 2:02:49 PM', '2020-11-16T14:02:49Z', 'not a date', '', null];
+    const fixture = testFixture();
+    values.forEach((value, i) => {
+      const session = fixture.sessions[i];
+      if (session) session.StateChangeTime = value;
+    });
+    const parsed = parseFixture(fixture);
+    expect(parsed.sessions.slice(0, values.length).map((s) => s.StateChangeTime)).toEqual(values);
+    expect(parsed.sessions[values.length]).not.toHaveProperty('StateChangeTime');
+  });
+
+  it('refuses a StateChangeTime that is not text, naming the field', () => {
+    const fixture = testFixture() as { sessions: Record<string, unknown>[] };
+    fixture.sessions[1] = { ...fixture.sessions[1], StateChangeTime: 1_605_535_369_000 };
+    expect(() => parseFixture(fixture)).toThrow(/sessions\[1\]\.StateChangeTime/);
+  });
+
+  it('takes settings.stateChangeTimeFormat iso or us, default iso', () => {
+    expect(resolveSettings(testFixture()).stateChangeTimeFormat).toBe('iso');
+    for (const format of ['iso', 'us'] as const) {
+      const fixture = parseFixture({
+        ...testFixture(),
+        settings: { stateChangeTimeFormat: format },
+      });
+      expect(resolveSettings(fixture).stateChangeTimeFormat).toBe(format);
+    }
+    expect(() =>
+      parseFixture({ ...testFixture(), settings: { stateChangeTimeFormat: 'eu' } }),
+    ).toThrow(/settings\.stateChangeTimeFormat/);
   });
 });

@@ -76,4 +76,37 @@ describe('npm run simulator (local/simulator/main.ts)', () => {
     // The child's output bypasses the whole-run secret scan (it patches this process's streams).
     expect(secretsIn(output()), 'secrets printed by the simulator').toEqual([]);
   });
+
+  it('serves a named fleet and counts its sessions instead of listing them', async () => {
+    const { child, output } = run({
+      CITRIX_SIMULATOR_PORT: '0',
+      CITRIX_SIMULATOR_FIXTURE: 'fleet:300',
+    });
+    const exited = exitCode(child);
+    try {
+      const [, url] = await waitFor(output, /listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      await waitFor(output, /Cloud administrators:/);
+      expect(output()).toContain('fixture: fleet:300');
+      expect(output()).toMatch(/300 sessions of \d+ users/);
+      expect(output()).toMatch(/^ {2}Finance: .*\d+ Disconnected/m);
+      expect(output()).not.toMatch(/user0001@example\.com \(/);
+      const state = (await (await fetch(`${url}/_simulator/state`)).json()) as {
+        sessions: unknown[];
+      };
+      expect(state.sessions).toHaveLength(300);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it('exits with an error naming CITRIX_SIMULATOR_FIXTURE for a bad fixture name', async () => {
+    const { child, output } = run({
+      CITRIX_SIMULATOR_PORT: '0',
+      CITRIX_SIMULATOR_FIXTURE: 'fleet:0',
+    });
+    expect(await exitCode(child)).toBe(1);
+    expect(output()).toMatch(/CITRIX_SIMULATOR_FIXTURE="fleet:0".*1 to 10000/);
+    expect(output()).not.toMatch(/listening on/);
+  });
 });

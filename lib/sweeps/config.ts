@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import * as z from 'zod';
+import {
+  FIND_KINDS,
+  type FindKind,
+  FreeText,
+  MAX_SWEEP_TARGETS,
+  SweepNameSchema,
+} from '../actions/declaration.ts';
+import {
+  ACTION_TYPES,
+  type ActionType,
+  ActionTypeSchema,
+  CallbackNameSchema,
+  declarationOf,
+} from '../actions/schema.ts';
+import { ScheduleExpressionSchema, TimeZoneSchema } from './schedule.ts';
+
+/**
+ * Sweeps, declared in config/sweeps.json (`SWEEPS_FILE` elsewhere): what to look for, which
+ * catalog action to run over it, on which schedule, in `report` or `enforce` mode. What a sweep
+ * can find and which actions can run over each kind come from the catalog's `sweeps` declarations.
+ */
+
+export const SWEEP_MODES = ['report', 'enforce'] as const;
+export type SweepMode = (typeof SWEEP_MODES)[number];
+
+/** The filter schema of each kind a sweep can find, and the actions that can run over it. */
+const FINDERS = Object.fromEntries(
+  FIND_KINDS.map((kind) => {
+    const actions = ACTION_TYPES.filter((action) => declarationOf(action).sweeps?.find === kind);
+    const filter = actions.map((action) => declarationOf(action).sweeps?.filter)[0];
+    if (filter === undefined) throw new TypeError(`No action declares sweeps over ${kind}`);
+    return [kind, { filter, actions }];
+  }),
+) as unknown as Record<
+  FindKind,
+  { readonly filter: z.ZodType; readonly actions: readonly ActionType[] }
+>;
+
+/** The actions a sweep over `kind` can run. */
+export function sweepActionsFor(kind: FindKind): readonly ActionType[] {
+  return FINDERS[kind].actions;
+}
+
+/** Exactly one kind, e.g. `{ "sessions": { "state": "Disconnected", "olderThan": "PT8H" } }`. */
+const FindSchema = z
+  .strictObject(
+    Object.fromEntries(FIND_KINDS.map((kind) => [kind, FINDERS[kind].filter.optional()])),
+  )
+  .refine((find) => Object.values(find).filter((value) => value !== undefined).length === 1, {
+    message: `must name exactly one of ${FIND_KINDS.join(', ')}`,
+  })
+  .transform((find) => {
+    const kind = FIND_KINDS.find((name) => find[name] !== undefined) as FindKind;
+    return { [kind]: find[kind] } as Partial<Record<FindKind, unknown>>;
+  });
+
+export const SweepSchema = z
+  .strictObject({
+    name: SweepNameSchema,
+    description: FreeText(500).optional(),
+    /** `rate(…)` or `cron(…)`, as EventBridge Scheduler takes it. */
+    schedule: ScheduleExpressionSchema,
+    timezone: TimeZoneSchema.default('UTC'),
+    find: FindSchema,
+    action: ActionTypeSchema,
+    /** `report` records and tells the plan (a dry run); `enforce` acts. */
+    mode: z.enum(SWEEP_MODES),
+    /** More matches than this and the run is refused whole, never cut to a partial set. */
+    maxTargets: z.int().min(1).max(MAX_SWEEP_TARGETS),
+    enabled: z.boolean(),
+    /** Recorded as the action's reason; default "Scheduled sweep <name>". */
+    reason: FreeText(1000).optional(),
+    ticket: FreeText(128).optional(),
+    /** A configured callback destination told of each run's outcome. */
+    callback: CallbackNameSchema.optional(),
+  })
+  .superRefine((sweep, ctx) => {
+    const kind = findKindOf(sweep.find);
+    const actions = FINDERS[kind].actions;
+    if (!actions.includes(sweep.action)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['action'],
+        message: `${sweep.action} cannot run over find.${kind}; use one of ${actions.join(', ')}`,
+      });
+    }
+  });
+export type Sweep = z.output<typeof SweepSchema>;
+
+export const SweepsFileSchema = z
+  .strictObject({ sweeps: z.array(SweepSchema).max(100, 'must declare at most 100 sweeps') })
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.sweeps.forEach((sweep, index) => {
+      if (seen.has(sweep.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sweeps', index, 'name'],
+          message: `"${sweep.name}" is declared twice`,
+        });
+      }
+      seen.add(sweep.name);
+    });
+  });
+export type SweepsFile = z.output<typeof SweepsFileSchema>;
+
+/** The one kind a parsed `find` names. */
+export function findKindOf(find: Partial<Record<FindKind, unknown>>): FindKind {
+  const kind = FIND_KINDS.find((name) => find[name] !== undefined);
+  if (kind === undefined) throw new TypeError('A sweep finds nothing');
+  return kind;
+}
+
+export class SweepsFileError extends Error {
+  override name = 'SweepsFileError';
+}
+
+/** `sweeps[0] (sweep "stale-sessions").find.sessions.olderThan: …` */
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
+  let text = '';
+  let node: unknown = input;
+  for (const key of issue.path) {
+    node = (node as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
+    if (typeof key === 'number') {
+      const name = (node as { name?: unknown } | undefined)?.name;
+      text += typeof name === 'string' ? `[${key}] (sweep "${name}")` : `[${key}]`;
+    } else text += text === '' ? String(key) : `.${String(key)}`;
+  }
+  return `${text || '(file)'}: ${issue.message}`;
+}
+
+export function parseSweeps(input: unknown, source = 'sweeps'): SweepsFile {
+  const parsed = SweepsFileSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => describeIssue(issue, input));
+    throw new SweepsFileError(`Invalid ${source}: ${problems.join('; ')}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+/** The most bytes a sweeps file may have: it is read whole, at start and at synth. */
+export const MAX_SWEEPS_FILE_BYTES = 256 * 1024;
+
+export function loadSweeps(path: string | URL): SweepsFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new SweepsFileError(`Cannot read the sweeps file ${String(path)}`, { cause: error });
+  }
+  if (Buffer.byteLength(text) > MAX_SWEEPS_FILE_BYTES) {
+    throw new SweepsFileError(
+      `The sweeps file ${String(path)} is over ${MAX_SWEEPS_FILE_BYTES} bytes`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new SweepsFileError(`The sweeps file ${String(path)} is not valid JSON`, {
+      cause: error,
+    });
+  }
+  return parseSweeps(json, `sweeps file ${String(path)}`);
+}
+
+/** Where the sweeps are declared unless `SWEEPS_FILE` says otherwise (relative to the repo). */
+export const DEFAULT_SWEEPS_FILE = 'config/sweeps.json';

@@ -1,0 +1,67 @@
+import * as z from 'zod';
+import { SweepNameSchema } from '../actions/declaration.ts';
+import type { ActionRequest } from '../actions/schema.ts';
+import type { AcceptanceRequest } from '../sources/intake.ts';
+import type { Sweep, SweepsFile } from './config.ts';
+
+/**
+ * One run of a sweep is one action: its request is built here from the sweep's declaration, and
+ * goes through the same acceptance, guardrails and workflow as any request. The run's target is
+ * the sweep (what it looks for); the workflow finds the targets when it resolves them.
+ */
+
+/** What EventBridge Scheduler sends (the input each schedule is given), and `npm run sweep`. */
+export const RunSweepEventSchema = z.strictObject({
+  sweep: SweepNameSchema,
+  /** `<aws.scheduler.scheduled-time>`: with the name, the run's idempotency key. */
+  scheduledAt: z.iso.datetime({ offset: true }),
+  /** `npm run sweep -- <name> --dry-run`: plan only, and leave the grace-period findings alone. */
+  dryRun: z.boolean().optional(),
+});
+export type RunSweepEvent = z.infer<typeof RunSweepEventSchema>;
+
+export class SweepNotFoundError extends Error {
+  override name = 'SweepNotFoundError';
+}
+
+/** A disabled sweep has no schedule; a run asked for anyway (an old schedule) does nothing. */
+export class SweepDisabledError extends Error {
+  override name = 'SweepDisabledError';
+}
+
+export function sweepNamed(sweeps: SweepsFile, name: string): Sweep {
+  const sweep = sweeps.sweeps.find((candidate) => candidate.name === name);
+  if (sweep === undefined) {
+    const known = sweeps.sweeps.map((candidate) => candidate.name).join(', ') || 'none';
+    throw new SweepNotFoundError(`No sweep is named "${name}" (declared: ${known})`);
+  }
+  return sweep;
+}
+
+/** The action request of one run: report mode (or `--dry-run`) plans; enforce mode acts. */
+export function sweepAcceptance(sweep: Sweep, event: RunSweepEvent): AcceptanceRequest {
+  const forcedDryRun = event.dryRun === true;
+  const request = {
+    action: sweep.action,
+    target: {
+      sweep: sweep.name,
+      maxTargets: sweep.maxTargets,
+      observe: !forcedDryRun,
+      find: sweep.find,
+    },
+    reason:
+      sweep.reason ??
+      `Sweep ${sweep.name}${sweep.description ? `: ${sweep.description}` : ''}`.slice(0, 1000),
+    requestedBy: sweep.name,
+    dryRun: sweep.mode === 'report' || forcedDryRun,
+    urgency: 'normal',
+    ...(sweep.ticket === undefined ? {} : { ticket: sweep.ticket }),
+    ...(sweep.callback === undefined ? {} : { callback: sweep.callback }),
+  } as unknown as ActionRequest;
+  return {
+    // A retried schedule delivery starts nothing new; each dry run of the same time is its own.
+    idempotencyKey: `sweep:${sweep.name}:${event.scheduledAt}${forcedDryRun ? ':dry-run' : ''}`,
+    request,
+    source: { name: 'sweep', title: sweep.name },
+  };
+}
