@@ -60,7 +60,7 @@ import {
   endpointManagementCredentialsFrom,
 } from '../lib/citrix/endpoint-management-config.ts';
 import { DEFAULT_RETRY_POLICY } from '../lib/citrix/retry.ts';
-import { DynamoDeviceFindings } from '../lib/devices/findings.ts';
+import { type DeviceFindings, DynamoDeviceFindings } from '../lib/devices/findings.ts';
 import { guardrailsFromEnv } from '../lib/guardrails/config.ts';
 import { DynamoHourlyLimitCounter } from '../lib/guardrails/limits.ts';
 import { buildEndpointManagementClient } from '../lib/runtime/endpoint-management.ts';
@@ -161,6 +161,8 @@ export interface LocalStack {
   /** The sweeps in force (`SWEEPS_FILE`, default config/sweeps.json) and their next runs. */
   readonly sweeps: SweepsFile;
   readonly sweepSchedule: LocalSweepScheduler;
+  /** Device sweeps' findings (grace periods), in the limits table as deployed. */
+  readonly deviceFindings: DeviceFindings;
   /** Starts one run of a sweep now (also `POST /_local/sweeps/<name>/run` and `/dry-run`). */
   runSweep(name: string, options?: { dryRun?: boolean }): Promise<Acceptance & { sweep: string }>;
   close(): Promise<void>;
@@ -323,6 +325,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       LOCAL_LIMITS_TABLE,
       cloud.connection.customerId,
     );
+    const deviceFindings = new DynamoDeviceFindings(dynamo.client, LOCAL_LIMITS_TABLE);
     const guardrails = {
       settings: guardrailSettings,
       counter: new DynamoHourlyLimitCounter(dynamo.client, LOCAL_LIMITS_TABLE),
@@ -348,7 +351,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         directory: endpointManagement,
         settings: deviceSettings,
         guardrails,
-        findings: new DynamoDeviceFindings(dynamo.client, LOCAL_LIMITS_TABLE),
+        findings: deviceFindings,
         session: endpointManagement,
       })),
       // One client shared by every task, and by concurrent devices: each run ends the session
@@ -512,6 +515,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       administratorChangeLock,
       sweeps,
       sweepSchedule,
+      deviceFindings,
       runSweep: (name, runOptions) => runSweep(name, runOptions),
       close,
     };

@@ -21,11 +21,21 @@ import {
   InvalidGuardrailsError,
 } from '../../lib/guardrails/config.ts';
 import { RoutingRulesError } from '../../lib/sources/routing.ts';
+import { loadSweeps, SweepsFileError } from '../../lib/sweeps/config.ts';
 
-const fromContext = (context: Record<string, unknown>) => readConfig((key) => context[key]);
+/** The context alone: no SWEEPS_FILE, whatever the shell running the tests has. */
+const fromContext = (
+  context: Record<string, unknown>,
+  environment: Record<string, string | undefined> = {},
+) => readConfig((key) => context[key], environment);
 
 /** The rules file the project ships, as readConfig resolves the default `config/routes.json`. */
 const DEFAULT_ROUTES_FILE = join(PROJECT_ROOT, 'config', 'routes.json');
+
+/** The sweeps file the project ships, as readConfig resolves the default `config/sweeps.json`. */
+const DEFAULT_SWEEPS_FILE = join(PROJECT_ROOT, 'config', 'sweeps.json');
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The error `run` throws; fails the test when it throws nothing. */
 function errorFrom(run: () => unknown): Error {
@@ -48,6 +58,8 @@ describe('readConfig', () => {
       adminReportSchedule: 'rate(1 day)',
       adminReportPendingDays: 14,
       routesFile: DEFAULT_ROUTES_FILE,
+      sweepsFile: DEFAULT_SWEEPS_FILE,
+      sweeps: loadSweeps(DEFAULT_SWEEPS_FILE),
       sourceIpAllowlists: {},
       callbackDestinations: {},
       idempotencyWindowSeconds: 86_400,
@@ -94,6 +106,8 @@ describe('readConfig', () => {
       adminReportSchedule: 'cron(0 6 * * ? *)',
       adminReportPendingDays: 30,
       routesFile: DEFAULT_ROUTES_FILE,
+      sweepsFile: DEFAULT_SWEEPS_FILE,
+      sweeps: loadSweeps(DEFAULT_SWEEPS_FILE),
       sourceIpAllowlists: {},
       callbackDestinations: {},
       idempotencyWindowSeconds: 86_400,
@@ -457,8 +471,11 @@ describe('readConfig: the routing rules file', () => {
     const error = errorFrom(() => fromContext({ routesFile: path }));
 
     expect(error).toBeInstanceOf(InvalidContextError);
-    expect(error.message).toBe(
-      `Context "routesFile" is invalid: Invalid routing rules file ${path}: routes.splunk[1] (route "lost-laptop").target.deviceId: session.logoff takes a target of kind sessionId or user`,
+    // The kinds listed come from the catalog's session targets, which grow.
+    expect(error.message).toMatch(
+      new RegExp(
+        `^${escapeRegExp(`Context "routesFile" is invalid: Invalid routing rules file ${path}: routes.splunk[1] (route "lost-laptop").target.deviceId: session.logoff takes a target of kind sessionId or user`)}( or \\w+)*$`,
+      ),
     );
     expect(error.cause).toBeInstanceOf(RoutingRulesError);
   });
@@ -505,6 +522,143 @@ describe('readConfig: the routing rules file', () => {
 
     expect(error).toBeInstanceOf(InvalidContextError);
     expect(error.message).toMatch(/^Context "routesFile" is invalid: /);
+    expect(error.message).toContain(reason);
+    expect(error.message).toContain(path);
+  });
+});
+
+describe('readConfig: the sweeps file', () => {
+  let directory: string;
+  /** Writes `sweeps` as a sweeps file of its own and returns its path. */
+  const sweepsFile = (name: string, sweeps: unknown[], text?: string): string => {
+    const path = join(directory, name);
+    writeFileSync(path, text ?? JSON.stringify({ sweeps }));
+    return path;
+  };
+  const sweep = (overrides: Record<string, unknown> = {}) => ({
+    name: 'night-logoff',
+    schedule: 'cron(30 1 * * ? *)',
+    find: { sessions: { state: 'Disconnected', olderThan: 'PT4H' } },
+    action: 'session.logoff',
+    mode: 'enforce',
+    maxTargets: 100,
+    enabled: true,
+    ...overrides,
+  });
+
+  beforeAll(() => {
+    directory = mkdtempSync(join(tmpdir(), 'citrix-response-sweeps-'));
+  });
+
+  afterAll(() => {
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('reads config/sweeps.json from the project root by default, with its sweeps as validated', () => {
+    expect(isAbsolute(DEFAULT_SWEEPS_FILE)).toBe(true);
+    for (const config of [
+      fromContext({}),
+      fromContext({ sweepsFile: 'config/sweeps.json' }),
+      fromContext({ sweepsFile: '' }),
+    ]) {
+      expect(config.sweepsFile).toBe(DEFAULT_SWEEPS_FILE);
+      expect(config.sweeps).toEqual(loadSweeps(DEFAULT_SWEEPS_FILE));
+    }
+  });
+
+  it('takes a valid file by its absolute path, time zones defaulting to UTC', () => {
+    const path = sweepsFile('valid.json', [sweep()]);
+    const config = fromContext({ sweepsFile: path });
+
+    expect(config.sweepsFile).toBe(path);
+    expect(config.sweeps.sweeps).toEqual([{ ...sweep(), timezone: 'UTC' }]);
+  });
+
+  it('lets SWEEPS_FILE override the context, as npm start reads it', () => {
+    const fromContextFile = sweepsFile('context.json', [sweep({ name: 'from-context' })]);
+    const fromVariable = sweepsFile('variable.json', [sweep({ name: 'from-variable' })]);
+    const names = (config: ReturnType<typeof fromContext>) =>
+      config.sweeps.sweeps.map((entry) => entry.name);
+
+    const overridden = fromContext({ sweepsFile: fromContextFile }, { SWEEPS_FILE: fromVariable });
+    expect(overridden.sweepsFile).toBe(fromVariable);
+    expect(names(overridden)).toEqual(['from-variable']);
+    // Over the default as well; a relative path is read from the project root.
+    expect(fromContext({}, { SWEEPS_FILE: fromVariable }).sweepsFile).toBe(fromVariable);
+    expect(fromContext({}, { SWEEPS_FILE: 'config/sweeps.json' }).sweepsFile).toBe(
+      DEFAULT_SWEEPS_FILE,
+    );
+    // Set but empty is not set.
+    expect(names(fromContext({ sweepsFile: fromContextFile }, { SWEEPS_FILE: ' ' }))).toEqual([
+      'from-context',
+    ]);
+  });
+
+  it('reads SWEEPS_FILE from the process environment unless told otherwise', () => {
+    const path = sweepsFile('process.json', [sweep({ name: 'from-process' })]);
+    const previous = process.env.SWEEPS_FILE;
+    process.env.SWEEPS_FILE = path;
+    try {
+      expect(readConfig(() => undefined).sweepsFile).toBe(path);
+    } finally {
+      if (previous === undefined) delete process.env.SWEEPS_FILE;
+      else process.env.SWEEPS_FILE = previous;
+    }
+  });
+
+  it('fails synth on an action that cannot run over what the sweep finds, naming the sweep and field', () => {
+    const path = sweepsFile('wrong-action.json', [
+      sweep(),
+      sweep({ name: 'lost-phones', action: 'session.logoff', find: { devices: { jailbroken: true } } }),
+    ]);
+    const error = errorFrom(() => fromContext({ sweepsFile: path }));
+
+    expect(error).toBeInstanceOf(InvalidContextError);
+    expect(error.message).toMatch(
+      new RegExp(
+        `^${escapeRegExp(`Context "sweepsFile" is invalid: Invalid sweeps file ${path}: sweeps[1] (sweep "lost-phones").action: session.logoff cannot run over find.devices; use one of `)}`,
+      ),
+    );
+    expect(error.message.split('\n')).toHaveLength(1);
+    expect(error.cause).toBeInstanceOf(SweepsFileError);
+  });
+
+  it('names SWEEPS_FILE when the file it names is invalid', () => {
+    const path = sweepsFile('bad-schedule.json', [sweep({ schedule: 'rate(1 hours)' })]);
+    const error = errorFrom(() => fromContext({}, { SWEEPS_FILE: path }));
+
+    expect(error).toBeInstanceOf(InvalidContextError);
+    expect(error.message).toMatch(
+      new RegExp(
+        `^${escapeRegExp(`SWEEPS_FILE (which overrides context "sweepsFile") is invalid: Invalid sweeps file ${path}: sweeps[0] (sweep "night-logoff").schedule: `)}`,
+      ),
+    );
+  });
+
+  it('fails synth on a sweep whose callback is not a configured destination, naming it', () => {
+    const path = sweepsFile('callback.json', [sweep({ callback: 'soar' })]);
+    const destinations = { soar: 'https://soar.example.com/hooks/citrix' };
+
+    expect(fromContext({ sweepsFile: path, callbackDestinations: destinations }).sweeps).toEqual(
+      loadSweeps(path),
+    );
+    expect(errorFrom(() => fromContext({ sweepsFile: path })).message).toBe(
+      `Context "sweepsFile" is invalid: Invalid sweeps file ${path}: sweeps[0] (sweep "night-logoff").callback: no callback destination named "soar"`,
+    );
+  });
+
+  it.each([
+    ['missing.json', undefined, 'Cannot read the sweeps file'],
+    ['not-json.json', '{"sweeps": [', 'is not valid JSON'],
+    ['duplicate.json', 'duplicate', 'is declared twice'],
+  ])('fails synth on %s', (name, text, reason) => {
+    const path = join(directory, name);
+    if (text === 'duplicate') sweepsFile(name, [sweep(), sweep()]);
+    else if (text !== undefined) writeFileSync(path, text);
+    const error = errorFrom(() => fromContext({ sweepsFile: path }));
+
+    expect(error).toBeInstanceOf(InvalidContextError);
+    expect(error.message).toMatch(/^Context "sweepsFile" is invalid: /);
     expect(error.message).toContain(reason);
     expect(error.message).toContain(path);
   });

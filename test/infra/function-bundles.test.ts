@@ -1,4 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -29,6 +37,8 @@ const ENTRIES = [
   'functions/report-administrators.ts',
   // Behind POST /v1/webhooks/...; CDK copies the routing rules next to it (routes.json).
   'functions/source-webhooks.ts',
+  // Run by the sweep schedules; CDK copies the sweeps file next to it (sweeps.json).
+  'functions/run-sweep.ts',
   // complete-action serves all three workflows and is one function: bundle each entry once.
   ...new Set(WORKFLOWS.flatMap((workflow) => workflow.functions.map((fn) => fn.entry))),
 ];
@@ -41,6 +51,8 @@ let metafile: Metafile;
  */
 const TASK_ENVIRONMENT = {
   AUDIT_TABLE_NAME: 'audit-table',
+  // run-sweep builds its acceptor before it looks the sweep up; building it calls nothing.
+  IDEMPOTENCY_TABLE_NAME: 'idempotency-table',
   AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
@@ -89,6 +101,7 @@ describe('function bundles', () => {
   /** Files the stack copies next to a bundle, with their default content (the asset counts them). */
   const FILES_BESIDE: Readonly<Record<string, readonly string[]>> = {
     'functions/source-webhooks': [CONTEXT_DEFAULTS.routesFile],
+    'functions/run-sweep': [CONTEXT_DEFAULTS.sweepsFile],
   };
 
   it.each(ENTRIES)(
@@ -119,8 +132,8 @@ describe('function bundles', () => {
     expect(outputs.filter((output) => output.endsWith('.map'))).toEqual([]);
   });
 
-  it('bundles 20 entries: 16 workflow tasks, the API, the API document, the report and the source endpoints', () => {
-    expect(ENTRIES).toHaveLength(20);
+  it('bundles 21 entries: 16 workflow tasks, the API, the API document, the report, the source endpoints and run-sweep', () => {
+    expect(ENTRIES).toHaveLength(21);
   });
 
   it.each([
@@ -179,6 +192,33 @@ describe('function bundles that need more than a task input', () => {
     expect(JSON.parse(response.body)).toEqual(
       JSON.parse(readFileSync(join(PROJECT_ROOT, 'docs/openapi.json'), 'utf8')),
     );
+  });
+
+  it('runs functions/run-sweep from its bundle, reading the sweeps.json beside it: an unknown sweep is refused by name before any AWS call', async () => {
+    // Where the stack copies the sweeps file: beside the bundle, as sweeps.json.
+    copyFileSync(
+      join(PROJECT_ROOT, CONTEXT_DEFAULTS.sweepsFile),
+      join(outdir, 'functions', 'sweeps.json'),
+    );
+    const bundle = await load('functions/run-sweep');
+    const previous = process.env.SWEEPS_FILE;
+    delete process.env.SWEEPS_FILE;
+    try {
+      const invalid = await bundle.handler({ sweep: 'Not A Name' }, context).catch((e) => e);
+      expect((invalid as Error).name).toBe('ZodError');
+
+      const unknown = await bundle
+        .handler({ sweep: 'no-such-sweep', scheduledAt: '2025-01-01T02:00:00Z' }, context)
+        .catch((e) => e);
+      expect((unknown as Error).name).toBe('SweepNotFoundError');
+      // The declared names come from the sweeps.json beside the bundle.
+      const declared = JSON.parse(
+        readFileSync(join(PROJECT_ROOT, CONTEXT_DEFAULTS.sweepsFile), 'utf8'),
+      ) as { sweeps: { name: string }[] };
+      for (const { name } of declared.sweeps) expect((unknown as Error).message).toContain(name);
+    } finally {
+      if (previous !== undefined) process.env.SWEEPS_FILE = previous;
+    }
   });
 
   it('runs functions/source-webhooks from its bundle: an unknown source is a 404 before any AWS call', async () => {

@@ -201,6 +201,8 @@ it('outputs the API URL, the state machines, the table, the report topic and the
     'ServicenowSecretArn',
     'SessionActionStateMachineArn',
     'SplunkSecretArn',
+    'SweepScheduleGroupName',
+    'SweepsDeadLetterQueueUrl',
     'WebhookSecretArn',
   ]);
 });

@@ -77,6 +77,8 @@ it('outputs the API URL, the state machines, the table, the report topic and eve
     'ServicenowSecretArn',
     'SessionActionStateMachineArn',
     'SplunkSecretArn',
+    'SweepScheduleGroupName',
+    'SweepsDeadLetterQueueUrl',
     'WebhookSecretArn',
   ]);
   // One output per workflow and per source, named after it: a new one gets its own.

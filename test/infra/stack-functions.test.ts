@@ -101,7 +101,7 @@ function expectedCitrixAccess(task: WorkflowFunction): {
   }
 }
 
-it('has one function per task name, described by it, and the API, the API document, the report and the source endpoints', () => {
+it('has one function per task name, described by it, and the API, the API document, the report, the source endpoints and the run-sweep function', () => {
   const tasks = TASKS.map((task) => stack.taskFunction(task.name));
 
   expect(TASKS.map((task) => task.name).sort()).toEqual([...stack.stack.tasks.all.keys()].sort());
@@ -112,9 +112,10 @@ it('has one function per task name, described by it, and the API, the API docume
       stack.documentFunction,
       stack.reportFunction,
       stack.sourceFunction,
+      stack.sweepFunction,
     ].sort(),
   );
-  expect(stack.functionIds).toHaveLength(20);
+  expect(stack.functionIds).toHaveLength(21);
   for (const task of TASKS) {
     stack.template.hasResourceProperties('AWS::Lambda::Function', {
       Description: `workflow task: ${task.name}`,
@@ -185,7 +186,7 @@ it('logs the API document function to its own log group, kept as configured', ()
   });
 });
 
-it('gives task functions 60 s unless declared longer, the API, the API document and source endpoints 15 s, the report 600 s', () => {
+it('gives task functions 60 s unless declared longer, the API, the API document and source endpoints 15 s, the run-sweep function 30 s, the report 600 s', () => {
   const declared = Object.fromEntries(
     TASKS.filter((task) => task.timeoutSeconds !== undefined).map((task) => [
       task.name,
@@ -206,6 +207,7 @@ it('gives task functions 60 s unless declared longer, the API, the API document 
   expect(stack.resource(stack.apiFunction).Properties.Timeout).toBe(15);
   expect(stack.resource(stack.documentFunction).Properties.Timeout).toBe(15);
   expect(stack.resource(stack.sourceFunction).Properties.Timeout).toBe(15);
+  expect(stack.resource(stack.sweepFunction).Properties.Timeout).toBe(30);
   expect(stack.resource(stack.reportFunction).Properties.Timeout).toBe(600);
 });
 

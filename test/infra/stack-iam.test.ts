@@ -65,8 +65,10 @@ function expectedTaskGrants(task: WorkflowFunction): string[] {
 }
 
 describe('what each function may do', () => {
-  it('attaches every inline policy to a function or a workflow, whose grants are checked exactly', () => {
-    const roles = new Set([...stack.functionIds, ...workflowIds()].map((id) => stack.roleOf(id)));
+  it('attaches every inline policy to a function, a workflow or the sweep schedules, whose grants are checked exactly', () => {
+    const roles = new Set(
+      [...stack.functionIds, ...workflowIds(), stack.schedulerRole].map((id) => stack.roleOf(id)),
+    );
 
     for (const policy of stack.idsOf('AWS::IAM::Policy')) {
       for (const role of stack.resource(policy).Properties.Roles as { Ref: string }[]) {
@@ -128,6 +130,52 @@ describe('what each function may do', () => {
     );
   });
 
+  it('lets the run-sweep function accept an action as a source delivery does, and keep a failed run: no secret', () => {
+    expect(stack.grants(stack.sweepFunction)).toEqual(
+      [
+        ...XRAY,
+        ...allow(RECORDS, stack.table('actions')),
+        ...allow([...RECORDS, 'dynamodb:DeleteItem'], stack.table('idempotency')),
+        ...allow(['dynamodb:BatchWriteItem'], stack.table('audit')),
+        ...allow(['states:StartExecution'], ...workflowIds()),
+        // Lambda puts a run that failed every retry in the dead-letter queue.
+        ...allow(['sqs:SendMessage'], stack.idOf(stack.stack.sweeps.deadLetterQueue)),
+      ].sort(),
+    );
+  });
+
+  it('lets the sweep schedules invoke the run-sweep function (unqualified) and use the dead-letter queue: no more', () => {
+    expect(stack.grants(stack.schedulerRole)).toEqual(
+      [
+        // The unqualified ARN the schedules invoke, not every version and alias (`:*`).
+        ...allow(['lambda:InvokeFunction'], stack.sweepFunction),
+        ...allow(['sqs:SendMessage'], stack.idOf(stack.stack.sweeps.deadLetterQueue)),
+      ].sort(),
+    );
+    expect(stack.managedPolicies(stack.schedulerRole)).toEqual([]);
+  });
+
+  it('lets only EventBridge Scheduler assume the schedules role, for this account and schedule group', () => {
+    expect(stack.resource(stack.schedulerRole).Properties.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Condition: {
+            StringEquals: {
+              'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+              'aws:SourceArn': {
+                'Fn::GetAtt': [stack.idOf(stack.stack.sweeps.scheduleGroup), 'Arn'],
+              },
+            },
+          },
+        },
+      ],
+    });
+  });
+
   it('lets the API document function write its logs and traces: no table, secret or workflow', () => {
     expect(stack.grants(stack.documentFunction)).toEqual([...XRAY].sort());
     // Logs through the basic execution role alone (checked for every function above).
@@ -156,7 +204,7 @@ describe('who may touch what', () => {
   const tasksWhere = (flag: (task: WorkflowFunction) => boolean | undefined) =>
     TASKS.filter(flag).map((task) => stack.taskFunction(task.name));
 
-  it('lets only the functions that record actions, the API and the source endpoints use the action records', () => {
+  it('lets only the functions that record actions, the API, the source endpoints and the run-sweep function use the action records', () => {
     expect(TASKS.filter((task) => task.recordsActions).map((task) => task.name)).toEqual([
       'resolve-session-targets',
       'warn-sessions',
@@ -174,6 +222,7 @@ describe('who may touch what', () => {
         ...tasksWhere((task) => task.recordsActions),
         stack.apiFunction,
         stack.sourceFunction,
+        stack.sweepFunction,
       ].sort(),
     );
   });
@@ -227,7 +276,7 @@ describe('who may touch what', () => {
     }
   });
 
-  it('lets only the source endpoints read a source secret or write deliveries, and only they and the API share the idempotency table', () => {
+  it('lets only the source endpoints read a source secret or write deliveries, and only they, the API and the run-sweep function share the idempotency table', () => {
     for (const source of SOURCES) {
       expect(stack.grantedOn(stack.secret(`source:${source}`)), source).toEqual([
         stack.sourceFunction,
@@ -235,7 +284,7 @@ describe('who may touch what', () => {
     }
     expect(stack.grantedOn(stack.table('deliveries'))).toEqual([stack.sourceFunction]);
     expect(stack.grantedOn(stack.table('idempotency'))).toEqual(
-      [stack.apiFunction, stack.sourceFunction].sort(),
+      [stack.apiFunction, stack.sourceFunction, stack.sweepFunction].sort(),
     );
   });
 
@@ -255,14 +304,32 @@ describe('who may touch what', () => {
     expect(stack.grantedOn(stack.secret('serviceNowApi'))).toEqual(calling('notifications'));
   });
 
-  it('lets only the API and the source endpoints start an execution, and only the API send a task token response', () => {
+  it('lets only the API, the source endpoints and the run-sweep function start an execution, and only the API send a task token response', () => {
     const callers = (pattern: RegExp) =>
       [...stack.functionIds, ...workflowIds()].filter((id) =>
         stack.grants(id).some((line) => pattern.test(line)),
       );
 
-    expect(callers(/^states:/).sort()).toEqual([stack.apiFunction, stack.sourceFunction].sort());
+    expect(callers(/^states:/).sort()).toEqual(
+      [stack.apiFunction, stack.sourceFunction, stack.sweepFunction].sort(),
+    );
     expect(callers(/^states:(SendTask|\*)/)).toEqual([stack.apiFunction]);
+  });
+
+  it('lets only the sweep schedules invoke the run-sweep function, and nothing else invoke a function through IAM', () => {
+    const invokers = [
+      ...stack.functionIds,
+      ...workflowIds(),
+      ...stack.idsOf('AWS::IAM::Role'),
+    ].filter((id) => stack.grants(id).some((line) => line.includes(` on ${stack.sweepFunction}`)));
+
+    expect(invokers.map((id) => stack.roleOf(id)).sort()).toEqual([stack.schedulerRole]);
+    // No resource policy: the schedules invoke with their role.
+    expect(
+      stack
+        .idsOf('AWS::Lambda::Permission')
+        .filter((id) => JSON.stringify(stack.resource(id)).includes(stack.sweepFunction)),
+    ).toEqual([]);
   });
 
   it('lets EventBridge invoke the report function from its rule only, and nothing else', () => {

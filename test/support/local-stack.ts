@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { ActionRecord } from '../../lib/actions/schema.ts';
 import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
+import type { SimulatorFixture } from '../../local/simulator/fixture.ts';
 import type { RecordedRequest } from '../../local/simulator/server.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { TEST_SIGNING_SECRET } from './signed-request.ts';
@@ -12,6 +13,8 @@ export interface TestStackOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Set over FAST_WORKFLOW's wait times (a short `WaitGracePeriod`, say). */
   readonly waitTimeOverrides?: Readonly<Record<string, number>>;
+  /** Replaces the test fixture (the fleet fixture, say). */
+  readonly simulatorFixture?: SimulatorFixture;
 }
 
 /**
@@ -21,7 +24,7 @@ export interface TestStackOptions {
 export function startTestStack(options: TestStackOptions = {}): Promise<LocalStack> {
   return startLocalStack({
     env: { ...TEST_ENV, WEBHOOK_SECRET: TEST_SIGNING_SECRET, ...options.env },
-    simulatorFixture: testFixture(),
+    simulatorFixture: options.simulatorFixture ?? testFixture(),
     ...FAST_WORKFLOW,
     waitTimeOverrides: { ...FAST_WORKFLOW.waitTimeOverrides, ...options.waitTimeOverrides },
   });
