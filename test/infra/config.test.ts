@@ -609,7 +609,11 @@ describe('readConfig: the sweeps file', () => {
   it('fails synth on an action that cannot run over what the sweep finds, naming the sweep and field', () => {
     const path = sweepsFile('wrong-action.json', [
       sweep(),
-      sweep({ name: 'lost-phones', action: 'session.logoff', find: { devices: { jailbroken: true } } }),
+      sweep({
+        name: 'lost-phones',
+        action: 'session.logoff',
+        find: { devices: { jailbroken: true } },
+      }),
     ]);
     const error = errorFrom(() => fromContext({ sweepsFile: path }));
 

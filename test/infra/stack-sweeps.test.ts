@@ -93,31 +93,29 @@ describe('schedules', () => {
       timezone: 'UTC',
       description: 'Sweep unhealthy-devices: device.selectiveWipe over devices (report)',
     },
-  ])('runs $name at $expression in $timezone, on time, invoking run-sweep with the sweep and the scheduled time, retried, then kept in the dead-letter queue', ({
-    name,
-    expression,
-    timezone,
-    description,
-  }) => {
-    const schedule = stack.schedules[name] as Resource;
+  ])(
+    'runs $name at $expression in $timezone, on time, invoking run-sweep with the sweep and the scheduled time, retried, then kept in the dead-letter queue',
+    ({ name, expression, timezone, description }) => {
+      const schedule = stack.schedules[name] as Resource;
 
-    expect(schedule.Properties).toEqual({
-      Name: name,
-      GroupName: stack.stack.sweeps.scheduleGroup.scheduleGroupName,
-      Description: description,
-      ScheduleExpression: expression,
-      ScheduleExpressionTimezone: timezone,
-      FlexibleTimeWindow: { Mode: 'OFF' },
-      State: 'ENABLED',
-      Target: {
-        Arn: arnOf(stack.sweepFunction),
-        RoleArn: arnOf(stack.schedulerRole),
-        Input: JSON.stringify({ sweep: name, scheduledAt: SCHEDULED_TIME }),
-        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 3 },
-        DeadLetterConfig: { Arn: arnOf(queue()) },
-      },
-    });
-  });
+      expect(schedule.Properties).toEqual({
+        Name: name,
+        GroupName: stack.stack.sweeps.scheduleGroup.scheduleGroupName,
+        Description: description,
+        ScheduleExpression: expression,
+        ScheduleExpressionTimezone: timezone,
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        State: 'ENABLED',
+        Target: {
+          Arn: arnOf(stack.sweepFunction),
+          RoleArn: arnOf(stack.schedulerRole),
+          Input: JSON.stringify({ sweep: name, scheduledAt: SCHEDULED_TIME }),
+          RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 3 },
+          DeadLetterConfig: { Arn: arnOf(queue()) },
+        },
+      });
+    },
+  );
 
   it('sends an input the function accepts once Scheduler fills in the time', () => {
     for (const [name, schedule] of Object.entries(stack.schedules)) {
@@ -190,8 +188,9 @@ describe('the run-sweep function', () => {
         ]),
       ),
     });
-    expect(stack.grants(stack.sweepFunction).filter((line) => /secretsmanager|kms/.test(line)))
-      .toEqual([]);
+    expect(
+      stack.grants(stack.sweepFunction).filter((line) => /secretsmanager|kms/.test(line)),
+    ).toEqual([]);
     expect(stack.resource(stack.sweepFunction).Properties.Description).toBe(
       'Sweeps: starts one run of a scheduled sweep',
     );
@@ -215,25 +214,32 @@ describe('the run-sweep function', () => {
 });
 
 describe('the sweeps file at synth', () => {
-  it('schedules the enabled sweeps of the shipped config/sweeps.json by default', () => {
-    const shipped = loadSweeps(join(PROJECT_ROOT, 'config', 'sweeps.json'));
-    const defaults = synthesized('defaults');
+  it(
+    'schedules the enabled sweeps of the shipped config/sweeps.json by default',
+    () => {
+      const shipped = loadSweeps(join(PROJECT_ROOT, 'config', 'sweeps.json'));
+      const defaults = synthesized('defaults');
 
-    expect(
-      Object.fromEntries(
-        Object.entries(defaults.schedules).map(([name, schedule]) => [
-          name,
-          [schedule.Properties.ScheduleExpression, schedule.Properties.ScheduleExpressionTimezone],
-        ]),
-      ),
-    ).toEqual(
-      Object.fromEntries(
-        shipped.sweeps
-          .filter((sweep) => sweep.enabled)
-          .map((sweep) => [sweep.name, [sweep.schedule, sweep.timezone]]),
-      ),
-    );
-  }, SYNTH_TIMEOUT);
+      expect(
+        Object.fromEntries(
+          Object.entries(defaults.schedules).map(([name, schedule]) => [
+            name,
+            [
+              schedule.Properties.ScheduleExpression,
+              schedule.Properties.ScheduleExpressionTimezone,
+            ],
+          ]),
+        ),
+      ).toEqual(
+        Object.fromEntries(
+          shipped.sweeps
+            .filter((sweep) => sweep.enabled)
+            .map((sweep) => [sweep.name, [sweep.schedule, sweep.timezone]]),
+        ),
+      );
+    },
+    SYNTH_TIMEOUT,
+  );
 
   it('fails synth on an action that cannot run over what the sweep finds, naming the sweep and field', () => {
     const path = sweepsFile('wrong-action.json', [
@@ -263,61 +269,69 @@ describe('the sweeps file at synth', () => {
     );
   });
 
-  it('reads SWEEPS_FILE, over the sweepsFile context, and names it when its file is invalid', () => {
-    const path = sweepsFile('from-variable.json', [
-      { ...night, name: 'paris-logoff', timezone: 'Europe/Paris' },
-      { ...night, name: 'paused', enabled: false },
-    ]);
-    const { stack: built } = buildApp(appContext({ sweepsFile: OPERATOR_SWEEPS_FILE }), {
-      validateTemplates: false,
-      environment: { SWEEPS_FILE: path },
-    });
-    const fromVariable = new SynthesizedStack(built);
+  it(
+    'reads SWEEPS_FILE, over the sweepsFile context, and names it when its file is invalid',
+    () => {
+      const path = sweepsFile('from-variable.json', [
+        { ...night, name: 'paris-logoff', timezone: 'Europe/Paris' },
+        { ...night, name: 'paused', enabled: false },
+      ]);
+      const { stack: built } = buildApp(appContext({ sweepsFile: OPERATOR_SWEEPS_FILE }), {
+        validateTemplates: false,
+        environment: { SWEEPS_FILE: path },
+      });
+      const fromVariable = new SynthesizedStack(built);
 
-    expect(Object.keys(fromVariable.schedules)).toEqual(['paris-logoff']);
-    expect(fromVariable.schedules['paris-logoff']?.Properties).toMatchObject({
-      ScheduleExpression: 'cron(30 1 * * ? *)',
-      ScheduleExpressionTimezone: 'Europe/Paris',
-    });
+      expect(Object.keys(fromVariable.schedules)).toEqual(['paris-logoff']);
+      expect(fromVariable.schedules['paris-logoff']?.Properties).toMatchObject({
+        ScheduleExpression: 'cron(30 1 * * ? *)',
+        ScheduleExpressionTimezone: 'Europe/Paris',
+      });
 
-    const invalid = sweepsFile('invalid.json', [{ ...night, timezone: 'Mars/Olympus' }]);
-    expect(() =>
-      buildApp(appContext(), { environment: { SWEEPS_FILE: invalid }, validateTemplates: false }),
-    ).toThrow(
-      `SWEEPS_FILE (which overrides context "sweepsFile") is invalid: Invalid sweeps file ${invalid}: sweeps[0] (sweep "night-logoff").timezone: `,
-    );
-  }, SYNTH_TIMEOUT);
+      const invalid = sweepsFile('invalid.json', [{ ...night, timezone: 'Mars/Olympus' }]);
+      expect(() =>
+        buildApp(appContext(), { environment: { SWEEPS_FILE: invalid }, validateTemplates: false }),
+      ).toThrow(
+        `SWEEPS_FILE (which overrides context "sweepsFile") is invalid: Invalid sweeps file ${invalid}: sweeps[0] (sweep "night-logoff").timezone: `,
+      );
+    },
+    SYNTH_TIMEOUT,
+  );
 });
 
 describe('the run-sweep bundle', () => {
-  it('carries the sweeps file beside the code, as sweeps.json', () => {
-    // The Sweeps construct alone, bundled for real (the stack tests skip bundling).
-    const app = new App({ outdir: join(directory, 'cdk.out') });
-    const scope = new Stack(app, 'Bundled');
-    const table = (id: string) =>
-      new Table(scope, id, { partitionKey: { name: 'id', type: AttributeType.STRING } });
-    const path = sweepsFile('bundled.json', [night]);
-    new Sweeps(scope, 'Sweeps', {
-      sweeps: loadSweeps(path),
-      sweepsFile: path,
-      actionsTable: table('Actions'),
-      auditTable: table('Audit'),
-      idempotencyTable: table('Idempotency'),
-      idempotencyWindowSeconds: 3600,
-      stateMachines: Object.fromEntries(
-        WORKFLOW_NAMES.map((workflow) => [
-          workflow,
-          StateMachine.fromStateMachineName(scope, workflow, workflow),
-        ]),
-      ) as Record<(typeof WORKFLOW_NAMES)[number], IStateMachine>,
-      logRetention: RetentionDays.ONE_WEEK,
-    });
-    const assembly = app.synth();
-    const assets = readdirSync(assembly.directory).filter((name) => name.startsWith('asset.'));
+  it(
+    'carries the sweeps file beside the code, as sweeps.json',
+    () => {
+      // The Sweeps construct alone, bundled for real (the stack tests skip bundling).
+      const app = new App({ outdir: join(directory, 'cdk.out') });
+      const scope = new Stack(app, 'Bundled');
+      const table = (id: string) =>
+        new Table(scope, id, { partitionKey: { name: 'id', type: AttributeType.STRING } });
+      const path = sweepsFile('bundled.json', [night]);
+      new Sweeps(scope, 'Sweeps', {
+        sweeps: loadSweeps(path),
+        sweepsFile: path,
+        actionsTable: table('Actions'),
+        auditTable: table('Audit'),
+        idempotencyTable: table('Idempotency'),
+        idempotencyWindowSeconds: 3600,
+        stateMachines: Object.fromEntries(
+          WORKFLOW_NAMES.map((workflow) => [
+            workflow,
+            StateMachine.fromStateMachineName(scope, workflow, workflow),
+          ]),
+        ) as Record<(typeof WORKFLOW_NAMES)[number], IStateMachine>,
+        logRetention: RetentionDays.ONE_WEEK,
+      });
+      const assembly = app.synth();
+      const assets = readdirSync(assembly.directory).filter((name) => name.startsWith('asset.'));
 
-    expect(assets).toHaveLength(1);
-    const asset = join(assembly.directory, assets[0] as string);
-    expect(readdirSync(asset).sort()).toEqual(['index.mjs', 'sweeps.json']);
-    expect(readFileSync(join(asset, 'sweeps.json'), 'utf8')).toBe(readFileSync(path, 'utf8'));
-  }, SYNTH_TIMEOUT);
+      expect(assets).toHaveLength(1);
+      const asset = join(assembly.directory, assets[0] as string);
+      expect(readdirSync(asset).sort()).toEqual(['index.mjs', 'sweeps.json']);
+      expect(readFileSync(join(asset, 'sweeps.json'), 'utf8')).toBe(readFileSync(path, 'utf8'));
+    },
+    SYNTH_TIMEOUT,
+  );
 });
