@@ -1,10 +1,11 @@
-import ipaddr from 'ipaddr.js';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import * as z from 'zod';
 
 /**
  * The client address a DaaS session was opened from (`Client.IPAddress`), and ranges of them: an
- * address (`203.0.113.24`) or a CIDR range (`203.0.113.0/24`), IPv4 or IPv6. Parsing is
- * ipaddr.js's; a range's host bits must be zero, so that `10.0.0.7/8` is refused, not guessed.
+ * address (`203.0.113.24`) or a CIDR range (`203.0.113.0/24`), IPv4 or IPv6. Containment is Node's
+ * own `net.BlockList` (no library in the bundle). An IPv4 range's host bits must be zero, so that
+ * `10.0.0.7/8` is refused rather than guessed at.
  */
 export interface AddressRange {
   readonly text: string;
@@ -13,47 +14,43 @@ export interface AddressRange {
   readonly ipv4Prefix: string;
 }
 
+const ipv4Number = (address: string) =>
+  address.split('.').reduce((value, octet) => value * 256 + Number(octet), 0);
+
 function parseRange(text: string): AddressRange | undefined {
-  try {
-    const [address, bits] = text.includes('/')
-      ? ipaddr.parseCIDR(text)
-      : (() => {
-          const parsed = ipaddr.parse(text);
-          return [parsed, parsed.kind() === 'ipv4' ? 32 : 128] as const;
-        })();
-    const network = ipaddr.parse(
-      address.kind() === 'ipv4'
-        ? ipaddr.IPv4.networkAddressFromCIDR(`${address.toString()}/${bits}`).toString()
-        : ipaddr.IPv6.networkAddressFromCIDR(`${address.toString()}/${bits}`).toString(),
-    );
-    if (network.toString() !== address.toString()) return undefined;
-    const octets = address.kind() === 'ipv4' ? Math.floor(bits / 8) : 0;
-    const ipv4Prefix =
-      address.kind() === 'ipv4' && octets > 0
-        ? `${address.toString().split('.').slice(0, octets).join('.')}${octets < 4 ? '.' : ''}`
-        : '';
-    return {
-      text:
-        bits === (address.kind() === 'ipv4' ? 32 : 128)
-          ? address.toString()
-          : `${address.toString()}/${bits}`,
-      ipv4Prefix,
-      contains(candidate: string) {
-        if (!ipaddr.isValid(candidate)) return false;
-        let parsed = ipaddr.parse(candidate);
-        // An IPv4 client seen through an IPv6 socket (::ffff:203.0.113.24) is the same client.
-        if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
-          parsed = (parsed as ipaddr.IPv6).toIPv4Address();
-        }
-        return parsed.kind() === address.kind() && parsed.match(address, bits);
-      },
-    };
-  } catch {
-    return undefined;
+  const [address = '', bitsText, ...rest] = text.split('/');
+  const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : undefined;
+  if (family === undefined || rest.length > 0) return undefined;
+  const width = family === 'ipv4' ? 32 : 128;
+  if (bitsText !== undefined && !/^\d{1,3}$/.test(bitsText)) return undefined;
+  const bits = bitsText === undefined ? width : Number(bitsText);
+  if (bits > width) return undefined;
+  let ipv4Prefix = '';
+  if (family === 'ipv4') {
+    const hostBits = 32 - bits;
+    if (hostBits > 0 && ipv4Number(address) % 2 ** hostBits !== 0) return undefined;
+    const octets = Math.floor(bits / 8);
+    ipv4Prefix =
+      octets === 0
+        ? ''
+        : `${address.split('.').slice(0, octets).join('.')}${octets < 4 ? '.' : ''}`;
   }
+  const list = new BlockList();
+  list.addSubnet(address, bits, family);
+  return {
+    text: bits === width ? address : `${address}/${bits}`,
+    ipv4Prefix,
+    contains(candidate: string) {
+      // An IPv4 client seen through an IPv6 socket (::ffff:203.0.113.24) is the same client.
+      const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(candidate)?.[1];
+      const plain = mapped ?? candidate;
+      const kind = isIPv4(plain) ? 'ipv4' : isIPv6(plain) ? 'ipv6' : undefined;
+      return kind === family && list.check(plain, kind);
+    },
+  };
 }
 
-/** An address or a CIDR range, normalized (`203.0.113.0/24`, `2001:db8::/32`). */
+/** An address or a CIDR range (`203.0.113.0/24`, `2001:db8::/32`). */
 export const ClientAddressSchema = z
   .string()
   .trim()

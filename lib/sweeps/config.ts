@@ -14,7 +14,7 @@ import {
   CallbackNameSchema,
   declarationOf,
 } from '../actions/schema.ts';
-import { ScheduleExpressionSchema, TimeZoneSchema } from './schedule.ts';
+import { ScheduleExpressionSchema, TimeZoneSchema } from './schedule-expression.ts';
 
 /**
  * Sweeps, declared in config/sweeps.json (`SWEEPS_FILE` elsewhere): what to look for, which

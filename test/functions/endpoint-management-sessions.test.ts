@@ -6,6 +6,7 @@ import type { ResolvedDevice } from '../../lib/actions/schema.ts';
 import { citrixConnectionFromEnv } from '../../lib/citrix/config.ts';
 import { endpointManagementConnectionFromEnv } from '../../lib/citrix/endpoint-management-config.ts';
 import { DEFAULT_DEVICE_WORKFLOW_SETTINGS } from '../../lib/devices/device-actions.ts';
+import type { DeviceFindings } from '../../lib/devices/findings.ts';
 import type { GuardedResolution } from '../../lib/guardrails/apply.ts';
 import { guardrailsFromEnv } from '../../lib/guardrails/config.ts';
 import { buildEndpointManagementClient } from '../../lib/runtime/endpoint-management.ts';
@@ -71,6 +72,19 @@ function newClient(login: Login) {
   });
 }
 
+/** Sweep findings kept in memory: these tests resolve users, never sweeps. */
+const inMemoryFindings = (): DeviceFindings => {
+  const bySweep = new Map<string, Map<string, Date>>();
+  return {
+    async observe(sweep, deviceIds, now, save) {
+      const earlier = bySweep.get(sweep) ?? new Map<string, Date>();
+      const firstFound = new Map(deviceIds.map((id) => [id, earlier.get(id) ?? now] as const));
+      if (save) bySweep.set(sweep, firstFound);
+      return firstFound;
+    },
+  };
+};
+
 /** The three Endpoint Management tasks, each with a client of its own. */
 function separateTasks(login: Login) {
   const resolving = newClient(login);
@@ -85,6 +99,7 @@ function separateTasks(login: Login) {
         counter: { reserve: async () => ({ allowed: true, used: 0 }) },
         actions: { markRunning: async () => undefined },
       },
+      findings: inMemoryFindings(),
       session: resolving,
     })),
     send: createSendDeviceCommandHandler(() => ({ commander: sending, session: sending })),

@@ -356,6 +356,59 @@ describe('resolveAdministratorTargets', () => {
   });
 });
 
+describe('resolveAdministratorTargets for an invitation sweep', () => {
+  const sweep = (pendingForDays: number, maxTargets = 10) => ({
+    sweep: 'stale-invitations',
+    maxTargets,
+    find: { invitations: { pendingForDays } },
+  });
+  const daysAgo = (days: number) => new Date(NOW.getTime() - days * 86_400_000).toISOString();
+  const invitations = () => [
+    user(20, 'Custom', { email: 'old@example.com', pending: true, createdDate: daysAgo(45) }),
+    user(21, 'Custom', { email: 'fresh@example.com', pending: true, createdDate: daysAgo(3) }),
+    user(22, 'Custom', { email: 'undated@example.com', pending: true, createdDate: 'soon' }),
+    user(23, 'Custom', { email: null, pending: true, createdDate: daysAgo(90) }),
+    // An accepted administrator created long ago is not an invitation.
+    user(24, 'Custom', { email: 'member@example.com', pending: false, createdDate: daysAgo(400) }),
+    user(25, 'Custom', { email: 'older@example.com', pending: true, createdDate: daysAgo(31) }),
+  ];
+
+  it('picks only pending invitations with an email older than pendingForDays', async () => {
+    const api = new FakeAdministrators(invitations());
+    const targets = await resolveAdministratorTargets(
+      api,
+      'admin.deleteInvitation',
+      sweep(30),
+      GUARDS,
+      NOW,
+    );
+    expect(targets.map((target) => target.email)).toEqual(['old@example.com', 'older@example.com']);
+    expect(targets.every((target) => target.pending && target.allowed)).toBe(true);
+    // A sweep reads the list only: nothing is changed while resolving.
+    expect(api.calls).toEqual(['list']);
+    const fewer = await resolveAdministratorTargets(
+      api,
+      'admin.deleteInvitation',
+      sweep(40),
+      GUARDS,
+      NOW,
+    );
+    expect(fewer.map((target) => target.email)).toEqual(['old@example.com']);
+  });
+
+  it('refuses the whole run when more invitations are stale than the sweep may touch', async () => {
+    const api = new FakeAdministrators(invitations());
+    const error = await rejection(
+      resolveAdministratorTargets(api, 'admin.deleteInvitation', sweep(30, 1), GUARDS, NOW),
+    );
+    expect((error as Error).name).toBe('TooManyTargetsError');
+    expect((error as Error).message).toBe(
+      'Sweep stale-invitations found 2 stale invitations; it may act on at most 1',
+    );
+    expect(api.calls).toEqual(['list']);
+  });
+});
+
 describe('applying and verifying a change', () => {
   it('strips, then reads back Custom access with only locked permissions left', async () => {
     const api = new FakeAdministrators(fleet());

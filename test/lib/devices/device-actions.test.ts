@@ -9,6 +9,7 @@ import {
   DeviceNotActionableError,
   DeviceNotManagedError,
   describeDevice,
+  deviceCondition,
   readDeviceBack,
   resolveDeviceTargets,
   sendDeviceCommand,
@@ -31,6 +32,9 @@ function directory(devices: EmDevice[]): DeviceDirectory & { searches: string[] 
     async devicesOfUser(userName) {
       searches.push(userName);
       return devices.filter((d) => d.userName?.toLowerCase() === userName.toLowerCase());
+    },
+    async listDevices() {
+      return devices;
     },
   };
 }
@@ -64,7 +68,9 @@ describe('resolveDeviceTargets', () => {
     );
     const error = await rejection(resolveDeviceTargets(em, { user: 'erin' }, { maxTargets: 3 }));
     expect(error).toBeInstanceOf(TooManyTargetsError);
-    expect((error as Error).message).toBe('erin has 4 devices; one action may touch at most 3');
+    expect((error as Error).message).toBe(
+      'erin has more than 3 devices; one action may touch at most 3 (DEVICE_MAX_TARGETS)',
+    );
   });
 
   it('lets a missing device id fail the resolution', async () => {
@@ -144,6 +150,7 @@ describe('readDeviceBack', () => {
         throw new CitrixUnavailableError({ status: 503, method: 'GET', path: '/x' });
       },
       devicesOfUser: async () => [],
+      listDevices: async () => [],
     };
     expect(await rejection(readDeviceBack(failing, '1'))).toBeInstanceOf(CitrixUnavailableError);
   });
@@ -248,5 +255,147 @@ describe('describeDevice', () => {
       deviceId: '5',
       managed: false,
     });
+  });
+});
+
+describe('resolveDeviceTargets for a device sweep (grace period)', () => {
+  /** The findings store's contract in memory; `saves` counts the runs that recorded findings. */
+  const memoryFindings = () => {
+    let stored = new Map<string, Date>();
+    const store = {
+      saves: 0,
+      async observe(_sweep: string, ids: readonly string[], now: Date, save: boolean) {
+        const firstFound = new Map(ids.map((id) => [id, stored.get(id) ?? now] as const));
+        if (save) {
+          stored = firstFound;
+          store.saves += 1;
+        }
+        return firstFound;
+      },
+    };
+    return store;
+  };
+  const sweep = (observe = true, maxTargets = 10) => ({
+    sweep: 'jailbroken',
+    maxTargets,
+    observe,
+    find: { devices: { jailbroken: true as const, graceHours: 24 } },
+  });
+  const hours = (n: number) => new Date(NOW.getTime() + n * 3_600_000);
+
+  it('never acts on a first finding; a later run past graceHours does', async () => {
+    const em = directory([
+      { id: '1', userName: 'bob', managed: true, jailbroken: true },
+      { id: '2', userName: 'amy', managed: true, jailbroken: false },
+    ]);
+    const findings = memoryFindings();
+    const first = await resolveDeviceTargets(em, sweep(), { maxTargets: 5 }, findings, NOW);
+    expect(first).toEqual([
+      {
+        deviceId: '1',
+        userName: 'bob',
+        managed: true,
+        finding: { condition: 'jailbroken', firstFound: NOW.toISOString() },
+        actionable: false,
+        skipReason: `jailbroken: first found ${NOW.toISOString()}, in its grace period until ${hours(24).toISOString()}`,
+      },
+    ]);
+    const early = await resolveDeviceTargets(em, sweep(), { maxTargets: 5 }, findings, hours(23));
+    expect(early[0]?.actionable).toBe(false);
+    const due = await resolveDeviceTargets(em, sweep(), { maxTargets: 5 }, findings, hours(24));
+    expect(due).toEqual([
+      {
+        deviceId: '1',
+        userName: 'bob',
+        managed: true,
+        finding: { condition: 'jailbroken', firstFound: NOW.toISOString() },
+      },
+    ]);
+  });
+
+  it('starts the grace period over for a device that stopped matching and matches again', async () => {
+    const devices: EmDevice[] = [{ id: '1', managed: true, jailbroken: true }];
+    const em = directory(devices);
+    const findings = memoryFindings();
+    await resolveDeviceTargets(em, sweep(), { maxTargets: 5 }, findings, NOW);
+    (devices[0] as EmDevice).jailbroken = false;
+    expect(await resolveDeviceTargets(em, sweep(), { maxTargets: 5 }, findings, hours(12))).toEqual(
+      [],
+    );
+    (devices[0] as EmDevice).jailbroken = true;
+    const again = await resolveDeviceTargets(em, sweep(), { maxTargets: 5 }, findings, hours(30));
+    expect(again[0]).toMatchObject({
+      actionable: false,
+      finding: { firstFound: hours(30).toISOString() },
+    });
+  });
+
+  it('saves nothing with observe false: a dry run never starts or moves a grace period', async () => {
+    const em = directory([{ id: '1', managed: true, jailbroken: true }]);
+    const findings = memoryFindings();
+    await resolveDeviceTargets(em, sweep(false), { maxTargets: 5 }, findings, NOW);
+    expect(findings.saves).toBe(0);
+    const later = await resolveDeviceTargets(em, sweep(), { maxTargets: 5 }, findings, hours(48));
+    expect(later[0]).toMatchObject({
+      actionable: false,
+      finding: { firstFound: hours(48).toISOString() },
+    });
+  });
+
+  it('refuses the whole run when more devices are past their grace than it may act on', async () => {
+    const em = directory(
+      Array.from({ length: 3 }, (_, i) => ({ id: String(i + 1), managed: true, jailbroken: true })),
+    );
+    const findings = memoryFindings();
+    // First findings are not actionable, so they do not count against maxTargets.
+    expect(
+      await resolveDeviceTargets(em, sweep(true, 2), { maxTargets: 5 }, findings, NOW),
+    ).toHaveLength(3);
+    const error = await rejection(
+      resolveDeviceTargets(em, sweep(true, 2), { maxTargets: 5 }, findings, hours(25)),
+    );
+    expect(error).toBeInstanceOf(TooManyTargetsError);
+    expect((error as Error).message).toBe(
+      'Sweep jailbroken found 3 devices past their grace period; it may act on at most 2',
+    );
+  });
+
+  it('needs a findings store for a sweep', async () => {
+    expect(
+      await rejection(resolveDeviceTargets(directory([]), sweep(), { maxTargets: 5 })),
+    ).toBeInstanceOf(TypeError);
+  });
+});
+
+describe('deviceCondition', () => {
+  const find = { graceHours: 24 };
+  it('names each condition that holds, and none for an unreadable last access', () => {
+    expect(
+      deviceCondition(
+        { id: '1', jailbroken: true, compliant: false },
+        { ...find, jailbroken: true, compliant: false },
+        NOW,
+      ),
+    ).toBe('jailbroken, not compliant');
+    const tenDaysAgo = NOW.getTime() - 10 * 86_400_000;
+    expect(
+      deviceCondition({ id: '1', lastAccess: tenDaysAgo }, { ...find, notSeenForDays: 7 }, NOW),
+    ).toBe('not seen for 10 days');
+    expect(
+      deviceCondition(
+        { id: '1', lastAccess: new Date(tenDaysAgo).toISOString() },
+        { ...find, notSeenForDays: 7 },
+        NOW,
+      ),
+    ).toBe('not seen for 10 days');
+    expect(
+      deviceCondition({ id: '1', lastAccess: tenDaysAgo }, { ...find, notSeenForDays: 30 }, NOW),
+    ).toBeUndefined();
+    expect(
+      deviceCondition({ id: '1', lastAccess: 'never' }, { ...find, notSeenForDays: 7 }, NOW),
+    ).toBeUndefined();
+    expect(
+      deviceCondition({ id: '1', jailbroken: true }, { ...find, compliant: false }, NOW),
+    ).toBeUndefined();
   });
 });

@@ -50,6 +50,7 @@ describe('resolveSessionTargets', () => {
     const directory = {
       getSession: vi.fn(async () => session(SESSION_ID)),
       searchSessionsByUser: vi.fn(),
+      searchSessions: vi.fn(),
     };
     const targets = await resolveSessionTargets(
       directory,
@@ -74,6 +75,7 @@ describe('resolveSessionTargets', () => {
     const directory = {
       getSession: vi.fn(),
       searchSessionsByUser: vi.fn(async () => [session('a'), session('b')]),
+      searchSessions: vi.fn(),
     };
     const targets = await resolveSessionTargets(
       directory,
@@ -92,6 +94,7 @@ describe('resolveSessionTargets', () => {
     const directory = {
       getSession: vi.fn(),
       searchSessionsByUser: vi.fn(async () => [session('a'), session('b'), session('c')]),
+      searchSessions: vi.fn(),
     };
     await expect(
       resolveSessionTargets(directory, { user: 'alice@example.com' }, { maxTargets: 2 }, CONTEXT),
@@ -266,5 +269,85 @@ describe('execution history bound', () => {
     const parsed = SessionWorkflowSettingsSchema.safeParse(risky);
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues[0]?.path).toEqual(['deadlineSeconds']);
+  });
+});
+
+describe('resolveSessionTargets for fleet and sweep targets', () => {
+  const stale = (id: string, StateChangeTime: string, State = 'Disconnected'): DaasSession => ({
+    ...session(id),
+    State,
+    StateChangeTime,
+    Machine: { DnsName: 'vda-01.example.com', DeliveryGroup: { Name: 'Finance' } },
+  });
+  const sweepTarget = (maxTargets: number) => ({
+    sweep: 'stale-sessions',
+    maxTargets,
+    observe: true,
+    find: { sessions: { state: 'Disconnected' as const, olderThan: 'PT8H' } },
+  });
+  const directoryOf = (sessions: DaasSession[]) => ({
+    getSession: vi.fn(),
+    searchSessionsByUser: vi.fn(),
+    searchSessions: vi.fn(async () => sessions),
+  });
+
+  it('marks a session whose time cannot be read not actionable, and leaves other states out', async () => {
+    const directory = directoryOf([
+      stale('old', '2026-11-22T03:00:00Z'),
+      stale('young', '2026-11-23T02:00:00Z'),
+      stale('unreadable', 'soon'),
+      stale('active', '2026-11-20T03:00:00Z', 'Active'),
+    ]);
+    const targets = await resolveSessionTargets(directory, sweepTarget(5), SETTINGS, CONTEXT, NOW);
+    expect(targets.map((t) => [t.sessionId, t.actionable])).toEqual([
+      ['old', undefined],
+      ['unreadable', false],
+    ]);
+    expect(targets[1]?.skipReason).toMatch(/cannot be read/);
+  });
+
+  it('refuses a sweep matching more than its maxTargets whole, counting only matches', async () => {
+    const sessions = ['a', 'b', 'c'].map((id) => stale(id, '2026-11-22T03:00:00Z'));
+    const directory = directoryOf([...sessions, stale('u', 'garbage')]);
+    const error = await resolveSessionTargets(
+      directory,
+      sweepTarget(2),
+      SETTINGS,
+      CONTEXT,
+      NOW,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TooManyTargetsError);
+    expect((error as Error).message).toBe(
+      'Sweep stale-sessions matched 3 sessions; it may act on at most 2',
+    );
+    // Three matches (the unreadable one not counted) are within a maxTargets of 3.
+    expect(
+      await resolveSessionTargets(directory, sweepTarget(3), SETTINGS, CONTEXT, NOW),
+    ).toHaveLength(4);
+  });
+
+  it('holds a sweep to SESSION_MAX_TARGETS when that is lower, and says so', async () => {
+    const directory = directoryOf(['a', 'b', 'c'].map((id) => stale(id, '2026-11-22T03:00:00Z')));
+    await expect(
+      resolveSessionTargets(directory, sweepTarget(10), { maxTargets: 2 }, CONTEXT, NOW),
+    ).rejects.toThrow(
+      'Sweep stale-sessions matched 3 sessions; it may act on at most 10 (SESSION_MAX_TARGETS is 2)',
+    );
+  });
+
+  it('refuses a delivery group with more sessions than one action may touch, as a whole', async () => {
+    const directory = directoryOf(['a', 'b', 'c'].map((id) => stale(id, '2026-11-22T03:00:00Z')));
+    await expect(
+      resolveSessionTargets(directory, { deliveryGroup: 'Finance' }, { maxTargets: 2 }, CONTEXT),
+    ).rejects.toThrow(
+      'Delivery group Finance has 3 sessions; one action may touch at most 2 (SESSION_MAX_TARGETS)',
+    );
+    const targets = await resolveSessionTargets(
+      directory,
+      { deliveryGroup: 'finance' },
+      { maxTargets: 3 },
+      CONTEXT,
+    );
+    expect(targets.map((t) => t.sessionId)).toEqual(['a', 'b', 'c']);
   });
 });
