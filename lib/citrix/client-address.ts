@@ -17,6 +17,19 @@ export interface AddressRange {
 const ipv4Number = (address: string) =>
   address.split('.').reduce((value, octet) => value * 256 + Number(octet), 0);
 
+/** A canonical IPv6 address (`2001:db8::1`) as a number. */
+function ipv6Number(address: string): bigint {
+  const [head = '', tail] = address.split('::');
+  const groups = (text: string | undefined) => (text ? text.split(':') : []);
+  const left = groups(head);
+  const right = groups(tail);
+  const all =
+    tail === undefined
+      ? left
+      : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return all.reduce((value, group) => value * 65536n + BigInt(`0x${group}`), 0n);
+}
+
 function parseRange(text: string): AddressRange | undefined {
   const [address = '', bitsText, ...rest] = text.split('/');
   const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : undefined;
@@ -26,6 +39,12 @@ function parseRange(text: string): AddressRange | undefined {
   const bits = bitsText === undefined ? width : Number(bitsText);
   if (bits > width) return undefined;
   let ipv4Prefix = '';
+  let canonical = address;
+  if (family === 'ipv6') {
+    // The URL parser writes IPv6 in its canonical, compressed form.
+    canonical = new URL(`http://[${address}]`).hostname.slice(1, -1);
+    if (ipv6Number(canonical) % 2n ** BigInt(128 - bits) !== 0n) return undefined;
+  }
   if (family === 'ipv4') {
     const hostBits = 32 - bits;
     if (hostBits > 0 && ipv4Number(address) % 2 ** hostBits !== 0) return undefined;
@@ -36,9 +55,9 @@ function parseRange(text: string): AddressRange | undefined {
         : `${address.split('.').slice(0, octets).join('.')}${octets < 4 ? '.' : ''}`;
   }
   const list = new BlockList();
-  list.addSubnet(address, bits, family);
+  list.addSubnet(canonical, bits, family);
   return {
-    text: bits === width ? address : `${address}/${bits}`,
+    text: bits === width ? canonical : `${canonical}/${bits}`,
     ipv4Prefix,
     contains(candidate: string) {
       // An IPv4 client seen through an IPv6 socket (::ffff:203.0.113.24) is the same client.

@@ -33,7 +33,7 @@ export interface DeviceWorkflowSettings {
 }
 
 export const DeviceWorkflowSettingsSchema: z.ZodType<DeviceWorkflowSettings> = z.object({
-  maxTargets: z.number().int().min(1).max(1000),
+  maxTargets: z.number().int().min(1).max(100),
 });
 
 export const DEFAULT_DEVICE_WORKFLOW_SETTINGS: DeviceWorkflowSettings = { maxTargets: 20 };

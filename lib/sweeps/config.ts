@@ -77,7 +77,9 @@ export const SweepSchema = z
     callback: CallbackNameSchema.optional(),
   })
   .superRefine((sweep, ctx) => {
-    const kind = findKindOf(sweep.find);
+    // A `find` naming no kind is reported by its own schema; nothing to compare with then.
+    const kind = FIND_KINDS.find((name) => sweep.find[name] !== undefined);
+    if (kind === undefined) return;
     const actions = FINDERS[kind].actions;
     if (!actions.includes(sweep.action)) {
       ctx.addIssue({

@@ -105,8 +105,6 @@ describe('DynamoDeviceFindings', () => {
     );
     const error = await rejection(findings.observe('broken', ['1'], T0, true));
     expect(error).toBeInstanceOf(DeviceFindingsError);
-    expect((error as Error).message).toBe(
-      'The findings of sweep broken do not match the schema',
-    );
+    expect((error as Error).message).toBe('The findings of sweep broken do not match the schema');
   });
 });
