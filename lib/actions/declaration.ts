@@ -117,6 +117,11 @@ export function sweepTargetOf<K extends FindKind, F extends z.ZodType>(kind: K, 
   });
 }
 
+/** A product's sweep declaration: what `find.<kind>` holds, and the target its runs have. */
+export function sweepsOver<K extends FindKind, F extends z.ZodType>(find: K, filter: F) {
+  return { find, filter, target: sweepTargetOf(find, filter) } as const;
+}
+
 /** What an action declares about sweeps: the kind of `find` that feeds it, and its schema. */
 export interface SweepDeclaration {
   readonly find: FindKind;

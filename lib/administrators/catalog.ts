@@ -2,7 +2,7 @@ import * as z from 'zod';
 import {
   type ActionDeclaration,
   type SweepDeclaration,
-  sweepTargetOf,
+  sweepsOver,
 } from '../actions/declaration.ts';
 
 /** The Citrix Cloud administrators calls an action makes; the admin workflow handles each one. */
@@ -31,11 +31,10 @@ export const InvitationFindSchema = z.strictObject({
 });
 export type InvitationFind = z.output<typeof InvitationFindSchema>;
 
-const INVITATION_SWEEPS = {
-  find: 'invitations',
-  filter: InvitationFindSchema,
-  target: sweepTargetOf('invitations', InvitationFindSchema),
-} as const satisfies SweepDeclaration;
+const INVITATION_SWEEPS = sweepsOver(
+  'invitations',
+  InvitationFindSchema,
+) satisfies SweepDeclaration;
 
 const ADMIN_ACTION = {
   product: 'administrators',

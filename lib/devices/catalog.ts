@@ -3,7 +3,7 @@ import {
   type ActionDeclaration,
   exactlyOne,
   type SweepDeclaration,
-  sweepTargetOf,
+  sweepsOver,
 } from '../actions/declaration.ts';
 import type { DeviceCommand } from '../citrix/endpoint-management-client.ts';
 import {
@@ -42,11 +42,7 @@ export const DeviceFindSchema = z
   );
 export type DeviceFind = z.output<typeof DeviceFindSchema>;
 
-const DEVICE_SWEEPS = {
-  find: 'devices',
-  filter: DeviceFindSchema,
-  target: sweepTargetOf('devices', DeviceFindSchema),
-} as const satisfies SweepDeclaration;
+const DEVICE_SWEEPS = sweepsOver('devices', DeviceFindSchema) satisfies SweepDeclaration;
 
 const DEVICE_ACTION = {
   product: 'devices',

@@ -3,7 +3,7 @@ import {
   type ActionDeclaration,
   exactlyOne,
   type SweepDeclaration,
-  sweepTargetOf,
+  sweepsOver,
 } from '../actions/declaration.ts';
 import { ClientAddressSchema } from '../citrix/client-address.ts';
 import {
@@ -57,11 +57,7 @@ export const SessionFindSchema = z
   );
 export type SessionFind = z.output<typeof SessionFindSchema>;
 
-const SESSION_SWEEPS = {
-  find: 'sessions',
-  filter: SessionFindSchema,
-  target: sweepTargetOf('sessions', SessionFindSchema),
-} as const satisfies SweepDeclaration;
+const SESSION_SWEEPS = sweepsOver('sessions', SessionFindSchema) satisfies SweepDeclaration;
 
 const SESSION_ACTION = {
   product: 'sessions',

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { TARGET_FIELD_VALUES, TARGET_FIELDS, type TargetField } from '../actions/declaration.ts';
 import {
@@ -11,6 +10,7 @@ import {
   declarationOf,
   SessionWarningSchema,
 } from '../actions/schema.ts';
+import { describeConfigIssue, readJsonConfig } from '../runtime/json-config.ts';
 import type { SourceEvent, SourceName } from './types.ts';
 
 /**
@@ -184,24 +184,10 @@ export class RoutingRulesError extends Error {
   override name = 'RoutingRulesError';
 }
 
-/** `routes.splunk[0].target.user` style, naming the route by its name where it has one. */
-function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
-  let text = '';
-  let node: unknown = input;
-  for (const key of issue.path) {
-    node = (node as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
-    if (typeof key === 'number') {
-      const name = (node as { name?: unknown } | undefined)?.name;
-      text += typeof name === 'string' ? `[${key}] (route "${name}")` : `[${key}]`;
-    } else text += text === '' ? String(key) : `.${String(key)}`;
-  }
-  return `${text || '(file)'}: ${issue.message}`;
-}
-
 export function parseRoutingRules(input: unknown, source = 'routing rules'): RoutingRules {
   const parsed = RoutingRulesSchema.safeParse(input);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => describeIssue(issue, input));
+    const problems = parsed.error.issues.map((issue) => describeConfigIssue(issue, input, 'route'));
     throw new RoutingRulesError(`Invalid ${source}: ${problems.join('; ')}`, {
       cause: parsed.error,
     });
@@ -210,22 +196,7 @@ export function parseRoutingRules(input: unknown, source = 'routing rules'): Rou
 }
 
 export function loadRoutingRules(path: string | URL): RoutingRules {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new RoutingRulesError(`Cannot read the routing rules file ${String(path)}`, {
-      cause: error,
-    });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new RoutingRulesError(`The routing rules file ${String(path)} is not valid JSON`, {
-      cause: error,
-    });
-  }
+  const json = readJsonConfig(path, 'routing rules', RoutingRulesError);
   return parseRoutingRules(json, `routing rules file ${String(path)}`);
 }
 

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import {
   FIND_KINDS,
@@ -14,6 +13,7 @@ import {
   CallbackNameSchema,
   declarationOf,
 } from '../actions/schema.ts';
+import { describeConfigIssue, readJsonConfig } from '../runtime/json-config.ts';
 import { ScheduleExpressionSchema, TimeZoneSchema } from './schedule-expression.ts';
 
 /**
@@ -119,24 +119,10 @@ export class SweepsFileError extends Error {
   override name = 'SweepsFileError';
 }
 
-/** `sweeps[0] (sweep "stale-sessions").find.sessions.olderThan: …` */
-function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
-  let text = '';
-  let node: unknown = input;
-  for (const key of issue.path) {
-    node = (node as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
-    if (typeof key === 'number') {
-      const name = (node as { name?: unknown } | undefined)?.name;
-      text += typeof name === 'string' ? `[${key}] (sweep "${name}")` : `[${key}]`;
-    } else text += text === '' ? String(key) : `.${String(key)}`;
-  }
-  return `${text || '(file)'}: ${issue.message}`;
-}
-
 export function parseSweeps(input: unknown, source = 'sweeps'): SweepsFile {
   const parsed = SweepsFileSchema.safeParse(input);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => describeIssue(issue, input));
+    const problems = parsed.error.issues.map((issue) => describeConfigIssue(issue, input, 'sweep'));
     throw new SweepsFileError(`Invalid ${source}: ${problems.join('; ')}`, { cause: parsed.error });
   }
   return parsed.data;
@@ -146,25 +132,7 @@ export function parseSweeps(input: unknown, source = 'sweeps'): SweepsFile {
 export const MAX_SWEEPS_FILE_BYTES = 256 * 1024;
 
 export function loadSweeps(path: string | URL): SweepsFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new SweepsFileError(`Cannot read the sweeps file ${String(path)}`, { cause: error });
-  }
-  if (Buffer.byteLength(text) > MAX_SWEEPS_FILE_BYTES) {
-    throw new SweepsFileError(
-      `The sweeps file ${String(path)} is over ${MAX_SWEEPS_FILE_BYTES} bytes`,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new SweepsFileError(`The sweeps file ${String(path)} is not valid JSON`, {
-      cause: error,
-    });
-  }
+  const json = readJsonConfig(path, 'sweeps', SweepsFileError, MAX_SWEEPS_FILE_BYTES);
   return parseSweeps(json, `sweeps file ${String(path)}`);
 }
 
