@@ -13,7 +13,7 @@ import {
 import { type GUARDRAIL_VARIABLES, guardrailsFromEnv } from '../lib/guardrails/config.ts';
 import { loadRoutingRules } from '../lib/sources/routing.ts';
 import { SOURCES, type SourceName } from '../lib/sources/types.ts';
-import { DEFAULT_SWEEPS_FILE, loadSweeps } from '../lib/sweeps/config.ts';
+import { DEFAULT_SWEEPS_FILE, loadSweeps, sweepCallbackProblems } from '../lib/sweeps/config.ts';
 
 /**
  * The deployment settings: CDK context (`cdk.json` or `-c key=value`) read by one schema,
@@ -358,12 +358,9 @@ const ContextSchema = z
   })
   .superRefine(({ sweepsFile, callbackDestinations }, check) => {
     // A sweep's callback must name a configured destination, as a route's must.
-    const problems = sweepsFile.sweeps.sweeps.flatMap((sweep, index) =>
-      sweep.callback === undefined || Object.hasOwn(callbackDestinations, sweep.callback)
-        ? []
-        : [
-            `sweeps[${index}] (sweep "${sweep.name}").callback: no callback destination named "${sweep.callback}"`,
-          ],
+    const problems = sweepCallbackProblems(
+      sweepsFile.sweeps,
+      new Set(Object.keys(callbackDestinations)),
     );
     if (problems.length > 0) {
       check.addIssue({

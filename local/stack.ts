@@ -78,7 +78,13 @@ import { createIdempotentAcceptor, DynamoDeliveryLog } from '../lib/sources/inta
 import type { ReceiveDependencies } from '../lib/sources/receive.ts';
 import { checkRouteCallbacks, loadRoutingRules } from '../lib/sources/routing.ts';
 import { sourceSecretsFromEnv } from '../lib/sources/secrets.ts';
-import { loadSweeps, type Sweep, type SweepsFile, SweepsFileError } from '../lib/sweeps/config.ts';
+import {
+  loadSweeps,
+  type Sweep,
+  type SweepsFile,
+  SweepsFileError,
+  sweepCallbackProblems,
+} from '../lib/sweeps/config.ts';
 import { WORKFLOWS } from '../lib/workflow/definition.ts';
 import { type RunningApiServer, startApiServer } from './api-server.ts';
 import {
@@ -217,7 +223,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const sweeps = loadSweeps(env.SWEEPS_FILE || DEFAULT_SWEEPS_FILE);
   const callbackDestinations = parseCallbackDestinations(env.CALLBACK_DESTINATIONS);
   checkRouteCallbacks(rules, new Set(callbackDestinations.keys()));
-  checkSweepCallbacks(sweeps, new Set(callbackDestinations.keys()));
+  const sweepProblems = sweepCallbackProblems(sweeps, new Set(callbackDestinations.keys()));
+  if (sweepProblems.length > 0) {
+    throw new SweepsFileError(`Invalid sweeps: ${sweepProblems.join('; ')}`);
+  }
   const guardrailSettings = guardrailsFromEnv(env);
   const settings = sessionWorkflowSettingsFromEnv(env);
   const deviceSettings = deviceWorkflowSettingsFromEnv(env);
@@ -523,18 +532,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await close();
     throw error;
   }
-}
-
-/** Every callback a sweep names must be a configured destination, checked at start. */
-function checkSweepCallbacks(sweeps: SweepsFile, destinations: ReadonlySet<string>): void {
-  const problems = sweeps.sweeps.flatMap((sweep, index) =>
-    sweep.callback === undefined || destinations.has(sweep.callback)
-      ? []
-      : [
-          `sweeps[${index}] (sweep "${sweep.name}").callback: no callback destination named "${sweep.callback}"`,
-        ],
-  );
-  if (problems.length > 0) throw new SweepsFileError(`Invalid sweeps: ${problems.join('; ')}`);
 }
 
 /** The simulator as Citrix Cloud: its first API client, on its URL. */

@@ -20,7 +20,7 @@ const [
   { CitrixConfigurationError },
   { CallbackConfigurationError },
   { describeActionsInForce },
-  { SweepsFileError },
+  { SweepsFileError, DEFAULT_SWEEPS_FILE },
   { SimulatorFixtureError },
 ] = await Promise.all([
   import('./stack.ts'),
@@ -176,7 +176,7 @@ ${sourceLines.join('\n')}
   Devices: ${endpointManagement} (login: ${em.auth}, bodies: ${em.bodyShape})
   Actions: with the limits and approvals in force (docs/actions.md)
 ${describeActionsInForce(guardrailsFromEnv(env)).join('\n')}
-  Sweeps:  ${env.SWEEPS_FILE || 'config/sweeps.json'} (docs/sweeps.md); run one now with npm run sweep -- <name> [--dry-run]
+  Sweeps:  ${env.SWEEPS_FILE || DEFAULT_SWEEPS_FILE} (docs/sweeps.md); run one now with npm run sweep -- <name> [--dry-run]
 ${sweepLines.join('\n') || '    none declared'}
 
 Try it, in another terminal:

@@ -38,11 +38,6 @@ const FINDERS = Object.fromEntries(
   { readonly filter: z.ZodType; readonly actions: readonly ActionType[] }
 >;
 
-/** The actions a sweep over `kind` can run. */
-export function sweepActionsFor(kind: FindKind): readonly ActionType[] {
-  return FINDERS[kind].actions;
-}
-
 /** Exactly one kind, e.g. `{ "sessions": { "state": "Disconnected", "olderThan": "PT8H" } }`. */
 const FindSchema = z
   .strictObject(
@@ -138,3 +133,20 @@ export function loadSweeps(path: string | URL): SweepsFile {
 
 /** Where the sweeps are declared unless `SWEEPS_FILE` says otherwise (relative to the repo). */
 export const DEFAULT_SWEEPS_FILE = 'config/sweeps.json';
+
+/**
+ * Every callback a sweep names must be a configured destination (checked at start and at synth,
+ * as a route's is): one problem per sweep that names another.
+ */
+export function sweepCallbackProblems(
+  sweeps: SweepsFile,
+  destinations: ReadonlySet<string>,
+): string[] {
+  return sweeps.sweeps.flatMap((sweep, index) =>
+    sweep.callback === undefined || destinations.has(sweep.callback)
+      ? []
+      : [
+          `sweeps[${index}] (sweep "${sweep.name}").callback: no callback destination named "${sweep.callback}"`,
+        ],
+  );
+}
