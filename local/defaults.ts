@@ -1,4 +1,3 @@
-import { DEFAULT_SWEEPS_FILE as SWEEPS_FILE_IN_REPO } from '../lib/sweeps/config.ts';
 /**
  * The signing secret `npm start` and `npm run send` share when WEBHOOK_SECRET is not set. It is
  * public, so it is only accepted while the local stack talks to the built-in simulator.
@@ -28,6 +27,7 @@ export const LOCAL_DELIVERIES_TABLE = 'citrix-response-deliveries';
 /** The default routing rules file, validated when `npm start` starts. */
 export const DEFAULT_ROUTES_FILE = new URL('../config/routes.json', import.meta.url);
 /** The sweeps file `npm start` reads unless `SWEEPS_FILE` names another (as `cdk synth`). */
-export const DEFAULT_SWEEPS_FILE = new URL(`../${SWEEPS_FILE_IN_REPO}`, import.meta.url);
+// Kept free of imports: the local scripts load this file first (lib/sweeps/config.ts names it too).
+export const DEFAULT_SWEEPS_FILE = new URL('../config/sweeps.json', import.meta.url);
 export const LOCAL_LIMITS_TABLE = 'citrix-response-limits';
 export const LOCAL_AUDIT_TABLE = 'citrix-response-audit';
