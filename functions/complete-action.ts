@@ -8,7 +8,9 @@ import { audited } from '../lib/audit/audited.ts';
 import { awsActionStore } from '../lib/runtime/clients/action-store.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { awsLimitCounter } from '../lib/runtime/clients/guardrails.ts';
+import { awsSessionBatches } from '../lib/runtime/clients/session-batches.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
+import { SessionBatchContents } from '../lib/sessions/batch-items.ts';
 
 export type { CompleteActionDependencies } from '../lib/actions/completion.ts';
 
@@ -23,6 +25,10 @@ export const createCompleteActionHandler = (getDependencies: () => CompleteActio
   );
 
 export const handler = audited(
-  createCompleteActionHandler(() => ({ actions: awsActionStore(), counter: awsLimitCounter() })),
+  createCompleteActionHandler(() => ({
+    actions: awsActionStore(),
+    counter: awsLimitCounter(),
+    batched: new SessionBatchContents(awsSessionBatches()),
+  })),
   awsAuditLog,
 );

@@ -1,24 +1,26 @@
 import * as z from 'zod';
 import { CaughtErrorSchema, summarizeCaughtError } from '../lib/actions/outcome.ts';
-import { ResolvedSessionSchema, SessionWarningSchema } from '../lib/actions/schema.ts';
-import type { ActionStore } from '../lib/actions/store.ts';
+import { SessionWarningSchema } from '../lib/actions/schema.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { auditFailedWarnings } from '../lib/audit/events.ts';
-import { awsActionStore } from '../lib/runtime/clients/action-store.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { awsDaasClient } from '../lib/runtime/clients/daas.ts';
+import { awsSessionBatches } from '../lib/runtime/clients/session-batches.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
+import type { SessionBatchStore } from '../lib/sessions/batch-items.ts';
+import { recordBatchWarnings } from '../lib/sessions/batches.ts';
 import { failedWarnings, type SessionMessenger, warnSessions } from '../lib/sessions/warnings.ts';
 
 export interface WarnSessionsDependencies {
   readonly messenger: SessionMessenger;
-  readonly actions: Pick<ActionStore, 'recordWarnings'>;
+  readonly batches: Pick<SessionBatchStore, 'readAll' | 'save'>;
 }
 
 const InputSchema = z.object({
   actionId: z.string(),
   warning: SessionWarningSchema,
-  targets: z.array(ResolvedSessionSchema),
+  /** The action's batch numbers (from ResolveTargets): the sessions are read from them. */
+  batches: z.array(z.number().int().min(0)),
   /**
    * Set by RecordWarningFailure: the WarnSessions task failed as a whole with this error, so
    * nothing is sent and every warning is recorded as failed.
@@ -28,31 +30,39 @@ const InputSchema = z.object({
 
 /**
  * Task: warns each session's user with Citrix `$sendMessage` (a few at a time); failures are
- * recorded per session on the action record and in the audit trail, never thrown. Given
- * `failure`, it only records that the warning task failed.
+ * recorded per session in its batch and in the audit trail, never thrown. Given `failure`, it
+ * only records that the warning task failed.
  */
 export const createWarnSessionsHandler = (getDependencies: () => WarnSessionsDependencies) =>
   createTaskHandler(
     'WarnSessions',
     InputSchema,
     getDependencies,
-    async (input, { messenger, actions }) => {
+    async (input, { messenger, batches }) => {
+      const stored = await batches.readAll(input.actionId, input.batches.length);
+      const targets = stored.flatMap((batch) => batch.entries.map((entry) => entry.target));
       const warnings =
         input.failure === undefined
-          ? await warnSessions(messenger, input.targets, input.warning, {
+          ? await warnSessions(messenger, targets, input.warning, {
               transactionId: input.actionId,
             })
-          : failedWarnings(input.targets, summarizeCaughtError(input.failure));
+          : failedWarnings(targets, summarizeCaughtError(input.failure));
       auditFailedWarnings(warnings);
-      await actions.recordWarnings(input.actionId, warnings);
-      return { warnings };
+      await recordBatchWarnings(batches, stored, warnings);
+      // Only counts go back to the workflow's state; the warnings are in the batches.
+      const failed = warnings.filter((warning) => warning.status === 'failed');
+      return {
+        sent: warnings.length - failed.length,
+        failed: failed.length,
+        ...(failed[0]?.error === undefined ? {} : { firstError: failed[0].error }),
+      };
     },
   );
 
 export const handler = audited(
   createWarnSessionsHandler(() => ({
     messenger: awsDaasClient(),
-    actions: awsActionStore(),
+    batches: awsSessionBatches(),
   })),
   awsAuditLog,
 );

@@ -98,7 +98,15 @@ export class CitrixResponseFunction extends NodejsFunction {
   /** Read and write single action records (GetItem, PutItem, UpdateItem); no scans, no deletes. */
   bindActionsTable(table: ITable): void {
     this.addEnvironment('ACTIONS_TABLE_NAME', table.tableName);
-    table.grant(this, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // Batch reads and writes: a session action's batch items (lib/sessions/batch-items.ts).
+    table.grant(
+      this,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
+    );
   }
 
   /** Passes the secret's ARN, never its value, and allows reading it at run time. */

@@ -5,6 +5,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ACTION_TYPES } from '../lib/actions/schema.ts';
 import { administratorChangeLeaseKey } from '../lib/administrators/change-lock.ts';
+import { DAAS_THROTTLE_GATE_KEY } from '../lib/runtime/session-batch-store.ts';
 import type { WorkflowDefinition, WorkflowFunction } from '../lib/workflow/definition.ts';
 import { CitrixResponseFunction } from './citrix-response-function.ts';
 import type { CitrixResponseConfig } from './config.ts';
@@ -62,6 +63,7 @@ export class TaskFunctions extends Construct {
         'appliesGuardrails',
         'serializesAdministratorChanges',
         'releasesLimitReservations',
+        'sharesThrottleGate',
       ] as const;
       if (fields.some((field) => first?.[field] !== task[field])) {
         throw new Error(`Task ${task.name} is declared differently by ${workflow.name}`);
@@ -90,6 +92,7 @@ export class TaskFunctions extends Construct {
     }
     if (task.serializesAdministratorChanges) this.#bindAdministratorChangeLease(fn);
     if (task.releasesLimitReservations) this.#bindLimitRelease(fn);
+    if (task.sharesThrottleGate) this.#bindThrottleGate(fn);
     if (task.calls === 'daas') this.bindCitrixCloud(fn, true);
     if (task.calls === 'endpoint-management') this.#bindEndpointManagement(fn);
     if (task.calls === 'notifications') this.#bindNotifications(fn);
@@ -130,6 +133,24 @@ export class TaskFunctions extends Construct {
               administratorChangeLeaseKey(this.#props.config.citrixCustomerId),
             ],
           },
+        },
+      }),
+    );
+  }
+
+  /**
+   * DaaS's shared throttle gate: GetItem and UpdateItem on the limits table, on the gate's own
+   * item only (the counters and the lease stay out of reach).
+   */
+  #bindThrottleGate(fn: CitrixResponseFunction): void {
+    const table = this.#props.limitsTable;
+    fn.addEnvironment('LIMITS_TABLE_NAME', table.tableName);
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [table.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [DAAS_THROTTLE_GATE_KEY] },
         },
       }),
     );

@@ -83,22 +83,20 @@ function describeDecision(output: Record<string, unknown>): string {
 
 /** The `$sendMessage` warnings sent before acting, or the failure of the warning task. */
 function describeWarnings(name: string, output: Record<string, unknown>): string | undefined {
-  const warnings = record(output.warnings).warnings;
-  const list = (Array.isArray(warnings) ? warnings : []).map(record);
+  // WarnSessions returns counts (the warnings themselves are kept in the session batches).
+  const counts = record(output.warnings);
   if (name === 'WarnSessions') {
     // A failed task is reported by RecordWarningFailure, which runs next.
     if ('warningError' in output) return undefined;
-    const sent = list.filter((warning) => warning.status === 'sent').length;
-    const failed = list.filter((warning) => warning.status !== 'sent');
-    const why =
-      failed.length > 0 ? `, failed for ${failed.length}${reasonOf(failed[0] ?? {})}` : '';
-    return `$sendMessage warning sent to ${sent} session(s)${why}`;
+    const failed = Number(counts.failed ?? 0);
+    const why = failed > 0 ? `, failed for ${failed}${reasonOf({ error: counts.firstError })}` : '';
+    return `$sendMessage warning sent to ${String(counts.sent ?? 0)} session(s)${why}`;
   }
   const message = caughtMessage(output.warningError) ?? 'unknown error';
   const recordError = caughtMessage(output.warningRecordError);
   const recorded =
     recordError === undefined
-      ? `recorded as failed for ${list.length} session(s)`
+      ? `recorded as failed for ${String(counts.failed ?? 0)} session(s)`
       : `could not be recorded (${recordError})`;
   return `$sendMessage warning failed (${message}), ${recorded}; acting after the grace period anyway`;
 }
@@ -145,7 +143,12 @@ export function describeWorkflowEvent(event: WorkflowEvent, actionId?: string): 
         return describeNotifications(output);
       }
       if (state.name === 'ResolveTargets') {
-        const targets = record(output.resolution).targets;
+        const resolution = record(output.resolution);
+        const targets = resolution.targets;
+        if (typeof targets === 'number') {
+          const batches = Array.isArray(resolution.batches) ? resolution.batches.length : 0;
+          return `resolved ${targets} session(s) in ${batches} batch(es)`;
+        }
         const list: unknown[] = Array.isArray(targets) ? targets : [];
         const admins = list.filter((target) => 'administratorId' in record(target));
         if (admins.length > 0) {
@@ -182,19 +185,13 @@ export function describeWorkflowEvent(event: WorkflowEvent, actionId?: string): 
         const name = String(output.email ?? output.displayName ?? output.ucOid);
         return `administrator ${name}: ${String(output.outcome)}${why}`;
       }
-      // A caught error leaves the previous progress in place; RecordTargetResult reports it.
-      if ((state.name === 'SubmitAction' || state.name === 'CheckJob') && !('error' in output)) {
-        const progress = record(output.progress);
-        const session = String(progress.sessionId ?? '?');
-        if (progress.done === true) return `session ${session}: done`;
-        const status = progress.jobStatus
-          ? `job ${String(progress.jobStatus)}`
-          : 'log off submitted';
-        return `session ${session}: ${status}, next check in ${String(progress.waitSeconds)} s`;
-      }
-      if (state.name === 'RecordTargetResult') {
-        const why = reasonOf(output);
-        return `session ${String(output.sessionId)}: ${String(output.outcome)}${why}`;
+      if ((state.name === 'AdvanceBatch' || state.name === 'FailBatch') && !('error' in output)) {
+        const round = record(output.round);
+        const counts = record(round.counts);
+        const batch = `batch ${String(output.batch ?? '?')}`;
+        const tally = `${String(counts.finished ?? 0)} finished, ${String(counts.submitted ?? 0)} running, ${String(counts.pending ?? 0)} not sent`;
+        if (round.done === true) return `${batch}: done (${tally})`;
+        return `${batch}: ${tally}; next round in ${String(round.waitSeconds)} s`;
       }
       if (COMPLETIONS.has(state.name)) {
         // The workflows keep their state and put the completion at $.completion.

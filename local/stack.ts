@@ -1,15 +1,14 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { type ActionsApiDependencies, createActionsApiHandler } from '../functions/actions-api.ts';
+import { createAdvanceSessionBatchHandler } from '../functions/advance-session-batch.ts';
 import { createApiDocumentHandler } from '../functions/api-document.ts';
 import { createApplyAdminChangeHandler } from '../functions/apply-admin-change.ts';
-import { createCheckLogoffJobHandler } from '../functions/check-logoff-job.ts';
 import { createCompleteActionHandler } from '../functions/complete-action.ts';
 import { createNotifyActionOutcomeHandler } from '../functions/notify-action-outcome.ts';
 import { createReadAdminBackHandler } from '../functions/read-admin-back.ts';
 import { createReadDeviceBackHandler } from '../functions/read-device-back.ts';
 import { createRecordAdminResultHandler } from '../functions/record-admin-result.ts';
 import { createRecordDeviceResultHandler } from '../functions/record-device-result.ts';
-import { createRecordTargetResultHandler } from '../functions/record-target-result.ts';
 import { createReportAdministratorsHandler } from '../functions/report-administrators.ts';
 import { createRequestApprovalHandler } from '../functions/request-approval.ts';
 import { createResolveAdminTargetsHandler } from '../functions/resolve-admin-targets.ts';
@@ -18,7 +17,6 @@ import { createResolveSessionTargetsHandler } from '../functions/resolve-session
 import { createRunSweepHandler } from '../functions/run-sweep.ts';
 import { createSendDeviceCommandHandler } from '../functions/send-device-command.ts';
 import { createSourceWebhooksHandler } from '../functions/source-webhooks.ts';
-import { createSubmitSessionActionHandler } from '../functions/submit-session-action.ts';
 import { createWarnSessionsHandler } from '../functions/warn-sessions.ts';
 import { acceptAction } from '../lib/actions/accept.ts';
 import type { WorkflowName } from '../lib/actions/schema.ts';
@@ -64,6 +62,7 @@ import { type DeviceFindings, DynamoDeviceFindings } from '../lib/devices/findin
 import { guardrailsFromEnv } from '../lib/guardrails/config.ts';
 import { DynamoHourlyLimitCounter } from '../lib/guardrails/limits.ts';
 import { buildEndpointManagementClient } from '../lib/runtime/endpoint-management.ts';
+import { DynamoSessionBatchStore, DynamoThrottleGate } from '../lib/runtime/session-batch-store.ts';
 import {
   administratorGuardsFromEnv,
   administratorReportSettingsFromEnv,
@@ -73,6 +72,7 @@ import {
   recordRetentionDaysFromEnv,
   sessionWorkflowSettingsFromEnv,
 } from '../lib/runtime/settings.ts';
+import { SessionBatchContents } from '../lib/sessions/batch-items.ts';
 import type { Acceptance } from '../lib/sources/intake.ts';
 import { createIdempotentAcceptor, DynamoDeliveryLog } from '../lib/sources/intake.ts';
 import type { ReceiveDependencies } from '../lib/sources/receive.ts';
@@ -267,7 +267,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await createKeyTable(dynamo.client, LOCAL_LIMITS_TABLE, 'counter');
     await createAuditTable(dynamo.client, LOCAL_AUDIT_TABLE);
     const auditLog = new DynamoAuditLog(dynamo.client, LOCAL_AUDIT_TABLE, retentionDays);
-    const actions = new DynamoActionStore(dynamo.client, LOCAL_ACTIONS_TABLE);
+    const sessionBatches = new DynamoSessionBatchStore(
+      dynamo.client,
+      LOCAL_ACTIONS_TABLE,
+      retentionDays,
+    );
+    const batched = new SessionBatchContents(sessionBatches);
+    const actions = new DynamoActionStore(dynamo.client, LOCAL_ACTIONS_TABLE, { batched });
     const daas = new DaasClient({
       onCall: auditCitrixCall,
       connection: cloud.connection,
@@ -335,6 +341,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       cloud.connection.customerId,
     );
     const deviceFindings = new DynamoDeviceFindings(dynamo.client, LOCAL_LIMITS_TABLE);
+    const throttleGate = new DynamoThrottleGate(dynamo.client, LOCAL_LIMITS_TABLE);
     const guardrails = {
       settings: guardrailSettings,
       counter: new DynamoHourlyLimitCounter(dynamo.client, LOCAL_LIMITS_TABLE),
@@ -345,16 +352,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         directory: daas,
         settings,
         guardrails,
+        batches: sessionBatches,
       })),
-      'submit-session-action': createSubmitSessionActionHandler(() => ({
+      'advance-session-batch': createAdvanceSessionBatchHandler(() => ({
         controller: daas,
+        jobs: daas,
+        gate: throttleGate,
+        store: sessionBatches,
         settings,
       })),
-      'check-logoff-job': createCheckLogoffJobHandler(() => ({ jobs: daas, settings })),
-      'record-target-result': createRecordTargetResultHandler(() => ({ actions })),
       'complete-action': createCompleteActionHandler(() => ({
         actions,
         counter: guardrails.counter,
+        batched,
       })),
       'resolve-device-targets': createResolveDeviceTargetsHandler(() => ({
         directory: endpointManagement,
@@ -387,7 +397,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       'read-admin-back': createReadAdminBackHandler(() => ({ directory: administrators })),
       'record-admin-result': createRecordAdminResultHandler(() => ({ actions })),
       'request-approval': createRequestApprovalHandler(() => ({ actions })),
-      'warn-sessions': createWarnSessionsHandler(() => ({ messenger: daas, actions })),
+      'warn-sessions': createWarnSessionsHandler(() => ({
+        messenger: daas,
+        batches: sessionBatches,
+      })),
       'notify-action-outcome': createNotifyActionOutcomeHandler(() => ({
         actions,
         notifications: localNotificationDependencies(env, callbackDestinations, signingSecret),

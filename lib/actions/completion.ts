@@ -15,14 +15,20 @@ import {
   ResolvedTargetSchema,
   TargetResultSchema,
 } from './schema.ts';
-import type { ActionCompletion, ActionStore } from './store.ts';
+import type { ActionCompletion, ActionStore, BatchedTargets } from './store.ts';
 
 /** What CompleteAction receives: whatever path the workflow took to its end. */
 export const CompletionInputSchema = z.object({
   actionId: z.string(),
   action: ActionTypeSchema,
   dryRun: z.boolean(),
-  resolution: z.object({ targets: z.array(ResolvedTargetSchema) }).optional(),
+  resolution: z
+    .union([
+      z.object({ targets: z.array(ResolvedTargetSchema) }),
+      /** A batched action (sessions): its targets and results are in its batch items. */
+      z.object({ batches: z.array(z.number().int().min(0)), targets: z.number().int().min(0) }),
+    ])
+    .optional(),
   results: z.array(TargetResultSchema).optional(),
   error: CaughtErrorSchema.optional(),
   /**
@@ -35,6 +41,8 @@ export type CompletionInput = z.output<typeof CompletionInputSchema>;
 
 export interface CompleteActionDependencies {
   readonly actions: Pick<ActionStore, 'complete'>;
+  /** Reads a batched action's targets and results. */
+  readonly batched: BatchedTargets;
   /** Gives back the hourly reservation of a held action that ended without doing anything. */
   readonly counter: Pick<HourlyLimitCounter, 'release'>;
 }
@@ -42,15 +50,45 @@ export interface CompleteActionDependencies {
 /** Records the action's final status, and gives back a held action's hourly reservation. */
 export async function completeAction(
   input: CompletionInput,
-  { actions, counter }: CompleteActionDependencies,
+  { actions, counter, batched }: CompleteActionDependencies,
   now: Date,
 ): Promise<ActionCompletion> {
-  const completion = decideCompletion(input, now);
+  const completion = await decideBatchedCompletion(input, batched, now);
   await actions.complete(input.actionId, completion);
   if (input.ended !== undefined && !input.dryRun) {
     await releaseReservation(counter, input.action, input.actionId);
   }
   return completion;
+}
+
+/**
+ * A batched action's status comes from the results in its batches, which stay there: the record
+ * and the workflow's state get the status and summary only, whatever the number of targets.
+ */
+async function decideBatchedCompletion(
+  input: CompletionInput,
+  batched: BatchedTargets,
+  now: Date,
+): Promise<ActionCompletion> {
+  const resolution = input.resolution;
+  if (resolution === undefined || !('batches' in resolution)) return decideCompletion(input, now);
+  if (resolution.batches.length === 0) {
+    return decideCompletion({ ...input, resolution: { targets: [] } }, now);
+  }
+  const contents = await batched.read(input.actionId, resolution.batches.length);
+  const {
+    results: _results,
+    targets: _targets,
+    ...status
+  } = decideCompletion(
+    {
+      ...input,
+      resolution: { targets: contents.targets ?? [] },
+      results: Object.values(contents.results),
+    },
+    now,
+  );
+  return status;
 }
 
 /**
@@ -76,7 +114,10 @@ const REFUSALS: readonly string[] = ['GuardrailRefusedError', 'TooManyTargetsErr
 
 /** The final status: planned, from the per-target results, or ended as a whole. */
 export function decideCompletion(input: CompletionInput, now: Date): ActionCompletion {
-  const targets = input.resolution?.targets;
+  const targets =
+    input.resolution !== undefined && 'batches' in input.resolution
+      ? undefined
+      : input.resolution?.targets;
   if (input.ended === 'rejected') {
     const error = summarizeCaughtError(input.error ?? { Error: 'ActionRejectedError' });
     return { status: 'rejected', summary: `Rejected; nothing was done: ${error.message}` };

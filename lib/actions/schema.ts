@@ -481,6 +481,11 @@ export const ActionRecordSchema = z.object({
   updatedAt: z.string(),
   targets: z.array(ResolvedTargetSchema).optional(),
   results: z.record(z.string(), TargetResultSchema),
+  /**
+   * How many batch items hold the targets, results and warnings instead of this record (session
+   * actions: lib/sessions/batches.ts); the store's `get` puts them back in.
+   */
+  batches: z.number().int().min(1).optional(),
   error: ErrorSummarySchema.optional(),
   summary: z.string().optional(),
   expiresAt: z.number().int(),

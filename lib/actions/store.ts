@@ -22,7 +22,15 @@ import {
 export interface ActionStore {
   create(record: ActionRecord): Promise<void>;
   get(actionId: string): Promise<ActionRecord | undefined>;
-  markRunning(actionId: string, targets: readonly ResolvedTarget[]): Promise<void>;
+  /**
+   * Marks the action running with its targets and plan; with `batches`, the targets are kept in
+   * that many batch items instead (see BatchedTargets), so the record only counts them.
+   */
+  markRunning(
+    actionId: string,
+    targets: readonly ResolvedTarget[],
+    options?: { readonly batches?: number },
+  ): Promise<void>;
   recordTargetResult(actionId: string, result: TargetResult): Promise<void>;
   complete(actionId: string, completion: ActionCompletion): Promise<void>;
   /** Holds the action for approval: status `awaiting_approval`, the token the workflow waits on. */
@@ -40,6 +48,14 @@ export interface ActionStore {
     actionId: string,
     notifications: NonNullable<ActionRecord['notifications']>,
   ): Promise<void>;
+}
+
+/** What a batched action keeps outside its record, read back into it by `get`. */
+export type BatchedContents = Pick<ActionRecord, 'targets' | 'results' | 'warnings' | 'plan'>;
+
+/** Reads a batched action's targets, results and warnings (lib/sessions/batches.ts). */
+export interface BatchedTargets {
+  read(actionId: string, batches: number): Promise<BatchedContents>;
 }
 
 /** Which channel an action's outcome is being told on: claimed once, before it is sent. */
@@ -107,13 +123,19 @@ export class DynamoActionStore implements ActionStore, NotificationClaims {
   readonly #documents: DynamoDBDocumentClient;
   readonly #tableName: string;
   readonly #now: () => Date;
+  readonly #batched: BatchedTargets | undefined;
 
-  constructor(client: DynamoDBClient, tableName: string, now: () => Date = () => new Date()) {
+  constructor(
+    client: DynamoDBClient,
+    tableName: string,
+    options: { readonly now?: () => Date; readonly batched?: BatchedTargets } = {},
+  ) {
     this.#documents = DynamoDBDocumentClient.from(client, {
       marshallOptions: { removeUndefinedValues: true },
     });
     this.#tableName = tableName;
-    this.#now = now;
+    this.#now = options.now ?? (() => new Date());
+    this.#batched = options.batched;
   }
 
   async create(record: ActionRecord): Promise<void> {
@@ -144,11 +166,37 @@ export class DynamoActionStore implements ActionStore, NotificationClaims {
         cause: parsed.error,
       });
     }
-    return parsed.data;
+    const record = parsed.data;
+    if (record.batches === undefined) return record;
+    if (this.#batched === undefined) {
+      throw new ActionStoreError(
+        `Action ${actionId} keeps its targets in batches this store cannot read`,
+      );
+    }
+    const contents = await this.#batched.read(actionId, record.batches);
+    return { ...record, ...contents, results: { ...record.results, ...contents.results } };
   }
 
-  async markRunning(actionId: string, targets: readonly ResolvedTarget[]): Promise<void> {
+  async markRunning(
+    actionId: string,
+    targets: readonly ResolvedTarget[],
+    options: { readonly batches?: number } = {},
+  ): Promise<void> {
     // A retried task may mark the action running twice; a finished action is never reopened.
+    if (options.batches !== undefined) {
+      await this.#update(actionId, {
+        UpdateExpression: 'SET #status = :running, batches = :batches, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(actionId) AND #status IN (:accepted, :running)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':running': 'running',
+          ':accepted': 'accepted',
+          ':batches': options.batches,
+          ':now': this.#now().toISOString(),
+        },
+      });
+      return;
+    }
     await this.#update(actionId, {
       UpdateExpression:
         'SET #status = :running, targets = :targets, #plan = :plan, updatedAt = :now',

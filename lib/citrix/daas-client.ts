@@ -117,6 +117,12 @@ export interface SessionSearchFilter {
 
 export interface CallContext {
   readonly transactionId?: string;
+  /**
+   * Caps the attempts of a session action or job read: 1 hands a 429 or a timeout straight back,
+   * so that a caller sharing a throttle gate (lib/sessions/batches.ts) decides what happens next
+   * and a mutating call is never sent twice by the HTTP layer.
+   */
+  readonly maxAttempts?: number;
 }
 
 export interface DaasClientOptions {
@@ -293,6 +299,7 @@ export class DaasClient {
       method: 'POST',
       path,
       transactionId: context?.transactionId,
+      maxAttempts: context?.maxAttempts,
     });
     if (response.body === undefined) return undefined;
     // The API reference says SessionResponseModel; the how-to shows a collection. Accept both.
@@ -314,6 +321,7 @@ export class DaasClient {
       path,
       query: { async: 'true' },
       transactionId: context?.transactionId,
+      maxAttempts: context?.maxAttempts,
     });
     const location = response.headers.get('location');
     if (location === null) {
@@ -339,6 +347,7 @@ export class DaasClient {
       method: 'GET',
       path,
       transactionId: context?.transactionId,
+      maxAttempts: context?.maxAttempts,
     });
     return parseCitrixBody(DaasJobSchema, response.body, 'GET', path);
   }

@@ -10,6 +10,7 @@ const optionalInt = z.coerce.number().int().optional();
 
 const SessionSettingsEnvSchema = z.object({
   SESSION_MAX_TARGETS: optionalInt,
+  SESSION_BATCH_SIZE: optionalInt,
   LOGOFF_INITIAL_WAIT_SECONDS: optionalInt,
   LOGOFF_MAX_WAIT_SECONDS: optionalInt,
   LOGOFF_DEADLINE_SECONDS: optionalInt,
@@ -22,6 +23,7 @@ export function sessionWorkflowSettingsFromEnv(env: Env): SessionWorkflowSetting
   const defaults = DEFAULT_SESSION_WORKFLOW_SETTINGS;
   const settings = SessionWorkflowSettingsSchema.safeParse({
     maxTargets: raw.data.SESSION_MAX_TARGETS ?? defaults.maxTargets,
+    batchSize: raw.data.SESSION_BATCH_SIZE ?? defaults.batchSize,
     initialWaitSeconds: raw.data.LOGOFF_INITIAL_WAIT_SECONDS ?? defaults.initialWaitSeconds,
     maxWaitSeconds: raw.data.LOGOFF_MAX_WAIT_SECONDS ?? defaults.maxWaitSeconds,
     deadlineSeconds: raw.data.LOGOFF_DEADLINE_SECONDS ?? defaults.deadlineSeconds,

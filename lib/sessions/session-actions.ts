@@ -31,15 +31,43 @@ export interface JobReader {
   getJob(jobId: string, context?: CallContext): Promise<DaasJob>;
 }
 
+/** Sessions per batch item: a 100-session batch is about 60 KB, well under DynamoDB's 400 KB. */
+export const MAX_BATCH_SIZE = 200;
+/** Batches the workflow's Map advances at once (its MaxConcurrency), each a Lambda call per round. */
+export const BATCHES_IN_PARALLEL = 10;
+
+/**
+ * Rounds a batch may spend waiting for Citrix's throttling to end. Past them, the sessions not yet
+ * sent are recorded as not sent, so a throttling storm cannot stretch the history without bound.
+ */
+export const MAX_THROTTLED_ROUNDS = 10;
+/**
+ * Task invocations one batch can take under these settings, the most its workflow loop can run:
+ * the first round, one per poll, the throttled rounds, and the last round that ends them all.
+ */
+export function maxBatchRounds(pollRounds: number): number {
+  return 2 + pollRounds + MAX_THROTTLED_ROUNDS;
+}
+
 /** Step Functions' hard limit on events in a Standard execution's history. */
 export const EXECUTION_HISTORY_LIMIT = 25_000;
-// Events one poll round adds (Wait entered/exited, task scheduled/started/succeeded + entered/exited,
-// Choice entered/exited) and what one target costs besides polling (submit, record, Map iteration).
-const EVENTS_PER_POLL = 9;
-const EVENTS_PER_TARGET_BESIDES_POLLING = 24;
+/**
+ * History events outside the batches: each state before and after the Map (resolve, approval,
+ * warning, complete, notify, with their retries) and the execution's own start and end.
+ */
+const EVENTS_OUTSIDE_BATCHES = 200;
+/** Events of one batch's Map iteration besides its rounds (iteration started and succeeded). */
+const EVENTS_PER_BATCH = 4;
+/**
+ * Events of one round: the task (entered, scheduled, started, succeeded, exited), the Choice
+ * (entered, exited) and the Wait (entered, exited), plus one Lambda retry (3 more).
+ */
+const EVENTS_PER_ROUND = 12;
 
 export interface SessionWorkflowSettings {
   readonly maxTargets: number;
+  /** Sessions per batch item; BATCHES_IN_PARALLEL batches are acted on at once. */
+  readonly batchSize: number;
   readonly initialWaitSeconds: number;
   readonly maxWaitSeconds: number;
   readonly deadlineSeconds: number;
@@ -47,8 +75,9 @@ export interface SessionWorkflowSettings {
 
 export const SessionWorkflowSettingsSchema: z.ZodType<SessionWorkflowSettings> = z
   .object({
-    /** A user with more sessions than this is refused as a whole rather than partly acted on. */
-    maxTargets: z.number().int().min(1).max(200),
+    /** More sessions than this and the action is refused as a whole rather than partly done. */
+    maxTargets: z.number().int().min(1).max(20_000),
+    batchSize: z.number().int().min(1).max(MAX_BATCH_SIZE),
     /** First wait before reading a log off job; doubles every round up to maxWaitSeconds. */
     initialWaitSeconds: z.number().int().min(1).max(60),
     maxWaitSeconds: z.number().int().min(1).max(300),
@@ -64,19 +93,25 @@ export const SessionWorkflowSettingsSchema: z.ZodType<SessionWorkflowSettings> =
     path: ['maxWaitSeconds'],
   })
   .refine((settings) => estimateHistoryEvents(settings) <= EXECUTION_HISTORY_LIMIT * 0.8, {
-    message: `maxTargets, deadlineSeconds and the waits together could exceed 80% of the ${EXECUTION_HISTORY_LIMIT}-event execution history limit`,
-    path: ['deadlineSeconds'],
+    message: `maxTargets, batchSize, deadlineSeconds and the waits together could exceed 80% of the ${EXECUTION_HISTORY_LIMIT}-event execution history limit`,
+    path: ['maxTargets'],
   });
 
 export const DEFAULT_SESSION_WORKFLOW_SETTINGS: SessionWorkflowSettings = {
   maxTargets: 50,
+  batchSize: 100,
   initialWaitSeconds: 2,
   maxWaitSeconds: 30,
   deadlineSeconds: 600,
 };
 
 /** Upper bound of the poll rounds one log off job can take under these settings. */
-export function maxPollRounds(settings: Omit<SessionWorkflowSettings, 'maxTargets'>): number {
+export function maxPollRounds(
+  settings: Pick<
+    SessionWorkflowSettings,
+    'initialWaitSeconds' | 'maxWaitSeconds' | 'deadlineSeconds'
+  >,
+): number {
   let elapsed = 0;
   let wait = settings.initialWaitSeconds;
   let rounds = 0;
@@ -89,10 +124,36 @@ export function maxPollRounds(settings: Omit<SessionWorkflowSettings, 'maxTarget
   return rounds + 1;
 }
 
-/** Worst-case history size of one execution: every target polled until the deadline. */
-export function estimateHistoryEvents(settings: SessionWorkflowSettings): number {
-  const perTarget = EVENTS_PER_TARGET_BESIDES_POLLING + EVENTS_PER_POLL * maxPollRounds(settings);
-  return 20 + settings.maxTargets * perTarget;
+/**
+ * Worst-case history of one execution (docs/architecture.md): every batch runs all its rounds.
+ * `events ≤ 200 + ⌈maxTargets / batchSize⌉ × (4 + 12 × (2 + P + T))`, P the poll rounds of one
+ * job and T the throttled rounds a batch may wait.
+ */
+export function estimateHistoryEvents(
+  settings: SessionWorkflowSettings,
+  targets: number = settings.maxTargets,
+): number {
+  const batches = Math.ceil(targets / settings.batchSize);
+  const rounds = maxBatchRounds(maxPollRounds(settings));
+  return EVENTS_OUTSIDE_BATCHES + batches * (EVENTS_PER_BATCH + EVENTS_PER_ROUND * rounds);
+}
+
+/** Ideal state transitions per session: every round of every batch, spread over its sessions. */
+export function transitionsPerSession(
+  settings: SessionWorkflowSettings,
+  jobSeconds: number,
+): number {
+  let elapsed = 0;
+  let wait = settings.initialWaitSeconds;
+  let polls = 0;
+  while (elapsed < jobSeconds) {
+    elapsed += wait;
+    polls += 1;
+    wait = Math.min(wait * 2, settings.maxWaitSeconds);
+  }
+  // Each round: task, Choice, Wait (the last round has no Wait); plus the iteration itself.
+  const perBatch = 1 + (1 + polls) * 3 - 1;
+  return perBatch / settings.batchSize;
 }
 
 export { TooManyTargetsError };

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { WorkflowName } from '../actions/declaration.ts';
+import { ADVANCE_BATCH_TIMEOUT_SECONDS } from './asl/session-action.ts';
 
 /**
  * The Amazon States Language files in `state-machines/` are the single source of every workflow:
@@ -38,6 +39,11 @@ export interface WorkflowFunction {
    * limits table (its own item only).
    */
   readonly serializesAdministratorChanges?: boolean;
+  /**
+   * Reads and closes DaaS's throttle gate, one item of the limits table (lib/sessions/batches.ts),
+   * so that every batch of every action backs off together on a 429.
+   */
+  readonly sharesThrottleGate?: boolean;
 }
 
 export interface WorkflowDefinition {
@@ -88,18 +94,15 @@ export const SESSION_ACTION_WORKFLOW: WorkflowDefinition = {
       calls: 'daas',
     },
     {
-      substitution: 'SubmitSessionActionFunctionArn',
-      name: 'submit-session-action',
-      entry: 'functions/submit-session-action.ts',
-      recordsActions: false,
+      substitution: 'AdvanceSessionBatchFunctionArn',
+      name: 'advance-session-batch',
+      entry: 'functions/advance-session-batch.ts',
+      // Its batch items, in the actions table beside the record.
+      recordsActions: true,
+      sharesThrottleGate: true,
       calls: 'daas',
-    },
-    {
-      substitution: 'CheckLogoffJobFunctionArn',
-      name: 'check-logoff-job',
-      entry: 'functions/check-logoff-job.ts',
-      recordsActions: false,
-      calls: 'daas',
+      // One round for up to 200 sessions, 10 Citrix requests at once.
+      timeoutSeconds: ADVANCE_BATCH_TIMEOUT_SECONDS,
     },
     {
       substitution: 'WarnSessionsFunctionArn',
@@ -109,13 +112,6 @@ export const SESSION_ACTION_WORKFLOW: WorkflowDefinition = {
       calls: 'daas',
       // One $sendMessage per session, at most SESSION_MAX_TARGETS of them.
       timeoutSeconds: 120,
-    },
-    {
-      substitution: 'RecordTargetResultFunctionArn',
-      name: 'record-target-result',
-      entry: 'functions/record-target-result.ts',
-      recordsActions: true,
-      calls: 'nothing',
     },
     REQUEST_APPROVAL,
     COMPLETE_ACTION,

@@ -311,12 +311,11 @@ export function testFixture(settings: SimulatorFixture['settings'] = {}): Simula
 
 /** Shortened waits and retry intervals so workflow tests take seconds, not minutes. */
 export const FAST_WORKFLOW = {
-  waitTimeOverrides: { WaitForJob: 25 },
+  waitTimeOverrides: { WaitForJob: 25, WaitForJobs: 25 },
   retryIntervalOverrides: {
     ResolveTargets: 10,
-    SubmitAction: 10,
-    CheckJob: 10,
-    RecordTargetResult: 10,
+    AdvanceBatch: 10,
+    FailBatch: 10,
     CompleteAction: 10,
     RecordActionFailure: 10,
   },

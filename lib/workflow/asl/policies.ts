@@ -77,6 +77,18 @@ export const RETRY = {
     JitterStrategy: 'FULL',
   },
   /**
+   * A round of a batch of sessions could not be invoked, or could not reach its batch item (the
+   * round is safe to repeat: a claimed session is never sent again): 2 s doubling to 30 s, 4 times.
+   */
+  batchRound: {
+    ErrorEquals: [...LAMBDA_SERVICE_ERRORS, 'SessionBatchStoreUnavailableError'],
+    IntervalSeconds: 2,
+    MaxAttempts: 4,
+    BackoffRate: 2,
+    MaxDelaySeconds: 30,
+    JitterStrategy: 'FULL',
+  },
+  /**
    * Telling the source (work note, signed callback) could not be invoked or could not reach the
    * table: 2 s doubling to 30 s, 4 times. Each delivery is also retried inside the function.
    */

@@ -1,23 +1,26 @@
+import { BATCHES_IN_PARALLEL } from '../../sessions/session-actions.ts';
 import { CATCH, RETRY } from './policies.ts';
 import {
   actionWorkflow,
-  actOnEachTarget,
   completeAction,
   isDryRun,
-  recordTargetResult,
   resolveTargets,
+  TASK_TIMEOUT_SECONDS,
 } from './shared-states.ts';
 import { functionArn, type StateMachine } from './types.ts';
+
+/** The advance-session-batch Lambda's timeout: a round of up to 200 sessions, 10 requests at once. */
+export const ADVANCE_BATCH_TIMEOUT_SECONDS = 300;
 
 /** The source of `state-machines/session-action.asl.json`. */
 export const SESSION_ACTION: StateMachine = actionWorkflow({
   comment:
-    'Disconnects or logs off Citrix DaaS sessions: resolve the targets, act on each with bounded concurrency, poll log off jobs with growing waits up to a deadline, record one result per target. Task Lambdas throw named errors for Retry and Catch.',
+    'Disconnects or logs off Citrix DaaS sessions: resolve the targets into batch items, advance each batch a round at a time (send, poll log off jobs with growing waits up to a deadline, back off together on throttling), record one result per target. Task Lambdas throw named errors for Retry and Catch.',
   timeoutSeconds: 10800,
   resolveTargets: resolveTargets({
     function: 'ResolveSessionTargetsFunctionArn',
     comment:
-      'Marks the action running and turns the target (a session id or a user) into sessions.',
+      'Marks the action running, turns the target into sessions and writes them in batch items; the state gets the batch numbers.',
     timeoutSeconds: 120,
   }),
   isDryRun: isDryRun('A dry run records the plan and touches nothing.'),
@@ -27,7 +30,7 @@ export const SESSION_ACTION: StateMachine = actionWorkflow({
       Type: 'Choice',
       Comment:
         'Citrix advises warning users before acting: unless the request asked for none or said urgency immediate.',
-      Choices: [{ Variable: '$.warning', IsNull: true, Next: 'ActOnEachTarget' }],
+      Choices: [{ Variable: '$.warning', IsNull: true, Next: 'ActOnEachBatch' }],
       Default: 'WarnSessions',
     },
     WarnSessions: {
@@ -38,7 +41,7 @@ export const SESSION_ACTION: StateMachine = actionWorkflow({
       Parameters: {
         'actionId.$': '$.actionId',
         'warning.$': '$.warning',
-        'targets.$': '$.resolution.targets',
+        'batches.$': '$.resolution.batches',
       },
       ResultPath: '$.warnings',
       TimeoutSeconds: 150,
@@ -54,7 +57,7 @@ export const SESSION_ACTION: StateMachine = actionWorkflow({
       Parameters: {
         'actionId.$': '$.actionId',
         'warning.$': '$.warning',
-        'targets.$': '$.resolution.targets',
+        'batches.$': '$.resolution.batches',
         'failure.$': '$.warningError',
       },
       ResultPath: '$.warnings',
@@ -67,77 +70,74 @@ export const SESSION_ACTION: StateMachine = actionWorkflow({
       Type: 'Wait',
       Comment: 'Gives users the grace period the warning announced.',
       SecondsPath: '$.warning.graceSeconds',
-      Next: 'ActOnEachTarget',
+      Next: 'ActOnEachBatch',
     },
-    ActOnEachTarget: actOnEachTarget({
-      comment:
-        'One iteration per session; a failed session is recorded and never stops the others.',
-      startAt: 'IsActionable',
-      states: {
-        IsActionable: {
-          Type: 'Choice',
-          Comment:
-            "Only a session the guardrails marked actionable is acted on; a protected user's session (or one without the mark) is recorded as skipped.",
-          Choices: [
-            {
-              And: [
-                { Variable: '$.target.actionable', IsPresent: true },
-                { Variable: '$.target.actionable', BooleanEquals: true },
-              ],
-              Next: 'SubmitAction',
-            },
-          ],
-          Default: 'RecordTargetResult',
-        },
-        SubmitAction: {
-          Type: 'Task',
-          Comment:
-            'Sends $disconnect or $logoff; a log off returns the Citrix job to poll and the first wait.',
-          Resource: functionArn('SubmitSessionActionFunctionArn'),
-          Parameters: {
-            'actionId.$': '$.actionId',
-            'action.$': '$.action',
-            'sessionId.$': '$.target.sessionId',
-          },
-          ResultPath: '$.progress',
-          TimeoutSeconds: 120,
-          Retry: [RETRY.citrixTransient, RETRY.lambdaTransient],
-          Catch: CATCH.failTarget('RecordTargetResult'),
-          Next: 'IsTargetDone',
-        },
-        IsTargetDone: {
-          Type: 'Choice',
-          Choices: [
-            { Variable: '$.progress.done', BooleanEquals: true, Next: 'RecordTargetResult' },
-          ],
-          Default: 'WaitForJob',
-        },
-        WaitForJob: {
-          Type: 'Wait',
-          Comment:
-            'Growing waits (2, 4, 8 ... capped) computed by the task; the task also enforces the deadline, which bounds the history.',
-          SecondsPath: '$.progress.waitSeconds',
-          Next: 'CheckJob',
-        },
-        CheckJob: {
-          Type: 'Task',
-          Comment:
-            'Reads the Citrix job; throws LogoffJobFailedError or LogoffJobDeadlineExceededError.',
-          Resource: functionArn('CheckLogoffJobFunctionArn'),
-          Parameters: { 'actionId.$': '$.actionId', 'progress.$': '$.progress' },
-          ResultPath: '$.progress',
-          TimeoutSeconds: 120,
-          Retry: [RETRY.citrixTransient, RETRY.lambdaTransient],
-          Catch: CATCH.failTarget('RecordTargetResult'),
-          Next: 'IsTargetDone',
-        },
-        RecordTargetResult: recordTargetResult({
-          function: 'RecordTargetResultFunctionArn',
-          comment:
-            "Turns progress or error into the target's result, stores it and returns it as the iteration's output.",
-        }),
+    ActOnEachBatch: {
+      Type: 'Map',
+      Comment:
+        'One iteration per batch of sessions (lib/sessions/batches.ts), a few batches at once: the state carries batch numbers only, and the sessions, their claims and results stay in the batch items, so neither the state nor the history grows with each session.',
+      ItemsPath: '$.resolution.batches',
+      ItemSelector: {
+        'actionId.$': '$.actionId',
+        'action.$': '$.action',
+        'batch.$': '$$.Map.Item.Value',
       },
-    }),
+      MaxConcurrency: BATCHES_IN_PARALLEL,
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'INLINE' },
+        StartAt: 'AdvanceBatch',
+        States: {
+          AdvanceBatch: {
+            Type: 'Task',
+            Comment:
+              'One round for every session of the batch: reads the running log off jobs, claims and sends those not yet sent (never twice), and waits with every other batch while Citrix throttles. Returns whether the batch is done and the next wait.',
+            Resource: functionArn('AdvanceSessionBatchFunctionArn'),
+            Parameters: {
+              'actionId.$': '$.actionId',
+              'action.$': '$.action',
+              'batch.$': '$.batch',
+            },
+            ResultPath: '$.round',
+            TimeoutSeconds: ADVANCE_BATCH_TIMEOUT_SECONDS + 30,
+            Retry: [RETRY.batchRound],
+            Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'FailBatch' }],
+            Next: 'IsBatchDone',
+          },
+          IsBatchDone: {
+            Type: 'Choice',
+            Choices: [{ Variable: '$.round.done', BooleanEquals: true, Next: 'BatchDone' }],
+            Default: 'WaitForJobs',
+          },
+          WaitForJobs: {
+            Type: 'Wait',
+            Comment:
+              'Growing waits (2, 4, 8 ... capped) while jobs run, or until Citrix stops throttling; the task bounds the rounds, which bounds the history.',
+            SecondsPath: '$.round.waitSeconds',
+            Next: 'AdvanceBatch',
+          },
+          FailBatch: {
+            Type: 'Task',
+            Comment:
+              'A round failed as a whole: records every session of the batch not yet finished as failed with the error, sending nothing to Citrix.',
+            Resource: functionArn('AdvanceSessionBatchFunctionArn'),
+            Parameters: {
+              'actionId.$': '$.actionId',
+              'action.$': '$.action',
+              'batch.$': '$.batch',
+              'failure.$': '$.error',
+            },
+            ResultPath: '$.round',
+            TimeoutSeconds: TASK_TIMEOUT_SECONDS,
+            Retry: [RETRY.recordWrite, RETRY.batchRound],
+            Next: 'BatchDone',
+          },
+          BatchDone: { Type: 'Succeed' },
+        },
+      },
+      ResultPath: null,
+      Catch: CATCH.failAction,
+      Next: 'CompleteAction',
+    },
   },
   completeAction: completeAction(
     "Derives the action's status from the per-target results (or the plan, for a dry run) and stores it.",

@@ -23,7 +23,7 @@ const NOTIFY_ACTION_OUTCOME_FUNCTION = functionArn('NotifyActionOutcomeFunctionA
 const WAIT_FOR_TASK_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 
 /** The Lambda timeout (60 s) and a margin: every task whose function keeps the default. */
-const TASK_TIMEOUT_SECONDS = 90;
+export const TASK_TIMEOUT_SECONDS = 90;
 /** A 120 s Lambda timeout and a margin (warn-sessions, notify-action-outcome). */
 const LONG_TASK_TIMEOUT_SECONDS = 150;
 

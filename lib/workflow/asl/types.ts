@@ -83,7 +83,8 @@ export interface MapState extends Transition {
     readonly StartAt: string;
     readonly States: States;
   };
-  readonly ResultPath: string;
+  /** null discards the iterations' output (a batched Map keeps its results outside the state). */
+  readonly ResultPath: string | null;
   readonly Catch?: readonly Catcher[];
 }
 

@@ -45,7 +45,7 @@ const result = (sessionId: string, outcome: TargetResult['outcome']): TargetResu
 beforeAll(async () => {
   dynamo = await startLocalDynamo();
   await createActionsTable(dynamo.client, TABLE);
-  store = new DynamoActionStore(dynamo.client, TABLE, () => NOW);
+  store = new DynamoActionStore(dynamo.client, TABLE, { now: () => NOW });
 });
 
 afterAll(async () => {

@@ -1,0 +1,247 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  type SessionBatch,
+  SessionBatchSchema,
+  type SessionBatchStore,
+  type ThrottleGate,
+} from '../sessions/batch-items.ts';
+import { isTransientDynamoDbError } from './dynamodb-errors.ts';
+
+/**
+ * Batch items live in the actions table beside their action, under `<actionId>#batch#<n>`: one
+ * table to grant, and the action's TTL (`expiresAt`) removes them with it.
+ */
+export const batchKey = (actionId: string, index: number): string =>
+  `${actionId}#batch#${String(index).padStart(4, '0')}`;
+
+/** Base class of the batch store's errors. */
+export class SessionBatchStoreError extends Error {
+  override name = 'SessionBatchStoreError';
+}
+
+/** DynamoDB was throttled or unreachable: the workflow's Retry matches this name. */
+export class SessionBatchStoreUnavailableError extends SessionBatchStoreError {
+  override name = 'SessionBatchStoreUnavailableError';
+}
+
+/** Another round saved the batch first (a round ran twice): this round's save is refused. */
+export class SessionBatchConflictError extends SessionBatchStoreError {
+  override name = 'SessionBatchConflictError';
+}
+
+export class SessionBatchNotFoundError extends SessionBatchStoreError {
+  override name = 'SessionBatchNotFoundError';
+}
+
+const BATCH_GET_LIMIT = 100;
+const BATCH_WRITE_LIMIT = 25;
+
+export class DynamoSessionBatchStore implements SessionBatchStore {
+  readonly #documents: DynamoDBDocumentClient;
+  readonly #tableName: string;
+  readonly #retentionDays: number;
+  readonly #now: () => Date;
+
+  /** `retentionDays`: kept as long as action records (RECORD_RETENTION_DAYS), then TTL removes them. */
+  constructor(
+    client: DynamoDBClient,
+    tableName: string,
+    retentionDays: number,
+    now: () => Date = () => new Date(),
+  ) {
+    this.#documents = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    this.#tableName = tableName;
+    this.#retentionDays = retentionDays;
+    this.#now = now;
+  }
+
+  #expiresAt(): number {
+    return Math.floor(this.#now().getTime() / 1000) + this.#retentionDays * 86_400;
+  }
+
+  async write(batches: readonly SessionBatch[]): Promise<void> {
+    const expiresAt = this.#expiresAt();
+    for (let start = 0; start < batches.length; start += BATCH_WRITE_LIMIT) {
+      let requests = batches.slice(start, start + BATCH_WRITE_LIMIT).map((batch) => ({
+        PutRequest: { Item: this.#item(batch, expiresAt) },
+      }));
+      for (let attempt = 0; requests.length > 0; attempt += 1) {
+        if (attempt > 0) await backoff(attempt);
+        const output = await this.#send('write', () =>
+          this.#documents.send(
+            new BatchWriteCommand({ RequestItems: { [this.#tableName]: requests } }),
+          ),
+        );
+        requests = (output.UnprocessedItems?.[this.#tableName] ?? []) as typeof requests;
+        if (requests.length > 0 && attempt >= 8) {
+          throw new SessionBatchStoreUnavailableError('Batch items stayed unprocessed');
+        }
+      }
+    }
+  }
+
+  async read(actionId: string, index: number): Promise<SessionBatch> {
+    const output = await this.#send(batchKey(actionId, index), () =>
+      this.#documents.send(
+        new GetCommand({
+          TableName: this.#tableName,
+          Key: { actionId: batchKey(actionId, index) },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    if (output.Item === undefined) {
+      throw new SessionBatchNotFoundError(`No batch ${index} for action ${actionId}`);
+    }
+    return parseBatch(output.Item);
+  }
+
+  async readAll(actionId: string, count: number): Promise<SessionBatch[]> {
+    const found = new Map<number, SessionBatch>();
+    for (let start = 0; start < count; start += BATCH_GET_LIMIT) {
+      let keys = Array.from({ length: Math.min(BATCH_GET_LIMIT, count - start) }, (_, offset) => ({
+        actionId: batchKey(actionId, start + offset),
+      }));
+      for (let attempt = 0; keys.length > 0; attempt += 1) {
+        if (attempt > 0) await backoff(attempt);
+        const output = await this.#send(actionId, () =>
+          this.#documents.send(
+            new BatchGetCommand({
+              RequestItems: { [this.#tableName]: { Keys: keys, ConsistentRead: true } },
+            }),
+          ),
+        );
+        for (const item of output.Responses?.[this.#tableName] ?? []) {
+          const batch = parseBatch(item);
+          found.set(batch.index, batch);
+        }
+        keys = (output.UnprocessedKeys?.[this.#tableName]?.Keys ?? []) as typeof keys;
+        if (keys.length > 0 && attempt >= 8) {
+          throw new SessionBatchStoreUnavailableError(`Batches of ${actionId} stayed unprocessed`);
+        }
+      }
+    }
+    return Array.from({ length: count }, (_, index) => {
+      const batch = found.get(index);
+      if (batch === undefined) {
+        throw new SessionBatchNotFoundError(`No batch ${index} for action ${actionId}`);
+      }
+      return batch;
+    });
+  }
+
+  async save(batch: SessionBatch): Promise<void> {
+    const key = batchKey(batch.actionId, batch.index);
+    try {
+      await this.#send(key, () =>
+        this.#documents.send(
+          new PutCommand({
+            TableName: this.#tableName,
+            Item: this.#item(batch, this.#expiresAt()),
+            ConditionExpression: 'version = :previous',
+            ExpressionAttributeValues: { ':previous': batch.version - 1 },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (
+        error instanceof SessionBatchStoreError &&
+        error.cause instanceof ConditionalCheckFailedException
+      ) {
+        throw new SessionBatchConflictError(`Batch ${key} was saved by another round`, {
+          cause: error.cause,
+        });
+      }
+      throw error;
+    }
+  }
+
+  #item(batch: SessionBatch, expiresAt: number) {
+    return {
+      ...batch,
+      actionId: batchKey(batch.actionId, batch.index),
+      batchOf: batch.actionId,
+      expiresAt,
+    };
+  }
+
+  async #send<Output>(what: string, operation: () => Promise<Output>): Promise<Output> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (isTransientDynamoDbError(error)) {
+        throw new SessionBatchStoreUnavailableError(`Batch store unavailable for ${what}`, {
+          cause: error,
+        });
+      }
+      throw new SessionBatchStoreError(`Batch store request failed for ${what}`, { cause: error });
+    }
+  }
+}
+
+function parseBatch(item: Record<string, unknown>): SessionBatch {
+  const parsed = SessionBatchSchema.safeParse({ ...item, actionId: item.batchOf });
+  if (!parsed.success) {
+    // Never echo the stored item: it names users and sessions.
+    throw new SessionBatchStoreError('A stored session batch does not match the schema', {
+      cause: parsed.error,
+    });
+  }
+  return parsed.data;
+}
+
+const backoff = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 2000) * Math.random()));
+
+/** The item of the limits table (key `counter`) that holds DaaS's shared throttle gate. */
+export const DAAS_THROTTLE_GATE_KEY = 'throttle-gate#daas';
+
+/** The gate in one item of the limits table; it only ever moves later, never earlier. */
+export class DynamoThrottleGate implements ThrottleGate {
+  readonly #documents: DynamoDBDocumentClient;
+  readonly #tableName: string;
+
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.#documents = DynamoDBDocumentClient.from(client);
+    this.#tableName = tableName;
+  }
+
+  async closedUntil(now: Date): Promise<number | undefined> {
+    const output = await this.#documents.send(
+      new GetCommand({
+        TableName: this.#tableName,
+        Key: { counter: DAAS_THROTTLE_GATE_KEY },
+        ConsistentRead: true,
+      }),
+    );
+    const until = (output.Item as { closedUntil?: unknown } | undefined)?.closedUntil;
+    return typeof until === 'number' && until > now.getTime() ? until : undefined;
+  }
+
+  async close(untilMs: number): Promise<void> {
+    try {
+      await this.#documents.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: { counter: DAAS_THROTTLE_GATE_KEY },
+          UpdateExpression: 'SET closedUntil = :until',
+          ConditionExpression: 'attribute_not_exists(closedUntil) OR closedUntil < :until',
+          ExpressionAttributeValues: { ':until': untilMs },
+        }),
+      );
+    } catch (error) {
+      // Another batch closed it for longer already.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+}

@@ -1,0 +1,481 @@
+import pLimit from 'p-limit';
+import { unhandled } from '../actions/declaration.ts';
+import {
+  buildTargetResult,
+  type CaughtError,
+  planOf,
+  planResults,
+  type TargetProgress,
+} from '../actions/outcome.ts';
+import {
+  ErrorSummarySchema,
+  type ResolvedSession,
+  ResolvedSessionSchema,
+  type ResolvedTarget,
+  type SessionActionType,
+  type SessionTargetResult,
+  SessionTargetResultSchema,
+  sessionOperationOf,
+} from '../actions/schema.ts';
+import type { ActionStore, BatchedContents, BatchedTargets } from '../actions/store.ts';
+import type { CallContext } from '../citrix/daas-client.ts';
+import { SUCCESSFUL_JOB_STATUSES, TERMINAL_JOB_STATUSES } from '../citrix/daas-client.ts';
+import type { GuardedResolution } from '../guardrails/apply.ts';
+import {
+  type BATCH_STEPS,
+  type BatchEntry,
+  batchNumbers,
+  type SessionBatch,
+  type SessionBatchStore,
+  type ThrottleGate,
+} from './batch-items.ts';
+import {
+  type JobReader,
+  MAX_BATCH_SIZE,
+  MAX_THROTTLED_ROUNDS,
+  maxBatchRounds,
+  type SessionController,
+  type SessionWorkflowSettings,
+} from './session-actions.ts';
+
+/** Citrix requests one round sends at once; the rest wait for a free slot. */
+export const REQUESTS_IN_FLIGHT = 10;
+/** Wait after a 429 that carries no Retry-After: doubles per throttled round, up to the cap. */
+const THROTTLE_BACKOFF_SECONDS = { first: 2, max: 60 } as const;
+
+/** What one round tells the workflow: whether the batch is done, and how long to wait. */
+export interface BatchRound {
+  readonly done: boolean;
+  readonly waitSeconds: number;
+  readonly counts: Readonly<Record<(typeof BATCH_STEPS)[number], number>>;
+}
+
+/** A round, and the results of the sessions it finished (each reported once, for the audit). */
+export interface BatchRoundOutcome {
+  readonly round: BatchRound;
+  readonly finished: readonly SessionTargetResult[];
+}
+
+export interface BatchRoundDependencies {
+  readonly controller: SessionController;
+  readonly jobs: JobReader;
+  readonly gate: ThrottleGate;
+  readonly store: Pick<SessionBatchStore, 'read' | 'save'>;
+  readonly settings: SessionWorkflowSettings;
+}
+
+export class BatchRoundLimitError extends Error {
+  override name = 'BatchRoundLimitError';
+}
+
+/** A claimed session whose request may or may not have reached Citrix: never sent again. */
+export class SubmissionUnconfirmedError extends Error {
+  override name = 'SubmissionUnconfirmedError';
+}
+
+/** Splits resolved sessions into batch items, each session `pending` (or done, when skipped). */
+export function batchesOf(
+  actionId: string,
+  targets: readonly ResolvedSession[],
+  batchSize: number,
+  settings: Pick<SessionWorkflowSettings, 'initialWaitSeconds'>,
+  plannedAt?: Date,
+): SessionBatch[] {
+  const batches: SessionBatch[] = [];
+  for (let start = 0; start < targets.length; start += batchSize) {
+    batches.push({
+      actionId,
+      index: batches.length,
+      version: 0,
+      rounds: 0,
+      throttledRounds: 0,
+      waitSeconds: settings.initialWaitSeconds,
+      entries: targets.slice(start, start + batchSize).map(
+        (target): BatchEntry =>
+          plannedAt === undefined
+            ? { target, step: 'pending' }
+            : // A dry run's result is its plan; nothing is ever sent for it.
+              {
+                target,
+                step: 'finished',
+                result: planResults([target], plannedAt)[0] as SessionTargetResult,
+              },
+      ),
+    });
+  }
+  return batches;
+}
+
+/**
+ * One round of one batch: reads every running log off job, then sends the sessions not yet sent
+ * (claimed first, in the batch item, so that a repeated round never sends one twice), unless
+ * Citrix is throttling. Saves the batch and says how long to wait before the next round.
+ */
+export async function advanceBatch(
+  request: {
+    readonly actionId: string;
+    readonly action: SessionActionType;
+    readonly index: number;
+  },
+  dependencies: BatchRoundDependencies,
+  pollRounds: number,
+  now: () => Date,
+): Promise<BatchRoundOutcome> {
+  const { store, gate, settings } = dependencies;
+  const batch = await store.read(request.actionId, request.index);
+  if (isFinished(batch)) return { round: roundOf(batch, settings, now()), finished: [] };
+  const round: SessionBatch = { ...batch, rounds: batch.rounds + 1, entries: [...batch.entries] };
+  const entryAt = (position: number) => round.entries[position] as BatchEntry;
+  const finish = (position: number, progress?: TargetProgress, caught?: CaughtError) => {
+    const entry = entryAt(position);
+    round.entries[position] = {
+      ...entry,
+      step: 'finished',
+      result: buildTargetResult(entry.target, progress, caught, now()) as SessionTargetResult,
+    };
+  };
+
+  // Sessions never to be acted on, and claims that a lost round left behind.
+  round.entries.forEach((entry, position) => {
+    if (entry.step === 'pending' && entry.target.actionable !== true) finish(position);
+    if (entry.step === 'claimed') {
+      finish(
+        position,
+        progressOf(entry),
+        caughtOf(
+          'SubmissionUnconfirmedError',
+          'The round that sent this session ended before recording the reply: it may have been acted on, and it is not sent again. Check the session in Citrix.',
+        ),
+      );
+    }
+  });
+
+  if (round.rounds >= maxBatchRounds(pollRounds)) {
+    round.entries.forEach((entry, position) => {
+      if (entry.step !== 'finished') finish(position, progressOf(entry), roundLimitError(entry));
+    });
+    return saveRound(store, batch, round, batch.version, settings, now);
+  }
+
+  const closedUntil = await gate.closedUntil(now());
+  if (closedUntil !== undefined) {
+    round.throttledRounds += 1;
+    return saveRound(store, batch, round, batch.version, settings, now, closedUntil);
+  }
+
+  const context: CallContext = { transactionId: request.actionId, maxAttempts: 1 };
+  const throttle = new Throttle(gate, round.throttledRounds);
+
+  // Read every running log off job.
+  await concurrently(positionsAt(round, 'submitted'), async (position) => {
+    if (throttle.closed) return;
+    const entry = entryAt(position);
+    const polled: BatchEntry = { ...entry, polls: (entry.polls ?? 0) + 1 };
+    round.entries[position] = polled;
+    try {
+      const job = await dependencies.jobs.getJob(entry.jobId as string, context);
+      round.entries[position] = { ...polled, jobStatus: job.Status };
+      if ((SUCCESSFUL_JOB_STATUSES as readonly string[]).includes(job.Status)) {
+        return finish(position, { ...progressOf(entryAt(position)), done: true });
+      }
+      if ((TERMINAL_JOB_STATUSES as readonly string[]).includes(job.Status)) {
+        const detail = job.ErrorString ? `: ${job.ErrorString}` : '';
+        return finish(
+          position,
+          progressOf(entryAt(position)),
+          caughtOf('LogoffJobFailedError', `Citrix job ${job.Id} ended ${job.Status}${detail}`),
+        );
+      }
+    } catch (error) {
+      if (await throttle.noted(error, now())) {
+        round.entries[position] = entry;
+        return;
+      }
+      // A job that cannot be read now is read again next round, until its deadline.
+    }
+    const running = entryAt(position);
+    if (Date.parse(running.deadline as string) <= now().getTime()) {
+      finish(
+        position,
+        progressOf(running),
+        caughtOf(
+          'LogoffJobDeadlineExceededError',
+          `Citrix job ${running.jobId} still ${running.jobStatus ?? 'unread'} after ${running.polls ?? 0} checks; deadline ${running.deadline} passed`,
+        ),
+      );
+    }
+  });
+
+  // Send the sessions not yet sent, each claimed in the batch item first.
+  const pending = throttle.closed ? [] : positionsAt(round, 'pending');
+  let version = batch.version;
+  let started = false;
+  if (pending.length > 0) {
+    for (const position of pending)
+      round.entries[position] = { ...entryAt(position), step: 'claimed' };
+    await store.save({ ...round, version: version + 1 });
+    version += 1;
+    const deadline = new Date(now().getTime() + settings.deadlineSeconds * 1000).toISOString();
+    await concurrently(pending, async (position) => {
+      const entry = entryAt(position);
+      // Not sent: a 429 came back for another session of this round.
+      if (throttle.closed) return void (round.entries[position] = { ...entry, step: 'pending' });
+      try {
+        const jobId = await sendAction(
+          dependencies.controller,
+          request.action,
+          entry.target.sessionId,
+          context,
+        );
+        if (jobId === undefined) return finish(position, { done: true });
+        round.entries[position] = { ...entry, step: 'submitted', jobId, polls: 0, deadline };
+        started = true;
+      } catch (error) {
+        // A 429 means Citrix did not act on it: pending again, for a later round.
+        if (await throttle.noted(error, now())) {
+          return void (round.entries[position] = { ...entry, step: 'pending' });
+        }
+        finish(position, undefined, caughtFrom(error));
+      }
+    });
+  }
+
+  if (throttle.closed) round.throttledRounds += 1;
+  round.waitSeconds = started
+    ? settings.initialWaitSeconds
+    : Math.min(round.waitSeconds * 2, settings.maxWaitSeconds);
+  return saveRound(store, batch, round, version, settings, now, throttle.untilMs);
+}
+
+/** Runs `work` for each position, REQUESTS_IN_FLIGHT at a time; `work` catches its own errors. */
+async function concurrently(
+  positions: readonly number[],
+  work: (position: number) => Promise<void>,
+): Promise<void> {
+  const limit = pLimit(REQUESTS_IN_FLIGHT);
+  await Promise.all(positions.map((position) => limit(() => work(position))));
+}
+
+async function sendAction(
+  controller: SessionController,
+  action: SessionActionType,
+  sessionId: string,
+  context: CallContext,
+): Promise<string | undefined> {
+  const operation = sessionOperationOf(action);
+  switch (operation) {
+    case 'disconnect':
+      await controller.disconnectSession(sessionId, context);
+      return undefined;
+    case 'logoff':
+      // Without a job URL Citrix has logged the session off synchronously.
+      return (await controller.logoffSession(sessionId, context)).jobId;
+  }
+  return unhandled(operation);
+}
+
+/** One round's view of Citrix's throttling: the first 429 closes the shared gate. */
+class Throttle {
+  readonly #gate: ThrottleGate;
+  readonly #throttledRounds: number;
+  untilMs: number | undefined;
+
+  constructor(gate: ThrottleGate, throttledRounds: number) {
+    this.#gate = gate;
+    this.#throttledRounds = throttledRounds;
+  }
+
+  get closed(): boolean {
+    return this.untilMs !== undefined;
+  }
+
+  /** True (and the gate closed) when `error` is Citrix's 429. */
+  async noted(error: unknown, now: Date): Promise<boolean> {
+    if (!(error instanceof Error) || error.name !== 'CitrixThrottledError') return false;
+    const retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs;
+    const backoffSeconds = Math.min(
+      THROTTLE_BACKOFF_SECONDS.first * 2 ** this.#throttledRounds,
+      THROTTLE_BACKOFF_SECONDS.max,
+    );
+    const until = now.getTime() + (retryAfterMs ?? backoffSeconds * 1000);
+    if (this.untilMs === undefined || until > this.untilMs) {
+      this.untilMs = until;
+      await this.#gate.close(until);
+    }
+    return true;
+  }
+}
+
+/** Saves the round over `version`; waits out the throttle when it is closed until `closedUntil`. */
+async function saveRound(
+  store: Pick<SessionBatchStore, 'save'>,
+  before: SessionBatch,
+  round: SessionBatch,
+  version: number,
+  settings: SessionWorkflowSettings,
+  now: () => Date,
+  closedUntil?: number,
+): Promise<BatchRoundOutcome> {
+  const saved: SessionBatch = { ...round, version: version + 1 };
+  await store.save(saved);
+  const finished = newlyFinished(before, saved);
+  const next = roundOf(saved, settings, now());
+  if (next.done || closedUntil === undefined) return { round: next, finished };
+  const waitSeconds = Math.max(1, Math.ceil((closedUntil - now().getTime()) / 1000));
+  return { round: { ...next, waitSeconds }, finished };
+}
+
+function newlyFinished(before: SessionBatch, after: SessionBatch): SessionTargetResult[] {
+  return after.entries.flatMap((entry, position) =>
+    entry.result !== undefined && before.entries[position]?.result === undefined
+      ? [entry.result]
+      : [],
+  );
+}
+
+function roundOf(batch: SessionBatch, settings: SessionWorkflowSettings, now: Date): BatchRound {
+  const counts = { pending: 0, claimed: 0, submitted: 0, finished: 0 };
+  for (const entry of batch.entries) counts[entry.step] += 1;
+  // Never wait past the earliest running job's deadline, so that it is judged on time.
+  const deadlines = batch.entries.flatMap((entry) =>
+    entry.step === 'submitted' && entry.deadline !== undefined ? [Date.parse(entry.deadline)] : [],
+  );
+  const untilDeadline =
+    deadlines.length === 0
+      ? Number.POSITIVE_INFINITY
+      : Math.ceil((Math.min(...deadlines) - now.getTime()) / 1000);
+  return {
+    done: counts.finished === batch.entries.length,
+    waitSeconds: Math.max(1, Math.min(batch.waitSeconds, settings.maxWaitSeconds, untilDeadline)),
+    counts,
+  };
+}
+
+const isFinished = (batch: SessionBatch) =>
+  batch.entries.every((entry) => entry.step === 'finished');
+
+const positionsAt = (batch: SessionBatch, step: BatchEntry['step']) =>
+  batch.entries.flatMap((entry, position) => (entry.step === step ? [position] : []));
+
+function progressOf(entry: BatchEntry): TargetProgress | undefined {
+  if (entry.step === 'pending') return undefined;
+  return { done: false, jobId: entry.jobId, jobStatus: entry.jobStatus };
+}
+
+function caughtOf(name: string, message: string): CaughtError {
+  return { Error: name, Cause: JSON.stringify({ errorMessage: message }) };
+}
+
+function caughtFrom(error: unknown): CaughtError {
+  return error instanceof Error
+    ? caughtOf(error.name, error.message)
+    : caughtOf('Error', String(error));
+}
+
+function roundLimitError(entry: BatchEntry): CaughtError {
+  return entry.step === 'submitted'
+    ? caughtOf(
+        'LogoffJobDeadlineExceededError',
+        `Citrix job ${entry.jobId} still ${entry.jobStatus ?? 'unread'} when the batch reached its last round`,
+      )
+    : caughtOf(
+        'CitrixThrottledError',
+        'Not sent: Citrix kept throttling until the batch reached its last round',
+      );
+}
+
+/**
+ * Records every session of the batch not yet finished as failed with `caught`, sending nothing:
+ * the batch's workflow step failed as a whole. A claimed or submitted session keeps its job, and
+ * the error says it may have been acted on.
+ */
+export async function failBatch(
+  request: { readonly actionId: string; readonly index: number },
+  store: Pick<SessionBatchStore, 'read' | 'save'>,
+  caught: CaughtError,
+  now: Date,
+): Promise<BatchRoundOutcome> {
+  const batch = await store.read(request.actionId, request.index);
+  const entries = batch.entries.map((entry): BatchEntry => {
+    if (entry.step === 'finished') return entry;
+    // A session never to be acted on is skipped, whatever else failed.
+    const skipped = entry.step === 'pending' && entry.target.actionable !== true;
+    const result = buildTargetResult(
+      entry.target,
+      progressOf(entry),
+      skipped ? undefined : caught,
+      now,
+    ) as SessionTargetResult;
+    return { ...entry, step: 'finished', result };
+  });
+  const saved = { ...batch, version: batch.version + 1, entries };
+  await store.save(saved);
+  const counts = { pending: 0, claimed: 0, submitted: 0, finished: entries.length };
+  return { round: { done: true, waitSeconds: 1, counts }, finished: newlyFinished(batch, saved) };
+}
+
+/** What ResolveTargets hands the session workflow: batch numbers and a count, never the sessions. */
+export interface BatchedResolution {
+  readonly guardrails: GuardedResolution['guardrails'];
+  /** The batch numbers the Map iterates over. */
+  readonly batches: number[];
+  readonly targets: number;
+}
+
+/**
+ * Writes the resolved sessions in batch items, then marks the action running with their count:
+ * the record never points at batches not yet written. Returns the batch numbers.
+ */
+export async function writeSessionBatches(
+  dependencies: {
+    readonly store: Pick<SessionBatchStore, 'write'>;
+    readonly actions: Pick<ActionStore, 'markRunning'>;
+    readonly settings: Pick<SessionWorkflowSettings, 'batchSize' | 'initialWaitSeconds'>;
+  },
+  actionId: string,
+  targets: readonly ResolvedTarget[],
+  plannedAt: Date | undefined,
+): Promise<number[]> {
+  const sessions = targets.filter((target): target is ResolvedSession => 'sessionId' in target);
+  if (sessions.length === 0) {
+    await dependencies.actions.markRunning(actionId, []);
+    return [];
+  }
+  const batches = batchesOf(
+    actionId,
+    sessions,
+    dependencies.settings.batchSize,
+    dependencies.settings,
+    plannedAt,
+  );
+  await dependencies.store.write(batches);
+  await dependencies.actions.markRunning(actionId, sessions, { batches: batches.length });
+  return batchNumbers(batches.length);
+}
+
+/** Keeps each session's warning in its batch entry (the action record would outgrow 400 KB). */
+export async function recordBatchWarnings(
+  store: Pick<SessionBatchStore, 'save'>,
+  batches: readonly SessionBatch[],
+  warnings: readonly {
+    readonly sessionId: string;
+    readonly status: 'sent' | 'failed';
+    readonly error?: { readonly name: string; readonly message: string };
+  }[],
+): Promise<void> {
+  const bySession = new Map(warnings.map((warning) => [warning.sessionId, warning]));
+  for (const batch of batches) {
+    const entries = batch.entries.map((entry): BatchEntry => {
+      const warning = bySession.get(entry.target.sessionId);
+      if (warning === undefined) return entry;
+      return {
+        ...entry,
+        warning: {
+          status: warning.status,
+          ...(warning.error === undefined ? {} : { error: warning.error }),
+        },
+      };
+    });
+    await store.save({ ...batch, version: batch.version + 1, entries });
+  }
+}
