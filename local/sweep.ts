@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import type { PlanScope } from '../lib/actions/schema.ts';
 import { TERMINAL_ACTION_STATUSES } from '../lib/actions/schema.ts';
 import { signStandardWebhook } from '../lib/webhooks/standard-webhooks.ts';
 import { LOCAL_DEMO_WEBHOOK_SECRET, localSweepRoute } from './defaults.ts';
@@ -54,11 +55,26 @@ interface ActionStatus {
   summary?: string;
   results?: { outcome?: string }[];
   plan?: { act: boolean }[];
+  scope?: PlanScope;
+}
+
+/** The plan's sessions by delivery group and machine, a few of each, before anything acts. */
+function describeScope(scope: PlanScope): string[] {
+  const list = (entries: PlanScope['byMachine'], more: number, noun: string) =>
+    `  by ${noun}: ${entries
+      .slice(0, 5)
+      .map((entry) => `${entry.name} ${entry.actionable}/${entry.targets}`)
+      .join(', ')}${entries.length + more > 5 ? `, and ${entries.length + more - 5} more` : ''}`;
+  return [
+    list(scope.byDeliveryGroup, scope.moreDeliveryGroups, 'delivery group'),
+    list(scope.byMachine, scope.moreMachines, 'machine'),
+  ];
 }
 
 const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_ACTION_STATUSES);
 const statusUrl = `${apiUrl}/v1/actions/${encodeURIComponent(run.actionId)}`;
 let last = '';
+let scopeShown = false;
 for (;;) {
   const headers = signStandardWebhook(secret, `msg_${randomUUID()}`, new Date(), '');
   const response = await fetchOrExit(apiUrl, statusUrl, { headers });
@@ -66,6 +82,13 @@ for (;;) {
   const planned = action.plan?.filter((entry) => entry.act).length ?? 0;
   const finished = action.results?.filter((result) => result.outcome !== 'planned').length ?? 0;
   const line = `${action.status ?? 'unknown'}: ${finished} of ${action.plan?.length ?? 0} targets recorded, ${planned} to act on`;
+  if (action.scope !== undefined && !scopeShown) {
+    console.log(
+      `Plan: ${action.scope.actionable} of ${action.scope.targets} sessions to act on (acting on / found)`,
+    );
+    for (const scopeLine of describeScope(action.scope)) console.log(scopeLine);
+    scopeShown = true;
+  }
   if (line !== last) {
     console.log(line);
     last = line;

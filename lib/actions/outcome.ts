@@ -5,6 +5,7 @@ import {
   byProduct,
   declarationOf,
   type ErrorSummary,
+  type PlanScope,
   type ResolvedSession,
   type ResolvedTarget,
   type SessionTargetResult,
@@ -197,4 +198,40 @@ export function planOf(
   targets: readonly ResolvedTarget[],
 ): { target: string; act: boolean; reason?: string }[] {
   return targets.map((target) => ({ target: targetKey(target), ...targetVerdict(target) }));
+}
+
+/** Entries of each list in a plan's scope: enough to read, small enough for the record. */
+export const MAX_SCOPE_ENTRIES = 25;
+
+/** A session action's sessions counted by delivery group and machine; undefined for the rest. */
+export function planScopeOf(targets: readonly ResolvedTarget[]): PlanScope | undefined {
+  const sessions = targets.filter((target): target is ResolvedSession => 'sessionId' in target);
+  if (sessions.length === 0 || sessions.length !== targets.length) return undefined;
+  const count = (name: (session: ResolvedSession) => string | undefined) => {
+    const counts = new Map<string, { targets: number; actionable: number }>();
+    for (const session of sessions) {
+      const key = name(session) ?? '(unknown)';
+      const entry = counts.get(key) ?? { targets: 0, actionable: 0 };
+      entry.targets += 1;
+      if (targetVerdict(session).act) entry.actionable += 1;
+      counts.set(key, entry);
+    }
+    const sorted = [...counts]
+      .map(([key, entry]) => ({ name: key, ...entry }))
+      .sort((a, b) => b.targets - a.targets || a.name.localeCompare(b.name));
+    return {
+      listed: sorted.slice(0, MAX_SCOPE_ENTRIES),
+      more: Math.max(0, sorted.length - MAX_SCOPE_ENTRIES),
+    };
+  };
+  const groups = count((session) => session.deliveryGroup);
+  const machines = count((session) => session.machineName);
+  return {
+    targets: sessions.length,
+    actionable: sessions.filter((session) => targetVerdict(session).act).length,
+    byDeliveryGroup: groups.listed,
+    moreDeliveryGroups: groups.more,
+    byMachine: machines.listed,
+    moreMachines: machines.more,
+  };
 }

@@ -310,6 +310,8 @@ export const ResolvedSessionSchema = z.object({
    */
   userNames: z.array(z.string()).optional(),
   machineName: z.string().optional(),
+  /** The delivery group of the session's machine, as Citrix reported it. */
+  deliveryGroup: z.string().optional(),
   state: z.string().optional(),
   /** False for a protected user's session: reported as skipped, never acted on. */
   actionable: z.boolean().optional(),
@@ -466,6 +468,32 @@ export function targetKey(target: ResolvedTarget): string {
   });
 }
 
+const ScopeCountSchema = z.object({
+  name: z.string(),
+  targets: z.number().int().min(0),
+  actionable: z.number().int().min(0),
+});
+
+/**
+ * A session action's plan in numbers, recorded before anything acts: its sessions by delivery
+ * group and by machine, the largest MAX_SCOPE_ENTRIES of each (`more` counts the rest).
+ */
+export const PlanScopeSchema = z
+  .object({
+    targets: z.number().int().min(0),
+    actionable: z.number().int().min(0),
+    byDeliveryGroup: z.array(ScopeCountSchema),
+    moreDeliveryGroups: z.number().int().min(0),
+    byMachine: z.array(ScopeCountSchema),
+    moreMachines: z.number().int().min(0),
+  })
+  .meta({
+    id: 'PlanScope',
+    description:
+      'How many sessions the action would touch and act on, by delivery group and by machine (largest first; `more…` counts the groups or machines not listed).',
+  });
+export type PlanScope = z.infer<typeof PlanScopeSchema>;
+
 /** What the store keeps for an action; `results` is keyed by `targetKey`. */
 export const ActionRecordSchema = z.object({
   actionId: z.string(),
@@ -495,6 +523,8 @@ export const ActionRecordSchema = z.object({
   plan: z
     .array(z.object({ target: z.string(), act: z.boolean(), reason: z.string().optional() }))
     .optional(),
+  /** How many sessions the action would touch, by delivery group and by machine. */
+  scope: PlanScopeSchema.optional(),
   /** Why the action was held, and the decision (never the task token). */
   approval: z
     .object({

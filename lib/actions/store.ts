@@ -7,7 +7,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { isTransientDynamoDbError } from '../runtime/dynamodb-errors.ts';
-import { planOf } from './outcome.ts';
+import { planOf, planScopeOf } from './outcome.ts';
 import {
   type ActionRecord,
   ActionRecordSchema,
@@ -185,13 +185,15 @@ export class DynamoActionStore implements ActionStore, NotificationClaims {
     // A retried task may mark the action running twice; a finished action is never reopened.
     if (options.batches !== undefined) {
       await this.#update(actionId, {
-        UpdateExpression: 'SET #status = :running, batches = :batches, updatedAt = :now',
+        UpdateExpression:
+          'SET #status = :running, batches = :batches, #scope = :scope, updatedAt = :now',
         ConditionExpression: 'attribute_exists(actionId) AND #status IN (:accepted, :running)',
-        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeNames: { '#status': 'status', '#scope': 'scope' },
         ExpressionAttributeValues: {
           ':running': 'running',
           ':accepted': 'accepted',
           ':batches': options.batches,
+          ':scope': planScopeOf(targets),
           ':now': this.#now().toISOString(),
         },
       });

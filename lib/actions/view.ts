@@ -98,6 +98,8 @@ export const ActionViewSchema = z
     results: z.array(TargetResultSchema),
     /** What the action would do, recorded before anything was done. */
     plan: ActionRecordSchema.shape.plan,
+    /** A session action's sessions by delivery group and machine, counted before acting. */
+    scope: ActionRecordSchema.shape.scope,
     /** Why the action was held for approval, and the decision (the task token is never shown). */
     approval: ActionRecordSchema.shape.approval,
     warnings: ActionRecordSchema.shape.warnings,
@@ -134,6 +136,7 @@ export function toActionView(record: ActionRecord): ActionView {
     ...(record.error === undefined ? {} : { error: record.error }),
     results,
     ...(record.plan === undefined ? {} : { plan: record.plan }),
+    ...(record.scope === undefined ? {} : { scope: record.scope }),
     ...(record.approval === undefined ? {} : { approval: record.approval }),
     ...(record.warnings === undefined ? {} : { warnings: record.warnings }),
     ...(record.notifications === undefined ? {} : { notifications: record.notifications }),

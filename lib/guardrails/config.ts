@@ -31,11 +31,11 @@ export const OVER_LIMIT_OUTCOMES = ['approval', 'refuse'] as const;
 export type OverLimitOutcome = (typeof OVER_LIMIT_OUTCOMES)[number];
 
 /**
- * Every reservation in the last hour is kept in one DynamoDB item per action type (at most one
- * entry per target-counting reservation), so the hourly limit is capped well below the 400 KB
- * item size.
+ * The largest limit, in targets: a fleet-wide containment (SESSION_MAX_TARGETS accepts as many)
+ * is configuration. The counter's item stays small whatever the limit, since it holds one entry
+ * per action, not per target (see MAX_RESERVATIONS_PER_HOUR in limits.ts).
  */
-export const MAX_LIMIT = 2000;
+export const MAX_LIMIT = 20_000;
 
 const LimitValue = z
   .number('must be an integer')

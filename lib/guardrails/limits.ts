@@ -76,6 +76,13 @@ export const LIMITS_TABLE_PARTITION_KEY = 'counter';
 
 export const HOUR_MS = 3_600_000;
 
+/**
+ * Actions of one type reserved in an hour: one entry each in the counter's DynamoDB item (about
+ * 80 bytes), so 2,000 keep it far below 400 KB. Past them the hour is over its limit, whatever
+ * the target counts: that many separate actions in an hour is itself a reason to stop and look.
+ */
+export const MAX_RESERVATIONS_PER_HOUR = 2000;
+
 const CounterItemSchema = z.object({
   counter: z.string(),
   version: z.number().int().min(0),
@@ -145,7 +152,7 @@ export class DynamoHourlyLimitCounter implements HourlyLimitCounter {
       const others = recent.filter((entry) => entry !== mine);
       const used = others.reduce((total, entry) => total + entry.count, 0);
       if (mine !== undefined) return { allowed: mine.overLimit !== true, used };
-      const fits = used + count <= limit;
+      const fits = used + count <= limit && others.length < MAX_RESERVATIONS_PER_HOUR;
       if (!fits && options.evenOverLimit !== true) return { allowed: false, used };
       const entry: CounterEntry = fits
         ? { at: nowMs, count, actionId }

@@ -190,6 +190,7 @@ export function describeSession(session: DaasSession): ResolvedSession {
     userName: userNames[0],
     ...(userNames.length > 0 ? { userNames } : {}),
     machineName: session.Machine?.DnsName ?? session.Machine?.Name ?? undefined,
+    deliveryGroup: session.Machine?.DeliveryGroup?.Name ?? undefined,
     state: session.State,
   };
 }

@@ -102,7 +102,7 @@ describe('GUARDRAIL_LIMITS', () => {
     [{ 'admin.revoke': { overLimit: 'ignore' } }, 'admin.revoke.overLimit', "'refuse'"],
     [{ 'admin.revoke': { perMinute: 1 } }, 'admin.revoke.perMinute', 'not a limit field'],
     [{ 'device.wipe': { perRequest: 11 } }, 'device.wipe.perRequest', 'must not exceed perHour'],
-    [{ 'device.wipe': { perHour: 100_000 } }, 'device.wipe.perHour', 'at most 2000'],
+    [{ 'device.wipe': { perHour: 100_000 } }, 'device.wipe.perHour', 'at most 20000'],
     [{ 'device.wipe': 5 }, 'device.wipe', 'must be an object'],
   ])('rejects %j naming %s', (limits, field, message) => {
     const error = errorOf({ GUARDRAIL_LIMITS: JSON.stringify(limits) });
