@@ -2,7 +2,9 @@ import * as z from 'zod';
 import { planOf } from '../actions/outcome.ts';
 import {
   ErrorSummarySchema,
+  type ResolvedSession,
   ResolvedSessionSchema,
+  type SessionTargetResult,
   SessionTargetResultSchema,
 } from '../actions/schema.ts';
 import type { BatchedContents, BatchedTargets } from '../actions/store.ts';
@@ -23,6 +25,32 @@ import { MAX_BATCH_SIZE } from './session-actions.ts';
  */
 export const BATCH_STEPS = ['pending', 'claimed', 'submitted', 'finished'] as const;
 
+/**
+ * A finished session's result as its batch entry keeps it: the outcome only, since the entry
+ * already holds the session (`fullResult` puts the two back together).
+ */
+export const StoredResultSchema = SessionTargetResultSchema.pick({
+  outcome: true,
+  note: true,
+  job: true,
+  error: true,
+  finishedAt: true,
+});
+export type StoredResult = z.infer<typeof StoredResultSchema>;
+
+/** The part of a result its batch entry keeps. */
+export function storedResult(result: SessionTargetResult): StoredResult {
+  return StoredResultSchema.parse(result);
+}
+
+/** A finished entry's whole result: its session and its outcome. */
+export function fullResult(entry: {
+  readonly target: ResolvedSession;
+  readonly result?: StoredResult | undefined;
+}): SessionTargetResult | undefined {
+  return entry.result === undefined ? undefined : { ...entry.target, ...entry.result };
+}
+
 export const BatchEntrySchema = z.object({
   target: ResolvedSessionSchema,
   step: z.enum(BATCH_STEPS),
@@ -30,7 +58,7 @@ export const BatchEntrySchema = z.object({
   jobStatus: z.string().optional(),
   polls: z.number().int().min(0).optional(),
   deadline: z.iso.datetime().optional(),
-  result: SessionTargetResultSchema.optional(),
+  result: StoredResultSchema.optional(),
   warning: z
     .object({ status: z.enum(['sent', 'failed']), error: ErrorSummarySchema.optional() })
     .optional(),
@@ -81,7 +109,9 @@ export function batchContents(batches: readonly SessionBatch[]): BatchedContents
     targets,
     results: Object.fromEntries(
       entries.flatMap((entry) =>
-        entry.result === undefined ? [] : [[entry.target.sessionId, entry.result]],
+        entry.result === undefined
+          ? []
+          : [[entry.target.sessionId, { ...entry.target, ...entry.result }]],
       ),
     ),
     plan: planOf(targets),

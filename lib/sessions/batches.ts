@@ -25,8 +25,10 @@ import {
   type BATCH_STEPS,
   type BatchEntry,
   batchNumbers,
+  fullResult,
   type SessionBatch,
   type SessionBatchStore,
+  storedResult,
   type ThrottleGate,
 } from './batch-items.ts';
 import {
@@ -98,7 +100,7 @@ export function batchesOf(
               {
                 target,
                 step: 'finished',
-                result: planResults([target], plannedAt)[0] as SessionTargetResult,
+                result: storedResult(planResults([target], plannedAt)[0] as SessionTargetResult),
               },
       ),
     });
@@ -131,7 +133,7 @@ export async function advanceBatch(
     round.entries[position] = {
       ...entry,
       step: 'finished',
-      result: buildTargetResult(entry.target, progress, caught, now()) as SessionTargetResult,
+      result: storedResult(buildTargetResult(entry.target, progress, caught, now())),
     };
   };
 
@@ -328,7 +330,7 @@ async function saveRound(
 function newlyFinished(before: SessionBatch, after: SessionBatch): SessionTargetResult[] {
   return after.entries.flatMap((entry, position) =>
     entry.result !== undefined && before.entries[position]?.result === undefined
-      ? [entry.result]
+      ? [fullResult(entry) as SessionTargetResult]
       : [],
   );
 }
@@ -406,7 +408,7 @@ export async function failBatch(
       skipped ? undefined : caught,
       now,
     ) as SessionTargetResult;
-    return { ...entry, step: 'finished', result };
+    return { ...entry, step: 'finished', result: storedResult(result) };
   });
   const saved = { ...batch, version: batch.version + 1, entries };
   await store.save(saved);

@@ -31,7 +31,7 @@ export interface JobReader {
   getJob(jobId: string, context?: CallContext): Promise<DaasJob>;
 }
 
-/** Sessions per batch item: a 100-session batch is about 60 KB, well under DynamoDB's 400 KB. */
+/** Sessions per batch item: 200 sessions are about 200 KB, under DynamoDB's 400 KB item limit. */
 export const MAX_BATCH_SIZE = 200;
 /** Batches the workflow's Map advances at once (its MaxConcurrency), each a Lambda call per round. */
 export const BATCHES_IN_PARALLEL = 10;
@@ -56,13 +56,16 @@ export const EXECUTION_HISTORY_LIMIT = 25_000;
  * warning, complete, notify, with their retries) and the execution's own start and end.
  */
 const EVENTS_OUTSIDE_BATCHES = 200;
-/** Events of one batch's Map iteration besides its rounds (iteration started and succeeded). */
-const EVENTS_PER_BATCH = 4;
 /**
- * Events of one round: the task (entered, scheduled, started, succeeded, exited), the Choice
- * (entered, exited) and the Wait (entered, exited), plus one Lambda retry (3 more).
+ * Events of one batch besides its rounds: the Map iteration (2) and a FailBatch task (5) with its
+ * retries (at most 9, 3 events each).
  */
-const EVENTS_PER_ROUND = 12;
+const EVENTS_PER_BATCH = 34;
+/**
+ * Events of one round: the task (entered, scheduled, started, succeeded, exited), its retries (at
+ * most 4, 3 events each), the Choice (entered, exited) and the Wait (entered, exited).
+ */
+const EVENTS_PER_ROUND = 21;
 
 export interface SessionWorkflowSettings {
   readonly maxTargets: number;
@@ -99,7 +102,7 @@ export const SessionWorkflowSettingsSchema: z.ZodType<SessionWorkflowSettings> =
 
 export const DEFAULT_SESSION_WORKFLOW_SETTINGS: SessionWorkflowSettings = {
   maxTargets: 50,
-  batchSize: 100,
+  batchSize: 200,
   initialWaitSeconds: 2,
   maxWaitSeconds: 30,
   deadlineSeconds: 600,
@@ -126,7 +129,7 @@ export function maxPollRounds(
 
 /**
  * Worst-case history of one execution (docs/architecture.md): every batch runs all its rounds.
- * `events ≤ 200 + ⌈maxTargets / batchSize⌉ × (4 + 12 × (2 + P + T))`, P the poll rounds of one
+ * `events ≤ 200 + ⌈maxTargets / batchSize⌉ × (34 + 21 × (2 + P + T))`, P the poll rounds of one
  * job and T the throttled rounds a batch may wait.
  */
 export function estimateHistoryEvents(

@@ -37,6 +37,7 @@ const ENV = {
   // Citrix, is what a 2 s request timeout would measure here.
   CITRIX_REQUEST_TIMEOUT_MS: '15000',
   SESSION_MAX_TARGETS: String(SESSIONS),
+  SESSION_BATCH_SIZE: '100',
   GUARDRAIL_LIMITS: JSON.stringify({
     'session.logoff': { perRequest: SESSIONS, perHour: 10 * SESSIONS },
     'session.disconnect': { perRequest: SESSIONS, perHour: 10 * SESSIONS },
