@@ -33,6 +33,8 @@ import {
 } from './batch-items.ts';
 import {
   type JobReader,
+  LogoffJobDeadlineExceededError,
+  LogoffJobFailedError,
   MAX_BATCH_SIZE,
   MAX_THROTTLED_ROUNDS,
   maxBatchRounds,
@@ -185,7 +187,7 @@ export async function advanceBatch(
         return finish(
           position,
           progressOf(entryAt(position)),
-          caughtOf('LogoffJobFailedError', `Citrix job ${job.Id} ended ${job.Status}${detail}`),
+          caughtFrom(new LogoffJobFailedError(`Citrix job ${job.Id} ended ${job.Status}${detail}`)),
         );
       }
     } catch (error) {
@@ -200,9 +202,10 @@ export async function advanceBatch(
       finish(
         position,
         progressOf(running),
-        caughtOf(
-          'LogoffJobDeadlineExceededError',
-          `Citrix job ${running.jobId} still ${running.jobStatus ?? 'unread'} after ${running.polls ?? 0} checks; deadline ${running.deadline} passed`,
+        caughtFrom(
+          new LogoffJobDeadlineExceededError(
+            `Citrix job ${running.jobId} still ${running.jobStatus ?? 'unread'} after ${running.polls ?? 0} checks; deadline ${running.deadline} passed`,
+          ),
         ),
       );
     }

@@ -16,7 +16,7 @@ import {
 } from '../citrix/ids.ts';
 import { IsoDurationSchema } from './state-change-time.ts';
 
-/** The DaaS calls a session action makes; `submitSessionAction` handles each one. */
+/** The DaaS calls a session action makes; `advanceBatch` (batches.ts) sends each one. */
 export type SessionOperation = 'logoff' | 'disconnect';
 
 /**

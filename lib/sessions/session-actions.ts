@@ -79,7 +79,7 @@ export interface SessionWorkflowSettings {
 export const SessionWorkflowSettingsSchema: z.ZodType<SessionWorkflowSettings> = z
   .object({
     /** More sessions than this and the action is refused as a whole rather than partly done. */
-    maxTargets: z.number().int().min(1).max(20_000),
+    maxTargets: z.number().int().min(1).max(10_000),
     batchSize: z.number().int().min(1).max(MAX_BATCH_SIZE),
     /** First wait before reading a log off job; doubles every round up to maxWaitSeconds. */
     initialWaitSeconds: z.number().int().min(1).max(60),
@@ -250,74 +250,4 @@ function describeTarget(target: { readonly user: string } | FleetTarget): string
   if ('deliveryGroup' in target) return `Delivery group ${target.deliveryGroup}`;
   if ('machine' in target) return `Machine ${target.machine}`;
   return `Client address ${target.clientAddress}`;
-}
-
-/** What the workflow carries between submitting an action and finishing its target. */
-export const SessionProgressSchema = z.object({
-  sessionId: z.string(),
-  done: z.boolean(),
-  jobId: z.string().optional(),
-  jobStatus: z.string().optional(),
-  waitSeconds: z.number().int().min(1),
-  deadline: z.iso.datetime(),
-  polls: z.number().int().min(0),
-});
-export type SessionProgress = z.infer<typeof SessionProgressSchema>;
-
-export async function submitSessionAction(
-  controller: SessionController,
-  action: SessionActionType,
-  sessionId: string,
-  settings: SessionWorkflowSettings,
-  context: CallContext,
-  now: Date,
-): Promise<SessionProgress> {
-  const base = {
-    sessionId,
-    waitSeconds: settings.initialWaitSeconds,
-    deadline: new Date(now.getTime() + settings.deadlineSeconds * 1000).toISOString(),
-    polls: 0,
-  };
-  const operation = sessionOperationOf(action);
-  switch (operation) {
-    case 'disconnect':
-      await controller.disconnectSession(sessionId, context);
-      return { ...base, done: true };
-    case 'logoff': {
-      const { jobId } = await controller.logoffSession(sessionId, context);
-      // Without a job URL Citrix has logged the session off synchronously.
-      return jobId === undefined ? { ...base, done: true } : { ...base, done: false, jobId };
-    }
-  }
-  return unhandled(operation);
-}
-
-export async function checkLogoffJob(
-  jobs: JobReader,
-  progress: SessionProgress,
-  settings: SessionWorkflowSettings,
-  context: CallContext,
-  now: Date,
-): Promise<SessionProgress> {
-  if (progress.jobId === undefined) return { ...progress, done: true };
-  const job = await jobs.getJob(progress.jobId, context);
-  const polled = { ...progress, jobStatus: job.Status, polls: progress.polls + 1 };
-  if ((SUCCESSFUL_JOB_STATUSES as readonly string[]).includes(job.Status)) {
-    return { ...polled, done: true };
-  }
-  if ((TERMINAL_JOB_STATUSES as readonly string[]).includes(job.Status)) {
-    const detail = job.ErrorString ? `: ${job.ErrorString}` : '';
-    throw new LogoffJobFailedError(`Citrix job ${job.Id} ended ${job.Status}${detail}`);
-  }
-  const remainingMs = Date.parse(progress.deadline) - now.getTime();
-  if (remainingMs <= 0) {
-    throw new LogoffJobDeadlineExceededError(
-      `Citrix job ${job.Id} still ${job.Status} after ${polled.polls} checks; deadline ${progress.deadline} passed`,
-    );
-  }
-  const waitSeconds = Math.max(
-    1,
-    Math.min(progress.waitSeconds * 2, settings.maxWaitSeconds, Math.ceil(remainingMs / 1000)),
-  );
-  return { ...polled, done: false, waitSeconds };
 }

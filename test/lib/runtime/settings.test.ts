@@ -38,12 +38,33 @@ describe('settings from the environment', () => {
     );
     expect(() =>
       sessionWorkflowSettingsFromEnv({
-        SESSION_MAX_TARGETS: '200',
+        SESSION_MAX_TARGETS: '2000',
         LOGOFF_DEADLINE_SECONDS: '21600',
       }),
     ).toThrow(InvalidSettingsError);
     expect(() => recordRetentionDaysFromEnv({ ACTION_RECORD_TTL_DAYS: '0' })).toThrow(
       /ACTION_RECORD_TTL_DAYS/,
+    );
+  });
+
+  it('takes thousands of sessions per action in batches, and refuses a history past 80% of the limit', () => {
+    expect(sessionWorkflowSettingsFromEnv({ SESSION_MAX_TARGETS: '5000' })).toEqual({
+      ...DEFAULT_SESSION_WORKFLOW_SETTINGS,
+      maxTargets: 5000,
+    });
+    expect(sessionWorkflowSettingsFromEnv({ SESSION_BATCH_SIZE: '50' })).toEqual({
+      ...DEFAULT_SESSION_WORKFLOW_SETTINGS,
+      batchSize: 50,
+    });
+    expect(() => sessionWorkflowSettingsFromEnv({ SESSION_BATCH_SIZE: '201' })).toThrow(
+      /batchSize/,
+    );
+    expect(() => sessionWorkflowSettingsFromEnv({ SESSION_MAX_TARGETS: '10001' })).toThrow(
+      /maxTargets/,
+    );
+    // Within the schema's bounds, but every batch running all its rounds would pass 20,000 events (80% of the limit).
+    expect(() => sessionWorkflowSettingsFromEnv({ SESSION_MAX_TARGETS: '10000' })).toThrow(
+      /session workflow maxTargets: .*80% of the 25000-event execution history limit/,
     );
   });
 
