@@ -7,7 +7,7 @@ import {
   type NotificationOutcome,
   notifyActionOutcome,
 } from '../lib/callbacks/notify.ts';
-import { awsActionStore } from '../lib/runtime/clients/action-store.ts';
+import { awsActionRecords } from '../lib/runtime/clients/action-records.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { awsNotificationDependencies } from '../lib/runtime/clients/notifications.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
@@ -58,7 +58,7 @@ export const createNotifyActionOutcomeHandler = (
 
 export const handler = audited(
   createNotifyActionOutcomeHandler(() => ({
-    actions: awsActionStore(),
+    actions: awsActionRecords(),
     notifications: awsNotificationDependencies(),
   })),
   awsAuditLog,

@@ -98,14 +98,14 @@ export class CitrixResponseFunction extends NodejsFunction {
   /** Read and write single action records (GetItem, PutItem, UpdateItem); no scans, no deletes. */
   bindActionsTable(table: ITable): void {
     this.addEnvironment('ACTIONS_TABLE_NAME', table.tableName);
-    // Batch reads and writes: a session action's batch items (lib/sessions/batch-items.ts).
+    // BatchGetItem reads a session action's batch items back (lib/sessions/batch-items.ts);
+    // nothing is granted that could delete.
     table.grant(
       this,
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:BatchGetItem',
-      'dynamodb:BatchWriteItem',
     );
   }
 

@@ -185,11 +185,13 @@ export function describeWorkflowEvent(event: WorkflowEvent, actionId?: string): 
         const name = String(output.email ?? output.displayName ?? output.ucOid);
         return `administrator ${name}: ${String(output.outcome)}${why}`;
       }
-      if ((state.name === 'AdvanceBatch' || state.name === 'FailBatch') && !('error' in output)) {
+      // FailBatch's state still carries the caught error; its own output is the round.
+      if (state.name === 'FailBatch' || (state.name === 'AdvanceBatch' && !('error' in output))) {
         const round = record(output.round);
         const counts = record(round.counts);
         const batch = `batch ${String(output.batch ?? '?')}`;
-        const tally = `${String(counts.finished ?? 0)} finished, ${String(counts.submitted ?? 0)} running, ${String(counts.pending ?? 0)} not sent`;
+        const claimed = Number(counts.claimed ?? 0);
+        const tally = `${String(counts.finished ?? 0)} finished, ${String(counts.submitted ?? 0)} running, ${String(counts.pending ?? 0)} not sent${claimed > 0 ? `, ${claimed} claimed` : ''}`;
         if (round.done === true) return `${batch}: done (${tally})`;
         return `${batch}: ${tally}; next round in ${String(round.waitSeconds)} s`;
       }

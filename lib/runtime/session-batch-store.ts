@@ -1,12 +1,12 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
-  BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import pLimit from 'p-limit';
 import {
   type SessionBatch,
   SessionBatchSchema,
@@ -42,7 +42,7 @@ export class SessionBatchNotFoundError extends SessionBatchStoreError {
 }
 
 const BATCH_GET_LIMIT = 100;
-const BATCH_WRITE_LIMIT = 25;
+const WRITES_IN_FLIGHT = 10;
 
 export class DynamoSessionBatchStore implements SessionBatchStore {
   readonly #documents: DynamoDBDocumentClient;
@@ -70,24 +70,21 @@ export class DynamoSessionBatchStore implements SessionBatchStore {
   }
 
   async write(batches: readonly SessionBatch[]): Promise<void> {
+    // One PutItem per batch (at most 50 for 10,000 sessions), a few at a time: the functions that
+    // write actions are granted PutItem, never BatchWriteItem, which could also delete.
     const expiresAt = this.#expiresAt();
-    for (let start = 0; start < batches.length; start += BATCH_WRITE_LIMIT) {
-      let requests = batches.slice(start, start + BATCH_WRITE_LIMIT).map((batch) => ({
-        PutRequest: { Item: this.#item(batch, expiresAt) },
-      }));
-      for (let attempt = 0; requests.length > 0; attempt += 1) {
-        if (attempt > 0) await backoff(attempt);
-        const output = await this.#send('write', () =>
-          this.#documents.send(
-            new BatchWriteCommand({ RequestItems: { [this.#tableName]: requests } }),
+    const limit = pLimit(WRITES_IN_FLIGHT);
+    await Promise.all(
+      batches.map((batch) =>
+        limit(() =>
+          this.#send(batchKey(batch.actionId, batch.index), () =>
+            this.#documents.send(
+              new PutCommand({ TableName: this.#tableName, Item: this.#item(batch, expiresAt) }),
+            ),
           ),
-        );
-        requests = (output.UnprocessedItems?.[this.#tableName] ?? []) as typeof requests;
-        if (requests.length > 0 && attempt >= 8) {
-          throw new SessionBatchStoreUnavailableError('Batch items stayed unprocessed');
-        }
-      }
-    }
+        ),
+      ),
+    );
   }
 
   async read(actionId: string, index: number): Promise<SessionBatch> {

@@ -11,6 +11,7 @@ import {
   administratorGuardsFromEnv,
   administratorReportSettingsFromEnv,
 } from '../../lib/runtime/settings.ts';
+import { ADVANCE_BATCH_TIMEOUT_SECONDS } from '../../lib/workflow/asl/session-action.ts';
 import { WORKFLOWS, type WorkflowFunction } from '../../lib/workflow/definition.ts';
 import {
   allow,
@@ -115,7 +116,7 @@ it('has one function per task name, described by it, and the API, the API docume
       stack.sweepFunction,
     ].sort(),
   );
-  expect(stack.functionIds).toHaveLength(21);
+  expect(stack.functionIds).toHaveLength(19);
   for (const task of TASKS) {
     stack.template.hasResourceProperties('AWS::Lambda::Function', {
       Description: `workflow task: ${task.name}`,
@@ -123,7 +124,7 @@ it('has one function per task name, described by it, and the API, the API docume
     });
   }
   // request-approval, complete-action and notify-action-outcome serve all three workflows.
-  expect(TASKS).toHaveLength(16);
+  expect(TASKS).toHaveLength(14);
 });
 
 it('shares a task only where every workflow using it declares it identically', () => {
@@ -198,6 +199,8 @@ it('gives task functions 60 s unless declared longer, the API, the API document 
     'resolve-device-targets': 240,
     'notify-action-outcome': 120,
     'warn-sessions': 120,
+    // One round for a whole batch of sessions (up to 200), 10 Citrix requests at once.
+    'advance-session-batch': ADVANCE_BATCH_TIMEOUT_SECONDS,
   });
   for (const task of TASKS) {
     expect(stack.resource(stack.taskFunction(task.name)).Properties.Timeout, task.name).toBe(
@@ -273,7 +276,6 @@ describe('Citrix access', () => {
       'complete-action',
       'record-admin-result',
       'record-device-result',
-      'record-target-result',
       'request-approval',
     ]);
     for (const name of idle) {

@@ -2,6 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_TYPES } from '../../lib/actions/schema.ts';
 import { administratorChangeLeaseKey } from '../../lib/administrators/change-lock.ts';
+import { DAAS_THROTTLE_GATE_KEY } from '../../lib/runtime/session-batch-store.ts';
 import { SOURCES } from '../../lib/sources/types.ts';
 import { WORKFLOWS, type WorkflowFunction } from '../../lib/workflow/definition.ts';
 import {
@@ -26,6 +27,13 @@ beforeAll(() => {
 }, SYNTH_TIMEOUT);
 
 const RECORDS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+/**
+ * The actions table as every function that uses it gets it (infra bindActionsTable): single
+ * records, and a session action's batch items beside them (read back with BatchGetItem by every
+ * reader of a record, written one PutItem each by the resolver). Nothing that can delete: no
+ * DeleteItem, no BatchWriteItem (whose DeleteRequest deletes), no Query or Scan.
+ */
+const ACTIONS = [...RECORDS, 'dynamodb:BatchGetItem'];
 const secretReads = (...secrets: string[]) =>
   allow(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], ...secrets);
 const onItems = (lines: string[], keys: readonly string[]) =>
@@ -47,12 +55,18 @@ function expectedTaskGrants(task: WorkflowFunction): string[] {
     ...XRAY,
     // Appends only: no Query, Scan, update or delete of the trail.
     ...allow(['dynamodb:BatchWriteItem'], stack.table('audit')),
-    // Single records only: no Query, Scan, BatchWrite or DeleteItem.
-    ...(task.recordsActions ? allow(RECORDS, stack.table('actions')) : []),
+    // Records and their batch items: no Query, Scan or DeleteItem.
+    ...(task.recordsActions ? allow(ACTIONS, stack.table('actions')) : []),
     ...(task.appliesGuardrails ? allow(['dynamodb:GetItem', 'dynamodb:PutItem'], limits) : []),
     // Gives back a rejected or expired action's reservation: the counters' items only.
     ...(task.releasesLimitReservations
       ? onItems(allow(['dynamodb:GetItem', 'dynamodb:PutItem'], limits), ACTION_TYPES)
+      : []),
+    // Reads and closes DaaS's shared throttle gate: its own item only.
+    ...(task.sharesThrottleGate
+      ? onItems(allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], limits), [
+          DAAS_THROTTLE_GATE_KEY,
+        ])
       : []),
     // Takes and gives back the administrator change lease: its own item only.
     ...(task.serializesAdministratorChanges
@@ -96,7 +110,7 @@ describe('what each function may do', () => {
     expect(stack.grants(stack.apiFunction)).toEqual(
       [
         ...XRAY,
-        ...allow(RECORDS, stack.table('actions')),
+        ...allow(ACTIONS, stack.table('actions')),
         ...allow([...RECORDS, 'dynamodb:DeleteItem'], stack.table('idempotency')),
         // Approve and reject: the timeline is read, each decision appended.
         ...allow(['dynamodb:BatchWriteItem', 'dynamodb:Query'], stack.table('audit')),
@@ -119,7 +133,7 @@ describe('what each function may do', () => {
     expect(stack.grants(stack.sourceFunction)).toEqual(
       [
         ...XRAY,
-        ...allow(RECORDS, stack.table('actions')),
+        ...allow(ACTIONS, stack.table('actions')),
         ...allow([...RECORDS, 'dynamodb:DeleteItem'], stack.table('idempotency')),
         // Deliveries are written once and never read back by the function.
         ...allow(['dynamodb:PutItem'], stack.table('deliveries')),
@@ -134,7 +148,7 @@ describe('what each function may do', () => {
     expect(stack.grants(stack.sweepFunction)).toEqual(
       [
         ...XRAY,
-        ...allow(RECORDS, stack.table('actions')),
+        ...allow(ACTIONS, stack.table('actions')),
         ...allow([...RECORDS, 'dynamodb:DeleteItem'], stack.table('idempotency')),
         ...allow(['dynamodb:BatchWriteItem'], stack.table('audit')),
         ...allow(['states:StartExecution'], ...workflowIds()),
@@ -207,8 +221,8 @@ describe('who may touch what', () => {
   it('lets only the functions that record actions, the API, the source endpoints and the run-sweep function use the action records', () => {
     expect(TASKS.filter((task) => task.recordsActions).map((task) => task.name)).toEqual([
       'resolve-session-targets',
+      'advance-session-batch',
       'warn-sessions',
-      'record-target-result',
       'request-approval',
       'complete-action',
       'notify-action-outcome',
@@ -241,7 +255,7 @@ describe('who may touch what', () => {
     ).toEqual([stack.apiFunction]);
   });
 
-  it('lets only the resolvers use the limit counters, complete-action give them back and apply-admin-change hold its lease', () => {
+  it('lets only the resolvers use the limit counters, complete-action give them back, apply-admin-change hold its lease and advance-session-batch share the throttle gate', () => {
     expect(TASKS.filter((task) => task.appliesGuardrails).map((task) => task.name)).toEqual([
       'resolve-session-targets',
       'resolve-device-targets',
@@ -253,14 +267,28 @@ describe('who may touch what', () => {
     expect(TASKS.filter((task) => task.serializesAdministratorChanges).map((t) => t.name)).toEqual([
       'apply-admin-change',
     ]);
+    expect(TASKS.filter((task) => task.sharesThrottleGate).map((t) => t.name)).toEqual([
+      'advance-session-batch',
+    ]);
     expect(stack.grantedOn(stack.table('limits'))).toEqual(
       tasksWhere(
         (task) =>
           task.appliesGuardrails ||
           task.releasesLimitReservations ||
-          task.serializesAdministratorChanges,
+          task.serializesAdministratorChanges ||
+          task.sharesThrottleGate,
       ).sort(),
     );
+    // The gate's item only, and only to read and move it: no counter, no lease, no delete.
+    const gate = stack.taskFunction('advance-session-batch');
+    expect(
+      stack.grants(gate).filter((line) => line.includes(` on ${stack.table('limits')}`)),
+    ).toEqual(
+      onItems(allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], stack.table('limits')), [
+        DAAS_THROTTLE_GATE_KEY,
+      ]),
+    );
+    expect(stack.environment(gate).LIMITS_TABLE_NAME).toEqual({ Ref: stack.table('limits') });
   });
 
   it('lets only the report touch the snapshots table or publish to the topic', () => {

@@ -370,29 +370,33 @@ describe.each(WORKFLOWS)('the $name state machine', (workflow) => {
   });
 });
 
-it('warns the sessions and waits the grace period before acting, and never acts on a protected session', () => {
+it('warns the sessions (read from their batches) and waits the grace period before acting', () => {
   const states = stack.definition('session-action').States;
-  const map = states.ActOnEachTarget as unknown as {
-    ItemProcessor: { StartAt: string; States: Record<string, State> };
-  };
 
   // After the approval, or straight on when none is needed.
   expect(states.NeedsApproval?.Default).toBe('HasWarning');
   expect(states.RequestApproval?.Next).toBe('HasWarning');
   expect(states.HasWarning).toMatchObject({
     Type: 'Choice',
-    Choices: [{ Variable: '$.warning', IsNull: true, Next: 'ActOnEachTarget' }],
+    Choices: [{ Variable: '$.warning', IsNull: true, Next: 'ActOnEachBatch' }],
     Default: 'WarnSessions',
   });
+  // The sessions are read from the batch items: only the batch numbers go in.
   expect(states.WarnSessions).toMatchObject({
     Type: 'Task',
     Resource: placeholder('WarnSessionsFunctionArn'),
+    Parameters: {
+      'actionId.$': '$.actionId',
+      'warning.$': '$.warning',
+      'batches.$': '$.resolution.batches',
+    },
     Next: 'WaitGracePeriod',
     // A failed warning task is recorded and never blocks the containment.
     Catch: [
       { ErrorEquals: ['States.ALL'], ResultPath: '$.warningError', Next: 'RecordWarningFailure' },
     ],
   });
+  expect(states.WarnSessions?.Parameters).not.toHaveProperty('targets.$');
   // The same task, told the warning failed, records it; then the grace period is still waited.
   expect(states.RecordWarningFailure).toMatchObject({
     Type: 'Task',
@@ -400,7 +404,7 @@ it('warns the sessions and waits the grace period before acting, and never acts 
     Parameters: {
       'actionId.$': '$.actionId',
       'warning.$': '$.warning',
-      'targets.$': '$.resolution.targets',
+      'batches.$': '$.resolution.batches',
       'failure.$': '$.warningError',
     },
     Next: 'WaitGracePeriod',
@@ -408,28 +412,107 @@ it('warns the sessions and waits the grace period before acting, and never acts 
       { ErrorEquals: ['States.ALL'], ResultPath: '$.warningRecordError', Next: 'WaitGracePeriod' },
     ],
   });
-  // Its result lands where a sent warning's would, leaving the targets the Map reads.
+  // Its result lands where a sent warning's would, leaving the batches the Map reads.
   expect(states.RecordWarningFailure?.ResultPath).toBe(states.WarnSessions?.ResultPath);
+  expect(states.WarnSessions?.ResultPath).toBe('$.warnings');
   expect(states.WaitGracePeriod).toMatchObject({
     Type: 'Wait',
     SecondsPath: '$.warning.graceSeconds',
-    Next: 'ActOnEachTarget',
+    Next: 'ActOnEachBatch',
   });
-  expect(map.ItemProcessor.StartAt).toBe('IsActionable');
-  // Fails closed, as the device workflow does: only a session marked actionable is acted on.
-  expect(map.ItemProcessor.States.IsActionable).toEqual({
-    Type: 'Choice',
-    Comment: expect.any(String),
-    Choices: [
-      {
-        And: [
-          { Variable: '$.target.actionable', IsPresent: true },
-          { Variable: '$.target.actionable', BooleanEquals: true },
-        ],
-        Next: 'SubmitAction',
+});
+
+describe('the session-action batches', () => {
+  const written = () =>
+    JSON.parse(
+      readFileSync(
+        new URL('../../state-machines/session-action.asl.json', import.meta.url),
+        'utf8',
+      ),
+    ) as { States: Record<string, State> };
+  type MapState = State & { ItemProcessor: { StartAt: string; States: Record<string, State> } };
+
+  it('maps over the batch numbers, a few at once, and keeps neither sessions nor results in the state', () => {
+    const map = written().States.ActOnEachBatch as MapState;
+
+    expect(map).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.resolution.batches',
+      // Each iteration gets the action and its batch number, never the sessions.
+      ItemSelector: {
+        'actionId.$': '$.actionId',
+        'action.$': '$.action',
+        'batch.$': '$$.Map.Item.Value',
       },
-    ],
-    Default: 'RecordTargetResult',
+      MaxConcurrency: 10,
+      // The results stay in the batch items: CompleteAction reads them there.
+      ResultPath: null,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordActionFailure' }],
+      Next: 'CompleteAction',
+    });
+    // As deployed, the configured MaxConcurrency replaces the file's.
+    expect(
+      (stack.definition('session-action').States.ActOnEachBatch as MapState).MaxConcurrency,
+    ).toBe(MAX_CONCURRENCY);
+    expect(Object.keys(map.ItemProcessor.States).sort()).toEqual(
+      ['AdvanceBatch', 'BatchDone', 'FailBatch', 'IsBatchDone', 'WaitForJobs'].sort(),
+    );
+  });
+
+  it('advances a batch one round at a time until it is done, and records a failed round for the whole batch', () => {
+    const map = stack.definition('session-action').States.ActOnEachBatch as MapState;
+    const inner = map.ItemProcessor.States;
+
+    expect(map.ItemProcessor.StartAt).toBe('AdvanceBatch');
+    expect(inner.AdvanceBatch).toMatchObject({
+      Type: 'Task',
+      Resource: placeholder('AdvanceSessionBatchFunctionArn'),
+      Parameters: { 'actionId.$': '$.actionId', 'action.$': '$.action', 'batch.$': '$.batch' },
+      ResultPath: '$.round',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'FailBatch' }],
+      Next: 'IsBatchDone',
+    });
+    // A round is safe to repeat (a claimed session is never sent again): it is retried.
+    expect(valuesOfKey(inner.AdvanceBatch?.Retry, 'ErrorEquals').flat()).toContain(
+      'SessionBatchStoreUnavailableError',
+    );
+    expect(inner.IsBatchDone).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.round.done', BooleanEquals: true, Next: 'BatchDone' }],
+      Default: 'WaitForJobs',
+    });
+    expect(inner.WaitForJobs).toMatchObject({
+      Type: 'Wait',
+      SecondsPath: '$.round.waitSeconds',
+      Next: 'AdvanceBatch',
+    });
+    // The same function, given the error, finishes what is left of the batch as failed.
+    expect(inner.FailBatch).toMatchObject({
+      Type: 'Task',
+      Resource: placeholder('AdvanceSessionBatchFunctionArn'),
+      Parameters: {
+        'actionId.$': '$.actionId',
+        'action.$': '$.action',
+        'batch.$': '$.batch',
+        'failure.$': '$.error',
+      },
+      ResultPath: '$.round',
+      Next: 'BatchDone',
+    });
+    expect(inner.BatchDone).toEqual({ Type: 'Succeed' });
+  });
+
+  it('acts on no session from the workflow itself: which sessions are actionable is left to the batch round', () => {
+    const map = stack.definition('session-action').States.ActOnEachBatch as MapState;
+
+    // No per-session Choice, and no task of the removed per-session design.
+    expect(statesOfType(map, 'Choice').map((state) => state.Variable ?? state.Choices)).toEqual([
+      [{ Variable: '$.round.done', BooleanEquals: true, Next: 'BatchDone' }],
+    ]);
+    expect(JSON.stringify(stack.definition('session-action'))).not.toMatch(
+      /SubmitAction|CheckJob|RecordTargetResult|ActOnEachTarget/,
+    );
+    expect(JSON.stringify(map)).not.toMatch(/\$\.target\b/);
   });
 });
 

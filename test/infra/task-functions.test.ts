@@ -15,6 +15,7 @@ import {
   GUARDRAIL_VARIABLES,
   guardrailsFromEnv,
 } from '../../lib/guardrails/config.ts';
+import { DAAS_THROTTLE_GATE_KEY } from '../../lib/runtime/session-batch-store.ts';
 import {
   ADMIN_ACTION_WORKFLOW,
   DEVICE_ACTION_WORKFLOW,
@@ -190,17 +191,17 @@ describe('TaskFunctions', () => {
     expect(tasks.all.get('complete-action')).toBe(first);
   });
 
-  it('builds every workflow task once: 16 functions named after their tasks', () => {
+  it('builds every workflow task once: 14 functions named after their tasks', () => {
     const { stack, tasks } = taskFunctions();
     for (const workflow of WORKFLOWS) {
       for (const task of workflow.functions) tasks.functionFor(workflow, task);
     }
     const names = [...new Set(WORKFLOWS.flatMap((w) => w.functions.map((task) => task.name)))];
 
-    expect(names).toHaveLength(16);
+    expect(names).toHaveLength(14);
     expect([...tasks.all.keys()].sort()).toEqual(names.sort());
     for (const name of names) environmentOf(stack, `workflow task: ${name}`);
-    expect(Object.keys(templateOf(stack).findResources('AWS::Lambda::Function'))).toHaveLength(16);
+    expect(Object.keys(templateOf(stack).findResources('AWS::Lambda::Function'))).toHaveLength(14);
   });
 
   it('builds notify-action-outcome, declared by all three workflows, once', () => {
@@ -253,6 +254,8 @@ describe('TaskFunctions', () => {
     ['releasesLimitReservations', { releasesLimitReservations: false }],
     // Else one workflow's declaration would hand complete-action the administrator change lease.
     ['serializesAdministratorChanges', { serializesAdministratorChanges: true }],
+    // Else one workflow's declaration would hand complete-action the throttle gate's item.
+    ['sharesThrottleGate', { sharesThrottleGate: true }],
   ] as const)('refuses a shared task whose %s differs', (_field, change) => {
     const { tasks } = taskFunctions();
     tasks.functionFor(SESSION_ACTION_WORKFLOW, completeAction(SESSION_ACTION_WORKFLOW));
@@ -590,7 +593,7 @@ describe('TaskFunctions: the audit trail and the guardrails', () => {
     expect(TASKS.filter(({ task }) => task.appliesGuardrails).map(({ task }) => task.name)).toEqual(
       RESOLVERS,
     );
-    expect(TASKS).toHaveLength(16);
+    expect(TASKS).toHaveLength(14);
   });
 
   it.each(TASKS.map(({ workflow, task }) => ({ name: task.name, workflow, task })))(
@@ -604,8 +607,9 @@ describe('TaskFunctions: the audit trail and the guardrails', () => {
       expect(dynamoGrantsOf(fixture.stack, description)).toEqual(
         [
           `dynamodb:BatchWriteItem on ${fixture.auditTableId}`,
+          // Single records, and a session action's batch items beside them.
           ...(task.recordsActions
-            ? ['GetItem', 'PutItem', 'UpdateItem'].map(
+            ? ['GetItem', 'PutItem', 'UpdateItem', 'BatchGetItem'].map(
                 (action) => `dynamodb:${action} on ${fixture.actionsTableId}`,
               )
             : []),
@@ -621,6 +625,13 @@ describe('TaskFunctions: the audit trail and the guardrails', () => {
                   `dynamodb:${action} on ${fixture.limitsTableId} (keys ${ACTION_TYPES.join(', ')})`,
               )
             : []),
+          // Reads and closes DaaS's shared throttle gate: its own item only.
+          ...(task.name === 'advance-session-batch'
+            ? ['GetItem', 'UpdateItem'].map(
+                (action) =>
+                  `dynamodb:${action} on ${fixture.limitsTableId} (keys ${DAAS_THROTTLE_GATE_KEY})`,
+              )
+            : []),
           // Takes and gives back the administrator change lease: its own item only.
           ...(task.name === 'apply-admin-change'
             ? ['PutItem', 'DeleteItem'].map(
@@ -633,7 +644,11 @@ describe('TaskFunctions: the audit trail and the guardrails', () => {
       expect(environment.AUDIT_TABLE_NAME).toEqual({ Ref: fixture.auditTableId });
       if (RESOLVERS.includes(task.name)) {
         expect(environment.LIMITS_TABLE_NAME).toEqual({ Ref: fixture.limitsTableId });
-      } else if (task.name === 'complete-action' || task.name === 'apply-admin-change') {
+      } else if (
+        task.name === 'complete-action' ||
+        task.name === 'apply-admin-change' ||
+        task.name === 'advance-session-batch'
+      ) {
         expect(environment.LIMITS_TABLE_NAME).toEqual({ Ref: fixture.limitsTableId });
         for (const variable of GUARDRAIL_VARIABLES) {
           expect(environment).not.toHaveProperty(variable);

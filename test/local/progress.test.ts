@@ -20,27 +20,46 @@ const entered = (name: string, input: unknown) =>
 
 const ACTION_ID = 'act_0123456789abcdef0123456789abcdef';
 
+/** What each iteration of ActOnEachBatch starts from (its ItemSelector). */
+const BATCH_ITERATION = { actionId: ACTION_ID, action: 'session.logoff', batch: 0 };
+
 describe('describeWorkflowEvent', () => {
   it('tells an on-call engineer what each step did', () => {
-    expect(
-      describeWorkflowEvent(exited('ResolveTargets', { resolution: { targets: [{}, {}] } })),
-    ).toBe('resolved 2 session(s)');
+    // The session resolver hands over batch numbers and a count, never the sessions.
     expect(
       describeWorkflowEvent(
-        exited('CheckJob', {
-          progress: { sessionId: 's-1', done: false, jobStatus: 'InProgress', waitSeconds: 4 },
-        }),
+        exited('ResolveTargets', { resolution: { batches: [0, 1], targets: 250 } }),
       ),
-    ).toBe('session s-1: job InProgress, next check in 4 s');
+    ).toBe('resolved 250 session(s) in 2 batch(es)');
+    expect(
+      describeWorkflowEvent(exited('ResolveTargets', { resolution: { batches: [], targets: 0 } })),
+    ).toBe('resolved 0 session(s) in 0 batch(es)');
+    // One line per round of a batch, from the counts the round returns.
     expect(
       describeWorkflowEvent(
-        exited('RecordTargetResult', {
-          sessionId: 's-1',
-          outcome: 'failed',
-          error: { message: 'VDA gone' },
+        exited('AdvanceBatch', {
+          ...BATCH_ITERATION,
+          batch: 1,
+          round: {
+            done: false,
+            waitSeconds: 4,
+            counts: { pending: 2, claimed: 0, submitted: 3, finished: 5 },
+          },
         }),
       ),
-    ).toBe('session s-1: failed (VDA gone)');
+    ).toBe('batch 1: 5 finished, 3 running, 2 not sent; next round in 4 s');
+    expect(
+      describeWorkflowEvent(
+        exited('AdvanceBatch', {
+          ...BATCH_ITERATION,
+          round: {
+            done: true,
+            waitSeconds: 1,
+            counts: { pending: 0, claimed: 0, submitted: 0, finished: 10 },
+          },
+        }),
+      ),
+    ).toBe('batch 0: done (10 finished, 0 running, 0 not sent)');
     expect(
       describeWorkflowEvent(
         exited('CompleteAction', { status: 'succeeded', summary: '1 of 1 sessions logged off' }),
@@ -133,12 +152,35 @@ describe('describeWorkflowEvent', () => {
     ).toBe('administrator a@example.com: refused (last Full)');
   });
 
-  it('leaves a caught error to the result line instead of repeating stale progress', () => {
+  it('leaves a round that failed to FailBatch instead of repeating stale progress', () => {
     const caught = {
-      progress: { sessionId: 's-1', done: false, jobStatus: 'InProgress', waitSeconds: 4 },
-      error: {},
+      ...BATCH_ITERATION,
+      round: {
+        done: false,
+        waitSeconds: 4,
+        counts: { pending: 0, claimed: 0, submitted: 1, finished: 0 },
+      },
+      error: { Error: 'SessionBatchStoreUnavailableError', Cause: 'table gone' },
     };
-    expect(describeWorkflowEvent(exited('CheckJob', caught))).toBeUndefined();
+    expect(describeWorkflowEvent(exited('AdvanceBatch', caught))).toBeUndefined();
+  });
+
+  it('tells how FailBatch finished a batch whose round failed as a whole', () => {
+    // FailBatch runs on the Catch's output: the error stays at $.error beside its round.
+    expect(
+      describeWorkflowEvent(
+        exited('FailBatch', {
+          ...BATCH_ITERATION,
+          batch: 2,
+          error: { Error: 'States.Timeout', Cause: 'round timed out' },
+          round: {
+            done: true,
+            waitSeconds: 1,
+            counts: { pending: 0, claimed: 0, submitted: 0, finished: 3 },
+          },
+        }),
+      ),
+    ).toBe('batch 2: done (3 finished, 0 running, 0 not sent)');
   });
 
   it('tells who must approve a held action, with the command to do it, and the decision', () => {
@@ -225,19 +267,17 @@ describe('describeWorkflowEvent', () => {
   });
 
   it('tells which sessions were warned, the grace period, and a warning that failed', () => {
+    // WarnSessions returns counts: the warnings themselves are in the session batches.
     expect(
       describeWorkflowEvent(
         exited('WarnSessions', {
-          warnings: {
-            warnings: [
-              { sessionId: 's-1', status: 'sent' },
-              { sessionId: 's-2', status: 'sent' },
-              { sessionId: 's-3', status: 'failed', error: { name: 'E', message: 'VDA gone' } },
-            ],
-          },
+          warnings: { sent: 2, failed: 1, firstError: { name: 'E', message: 'VDA gone' } },
         }),
       ),
     ).toBe('$sendMessage warning sent to 2 session(s), failed for 1 (VDA gone)');
+    expect(
+      describeWorkflowEvent(exited('WarnSessions', { warnings: { sent: 3, failed: 0 } })),
+    ).toBe('$sendMessage warning sent to 3 session(s)');
     expect(
       describeWorkflowEvent(entered('WaitGracePeriod', { warning: { graceSeconds: 90 } })),
     ).toBe('waiting the 90 s grace period before acting');
@@ -253,7 +293,11 @@ describe('describeWorkflowEvent', () => {
       describeWorkflowEvent(
         exited('RecordWarningFailure', {
           warningError: failure,
-          warnings: { warnings: [{ sessionId: 's-1', status: 'failed' }] },
+          warnings: {
+            sent: 0,
+            failed: 1,
+            firstError: { name: 'States.Timeout', message: 'took too long' },
+          },
         }),
       ),
     ).toBe(
@@ -306,7 +350,9 @@ describe('describeWorkflowEvent', () => {
   });
 
   it('stays quiet about steps that carry no news', () => {
-    expect(describeWorkflowEvent(exited('IsTargetDone', {}))).toBeUndefined();
+    expect(describeWorkflowEvent(exited('IsBatchDone', {}))).toBeUndefined();
+    expect(describeWorkflowEvent(exited('WaitForJobs', BATCH_ITERATION))).toBeUndefined();
+    expect(describeWorkflowEvent(exited('BatchDone', BATCH_ITERATION))).toBeUndefined();
   });
 });
 
@@ -393,13 +439,17 @@ describe('describeWorkflowEvent on the local stack', () => {
     const printed = linesOf(actionId);
     const expected = [
       'workflow started',
-      'resolved 1 session(s)',
+      'resolved 1 session(s) in 1 batch(es)',
       `awaiting approval (session.logoff needs approval) for up to 4 s; approve with: npm run send -- approve ${actionId} --by <name>`,
       'approved by bob.lead',
       '$sendMessage warning sent to 1 session(s)',
       'waiting the 30 s grace period before acting',
     ];
     expect(printed.slice(0, expected.length)).toEqual(expected);
+    // The batch's rounds: the log off sent and its job polled until the batch was done.
+    const rounds = printed.filter((line) => line.startsWith('batch 0: '));
+    expect(rounds.length).toBeGreaterThanOrEqual(1);
+    expect(rounds.at(-1)).toBe('batch 0: done (1 finished, 0 running, 0 not sent)');
     expect(printed).toContain('action succeeded: 1 of 1 session logged off');
     expect(printed.at(-1)).toMatch(/^callback to broken: failed \(.+\)$/);
   });

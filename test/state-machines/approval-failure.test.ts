@@ -38,8 +38,11 @@ describe('a hold that fails before anything was done', () => {
         };
       }
       const resolver = workflow.functions.find((fn) => fn.name.startsWith('resolve-'));
+      // The session resolver hands over batch numbers and a count, the others the targets.
+      const resolved =
+        workflow === SESSION_ACTION_WORKFLOW ? { batches: [0], targets: 1 } : { targets: [] };
       handlers[resolver?.name ?? 'resolve'] = async () => ({
-        targets: [],
+        ...resolved,
         guardrails: {
           outcome: 'approval',
           reasons: ['needs approval'],
@@ -63,6 +66,8 @@ describe('a hold that fails before anything was done', () => {
             return true;
           },
         },
+        // Nothing was sent: the session's batch holds no result.
+        batched: { read: async () => ({ results: {} }) },
       }));
       handlers['notify-action-outcome'] = async () => ({ notifications: [] });
       const runner = new LocalWorkflowRunner(workflow, {

@@ -140,7 +140,7 @@ describe('session-action workflow', () => {
       expect(logoffsOf(id)).toHaveLength(1);
   });
 
-  it('rides out a storm of 429s (client retries, then the workflow Retry)', async () => {
+  it('rides out a storm of 429s while resolving the sessions (client retries, then the workflow Retry)', async () => {
     stack.simulator?.setFaults({ throttle: { count: 7, retryAfterSeconds: 0 } });
     const { record } = await run({
       action: 'session.logoff',
@@ -152,10 +152,45 @@ describe('session-action workflow', () => {
     expect(logoffsOf(SESSIONS.alice1).filter((r) => r.status === 202)).toHaveLength(1);
   });
 
-  it('gets a new token when the old one expires mid-run', async () => {
-    // Expire every token right after the log off is submitted, before its job is polled.
+  it('rides out a storm of 429s in the batch rounds (the shared throttle gate, then the next round), sending the log off once', async () => {
+    // The storm starts once the sessions are resolved: every 429 hits a batch round, which sends
+    // each request once (no client retry), closes the shared gate (for Retry-After: 0 s here) and
+    // leaves the session pending for the next round.
+    let rounds = 0;
     onWorkflowEvent = (event) => {
-      if (event.type === 'StateExited' && 'state' in event && event.state.name === 'SubmitAction') {
+      if (event.type !== 'StateEntered' || !('state' in event)) return;
+      if (event.state.name !== 'AdvanceBatch') return;
+      rounds += 1;
+      if (rounds === 1)
+        stack.simulator?.setFaults({ throttle: { count: 7, retryAfterSeconds: 0 } });
+    };
+    const { record } = await run({
+      action: 'session.logoff',
+      target: { sessionId: SESSIONS.alice1 },
+    });
+    expect(record.status).toBe('succeeded');
+    const throttled = citrixCalls((r) => r.status === 429);
+    expect(throttled).toHaveLength(7);
+    // Each 429 was the session's log off, in a round of its own, and it was accepted once.
+    expect(
+      throttled.every((r) => r.path === `/cvad/manage/Sessions/${SESSIONS.alice1}/$logoff`),
+    ).toBe(true);
+    expect(logoffsOf(SESSIONS.alice1).filter((r) => r.status === 202)).toHaveLength(1);
+    expect(rounds).toBeGreaterThanOrEqual(8);
+  });
+
+  it('gets a new token when the old one expires mid-run', async () => {
+    // Expire every token right after the batch's first round submitted the log off, before the
+    // next round polls its job.
+    let firstRound = true;
+    onWorkflowEvent = (event) => {
+      if (
+        firstRound &&
+        event.type === 'StateExited' &&
+        'state' in event &&
+        event.state.name === 'AdvanceBatch'
+      ) {
+        firstRound = false;
         stack.simulator?.expireTokens();
       }
     };

@@ -1,6 +1,7 @@
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAdvanceSessionBatchHandler } from '../../functions/advance-session-batch.ts';
 import { createCompleteActionHandler } from '../../functions/complete-action.ts';
-import { createRecordTargetResultHandler } from '../../functions/record-target-result.ts';
 import { createWarnSessionsHandler } from '../../functions/warn-sessions.ts';
 import { acceptAction } from '../../lib/actions/accept.ts';
 import { ActionRequestSchema, type ResolvedSession } from '../../lib/actions/schema.ts';
@@ -8,6 +9,10 @@ import { DynamoActionStore } from '../../lib/actions/store.ts';
 import { DynamoAuditLog } from '../../lib/audit/audit-log.ts';
 import { audited } from '../../lib/audit/audited.ts';
 import { createAuditTable } from '../../lib/audit/local-table.ts';
+import { DynamoSessionBatchStore } from '../../lib/runtime/session-batch-store.ts';
+import { SessionBatchContents } from '../../lib/sessions/batch-items.ts';
+import { writeSessionBatches } from '../../lib/sessions/batches.ts';
+import { DEFAULT_SESSION_WORKFLOW_SETTINGS } from '../../lib/sessions/session-actions.ts';
 import { SESSION_ACTION_WORKFLOW } from '../../lib/workflow/definition.ts';
 import { createActionsTable, type LocalDynamo, startLocalDynamo } from '../../local/dynamodb.ts';
 import {
@@ -19,11 +24,15 @@ import {
 
 /**
  * The session workflow's `.asl.json` in the local engine, with the real warn-sessions,
- * record-target-result and complete-action tasks on a DynamoDB-compatible engine, and stand-ins
- * for the Citrix-facing ones: a warning task that fails as a whole, and targets not all marked
- * actionable (which the real resolver never returns).
+ * advance-session-batch and complete-action tasks on a DynamoDB-compatible engine (the sessions,
+ * their warnings and results in real batch items beside the action record), and stand-ins for
+ * the Citrix-facing parts: a warning task that fails as a whole, a controller that only records
+ * what it was asked to disconnect, and targets not all marked actionable (which the real resolver
+ * never returns).
  */
 const GRACE_MS = 150;
+/** Two sessions a batch: the three sessions span two batch items. */
+const BATCH_SIZE = 2;
 const TARGETS: ResolvedSession[] = [
   { sessionId: 'session-marked', userName: 'alice@example.com', actionable: true },
   {
@@ -37,6 +46,7 @@ const TARGETS: ResolvedSession[] = [
 ];
 
 let dynamo: LocalDynamo;
+let batches: DynamoSessionBatchStore;
 let actions: DynamoActionStore;
 let auditLog: DynamoAuditLog;
 let workflows: LocalWorkflows;
@@ -48,7 +58,9 @@ beforeAll(async () => {
   dynamo = await startLocalDynamo();
   await createActionsTable(dynamo.client, 'actions');
   await createAuditTable(dynamo.client, 'audit');
-  actions = new DynamoActionStore(dynamo.client, 'actions');
+  batches = new DynamoSessionBatchStore(dynamo.client, 'actions', 1);
+  const batched = new SessionBatchContents(batches);
+  actions = new DynamoActionStore(dynamo.client, 'actions', { batched });
   auditLog = new DynamoAuditLog(dynamo.client, 'audit', 1);
 
   const warnSessions = createWarnSessionsHandler(() => ({
@@ -57,15 +69,26 @@ beforeAll(async () => {
         messages.push(sessionId);
       },
     },
-    actions,
+    batches,
   }));
   const handlers: Record<string, LocalTaskHandler> = {
+    // Writes the sessions in batch items, as the real resolver does, and hands over their numbers.
     'resolve-session-targets': async (event) => {
       const { actionId } = event as { actionId: string };
-      await actions.markRunning(actionId, TARGETS);
+      const written = await writeSessionBatches(
+        {
+          store: batches,
+          actions,
+          settings: { ...DEFAULT_SESSION_WORKFLOW_SETTINGS, batchSize: BATCH_SIZE },
+        },
+        actionId,
+        TARGETS,
+        undefined,
+      );
       return {
-        targets: TARGETS,
         guardrails: { outcome: 'proceed', reasons: [], approvalTimeoutSeconds: 60 },
+        batches: written,
+        targets: TARGETS.length,
       };
     },
     // The first invocation (WarnSessions) dies as a Lambda would on a timeout; the second
@@ -78,24 +101,30 @@ beforeAll(async () => {
       }
       return warnSessions(event, context);
     },
-    'submit-session-action': async (event) => {
-      const { sessionId } = event as { sessionId: string };
-      submitted.push(sessionId);
-      return {
-        sessionId,
-        done: true,
-        waitSeconds: 1,
-        deadline: new Date(Date.now() + 60_000).toISOString(),
-        polls: 0,
-      };
-    },
-    'check-logoff-job': async () => {
-      throw new Error('no log off job to check');
-    },
-    'record-target-result': createRecordTargetResultHandler(() => ({ actions })),
+    'advance-session-batch': createAdvanceSessionBatchHandler(() => ({
+      controller: {
+        disconnectSession: async (sessionId) => {
+          submitted.push(sessionId);
+          return undefined;
+        },
+        logoffSession: async () => {
+          throw new Error('no log off here: the action is a disconnect');
+        },
+      },
+      jobs: {
+        getJob: async () => {
+          throw new Error('no log off job to check');
+        },
+      },
+      // Citrix never throttles here.
+      gate: { closedUntil: async () => undefined, close: async () => {} },
+      store: batches,
+      settings: { ...DEFAULT_SESSION_WORKFLOW_SETTINGS, batchSize: BATCH_SIZE },
+    })),
     'complete-action': createCompleteActionHandler(() => ({
       actions,
       counter: { release: async () => false },
+      batched,
     })),
     'request-approval': async () => {
       throw new Error('nothing needs approval here');
@@ -111,7 +140,7 @@ beforeAll(async () => {
         'session-action',
         new LocalWorkflowRunner(SESSION_ACTION_WORKFLOW, {
           handlers,
-          waitTimeOverrides: { WaitGracePeriod: GRACE_MS },
+          waitTimeOverrides: { WaitGracePeriod: GRACE_MS, WaitForJobs: 1 },
           retryIntervalOverrides: { WarnSessions: 1, RecordWarningFailure: 1 },
         }),
       ],
@@ -143,6 +172,14 @@ async function disconnectWithWarning() {
     throw new Error('the execution did not run');
   }
   return { actionId, done, record, events: execution.events };
+}
+
+/** The action's item as stored, without the batches read back into it. */
+async function storedItem(actionId: string): Promise<Record<string, unknown>> {
+  const output = await DynamoDBDocumentClient.from(dynamo.client).send(
+    new GetCommand({ TableName: 'actions', Key: { actionId }, ConsistentRead: true }),
+  );
+  return output.Item ?? {};
 }
 
 /** When each top-level state was entered and exited, by name (the Map's inner states aside). */
@@ -187,7 +224,7 @@ describe('session-action workflow, warning before acting', () => {
     // The grace period the warning announced is still waited before acting.
     const entered = timesOf(events, 'StateEntered');
     const exited = timesOf(events, 'StateExited');
-    const order = ['WarnSessions', 'RecordWarningFailure', 'WaitGracePeriod', 'ActOnEachTarget'];
+    const order = ['WarnSessions', 'RecordWarningFailure', 'WaitGracePeriod', 'ActOnEachBatch'];
     const positions = order.map((name) => entered.get(name) ?? Number.NaN);
     expect(positions.every(Number.isFinite)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -219,5 +256,36 @@ describe('session-action workflow, warning before acting', () => {
       note: 'Not actionable',
     });
     expect(record.status).toBe('succeeded');
+  });
+
+  it('keeps the sessions, their warnings and results in the batch items, not in the record', async () => {
+    warnSessionsFails = false;
+    const { actionId, record } = await disconnectWithWarning();
+
+    // Read back through the batches: every session, in the order resolved.
+    expect(record.targets?.map((target) => 'sessionId' in target && target.sessionId)).toEqual(
+      TARGETS.map((target) => target.sessionId),
+    );
+    expect(Object.keys(record.results).sort()).toEqual(
+      TARGETS.map((target) => target.sessionId).sort(),
+    );
+    // The record itself counts the batches and holds the outcome only.
+    const item = await storedItem(actionId);
+    expect(item).toMatchObject({ status: 'succeeded', batches: 2 });
+    expect(item).not.toHaveProperty('targets');
+    expect(item).not.toHaveProperty('warnings');
+    expect(item.results ?? {}).toEqual({});
+    // Each batch holds its own sessions, each with its warning and result.
+    const stored = await batches.readAll(actionId, 2);
+    expect(stored.map((batch) => batch.entries.map((entry) => entry.target.sessionId))).toEqual([
+      ['session-marked', 'session-protected'],
+      ['session-unmarked'],
+    ]);
+    expect(stored.flatMap((batch) => batch.entries.map((entry) => entry.step))).toEqual([
+      'finished',
+      'finished',
+      'finished',
+    ]);
+    expect(stored[0]?.entries[0]?.warning).toEqual({ status: 'sent' });
   });
 });

@@ -1,14 +1,12 @@
 import { DynamoActionStore } from '../../actions/store.ts';
-import { SessionBatchContents } from '../../sessions/batch-items.ts';
 import { requiredEnv } from '../env.ts';
 import { once } from '../once.ts';
 import { dynamoDBClient } from './dynamodb.ts';
-import { awsSessionBatches } from './session-batches.ts';
 
-/** The action records (`ACTIONS_TABLE_NAME`), with session actions' batches read back in. */
+/**
+ * The action records (`ACTIONS_TABLE_NAME`), for functions that create and update them: reading
+ * back a session action kept in batches is refused (see awsActionRecords).
+ */
 export const awsActionStore = once(
-  () =>
-    new DynamoActionStore(dynamoDBClient, requiredEnv(process.env, 'ACTIONS_TABLE_NAME'), {
-      batched: new SessionBatchContents(awsSessionBatches()),
-    }),
+  () => new DynamoActionStore(dynamoDBClient, requiredEnv(process.env, 'ACTIONS_TABLE_NAME')),
 );

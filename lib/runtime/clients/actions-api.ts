@@ -2,7 +2,7 @@ import { callbackNamesFromEnv, requiredEnv } from '../env.ts';
 import { once } from '../once.ts';
 import { readSigningSecret } from '../secrets.ts';
 import { awsIdempotentAcceptor } from './acceptor.ts';
-import { awsActionStore } from './action-store.ts';
+import { awsActionRecords } from './action-records.ts';
 import { awsAuditLog } from './audit-log.ts';
 import { awsTaskTokens } from './workflows.ts';
 
@@ -12,7 +12,7 @@ import { awsTaskTokens } from './workflows.ts';
  * Webhooks signing secret (`WEBHOOK_SECRET_ARN`, cached by Powertools) and the callback names.
  */
 export const awsActionsApiDependencies = once(() => ({
-  actions: awsActionStore(),
+  actions: awsActionRecords(),
   acceptor: awsIdempotentAcceptor(),
   tokens: awsTaskTokens(),
   audit: awsAuditLog(),

@@ -28,6 +28,9 @@ const CITRIX_TRANSIENT_ERRORS = [
 /** The actions table could not be reached (lib/actions/store.ts). */
 const ACTION_STORE_UNAVAILABLE = 'ActionStoreUnavailableError';
 
+/** A session action's batch items could not be reached (lib/runtime/session-batch-store.ts). */
+const SESSION_BATCHES_UNAVAILABLE = 'SessionBatchStoreUnavailableError';
+
 export const RETRY = {
   /** Citrix throttled, unavailable or too slow after the client's own retries: 5 s doubling to 60 s, 4 times. */
   citrixTransient: {
@@ -69,7 +72,7 @@ export const RETRY = {
    * action's outcome.
    */
   recordWrite: {
-    ErrorEquals: [ACTION_STORE_UNAVAILABLE, ...LAMBDA_SERVICE_ERRORS],
+    ErrorEquals: [ACTION_STORE_UNAVAILABLE, SESSION_BATCHES_UNAVAILABLE, ...LAMBDA_SERVICE_ERRORS],
     IntervalSeconds: 1,
     MaxAttempts: 6,
     BackoffRate: 2,
@@ -81,7 +84,7 @@ export const RETRY = {
    * round is safe to repeat: a claimed session is never sent again): 2 s doubling to 30 s, 4 times.
    */
   batchRound: {
-    ErrorEquals: [...LAMBDA_SERVICE_ERRORS, 'SessionBatchStoreUnavailableError'],
+    ErrorEquals: [...LAMBDA_SERVICE_ERRORS, SESSION_BATCHES_UNAVAILABLE],
     IntervalSeconds: 2,
     MaxAttempts: 4,
     BackoffRate: 2,

@@ -1,12 +1,6 @@
 import { BATCHES_IN_PARALLEL } from '../../sessions/session-actions.ts';
 import { CATCH, RETRY } from './policies.ts';
-import {
-  actionWorkflow,
-  completeAction,
-  isDryRun,
-  resolveTargets,
-  TASK_TIMEOUT_SECONDS,
-} from './shared-states.ts';
+import { actionWorkflow, completeAction, isDryRun, resolveTargets } from './shared-states.ts';
 import { functionArn, type StateMachine } from './types.ts';
 
 /** The advance-session-batch Lambda's timeout: a round of up to 200 sessions, 10 requests at once. */
@@ -127,8 +121,8 @@ export const SESSION_ACTION: StateMachine = actionWorkflow({
               'failure.$': '$.error',
             },
             ResultPath: '$.round',
-            TimeoutSeconds: TASK_TIMEOUT_SECONDS,
-            Retry: [RETRY.recordWrite, RETRY.batchRound],
+            TimeoutSeconds: ADVANCE_BATCH_TIMEOUT_SECONDS + 30,
+            Retry: [RETRY.batchRound],
             Next: 'BatchDone',
           },
           BatchDone: { Type: 'Succeed' },
