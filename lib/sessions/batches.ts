@@ -3,21 +3,17 @@ import { unhandled } from '../actions/declaration.ts';
 import {
   buildTargetResult,
   type CaughtError,
-  planOf,
   planResults,
   type TargetProgress,
 } from '../actions/outcome.ts';
 import {
-  ErrorSummarySchema,
   type ResolvedSession,
-  ResolvedSessionSchema,
   type ResolvedTarget,
   type SessionActionType,
   type SessionTargetResult,
-  SessionTargetResultSchema,
   sessionOperationOf,
 } from '../actions/schema.ts';
-import type { ActionStore, BatchedContents, BatchedTargets } from '../actions/store.ts';
+import type { ActionStore } from '../actions/store.ts';
 import type { CallContext } from '../citrix/daas-client.ts';
 import { SUCCESSFUL_JOB_STATUSES, TERMINAL_JOB_STATUSES } from '../citrix/daas-client.ts';
 import type { GuardedResolution } from '../guardrails/apply.ts';
@@ -35,11 +31,11 @@ import {
   type JobReader,
   LogoffJobDeadlineExceededError,
   LogoffJobFailedError,
-  MAX_BATCH_SIZE,
-  MAX_THROTTLED_ROUNDS,
   maxBatchRounds,
   type SessionController,
   type SessionWorkflowSettings,
+  wavesOf,
+  windowOf,
 } from './session-actions.ts';
 
 /** Citrix requests one round sends at once; the rest wait for a free slot. */
@@ -154,7 +150,7 @@ export async function advanceBatch(
     }
   });
 
-  if (round.rounds >= maxBatchRounds(pollRounds)) {
+  if (round.rounds >= maxBatchRounds(pollRounds, wavesOf(settings))) {
     round.entries.forEach((entry, position) => {
       if (entry.step !== 'finished') finish(position, progressOf(entry), roundLimitError(entry));
     });
@@ -211,8 +207,10 @@ export async function advanceBatch(
     }
   });
 
-  // Send the sessions not yet sent, each claimed in the batch item first.
-  const pending = throttle.closed ? [] : positionsAt(round, 'pending');
+  // Send the sessions not yet sent, as many as the batch's window has room for (a sliding window:
+  // a round that finds jobs ended sends the next sessions at once), each claimed first.
+  const room = Math.max(0, windowOf(settings) - positionsAt(round, 'submitted').length);
+  const pending = throttle.closed ? [] : positionsAt(round, 'pending').slice(0, room);
   let version = batch.version;
   let started = false;
   if (pending.length > 0) {
@@ -224,7 +222,10 @@ export async function advanceBatch(
     await concurrently(pending, async (position) => {
       const entry = entryAt(position);
       // Not sent: a 429 came back for another session of this round.
-      if (throttle.closed) return void (round.entries[position] = { ...entry, step: 'pending' });
+      if (throttle.closed) {
+        round.entries[position] = { ...entry, step: 'pending' };
+        return;
+      }
       try {
         const jobId = await sendAction(
           dependencies.controller,
@@ -238,7 +239,8 @@ export async function advanceBatch(
       } catch (error) {
         // A 429 means Citrix did not act on it: pending again, for a later round.
         if (await throttle.noted(error, now())) {
-          return void (round.entries[position] = { ...entry, step: 'pending' });
+          round.entries[position] = { ...entry, step: 'pending' };
+          return;
         }
         finish(position, undefined, caughtFrom(error));
       }

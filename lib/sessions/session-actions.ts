@@ -1,14 +1,7 @@
 import * as z from 'zod';
-import { unhandled } from '../actions/declaration.ts';
 import { TooManyTargetsError } from '../actions/errors.ts';
-import {
-  type ResolvedSession,
-  type SessionActionType,
-  type SessionTarget,
-  sessionOperationOf,
-} from '../actions/schema.ts';
+import type { ResolvedSession, SessionTarget } from '../actions/schema.ts';
 import type { CallContext, DaasJob, DaasSession } from '../citrix/daas-client.ts';
-import { SUCCESSFUL_JOB_STATUSES, TERMINAL_JOB_STATUSES } from '../citrix/daas-client.ts';
 import { parseUserIdentifier } from '../citrix/ids.ts';
 import {
   type FleetTarget,
@@ -45,8 +38,22 @@ export const MAX_THROTTLED_ROUNDS = 10;
  * Task invocations one batch can take under these settings, the most its workflow loop can run:
  * the first round, one per poll, the throttled rounds, and the last round that ends them all.
  */
-export function maxBatchRounds(pollRounds: number): number {
-  return 2 + pollRounds + MAX_THROTTLED_ROUNDS;
+export function maxBatchRounds(pollRounds: number, waves = 1): number {
+  return 1 + waves * (pollRounds + 1) + MAX_THROTTLED_ROUNDS;
+}
+
+/** Sessions one batch has in flight at most: its share of SESSION_CONCURRENCY. */
+export function windowOf(
+  settings: Pick<SessionWorkflowSettings, 'batchSize' | 'concurrency'>,
+): number {
+  return Math.min(settings.batchSize, Math.ceil(settings.concurrency / BATCHES_IN_PARALLEL));
+}
+
+/** How many windows of sessions one batch sends, one after the other. */
+export function wavesOf(
+  settings: Pick<SessionWorkflowSettings, 'batchSize' | 'concurrency'>,
+): number {
+  return Math.ceil(settings.batchSize / windowOf(settings));
 }
 
 /** Step Functions' hard limit on events in a Standard execution's history. */
@@ -71,6 +78,11 @@ export interface SessionWorkflowSettings {
   readonly maxTargets: number;
   /** Sessions per batch item; BATCHES_IN_PARALLEL batches are acted on at once. */
   readonly batchSize: number;
+  /**
+   * Sessions of one action in flight at most (sent, job not yet ended): each of the batches acted
+   * on at once sends at most its share, and the next ones as earlier jobs end.
+   */
+  readonly concurrency: number;
   readonly initialWaitSeconds: number;
   readonly maxWaitSeconds: number;
   readonly deadlineSeconds: number;
@@ -81,6 +93,11 @@ export const SessionWorkflowSettingsSchema: z.ZodType<SessionWorkflowSettings> =
     /** More sessions than this and the action is refused as a whole rather than partly done. */
     maxTargets: z.number().int().min(1).max(10_000),
     batchSize: z.number().int().min(1).max(MAX_BATCH_SIZE),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(BATCHES_IN_PARALLEL * MAX_BATCH_SIZE),
     /** First wait before reading a log off job; doubles every round up to maxWaitSeconds. */
     initialWaitSeconds: z.number().int().min(1).max(60),
     maxWaitSeconds: z.number().int().min(1).max(300),
@@ -103,6 +120,8 @@ export const SessionWorkflowSettingsSchema: z.ZodType<SessionWorkflowSettings> =
 export const DEFAULT_SESSION_WORKFLOW_SETTINGS: SessionWorkflowSettings = {
   maxTargets: 50,
   batchSize: 200,
+  // Every session of the batches acted on at once: one wave per batch (within the history bound).
+  concurrency: 2000,
   initialWaitSeconds: 2,
   maxWaitSeconds: 30,
   deadlineSeconds: 600,
@@ -129,7 +148,8 @@ export function maxPollRounds(
 
 /**
  * Worst-case history of one execution (docs/architecture.md): every batch runs all its rounds.
- * `events ≤ 200 + ⌈maxTargets / batchSize⌉ × (34 + 21 × (2 + P + T))`, P the poll rounds of one
+ * `events ≤ 200 + ⌈maxTargets / batchSize⌉ × (34 + 21 × (1 + W × (P + 1) + T))`, W the windows
+ * of a batch (`wavesOf`), P the poll rounds of one
  * job and T the throttled rounds a batch may wait.
  */
 export function estimateHistoryEvents(
@@ -137,7 +157,7 @@ export function estimateHistoryEvents(
   targets: number = settings.maxTargets,
 ): number {
   const batches = Math.ceil(targets / settings.batchSize);
-  const rounds = maxBatchRounds(maxPollRounds(settings));
+  const rounds = maxBatchRounds(maxPollRounds(settings), wavesOf(settings));
   return EVENTS_OUTSIDE_BATCHES + batches * (EVENTS_PER_BATCH + EVENTS_PER_ROUND * rounds);
 }
 
@@ -154,8 +174,11 @@ export function transitionsPerSession(
     polls += 1;
     wait = Math.min(wait * 2, settings.maxWaitSeconds);
   }
-  // Each round: task, Choice, Wait (the last round has no Wait); plus the iteration itself.
-  const perBatch = 1 + (1 + polls) * 3 - 1;
+  // The first round sends a window; each window is polled `polls` times, and the round that finds
+  // it ended sends the next. Each round: task, Choice, Wait (the last has no Wait); plus the
+  // iteration itself.
+  const rounds = 1 + wavesOf(settings) * polls;
+  const perBatch = 1 + rounds * 3 - 1;
   return perBatch / settings.batchSize;
 }
 

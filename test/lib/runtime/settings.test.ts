@@ -52,10 +52,18 @@ describe('settings from the environment', () => {
       ...DEFAULT_SESSION_WORKFLOW_SETTINGS,
       maxTargets: 5000,
     });
+    // Every session of the 10 batches acted on at once is in flight, unless SESSION_CONCURRENCY says less.
     expect(sessionWorkflowSettingsFromEnv({ SESSION_BATCH_SIZE: '50' })).toEqual({
       ...DEFAULT_SESSION_WORKFLOW_SETTINGS,
       batchSize: 50,
+      concurrency: 500,
     });
+    expect(
+      sessionWorkflowSettingsFromEnv({ SESSION_BATCH_SIZE: '100', SESSION_CONCURRENCY: '250' }),
+    ).toMatchObject({ batchSize: 100, concurrency: 250 });
+    expect(() => sessionWorkflowSettingsFromEnv({ SESSION_CONCURRENCY: '0' })).toThrow(
+      /concurrency/,
+    );
     expect(() => sessionWorkflowSettingsFromEnv({ SESSION_BATCH_SIZE: '201' })).toThrow(
       /batchSize/,
     );

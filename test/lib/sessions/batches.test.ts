@@ -39,8 +39,11 @@ import {
   maxBatchRounds,
   maxPollRounds,
   type SessionController,
+  type SessionWorkflowSettings,
   SessionWorkflowSettingsSchema,
   transitionsPerSession,
+  wavesOf,
+  windowOf,
 } from '../../../lib/sessions/session-actions.ts';
 
 const SETTINGS = DEFAULT_SESSION_WORKFLOW_SETTINGS;
@@ -235,7 +238,9 @@ async function harness(setup: {
   readonly targets?: readonly ResolvedSession[];
   readonly batch?: SessionBatch;
   readonly action?: SessionActionType;
+  readonly settings?: SessionWorkflowSettings;
 }) {
+  const settings = setup.settings ?? SETTINGS;
   const store = new MemoryBatchStore();
   const gate = new MemoryGate();
   const citrix = new FakeCitrix();
@@ -250,7 +255,7 @@ async function harness(setup: {
     jobs: citrix.jobs,
     gate,
     store,
-    settings: SETTINGS,
+    settings,
   };
   const action = setup.action ?? 'session.logoff';
   const round = (index = 0): Promise<BatchRoundOutcome> =>
@@ -446,6 +451,64 @@ describe('advanceBatch: log off jobs', () => {
     ]);
     // Each session was sent once, in the first round only.
     expect(citrix.sends.sort()).toEqual(['s-0', 's-1', 's-2', 's-3']);
+  });
+});
+
+describe('advanceBatch: a sliding window of sessions in flight', () => {
+  it('sends at most its share of SESSION_CONCURRENCY, and the next sessions in the round that finds jobs ended', async () => {
+    // 10 batches at once share 30 sessions in flight: 3 for this batch of 7.
+    const settings = { ...SETTINGS, concurrency: 30 };
+    expect(windowOf(settings)).toBe(3);
+    expect(wavesOf({ ...settings, batchSize: 7 })).toBe(3);
+    const { store, citrix, round, advance } = await harness({ targets: sessions(7), settings });
+    citrix.onSend = async (sessionId) => ({ jobId: `job-${sessionId}` });
+
+    const first = await round();
+    expect(citrix.sends).toEqual(['s-0', 's-1', 's-2']);
+    expect(first.round.counts).toMatchObject({ pending: 4, submitted: 3, finished: 0 });
+    // Only the window is claimed: the rest stay pending, never marked as possibly sent.
+    expect(store.entry('s-3').step).toBe('pending');
+
+    advance(first.round.waitSeconds);
+    citrix.readsAs({ 's-0': 'Complete', 's-1': 'Complete' });
+    const second = await round();
+    // Two jobs ended, so two more sessions go out in the same round.
+    expect(citrix.sends).toEqual(['s-0', 's-1', 's-2', 's-3', 's-4']);
+    expect(second.round).toMatchObject({
+      done: false,
+      waitSeconds: SETTINGS.initialWaitSeconds,
+      counts: { pending: 2, submitted: 3, finished: 2 },
+    });
+
+    for (
+      let rounds = 0;
+      rounds < 10 && !store.batch().entries.every((e) => e.step === 'finished');
+      rounds += 1
+    ) {
+      advance(SETTINGS.initialWaitSeconds);
+      citrix.readsAs(
+        Object.fromEntries(sessions(7).map((target) => [target.sessionId, 'Complete' as const])),
+      );
+      await round();
+    }
+    expect(store.batch().entries.map((entry) => entry.result?.outcome)).toEqual(
+      Array(7).fill('succeeded'),
+    );
+    // Each session sent once, never more than 3 in flight.
+    expect([...citrix.sends].sort()).toEqual(sessions(7).map((target) => target.sessionId));
+    for (const saved of store.saved) {
+      expect(
+        saved.entries.filter((entry) => entry.step === 'submitted').length,
+      ).toBeLessThanOrEqual(3);
+    }
+  });
+
+  it('counts the windows in the history bound: more windows, more rounds per batch', () => {
+    const one = maxBatchRounds(POLL_ROUNDS, 1);
+    expect(maxBatchRounds(POLL_ROUNDS, 4)).toBe(one + 3 * (POLL_ROUNDS + 1));
+    expect(estimateHistoryEvents({ ...SETTINGS, concurrency: 500 }, 1000)).toBeGreaterThan(
+      estimateHistoryEvents(SETTINGS, 1000),
+    );
   });
 });
 
