@@ -6,7 +6,6 @@ import {
   type GuardedResolution,
   type GuardrailDependencies,
 } from '../lib/guardrails/apply.ts';
-import { awsActionStore } from '../lib/runtime/clients/action-store.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { awsDaasClient } from '../lib/runtime/clients/daas.ts';
 import { awsGuardrails } from '../lib/runtime/clients/guardrails.ts';

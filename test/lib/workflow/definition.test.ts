@@ -50,9 +50,9 @@ describe.each(WORKFLOWS.map((workflow) => [workflow.name, workflow] as const))(
 describe('session-action workflow definition', () => {
   it('applies maxConcurrency to every Map state and nothing else', () => {
     const definition = JSON.parse(readDefinition(SESSION_ACTION_WORKFLOW, { maxConcurrency: 3 }));
-    expect(definition.States.ActOnEachTarget.MaxConcurrency).toBe(3);
+    expect(definition.States.ActOnEachBatch.MaxConcurrency).toBe(3);
     const original = JSON.parse(fileText);
-    original.States.ActOnEachTarget.MaxConcurrency = 3;
+    original.States.ActOnEachBatch.MaxConcurrency = 3;
     expect(definition).toEqual(original);
     expect(() => readDefinition(SESSION_ACTION_WORKFLOW, { maxConcurrency: 0 })).toThrow(
       RangeError,
