@@ -14,7 +14,6 @@ import {
   type BatchRoundDependencies,
   failBatch,
 } from '../lib/sessions/batches.ts';
-import { maxPollRounds } from '../lib/sessions/session-actions.ts';
 
 export type AdvanceSessionBatchDependencies = BatchRoundDependencies;
 
@@ -42,12 +41,7 @@ export const createAdvanceSessionBatchHandler = (
       const request = { actionId: input.actionId, action: input.action, index: input.batch };
       const { round, finished } =
         input.failure === undefined
-          ? await advanceBatch(
-              request,
-              dependencies,
-              maxPollRounds(dependencies.settings),
-              () => new Date(),
-            )
+          ? await advanceBatch(request, dependencies, () => new Date())
           : await failBatch(request, dependencies.store, input.failure, new Date());
       // The audit trail gets each session once, in the round that finished it.
       for (const result of finished) auditTargetOutcome(result);

@@ -31,10 +31,10 @@ import {
   type JobReader,
   LogoffJobDeadlineExceededError,
   LogoffJobFailedError,
+  MAX_THROTTLED_ROUNDS,
   maxBatchRounds,
   type SessionController,
   type SessionWorkflowSettings,
-  wavesOf,
   windowOf,
 } from './session-actions.ts';
 
@@ -118,12 +118,11 @@ export async function advanceBatch(
     readonly index: number;
   },
   dependencies: BatchRoundDependencies,
-  pollRounds: number,
   now: () => Date,
 ): Promise<BatchRoundOutcome> {
   const { store, gate, settings } = dependencies;
   const batch = await store.read(request.actionId, request.index);
-  if (isFinished(batch)) return { round: roundOf(batch, settings, now()), finished: [] };
+  if (isFinished(batch)) return { round: roundOf(batch, settings), finished: [] };
   const round: SessionBatch = { ...batch, rounds: batch.rounds + 1, entries: [...batch.entries] };
   const entryAt = (position: number) => round.entries[position] as BatchEntry;
   const finish = (position: number, progress?: TargetProgress, caught?: CaughtError) => {
@@ -150,9 +149,11 @@ export async function advanceBatch(
     }
   });
 
-  if (round.rounds >= maxBatchRounds(pollRounds, wavesOf(settings))) {
+  if (round.rounds >= maxBatchRounds(settings)) {
+    const throttled = round.throttledRounds >= MAX_THROTTLED_ROUNDS;
     round.entries.forEach((entry, position) => {
-      if (entry.step !== 'finished') finish(position, progressOf(entry), roundLimitError(entry));
+      if (entry.step !== 'finished')
+        finish(position, progressOf(entry), roundLimitError(entry, throttled));
     });
     return saveRound(store, batch, round, batch.version, settings, now);
   }
@@ -209,7 +210,9 @@ export async function advanceBatch(
 
   // Send the sessions not yet sent, as many as the batch's window has room for (a sliding window:
   // a round that finds jobs ended sends the next sessions at once), each claimed first.
-  const room = Math.max(0, windowOf(settings) - positionsAt(round, 'submitted').length);
+  const window = windowOf(settings);
+  const room = Math.max(0, window - positionsAt(round, 'submitted').length);
+  const unsentBefore = positionsAt(round, 'pending').length;
   const pending = throttle.closed ? [] : positionsAt(round, 'pending').slice(0, room);
   let version = batch.version;
   let started = false;
@@ -248,9 +251,18 @@ export async function advanceBatch(
   }
 
   if (throttle.closed) round.throttledRounds += 1;
-  round.waitSeconds = started
-    ? settings.initialWaitSeconds
-    : Math.min(round.waitSeconds * 2, settings.maxWaitSeconds);
+  // The waits start again only for a new window's worth of sessions or the last one sent, never
+  // for each session a sliding window lets in: that is what bounds the rounds (maxBatchRounds).
+  const unsentAfter = positionsAt(round, 'pending').length;
+  const sentBefore = round.entries.length - unsentBefore;
+  const sentAfter = round.entries.length - unsentAfter;
+  const newWindow =
+    Math.floor(sentAfter / window) > Math.floor(sentBefore / window) ||
+    (unsentAfter === 0 && unsentBefore > 0);
+  round.waitSeconds =
+    started && newWindow
+      ? settings.initialWaitSeconds
+      : Math.min(round.waitSeconds * 2, settings.maxWaitSeconds);
   return saveRound(store, batch, round, version, settings, now, throttle.untilMs);
 }
 
@@ -326,7 +338,7 @@ async function saveRound(
   const saved: SessionBatch = { ...round, version: version + 1 };
   await store.save(saved);
   const finished = newlyFinished(before, saved);
-  const next = roundOf(saved, settings, now());
+  const next = roundOf(saved, settings);
   if (next.done || closedUntil === undefined) return { round: next, finished };
   const waitSeconds = Math.max(1, Math.ceil((closedUntil - now().getTime()) / 1000));
   return { round: { ...next, waitSeconds }, finished };
@@ -340,20 +352,14 @@ function newlyFinished(before: SessionBatch, after: SessionBatch): SessionTarget
   );
 }
 
-function roundOf(batch: SessionBatch, settings: SessionWorkflowSettings, now: Date): BatchRound {
+function roundOf(batch: SessionBatch, settings: SessionWorkflowSettings): BatchRound {
   const counts = { pending: 0, claimed: 0, submitted: 0, finished: 0 };
   for (const entry of batch.entries) counts[entry.step] += 1;
-  // Never wait past the earliest running job's deadline, so that it is judged on time.
-  const deadlines = batch.entries.flatMap((entry) =>
-    entry.step === 'submitted' && entry.deadline !== undefined ? [Date.parse(entry.deadline)] : [],
-  );
-  const untilDeadline =
-    deadlines.length === 0
-      ? Number.POSITIVE_INFINITY
-      : Math.ceil((Math.min(...deadlines) - now.getTime()) / 1000);
+  // No wait is shortened to a job's deadline: a job past it is judged by the next round, at most
+  // maxWaitSeconds late, and the rounds stay within maxBatchRounds.
   return {
     done: counts.finished === batch.entries.length,
-    waitSeconds: Math.max(1, Math.min(batch.waitSeconds, settings.maxWaitSeconds, untilDeadline)),
+    waitSeconds: Math.max(1, Math.min(batch.waitSeconds, settings.maxWaitSeconds)),
     counts,
   };
 }
@@ -379,15 +385,21 @@ function caughtFrom(error: unknown): CaughtError {
     : caughtOf('Error', String(error));
 }
 
-function roundLimitError(entry: BatchEntry): CaughtError {
-  return entry.step === 'submitted'
+function roundLimitError(entry: BatchEntry, throttled: boolean): CaughtError {
+  if (entry.step === 'submitted') {
+    return caughtOf(
+      'LogoffJobDeadlineExceededError',
+      `Citrix job ${entry.jobId} still ${entry.jobStatus ?? 'unread'} when the batch reached its last round`,
+    );
+  }
+  return throttled
     ? caughtOf(
-        'LogoffJobDeadlineExceededError',
-        `Citrix job ${entry.jobId} still ${entry.jobStatus ?? 'unread'} when the batch reached its last round`,
-      )
-    : caughtOf(
         'CitrixThrottledError',
         'Not sent: Citrix kept throttling until the batch reached its last round',
+      )
+    : caughtOf(
+        'BatchRoundLimitError',
+        'Not sent: the batch reached its last round (the bound that keeps the workflow history under its limit) before its window had room',
       );
 }
 

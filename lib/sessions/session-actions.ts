@@ -35,11 +35,28 @@ export const BATCHES_IN_PARALLEL = 10;
  */
 export const MAX_THROTTLED_ROUNDS = 10;
 /**
- * Task invocations one batch can take under these settings, the most its workflow loop can run:
- * the first round, one per poll, the throttled rounds, and the last round that ends them all.
+ * Task invocations one batch can take under these settings, the most its workflow loop can run.
+ * The wait between rounds starts again at `initialWaitSeconds` only when a round sends the first
+ * session of a new window's worth (sessions sent crossing a multiple of the window) or the last
+ * pending session, and grows otherwise. Between two such rounds at most D + 2 × maxWait passes (by
+ * then every session sent before has ended or passed its deadline, D, and its room was refilled),
+ * so each of the W windows takes at most P(D + 2 × maxWait) rounds; after the last send, the jobs
+ * take P(D). With one window per batch everything is sent in the first round that is not
+ * throttled, so only the throttled rounds, T, come before the last send:
+ * `rounds ≤ 1 + (W > 1 ? W × P(D + 2 × maxWait) : 0) + P(D) + T`.
  */
-export function maxBatchRounds(pollRounds: number, waves = 1): number {
-  return 1 + waves * (pollRounds + 1) + MAX_THROTTLED_ROUNDS;
+export function maxBatchRounds(
+  settings: Pick<
+    SessionWorkflowSettings,
+    'batchSize' | 'concurrency' | 'initialWaitSeconds' | 'maxWaitSeconds' | 'deadlineSeconds'
+  >,
+): number {
+  const waves = wavesOf(settings);
+  const perWindow = maxPollRounds({
+    ...settings,
+    deadlineSeconds: settings.deadlineSeconds + 2 * settings.maxWaitSeconds,
+  });
+  return 1 + (waves > 1 ? waves * perWindow : 0) + maxPollRounds(settings) + MAX_THROTTLED_ROUNDS;
 }
 
 /** Sessions one batch has in flight at most: its share of SESSION_CONCURRENCY. */
@@ -148,16 +165,14 @@ export function maxPollRounds(
 
 /**
  * Worst-case history of one execution (docs/architecture.md): every batch runs all its rounds.
- * `events ≤ 200 + ⌈maxTargets / batchSize⌉ × (34 + 21 × (1 + W × (P + 1) + T))`, W the windows
- * of a batch (`wavesOf`), P the poll rounds of one
- * job and T the throttled rounds a batch may wait.
+ * `events ≤ 200 + ⌈maxTargets / batchSize⌉ × (34 + 21 × R)`, R = `maxBatchRounds(settings)`.
  */
 export function estimateHistoryEvents(
   settings: SessionWorkflowSettings,
   targets: number = settings.maxTargets,
 ): number {
   const batches = Math.ceil(targets / settings.batchSize);
-  const rounds = maxBatchRounds(maxPollRounds(settings), wavesOf(settings));
+  const rounds = maxBatchRounds(settings);
   return EVENTS_OUTSIDE_BATCHES + batches * (EVENTS_PER_BATCH + EVENTS_PER_ROUND * rounds);
 }
 
@@ -174,8 +189,8 @@ export function transitionsPerSession(
     polls += 1;
     wait = Math.min(wait * 2, settings.maxWaitSeconds);
   }
-  // The first round sends a window; each window is polled `polls` times, and the round that finds
-  // it ended sends the next. Each round: task, Choice, Wait (the last has no Wait); plus the
+  // Jobs of equal length: the first round sends a window; each window is polled `polls` times, and
+  // the round that finds it ended sends the next. Each round: task, Choice, Wait (the last has no Wait); plus the
   // iteration itself.
   const rounds = 1 + wavesOf(settings) * polls;
   const perBatch = 1 + rounds * 3 - 1;

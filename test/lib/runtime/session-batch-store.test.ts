@@ -256,7 +256,6 @@ describe('DynamoActionStore with its targets in batches', () => {
         store: batches,
         settings: SETTINGS,
       },
-      maxPollRounds(SETTINGS),
       () => NOW,
     );
     await failBatch(

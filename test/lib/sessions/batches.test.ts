@@ -259,18 +259,20 @@ async function harness(setup: {
   };
   const action = setup.action ?? 'session.logoff';
   const round = (index = 0): Promise<BatchRoundOutcome> =>
-    advanceBatch(
-      { actionId: ACTION_ID, action, index },
-      dependencies,
-      POLL_ROUNDS,
-      () => clock.now,
-    );
+    advanceBatch({ actionId: ACTION_ID, action, index }, dependencies, () => clock.now);
   const advance = (seconds: number) => {
     clock.now = new Date(clock.now.getTime() + seconds * 1000);
   };
   return { store, gate, citrix, clock, round, advance, dependencies };
 }
 
+// A small seeded generator, so that a failing sequence can be replayed.
+const random = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+};
 const byId = (results: readonly SessionTargetResult[]) =>
   Object.fromEntries(results.map((result) => [result.sessionId, result]));
 
@@ -423,18 +425,19 @@ describe('advanceBatch: log off jobs', () => {
     expect(store.entry('s-2')).toMatchObject({ step: 'submitted', polls: 1 });
     expect(second.round).toMatchObject({ done: false, waitSeconds: 4 });
 
-    // Close to the deadline, the wait never goes past it.
+    // Close to the deadline, the wait is not shortened to it (that would add rounds the history
+    // bound does not count): the round after the deadline judges the job.
     advance(SETTINGS.deadlineSeconds - 2 - 3);
     citrix.readsAs({});
     const third = await round();
-    expect(third.round).toMatchObject({ done: false, waitSeconds: 3 });
+    expect(third.round).toMatchObject({ done: false, waitSeconds: 8 });
     expect(store.entry('s-2')).toMatchObject({
       step: 'submitted',
       polls: 2,
       jobStatus: 'InProgress',
     });
 
-    advance(3);
+    advance(8);
     const last = await round();
     expect(last.round.done).toBe(true);
     expect(last.finished).toEqual([
@@ -446,7 +449,7 @@ describe('advanceBatch: log off jobs', () => {
           name: 'LogoffJobDeadlineExceededError',
           message: `Citrix job job-s-2 still InProgress after 3 checks; deadline ${deadline} passed`,
         },
-        finishedAt: at(SETTINGS.deadlineSeconds).toISOString(),
+        finishedAt: at(SETTINGS.deadlineSeconds + 5).toISOString(),
       },
     ]);
     // Each session was sent once, in the first round only.
@@ -472,11 +475,12 @@ describe('advanceBatch: a sliding window of sessions in flight', () => {
     advance(first.round.waitSeconds);
     citrix.readsAs({ 's-0': 'Complete', 's-1': 'Complete' });
     const second = await round();
-    // Two jobs ended, so two more sessions go out in the same round.
+    // Two jobs ended, so two more sessions go out in the same round. Fewer than a window's worth
+    // were sent, so the wait keeps growing (what bounds the rounds: maxBatchRounds).
     expect(citrix.sends).toEqual(['s-0', 's-1', 's-2', 's-3', 's-4']);
     expect(second.round).toMatchObject({
       done: false,
-      waitSeconds: SETTINGS.initialWaitSeconds,
+      waitSeconds: 2 * SETTINGS.initialWaitSeconds,
       counts: { pending: 2, submitted: 3, finished: 2 },
     });
 
@@ -503,9 +507,57 @@ describe('advanceBatch: a sliding window of sessions in flight', () => {
     }
   });
 
+  it.each([1, 2, 3, 4, 5])(
+    'sends every session within the round bound when jobs of a narrow window end at different times (seed %i)',
+    async (seed) => {
+      const next = random(seed);
+      // 40 sessions, 4 in flight (W = 10 windows), jobs of 1 s up to past the 120 s deadline.
+      const settings = { ...SETTINGS, concurrency: 40, batchSize: 40, deadlineSeconds: 120 };
+      expect(wavesOf(settings)).toBe(10);
+      const { store, citrix, clock, round, advance } = await harness({
+        targets: sessions(40),
+        settings,
+      });
+      const endsAt = new Map<string, number>();
+      citrix.onSend = async (sessionId) => {
+        endsAt.set(sessionId, clock.now.getTime() + Math.ceil(next() * 130) * 1000);
+        return { jobId: `job-${sessionId}` };
+      };
+      citrix.onRead = async (jobId) => {
+        const ends = endsAt.get(jobId.replace(/^job-/, '')) ?? 0;
+        return { Id: jobId, Status: clock.now.getTime() >= ends ? 'Complete' : 'InProgress' };
+      };
+
+      let outcome = await round();
+      while (!outcome.round.done) {
+        advance(outcome.round.waitSeconds);
+        outcome = await round();
+      }
+
+      const batch = store.batch();
+      expect(batch.rounds).toBeLessThanOrEqual(maxBatchRounds(settings));
+      // Every session was sent, once: none left unsent by the round limit.
+      expect([...citrix.sends].sort()).toEqual(
+        sessions(40)
+          .map((target) => target.sessionId)
+          .sort(),
+      );
+      for (const entry of batch.entries) {
+        expect(entry.result?.outcome, entry.target.sessionId).toMatch(/^(succeeded|timed_out)$/);
+      }
+    },
+  );
+
   it('counts the windows in the history bound: more windows, more rounds per batch', () => {
-    const one = maxBatchRounds(POLL_ROUNDS, 1);
-    expect(maxBatchRounds(POLL_ROUNDS, 4)).toBe(one + 3 * (POLL_ROUNDS + 1));
+    const one = maxBatchRounds(SETTINGS);
+    const four = { ...SETTINGS, concurrency: 500 };
+    expect(wavesOf(four)).toBe(4);
+    // Each window may take the polls of a deadline and two of the longest waits.
+    const perWindow = maxPollRounds({
+      ...SETTINGS,
+      deadlineSeconds: SETTINGS.deadlineSeconds + 2 * SETTINGS.maxWaitSeconds,
+    });
+    expect(maxBatchRounds(four)).toBe(one + 4 * perWindow);
     expect(estimateHistoryEvents({ ...SETTINGS, concurrency: 500 }, 1000)).toBeGreaterThan(
       estimateHistoryEvents(SETTINGS, 1000),
     );
@@ -712,7 +764,7 @@ describe('advanceBatch: the last round', () => {
           finishedEntry(target(2), 'succeeded'),
           { target: target(3), step: 'claimed' },
         ],
-        { rounds: maxBatchRounds(POLL_ROUNDS) - 1, version: 9, throttledRounds: 4 },
+        { rounds: maxBatchRounds(SETTINGS) - 1, version: 9, throttledRounds: MAX_THROTTLED_ROUNDS },
       ),
     });
 
@@ -740,17 +792,25 @@ describe('advanceBatch: the last round', () => {
     expect(store.entry('s-2')).toEqual(finishedEntry(target(2), 'succeeded'));
   });
 
-  it('allows a batch the rounds of every poll and every throttled round, and no more', () => {
-    expect(maxBatchRounds(POLL_ROUNDS)).toBe(2 + POLL_ROUNDS + MAX_THROTTLED_ROUNDS);
+  it('says a session left unsent at the last round was not sent for want of room, unless Citrix kept throttling', async () => {
+    const { citrix, round } = await harness({
+      batch: batchWith([{ target: session(0), step: 'pending' }], {
+        rounds: maxBatchRounds(SETTINGS) - 1,
+        throttledRounds: 2,
+      }),
+    });
+    const { finished } = await round();
+    expect(citrix.sends).toEqual([]);
+    expect(finished[0]).toMatchObject({
+      outcome: 'failed',
+      error: { name: 'BatchRoundLimitError' },
+    });
   });
 
-  // A small seeded generator, so that a failing sequence can be replayed.
-  const random = (seed: number) => () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  it('allows a batch the rounds of every poll and every throttled round, and no more', () => {
+    // One window per batch (the defaults): the first round, the polls, the throttled rounds.
+    expect(maxBatchRounds(SETTINGS)).toBe(1 + POLL_ROUNDS + MAX_THROTTLED_ROUNDS);
+  });
 
   it.each(Array.from({ length: 40 }, (_, seed) => seed + 1))(
     'never sends a session twice, and always ends, whatever Citrix and the store do (seed %i)',
@@ -823,7 +883,7 @@ describe('advanceBatch: the last round', () => {
       expect(done).toBe(true);
       const batch = store.batch();
       expect(batch.entries.every((entry) => entry.step === 'finished')).toBe(true);
-      expect(batch.rounds).toBeLessThanOrEqual(maxBatchRounds(POLL_ROUNDS));
+      expect(batch.rounds).toBeLessThanOrEqual(maxBatchRounds(SETTINGS));
       for (const { target, result } of batch.entries) {
         // Sent again only after a 429, which Citrix did not act on.
         const actedOn = citrix.actedOn(target.sessionId);
@@ -1040,7 +1100,6 @@ describe('recordBatchWarnings and batchContents', () => {
         store,
         settings: SETTINGS,
       },
-      POLL_ROUNDS,
       () => NOW,
     );
     await failBatch(
@@ -1081,7 +1140,7 @@ describe('the execution history bound', () => {
       outside + 25 * perBatch,
     );
     // Each round is at least a task (5 events), a Choice (2) and a Wait (2).
-    expect(perBatch).toBeGreaterThanOrEqual(9 * maxBatchRounds(maxPollRounds(SETTINGS)));
+    expect(perBatch).toBeGreaterThanOrEqual(9 * maxBatchRounds(SETTINGS));
     // A longer deadline means more poll rounds, so more events per batch.
     expect(
       estimateHistoryEvents({ ...SETTINGS, deadlineSeconds: 3600 }, 1) - outside,
