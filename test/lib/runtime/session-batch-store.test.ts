@@ -20,10 +20,7 @@ import {
   recordBatchWarnings,
   writeSessionBatches,
 } from '../../../lib/sessions/batches.ts';
-import {
-  DEFAULT_SESSION_WORKFLOW_SETTINGS,
-  maxPollRounds,
-} from '../../../lib/sessions/session-actions.ts';
+import { DEFAULT_SESSION_WORKFLOW_SETTINGS } from '../../../lib/sessions/session-actions.ts';
 import { createActionsTable, type LocalDynamo, startLocalDynamo } from '../../../local/dynamodb.ts';
 import { rejection } from '../../support/rejection.ts';
 
