@@ -1,4 +1,6 @@
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 
@@ -8,26 +10,71 @@ export interface LocalDynamo {
   close(): Promise<void>;
 }
 
-/** An in-memory DynamoDB-compatible engine (dynalite) on loopback, with a client pointed at it. */
-export async function startLocalDynamo(): Promise<LocalDynamo> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const DYNALITE_OPTIONS = { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
+
+/**
+ * dynalite on a thread of its own: DynamoDB is a service of its own in AWS, and the tables'
+ * work then no longer shares the event loop of the workflow engine and the handlers.
+ */
+const DYNALITE_THREAD = `
+const { parentPort, workerData } = require('node:worker_threads');
+const dynalite = require(workerData.dynalite);
+const server = dynalite(workerData.options);
+server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
+`;
+
+/**
+ * An in-memory DynamoDB-compatible engine (dynalite) on loopback, with a client pointed at it; on
+ * its own thread with `ownThread`.
+ */
+export async function startLocalDynamo(
+  options: { readonly ownThread?: boolean } = {},
+): Promise<LocalDynamo> {
+  const started = options.ownThread ? await dynaliteThread() : await dynaliteHere();
   const client = new DynamoDBClient({
-    endpoint,
+    endpoint: started.endpoint,
     region: 'us-east-1',
     // dynalite accepts any credentials; fixed ones keep the SDK from looking for real ones.
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   return {
-    endpoint,
+    endpoint: started.endpoint,
     client,
     close: async () => {
       client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await started.close();
+    },
+  };
+}
+
+async function dynaliteHere() {
+  const server = dynalite(DYNALITE_OPTIONS);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function dynaliteThread() {
+  const worker = new Worker(DYNALITE_THREAD, {
+    eval: true,
+    workerData: {
+      dynalite: createRequire(import.meta.url).resolve('dynalite'),
+      options: DYNALITE_OPTIONS,
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await worker.terminate();
     },
   };
 }

@@ -258,7 +258,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const cloud = mode === 'tenant' ? tenant : simulated;
     if (cloud === undefined) throw new InvalidSettingsError('No Citrix Cloud connection');
 
-    const dynamo = await startLocalDynamo();
+    const dynamo = await startLocalDynamo({ ownThread: true });
     closers.push(() => dynamo.close());
     await createActionsTable(dynamo.client, LOCAL_ACTIONS_TABLE);
     await createSnapshotsTable(dynamo.client, LOCAL_SNAPSHOTS_TABLE);

@@ -6,6 +6,7 @@ import {
   DynamoDBDocumentClient,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
+import pLimit from 'p-limit';
 import * as z from 'zod';
 import { isTransientDynamoDbError } from '../runtime/dynamodb-errors.ts';
 
@@ -296,6 +297,8 @@ export const AUDIT_TABLE_KEYS = {
 
 const BATCH_SIZE = 25;
 const MAX_APPEND = 999_999;
+/** BatchWriteItem calls of one append in flight at once. */
+const CHUNKS_IN_FLIGHT = 4;
 const DEFAULT_LIMIT = 1000;
 const DEFAULT_RETENTION_DAYS = 400;
 
@@ -351,8 +354,8 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   /**
-   * Writes every entry, or throws. Not atomic: when a later chunk fails, earlier chunks stay
-   * written, and appending the same entries again stores them twice.
+   * Writes every entry, or throws. Not atomic: when a chunk fails, the others may stay written,
+   * and appending the same entries again stores them twice.
    */
   async append(entries: readonly AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
@@ -361,9 +364,14 @@ export class DynamoAuditLog implements AuditLog {
     }
     // Every entry is checked before anything is written, so a bad entry writes nothing.
     const items = entries.map((entry, index) => this.#toItem(entry, index));
+    // The chunks are independent writes, a few at once: a round's trail costs one round trip.
+    const limit = pLimit(CHUNKS_IN_FLIGHT);
+    const chunks: Promise<void>[] = [];
     for (let start = 0; start < items.length; start += BATCH_SIZE) {
-      await this.#writeChunk(items.slice(start, start + BATCH_SIZE));
+      const chunk = items.slice(start, start + BATCH_SIZE);
+      chunks.push(limit(() => this.#writeChunk(chunk)));
     }
+    await Promise.all(chunks);
   }
 
   async timeline(actionId: string, limit: number = DEFAULT_LIMIT): Promise<AuditEntry[]> {

@@ -38,8 +38,11 @@ import {
   windowOf,
 } from './session-actions.ts';
 
-/** Citrix requests one round sends at once; the rest wait for a free slot. */
-export const REQUESTS_IN_FLIGHT = 10;
+/**
+ * Citrix requests one round sends at once; the rest wait for a free slot. 25 per batch, 250 for
+ * the batches acted on at once: the first 429 closes the shared gate for all of them.
+ */
+export const REQUESTS_IN_FLIGHT = 25;
 /** Wait after a 429 that carries no Retry-After: doubles per throttled round, up to the cap. */
 const THROTTLE_BACKOFF_SECONDS = { first: 2, max: 60 } as const;
 
@@ -121,7 +124,11 @@ export async function advanceBatch(
   now: () => Date,
 ): Promise<BatchRoundOutcome> {
   const { store, gate, settings } = dependencies;
-  const batch = await store.read(request.actionId, request.index);
+  // The gate is read beside the batch: one round trip fewer before the round can send.
+  const [batch, closedUntil] = await Promise.all([
+    store.read(request.actionId, request.index),
+    gate.closedUntil(now()),
+  ]);
   if (isFinished(batch)) return { round: roundOf(batch, settings), finished: [] };
   const round: SessionBatch = { ...batch, rounds: batch.rounds + 1, entries: [...batch.entries] };
   const entryAt = (position: number) => round.entries[position] as BatchEntry;
@@ -158,7 +165,6 @@ export async function advanceBatch(
     return saveRound(store, batch, round, batch.version, settings, now);
   }
 
-  const closedUntil = await gate.closedUntil(now());
   if (closedUntil !== undefined) {
     round.throttledRounds += 1;
     return saveRound(store, batch, round, batch.version, settings, now, closedUntil);

@@ -101,7 +101,7 @@ export const SESSION_ACTION_WORKFLOW: WorkflowDefinition = {
       recordsActions: true,
       sharesThrottleGate: true,
       calls: 'daas',
-      // One round for up to 200 sessions, 10 Citrix requests at once.
+      // One round for up to 200 sessions, 25 Citrix requests at once.
       timeoutSeconds: ADVANCE_BATCH_TIMEOUT_SECONDS,
     },
     {

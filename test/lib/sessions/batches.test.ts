@@ -630,7 +630,7 @@ describe('advanceBatch: rounds that were lost or ran twice', () => {
 
 describe('advanceBatch: throttling', () => {
   it('puts a throttled session back to pending, sends no more that round and closes the gate for Retry-After', async () => {
-    const targets = sessions(15);
+    const targets = sessions(REQUESTS_IN_FLIGHT + 5);
     const { store, gate, citrix, round, advance } = await harness({
       targets,
       action: 'session.disconnect',
@@ -662,7 +662,7 @@ describe('advanceBatch: throttling', () => {
     expect(first.round).toEqual({
       done: false,
       waitSeconds: 7,
-      counts: { pending: 6, claimed: 0, submitted: 0, finished: 9 },
+      counts: { pending: 6, claimed: 0, submitted: 0, finished: REQUESTS_IN_FLIGHT - 1 },
     });
     expect(store.batch()).toMatchObject({ throttledRounds: 1, rounds: 1 });
 
