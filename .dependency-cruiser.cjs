@@ -6,7 +6,8 @@
  *        ─▶ products (lib/sessions, lib/devices, lib/administrators) ─▶ Citrix clients (lib/citrix) ─▶ Citrix
  *
  * The entry points sit on top: the AWS adapters (functions/, one Lambda each), the local runner
- * (local/, which runs the same handlers) and the CDK app (infra/). The Citrix simulator
+ * (local/, which runs the same handlers), the responder CLI (cli/, run by bin/citrix-response.js,
+ * a client of the HTTP API) and the CDK app (infra/). The Citrix simulator
  * (local/simulator/) is a peer of Citrix, not a client of the project.
  *
  * Type-only imports count (tsPreCompilationDeps), so a circle of types is a circle too.
@@ -86,10 +87,11 @@ module.exports = {
       name: 'lib-not-to-entry-points',
       severity: 'error',
       comment:
-        'lib/ is the product; the AWS adapters (functions/), the local runner (local/), the CDK ' +
-        'app (infra/), the benchmarks (bench/) and the tests (test/) use it, never the reverse.',
+        'lib/ is the product; the AWS adapters (functions/), the local runner (local/), the CLI ' +
+        '(cli/, bin/), the CDK app (infra/), the benchmarks (bench/) and the tests (test/) use ' +
+        'it, never the reverse.',
       from: { path: '^lib/' },
-      to: { path: '^(functions|infra|local|bench|test)/' },
+      to: { path: '^(functions|infra|local|cli|bin|bench|test)/' },
     },
     {
       name: 'citrix-clients-not-to-layers-above',
@@ -105,7 +107,7 @@ module.exports = {
       name: 'webhook-signing-self-contained',
       severity: 'error',
       comment:
-        'lib/webhooks (Standard Webhooks signatures, used by sources, callbacks and local/send) ' +
+        'lib/webhooks (Standard Webhooks signatures, used by sources and callbacks) ' +
         'depends on nothing else in lib/.',
       from: { path: '^lib/webhooks/' },
       to: { path: '^lib/', pathNot: '^lib/webhooks/' },
@@ -147,16 +149,17 @@ module.exports = {
         'only, never another function (shared code and types go to lib/), the local runner, ' +
         'the CDK app, the benchmarks or the tests.',
       from: { path: '^functions/' },
-      to: { path: '^(functions|local|infra|bench|test)/' },
+      to: { path: '^(functions|local|cli|bin|infra|bench|test)/' },
     },
     {
       name: 'local-not-to-infra',
       severity: 'error',
       comment:
         'The local runner (local/) is a peer of the AWS adapters: it runs the same handlers ' +
-        'from functions/ over lib/, and never imports the CDK app (infra/) or the benchmarks.',
+        'from functions/ over lib/, and never imports the CDK app (infra/), the CLI (a client ' +
+        'of the API it serves) or the benchmarks.',
       from: { path: '^local/' },
-      to: { path: '^(infra|bench)/' },
+      to: { path: '^(infra|cli|bin|bench)/' },
     },
     {
       name: 'simulator-is-a-citrix-peer',
@@ -179,7 +182,28 @@ module.exports = {
         'configuration and workflow definitions; it never imports the handlers (functions/), ' +
         'the local runner or the benchmarks.',
       from: { path: '^infra/' },
-      to: { path: '^(functions|local|bench)/' },
+      to: { path: '^(functions|local|cli|bin|bench)/' },
+    },
+    {
+      name: 'cli-is-a-client-of-the-api',
+      severity: 'error',
+      comment:
+        'The responder CLI (cli/) talks to the HTTP API as a person, over SigV4: it reads the ' +
+        'action catalog and request schemas (lib/actions), the runbook files (lib/runbooks) and ' +
+        "the requester's shape (lib/identity), never the handlers (functions/), the local " +
+        'runner, the CDK app, the benchmarks or the rest of lib/ (the server side).',
+      from: { path: '^cli/' },
+      to: {
+        path: '^(lib|functions|local|infra|bench|test)/',
+        pathNot: '^lib/(actions|runbooks|identity)/',
+      },
+    },
+    {
+      name: 'bin-only-starts-the-cli',
+      severity: 'error',
+      comment: 'bin/citrix-response.js only starts the CLI (cli/main.ts); the CLI is in cli/.',
+      from: { path: '^bin/' },
+      to: { path: '^(?!cli/)[^/]+/' },
     },
   ],
   options: {

@@ -6,7 +6,7 @@ export default defineConfig({
     environment: 'node',
     reporters: ['default', './test/support/summary-reporter.ts'],
     // Every test file fails if a secret the tests use is written anywhere (stdout, console).
-    setupFiles: ['./test/support/secret-scan.setup.ts'],
+    setupFiles: ['./test/support/secret-scan.setup.ts', './test/support/runbooks.setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Workflow and end-to-end tests run real HTTP servers on loopback; two workers match the 2-core CI machine.

@@ -51,6 +51,7 @@ const records = new Map<string, ActionRecord>();
 const store: ActionStore = {
   create: async (record) => void records.set(record.actionId, record),
   get: async (id) => records.get(id),
+  list: async () => ({ items: [] }),
   markRunning: async () => undefined,
   recordTargetResult: async () => undefined,
   complete: async () => undefined,

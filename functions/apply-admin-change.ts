@@ -11,9 +11,13 @@ import {
   type AdministratorGuards,
   applyAdministratorChange,
 } from '../lib/administrators/admin-actions.ts';
+import type { RevokeSnapshotStore } from '../lib/administrators/revoke-snapshots.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { administratorGuardsFromEnv } from '../lib/runtime/administrator-settings.ts';
-import { awsAdministratorsClient } from '../lib/runtime/clients/administrators.ts';
+import {
+  awsAdministratorsClient,
+  awsRevokeSnapshots,
+} from '../lib/runtime/clients/administrators.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { awsAdministratorChangeLock } from '../lib/runtime/clients/change-lock.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
@@ -23,6 +27,8 @@ export interface ApplyAdminChangeDependencies {
   readonly guards: AdministratorGuards;
   /** Serializes administrator changes in the tenant (the lease in the limits table). */
   readonly lock: AdministratorChangeLock;
+  /** What a restore puts back, and where it records that it did. */
+  readonly revokes: RevokeSnapshotStore;
 }
 
 const InputSchema = z.object({
@@ -35,8 +41,9 @@ const InputSchema = z.object({
 /**
  * Task: takes the tenant's administrator change lease (AdministratorChangeInProgressError while
  * another change holds it: the workflow retries), re-checks the guards on a fresh list, then
- * strips the administrator's access, deletes it, or deletes the pending invitation. A guard that
- * now refuses throws AdministratorGuardRefusedError, recorded as `refused`.
+ * strips the administrator's access, deletes it, deletes the pending invitation, or restores the
+ * access a strip replaced. A guard that now refuses throws AdministratorGuardRefusedError,
+ * recorded as `refused`.
  */
 export const createApplyAdminChangeHandler = (
   getDependencies: () => ApplyAdminChangeDependencies,
@@ -45,7 +52,7 @@ export const createApplyAdminChangeHandler = (
     'ApplyAdminChange',
     InputSchema,
     getDependencies,
-    (input, { controller, guards, lock }): Promise<AdminChange> =>
+    (input, { controller, guards, lock, revokes }): Promise<AdminChange> =>
       applyAdministratorChange(
         controller,
         input.action,
@@ -54,7 +61,12 @@ export const createApplyAdminChangeHandler = (
         guards,
         () => new Date(),
         // A retry of this task is the same owner, so it takes its own lease again.
-        { lock, owner: `${input.actionId} ${input.admin.ucOid}` },
+        {
+          lock,
+          owner: `${input.actionId} ${input.admin.ucOid}`,
+          actionId: input.actionId,
+          revokes,
+        },
       ),
   );
 
@@ -63,6 +75,7 @@ export const handler = audited(
     controller: awsAdministratorsClient(),
     guards: administratorGuardsFromEnv(process.env),
     lock: awsAdministratorChangeLock(),
+    revokes: awsRevokeSnapshots(),
   })),
   awsAuditLog,
 );

@@ -1,23 +1,25 @@
 import * as z from 'zod';
 import { CaughtErrorSchema } from '../lib/actions/outcome.ts';
-import {
-  type AdminTargetResult,
-  AdminTargetResultSchema,
-  ResolvedAdministratorSchema,
-} from '../lib/actions/schema.ts';
+import { type AdminTargetResult, ResolvedAdministratorSchema } from '../lib/actions/schema.ts';
 import type { ActionStore } from '../lib/actions/store.ts';
 import {
   AdminChangeSchema,
+  AdminReadBackSchema,
   buildAdministratorResult,
+  recordStripSnapshot,
 } from '../lib/administrators/admin-actions.ts';
+import type { RevokeSnapshotStore } from '../lib/administrators/revoke-snapshots.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { auditTargetOutcome } from '../lib/audit/events.ts';
 import { awsActionStore } from '../lib/runtime/clients/action-store.ts';
+import { awsRevokeSnapshots } from '../lib/runtime/clients/administrators.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
 
 export interface RecordAdminResultDependencies {
   readonly actions: Pick<ActionStore, 'recordTargetResult'>;
+  /** A strip's snapshot, which admin.restore puts back. */
+  readonly revokes: Pick<RevokeSnapshotStore, 'recordStrip'>;
 }
 
 /** The Map iteration's whole state: what each step produced, or the error that ended it. */
@@ -25,12 +27,15 @@ const InputSchema = z.object({
   actionId: z.string(),
   target: ResolvedAdministratorSchema,
   change: AdminChangeSchema.optional(),
-  after: AdminTargetResultSchema.shape.after,
+  after: AdminReadBackSchema.optional(),
   error: CaughtErrorSchema.optional(),
   readBackError: CaughtErrorSchema.optional(),
 });
 
-/** Task: turns one administrator's steps into its result, stores it, and returns it. */
+/**
+ * Task: turns one administrator's steps into its result, records a strip's snapshot for
+ * admin.restore, stores the result, and returns it.
+ */
 export const createRecordAdminResultHandler = (
   getDependencies: () => RecordAdminResultDependencies,
 ) =>
@@ -38,8 +43,9 @@ export const createRecordAdminResultHandler = (
     'RecordAdminResult',
     InputSchema,
     getDependencies,
-    async (input, { actions }): Promise<AdminTargetResult> => {
-      const result = buildAdministratorResult(input.target, input, new Date());
+    async (input, { actions, revokes }): Promise<AdminTargetResult> => {
+      const built = buildAdministratorResult(input.target, input, new Date());
+      const result = await recordStripSnapshot(revokes, input.actionId, built, input);
       await actions.recordTargetResult(input.actionId, result);
       auditTargetOutcome(result);
       return result;
@@ -47,6 +53,9 @@ export const createRecordAdminResultHandler = (
   );
 
 export const handler = audited(
-  createRecordAdminResultHandler(() => ({ actions: awsActionStore() })),
+  createRecordAdminResultHandler(() => ({
+    actions: awsActionStore(),
+    revokes: awsRevokeSnapshots(),
+  })),
   awsAuditLog,
 );

@@ -5,6 +5,7 @@ import {
   type AdministratorGuards,
   resolveAdministratorTargets,
 } from '../lib/administrators/admin-actions.ts';
+import type { RevokeSnapshotStore } from '../lib/administrators/revoke-snapshots.ts';
 import { audited } from '../lib/audit/audited.ts';
 import {
   applyGuardrails,
@@ -12,7 +13,10 @@ import {
   type GuardrailDependencies,
 } from '../lib/guardrails/apply.ts';
 import { administratorGuardsFromEnv } from '../lib/runtime/administrator-settings.ts';
-import { awsAdministratorsClient } from '../lib/runtime/clients/administrators.ts';
+import {
+  awsAdministratorsClient,
+  awsRevokeSnapshots,
+} from '../lib/runtime/clients/administrators.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { awsGuardrails } from '../lib/runtime/clients/guardrails.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
@@ -21,6 +25,8 @@ export interface ResolveAdminTargetsDependencies {
   readonly directory: AdministratorDirectory;
   readonly guards: AdministratorGuards;
   readonly guardrails: GuardrailDependencies;
+  /** Where a restore finds what the revoke it undoes replaced. */
+  readonly revokes: Pick<RevokeSnapshotStore, 'latest'>;
 }
 
 const InputSchema = z.object({
@@ -33,7 +39,8 @@ const InputSchema = z.object({
 
 /**
  * Task: marks the action running and returns the administrator the target names, with the
- * guards' verdict and (for a revoke) the access it has before anything changes.
+ * guards' verdict, the access it has before anything changes and, for a restore, what it would
+ * put back (or the refusal: no revoke snapshot, already restored, changed since the revoke).
  */
 export const createResolveAdminTargetsHandler = (
   getDependencies: () => ResolveAdminTargetsDependencies,
@@ -42,12 +49,13 @@ export const createResolveAdminTargetsHandler = (
     'ResolveAdminTargets',
     InputSchema,
     getDependencies,
-    async (input, { directory, guards, guardrails }): Promise<GuardedResolution> => {
+    async (input, { directory, guards, guardrails, revokes }): Promise<GuardedResolution> => {
       const targets = await resolveAdministratorTargets(
         directory,
         input.action,
         input.target,
         guards,
+        revokes,
       );
       return applyGuardrails(guardrails, input, targets, new Date());
     },
@@ -58,6 +66,7 @@ export const handler = audited(
     directory: awsAdministratorsClient(),
     guards: administratorGuardsFromEnv(process.env),
     guardrails: awsGuardrails(),
+    revokes: awsRevokeSnapshots(),
   })),
   awsAuditLog,
 );

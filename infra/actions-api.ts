@@ -1,6 +1,7 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
+  AuthorizationType,
   EndpointType,
   JsonSchemaType,
   JsonSchemaVersion,
@@ -11,22 +12,27 @@ import {
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import {
+  AccountRootPrincipal,
+  AnyPrincipal,
+  Effect,
+  PolicyDocument,
+  PolicyStatement,
+} from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { WorkflowName } from '../lib/actions/schema.ts';
 import { CitrixResponseFunction } from './citrix-response-function.ts';
 import type { AllowlistName } from './config.ts';
+import { runbooksBeside } from './runbooks.ts';
 import { bindIdempotency } from './source-endpoints.ts';
 
 export interface ActionsApiProps {
   readonly actionsTable: ITable;
   /** The state machine of each workflow; the function may start these and no other. */
   readonly stateMachines: Readonly<Record<WorkflowName, IStateMachine>>;
-  readonly webhookSecret: ISecret;
   readonly logRetention: RetentionDays;
   /** The source endpoints' function, behind `POST /v1/webhooks/...`. */
   readonly sourceHandler: IFunction;
@@ -34,16 +40,20 @@ export interface ActionsApiProps {
   readonly idempotencyWindowSeconds: number;
   /** Names only reach this function: it checks that a request's callback exists. */
   readonly callbackDestinations: Readonly<Record<string, string>>;
-  /** Per source endpoint, and `api` for the signed routes that start or decide actions. */
+  /** Per source endpoint, and `api` for the routes that start or decide actions. */
   readonly sourceIpAllowlists: Readonly<Partial<Record<AllowlistName, readonly string[]>>>;
   /** Appends requests and approval decisions; reads an action's timeline. */
   readonly auditTable: ITable;
+  /** The deployed runbooks (infra/runbooks.ts): a request may run one by name. */
+  readonly runbooksFile: string;
 }
 
 /**
- * `POST /v1/actions` (a signed webhook that starts an action), `GET /v1/actions/{actionId}` and
- * its approve/reject, proxied to one function that verifies the Standard Webhooks signature; the
- * public `GET /v1/openapi.json`, proxied to a function of its own that needs no grant.
+ * The people's routes, `POST /v1/actions`, `GET /v1/actions`, `GET /v1/actions/{actionId}` and its
+ * approve/reject, with IAM authorization (SigV4: API Gateway authenticates the person and checks
+ * `execute-api:Invoke` before the function runs), proxied to one function that acts as that
+ * person; the source endpoints, proxied to the function that authenticates each source its own
+ * way; the public `GET /v1/openapi.json`, proxied to a function of its own that needs no grant.
  */
 export class ActionsApi extends Construct {
   readonly restApi: RestApi;
@@ -56,11 +66,14 @@ export class ActionsApi extends Construct {
 
     this.handler = new CitrixResponseFunction(this, 'Handler', {
       entry: 'functions/actions-api.ts',
-      description: 'Actions API: verifies signed webhooks, starts and reports actions',
+      description:
+        'Actions API: starts, lists, reports and decides actions as the IAM-authenticated person',
       logRetention: props.logRetention,
       timeout: Duration.seconds(15),
+      bundledFiles: [runbooksBeside(props.runbooksFile)],
     });
     this.handler.bindActionsTable(props.actionsTable);
+    this.handler.grantListActions(props.actionsTable);
     this.handler.bindStateMachines(props.stateMachines);
     // Approve and reject resume the workflow waiting on the action's task token.
     for (const stateMachine of Object.values(props.stateMachines)) {
@@ -72,7 +85,6 @@ export class ActionsApi extends Construct {
       'dynamodb:BatchWriteItem',
       'dynamodb:Query',
     );
-    this.handler.bindSecret('WEBHOOK_SECRET_ARN', props.webhookSecret);
     bindIdempotency(this.handler, props.idempotencyTable, props.idempotencyWindowSeconds);
     // Names only: the URLs (which may carry the receiver's token) stay with the notify task.
     if (Object.keys(props.callbackDestinations).length > 0) {
@@ -82,7 +94,7 @@ export class ActionsApi extends Construct {
       );
     }
 
-    // Its own function: the document would otherwise be most of the signed API's bundle.
+    // Its own function: the document would otherwise be most of the people's API bundle.
     this.documentHandler = new CitrixResponseFunction(this, 'DocumentHandler', {
       entry: 'functions/api-document.ts',
       description: 'API document: serves the OpenAPI document of this API',
@@ -157,13 +169,19 @@ export class ActionsApi extends Construct {
     });
 
     const integration = new LambdaIntegration(this.handler, { allowTestInvoke: false });
+    // Every people's route: API Gateway verifies SigV4 and the caller's execute-api:Invoke, and
+    // hands the function the principal (requestContext.identity).
+    const asPerson = { authorizationType: AuthorizationType.IAM } as const;
     const v1 = this.restApi.root.addResource('v1');
     const actions = v1.addResource('actions');
     actions.addMethod('POST', integration, {
+      ...asPerson,
       requestValidator: validator,
       requestModels: { 'application/json': actionRequest },
     });
+    actions.addMethod('GET', integration, asPerson);
     actions.addResource('{actionId}').addMethod('GET', integration, {
+      ...asPerson,
       requestValidator: validator,
       requestParameters: { 'method.request.path.actionId': true },
     });
@@ -174,6 +192,7 @@ export class ActionsApi extends Construct {
     const action = actions.getResource('{actionId}');
     for (const decision of ['approve', 'reject']) {
       action?.addResource(decision).addMethod('POST', integration, {
+        ...asPerson,
         requestParameters: { 'method.request.path.actionId': true },
       });
     }
@@ -190,15 +209,15 @@ export class ActionsApi extends Construct {
       .addResource('{token}')
       .addMethod('POST', sources, { requestParameters: { 'method.request.path.token': true } });
 
-    const signedRequests =
-      'Every request is authenticated in the function by a Standard Webhooks HMAC signature (webhook-id, webhook-timestamp, webhook-signature) over the raw body, so API Gateway has no authorizer: the callers are ITSM/SIEM tools, not Cognito users.';
+    const authorization =
+      "The people routes (/v1/actions and below) use IAM authorization: API Gateway verifies SigV4 and execute-api:Invoke, and the function acts as the authenticated principal. The source endpoints authenticate each delivery in the function by the source's own credential (Basic, path token, API key, PagerDuty or Standard Webhooks HMAC), as those tools can send no SigV4 or Cognito token; the OpenAPI document is public. No Cognito user pool is involved: people sign in through IAM Identity Center.";
     Validations.of(this.restApi).acknowledge(
-      { id: 'AwsSolutions-APIG4', reason: signedRequests },
-      { id: 'AwsSolutions-COG4', reason: signedRequests },
+      { id: 'AwsSolutions-APIG4', reason: authorization },
+      { id: 'AwsSolutions-COG4', reason: authorization },
       {
         id: 'AwsSolutions-APIG3',
         reason:
-          'No WAF: unsigned requests are rejected by the signature check, and stage throttling (20 rps, burst 40) bounds the load. A regional WAF web ACL can be associated with the stage without code changes if a deployment requires one.',
+          'No WAF: unauthenticated requests are refused by IAM authorization at API Gateway or by the source credential check, and stage throttling (20 rps, burst 40) bounds the load. A regional WAF web ACL can be associated with the stage without code changes if a deployment requires one.',
       },
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
@@ -211,19 +230,29 @@ export class ActionsApi extends Construct {
 
 /**
  * The routes each allowlist entry restricts, as execute-api resource paths (`*` for a path
- * parameter). `api` covers what starts or decides an action; reading an action (GET) and the
- * OpenAPI document stay open.
+ * parameter). `api` covers what starts or decides an action: the people's POST routes, and the
+ * Standard Webhooks source that machines use instead; reading actions and the OpenAPI document
+ * stay reachable from anywhere (reading still needs IAM).
  */
 export function allowlistedRoutes(name: AllowlistName): string[] {
   if (name === 'api') {
-    return ['POST/v1/actions', 'POST/v1/actions/*/approve', 'POST/v1/actions/*/reject'];
+    return [
+      'POST/v1/actions',
+      'POST/v1/actions/*/approve',
+      'POST/v1/actions/*/reject',
+      'POST/v1/webhooks/standard',
+    ];
   }
   return [name === 'splunk' ? 'POST/v1/webhooks/splunk/*' : `POST/v1/webhooks/${name}`];
 }
 
 /**
- * Everything is open to the internet (requests authenticate in the functions) except the routes
- * that have an allowlist: those refuse any other source address at API Gateway.
+ * With an allowlist, the API gets a resource policy: the source endpoints and the document are
+ * open to the internet (sources authenticate in the function), the people's routes to this
+ * account's principals only (never `*`: a resource policy allowing every principal would let any
+ * AWS account's users in on IAM-authorized routes), and the allowlisted routes refuse any other
+ * source address. Without one there is no resource policy, and IAM authorization admits only
+ * principals of this account whose policies allow `execute-api:Invoke`.
  */
 function sourceIpPolicy(
   allowlists: Readonly<Partial<Record<AllowlistName, readonly string[]>>>,
@@ -233,7 +262,15 @@ function sourceIpPolicy(
       effect: Effect.ALLOW,
       principals: [new AnyPrincipal()],
       actions: ['execute-api:Invoke'],
-      resources: ['execute-api:/*'],
+      resources: ['execute-api:/*/POST/v1/webhooks/*', 'execute-api:/*/GET/v1/openapi.json'],
+    }),
+    // The account as principal delegates to its IAM policies: each person still needs
+    // execute-api:Invoke on the route.
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      principals: [new AccountRootPrincipal()],
+      actions: ['execute-api:Invoke'],
+      resources: ['execute-api:/*/*/v1/actions', 'execute-api:/*/*/v1/actions/*'],
     }),
   ];
   for (const [name, ranges] of Object.entries(allowlists) as [AllowlistName, string[]][]) {

@@ -2,6 +2,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CitrixResponseStack } from './citrix-response-stack.ts';
 import { readConfig } from './config.ts';
+import { installDeployedRunbooks } from './runbooks.ts';
 
 export interface BuildOptions {
   /**
@@ -31,6 +32,8 @@ export function buildApp(
   const app = new App({ context, builtinCloudFormationValidation: validateTemplates });
   // cdk-nag 3 runs as a validation plugin: any unacknowledged finding fails synth.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  // Before the routing rules and sweeps are read: they may run a runbook by name.
+  installDeployedRunbooks(environment);
   const config = readConfig((key) => app.node.tryGetContext(key), environment);
   // Environment-agnostic: one template for any account and region, no lookups.
   const stack = new CitrixResponseStack(app, 'CitrixResponse', {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -14,6 +15,7 @@ import {
   WORKFLOW_NAMES,
   type WorkflowName,
 } from '../lib/actions/declaration.ts';
+import { ACTIONS_TABLE_INDEX_NAMES } from '../lib/actions/list.ts';
 import { FUNCTION_BUNDLING } from './function-bundling.ts';
 
 /** The repository root: entries, package-lock.json and node_modules are resolved from it. */
@@ -99,14 +101,27 @@ export class CitrixResponseFunction extends NodejsFunction {
   bindActionsTable(table: ITable): void {
     this.addEnvironment('ACTIONS_TABLE_NAME', table.tableName);
     // BatchGetItem reads a session action's batch items back (lib/sessions/batch-items.ts);
-    // nothing is granted that could delete.
-    table.grant(
-      this,
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:BatchGetItem',
-    );
+    // nothing is granted that could delete. On the table alone: `table.grant` would add its
+    // indexes, which only the listing reads (grantListActions).
+    Grant.addToPrincipal({
+      grantee: this,
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:BatchGetItem',
+      ],
+      resourceArns: [table.tableArn],
+    });
+  }
+
+  /** Lists actions (`GET /v1/actions`): Query on the listing's indexes, never the table or a Scan. */
+  grantListActions(table: ITable): void {
+    Grant.addToPrincipal({
+      grantee: this,
+      actions: ['dynamodb:Query'],
+      resourceArns: ACTIONS_TABLE_INDEX_NAMES.map((index) => `${table.tableArn}/index/${index}`),
+    });
   }
 
   /** Passes the secret's ARN, never its value, and allows reading it at run time. */

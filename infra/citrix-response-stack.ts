@@ -11,8 +11,9 @@ import { ActionsApi } from './actions-api.ts';
 import { AdministratorReport } from './administrator-report.ts';
 import { CITRIX_CUSTOMER_ID_PLACEHOLDER, type CitrixResponseConfig } from './config.ts';
 import { pascalCase } from './names.ts';
+import { deployedRunbooksFile } from './runbooks.ts';
 import { SourceEndpoints } from './source-endpoints.ts';
-import { generatedSecret, retainedTable, SIGNING_SECRET } from './storage.ts';
+import { actionsTable, generatedSecret, retainedTable, SIGNING_SECRET } from './storage.ts';
 import { Sweeps } from './sweeps.ts';
 import { TaskFunctions } from './task-functions.ts';
 
@@ -27,12 +28,14 @@ export interface CitrixResponseStackProps extends StackProps {
 }
 
 /**
- * The architecture, top to bottom: signed requests reach the API (`POST /v1/actions`) or a source
- * endpoint (`POST /v1/webhooks/...`), which record the action and start the workflow of its
- * product; each workflow (one `ActionWorkflow` per `WORKFLOWS` entry: sessions, devices,
- * administrators) runs its task functions against Citrix. A schedule reports changes to the
- * Citrix Cloud administrators, and one schedule per enabled sweep (config/sweeps.json) starts a
- * run of that sweep. Adding a workflow to `WORKFLOWS` needs no change here.
+ * The architecture, top to bottom: people's requests (IAM, SigV4) reach the API
+ * (`POST /v1/actions`), machines' a source endpoint (`POST /v1/webhooks/...`); both record the
+ * action and start the workflow of its product; each workflow (one `ActionWorkflow` per
+ * `WORKFLOWS` entry: sessions, devices, administrators, and runbook runs, whose steps start the
+ * others) runs its task functions.
+ * A schedule reports changes to the Citrix Cloud administrators, and one schedule per enabled
+ * sweep (config/sweeps.json) starts a run of that sweep. Adding a workflow to `WORKFLOWS` needs
+ * no change here.
  */
 export class CitrixResponseStack extends Stack {
   readonly webhookSecret: Secret;
@@ -114,10 +117,7 @@ export class CitrixResponseStack extends Stack {
     });
 
     // --- Tables: on demand, point-in-time recovery, AWS-managed encryption, kept on deletion.
-    this.actionsTable = retainedTable(this, 'ActionsTable', {
-      partitionKey: { name: 'actionId', type: AttributeType.STRING },
-      timeToLiveAttribute: 'expiresAt',
-    });
+    this.actionsTable = actionsTable(this, 'ActionsTable');
     // Every step of every action, under its action id; kept as long as the action records.
     this.auditTable = retainedTable(this, 'AuditTable', {
       partitionKey: { name: AUDIT_TABLE_KEYS.partitionKey, type: AttributeType.STRING },
@@ -130,8 +130,11 @@ export class CitrixResponseStack extends Stack {
     });
 
     // --- Workflows: one construct per declared workflow, over the shared task functions.
+    // The runbooks, checked at synth; the functions that run runbooks by name carry them.
+    const runbooksFile = deployedRunbooksFile();
     this.tasks = new TaskFunctions(this, 'Tasks', {
       config,
+      runbooksFile,
       auditTable: this.auditTable,
       limitsTable: this.limitsTable,
       actionsTable: this.actionsTable,
@@ -154,12 +157,14 @@ export class CitrixResponseStack extends Stack {
         }),
     );
     this.stateMachines = byWorkflow((workflow) => this.workflows[workflow.name].stateMachine);
+    // A runbook's steps start the other workflows (its own is never a step: no cycle).
+    this.tasks.bindStepWorkflows(this.stateMachines);
     this.administratorReport = new AdministratorReport(this, 'AdministratorReport', {
       config,
       tasks: this.tasks,
     });
 
-    // --- Entry points: the source endpoints and the signed API, which start the workflows.
+    // --- Entry points: the source endpoints and the people's API (IAM), which start the workflows.
     this.sourceEndpoints = new SourceEndpoints(this, 'SourceEndpoints', {
       actionsTable: this.actionsTable,
       stateMachines: this.stateMachines,
@@ -168,6 +173,8 @@ export class CitrixResponseStack extends Stack {
       logRetention: config.logRetention,
       auditTable: this.auditTable,
       callbackDestinations: config.callbackDestinations,
+      webhookSecret: this.webhookSecret,
+      runbooksFile,
     });
     // Scheduled runs go through the same idempotent acceptance as a source delivery.
     this.sweeps = new Sweeps(this, 'Sweeps', {
@@ -179,6 +186,7 @@ export class CitrixResponseStack extends Stack {
       idempotencyWindowSeconds: config.idempotencyWindowSeconds,
       stateMachines: this.stateMachines,
       logRetention: config.logRetention,
+      runbooksFile,
     });
     this.api = new ActionsApi(this, 'ActionsApi', {
       actionsTable: this.actionsTable,
@@ -189,8 +197,8 @@ export class CitrixResponseStack extends Stack {
       callbackDestinations: config.callbackDestinations,
       sourceIpAllowlists: config.sourceIpAllowlists,
       auditTable: this.auditTable,
-      webhookSecret: this.webhookSecret,
       logRetention: config.logRetention,
+      runbooksFile,
     });
 
     if (config.citrixCustomerId === CITRIX_CUSTOMER_ID_PLACEHOLDER) this.refuseDeployment();

@@ -41,7 +41,10 @@ export const CONTEXT_DEFAULTS = {
   logRetentionDays: 90,
 } as const;
 
-/** What `sourceIpAllowlists` may restrict: each source endpoint, and `api` for the signed API. */
+/**
+ * What `sourceIpAllowlists` may restrict: each source endpoint, and `api` for the routes that
+ * start or decide actions (the people's POST routes and the Standard Webhooks source).
+ */
 export const ALLOWLIST_NAMES = ['api', ...SOURCES] as const;
 export type AllowlistName = SourceName | 'api';
 
@@ -326,8 +329,8 @@ const ContextSchema = z
      */
     sweepsFile: sweepsFile.prefault(CONTEXT_DEFAULTS.sweepsFile),
     /**
-     * Source IP ranges (CIDR) allowed per source endpoint, and for `api` (POST /v1/actions and
-     * the approve and reject routes); an entry not listed is open.
+     * Source IP ranges (CIDR) allowed per source endpoint, and for `api` (POST /v1/actions, the
+     * approve and reject routes, and POST /v1/webhooks/standard); an entry not listed is open.
      */
     sourceIpAllowlists: structured(
       z.partialRecord(

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { AttributeType, type ITable, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { WorkflowName } from '../lib/actions/schema.ts';
@@ -10,6 +10,7 @@ import { SOURCES, type SourceName } from '../lib/sources/types.ts';
 import { CitrixResponseFunction } from './citrix-response-function.ts';
 import { InvalidContextError } from './config.ts';
 import { pascalCase } from './names.ts';
+import { runbooksBeside } from './runbooks.ts';
 import { generatedSecret, retainedTable } from './storage.ts';
 
 export interface SourceEndpointsProps {
@@ -21,7 +22,17 @@ export interface SourceEndpointsProps {
   readonly auditTable: ITable;
   /** Names only reach this function: it checks the callbacks routes and requests name. */
   readonly callbackDestinations: Readonly<Record<string, string>>;
+  /** The shared Standard Webhooks secret: what the `standard` source signs with. */
+  readonly webhookSecret: ISecret;
+  /** The deployed runbooks (infra/runbooks.ts): routes and requests may run one by name. */
+  readonly runbooksFile: string;
 }
+
+/** The sources with a secret of their own; `standard` signs with the shared webhook secret. */
+export type SecretSource = Exclude<SourceName, 'standard'>;
+export const SECRET_SOURCES = SOURCES.filter(
+  (source): source is SecretSource => source !== 'standard',
+);
 
 /**
  * How each source's secret is generated. Every credential is the generated value: a template
@@ -29,7 +40,7 @@ export interface SourceEndpointsProps {
  * secret, so its list starts empty and the endpoint answers 404 until the operator stores it.
  */
 const SECRET_TEMPLATES: Record<
-  SourceName,
+  SecretSource,
   { template: Record<string, unknown>; key: string; description: string }
 > = {
   servicenow: {
@@ -62,7 +73,8 @@ const SECRET_TEMPLATES: Record<
  */
 export class SourceEndpoints extends Construct {
   readonly handler: CitrixResponseFunction;
-  readonly secrets: Readonly<Record<SourceName, Secret>>;
+  /** Each source's own secret (the `standard` source signs with the stack's webhook secret). */
+  readonly secrets: Readonly<Record<SecretSource, Secret>>;
   readonly idempotencyTable: Table;
   readonly deliveriesTable: Table;
 
@@ -78,11 +90,16 @@ export class SourceEndpoints extends Construct {
 
     this.handler = new CitrixResponseFunction(this, 'Handler', {
       entry: 'functions/source-webhooks.ts',
-      description: 'Source endpoints: ServiceNow, Splunk, Sentinel and PagerDuty deliveries',
+      description:
+        'Source endpoints: ServiceNow, Splunk, Sentinel, PagerDuty and Standard Webhooks deliveries',
       logRetention: props.logRetention,
       timeout: Duration.seconds(15),
       // The rules were validated at synth (infra/config.ts); the function reads this copy.
-      bundledFiles: [{ from: props.routesFile, name: 'routes.json' }],
+      bundledFiles: [
+        { from: props.routesFile, name: 'routes.json' },
+        // Routes and requests may run a runbook by name (checked at synth: infra/runbooks.ts).
+        runbooksBeside(props.runbooksFile),
+      ],
     });
     this.handler.bindActionsTable(props.actionsTable);
     bindIdempotency(this.handler, this.idempotencyTable, props.idempotencyWindowSeconds);
@@ -101,8 +118,10 @@ export class SourceEndpoints extends Construct {
       this.handler.addEnvironment('CALLBACK_DESTINATION_NAMES', callbackNames.join(','));
     }
 
-    const secrets = {} as Record<SourceName, Secret>;
-    for (const source of SOURCES) {
+    // The `standard` source: Standard Webhooks signatures under the shared webhook secret.
+    this.handler.bindSecret('WEBHOOK_SECRET_ARN', props.webhookSecret);
+    const secrets = {} as Record<SecretSource, Secret>;
+    for (const source of SECRET_SOURCES) {
       const { template, key, description } = SECRET_TEMPLATES[source];
       const secret = generatedSecret(this, `${pascalCase(source)}Secret`, {
         description: `Citrix Response source endpoint: ${description}`,

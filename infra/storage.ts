@@ -1,7 +1,19 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { BillingMode, Table, TableEncryption, type TableProps } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  Table,
+  TableEncryption,
+  type TableProps,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import {
+  ACTIONS_TABLE_INDEX_NAMES,
+  ACTIONS_TABLE_INDEXES,
+  projectedAttributesOf,
+} from '../lib/actions/list.ts';
 
 /**
  * The stack's state, built one way: every table and every secret is kept when the stack is
@@ -21,6 +33,30 @@ export function retainedTable(
     encryption: TableEncryption.AWS_MANAGED,
     removalPolicy: RemovalPolicy.RETAIN,
   });
+}
+
+/**
+ * The action records, by `actionId` (session batch items beside them), removed by TTL, with the
+ * indexes `GET /v1/actions` queries (lib/actions/list.ts): each projects the listed fields only.
+ * CloudFormation adds one index per stack update: a stack deployed before these indexes existed
+ * gets them in two deployments, one index each (records created before then are not listed).
+ */
+export function actionsTable(scope: Construct, id: string): Table {
+  const table = retainedTable(scope, id, {
+    partitionKey: { name: 'actionId', type: AttributeType.STRING },
+    timeToLiveAttribute: 'expiresAt',
+  });
+  for (const index of ACTIONS_TABLE_INDEX_NAMES) {
+    const keys = ACTIONS_TABLE_INDEXES[index];
+    table.addGlobalSecondaryIndex({
+      indexName: index,
+      partitionKey: { name: keys.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: keys.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: projectedAttributesOf(index),
+    });
+  }
+  return table;
 }
 
 export interface GeneratedSecretProps {

@@ -16,9 +16,10 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { WorkflowName } from '../lib/actions/schema.ts';
-import { findKindOf, type Sweep, type SweepsFile } from '../lib/sweeps/config.ts';
+import { describeSweepWork, type Sweep, type SweepsFile } from '../lib/sweeps/config.ts';
 import type { RunSweepEvent } from '../lib/sweeps/run.ts';
 import { CitrixResponseFunction } from './citrix-response-function.ts';
+import { runbooksBeside } from './runbooks.ts';
 import { bindIdempotency } from './source-endpoints.ts';
 
 export interface SweepsProps {
@@ -33,6 +34,8 @@ export interface SweepsProps {
   readonly idempotencyWindowSeconds: number;
   readonly stateMachines: Readonly<Record<WorkflowName, IStateMachine>>;
   readonly logRetention: RetentionDays;
+  /** The deployed runbooks (infra/runbooks.ts): a sweep may run one. */
+  readonly runbooksFile: string;
 }
 
 /**
@@ -81,7 +84,10 @@ export class Sweeps extends Construct {
       logRetention: props.logRetention,
       timeout: Duration.seconds(30),
       // The sweeps were validated at synth (infra/config.ts); the function reads this copy.
-      bundledFiles: [{ from: props.sweepsFile, name: 'sweeps.json' }],
+      bundledFiles: [
+        { from: props.sweepsFile, name: 'sweeps.json' },
+        runbooksBeside(props.runbooksFile),
+      ],
       asynchronousInvocation: {
         retryAttempts: SWEEP_RUN_RETRIES.functionRetryAttempts,
         maxEventAge: SWEEP_RUN_RETRIES.maxEventAge,
@@ -130,7 +136,7 @@ export class Sweeps extends Construct {
     const schedule = new Schedule(this, sweep.name, {
       scheduleName: sweep.name,
       scheduleGroup: this.scheduleGroup,
-      description: `Sweep ${sweep.name}: ${sweep.action} over ${findKindOf(sweep.find)} (${sweep.mode})`,
+      description: `Sweep ${sweep.name}: ${describeSweepWork(sweep)} (${sweep.mode})`,
       schedule: ScheduleExpression.expression(sweep.schedule, TimeZone.of(sweep.timezone)),
       // At the scheduled time: the time is the run's idempotency key and what it reports.
       timeWindow: TimeWindow.off(),

@@ -2,14 +2,18 @@ import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { stateMachineArnVariable, type WorkflowName } from '../lib/actions/declaration.ts';
 import { ACTION_TYPES } from '../lib/actions/schema.ts';
 import { administratorChangeLeaseKey } from '../lib/administrators/change-lock.ts';
+import { STEP_WORKFLOW_NAMES } from '../lib/runbooks/definition.ts';
 import { DAAS_THROTTLE_GATE_KEY } from '../lib/runtime/session-batch-store.ts';
 import type { WorkflowDefinition, WorkflowFunction } from '../lib/workflow/definition.ts';
 import { CitrixResponseFunction } from './citrix-response-function.ts';
 import type { CitrixResponseConfig } from './config.ts';
 import { pascalCase } from './names.ts';
+import { runbooksBeside } from './runbooks.ts';
 
 export interface TaskFunctionsProps {
   readonly config: CitrixResponseConfig;
@@ -29,6 +33,8 @@ export interface TaskFunctionsProps {
   readonly auditTable: ITable;
   /** The hourly limit counters the guardrails reserve against; the administrator change lease. */
   readonly limitsTable: ITable;
+  /** The deployed runbooks (`runbooks.json`, infra/runbooks.ts), for the tasks that read them. */
+  readonly runbooksFile: string;
 }
 
 /**
@@ -64,6 +70,8 @@ export class TaskFunctions extends Construct {
         'serializesAdministratorChanges',
         'releasesLimitReservations',
         'sharesThrottleGate',
+        'readsRunbooks',
+        'startsActions',
       ] as const;
       if (fields.some((field) => first?.[field] !== task[field])) {
         throw new Error(`Task ${task.name} is declared differently by ${workflow.name}`);
@@ -76,6 +84,7 @@ export class TaskFunctions extends Construct {
       description: `workflow task: ${task.name}`,
       logRetention: config.logRetention,
       timeout: Duration.seconds(task.timeoutSeconds ?? 60),
+      ...(task.readsRunbooks ? { bundledFiles: [runbooksBeside(this.#props.runbooksFile)] } : {}),
     });
     if (task.recordsActions) fn.bindActionsTable(this.#props.actionsTable);
     fn.bindTable('AUDIT_TABLE_NAME', this.#props.auditTable, 'dynamodb:BatchWriteItem');
@@ -103,6 +112,19 @@ export class TaskFunctions extends Construct {
     this.#functions.set(task.name, fn);
     this.#declarations.set(task.name, task);
     return fn;
+  }
+
+  /**
+   * Lets each task that starts actions (a runbook's steps) start the workflows a step can run, by
+   * their `<NAME>_STATE_MACHINE_ARN`; never the runbook workflow, which invokes the task.
+   */
+  bindStepWorkflows(stateMachines: Readonly<Record<WorkflowName, IStateMachine>>): void {
+    for (const [name, fn] of this.#functions) {
+      if (!this.#declarations.get(name)?.startsActions) continue;
+      for (const workflow of STEP_WORKFLOW_NAMES) {
+        fn.bindStateMachine(stateMachineArnVariable(workflow), stateMachines[workflow]);
+      }
+    }
   }
 
   /** The Citrix Cloud API client and host, for DaaS or any other Citrix Cloud API. */

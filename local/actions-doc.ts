@@ -20,9 +20,14 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const ACTIONS_DOC_FILE = 'docs/actions.md';
 
 const code = (value: string) => `\`${value}\``;
+/** The target fields an action takes; a runbook run's target names its runbook instead. */
+const targetFieldsOf = (action: ActionType): readonly string[] => {
+  const { product, targetFields } = declarationOf(action);
+  return product === 'runbooks' ? ['runbook', 'definition'] : targetFields;
+};
 const targetsOf = (action: ActionType) =>
-  declarationOf(action)
-    .targetFields.map((field) => code(field))
+  targetFieldsOf(action)
+    .map((field) => code(field))
     .join(' or ');
 
 function describeApproval(rule: ApprovalRule, action: ActionType): string {
@@ -56,7 +61,9 @@ export function renderActionsDoc(): string {
       `- Undo: ${d.reversal}`,
       ...(d.warnsUsers ? ['- Can warn each user first (`notify`, `urgency`)'] : []),
       ...modes,
-      `- Dry run: "Dry run: would ${d.wording.would} 3 ${d.wording.noun}s"`,
+      d.product === 'runbooks'
+        ? '- Dry run: every step plans, as a dry run of its own action ([runbooks](runbooks.md))'
+        : `- Dry run: "Dry run: would ${d.wording.would} 3 ${d.wording.noun}s"`,
       '',
     ].join('\n');
   });
@@ -66,9 +73,13 @@ export function renderActionsDoc(): string {
     '<!-- Generated from the action catalog (lib/actions/catalog.ts) by `npm run docs`; do not edit. -->',
     '',
     'Every action Citrix Response can take, as declared in its product folder',
-    '(`lib/sessions/catalog.ts`, `lib/devices/catalog.ts`, `lib/administrators/catalog.ts`).',
+    '(`lib/sessions/catalog.ts`, `lib/devices/catalog.ts`, `lib/administrators/catalog.ts`,',
+    '`lib/runbooks/catalog.ts`).',
     'Limits and approvals are the defaults; a deployment changes them with `GUARDRAIL_LIMITS` and',
     '`APPROVAL_REQUIRED` ([guardrails](guardrails.md)). Over a limit, an action is held for approval.',
+    "Each action's **Undo** line says how it is undone where Citrix allows it (a strip-mode",
+    "`admin.revoke` by `admin.restore`, whose command the revoke's status names), or plainly that it",
+    'cannot be (a log off, a wipe, a deleted administrator or invitation).',
     '',
     '| action | what it does | target | destructive | per request | per hour | approval | workflow |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -93,7 +104,7 @@ export function describeActionsInForce(
           .filter((mode) => requiresApproval(action, mode, settings))
           .map((mode) => `needs approval with mode ${mode}`)
           .join(', ');
-    const targets = d.targetFields.join('|');
+    const targets = targetFieldsOf(action).join('|');
     return `    ${action.padEnd(width)}  ${targets.padEnd(16)} ${limit.perRequest}/request, ${limit.perHour}/hour${d.destructive ? ', destructive' : ''}${approval ? `, ${approval}` : ''}`;
   });
 }

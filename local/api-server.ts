@@ -1,21 +1,42 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { APIGatewayEventIdentity, APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { type ApiFunction, type ApiHandler, matchRoute } from '../lib/api/routes.ts';
+import { LOCAL_ACCOUNT_ID, type LocalPeople, type LocalPerson } from './people.ts';
+import { SigV4VerificationError, verifySigV4 } from './sigv4.ts';
 
 // API Gateway's own payload limit; the handler enforces the much smaller action limit.
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
+/** A body over API Gateway's limit: answered 413, as API Gateway does. */
+class RequestTooLongError extends Error {
+  override name = 'RequestTooLongError';
+}
+
 async function readBody(request: IncomingMessage): Promise<string> {
+  if (Number(request.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES) {
+    throw new RequestTooLongError('Request Too Long');
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_REQUEST_BYTES) throw new Error('Request body too large');
+    if (size > MAX_REQUEST_BYTES) throw new RequestTooLongError('Request Too Long');
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `requestContext.identity` as API Gateway fills it for an IAM user it authenticated. */
+function iamUserIdentity(person: LocalPerson): Partial<APIGatewayEventIdentity> {
+  return {
+    accessKey: person.accessKeyId,
+    accountId: LOCAL_ACCOUNT_ID,
+    caller: person.uniqueId,
+    user: person.uniqueId,
+    userArn: person.userArn,
+  };
 }
 
 /** Builds the REST API (v1 payload) proxy event API Gateway would send for this request. */
@@ -23,6 +44,7 @@ export function toApiGatewayEvent(
   request: IncomingMessage,
   body: string,
   route: { resource: string; pathParameters: Record<string, string> },
+  person?: LocalPerson,
 ): APIGatewayProxyEvent {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = { 'X-Forwarded-Proto': 'http' };
@@ -79,6 +101,7 @@ export function toApiGatewayEvent(
         user: null,
         userAgent: request.headers['user-agent'] ?? null,
         userArn: null,
+        ...(person === undefined ? {} : iamUserIdentity(person)),
       },
     },
   };
@@ -102,6 +125,8 @@ function localContext(requestId: string, functionName: ApiFunction): Context {
   };
 }
 
+const NOBODY: LocalPeople = { people: [], personWithAccessKey: () => undefined };
+
 export interface RunningApiServer {
   readonly url: string;
   close(): Promise<void>;
@@ -109,7 +134,9 @@ export interface RunningApiServer {
 
 /**
  * Serves the HTTP API on loopback through the same Lambda handlers API Gateway invokes: one per
- * function, each getting the routes the route table gives it.
+ * function, each getting the routes the route table gives it. The people's routes (`auth: 'iam'`)
+ * take only requests SigV4-signed by one of `people`, and the handler learns who as it would
+ * from API Gateway; anything else is refused before the handler runs, with API Gateway's answer.
  */
 export async function startApiServer(
   handlers: Readonly<Record<ApiFunction, ApiHandler>>,
@@ -118,6 +145,10 @@ export async function startApiServer(
     host?: string;
     /** Local-only routes by `METHOD /path` (no signature: loopback and `npm start` only). */
     localRoutes?: Readonly<Record<string, () => Promise<{ status: number; body: unknown }>>>;
+    /** Who may use the people's routes (none: every such request is refused). */
+    people?: LocalPeople;
+    /** The clock signatures are checked against (tests move it). */
+    now?: () => Date;
   } = {},
 ): Promise<RunningApiServer> {
   const server: Server = createServer(async (request, response) => {
@@ -146,10 +177,27 @@ export async function startApiServer(
           decodeURIComponent(value),
         ]),
       );
-      const event = toApiGatewayEvent(request, await readBody(request), {
-        resource: match.route.path,
-        pathParameters,
-      });
+      const requestBody = await readBody(request);
+      const person =
+        match.route.auth === 'iam'
+          ? await verifySigV4(
+              {
+                method: request.method ?? 'GET',
+                path: url.pathname,
+                query: url.search.slice(1),
+                headers: request.headers as Record<string, string | undefined>,
+                body: requestBody,
+              },
+              options.people ?? NOBODY,
+              options.now?.() ?? new Date(),
+            )
+          : undefined;
+      const event = toApiGatewayEvent(
+        request,
+        requestBody,
+        { resource: match.route.path, pathParameters },
+        person,
+      );
       const fn = match.route.function;
       const result = await handlers[fn](event, localContext(event.requestContext.requestId, fn));
       const headers = Object.fromEntries(
@@ -158,8 +206,17 @@ export async function startApiServer(
       const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
       response.writeHead(result.statusCode, headers);
       response.end(body);
-    } catch {
-      send(500, JSON.stringify({ message: 'Internal server error' }));
+    } catch (error) {
+      if (error instanceof SigV4VerificationError) {
+        send(403, JSON.stringify({ message: error.message }), {
+          'x-amzn-errortype': error.errorType,
+        });
+      } else if (error instanceof RequestTooLongError) {
+        // The rest of the body is not read: the connection closes after the answer.
+        send(413, JSON.stringify({ message: error.message }), { connection: 'close' });
+      } else {
+        send(500, JSON.stringify({ message: 'Internal server error' }));
+      }
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -3,6 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import {
+  ACTIONS_TABLE_INDEX_NAMES,
+  ACTIONS_TABLE_INDEXES,
+  projectedAttributesOf,
+} from '../lib/actions/list.ts';
 
 export interface LocalDynamo {
   readonly endpoint: string;
@@ -79,13 +84,32 @@ async function dynaliteThread() {
   };
 }
 
-/** The actions table as the CDK stack defines it: partition key `actionId`. */
+/**
+ * The actions table as the CDK stack defines it: partition key `actionId`, and the listing's
+ * indexes (lib/actions/list.ts) with the same keys and projections.
+ */
 export async function createActionsTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const indexKeys = [
+    ...new Set(
+      ACTIONS_TABLE_INDEX_NAMES.flatMap((index) => Object.values(ACTIONS_TABLE_INDEXES[index])),
+    ),
+  ];
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: 'actionId', AttributeType: 'S' }],
+      AttributeDefinitions: ['actionId', ...indexKeys].map((name) => ({
+        AttributeName: name,
+        AttributeType: 'S',
+      })),
       KeySchema: [{ AttributeName: 'actionId', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: ACTIONS_TABLE_INDEX_NAMES.map((index) => ({
+        IndexName: index,
+        KeySchema: [
+          { AttributeName: ACTIONS_TABLE_INDEXES[index].partitionKey, KeyType: 'HASH' },
+          { AttributeName: ACTIONS_TABLE_INDEXES[index].sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: projectedAttributesOf(index) },
+      })),
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );

@@ -142,6 +142,21 @@ export function describeWorkflowEvent(event: WorkflowEvent, actionId?: string): 
       if (state.name === 'NotifyOutcome' || state.name === 'NotifyOutcomeAfterFailure') {
         return describeNotifications(output);
       }
+      if (state.name === 'ResolveTargets' && 'schedule' in record(output.resolution)) {
+        const steps = record(record(output.resolution).schedule).stepDeadlineSeconds;
+        return `runbook: ${Array.isArray(steps) ? steps.length : '?'} step(s) to run in order`;
+      }
+      if (state.name === 'AdvanceRunbook' && !('error' in output)) {
+        const round = record(output.round);
+        if (round.done === true) return undefined;
+        const step = record(round.step);
+        const status = String(step.status).replaceAll('_', ' ');
+        const hint =
+          step.status === 'awaiting_approval'
+            ? `; approve its action with: npx citrix-response approve ${String(step.childActionId)}`
+            : '';
+        return `step ${String(step.id)} (${String(step.action)} ${String(step.childActionId ?? '')}): ${status}${hint}; next look in ${String(round.waitSeconds)} s`;
+      }
       if (state.name === 'ResolveTargets') {
         const resolution = record(output.resolution);
         const targets = resolution.targets;

@@ -1,5 +1,6 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { type ActionsApiDependencies, createActionsApiHandler } from '../functions/actions-api.ts';
+import { createAdvanceRunbookHandler } from '../functions/advance-runbook.ts';
 import { createAdvanceSessionBatchHandler } from '../functions/advance-session-batch.ts';
 import { createApiDocumentHandler } from '../functions/api-document.ts';
 import { createApplyAdminChangeHandler } from '../functions/apply-admin-change.ts';
@@ -17,6 +18,7 @@ import { createResolveSessionTargetsHandler } from '../functions/resolve-session
 import { createRunSweepHandler } from '../functions/run-sweep.ts';
 import { createSendDeviceCommandHandler } from '../functions/send-device-command.ts';
 import { createSourceWebhooksHandler } from '../functions/source-webhooks.ts';
+import { createStartRunbookHandler } from '../functions/start-runbook.ts';
 import { createWarnSessionsHandler } from '../functions/warn-sessions.ts';
 import { acceptAction } from '../lib/actions/accept.ts';
 import type { WorkflowName } from '../lib/actions/schema.ts';
@@ -61,7 +63,11 @@ import { DEFAULT_RETRY_POLICY } from '../lib/citrix/retry.ts';
 import { type DeviceFindings, DynamoDeviceFindings } from '../lib/devices/findings.ts';
 import { guardrailsFromEnv } from '../lib/guardrails/config.ts';
 import { DynamoHourlyLimitCounter } from '../lib/guardrails/limits.ts';
+import { loadRunbookLibrary, runbooksDirFrom } from '../lib/runbooks/files.ts';
+import { installRunbooks, type RunbookLibrary } from '../lib/runbooks/library.ts';
+import { DynamoRunbookRunStore } from '../lib/runbooks/store.ts';
 import { buildEndpointManagementClient } from '../lib/runtime/endpoint-management.ts';
+import { DynamoRevokeSnapshotStore } from '../lib/runtime/revoke-snapshot-store.ts';
 import { DynamoSessionBatchStore, DynamoThrottleGate } from '../lib/runtime/session-batch-store.ts';
 import {
   administratorGuardsFromEnv,
@@ -108,6 +114,7 @@ import {
   createSnapshotsTable,
   startLocalDynamo,
 } from './dynamodb.ts';
+import { type LocalPeople, localPeopleFromEnv } from './people.ts';
 import { ENDPOINT_MANAGEMENT_BASE_PATH } from './simulator/endpoint-management.ts';
 import type { SimulatorFixture } from './simulator/fixture.ts';
 import { fixtureFromEnv } from './simulator/named-fixtures.ts';
@@ -157,7 +164,10 @@ export interface LocalStack {
   readonly simulator: RunningSimulator | undefined;
   readonly runner: LocalWorkflows;
   readonly actions: DynamoActionStore;
+  /** The Standard Webhooks secret: the `standard` source's, and callbacks' unless set apart. */
   readonly signingSecret: string;
+  /** Who may use the people's routes (`LOCAL_PEOPLE`, or the demo people). */
+  readonly people: LocalPeople;
   /** Runs the scheduled administrator report now (also `POST /_local/administrator-report`). */
   runAdministratorReport(): Promise<AdministratorReport>;
   /** Every report with findings, as the local stand-in for the SNS topic received them. */
@@ -167,6 +177,8 @@ export interface LocalStack {
   /** The sweeps in force (`SWEEPS_FILE`, default config/sweeps.json) and their next runs. */
   readonly sweeps: SweepsFile;
   readonly sweepSchedule: LocalSweepScheduler;
+  /** The runbooks requests may name (`RUNBOOKS_DIR`, default runbooks/), checked at start. */
+  readonly runbooks: RunbookLibrary;
   /** Device sweeps' findings (grace periods), in the limits table as deployed. */
   readonly deviceFindings: DeviceFindings;
   /** Starts one run of a sweep now (also `POST /_local/sweeps/<name>/run` and `/dry-run`). */
@@ -218,6 +230,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
   }
   const signingSecret = env.WEBHOOK_SECRET || LOCAL_DEMO_WEBHOOK_SECRET;
+  // The demo people, like the demo secrets, are public: only while everything is simulated.
+  const people = localPeopleFromEnv(env, mode === 'simulator' && emMode === 'simulator');
+  // The runbooks requests may name, each step checked against the catalog (RUNBOOKS_DIR), before
+  // the routing rules and sweeps that may run one.
+  const runbooks = loadRunbookLibrary(runbooksDirFrom(env));
+  installRunbooks(runbooks);
   // Loaded and validated before anything starts: a bad rules file stops `npm start` here.
   const rules = loadRoutingRules(env.ROUTES_FILE || DEFAULT_ROUTES_FILE);
   const sweeps = loadSweeps(env.SWEEPS_FILE || DEFAULT_SWEEPS_FILE);
@@ -335,6 +353,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const runAdministratorReport = () =>
       report({ source: 'on-demand' }, lambdaContext('report-administrators'));
 
+    // What admin.restore puts back: items of the actions table, as deployed.
+    const revokes = new DynamoRevokeSnapshotStore(
+      dynamo.client,
+      LOCAL_ACTIONS_TABLE,
+      retentionDays,
+    );
     const administratorChangeLock = new DynamoAdministratorChangeLock(
       dynamo.client,
       LOCAL_LIMITS_TABLE,
@@ -347,6 +371,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       counter: new DynamoHourlyLimitCounter(dynamo.client, LOCAL_LIMITS_TABLE),
       actions,
     };
+    const runbookRuns = new DynamoRunbookRunStore(dynamo.client, LOCAL_ACTIONS_TABLE);
     const handlers: Record<string, LocalTaskHandler> = {
       'resolve-session-targets': createResolveSessionTargetsHandler(() => ({
         directory: daas,
@@ -388,18 +413,33 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         directory: administrators,
         guards: guards(),
         guardrails,
+        revokes,
       })),
       'apply-admin-change': createApplyAdminChangeHandler(() => ({
         controller: administrators,
         guards: guards(),
         lock: administratorChangeLock,
+        revokes,
       })),
       'read-admin-back': createReadAdminBackHandler(() => ({ directory: administrators })),
-      'record-admin-result': createRecordAdminResultHandler(() => ({ actions })),
+      'record-admin-result': createRecordAdminResultHandler(() => ({ actions, revokes })),
       'request-approval': createRequestApprovalHandler(() => ({ actions })),
       'warn-sessions': createWarnSessionsHandler(() => ({
         messenger: daas,
         batches: sessionBatches,
+      })),
+      'start-runbook': createStartRunbookHandler(() => ({
+        actions,
+        runs: runbookRuns,
+        guardrails: { settings: guardrailSettings, counter: guardrails.counter },
+      })),
+      // A run's steps start in the same local workflows, as they would in Step Functions.
+      'advance-runbook': createAdvanceRunbookHandler(() => ({
+        actions,
+        runs: runbookRuns,
+        workflows: runner,
+        audit: auditLog,
+        retentionDays,
       })),
       'notify-action-outcome': createNotifyActionOutcomeHandler(() => ({
         actions,
@@ -431,13 +471,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     // Executions still running at shutdown are abandoned with the process, as a stopped laptop would.
     const acceptor = createIdempotentAcceptor({
-      accept: (request, source, actionId) =>
+      accept: (request, source, actionId, requester) =>
         acceptAction(
           { actions, workflows: runner, retentionDays },
           request,
           new Date(),
           actionId,
           source,
+          requester,
         ),
       persistenceStore: new DynamoDBPersistenceLayer({
         tableName: LOCAL_IDEMPOTENCY_TABLE,
@@ -448,7 +489,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const apiDependencies: ActionsApiDependencies = {
       actions,
       acceptor,
-      signingSecret: async () => signingSecret,
       callbackNames: new Set(callbackDestinations.keys()),
       tokens,
       audit: auditLog,
@@ -509,6 +549,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
       {
         port: options.apiPort ?? 0,
+        people,
         localRoutes: {
           [`POST ${LOCAL_REPORT_ROUTE}`]: async () => ({
             status: 200,
@@ -532,11 +573,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       runner,
       actions,
       signingSecret,
+      people,
       runAdministratorReport,
       publishedReports: publisher.published,
       administratorChangeLock,
       sweeps,
       sweepSchedule,
+      runbooks,
       deviceFindings,
       runSweep: (name, runOptions) => runSweep(name, runOptions),
       close,

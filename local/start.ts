@@ -1,6 +1,7 @@
 import {
   DEFAULT_API_PORT,
   DEFAULT_SIMULATOR_PORT,
+  LOCAL_DEMO_PEOPLE,
   LOCAL_DEMO_SOURCE_SECRETS,
   LOCAL_DEMO_WEBHOOK_SECRET,
 } from './defaults.ts';
@@ -20,8 +21,9 @@ const [
   { CitrixConfigurationError },
   { CallbackConfigurationError },
   { describeActionsInForce },
-  { SweepsFileError, DEFAULT_SWEEPS_FILE },
+  { SweepsFileError, DEFAULT_SWEEPS_FILE, describeSweepWork },
   { SimulatorFixtureError },
+  { RunbookFileError },
 ] = await Promise.all([
   import('./stack.ts'),
   import('../lib/runtime/secrets.ts'),
@@ -33,6 +35,7 @@ const [
   import('./actions-doc.ts'),
   import('../lib/sweeps/config.ts'),
   import('./simulator/fixture.ts'),
+  import('../lib/runbooks/files.ts'),
 ]);
 
 /** Errors that mean "this configuration is refused": their message says what to fix. */
@@ -45,6 +48,7 @@ const REFUSALS: readonly (abstract new (...args: never[]) => Error)[] = [
   CallbackConfigurationError,
   SweepsFileError,
   SimulatorFixtureError,
+  RunbookFileError,
 ];
 
 /**
@@ -110,9 +114,6 @@ const endpointManagement =
 
 // The demo values are public (local/defaults.ts), so printed; a value from the environment (or
 // .env) never is, only the variable it came from.
-const signing = env.WEBHOOK_SECRET
-  ? 'WEBHOOK_SECRET from the environment'
-  : `the local demo secret ${LOCAL_DEMO_WEBHOOK_SECRET} (set WEBHOOK_SECRET to change it)`;
 // The stack accepts the demo source credentials only while everything is simulated.
 const demo = stack.citrix.mode === 'simulator' && em.mode === 'simulator';
 const hooks = `POST ${stack.apiUrl}/v1/webhooks`;
@@ -145,15 +146,41 @@ const sourceLines = [
     `${hooks}/pagerduty  X-PagerDuty-Signature with PAGERDUTY_SIGNING_SECRETS`,
     `${hooks}/pagerduty  X-PagerDuty-Signature (HMAC-SHA256 of the body) with ${pagerduty.signingSecrets[0]}`,
   ),
+  source(
+    'Standard',
+    Boolean(env.WEBHOOK_SECRET),
+    `${hooks}/standard  Standard Webhooks-signed action requests with WEBHOOK_SECRET`,
+    `${hooks}/standard  Standard Webhooks-signed action requests with ${LOCAL_DEMO_WEBHOOK_SECRET}`,
+  ),
 ];
+
+// The demo people's keys are public (local/defaults.ts), so printed ready to paste; people from
+// LOCAL_PEOPLE are named, never their keys.
+const demoPeople = !env.LOCAL_PEOPLE;
+const peopleLines = stack.people.people.map((person) => {
+  const demoKeys = LOCAL_DEMO_PEOPLE[person.name as keyof typeof LOCAL_DEMO_PEOPLE];
+  return demoPeople && demoKeys !== undefined
+    ? `    ${person.name.padEnd(24)}export AWS_ACCESS_KEY_ID=${demoKeys.accessKeyId} AWS_SECRET_ACCESS_KEY=${demoKeys.secretAccessKey}`
+    : `    ${person.name}`;
+});
 
 /** One line per sweep: its action, mode and next run (a disabled sweep has no schedule). */
 const sweepLines = stack.sweepSchedule.schedule().map(({ name, nextRun }) => {
   const sweep = stack.sweeps.sweeps.find((candidate) => candidate.name === name);
-  const what = sweep ? `${sweep.action} (${sweep.mode}) ${sweep.schedule} ${sweep.timezone}` : '';
+  const what = sweep
+    ? `${describeSweepWork(sweep)} (${sweep.mode}) ${sweep.schedule} ${sweep.timezone}`
+    : '';
   const when = nextRun ? `next run ${nextRun.toISOString()}` : 'disabled';
   return `    ${name.padEnd(30)}${what}; ${when}`;
 });
+
+/** One line per runbook: its name and inputs. */
+const runbookLines = stack.runbooks.all.map(
+  (runbook) =>
+    `    ${runbook.name.padEnd(30)}${Object.keys(runbook.inputs)
+      .map((input) => `--${input}`)
+      .join(' ')}`,
+);
 
 // Ready before the banner: whoever reads it may stop the stack at once.
 let stopping = false;
@@ -167,9 +194,10 @@ process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 
 console.log(`Citrix Response is running.
-  API:     ${stack.apiUrl}   (POST /v1/actions, GET /v1/actions/{actionId}, GET /v1/openapi.json)
-  Signing: /v1/actions requests are Standard Webhooks-signed (npm run send does it for you) with
-           ${signing}
+  API:     ${stack.apiUrl}   (POST /v1/actions, GET /v1/actions[/{actionId}], GET /v1/openapi.json)
+  People:  /v1/actions requests are SigV4-signed by a person (service execute-api, as in AWS with
+           IAM authorization); each acts and approves as themselves. ${demoPeople ? 'The demo people (set LOCAL_PEOPLE to change them):' : 'From LOCAL_PEOPLE:'}
+${peopleLines.join('\n')}
   Sources: ${demo ? 'local demo credentials unless set in the environment; ' : ''}docs/sources/
 ${sourceLines.join('\n')}
   Citrix:  ${citrix}
@@ -178,6 +206,8 @@ ${sourceLines.join('\n')}
 ${describeActionsInForce(guardrailsFromEnv(env)).join('\n')}
   Sweeps:  ${env.SWEEPS_FILE || DEFAULT_SWEEPS_FILE} (docs/sweeps.md); run one now with npm run sweep -- <name> [--dry-run]
 ${sweepLines.join('\n') || '    none declared'}
+  Runbooks: ${env.RUNBOOKS_DIR || 'runbooks/'} (docs/runbooks.md); npx citrix-response runbook run <name> --help
+${runbookLines.join('\n') || '    none'}
 
 Try it, in another terminal:
   npm run send -- session.logoff --user alice@example.com --reason "Rehearsal: compromised account"

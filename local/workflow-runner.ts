@@ -42,6 +42,9 @@ export interface LocalExecution {
   >;
 }
 
+/** The longest timer Node.js keeps (2^31 - 1 ms), in whole seconds. */
+const LONGEST_LOCAL_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 const LOCAL_ARN_PREFIX = 'arn:aws:lambda:us-east-1:000000000000:function:citrix-response-local-';
 
 /**
@@ -65,6 +68,9 @@ export class LocalWorkflowRunner {
       workflow.functions.map((fn) => [fn.substitution, `${LOCAL_ARN_PREFIX}${fn.name}`]),
     );
     const definition = JSON.parse(substitute(readDefinition(workflow, options), substitutions));
+    // The engine times an execution with one setTimeout, which cannot hold more than about 24
+    // days (a runbook run's backstop is months): longer is kept at that, which no local run reaches.
+    definition.TimeoutSeconds = Math.min(definition.TimeoutSeconds, LONGEST_LOCAL_TIMEOUT_SECONDS);
     this.#stateMachine = new StateMachine(definition);
     this.#options = options;
     this.#tokens = tokens;

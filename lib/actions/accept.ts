@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Requester } from '../identity/requester.ts';
 import type { WorkflowStarter } from '../workflow/starter.ts';
 import { WORKFLOW_INPUT_FIELDS } from './declaration.ts';
 import {
@@ -23,7 +24,8 @@ export function newActionId(): string {
 /**
  * Records the request, then starts one workflow execution named after the action id. The record
  * exists before the workflow does, so every task can update it; a workflow that cannot be started
- * leaves a failed record rather than an orphaned "accepted" one.
+ * leaves a failed record rather than an orphaned "accepted" one. `requester` is who asked, as
+ * authenticated; the record's `requestedBy` shows its name (else the request's, as typed).
  */
 export async function acceptAction(
   dependencies: AcceptActionDependencies,
@@ -31,7 +33,11 @@ export async function acceptAction(
   now: Date,
   actionId: string = newActionId(),
   source?: ActionRecord['source'],
+  requester?: Requester,
+  /** A runbook run's step: the run it belongs to. */
+  parentActionId?: string,
 ): Promise<ActionRecord> {
+  const requestedBy = requester?.name ?? request.requestedBy;
   const timestamp = now.toISOString();
   const record: ActionRecord = {
     actionId,
@@ -39,12 +45,15 @@ export async function acceptAction(
     target: request.target,
     reason: request.reason,
     ...(request.ticket === undefined ? {} : { ticket: request.ticket }),
-    ...(request.requestedBy === undefined ? {} : { requestedBy: request.requestedBy }),
+    ...(requestedBy === undefined ? {} : { requestedBy }),
+    ...(requester === undefined ? {} : { requester }),
     ...('options' in request ? { options: request.options } : {}),
     ...(request.callback === undefined ? {} : { callback: request.callback }),
     ...('notify' in request && request.notify ? { notify: request.notify } : {}),
     ...('urgency' in request && request.urgency === 'immediate' ? { urgency: 'immediate' } : {}),
     ...(source === undefined ? {} : { source }),
+    ...('inputs' in request ? { inputs: request.inputs } : {}),
+    ...(parentActionId === undefined ? {} : { parentActionId }),
     dryRun: request.dryRun,
     status: 'accepted',
     createdAt: timestamp,

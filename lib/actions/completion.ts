@@ -10,6 +10,7 @@ import {
   summarizeCaughtError,
 } from './outcome.ts';
 import {
+  ACTION_STATUSES,
   type ActionType,
   ActionTypeSchema,
   ResolvedTargetSchema,
@@ -36,6 +37,8 @@ export const CompletionInputSchema = z.object({
    * failed (its record, or the wait) before anything was done.
    */
   ended: z.enum(['rejected', 'expired', 'failed']).optional(),
+  /** A runbook run: its status and summary, as its last round derived them from its steps. */
+  runbook: z.object({ status: z.enum(ACTION_STATUSES), summary: z.string() }).optional(),
 });
 export type CompletionInput = z.output<typeof CompletionInputSchema>;
 
@@ -112,7 +115,7 @@ async function releaseReservation(
 
 const REFUSALS: readonly string[] = ['GuardrailRefusedError', 'TooManyTargetsError'];
 
-/** The final status: planned, from the per-target results, or ended as a whole. */
+/** The final status: planned, from the per-target results, a run's from its steps, or ended as a whole. */
 export function decideCompletion(input: CompletionInput, now: Date): ActionCompletion {
   const targets =
     input.resolution !== undefined && 'batches' in input.resolution
@@ -138,6 +141,7 @@ export function decideCompletion(input: CompletionInput, now: Date): ActionCompl
     }
     return { status: 'failed', summary: `Action failed: ${error.message}`, error };
   }
+  if (input.runbook !== undefined) return input.runbook;
   if (input.dryRun) {
     const planned = targets ?? [];
     return {

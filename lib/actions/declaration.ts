@@ -9,12 +9,22 @@ import * as z from 'zod';
  * declarations never import the derived modules (no import circle).
  */
 
-/** The products this project acts on; each has one workflow and one Citrix client. */
-export const PRODUCTS = ['sessions', 'devices', 'administrators'] as const;
+/**
+ * The products this project acts on; each has one workflow. The Citrix products have one Citrix
+ * client each; `runbooks` has none of its own: a run's steps are actions of the others.
+ */
+export const PRODUCTS = ['sessions', 'devices', 'administrators', 'runbooks'] as const;
 export type Product = (typeof PRODUCTS)[number];
+/** The products that act on Citrix targets themselves (resolve, plan, act on each target). */
+export type TargetProduct = Exclude<Product, 'runbooks'>;
 
 /** The state machine (state-machines/<name>.asl.json) that carries out an action. */
-export const WORKFLOW_NAMES = ['session-action', 'device-action', 'admin-action'] as const;
+export const WORKFLOW_NAMES = [
+  'session-action',
+  'device-action',
+  'admin-action',
+  'runbook',
+] as const;
 export type WorkflowName = (typeof WORKFLOW_NAMES)[number];
 
 /** The variable that names a workflow's state machine ARN, e.g. `SESSION_ACTION_STATE_MACHINE_ARN`. */
@@ -30,6 +40,7 @@ export const WORKFLOW_INPUT_FIELDS = {
   'session-action': { options: false, warning: true },
   'device-action': { options: false, warning: false },
   'admin-action': { options: true, warning: false },
+  runbook: { options: false, warning: false },
 } as const satisfies Record<WorkflowName, { options: boolean; warning: boolean }>;
 
 /** Each product's one workflow: an action's workflow follows from its product. */
@@ -37,6 +48,7 @@ export const PRODUCT_WORKFLOWS = {
   sessions: 'session-action',
   devices: 'device-action',
   administrators: 'admin-action',
+  runbooks: 'runbook',
 } as const satisfies Record<Product, WorkflowName>;
 type InputFieldsOf<P extends Product> =
   (typeof WORKFLOW_INPUT_FIELDS)[(typeof PRODUCT_WORKFLOWS)[P]];
@@ -137,7 +149,7 @@ export interface ActionWording {
   readonly done: string;
   /** Infinitive, after "would". */
   readonly would: string;
-  readonly noun: 'session' | 'device' | 'administrator' | 'invitation';
+  readonly noun: 'session' | 'device' | 'administrator' | 'invitation' | 'runbook';
   /** When no target was acted on. */
   readonly nothing: string;
 }
@@ -178,10 +190,15 @@ export interface ActionDeclaration<
   Mode extends string = string,
 > {
   readonly product: P;
-  /** The target fields a request may use, exactly one at a time. */
+  /**
+   * The target fields a request may use, exactly one at a time; none for a runbook run, whose
+   * target names the runbook (its steps name their own targets).
+   */
   readonly targetFields: readonly TargetField[];
   /** The request's `target`; its output is what the workflow receives. */
-  readonly target: z.ZodType<Readonly<Record<string, TargetValue>>>;
+  readonly target: z.ZodType<TargetOf<P>>;
+  /** Request fields beyond the common ones, and the check of the whole request (runbooks). */
+  readonly request?: RequestExtension;
   /** Whether a sweep can run the action, over what its `find` finds; none when absent. */
   readonly sweeps?: SweepDeclaration;
   /** `options.mode`, for actions that have modes (only where the workflow passes options on). */
@@ -192,14 +209,46 @@ export interface ActionDeclaration<
   readonly citrix: { readonly operation: Operation; readonly request: string };
   /** Erases data or cuts someone off in a way the user cannot undo themselves. */
   readonly destructive: boolean;
-  /** How it can be undone, where Citrix allows it; the docs show it. */
+  /** How it can be undone, where Citrix allows it, or plainly that it cannot; the docs show it. */
   readonly reversal: string;
+  /**
+   * The catalog action that undoes this one on the same target, in these modes (every mode when
+   * absent): a finished action's view shows its command. None where Citrix allows no undo.
+   */
+  readonly undoneBy?: { readonly action: `${string}.${string}`; readonly modes?: readonly Mode[] };
   readonly limits: DefaultLimits;
   readonly approval: ApprovalRule<Mode>;
   /** The dry-run planner's and the summary's wording. */
   readonly wording: ActionWording;
   /** One line for tables and the OpenAPI document. */
   readonly summary: string;
+}
+
+/** What a product's requests name: Citrix targets by field, or (runbooks) the runbook to run. */
+type TargetOf<P extends Product> = P extends TargetProduct
+  ? Readonly<Record<string, TargetValue>>
+  : Readonly<Record<string, unknown>>;
+
+/** One problem a request check found: where (a field path of the request) and what. */
+export interface RequestIssue {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+/** Checks any request of the catalog, as `ActionRequestSchema` does; none means it is valid. */
+export type RequestValidator = (request: unknown) => readonly RequestIssue[];
+
+/**
+ * What an action's request holds beyond the common fields (a runbook run's `inputs`), and the
+ * check of the whole request its schema cannot make alone. A run's steps are requests of other
+ * actions: `validate` checks them, so a declaration never imports the catalog it is part of.
+ */
+export interface RequestExtension {
+  readonly fields: Readonly<Record<string, z.ZodType>>;
+  readonly check: (
+    request: Readonly<Record<string, unknown>>,
+    validate: RequestValidator,
+  ) => readonly RequestIssue[];
 }
 
 /** Control characters have no place in an audit record and break log lines. */

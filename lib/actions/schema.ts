@@ -2,6 +2,13 @@ import * as z from 'zod';
 import type { AdministratorOperation } from '../administrators/catalog.ts';
 import { AdministratorAccessSchema } from '../citrix/administrators-schemas.ts';
 import type { DeviceCommand } from '../citrix/endpoint-management-client.ts';
+import { RequesterSchema } from '../identity/requester.ts';
+import {
+  RunbookInputsSchema,
+  RunbookSchema,
+  RunbookStepRecordSchema,
+  type RunbookTarget,
+} from '../runbooks/definition.ts';
 import type { SessionOperation } from '../sessions/catalog.ts';
 import { CATALOG, type Catalog } from './catalog.ts';
 import {
@@ -10,6 +17,8 @@ import {
   FreeText,
   PRODUCT_WORKFLOWS,
   type Product,
+  type RequestIssue,
+  type TargetProduct,
   type WorkflowName,
 } from './declaration.ts';
 
@@ -132,6 +141,13 @@ export function isSweepTarget<T extends ActionTarget>(
   return 'sweep' in target;
 }
 
+/** Whether a target names a runbook to run (`runbook.run`) rather than Citrix targets. */
+export function isRunbookTarget<T extends ActionTarget>(
+  target: T,
+): target is Extract<T, RunbookTarget> {
+  return 'runbook' in target || 'definition' in target;
+}
+
 /** A callback destination by name; the operator configures the URL (never a request). */
 export const CallbackNameSchema = z
   .string()
@@ -141,8 +157,8 @@ const RequestFields = {
   reason: FreeText(1000),
   ticket: FreeText(128).optional(),
   /**
-   * Who asked (a person or a tool). Optional, but an action without it can only be rejected,
-   * never approved: nobody could tell a self-approval apart. Sources always set it.
+   * Who a source says asked, shown with the source's name; never trusted. People never send it:
+   * the requester is whoever signed the request (`POST /v1/actions` refuses the field).
    */
   requestedBy: FreeText(256).optional(),
   dryRun: z.boolean().default(false),
@@ -184,6 +200,9 @@ type RequestFor<A extends ActionType> = CommonRequest & {
         readonly notify?: SessionWarning | undefined;
         readonly urgency: (typeof URGENCIES)[number];
       }
+    : unknown) &
+  (Catalog[A] extends { request: { fields: infer F } }
+    ? { readonly [K in keyof F]: F[K] extends z.ZodType ? z.output<F[K]> : never }
     : unknown);
 export type ActionRequest = { [A in ActionType]: RequestFor<A> }[ActionType];
 
@@ -196,6 +215,7 @@ function requestSchemaOf(action: ActionType) {
       target: declaration.target,
       ...(declaration.modes === undefined ? {} : { options: optionsSchemaFor(declaration.modes) }),
       ...(declaration.warnsUsers ? WarningFields : {}),
+      ...declaration.request?.fields,
       ...RequestFields,
     })
     .meta({ id: `${action}-request`, description: declaration.summary });
@@ -221,7 +241,14 @@ export const ActionRequestSchema = z.unknown().transform((input, ctx): ActionReq
   const schema: z.ZodType =
     (action.success ? REQUEST_SCHEMAS.get(action.data) : undefined) ?? RequestEnvelopeSchema;
   const parsed = schema.safeParse(input);
-  if (parsed.success && schema !== RequestEnvelopeSchema) return parsed.data as ActionRequest;
+  const check = action.success ? declarationOf(action.data).request?.check : undefined;
+  if (parsed.success && schema !== RequestEnvelopeSchema) {
+    // What the action's schema cannot see alone (a runbook run's steps are requests too).
+    const issues = check?.(parsed.data as Record<string, unknown>, validateRequest) ?? [];
+    if (issues.length === 0) return parsed.data as ActionRequest;
+    for (const issue of issues) ctx.addIssue({ code: 'custom', ...issue, path: [...issue.path] });
+    return z.NEVER;
+  }
   for (const issue of parsed.error?.issues ?? []) {
     // An unknown key is named itself (`target.sessionId`), not only the object holding it.
     const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
@@ -235,6 +262,12 @@ export const ActionRequestSchema = z.unknown().transform((input, ctx): ActionReq
   }
   return z.NEVER;
 });
+
+/** Checks any request of the catalog: what a declaration's own check uses for nested requests. */
+function validateRequest(request: unknown): readonly RequestIssue[] {
+  const parsed = ActionRequestSchema.safeParse(request);
+  return parsed.success ? [] : parsed.error.issues;
+}
 
 /** The target shapes of these actions, once each: what they take, and what their sweeps find. */
 function targetSchemasOf(actions: readonly ActionType[]): z.ZodType[] {
@@ -352,6 +385,17 @@ export const ResolvedAdministratorSchema = z.object({
   refusal: z.string().optional(),
   /** The access read before anything changed: what a person needs to review or undo it. */
   before: AdministratorAccessSchema.optional(),
+  /**
+   * `admin.restore`: the access it puts back, as the strip-mode revokes it names replaced it (the
+   * plan an approver reviews; lib/administrators/restore.ts).
+   */
+  restore: z
+    .object({
+      revokeActionIds: z.array(z.string()).min(1),
+      revokedAt: z.string(),
+      access: AdministratorAccessSchema,
+    })
+    .optional(),
 });
 export type ResolvedAdministrator = z.infer<typeof ResolvedAdministratorSchema>;
 
@@ -446,12 +490,12 @@ interface ResolvedTargetOf {
 }
 
 /**
- * Runs the handler of the target's product: one handler per product, so a product without one
- * is a type error, and a value that is none of them fails loudly instead of taking a default.
+ * Runs the handler of the target's product: one handler per product that acts on targets (a
+ * runbook's steps are other products' actions), so a product without one is a type error, and a value that is none of them fails loudly instead of taking a default.
  */
 export function byProduct<R>(
   target: ResolvedTarget,
-  handlers: { readonly [P in Product]: (target: ResolvedTargetOf[P]) => R },
+  handlers: { readonly [P in TargetProduct]: (target: ResolvedTargetOf[P]) => R },
 ): R {
   if ('administratorId' in target) return handlers.administrators(target);
   if ('deviceId' in target) return handlers.devices(target);
@@ -502,7 +546,10 @@ export const ActionRecordSchema = z.object({
   options: z.strictObject({ mode: z.enum(ACTION_MODES) }).optional(),
   reason: z.string(),
   ticket: z.string().optional(),
+  /** Who asked, shown to people: the requester's name (or, on older records, as typed). */
   requestedBy: z.string().optional(),
+  /** Who asked, as authenticated: self-approval compares its `key`. Absent on older records. */
+  requester: RequesterSchema.optional(),
   dryRun: z.boolean(),
   status: z.enum(ACTION_STATUSES),
   createdAt: z.string(),
@@ -559,6 +606,14 @@ export const ActionRecordSchema = z.object({
     })
     .optional(),
   callback: CallbackNameSchema.optional(),
+  /** A runbook run: the values of its inputs. */
+  inputs: RunbookInputsSchema.optional(),
+  /** A runbook run: its runbook as the run started it (later changes to the file do not apply). */
+  runbook: RunbookSchema.optional(),
+  /** A runbook run: each step, in order, with the action it started. */
+  steps: z.array(RunbookStepRecordSchema).optional(),
+  /** A runbook run's step: the run it belongs to. */
+  parentActionId: ActionIdSchema.optional(),
   /** Work notes and callbacks sent when the action ended, and how each went. */
   notifications: z
     .array(

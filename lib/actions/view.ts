@@ -1,5 +1,7 @@
 import * as z from 'zod';
 import { AuditEntrySchema } from '../audit/audit-log.ts';
+import { RequesterSchema } from '../identity/requester.ts';
+import { RunbookSchema } from '../runbooks/definition.ts';
 import { FIND_KINDS, TARGET_FIELD_VALUES, TARGET_FIELDS } from './declaration.ts';
 import {
   ACTION_STATUSES,
@@ -14,6 +16,7 @@ import {
   TargetResultSchema,
   targetKey,
 } from './schema.ts';
+import { type ActionUndo, ActionUndoSchema, undoOf } from './undo.ts';
 
 /** A sweep's run: the sweep, and what it looked for (config/sweeps.json). */
 const SweepTargetViewSchema = z.strictObject({
@@ -35,11 +38,13 @@ export const ActionTargetViewSchema = z
       }),
     ),
     SweepTargetViewSchema,
+    z.strictObject({ runbook: z.string() }),
+    z.strictObject({ definition: RunbookSchema }),
   ])
   .meta({
     id: 'ActionTarget',
     description:
-      'The target as the request named it (one of its fields), or the sweep whose run it is and what the sweep looked for.',
+      'The target as the request named it (one of its fields), the sweep whose run it is and what the sweep looked for, or the runbook a run runs (by name, or its whole definition).',
   });
 export type ActionTargetView = z.infer<typeof ActionTargetViewSchema>;
 
@@ -51,7 +56,7 @@ export const ActionSourceViewSchema = z
   .object({
     name: z.string().meta({
       description:
-        '`api` for POST /v1/actions, else the source endpoint: `servicenow`, `splunk`, `sentinel` or `pagerduty`.',
+        "`api` for POST /v1/actions, `sweep` for a sweep's run, else the source endpoint: `servicenow`, `splunk`, `sentinel`, `pagerduty` or `standard`.",
     }),
     deliveryId: z
       .string()
@@ -82,7 +87,14 @@ export const ActionViewSchema = z
     options: RevokeOptionsSchema.optional(),
     reason: z.string(),
     ticket: z.string().optional(),
-    requestedBy: z.string().optional(),
+    requestedBy: z.string().optional().meta({
+      description:
+        "Who asked, as shown to people: the requester's name (or, on older actions, the name the request gave).",
+    }),
+    requester: RequesterSchema.optional().meta({
+      description:
+        'Who asked, as authenticated: a person (`key` is the IAM principal), a source (`source:<name>`) or a sweep (`sweep:<name>`). Absent on older actions.',
+    }),
     /** Absent on actions recorded before sources were; every new action has one. */
     source: ActionSourceViewSchema.optional(),
     callback: CallbackNameSchema.optional().meta({
@@ -104,6 +116,18 @@ export const ActionViewSchema = z
     approval: ActionRecordSchema.shape.approval,
     warnings: ActionRecordSchema.shape.warnings,
     notifications: ActionRecordSchema.shape.notifications,
+    /** How to undo the action, where its declaration names an undo (lib/actions/undo.ts). */
+    undo: ActionUndoSchema.optional(),
+    inputs: ActionRecordSchema.shape.inputs.meta({
+      description: "A runbook run's inputs, by name.",
+    }),
+    steps: ActionRecordSchema.shape.steps.meta({
+      description:
+        "A runbook run's steps in order: each one's status, the action it started (`childActionId`: approve that one when the step awaits approval), its summary and the targets it counted.",
+    }),
+    parentActionId: ActionRecordSchema.shape.parentActionId.meta({
+      description: 'The runbook run this action is a step of.',
+    }),
     /** Every request, decision, Citrix call and outcome, oldest first (from the audit trail). */
     timeline: z.array(AuditEntrySchema).optional(),
   })
@@ -127,6 +151,15 @@ export function toActionView(record: ActionRecord): ActionView {
     reason: record.reason,
     ...(record.ticket === undefined ? {} : { ticket: record.ticket }),
     ...(record.requestedBy === undefined ? {} : { requestedBy: record.requestedBy }),
+    ...(record.requester === undefined
+      ? {}
+      : {
+          requester: {
+            kind: record.requester.kind,
+            key: record.requester.key,
+            name: record.requester.name,
+          },
+        }),
     ...(record.source === undefined ? {} : { source: toSourceView(record.source) }),
     ...(record.callback === undefined ? {} : { callback: record.callback }),
     dryRun: record.dryRun,
@@ -140,7 +173,16 @@ export function toActionView(record: ActionRecord): ActionView {
     ...(record.approval === undefined ? {} : { approval: record.approval }),
     ...(record.warnings === undefined ? {} : { warnings: record.warnings }),
     ...(record.notifications === undefined ? {} : { notifications: record.notifications }),
+    ...optionalUndo(record),
+    ...(record.inputs === undefined ? {} : { inputs: record.inputs }),
+    ...(record.steps === undefined ? {} : { steps: record.steps }),
+    ...(record.parentActionId === undefined ? {} : { parentActionId: record.parentActionId }),
   };
+}
+
+function optionalUndo(record: ActionRecord): { undo?: ActionUndo } {
+  const undo = undoOf(record);
+  return undo === undefined ? {} : { undo };
 }
 
 function toSourceView(source: NonNullable<ActionRecord['source']>): ActionSourceView {

@@ -6,11 +6,13 @@ import {
   type AdminActionType,
   type AdminTarget,
   type AdminTargetResult,
+  AdminTargetResultSchema,
   administratorOperationOf,
   type InvitationTarget,
   type ResolvedAdministrator,
   type RevokeOptions,
 } from '../actions/schema.ts';
+import { ActionStoreUnavailableError } from '../actions/store.ts';
 import {
   type AdministratorAccess,
   AdministratorAccessSchema,
@@ -20,7 +22,10 @@ import {
   type CloudAdministrator,
 } from '../citrix/administrators-client.ts';
 import { CitrixNotFoundError } from '../citrix/errors.ts';
+import { accessDifferences } from './access-comparison.ts';
 import type { AdministratorOperation, InvitationFind } from './catalog.ts';
+import { AdministratorChangedSinceRevokeError, applyRestore, planRestore } from './restore.ts';
+import type { RevokeSnapshotStore } from './revoke-snapshots.ts';
 
 /** The parts of the administrators client the admin workflow needs. */
 export interface AdministratorDirectory {
@@ -176,6 +181,14 @@ const OPERATION_RULES: Readonly<Record<AdministratorOperation, OperationRules>> 
     missingIsError: false,
     snapshotsAccess: false,
   },
+  // Gives access back: it cannot remove the last Full administrator or cut off the API client.
+  restore: {
+    needsListedOwner: false,
+    keepsLastFull: false,
+    pendingOnly: false,
+    missingIsError: true,
+    snapshotsAccess: true,
+  },
 };
 const rulesOf = (action: AdminActionType) => OPERATION_RULES[administratorOperationOf(action)];
 
@@ -241,13 +254,15 @@ function describe(
 
 /**
  * The administrator (or pending invitation) a request names, with the guards' verdict and, for a
- * revoke, the access it has now: recorded before anything changes.
+ * revoke or a restore, the access it has now: recorded before anything changes. A restore also
+ * gets its plan from the revoke snapshots, or throws its refusal (lib/administrators/restore.ts).
  */
 export async function resolveAdministratorTargets(
   directory: AdministratorDirectory,
   action: AdminActionType,
   target: AdminTarget | InvitationTarget | InvitationSweepTarget,
   guards: AdministratorGuards,
+  revokes: Pick<RevokeSnapshotStore, 'latest'>,
   now: Date = new Date(),
 ): Promise<ResolvedAdministrator[]> {
   const all = await directory.listAdministrators();
@@ -273,7 +288,13 @@ export async function resolveAdministratorTargets(
   const before = rulesOf(action).snapshotsAccess
     ? await directory.getAccess(administratorId(admin))
     : undefined;
-  return [describe(admin, refusal, before)];
+  const described = describe(admin, refusal, before);
+  // A refused target is not changed, so it needs no plan (and is never refused for lack of one).
+  if (administratorOperationOf(action) !== 'restore' || refusal !== undefined || !before) {
+    return [described];
+  }
+  const restore = planRestore(described, await revokes.latest(admin.ucOid), before);
+  return [{ ...described, restore }];
 }
 
 /** A sweep's target: invitations pending for longer than `pendingForDays`. */
@@ -343,20 +364,32 @@ export function grantedPolicies(access: AdministratorAccess): string[] {
 }
 
 export const AdminChangeSchema = z.object({
+  /** `strip` or `delete` (a revoke), `deleteInvitation`, or `restore`. */
   mode: z.string(),
   at: z.iso.datetime(),
   /** The target was already gone when it was to be deleted (a lost reply to an earlier DELETE). */
   alreadyGone: z.boolean().optional(),
-  /** The access the strip replaced, read just before it (the snapshot may be an hour older). */
+  /**
+   * The access the strip or the restore replaced, read just before it (the snapshot may be an
+   * hour older).
+   */
   replaced: AdministratorAccessSchema.optional(),
+  /** The access a restore put back, which its read-back expects. */
+  restored: AdministratorAccessSchema.optional(),
+  /** A restore found the access already put back (see RestoreOutcome) and sent nothing. */
+  alreadyRestored: z.boolean().optional(),
 });
 export type AdminChange = z.infer<typeof AdminChangeSchema>;
 
-/** Who takes the administrator change lease, and from where. */
-export interface AdministratorChangeSerialization {
+/** What an administrator change needs besides the client: its lease, and the revoke snapshots. */
+export interface AdministratorChangeContext {
   readonly lock: AdministratorChangeLock;
   /** The lease owner: the same for every retry of this change (the action id and the target). */
   readonly owner: string;
+  /** The action making the change: a restore is recorded on its snapshot under this id. */
+  readonly actionId: string;
+  /** What a restore puts back, and where it records that it did. */
+  readonly revokes: RevokeSnapshotStore;
 }
 
 /**
@@ -373,9 +406,9 @@ export async function applyAdministratorChange(
   options: RevokeOptions,
   guards: AdministratorGuards,
   now: () => Date,
-  serialization: AdministratorChangeSerialization,
+  context: AdministratorChangeContext,
 ): Promise<AdminChange> {
-  const lease = await serialization.lock.acquire(serialization.owner);
+  const lease = await context.lock.acquire(context.owner);
   let release = true;
   try {
     const all = await controller.listAdministrators();
@@ -384,10 +417,12 @@ export async function applyAdministratorChange(
     const refusal = guardRefusal(action, current, all, guards);
     if (refusal !== undefined) throw new AdministratorGuardRefusedError(refusal);
 
-    if (!isActiveFull(current)) return await makeChange(controller, action, target, options, now);
+    if (!isActiveFull(current)) {
+      return await makeChange(controller, action, target, options, now, context);
+    }
     release = false;
     try {
-      return await makeChange(controller, action, target, options, now);
+      return await makeChange(controller, action, target, options, now, context);
     } finally {
       release = await fullAccessGone(controller, current.ucOid);
     }
@@ -418,6 +453,10 @@ function goneBeforeChange(
         return { mode: 'delete', at: now().toISOString(), alreadyGone: true };
       }
       throw new AdministratorNotFoundError(`Administrator ${target.ucOid} is no longer listed`);
+    case 'restore':
+      throw new AdministratorChangedSinceRevokeError(
+        `${target.email ?? target.ucOid} is no longer listed: it was deleted since the revoke, and nothing is restored`,
+      );
   }
   return unhandled(operation);
 }
@@ -428,6 +467,7 @@ async function makeChange(
   target: ResolvedAdministrator,
   options: RevokeOptions,
   now: () => Date,
+  context: AdministratorChangeContext,
 ): Promise<AdminChange> {
   const operation = administratorOperationOf(action);
   switch (operation) {
@@ -435,6 +475,17 @@ async function makeChange(
       return deleteInvitation(controller, target, now);
     case 'revoke':
       return revoke(controller, target, options, now);
+    case 'restore': {
+      const at = now().toISOString();
+      const outcome = await applyRestore(controller, context.revokes, target, context.actionId, at);
+      return {
+        mode: 'restore',
+        at,
+        replaced: outcome.replaced,
+        restored: outcome.restored,
+        ...(outcome.alreadyRestored ? { alreadyRestored: true } : {}),
+      };
+    }
   }
   return unhandled(operation);
 }
@@ -499,7 +550,14 @@ async function fullAccessGone(directory: AdministratorDirectory, ucOid: string):
   }
 }
 
-export type AdminReadBack = NonNullable<AdminTargetResult['after']>;
+/**
+ * The administrator as read back after the change: what the result shows, plus (after a strip or
+ * a restore) its whole access, which the revoke snapshot keeps as what the strip left.
+ */
+export const AdminReadBackSchema = AdminTargetResultSchema.shape.after.unwrap().extend({
+  access: AdministratorAccessSchema.optional(),
+});
+export type AdminReadBack = z.infer<typeof AdminReadBackSchema>;
 
 /** The administrator after the change; throws when the change did not take effect. */
 export async function readAdministratorBack(
@@ -527,6 +585,7 @@ export async function readAdministratorBack(
     }
     return { present: false };
   }
+  if (change.mode === 'restore') return readRestoredBack(directory, target, change, current);
   if (current === undefined) return { present: false };
   const access = await directory.getAccess(target.administratorId);
   const locked = new Set(
@@ -540,7 +599,38 @@ export async function readAdministratorBack(
       `${target.ucOid} still has ${access.accessType} access with ${granted.join(', ') || 'no'} permissions`,
     );
   }
-  return { present: true, accessType: access.accessType, grantedPolicies: granted };
+  return { present: true, accessType: access.accessType, grantedPolicies: granted, access };
+}
+
+/** After a restore: the administrator has exactly the access the strip replaced. */
+async function readRestoredBack(
+  directory: AdministratorDirectory,
+  target: ResolvedAdministrator,
+  change: AdminChange,
+  current: CloudAdministrator | undefined,
+): Promise<AdminReadBack> {
+  if (current === undefined) {
+    throw new AdministratorChangeNotAppliedError(`${target.ucOid} is no longer listed`);
+  }
+  const expected = change.restored ?? target.restore?.access;
+  if (expected === undefined) {
+    throw new AdministratorChangeNotAppliedError(
+      `No restored access is recorded for ${target.ucOid}`,
+    );
+  }
+  const access = await directory.getAccess(target.administratorId);
+  const differences = accessDifferences(expected, access);
+  if (differences.length > 0) {
+    throw new AdministratorChangeNotAppliedError(
+      `${target.ucOid} does not have the access from before the revoke: ${differences.join('; ')}`,
+    );
+  }
+  return {
+    present: true,
+    accessType: access.accessType,
+    grantedPolicies: grantedPolicies(access),
+    access,
+  };
 }
 
 export interface AdministratorProgress {
@@ -550,19 +640,45 @@ export interface AdministratorProgress {
   readonly readBackError?: CaughtError | undefined;
 }
 
+/** What a succeeded change says about itself, by its mode. */
+function successNote(change: AdminChange, after: AdminReadBack | undefined): string | undefined {
+  if (change.alreadyGone === true) {
+    return 'Already gone when the change was made: an earlier attempt deleted it and its reply was lost';
+  }
+  if (change.mode === 'restore') {
+    return change.alreadyRestored === true
+      ? 'Already had the access from before the revoke when the restore was made: nothing was sent'
+      : undefined;
+  }
+  const locked = change.mode === 'strip' ? (after?.grantedPolicies ?? []) : [];
+  return locked.length > 0
+    ? `Citrix does not let these permissions be changed; they stay granted: ${locked.join(', ')}`
+    : undefined;
+}
+
 /** The final word on one administrator. */
 export function buildAdministratorResult(
   target: ResolvedAdministrator,
   progress: AdministratorProgress,
   now: Date,
 ): AdminTargetResult {
-  // The access the strip replaced sits next to the snapshot taken when the target was resolved.
-  const { replaced, ...change } = progress.change ?? {};
+  // The access the change replaced sits next to the one read when the target was resolved; what
+  // a restore put back is its plan (`restore.access`), and the whole access read back is for the
+  // revoke snapshot only.
+  const {
+    replaced,
+    restored: _restored,
+    alreadyRestored: _already,
+    ...change
+  } = progress.change ?? {};
+  const { access: _access, ...after } = progress.after ?? { present: false };
   const base = {
     ...target,
-    ...(progress.change ? { change: change as Omit<AdminChange, 'replaced'> } : {}),
+    ...(progress.change
+      ? { change: change as Pick<AdminChange, 'mode' | 'at' | 'alreadyGone'> }
+      : {}),
     ...(replaced ? { replaced } : {}),
-    ...(progress.after ? { after: progress.after } : {}),
+    ...(progress.after ? { after } : {}),
     finishedAt: now.toISOString(),
   };
   if (!target.allowed) {
@@ -594,19 +710,42 @@ export function buildAdministratorResult(
       note: `Citrix accepted the change; reading the administrator back failed: ${error.message}`,
     };
   }
-  if (progress.change.alreadyGone === true) {
-    return {
-      ...base,
-      outcome: 'succeeded',
-      note: 'Already gone when the change was made: an earlier attempt deleted it and its reply was lost',
-    };
+  const note = successNote(progress.change, progress.after);
+  return note === undefined
+    ? { ...base, outcome: 'succeeded' }
+    : { ...base, outcome: 'succeeded', note };
+}
+
+/**
+ * After a strip that succeeded: records the access it replaced and the access it left (as read
+ * back, else as sent), so that `admin.restore` can put it back. The revoke stands whatever
+ * happens here: a snapshot that cannot be written is said in the result's note, and only the
+ * actions table being unavailable is thrown, for the workflow to retry.
+ */
+export async function recordStripSnapshot(
+  revokes: Pick<RevokeSnapshotStore, 'recordStrip'>,
+  actionId: string,
+  result: AdminTargetResult,
+  progress: AdministratorProgress,
+): Promise<AdminTargetResult> {
+  const change = progress.change;
+  if (result.outcome !== 'succeeded' || change?.mode !== 'strip') return result;
+  if (change.replaced === undefined || progress.after?.present === false) return result;
+  try {
+    await revokes.recordStrip({
+      ucOid: result.ucOid,
+      administratorId: result.administratorId,
+      email: result.email,
+      revokeActionId: actionId,
+      revokedAt: change.at,
+      replaced: change.replaced,
+      left: progress.after?.access ?? strippedAccess(change.replaced),
+    });
+    return result;
+  } catch (error) {
+    if (error instanceof ActionStoreUnavailableError) throw error;
+    const why = error instanceof Error ? error.message : String(error);
+    const unrecorded = `The snapshot admin.restore needs could not be recorded (${why}): to undo, grant the access in \`replaced\` by hand`;
+    return { ...result, note: result.note ? `${result.note}; ${unrecorded}` : unrecorded };
   }
-  const locked = progress.after?.grantedPolicies ?? [];
-  return locked.length > 0
-    ? {
-        ...base,
-        outcome: 'succeeded',
-        note: `Citrix does not let these permissions be changed; they stay granted: ${locked.join(', ')}`,
-      }
-    : { ...base, outcome: 'succeeded' };
 }

@@ -6,7 +6,7 @@ import {
 } from '../actions/declaration.ts';
 
 /** The Citrix Cloud administrators calls an action makes; the admin workflow handles each one. */
-export type AdministratorOperation = 'revoke' | 'deleteInvitation';
+export type AdministratorOperation = 'revoke' | 'deleteInvitation' | 'restore';
 
 /** A Citrix Cloud administrator by email, userId or ucOid. */
 export const AdminTargetSchema = z.strictObject({
@@ -63,7 +63,8 @@ export const ADMINISTRATOR_CATALOG = {
     },
     destructive: true,
     reversal:
-      'The access read before the change is kept in the result: grant it again, or invite again',
+      'Mode `strip`: `admin.restore` puts back the access the strip replaced (`citrix-response act admin.restore --admin <email> --reason "…"`, with approval), and refuses if the access changed since. Mode `delete`: cannot be undone; invite the administrator again (the access read before the delete is kept in the result)',
+    undoneBy: { action: 'admin.restore', modes: ['strip'] },
     limits: { perRequest: 1, perHour: 3 },
     approval: { modes: ['delete'] },
     wording: {
@@ -85,7 +86,7 @@ export const ADMINISTRATOR_CATALOG = {
       request: 'Citrix Cloud DELETE /administrators/invitations?email=',
     },
     destructive: false,
-    reversal: 'Invite the administrator again',
+    reversal: 'Cannot be undone: the invitation is gone; invite the administrator again',
     limits: { perRequest: 5, perHour: 20 },
     approval: 'never',
     wording: {
@@ -95,6 +96,30 @@ export const ADMINISTRATOR_CATALOG = {
       nothing: 'no invitation was deleted',
     },
     summary: 'Delete a pending administrator invitation before anyone accepts it',
+  },
+  'admin.restore': {
+    ...ADMIN_ACTION,
+    targetFields: ['admin'],
+    target: AdminTargetSchema,
+    citrix: {
+      operation: 'restore',
+      request: 'Citrix Cloud PUT /administrators/access with the access the revoke replaced',
+    },
+    // It gives access back rather than taking it away, but that access is administrator rights:
+    // a privilege escalation, so a second person approves it by default.
+    destructive: false,
+    reversal: 'Revoke the administrator again with `admin.revoke` (mode `strip`)',
+    undoneBy: { action: 'admin.revoke' },
+    limits: { perRequest: 1, perHour: 3 },
+    approval: 'always',
+    wording: {
+      done: 'restored',
+      would: 'restore',
+      noun: 'administrator',
+      nothing: 'no access was restored',
+    },
+    summary:
+      "Undo a strip-mode admin.revoke: put back the administrator's access from before it, refused if the access changed since",
   },
 } as const satisfies Record<
   `admin.${string}`,

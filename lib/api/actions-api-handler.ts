@@ -3,29 +3,26 @@ import { ActionIdSchema } from '../actions/schema.ts';
 import type { ActionStore } from '../actions/store.ts';
 import { toActionView } from '../actions/view.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { NotAPersonError, type Person, personFromIdentity } from '../identity/principal.ts';
 import { logger } from '../runtime/logger.ts';
-import { verifyStandardWebhook, WebhookSignatureError } from '../webhooks/standard-webhooks.ts';
-import { type AcceptRequestDependencies, acceptSignedRequest } from './accept-request.ts';
+import {
+  type AcceptRequestDependencies,
+  acceptPersonRequest,
+  IDEMPOTENCY_KEY_HEADER,
+} from './accept-request.ts';
 import { type ApprovalDependencies, decideOnAction } from './approvals.ts';
 import { apiError, validationError } from './http-errors.ts';
 import { createHttpFunction } from './http-function.ts';
+import { listActions } from './list-actions.ts';
 import { readRawBody, statusUrlFor } from './request.ts';
 import type { ActionAccepted } from './responses.ts';
-import {
-  API_ROUTES,
-  type ApiHandler,
-  type RouteHandlers,
-  type RouteKeyOf,
-  routeKey,
-} from './routes.ts';
+import type { ApiHandler, RouteAuth, RouteHandlers, RouteKeyOf } from './routes.ts';
 
 export type { ApiHandler } from './routes.ts';
 
 export interface ActionsApiDependencies extends AcceptRequestDependencies, ApprovalDependencies {
-  readonly actions: Pick<ActionStore, 'get' | 'decideApproval'>;
+  readonly actions: Pick<ActionStore, 'get' | 'decideApproval' | 'list'>;
   readonly audit: Pick<AuditLog, 'append' | 'timeline'>;
-  /** The Standard Webhooks signing secret, cached per warm container by the provider. */
-  readonly signingSecret: () => Promise<string>;
 }
 
 export const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
@@ -34,7 +31,9 @@ export const json = (statusCode: number, body: unknown): APIGatewayProxyResult =
   body: JSON.stringify(body),
 });
 
+/** An approve/reject body: empty means no comment. */
 function parseBody(rawBody: string): unknown {
+  if (rawBody.trim() === '') return {};
   try {
     return JSON.parse(rawBody);
   } catch {
@@ -42,19 +41,25 @@ function parseBody(rawBody: string): unknown {
   }
 }
 
-type SignedHandler = (
+/** A route of the people's API, run for the person who signed the request. */
+type PersonHandler = (
   dependencies: ActionsApiDependencies,
   event: APIGatewayProxyEvent,
-  rawBody: string,
+  person: Person,
   context: Context,
 ) => Promise<APIGatewayProxyResult>;
 
-const createAction: SignedHandler = async (dependencies, event, rawBody, context) => {
-  const webhookId = event.headers['webhook-id'] ?? '';
-  const accepted = await acceptSignedRequest(dependencies, rawBody, webhookId, context);
+const createAction: PersonHandler = async (dependencies, event, person, context) => {
+  const accepted = await acceptPersonRequest(
+    dependencies,
+    readRawBody(event),
+    person,
+    event.headers[IDEMPOTENCY_KEY_HEADER],
+    context,
+  );
   // The action id is the correlation id, as in every workflow task of the action.
   logger.setCorrelationId(accepted.actionId);
-  logger.info('action accepted', { ...accepted });
+  logger.info('action accepted', { ...accepted, requester: person.key });
   const answer: ActionAccepted = {
     actionId: accepted.actionId,
     status: 'accepted',
@@ -64,7 +69,7 @@ const createAction: SignedHandler = async (dependencies, event, rawBody, context
   return json(202, answer);
 };
 
-const getAction: SignedHandler = async (dependencies, event) => {
+const getAction: PersonHandler = async (dependencies, event) => {
   const actionId = ActionIdSchema.safeParse(event.pathParameters?.actionId);
   if (!actionId.success) throw validationError(actionId.error, 'actionId');
   logger.setCorrelationId(actionId.data);
@@ -75,64 +80,63 @@ const getAction: SignedHandler = async (dependencies, event) => {
 };
 
 const decide =
-  (decision: 'approved' | 'rejected'): SignedHandler =>
-  async (dependencies, event, rawBody) => {
+  (decision: 'approved' | 'rejected'): PersonHandler =>
+  async (dependencies, event, person) => {
     const actionId = event.pathParameters?.actionId;
     if (ActionIdSchema.safeParse(actionId).success) logger.setCorrelationId(actionId);
-    const webhookId = event.headers['webhook-id'];
+    const requestId = event.requestContext.requestId;
     const decided = await decideOnAction(
       dependencies,
       actionId,
       decision,
-      parseBody(rawBody),
-      webhookId,
+      parseBody(readRawBody(event)),
+      person,
+      requestId,
     );
-    logger.info('approval decided', { ...decided, decision, webhookId });
+    logger.info('approval decided', { ...decided, decision, principal: person.key, requestId });
     return json(200, decided);
   };
 
 /**
- * `POST /v1/actions`, `GET /v1/actions/{actionId}` and its approve/reject, all authenticated by a
- * Standard Webhooks signature. The public `GET /v1/openapi.json` has its own function
- * (api-document-handler.ts), which keeps the document out of this one's bundle.
+ * The people's API: `POST /v1/actions`, `GET /v1/actions` (a listing), `GET /v1/actions/{actionId}`
+ * and its approve/reject. Every route is IAM-authenticated (API Gateway's `AWS_IAM` authorization;
+ * locally SigV4 against `LOCAL_PEOPLE`), and runs as the person API Gateway authenticated: who
+ * asks and who decides is never a field of the body. The public `GET /v1/openapi.json` has its
+ * own function (api-document-handler.ts), which keeps the document out of this one's bundle.
  */
 export function createActionsApiHandler(
   getDependencies: () => ActionsApiDependencies | Promise<ActionsApiDependencies>,
 ): ApiHandler {
-  /** Verifies the signature over the exact body bytes, then runs the route. */
-  const signed =
-    (route: SignedHandler): ApiHandler =>
+  /** Finds the person in the request context (API Gateway authenticated it), then runs the route. */
+  const asPerson =
+    (route: PersonHandler): ApiHandler =>
     async (event, context) => {
-      const dependencies = await getDependencies();
-      const rawBody = readRawBody(event);
+      let person: Person;
       try {
-        verifyStandardWebhook(await dependencies.signingSecret(), rawBody, event.headers);
+        // Defence in depth: API Gateway refuses an unsigned request before the function runs.
+        person = personFromIdentity(event.requestContext?.identity);
       } catch (error) {
-        if (!(error instanceof WebhookSignatureError)) throw error;
-        logger.warn('rejected unsigned or badly signed request', { reason: error.message });
-        throw apiError(401, 'invalid_signature', error.message);
+        if (!(error instanceof NotAPersonError)) throw error;
+        logger.warn('refused a request that is not from a person', { reason: error.message });
+        throw apiError(403, 'not_a_person', error.message);
       }
-      return route(dependencies, event, rawBody, context);
+      return route(await getDependencies(), event, person, context);
     };
-  const signedRoutes: Record<RouteKeyOf<'actions-api', true>, SignedHandler> = {
+  const personRoutes: Record<RouteKeyOf<'actions-api', 'iam'>, PersonHandler> = {
     'POST /v1/actions': createAction,
+    'GET /v1/actions': (dependencies, event) => listActions(dependencies, event),
     'GET /v1/actions/{actionId}': getAction,
     'POST /v1/actions/{actionId}/approve': decide('approved'),
     'POST /v1/actions/{actionId}/reject': decide('rejected'),
   };
-  // None today: a public route of this function would be answered without a signature.
-  const publicRoutes: Record<RouteKeyOf<'actions-api', false>, ApiHandler> = {};
-  // The route table says which routes are signed.
-  const routes = Object.fromEntries(
-    API_ROUTES.filter((route) => route.function === 'actions-api').map((route) => {
-      const key = routeKey(route);
-      return [
-        key,
-        route.signed
-          ? signed(signedRoutes[key as RouteKeyOf<'actions-api', true>])
-          : publicRoutes[key as RouteKeyOf<'actions-api', false>],
-      ];
-    }),
-  ) as RouteHandlers<'actions-api'>;
+  // None: every route of this function runs as a person. A route added to the table with another
+  // authentication is a type error here until it has a handler that says how it is served.
+  const otherRoutes: Record<RouteKeyOf<'actions-api', Exclude<RouteAuth, 'iam'>>, ApiHandler> = {};
+  const routes = {
+    ...otherRoutes,
+    ...Object.fromEntries(
+      Object.entries(personRoutes).map(([key, route]) => [key, asPerson(route)]),
+    ),
+  } as RouteHandlers<'actions-api'>;
   return createHttpFunction('actions-api', routes);
 }

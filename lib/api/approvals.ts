@@ -2,6 +2,8 @@ import * as z from 'zod';
 import { ActionIdSchema, type ActionRecord } from '../actions/schema.ts';
 import { ActionNotAwaitingApprovalError, type ActionStore } from '../actions/store.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { ApprovalRefusedError, checkApprover } from '../identity/approver.ts';
+import type { Person } from '../identity/principal.ts';
 import { TaskTokenInvalidError, type TaskTokenSender } from '../workflow/starter.ts';
 import { apiError, validationError } from './http-errors.ts';
 import type { ApprovalDecision } from './responses.ts';
@@ -12,33 +14,36 @@ export interface ApprovalDependencies {
   readonly audit: Pick<AuditLog, 'append'>;
 }
 
-/** Who decides, in the body of `POST /v1/actions/{id}/approve` and `/reject`. */
+/**
+ * The body of `POST /v1/actions/{id}/approve` and `/reject`: only why. Who decides is the
+ * authenticated person, never a field (`by` is refused, naming it).
+ */
 export const ApprovalRequestSchema = z
   .strictObject({
-    /** The person deciding (the signature authenticates the calling tool, this names the person). */
-    by: z.string().trim().min(1, 'must name the approver').max(256),
     comment: z.string().trim().max(1000).optional(),
   })
   .meta({
     id: 'ApprovalRequest',
     description:
-      'Who decides (`POST /v1/actions/{actionId}/approve` and `/reject`): `by` names the person, `comment` says why.',
+      'Why (`POST /v1/actions/{actionId}/approve` and `/reject`); the decider is the authenticated caller, so the body names nobody.',
   });
 
-const same = (a: string | undefined, b: string) =>
-  a !== undefined && a.trim().toLowerCase() === b.trim().toLowerCase();
+/** What a body may not say about who decides, and why. */
+export const DECIDER_FIELDS = {
+  by: 'is not accepted: the person who signs the request decides',
+} as const;
 
 type Decision = 'approved' | 'rejected';
 
 /** The status a decision leaves the action in while it takes effect. */
 const statusAfter = (decision: Decision) => (decision === 'approved' ? 'running' : 'rejected');
 
-/** The same decision by the same approver, already recorded: a repeat, not a new decision. */
+/** The same decision by the same person, already recorded: a repeat, not a new decision. */
 function isRepeat(record: ActionRecord, decision: Decision, by: string): boolean {
   return (
     record.status !== 'awaiting_approval' &&
     record.approval?.decision === decision &&
-    same(record.approval.decidedBy, by)
+    record.approval.decidedBy === by
   );
 }
 
@@ -69,44 +74,54 @@ function answerFromRecord(
 }
 
 /**
- * Approves or rejects an action awaiting approval, once, and resumes its workflow. The requester
- * cannot approve their own action, and an action that names no requester cannot be approved
- * (only rejected). A decision on an action no longer waiting is a conflict, except the same
- * decision by the same approver repeated: while the workflow may still wait on it, it is resent
- * (resuming the workflow may have failed), and the answer follows what the record says then.
- * `webhookId` (the Standard Webhooks message id of the request) goes into the audit entry.
+ * Approves or rejects an action awaiting approval, once, and resumes its workflow. `approver` is
+ * the authenticated person: never the requester (compared by principal, then by name as shown and
+ * by what it looks like), and an action that names no requester cannot be approved (only
+ * rejected). A decision on an action no longer waiting is a conflict, except the same decision by
+ * the same person repeated: while the workflow may still wait on it, it is resent (resuming the
+ * workflow may have failed), and the answer follows what the record says then. `requestId` (API
+ * Gateway's id of the request) goes into the audit entry.
  */
 export async function decideOnAction(
   dependencies: ApprovalDependencies,
   actionIdParameter: string | undefined,
   decision: Decision,
   body: unknown,
-  webhookId?: string,
+  approver: Person,
+  requestId?: string,
 ): Promise<ApprovalDecision> {
   const actionId = ActionIdSchema.safeParse(actionIdParameter);
   if (!actionId.success) throw validationError(actionId.error, 'actionId');
   const request = ApprovalRequestSchema.safeParse(body);
-  if (!request.success) throw validationError(request.error);
-  const { by, comment } = request.data;
+  if (!request.success) throw validationError(request.error, '', DECIDER_FIELDS);
+  const { comment } = request.data;
+  const by = approver.name;
   const record = await dependencies.actions.get(actionId.data);
   if (record === undefined) throw apiError(404, 'not_found', `No action ${actionId.data}`);
   const repeat = isRepeat(record, decision, by);
   if (record.status !== 'awaiting_approval' && !repeat) {
     throw apiError(409, 'not_awaiting_approval', `Action ${actionId.data} is ${record.status}`);
   }
+  // A runbook run waits while one of its steps does: that step's action is what is decided.
+  const heldStep = record.steps?.find((step) => step.status === 'awaiting_approval');
+  if (heldStep !== undefined && record.approvalTaskToken === undefined) {
+    throw apiError(
+      409,
+      'not_awaiting_approval',
+      `Action ${actionId.data} is a runbook run waiting on its step ${heldStep.id}: ${decision === 'approved' ? 'approve' : 'reject'} its action ${heldStep.childActionId ?? ''}`,
+    );
+  }
   // A repeat with nothing left to resend (the action ended, its token gone, or it is no longer
   // in the decision's state) is answered from the record alone.
   const resendable = record.status === statusAfter(decision) && record.approvalTaskToken;
   if (repeat && !resendable) return answerFromRecord(record, actionId.data, decision, by);
-  if (decision === 'approved' && record.requestedBy === undefined) {
-    throw apiError(
-      403,
-      'requester_unknown',
-      'The action names no requester (requestedBy), so self-approval cannot be ruled out; it can only be rejected',
-    );
-  }
-  if (decision === 'approved' && same(record.requestedBy, by)) {
-    throw apiError(403, 'self_approval', 'The requester cannot approve their own action');
+  if (decision === 'approved') {
+    try {
+      checkApprover(record, approver);
+    } catch (error) {
+      if (!(error instanceof ApprovalRefusedError)) throw error;
+      throw apiError(403, error.code, error.message);
+    }
   }
   let token: string;
   if (repeat && resendable) token = resendable;
@@ -134,7 +149,8 @@ export async function decideOnAction(
       details: {
         decision,
         by,
-        ...(webhookId ? { webhookId } : {}),
+        principal: approver.key,
+        ...(requestId ? { requestId } : {}),
         ...(repeat ? { repeated: true } : {}),
       },
     },

@@ -8,10 +8,12 @@ import {
   type ZodOpenApiSecuritySchemeObject,
 } from 'zod-openapi';
 import { exactlyOneOf } from '../actions/declaration.ts';
+import { ActionListSchema, ListActionsQuerySchema } from '../actions/list.ts';
 import { ACTION_REQUEST_VARIANTS, ActionIdSchema } from '../actions/schema.ts';
 import { ActionViewSchema } from '../actions/view.ts';
 import { UserIdentifierSchema } from '../citrix/ids.ts';
 import { SOURCES, type SourceName } from '../sources/types.ts';
+import { IdempotencyKeySchema, REQUESTER_FIELDS } from './accept-request.ts';
 import { ApprovalRequestSchema } from './approvals.ts';
 import {
   ActionAcceptedSchema,
@@ -88,6 +90,7 @@ export const LICENSE = {
 
 /** Security scheme names, as operations refer to them. */
 export const SECURITY_SCHEMES = {
+  sigV4: 'AwsSigV4',
   webhookId: 'StandardWebhookId',
   webhookTimestamp: 'StandardWebhookTimestamp',
   webhookSignature: 'StandardWebhookSignature',
@@ -97,6 +100,14 @@ export const SECURITY_SCHEMES = {
 } as const;
 
 const securitySchemes: Record<string, ZodOpenApiSecuritySchemeObject> = {
+  [SECURITY_SCHEMES.sigV4]: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Authorization',
+    description:
+      "AWS Signature Version 4 (service `execute-api`) with the caller's own IAM credentials (environment, profile or IAM Identity Center): API Gateway's `AWS_IAM` authorization, which needs `execute-api:Invoke` on the route. The person is the authenticated principal (for an Identity Center session, its session name), never a field of the body. Locally, `npm start` verifies the signature against the people of `LOCAL_PEOPLE`.",
+    'x-amazon-apigateway-authtype': 'awsSigv4',
+  },
   [SECURITY_SCHEMES.webhookId]: {
     type: 'apiKey',
     in: 'header',
@@ -138,6 +149,8 @@ const securitySchemes: Record<string, ZodOpenApiSecuritySchemeObject> = {
   },
 };
 
+const PEOPLE_SECURITY = [{ [SECURITY_SCHEMES.sigV4]: [] }];
+
 const STANDARD_WEBHOOKS_SECURITY = [
   {
     [SECURITY_SCHEMES.webhookId]: [],
@@ -166,12 +179,19 @@ function describeRefinements(context: {
   if (rule !== undefined) context.jsonSchema.description ??= rule;
 }
 
-/** A request shape, as a component named by its own `.meta({ id })` (the catalog sets it). */
-function namedVariant<T extends z.ZodType>(schema: T): T {
-  if (typeof z.globalRegistry.get(schema)?.id !== 'string') {
+/**
+ * A request shape as a person sends it, a component named by its own `.meta({ id })` (the catalog
+ * sets it): without the fields that would say who asks (`requestedBy`), which people never send.
+ */
+function personVariant(schema: z.ZodType): z.ZodObject {
+  const meta = z.globalRegistry.get(schema);
+  if (typeof meta?.id !== 'string') {
     throw new Error('Every action request shape needs .meta({ id }) to be a component');
   }
-  return schema;
+  const omitted: Record<string, true> = Object.fromEntries(
+    Object.keys(REQUESTER_FIELDS).map((field) => [field, true] as const),
+  );
+  return (schema as z.ZodObject).omit(omitted).meta(meta);
 }
 
 const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
@@ -191,14 +211,11 @@ const COMMON_RESPONSES: ZodOpenApiResponsesObject = {
   '500': errorResponse('Unexpected failure; the body says only "Internal error".'),
 };
 const TOO_LARGE = errorResponse('The body exceeds 64 KiB (`body_too_large`).');
-const UNSIGNED = errorResponse(
-  'Missing or invalid Standard Webhooks signature (`invalid_signature`).',
-);
-// API Gateway answers a denied address itself, with its own body, before the function runs.
-const IP_DENIED: ZodOpenApiResponseObject = {
-  description:
-    "The caller's source IP address is not in the `api` allowlist (API Gateway's own answer, not an ErrorResponse).",
-};
+// API Gateway answers these itself, with its own `{"message": …}` body, before the function runs.
+const NOT_AUTHENTICATED =
+  "API Gateway's own answer (a `message`, not an ErrorResponse) to a request without a valid SigV4 signature (`Missing Authentication Token`, `The request signature we calculated does not match…`, `Signature expired…`, `The security token included in the request is invalid.`), from a principal without `execute-api:Invoke` on the route, or from outside the `api` allowlist";
+const NOT_A_PERSON = 'a principal that is not a person (`not_a_person`: the account root, say)';
+const PEOPLE_DENIED = errorResponse(`${NOT_AUTHENTICATED}; or ${NOT_A_PERSON}.`);
 
 const actionIdParameter = {
   path: z.object({
@@ -215,25 +232,24 @@ function decisionOperation(decision: 'approve' | 'reject'): ZodOpenApiOperationO
     tags: ['actions'],
     summary: approve ? 'Approve an action held for approval' : 'Reject an action held for approval',
     description: approve
-      ? 'Resumes the workflow waiting on the approval, which then acts. The signature authenticates the calling tool; `by` names the person, who must not be the requester. Decided once: the same approval by the same approver, repeated, is answered from the action as it stands then: 200 while the approved action is running (the approval is resent if the workflow may not have received it), 409 `expired` if the wait ended before the approval reached it, 409 `not_awaiting_approval` once the action has ended otherwise.'
-      : 'Ends the workflow waiting on the approval without acting; the action becomes `rejected`. The requester may reject their own action. Decided once: the same rejection by the same approver, repeated, is answered from the action as it stands then: 200 while it is `rejected` (the rejection is resent if the workflow may not have received it), 409 `expired` if the wait ended before the rejection reached it.',
-    security: STANDARD_WEBHOOKS_SECURITY,
+      ? 'Resumes the workflow waiting on the approval, which then acts. The approver is the authenticated person, never the requester: not the same principal, nor one shown under the same name (NFKC, case-folded) or under a name that looks like it. Sources can never approve. Decided once: the same approval by the same approver, repeated, is answered from the action as it stands then: 200 while the approved action is running (the approval is resent if the workflow may not have received it), 409 `expired` if the wait ended before the approval reached it, 409 `not_awaiting_approval` once the action has ended otherwise.'
+      : 'Ends the workflow waiting on the approval without acting; the action becomes `rejected`. The decider is the authenticated person; the requester may reject their own action. Sources can never reject. Decided once: the same rejection by the same approver, repeated, is answered from the action as it stands then: 200 while it is `rejected` (the rejection is resent if the workflow may not have received it), 409 `expired` if the wait ended before the rejection reached it.',
+    security: PEOPLE_SECURITY,
     requestParams: actionIdParameter,
-    requestBody: { required: true, content: json(ApprovalRequestSchema) },
+    requestBody: { required: false, content: json(ApprovalRequestSchema) },
     responses: {
       '200': {
         description: approve ? 'Approved: the workflow resumes.' : 'Rejected: nothing is done.',
         content: json(ApprovalDecisionSchema),
       },
       '400': errorResponse(
-        'Not an action id, a body that is not JSON (`invalid_json`) or not a valid decision (`invalid_request`, every invalid field named).',
+        'Not an action id, a body that is not JSON (`invalid_json`) or not a valid decision (`invalid_request`, every invalid field named: a body naming `by` is refused, since the decider is whoever signed the request).',
       ),
-      '401': UNSIGNED,
       '403': approve
         ? errorResponse(
-            "The approver is the requester (`self_approval`), or the action names no requester and can only be rejected (`requester_unknown`). A caller outside the `api` allowlist gets API Gateway's own 403.",
+            `The approver is the requester (\`self_approval\`), or a different principal whose name looks like the requester's (\`lookalike_approver\`), or the action names no requester and can only be rejected (\`requester_unknown\`); ${NOT_A_PERSON}; or ${NOT_AUTHENTICATED}.`,
           )
-        : IP_DENIED,
+        : PEOPLE_DENIED,
       '404': errorResponse('No such action (`not_found`).'),
       '409': errorResponse(
         'The action is not awaiting approval, was decided meanwhile, or (a repeat) has ended since (`not_awaiting_approval`); or the approval window closed before the decision reached the workflow (`expired`: nothing was done).',
@@ -257,8 +273,18 @@ function actionsOperations(
       tags: ['actions'],
       summary: 'Start an action',
       description:
-        'Validates the request, records the action and starts its workflow. The target is acted on only after the guards in the workflow allow it; `dryRun` plans without changing anything.',
-      security: STANDARD_WEBHOOKS_SECURITY,
+        'Validates the request, records the action with the authenticated person as its requester, and starts its workflow. The target is acted on only after the guards in the workflow allow it; `dryRun` plans without changing anything. A retry with the same `Idempotency-Key` by the same person gets the same action (`duplicate: true`).',
+      security: PEOPLE_SECURITY,
+      requestParams: {
+        header: z.object({
+          'Idempotency-Key': IdempotencyKeySchema.optional().meta({
+            param: {
+              description:
+                'Makes a retry safe: the same key from the same person within the idempotency window (24 hours) answers with the first action and starts nothing. Without it, every request is a new action.',
+            },
+          }),
+        }),
+      },
       requestBody: { required: true, content: json(actionRequest) },
       responses: {
         '202': {
@@ -266,11 +292,36 @@ function actionsOperations(
           content: json(ActionAcceptedSchema),
         },
         '400': errorResponse(
-          'The body is not JSON (`invalid_json`) or not a valid request (`invalid_request`, every invalid field named).',
+          `The body is not JSON (\`invalid_json\`) or not a valid request (\`invalid_request\`, every invalid field named: ${Object.keys(
+            REQUESTER_FIELDS,
+          )
+            .map((field) => `\`${field}\``)
+            .join(
+              ', ',
+            )} is refused, since the requester is whoever signed the request), or the \`Idempotency-Key\` is not 1–128 of A-Z, a-z, 0-9 and \`_ . : -\`.`,
         ),
-        '401': UNSIGNED,
-        '403': IP_DENIED,
+        '403': PEOPLE_DENIED,
+        '409': errorResponse(
+          'The same `Idempotency-Key` is still being accepted (`in_progress`: retry shortly), or it was already used for a different request (`conflict`).',
+        ),
         '413': TOO_LARGE,
+        ...COMMON_RESPONSES,
+      },
+    },
+    'GET /v1/actions': {
+      operationId: 'listActions',
+      tags: ['actions'],
+      summary: 'Find actions',
+      description:
+        'A page of actions, newest first, filtered by status, action, target, time and ticket; `nextToken` continues the listing with the same filters. Read from the indexes of the actions table (never a scan).',
+      security: PEOPLE_SECURITY,
+      requestParams: { query: ListActionsQuerySchema },
+      responses: {
+        '200': { description: 'A page of actions.', content: json(ActionListSchema) },
+        '400': errorResponse(
+          'A filter, `limit` or `nextToken` is not valid, or a parameter is unknown or given twice (`invalid_request`, every one named).',
+        ),
+        '403': PEOPLE_DENIED,
         ...COMMON_RESPONSES,
       },
     },
@@ -278,13 +329,14 @@ function actionsOperations(
       operationId: 'getAction',
       tags: ['actions'],
       summary: 'Read an action and its per-target results',
-      description: 'Signed like any request, over an empty body.',
-      security: STANDARD_WEBHOOKS_SECURITY,
+      description:
+        'The action, who asked for it (`requester`), its plan, approval and per-target results, and its timeline.',
+      security: PEOPLE_SECURITY,
       requestParams: actionIdParameter,
       responses: {
         '200': { description: 'The action.', content: json(ActionViewSchema) },
         '400': errorResponse('Not an action id (`invalid_request`).'),
-        '401': UNSIGNED,
+        '403': PEOPLE_DENIED,
         '404': errorResponse('No such action (`not_found`); records expire after retention.'),
         ...COMMON_RESPONSES,
       },
@@ -351,6 +403,14 @@ const SOURCE_ENDPOINTS: Readonly<Record<SourceName, SourceEndpoint>> = {
       'Splunk can set no header, so the secret is the `{token}` path segment of the webhook URL (compared in constant time, never logged); the operation therefore declares no security scheme. The routing rules decide the action and where its targets come from.',
     security: [],
     pathToken: true,
+  },
+  standard: {
+    path: '/v1/webhooks/standard',
+    component: 'StandardPayload',
+    summary: 'Action request from a tool that signs with Standard Webhooks',
+    description:
+      'The body of POST /v1/actions, signed with the shared webhook secret (Standard Webhooks), plus an optional `requestedBy`: who the tool says asked, shown as `standard: <name>` and never trusted. The action is requested by the `standard` source, and only the actions the routing rules allow (`standard.allowedActions`); a source can never approve or reject. A redelivery with the same `webhook-id` gets the same action.',
+    security: STANDARD_WEBHOOKS_SECURITY,
   },
 };
 
@@ -439,12 +499,12 @@ export function buildOpenApiDocument(input: OpenApiInput): OpenApiDocument {
   const actionRequest = z
     .discriminatedUnion(
       'action',
-      ACTION_REQUEST_VARIANTS.map(namedVariant) as unknown as [z.ZodObject, ...z.ZodObject[]],
+      ACTION_REQUEST_VARIANTS.map(personVariant) as [z.ZodObject, ...z.ZodObject[]],
     )
     .meta({
       id: 'ActionRequest',
       description:
-        'A request to act on a target (`POST /v1/actions`); `action` decides the shape of `target` and `options`.',
+        'A request to act on a target (`POST /v1/actions`); `action` decides the shape of `target` and `options`. It names nobody: the requester is the person who signed it.',
     });
   const operations = actionsOperations(actionRequest);
   const paths: ZodOpenApiPathsObject = {};

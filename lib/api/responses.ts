@@ -19,7 +19,8 @@ export const ErrorResponseSchema = z
   .object({
     error: z.object({
       code: z.string().meta({
-        description: 'Stable, machine-readable: invalid_request, invalid_signature, not_found, …',
+        description:
+          'Stable, machine-readable: invalid_request, not_found, not_a_person, self_approval, lookalike_approver, …',
       }),
       message: z.string(),
       fields: z.array(FieldErrorSchema).optional(),
@@ -39,7 +40,7 @@ export const ActionAcceptedSchema = z
     statusUrl: z.url().meta({ description: 'Where GET /v1/actions/{actionId} reports progress.' }),
     duplicate: z.boolean().meta({
       description:
-        'True when this webhook-id was seen before: the action is the one it started, and nothing new was started.',
+        'True when this Idempotency-Key was seen before from the same person: the action is the one it started, and nothing new was started.',
     }),
   })
   .meta({
@@ -55,7 +56,9 @@ export const ApprovalDecisionSchema = z
       description:
         '`running`: approved, the workflow resumes and acts; `rejected`: the workflow ends without acting.',
     }),
-    decidedBy: z.string().meta({ description: 'Who decided, as the request named them (`by`).' }),
+    decidedBy: z.string().meta({
+      description: 'Who decided: the name of the authenticated person (NFKC, case-folded).',
+    }),
   })
   .meta({
     id: 'ApprovalDecision',

@@ -5,13 +5,22 @@ import { apiError } from './http-errors.ts';
 /** The Lambda function API Gateway integrates a route with (infra/actions-api.ts). */
 export type ApiFunction = 'actions-api' | 'source-webhooks' | 'api-document';
 
+/**
+ * How a route's caller is authenticated:
+ * - `iam`: a person, by IAM (SigV4; API Gateway's `AWS_IAM` authorization, locally `LOCAL_PEOPLE`),
+ *   who acts and approves as the authenticated principal;
+ * - `source`: a machine, in the function, by the credential of its source endpoint;
+ * - `public`: nobody (the API's own description).
+ */
+export const ROUTE_AUTH = ['iam', 'source', 'public'] as const;
+export type RouteAuth = (typeof ROUTE_AUTH)[number];
+
 export interface ApiRoute {
   readonly method: 'GET' | 'POST';
   /** API Gateway's resource template: `{name}` is a path parameter. */
   readonly path: string;
   readonly function: ApiFunction;
-  /** Authenticated by a Standard Webhooks signature before the route's handler runs. */
-  readonly signed: boolean;
+  readonly auth: RouteAuth;
 }
 
 /**
@@ -20,21 +29,23 @@ export interface ApiRoute {
  * that API Gateway serves exactly those).
  */
 export const API_ROUTES = [
-  { method: 'POST', path: '/v1/actions', function: 'actions-api', signed: true },
-  { method: 'GET', path: '/v1/actions/{actionId}', function: 'actions-api', signed: true },
-  { method: 'POST', path: '/v1/actions/{actionId}/approve', function: 'actions-api', signed: true },
-  { method: 'POST', path: '/v1/actions/{actionId}/reject', function: 'actions-api', signed: true },
+  // People act, read and decide as themselves: the routes sources can never reach.
+  { method: 'POST', path: '/v1/actions', function: 'actions-api', auth: 'iam' },
+  { method: 'GET', path: '/v1/actions', function: 'actions-api', auth: 'iam' },
+  { method: 'GET', path: '/v1/actions/{actionId}', function: 'actions-api', auth: 'iam' },
+  { method: 'POST', path: '/v1/actions/{actionId}/approve', function: 'actions-api', auth: 'iam' },
+  { method: 'POST', path: '/v1/actions/{actionId}/reject', function: 'actions-api', auth: 'iam' },
   // The API's description is public, like any API's documentation. Its own small function: the
-  // document is most of a bundle, and no signed route needs it.
-  { method: 'GET', path: '/v1/openapi.json', function: 'api-document', signed: false },
+  // document is most of a bundle, and no other route needs it.
+  { method: 'GET', path: '/v1/openapi.json', function: 'api-document', auth: 'public' },
   // Each source authenticates in the function its own way; Splunk by the token in its path.
   {
     method: 'POST',
     path: '/v1/webhooks/splunk/{token}',
     function: 'source-webhooks',
-    signed: false,
+    auth: 'source',
   },
-  { method: 'POST', path: '/v1/webhooks/{source}', function: 'source-webhooks', signed: false },
+  { method: 'POST', path: '/v1/webhooks/{source}', function: 'source-webhooks', auth: 'source' },
 ] as const satisfies readonly ApiRoute[];
 
 type Route = (typeof API_ROUTES)[number];
@@ -43,9 +54,9 @@ type KeyOf<R> = R extends { method: infer M extends string; path: infer P extend
   : never;
 /** A route as `METHOD /path`, e.g. `GET /v1/actions/{actionId}`. */
 export type RouteKey = KeyOf<Route>;
-/** The routes one function serves; with `S`, only its signed (or only its public) routes. */
-export type RouteKeyOf<F extends ApiFunction, S extends boolean = boolean> = KeyOf<
-  Extract<Route, { function: F; signed: S }>
+/** The routes one function serves; with `A`, only those authenticated that way. */
+export type RouteKeyOf<F extends ApiFunction, A extends RouteAuth = RouteAuth> = KeyOf<
+  Extract<Route, { function: F; auth: A }>
 >;
 
 export const routeKey = (route: ApiRoute) => `${route.method} ${route.path}` as RouteKey;
@@ -58,10 +69,10 @@ export type ApiHandler = (
 /** One handler per route a function serves: a route without one is a type error. */
 export type RouteHandlers<F extends ApiFunction> = Readonly<Record<RouteKeyOf<F>, ApiHandler>>;
 
-/** The signed routes of the actions API, as `METHOD /path`. */
-export const SIGNED_ROUTES: readonly RouteKey[] = API_ROUTES.filter((route) => route.signed).map(
-  routeKey,
-);
+/** The routes people use (IAM-authenticated), as `METHOD /path`. */
+export const PEOPLE_ROUTES: readonly RouteKey[] = API_ROUTES.filter(
+  (route) => route.auth === 'iam',
+).map(routeKey);
 
 export interface RouteMatch {
   readonly route: Route;

@@ -1,6 +1,6 @@
 import { SourceAuthenticationError } from '../sources/authenticate.ts';
 import { SourcePayloadError } from '../sources/payloads.ts';
-import { ServiceNowRequestError } from '../sources/routing.ts';
+import { SourceRequestError } from '../sources/routing.ts';
 import { SourceNotConfiguredError } from '../sources/secrets.ts';
 import type { SourceName } from '../sources/types.ts';
 import { acceptanceErrorToApiError } from './accept-request.ts';
@@ -15,12 +15,12 @@ export function sourceErrorToApiError(error: unknown, source: SourceName): unkno
   if (error instanceof SourcePayloadError) {
     return apiError(400, 'invalid_payload', `Invalid ${source} payload`, error.fields);
   }
-  if (error instanceof ServiceNowRequestError) {
+  if (error instanceof SourceRequestError) {
     const fields = error.issues.map((issue) => ({
       field: issue.path.map(String).join('.') || '(body)',
       message: issue.message,
     }));
-    return apiError(400, 'invalid_request', 'The ServiceNow request is not a valid action', fields);
+    return apiError(400, 'invalid_request', error.message, fields);
   }
   if (error instanceof SourceNotConfiguredError) {
     return apiError(404, 'not_found', `The ${source} endpoint is not configured`);

@@ -58,7 +58,8 @@ export const DEVICE_CATALOG = {
     ...DEVICE_ACTION,
     citrix: { operation: 'wipe', request: 'Endpoint Management POST /device/wipe' },
     destructive: true,
-    reversal: 'None: the device is reset to factory settings and its data is gone',
+    reversal:
+      'A full wipe cannot be undone: the device is back to factory settings and its data is gone. The owner restores a personal backup, if any, and enrolls the device again',
     limits: { perRequest: 5, perHour: 10 },
     approval: 'always',
     wording: {
@@ -77,7 +78,7 @@ export const DEVICE_CATALOG = {
     },
     destructive: true,
     reversal:
-      'Re-enroll the device: the company apps and data come back, personal data was never touched',
+      'A selective wipe cannot be undone: company apps and data are gone from the device. The owner enrolls the device again to get the company apps back; personal data was never touched',
     limits: { perRequest: 20, perHour: 100 },
     approval: 'never',
     wording: {
@@ -95,7 +96,8 @@ export const DEVICE_CATALOG = {
       request: 'Endpoint Management POST /device/policy/deploy',
     },
     destructive: false,
-    reversal: 'Deploy the previous policies again',
+    reversal:
+      'Citrix Response cannot undo a deploy: it pushes the policies Endpoint Management holds now. To go back, change the policies in Endpoint Management and deploy again',
     limits: { perRequest: 50, perHour: 500 },
     approval: 'never',
     wording: {

@@ -258,7 +258,8 @@ export const GUARDRAIL_VARIABLES = [
  * - `GUARDRAIL_LIMITS`: JSON `{ "<action type>": { perRequest, perHour, overLimit } }`; fields
  *   left out keep their defaults (see DEFAULT_ACTION_LIMITS).
  * - `APPROVAL_REQUIRED`: comma list of action types or `<action>:<mode>`; unset or empty means
- *   what the catalog declares (`device.wipe,admin.revoke:delete`), `none` means no approval.
+ *   what the catalog declares (`device.wipe,admin.revoke:delete,admin.restore`), `none` means
+ *   no approval.
  * - `APPROVAL_TIMEOUT_SECONDS`: default 3600, 1 second to 7 days.
  * - `PROTECTED_USERS`, `PROTECTED_DEVICES`: comma lists (administrators are protected by
  *   `CITRIX_PROTECTED_ADMINS` instead).

@@ -78,7 +78,8 @@ export const SESSION_CATALOG = {
       request: 'DaaS POST /cvad/manage/Sessions/{id}/$logoff (a job)',
     },
     destructive: true,
-    reversal: 'None: the user signs in again, and unsaved work in the session is lost',
+    reversal:
+      'A log off cannot be undone: the applications closed and unsaved work in them is lost. The user signs in again to start a new session',
     wording: {
       done: 'logged off',
       would: 'log off',
@@ -95,7 +96,8 @@ export const SESSION_CATALOG = {
       request: 'DaaS POST /cvad/manage/Sessions/{id}/$disconnect',
     },
     destructive: false,
-    reversal: 'The user reconnects and finds the session as it was',
+    reversal:
+      'Citrix Response cannot undo a disconnect, and it needs no undo: the session keeps running, and the user reconnects to it to find it as it was',
     wording: {
       done: 'disconnected',
       would: 'disconnect',

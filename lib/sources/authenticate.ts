@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { verifyStandardWebhook, WebhookSignatureError } from '../webhooks/standard-webhooks.ts';
 import type { InboundDelivery, SourceName, SourceSecrets } from './types.ts';
 
 /**
@@ -31,6 +32,9 @@ export function authenticateDelivery<S extends SourceName>(
       return;
     case 'pagerduty':
       checkPagerDutySignature(delivery, secret as SourceSecrets['pagerduty']);
+      return;
+    case 'standard':
+      checkStandardWebhook(delivery, secret as SourceSecrets['standard']);
       return;
     default: {
       // Every source has its case: a new one without a check is a type error here.
@@ -160,5 +164,22 @@ function checkPagerDutySignature(
   }
   if (!matched) {
     throw new SourceAuthenticationError('No X-PagerDuty-Signature matches a signing secret');
+  }
+}
+
+/**
+ * Standard Webhooks: `webhook-id`, `webhook-timestamp` (at most 5 minutes off) and
+ * `webhook-signature` over the exact body, under the shared webhook secret.
+ */
+function checkStandardWebhook(delivery: InboundDelivery, secret: SourceSecrets['standard']): void {
+  if (!configured(secret?.signingSecret)) {
+    throw new SourceAuthenticationError('No Standard Webhooks secret is configured');
+  }
+  try {
+    verifyStandardWebhook(secret.signingSecret, delivery.rawBody, delivery.headers);
+  } catch (error) {
+    if (!(error instanceof WebhookSignatureError)) throw error;
+    // The library's reasons name the failed check, never the secret or the signature.
+    throw new SourceAuthenticationError(error.message, { cause: error });
   }
 }

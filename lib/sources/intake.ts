@@ -11,6 +11,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { newActionId } from '../actions/accept.ts';
 import type { ActionRecord, ActionRequest } from '../actions/schema.ts';
+import type { Requester } from '../identity/requester.ts';
 
 /**
  * One idempotent acceptance: the same key within the window returns the first answer. Only what
@@ -26,6 +27,8 @@ export interface AcceptanceRequest {
   readonly idempotencyKey: string;
   readonly request: ActionRequest;
   readonly source: NonNullable<ActionRecord['source']>;
+  /** Who asks, as authenticated: a person, a source (`source:<name>`) or a sweep. */
+  readonly requester: Requester;
 }
 
 export interface Acceptance {
@@ -61,11 +64,12 @@ export class AcceptedUnderAnotherIdError extends Error {
 export type BeforeAccept = (actionId: string) => Promise<void>;
 
 export interface IdempotentAcceptorOptions {
-  /** Records the action under `actionId` and starts its workflow. */
+  /** Records the action under `actionId`, with who asked, and starts its workflow. */
   readonly accept: (
     request: ActionRequest,
     source: AcceptanceRequest['source'],
     actionId: string,
+    requester: Requester,
   ) => Promise<{ actionId: string }>;
   readonly persistenceStore: BasePersistenceLayer;
   /** How long a key is remembered (default 24 h). */
@@ -83,11 +87,12 @@ export type IdempotentAcceptor = (
 
 /**
  * What a repeat must match: what would change what is done (urgency skips the approval wait,
- * the warning is shown to users, the callback is told the outcome). Not the reason or requester,
+ * the warning is shown to users, the callback is told the outcome, a runbook's inputs fill its
+ * steps). Not the reason or requester,
  * which sources template from alert fields that change between resends.
  */
 export const ACCEPTANCE_VALIDATION_JMESPATH =
-  'request.[action, target, options, dryRun, urgency, notify, callback]';
+  'request.[action, target, options, dryRun, urgency, notify, callback, inputs]';
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -113,7 +118,12 @@ export function createIdempotentAcceptor(options: IdempotentAcceptorOptions): Id
     ): Promise<Acceptance> => {
       const actionId = newActionId();
       await beforeAccept?.(actionId);
-      const accepted = await options.accept(acceptance.request, acceptance.source, actionId);
+      const accepted = await options.accept(
+        acceptance.request,
+        acceptance.source,
+        actionId,
+        acceptance.requester,
+      );
       if (accepted.actionId !== actionId) {
         throw new AcceptedUnderAnotherIdError(
           `The action was accepted as ${accepted.actionId}, not the id ${actionId} it was given`,
@@ -134,7 +144,7 @@ export function createIdempotentAcceptor(options: IdempotentAcceptorOptions): Id
       } catch (error) {
         if (error instanceof IdempotencyValidationError) {
           throw new DeliveryConflictError(
-            'This delivery key was already used to ask for a different action, target, options, dry run, urgency, session warning or callback',
+            'This delivery key was already used to ask for a different action, target, options, dry run, urgency, session warning, callback or runbook inputs',
             { cause: error },
           );
         }

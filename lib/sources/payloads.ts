@@ -234,12 +234,37 @@ export const PagerDutyPayloadSchema = z
   .meta({ title: 'PagerDutyV3Webhook' });
 export type PagerDutyPayload = z.infer<typeof PagerDutyPayloadSchema>;
 
+// ---------------------------------------------------------------------------------------------
+// Standard Webhooks: any tool holding the shared webhook secret signs an action request, the body
+// people send to POST /v1/actions, with `requestedBy` shown as who the tool says asked (never
+// trusted). Checked here as far as the routing needs; the action request schema checks the rest.
+
+export const StandardPayloadSchema = z
+  .looseObject({
+    action: z.enum(ACTION_TYPES, {
+      error: (issue) =>
+        issue.input === undefined ? 'is required' : `must be one of ${ACTION_TYPES.join(', ')}`,
+    }),
+    target: object(),
+    requestedBy: z
+      .string({ error: 'must be a string' })
+      .max(200, 'must be at most 200 characters')
+      .optional(),
+  })
+  .meta({
+    title: 'StandardWebhooksActionRequest',
+    description:
+      "An action request, as POST /v1/actions takes it (ActionRequest: `action`, `target`, `reason`, and the action's own fields), plus `requestedBy`: who the tool says asked, shown with the source's name and never trusted.",
+  });
+export type StandardPayload = z.infer<typeof StandardPayloadSchema>;
+
 /** The body each source endpoint accepts, for the OpenAPI document. */
 export const SOURCE_PAYLOAD_SCHEMAS: Record<SourceName, z.ZodType> = {
   servicenow: ServiceNowPayloadSchema,
   splunk: SplunkPayloadSchema,
   sentinel: SentinelPayloadSchema,
   pagerduty: PagerDutyPayloadSchema,
+  standard: StandardPayloadSchema,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -274,9 +299,14 @@ export interface SentinelIp {
 
 /**
  * Parses and validates a source's body and says what it is about. Throws `SourcePayloadError`
- * naming every invalid field; nothing else, whatever the body.
+ * naming every invalid field; nothing else, whatever the body. `headers` (lower-case names) give
+ * a Standard Webhooks delivery its id.
  */
-export function parseSourcePayload(source: SourceName, rawBody: string): SourceEvent {
+export function parseSourcePayload(
+  source: SourceName,
+  rawBody: string,
+  headers: Readonly<Record<string, string | undefined>> = {},
+): SourceEvent {
   let body: unknown;
   try {
     body = JSON.parse(rawBody);
@@ -293,6 +323,8 @@ export function parseSourcePayload(source: SourceName, rawBody: string): SourceE
       return serviceNowEvent(validate(source, ServiceNowPayloadSchema, body));
     case 'pagerduty':
       return pagerDutyEvent(validate(source, PagerDutyPayloadSchema, body));
+    case 'standard':
+      return standardEvent(validate(source, StandardPayloadSchema, body), headers['webhook-id']);
     default: {
       // Every source has its case: a new one without a parser is a type error here.
       const unknown: never = source;
@@ -342,6 +374,22 @@ function pagerDutyEvent(payload: PagerDutyPayload): SourceEvent {
     fields: payload,
     deliveryKey: event.id,
     title: `PagerDuty ${event.event_type}: ${event.data.title ?? event.data.id ?? event.id}`,
+  };
+}
+
+/** Its `webhook-id` (authenticated with the body) is the delivery: a redelivery repeats it. */
+function standardEvent(payload: StandardPayload, webhookId: string | undefined): SourceEvent {
+  const id = sourceId('the Standard Webhooks message id').safeParse(webhookId);
+  if (!id.success) {
+    throw new SourcePayloadError('standard', [
+      { field: '(header webhook-id)', message: id.error.issues[0]?.message ?? 'is required' },
+    ]);
+  }
+  return {
+    source: 'standard',
+    fields: payload,
+    deliveryKey: id.data,
+    title: `Standard Webhooks request for ${payload.action}`,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import type * as z from 'zod';
 import type { ActionRequest } from '../actions/schema.ts';
 import { acceptedEntries } from '../audit/accepted-entries.ts';
 import { type AuditLog, payloadDigest } from '../audit/audit-log.ts';
@@ -11,13 +12,16 @@ import {
 } from './intake.ts';
 import { parseSourcePayload } from './payloads.ts';
 import {
+  type RoutingDecision,
   type RoutingRules,
   RoutingRulesError,
   routeServiceNowRequest,
   routeSiemEvent,
+  routeStandardRequest,
   ServiceNowRequestError,
+  SourceRequestError,
 } from './routing.ts';
-import type { InboundDelivery, SourceName, SourceSecrets } from './types.ts';
+import type { InboundDelivery, SourceEvent, SourceName, SourceSecrets } from './types.ts';
 
 /** Reads a source's secret (Secrets Manager in AWS, the environment locally), cached. */
 export interface SourceSecretReader {
@@ -60,18 +64,39 @@ const targetValue = (target: ActionRequest['target']) =>
     .join(',');
 
 /**
- * The idempotency key of one action: a ServiceNow request is one action per `sys_id` + action (its
- * target is part of the request, so a re-send naming another target is a conflict, not a second
- * action); a SIEM alert is one action per alert + action + target (each row or entity its own).
+ * The idempotency key of one action: a request that names its action (ServiceNow, Standard
+ * Webhooks) is one action per delivery (its target is part of the request, so a re-send naming
+ * another target is a conflict, not a second action); a SIEM alert is one action per alert +
+ * action + target (each row or entity its own).
  */
 function idempotencyKeyOf(
   source: InboundDelivery['source'],
   deliveryKey: string,
   request: ActionRequest,
 ): string {
-  return source === 'servicenow'
-    ? `servicenow:${deliveryKey}`
+  return source === 'servicenow' || source === 'standard'
+    ? `${source}:${deliveryKey}`
     : `${source}:${deliveryKey}:${request.action}:${targetValue(request.target)}`;
+}
+
+/** What a delivery asks for: by the request it names, or by the routing rules for an alert. */
+function route(rules: RoutingRules, event: SourceEvent): RoutingDecision {
+  const source: SourceName = event.source;
+  switch (source) {
+    case 'servicenow':
+      return routeServiceNowRequest(rules, event);
+    case 'standard':
+      return routeStandardRequest(rules, event);
+    case 'splunk':
+    case 'sentinel':
+    case 'pagerduty':
+      return routeSiemEvent(rules, source, event);
+    default: {
+      // Every source is routed: a new one without a case is a type error here.
+      const unknown: never = source;
+      throw new RoutingRulesError(`No routing for source ${String(unknown)}`);
+    }
+  }
 }
 
 /** A callback the rules or the request name must be a configured destination. */
@@ -83,15 +108,23 @@ function checkCallback(
 ): void {
   const callback = request.callback;
   if (callback === undefined || names.has(callback)) return;
+  const issues: z.core.$ZodIssue[] = [
+    {
+      code: 'custom',
+      path: ['callback'],
+      message: `no callback destination named "${callback}"`,
+      input: callback,
+    },
+  ];
   if (source === 'servicenow') {
-    throw new ServiceNowRequestError('The ServiceNow request is not a valid action', [
-      {
-        code: 'custom',
-        path: ['callback'],
-        message: `no callback destination named "${callback}"`,
-        input: callback,
-      },
-    ]);
+    throw new ServiceNowRequestError('The ServiceNow request is not a valid action', issues);
+  }
+  if (source === 'standard') {
+    throw new SourceRequestError(
+      source,
+      'The Standard Webhooks request is not a valid action',
+      issues,
+    );
   }
   // Checked at start and at synth; reaching here means the deployment's names are out of date.
   throw new RoutingRulesError(
@@ -115,11 +148,8 @@ export async function receiveSourceDelivery(
     delivery as InboundDelivery & { source: typeof delivery.source },
     secret as never,
   );
-  const event = parseSourcePayload(delivery.source, delivery.rawBody);
-  const decision =
-    delivery.source === 'servicenow'
-      ? routeServiceNowRequest(dependencies.rules, event)
-      : routeSiemEvent(dependencies.rules, delivery.source, event);
+  const event = parseSourcePayload(delivery.source, delivery.rawBody, delivery.headers);
+  const decision = route(dependencies.rules, event);
   const deliveryId = newDeliveryId();
   const base = {
     deliveryId,
@@ -163,6 +193,12 @@ export async function receiveSourceDelivery(
             deliveryId,
             title: event.title,
             ...(event.serviceNowIncident ? { serviceNowIncident: event.serviceNowIncident } : {}),
+          },
+          // The source asks, as itself; whoever it says asked is only shown in its name.
+          requester: {
+            kind: 'source',
+            key: `source:${delivery.source}`,
+            name: request.requestedBy ?? delivery.source,
           },
         },
         context,

@@ -10,8 +10,11 @@ import {
   declarationOf,
   SessionWarningSchema,
 } from '../actions/schema.ts';
+import { InputNameSchema, RUNBOOK_ACTION, RunbookNameSchema } from '../runbooks/definition.ts';
+import { deployedRunbooks } from '../runbooks/library.ts';
+import { unknownRunbookMessage } from '../runbooks/request-check.ts';
 import { describeConfigIssue, readJsonConfig } from '../runtime/json-config.ts';
-import type { SourceEvent, SourceName } from './types.ts';
+import type { AlertingSource, RequestingSource, SourceEvent } from './types.ts';
 
 /**
  * Routing rules: what an alert from a SIEM means. A rules file lists, per source, routes tried
@@ -61,6 +64,8 @@ type Matcher = z.infer<typeof MatcherSchema>;
 const RouteSchema = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be 1-64 of a-z, 0-9 and "-"'),
+    /** A disabled route is checked like the others but never matches (an example, or paused). */
+    enabled: z.boolean().default(true),
     /** Every field must match (case-insensitive for text). An empty match matches every alert. */
     match: z.record(FieldPathSchema, MatcherSchema).default({}),
     action: ActionTypeSchema,
@@ -68,9 +73,13 @@ const RouteSchema = z
      * Exactly one target kind, with the field path it is read from (`[*]` takes every element, and
      * so does a multivalue field, an array). A kind that holds one name (`user`, `machine`,
      * `clientAddress`…) makes one action per value; a kind that holds a list (`users`) makes one
-     * action naming every value.
+     * action naming every value. A runbook route names its runbook and inputs instead.
      */
-    target: z.partialRecord(z.enum(TARGET_FIELDS), FieldPathSchema),
+    target: z.partialRecord(z.enum(TARGET_FIELDS), FieldPathSchema).default({}),
+    /** `runbook.run` routes: the runbook (deployed with the product) the alert runs. */
+    runbook: RunbookNameSchema.optional(),
+    /** `runbook.run` routes: each input of the runbook, with the field path it is read from. */
+    inputs: z.record(InputNameSchema, FieldPathSchema).optional(),
     /**
      * A regular expression whose first capture group is the target, for sources that put it in
      * free text (e.g. a PagerDuty incident title); values it does not match are dropped.
@@ -105,7 +114,16 @@ const RouteSchema = z
     const kinds = Object.keys(route.target) as TargetField[];
     const declaration = declarationOf(route.action);
     const allowed = declaration.targetFields;
-    if (kinds.length !== 1) {
+    if (route.action === RUNBOOK_ACTION) {
+      for (const issue of runbookRouteProblems(route)) ctx.addIssue({ code: 'custom', ...issue });
+    } else if (route.runbook !== undefined || route.inputs !== undefined) {
+      const field = route.runbook !== undefined ? 'runbook' : 'inputs';
+      ctx.addIssue({
+        code: 'custom',
+        path: [field],
+        message: `only ${RUNBOOK_ACTION} routes name ${field === 'runbook' ? 'a runbook' : 'inputs'}`,
+      });
+    } else if (kinds.length !== 1) {
       ctx.addIssue({
         code: 'custom',
         path: ['target'],
@@ -151,7 +169,54 @@ const RouteSchema = z
   });
 export type Route = z.output<typeof RouteSchema>;
 
+/**
+ * A `runbook.run` route names a deployed runbook and where each of its inputs is read from (every
+ * required one, none it does not declare), and no target: the runbook's steps name theirs.
+ */
+function runbookRouteProblems(route: {
+  readonly target: Readonly<Record<string, string>>;
+  readonly runbook?: string | undefined;
+  readonly inputs?: Readonly<Record<string, string>> | undefined;
+}): { path: PropertyKey[]; message: string }[] {
+  if (Object.keys(route.target).length > 0) {
+    return [
+      {
+        path: ['target'],
+        message: `${RUNBOOK_ACTION} routes name a runbook and inputs, not a target`,
+      },
+    ];
+  }
+  if (route.runbook === undefined) {
+    return [
+      { path: ['runbook'], message: `${RUNBOOK_ACTION} routes must name the runbook to run` },
+    ];
+  }
+  const runbook = deployedRunbooks().get(route.runbook);
+  if (runbook === undefined) {
+    return [{ path: ['runbook'], message: unknownRunbookMessage(route.runbook) }];
+  }
+  const mapped = route.inputs ?? {};
+  return [
+    ...Object.keys(mapped)
+      .filter((name) => !(name in runbook.inputs))
+      .map((name) => ({
+        path: ['inputs', name],
+        message: `is not an input of runbook ${runbook.name}`,
+      })),
+    ...Object.entries(runbook.inputs)
+      .filter(([name, input]) => input.required && !(name in mapped))
+      .map(([name, input]) => ({
+        path: ['inputs', name],
+        message: `is required by runbook ${runbook.name}: ${input.description}`,
+      })),
+  ];
+}
+
 const SiemRoutes = z.array(RouteSchema).default([]);
+/** The actions a source that names its own may ask for; none unless listed. */
+const AllowedActionsSchema = z
+  .strictObject({ allowedActions: z.array(z.enum(ACTION_TYPES)) })
+  .default({ allowedActions: [] });
 
 export const RoutingRulesSchema = z
   .strictObject({
@@ -159,9 +224,8 @@ export const RoutingRulesSchema = z
     routes: z
       .strictObject({ splunk: SiemRoutes, sentinel: SiemRoutes, pagerduty: SiemRoutes })
       .default({ splunk: [], sentinel: [], pagerduty: [] }),
-    servicenow: z
-      .strictObject({ allowedActions: z.array(z.enum(ACTION_TYPES)) })
-      .default({ allowedActions: [] }),
+    servicenow: AllowedActionsSchema,
+    standard: AllowedActionsSchema,
   })
   .superRefine((rules, ctx) => {
     for (const [source, routes] of Object.entries(rules.routes)) {
@@ -284,15 +348,18 @@ export type RoutingDecision = RoutedRequests | { readonly ignored: string };
 /** What an alert from a SIEM asks for, by the first route that matches it. */
 export function routeSiemEvent(
   rules: RoutingRules,
-  source: Exclude<SourceName, 'servicenow'>,
+  source: AlertingSource,
   event: SourceEvent,
 ): RoutingDecision {
-  const route = rules.routes[source].find((candidate) =>
-    Object.entries(candidate.match).every(([path, matcher]) =>
-      leafValuesAt(event.fields, path).some((value) => matches(value, matcher)),
-    ),
+  const route = rules.routes[source].find(
+    (candidate) =>
+      candidate.enabled &&
+      Object.entries(candidate.match).every(([path, matcher]) =>
+        leafValuesAt(event.fields, path).some((value) => matches(value, matcher)),
+      ),
   );
   if (route === undefined) return { ignored: `No ${source} route matches "${event.title}"` };
+  if (route.action === RUNBOOK_ACTION) return routeToRunbook(route, source, event);
   const [kind, path] = Object.entries(route.target)[0] as [TargetField, string];
   const seen = new Set<string>();
   const values = leafValuesAt(event.fields, path)
@@ -330,6 +397,49 @@ export function routeSiemEvent(
     ...(TARGET_FIELD_VALUES[kind] === 'names'
       ? listRequest(kind, values, requestOf)
       : eachRequest(values, requestOf)),
+  };
+}
+
+/**
+ * One run of the route's runbook per alert, each input read from its field path (the first value
+ * there). An alert without a required input is ignored; a run the runbook refuses (an input its
+ * steps cannot take) is rejected, with why.
+ */
+function routeToRunbook(route: Route, source: AlertingSource, event: SourceEvent): RoutingDecision {
+  const inputs: Record<string, string> = {};
+  for (const [name, path] of Object.entries(route.inputs ?? {})) {
+    const [value] = leafValuesAt(event.fields, path)
+      .filter((found): found is string | number => ['string', 'number'].includes(typeof found))
+      .map((found) => String(found).trim())
+      .filter((found) => found !== '');
+    if (value !== undefined) inputs[name] = value;
+  }
+  const parsed = ActionRequestSchema.safeParse({
+    action: RUNBOOK_ACTION,
+    target: { runbook: route.runbook },
+    inputs,
+    reason: render(route.reason, event.fields) || event.title,
+    requestedBy: `${source}: ${event.title}`.slice(0, 256),
+    ...(route.callback ? { callback: route.callback } : {}),
+  });
+  if (parsed.success) return { route: route.name, requests: [parsed.data], rejected: [] };
+  const missing = parsed.error.issues.find(
+    (issue) => issue.path[0] === 'inputs' && !(String(issue.path[1]) in inputs),
+  );
+  if (missing !== undefined) {
+    return {
+      ignored: `Route "${route.name}" matched but the alert holds no ${String(missing.path[1])} for runbook ${route.runbook}`,
+    };
+  }
+  return {
+    route: route.name,
+    requests: [],
+    rejected: [
+      {
+        target: `runbook ${route.runbook} (${JSON.stringify(inputs)})`,
+        reason: describeIssues(parsed.error.issues),
+      },
+    ],
   };
 }
 
@@ -393,14 +503,45 @@ function listRequest(kind: TargetField, values: readonly string[], requestOf: Re
   return { requests: [], rejected };
 }
 
-export class ServiceNowRequestError extends Error {
-  override name = 'ServiceNowRequestError';
+/** A request from a source that names its action (ServiceNow, Standard Webhooks) is not valid. */
+export class SourceRequestError extends Error {
+  override name = 'SourceRequestError';
+  readonly source: RequestingSource;
   readonly issues: z.core.$ZodIssue[];
-  constructor(message: string, issues: z.core.$ZodIssue[]) {
+  constructor(source: RequestingSource, message: string, issues: z.core.$ZodIssue[]) {
     super(message);
+    this.source = source;
     this.issues = issues;
   }
 }
+
+export class ServiceNowRequestError extends SourceRequestError {
+  override name = 'ServiceNowRequestError';
+  constructor(message: string, issues: z.core.$ZodIssue[]) {
+    super('servicenow', message, issues);
+  }
+}
+
+/** Who a source says asked, shown after the source's name: `servicenow: jane.doe`. */
+function shownRequester(source: RequestingSource, typed: unknown): string {
+  return typeof typed === 'string' && typed.trim() !== ''
+    ? `${source}: ${typed.trim()}`.slice(0, 256)
+    : source;
+}
+
+/** Why an action a requesting source names is not allowed, if it is not. */
+function notAllowed(rules: RoutingRules, source: RequestingSource, action: unknown) {
+  const parsed = ActionTypeSchema.safeParse(action);
+  return parsed.success && !rules[source].allowedActions.includes(parsed.data)
+    ? {
+        ignored: `${SOURCE_TITLES[source]} may not request ${parsed.data} (routing rules: ${source}.allowedActions)`,
+      }
+    : undefined;
+}
+const SOURCE_TITLES: Readonly<Record<RequestingSource, string>> = {
+  servicenow: 'ServiceNow',
+  standard: 'A Standard Webhooks source',
+};
 
 /** The action a ServiceNow request names, if the rules allow ServiceNow to ask for it. */
 export function routeServiceNowRequest(rules: RoutingRules, event: SourceEvent): RoutingDecision {
@@ -408,33 +549,29 @@ export function routeServiceNowRequest(rules: RoutingRules, event: SourceEvent):
     action?: unknown;
     target?: unknown;
     options?: unknown;
+    inputs?: unknown;
     reason?: unknown;
     number?: unknown;
     short_description?: unknown;
     requested_by?: unknown;
     callback?: unknown;
   };
-  const action = ActionTypeSchema.safeParse(fields.action);
-  if (action.success && !rules.servicenow.allowedActions.includes(action.data)) {
-    return {
-      ignored: `ServiceNow may not request ${action.data} (routing rules: servicenow.allowedActions)`,
-    };
-  }
+  const refused = notAllowed(rules, 'servicenow', fields.action);
+  if (refused !== undefined) return refused;
   const description =
     typeof fields.short_description === 'string' ? `: ${fields.short_description}` : '';
   const parsed = ActionRequestSchema.safeParse({
     action: fields.action,
     target: fields.target,
     ...(fields.options === undefined ? {} : { options: fields.options }),
+    // A runbook run's inputs (`runbook.run`, when the rules allow ServiceNow to ask for it).
+    ...(fields.inputs === undefined ? {} : { inputs: fields.inputs }),
     reason:
       typeof fields.reason === 'string' && fields.reason.trim() !== ''
         ? fields.reason
         : `ServiceNow ${String(fields.number ?? '')}${description}`.slice(0, 1000),
     ...(typeof fields.number === 'string' ? { ticket: fields.number } : {}),
-    requestedBy:
-      typeof fields.requested_by === 'string' && fields.requested_by.trim() !== ''
-        ? fields.requested_by.slice(0, 256)
-        : 'servicenow',
+    requestedBy: shownRequester('servicenow', fields.requested_by),
     ...(fields.callback === undefined ? {} : { callback: fields.callback }),
   });
   if (!parsed.success) {
@@ -444,4 +581,26 @@ export function routeServiceNowRequest(rules: RoutingRules, event: SourceEvent):
     );
   }
   return { route: 'servicenow', requests: [parsed.data], rejected: [] };
+}
+
+/**
+ * The action a Standard Webhooks request names, if the rules allow the `standard` source to ask
+ * for it: the body of POST /v1/actions, with `requestedBy` shown as `standard: <name>`.
+ */
+export function routeStandardRequest(rules: RoutingRules, event: SourceEvent): RoutingDecision {
+  const { requestedBy, ...request } = event.fields as { requestedBy?: unknown; action?: unknown };
+  const refused = notAllowed(rules, 'standard', request.action);
+  if (refused !== undefined) return refused;
+  const parsed = ActionRequestSchema.safeParse({
+    ...request,
+    requestedBy: shownRequester('standard', requestedBy),
+  });
+  if (!parsed.success) {
+    throw new SourceRequestError(
+      'standard',
+      'The Standard Webhooks request is not a valid action',
+      parsed.error.issues,
+    );
+  }
+  return { route: 'standard', requests: [parsed.data], rejected: [] };
 }

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { readJsonSecret, SecretFormatError } from '../runtime/secrets.ts';
+import { isUsableSigningSecret } from '../webhooks/standard-webhooks.ts';
 import type { SourceSecretReader } from './receive.ts';
 import type { SourceName, SourceSecrets } from './types.ts';
 
@@ -21,6 +22,13 @@ export const SOURCE_SECRET_SCHEMAS = {
   sentinel: z.object({ apiKey: credential(24) }),
   // Empty until the operator stores PagerDuty's secret: then the endpoint is not configured.
   pagerduty: z.object({ signingSecrets: z.array(credential(16)) }),
+  // The shared webhook secret (`WEBHOOK_SECRET_ARN`), in the shape it has always had.
+  standard: z.object({
+    signingSecret: credential(16).refine(
+      isUsableSigningSecret,
+      'must be whsec_ followed by base64, or the raw key',
+    ),
+  }),
 } satisfies { [S in SourceName]: z.ZodType<SourceSecrets[S]> };
 
 export class SourceNotConfiguredError extends Error {
@@ -64,11 +72,12 @@ const ENV_VARIABLES: { [S in SourceName]: Readonly<Record<string, string>> } = {
   splunk: { token: 'SPLUNK_TOKEN' },
   sentinel: { apiKey: 'SENTINEL_API_KEY' },
   pagerduty: { signingSecrets: 'PAGERDUTY_SIGNING_SECRETS' },
+  standard: { signingSecret: 'WEBHOOK_SECRET' },
 };
 
 /**
- * Locally: `SERVICENOW_USERNAME`/`SERVICENOW_PASSWORD`, `SPLUNK_TOKEN`, `SENTINEL_API_KEY` and
- * `PAGERDUTY_SIGNING_SECRETS` (comma-separated). Without `defaults` (a real tenant: the demo
+ * Locally: `SERVICENOW_USERNAME`/`SERVICENOW_PASSWORD`, `SPLUNK_TOKEN`, `SENTINEL_API_KEY`,
+ * `PAGERDUTY_SIGNING_SECRETS` (comma-separated) and `WEBHOOK_SECRET` (the `standard` source). Without `defaults` (a real tenant: the demo
  * values are public) a source whose variables are unset is not configured. Each value set must
  * pass the same rules as the secret in AWS (no placeholder, long enough): otherwise this throws
  * `SecretFormatError` naming the variable and the rule, never the value.
@@ -93,6 +102,7 @@ export function sourceSecretsFromEnv(
             .filter(Boolean),
         }
       : undefined,
+    standard: set('WEBHOOK_SECRET') ? { signingSecret: env.WEBHOOK_SECRET ?? '' } : undefined,
   };
   const problems: string[] = [];
   for (const source of Object.keys(given) as SourceName[]) {

@@ -1,6 +1,13 @@
-/** The tools with an endpoint of their own: `POST /v1/webhooks/{source}`. */
-export const SOURCES = ['servicenow', 'splunk', 'sentinel', 'pagerduty'] as const;
+/**
+ * The machines with an endpoint of their own: `POST /v1/webhooks/{source}`. `standard` is any
+ * tool that signs a plain action request with Standard Webhooks (the shared webhook secret).
+ */
+export const SOURCES = ['servicenow', 'splunk', 'sentinel', 'pagerduty', 'standard'] as const;
 export type SourceName = (typeof SOURCES)[number];
+/** The sources whose requests name their action themselves, within `allowedActions`. */
+export type RequestingSource = Extract<SourceName, 'servicenow' | 'standard'>;
+/** The sources whose alerts the routing rules turn into actions. */
+export type AlertingSource = Exclude<SourceName, RequestingSource>;
 
 /** One delivery as the source endpoint received it, before anything is trusted. */
 export interface InboundDelivery {
@@ -23,6 +30,8 @@ export interface SourceSecrets {
   readonly sentinel: { readonly apiKey: string };
   /** PagerDuty v3 webhook signing secrets (several during a rotation). */
   readonly pagerduty: { readonly signingSecrets: readonly string[] };
+  /** The Standard Webhooks secret (`whsec_…`, or raw key bytes): the shared webhook secret. */
+  readonly standard: { readonly signingSecret: string };
 }
 
 /** What a source's payload says, once parsed: the routing rules read `fields`. */
@@ -32,7 +41,7 @@ export interface SourceEvent {
   readonly fields: Readonly<Record<string, unknown>>;
   /**
    * The source's own id for this alert or request (Splunk `sid`, Sentinel incident id, ServiceNow
-   * `sys_id`, PagerDuty event id): the base of the idempotency key.
+   * `sys_id`, PagerDuty event id, Standard Webhooks `webhook-id`): the base of the idempotency key.
    */
   readonly deliveryKey: string;
   /** A short human title for records and logs (search name, incident title, ticket number). */

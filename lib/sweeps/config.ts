@@ -8,11 +8,13 @@ import {
 } from '../actions/declaration.ts';
 import {
   ACTION_TYPES,
+  ActionRequestSchema,
   type ActionType,
   ActionTypeSchema,
   CallbackNameSchema,
   declarationOf,
 } from '../actions/schema.ts';
+import { RUNBOOK_ACTION, RunbookInputsSchema, RunbookNameSchema } from '../runbooks/definition.ts';
 import { describeConfigIssue, readJsonConfig } from '../runtime/json-config.ts';
 import { ScheduleExpressionSchema, TimeZoneSchema } from './schedule-expression.ts';
 
@@ -51,25 +53,31 @@ const FindSchema = z
     return { [kind]: find[kind] } as Partial<Record<FindKind, unknown>>;
   });
 
-export const SweepSchema = z
+/** What every sweep declares, whatever it runs. */
+const SweepFields = {
+  name: SweepNameSchema,
+  description: FreeText(500).optional(),
+  /** `rate(…)` or `cron(…)`, as EventBridge Scheduler takes it. */
+  schedule: ScheduleExpressionSchema,
+  timezone: TimeZoneSchema.default('UTC'),
+  /** `report` records and tells the plan (a dry run); `enforce` acts. */
+  mode: z.enum(SWEEP_MODES),
+  enabled: z.boolean(),
+  /** Recorded as the action's reason; default "Scheduled sweep <name>". */
+  reason: FreeText(1000).optional(),
+  ticket: FreeText(128).optional(),
+  /** A configured callback destination told of each run's outcome. */
+  callback: CallbackNameSchema.optional(),
+};
+
+/** A sweep that runs one catalog action over what it finds. */
+const FindSweepSchema = z
   .strictObject({
-    name: SweepNameSchema,
-    description: FreeText(500).optional(),
-    /** `rate(…)` or `cron(…)`, as EventBridge Scheduler takes it. */
-    schedule: ScheduleExpressionSchema,
-    timezone: TimeZoneSchema.default('UTC'),
+    ...SweepFields,
     find: FindSchema,
     action: ActionTypeSchema,
-    /** `report` records and tells the plan (a dry run); `enforce` acts. */
-    mode: z.enum(SWEEP_MODES),
     /** More matches than this and the run is refused whole, never cut to a partial set. */
     maxTargets: z.int().min(1).max(MAX_SWEEP_TARGETS),
-    enabled: z.boolean(),
-    /** Recorded as the action's reason; default "Scheduled sweep <name>". */
-    reason: FreeText(1000).optional(),
-    ticket: FreeText(128).optional(),
-    /** A configured callback destination told of each run's outcome. */
-    callback: CallbackNameSchema.optional(),
   })
   .superRefine((sweep, ctx) => {
     // A `find` naming no kind is reported by its own schema; nothing to compare with then.
@@ -84,7 +92,89 @@ export const SweepSchema = z
       });
     }
   });
-export type Sweep = z.output<typeof SweepSchema>;
+
+/**
+ * A sweep that runs a runbook (deployed with the product) on its schedule, with fixed inputs; a
+ * `report` sweep runs it as a dry run. Its steps find their own targets, each with its guardrails.
+ */
+const RunbookSweepSchema = z
+  .strictObject({
+    ...SweepFields,
+    runbook: z.strictObject({
+      name: RunbookNameSchema,
+      inputs: RunbookInputsSchema.default({}),
+    }),
+  })
+  .superRefine((sweep, ctx) => {
+    // The run's request, checked as any request is: the runbook exists, its inputs and steps hold.
+    const parsed = ActionRequestSchema.safeParse(runbookRequestOf(sweep, sweep.mode === 'report'));
+    for (const issue of parsed.error?.issues ?? []) {
+      const [field, ...rest] = issue.path;
+      const path =
+        field === 'inputs'
+          ? ['runbook', 'inputs', ...rest]
+          : field === 'target'
+            ? ['runbook', 'name']
+            : ['runbook'];
+      ctx.addIssue({ code: 'custom', path, message: issue.message });
+    }
+  });
+export type RunbookSweep = z.output<typeof RunbookSweepSchema>;
+
+/** The request of one run of a runbook sweep: as the sweep says, a dry run in report mode. */
+export function runbookRequestOf(
+  sweep: Pick<RunbookSweep, 'name' | 'description' | 'reason' | 'ticket' | 'callback' | 'runbook'>,
+  dryRun: boolean,
+) {
+  return {
+    action: RUNBOOK_ACTION,
+    target: { runbook: sweep.runbook.name },
+    inputs: sweep.runbook.inputs,
+    reason: sweepReason(sweep),
+    requestedBy: sweep.name,
+    dryRun,
+    ...(sweep.ticket === undefined ? {} : { ticket: sweep.ticket }),
+    ...(sweep.callback === undefined ? {} : { callback: sweep.callback }),
+  };
+}
+
+/** What a run of the sweep is recorded as asked for: its reason, or its name and description. */
+export function sweepReason(sweep: Pick<RunbookSweep, 'name' | 'description' | 'reason'>): string {
+  return (
+    sweep.reason ??
+    `Sweep ${sweep.name}${sweep.description ? `: ${sweep.description}` : ''}`.slice(0, 1000)
+  );
+}
+
+/**
+ * One sweep: a runbook sweep when it names a runbook, else a find sweep. Each is checked by its
+ * own schema, so a problem names its field rather than "no kind of sweep matched".
+ */
+export const SweepSchema = z.unknown().transform((input, ctx): Sweep => {
+  const runsRunbook = input !== null && typeof input === 'object' && 'runbook' in input;
+  const parsed = (runsRunbook ? RunbookSweepSchema : FindSweepSchema).safeParse(input);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+    for (const key of keys) {
+      ctx.addIssue({
+        code: 'custom',
+        message: key === undefined ? issue.message : 'is not a field of this sweep',
+        path: key === undefined ? issue.path : [...issue.path, key],
+      });
+    }
+  }
+  return z.NEVER;
+});
+export type FindSweep = z.output<typeof FindSweepSchema>;
+export type Sweep = FindSweep | RunbookSweep;
+
+/** What a sweep runs, in words: `session.logoff over sessions`, `runbook compromised-user`. */
+export function describeSweepWork(sweep: Sweep): string {
+  return 'runbook' in sweep
+    ? `runbook ${sweep.runbook.name}`
+    : `${sweep.action} over ${findKindOf(sweep.find)}`;
+}
 
 export const SweepsFileSchema = z
   .strictObject({ sweeps: z.array(SweepSchema).max(100, 'must declare at most 100 sweeps') })

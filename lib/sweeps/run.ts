@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import { SweepNameSchema } from '../actions/declaration.ts';
-import type { ActionRequest } from '../actions/schema.ts';
+import { type ActionRequest, ActionRequestSchema } from '../actions/schema.ts';
 import type { AcceptanceRequest } from '../sources/intake.ts';
-import type { Sweep, SweepsFile } from './config.ts';
+import { runbookRequestOf, type Sweep, type SweepsFile, sweepReason } from './config.ts';
 
 /**
  * One run of a sweep is one action: its request is built here from the sweep's declaration, and
@@ -41,27 +41,32 @@ export function sweepNamed(sweeps: SweepsFile, name: string): Sweep {
 /** The action request of one run: report mode (or `--dry-run`) plans; enforce mode acts. */
 export function sweepAcceptance(sweep: Sweep, event: RunSweepEvent): AcceptanceRequest {
   const forcedDryRun = event.dryRun === true;
-  const request = {
-    action: sweep.action,
-    target: {
-      sweep: sweep.name,
-      maxTargets: sweep.maxTargets,
-      observe: !forcedDryRun,
-      find: sweep.find,
-    },
-    reason:
-      sweep.reason ??
-      `Sweep ${sweep.name}${sweep.description ? `: ${sweep.description}` : ''}`.slice(0, 1000),
-    requestedBy: sweep.name,
-    dryRun: sweep.mode === 'report' || forcedDryRun,
-    urgency: 'normal',
-    ...(sweep.ticket === undefined ? {} : { ticket: sweep.ticket }),
-    ...(sweep.callback === undefined ? {} : { callback: sweep.callback }),
-  } as unknown as ActionRequest;
+  const dryRun = sweep.mode === 'report' || forcedDryRun;
+  // A runbook sweep's run is a runbook run: checked again here, against the runbooks deployed now.
+  const request =
+    'runbook' in sweep
+      ? ActionRequestSchema.parse(runbookRequestOf(sweep, dryRun))
+      : ({
+          action: sweep.action,
+          target: {
+            sweep: sweep.name,
+            maxTargets: sweep.maxTargets,
+            observe: !forcedDryRun,
+            find: sweep.find,
+          },
+          reason: sweepReason(sweep),
+          requestedBy: sweep.name,
+          dryRun,
+          urgency: 'normal',
+          ...(sweep.ticket === undefined ? {} : { ticket: sweep.ticket }),
+          ...(sweep.callback === undefined ? {} : { callback: sweep.callback }),
+        } as unknown as ActionRequest);
   return {
     // A retried schedule delivery starts nothing new; each dry run of the same time is its own.
     idempotencyKey: `sweep:${sweep.name}:${event.scheduledAt}${forcedDryRun ? ':dry-run' : ''}`,
     request,
     source: { name: 'sweep', title: sweep.name },
+    // The sweep asks, as itself: a person can approve what it holds, but never as the sweep.
+    requester: { kind: 'sweep', key: `sweep:${sweep.name}`, name: sweep.name },
   };
 }

@@ -36,8 +36,15 @@ export function verifyStandardWebhook(
   if (missing.length > 0) {
     throw new WebhookSignatureError(`Missing header ${missing.join(', ')}`);
   }
+  let webhook: Webhook;
   try {
-    webhookFor(secret).verify(rawBody, normalized, { jsonParse: false });
+    webhook = webhookFor(secret);
+  } catch (error) {
+    // A `whsec_` secret that is not base64, or an empty one: nothing can verify against it.
+    throw new WebhookSignatureError('The signing secret is not a usable key', { cause: error });
+  }
+  try {
+    webhook.verify(rawBody, normalized, { jsonParse: false });
   } catch (error) {
     if (error instanceof WebhookVerificationError) {
       // The library's messages ("No matching signature found", "Message timestamp too old") name
@@ -48,7 +55,17 @@ export function verifyStandardWebhook(
   }
 }
 
-/** Headers for a signed request, for the local `send` script and for tests. */
+/** Whether `secret` is a key Standard Webhooks can sign with (`whsec_` + base64, or raw bytes). */
+export function isUsableSigningSecret(secret: string): boolean {
+  try {
+    webhookFor(secret);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Headers for a signed request, for the Standard Webhooks source's clients and for tests. */
 export function signStandardWebhook(
   secret: string,
   messageId: string,

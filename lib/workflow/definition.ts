@@ -44,6 +44,13 @@ export interface WorkflowFunction {
    * so that every batch of every action backs off together on a 429.
    */
   readonly sharesThrottleGate?: boolean;
+  /** Reads the deployment's runbooks: synth writes them beside its bundle (`runbooks.json`). */
+  readonly readsRunbooks?: boolean;
+  /**
+   * Starts actions of the other workflows (a runbook's steps): may start their executions, never
+   * its own workflow's (runbooks do not nest).
+   */
+  readonly startsActions?: boolean;
 }
 
 export interface WorkflowDefinition {
@@ -176,7 +183,8 @@ export const ADMIN_ACTION_WORKFLOW: WorkflowDefinition = {
       substitution: 'ApplyAdminChangeFunctionArn',
       name: 'apply-admin-change',
       entry: 'functions/apply-admin-change.ts',
-      recordsActions: false,
+      // A restore reads its revoke snapshot and records itself on it (items of the actions table).
+      recordsActions: true,
       serializesAdministratorChanges: true,
       calls: 'cloud-administrators',
     },
@@ -200,11 +208,39 @@ export const ADMIN_ACTION_WORKFLOW: WorkflowDefinition = {
   ],
 };
 
+export const RUNBOOK_WORKFLOW: WorkflowDefinition = {
+  name: 'runbook',
+  file: new URL('../../state-machines/runbook.asl.json', import.meta.url),
+  functions: [
+    {
+      substitution: 'StartRunbookFunctionArn',
+      name: 'start-runbook',
+      entry: 'functions/start-runbook.ts',
+      recordsActions: true,
+      appliesGuardrails: true,
+      readsRunbooks: true,
+      calls: 'nothing',
+    },
+    {
+      substitution: 'AdvanceRunbookFunctionArn',
+      name: 'advance-runbook',
+      entry: 'functions/advance-runbook.ts',
+      recordsActions: true,
+      startsActions: true,
+      calls: 'nothing',
+    },
+    REQUEST_APPROVAL,
+    COMPLETE_ACTION,
+    NOTIFY_ACTION_OUTCOME,
+  ],
+};
+
 /** Every workflow the catalog can name, by name: a name without a definition is a type error. */
 const WORKFLOWS_BY_NAME: Readonly<Record<WorkflowName, WorkflowDefinition>> = {
   'session-action': SESSION_ACTION_WORKFLOW,
   'device-action': DEVICE_ACTION_WORKFLOW,
   'admin-action': ADMIN_ACTION_WORKFLOW,
+  runbook: RUNBOOK_WORKFLOW,
 };
 export const WORKFLOWS: readonly WorkflowDefinition[] = Object.values(WORKFLOWS_BY_NAME);
 

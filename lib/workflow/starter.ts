@@ -17,14 +17,21 @@ export class WorkflowStartError extends Error {
 
 export class StepFunctionsWorkflowStarter implements WorkflowStarter {
   readonly #client: SFNClient;
-  readonly #stateMachineArns: Readonly<Record<WorkflowName, string>>;
+  readonly #stateMachineArns: Readonly<Partial<Record<WorkflowName, string>>>;
 
-  constructor(client: SFNClient, stateMachineArns: Readonly<Record<WorkflowName, string>>) {
+  /** `stateMachineArns`: the workflows this function may start (a runbook's steps: not its own). */
+  constructor(
+    client: SFNClient,
+    stateMachineArns: Readonly<Partial<Record<WorkflowName, string>>>,
+  ) {
     this.#client = client;
     this.#stateMachineArns = stateMachineArns;
   }
 
   async start(workflow: WorkflowName, executionName: string, input: unknown): Promise<void> {
+    if (this.#stateMachineArns[workflow] === undefined) {
+      throw new WorkflowStartError(`This function does not start ${workflow} executions`);
+    }
     try {
       await this.#client.send(
         new StartExecutionCommand({

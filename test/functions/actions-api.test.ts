@@ -1,4 +1,5 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { APIGatewayEventIdentity } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type ActionsApiDependencies,
@@ -15,7 +16,14 @@ import {
   type LocalDynamo,
   startLocalDynamo,
 } from '../../local/dynamodb.ts';
-import { apiEvent, lambdaContext, TEST_SIGNING_SECRET } from '../support/signed-request.ts';
+import {
+  apiEvent,
+  iamUser,
+  lambdaContext,
+  roleSession,
+  TEST_ACCOUNT,
+  TEST_SIGNING_SECRET,
+} from '../support/signed-request.ts';
 
 class RecordingStarter implements WorkflowStarter {
   started: { workflow: WorkflowName; name: string; input: unknown }[] = [];
@@ -38,14 +46,24 @@ const LOGOFF = JSON.stringify({
   target: { user: 'alice@example.com' },
   reason: 'Impossible travel alert 4711',
   ticket: 'INC0012345',
-  requestedBy: 'splunk',
 });
+const REQUESTER = iamUser('requester@example.com');
 
+/** As API Gateway hands the function a request it authenticated (IAM): requester@example.com. */
 const post = (body: string, options: Partial<Parameters<typeof apiEvent>[0]> = {}) =>
   handler(
-    apiEvent({ method: 'POST', resource: '/v1/actions', path: '/v1/actions', body, ...options }),
+    apiEvent({
+      method: 'POST',
+      resource: '/v1/actions',
+      path: '/v1/actions',
+      body,
+      secret: null,
+      identity: REQUESTER,
+      ...options,
+    }),
     lambdaContext,
   );
+const withKey = (key: string) => ({ headers: { 'Idempotency-Key': key } });
 
 const get = (actionId: string, options: Partial<Parameters<typeof apiEvent>[0]> = {}) =>
   handler(
@@ -54,6 +72,8 @@ const get = (actionId: string, options: Partial<Parameters<typeof apiEvent>[0]> 
       resource: '/v1/actions/{actionId}',
       path: `/v1/actions/${actionId}`,
       pathParameters: { actionId },
+      secret: null,
+      identity: REQUESTER,
       ...options,
     }),
     lambdaContext,
@@ -74,13 +94,14 @@ beforeEach(() => {
     actions,
     workflows,
     acceptor: createIdempotentAcceptor({
-      accept: (request, source, actionId) =>
+      accept: (request, source, actionId, requester) =>
         acceptAction(
           { actions, workflows, retentionDays: 400 },
           request,
           new Date(),
           actionId,
           source,
+          requester,
         ),
       persistenceStore: new DynamoDBPersistenceLayer({
         tableName: 'api-idempotency',
@@ -88,7 +109,6 @@ beforeEach(() => {
       }),
       expiresAfterSeconds: 3600,
     }),
-    signingSecret: async () => TEST_SIGNING_SECRET,
     callbackNames: new Set(['soar']),
     tokens: { succeed: async () => undefined, fail: async () => undefined },
     audit: { append: async () => undefined, timeline: async () => [] },
@@ -96,7 +116,7 @@ beforeEach(() => {
 });
 
 describe('POST /v1/actions', () => {
-  it('records a signed request, starts one execution named after the action, and answers 202', async () => {
+  it("records a person's request, starts one execution named after the action, and answers 202", async () => {
     const response = await post(LOGOFF);
     expect(response.statusCode).toBe(202);
     const body = JSON.parse(response.body);
@@ -123,44 +143,46 @@ describe('POST /v1/actions', () => {
     expect(record).toMatchObject({
       status: 'accepted',
       ticket: 'INC0012345',
-      requestedBy: 'splunk',
+      requestedBy: 'requester@example.com',
+      requester: {
+        kind: 'person',
+        key: `arn:aws:iam::${TEST_ACCOUNT}:user/requester@example.com`,
+        name: 'requester@example.com',
+      },
       results: {},
     });
   });
 
   it.each<[string, Partial<Parameters<typeof apiEvent>[0]>]>([
-    ['a tampered body', { body: LOGOFF.replace('alice', 'mallory') }],
+    // API Gateway refuses these before the function runs; the function refuses them too.
+    ['no authenticated principal', { identity: { userArn: null } }],
     [
-      'a wrong secret',
-      { secret: `whsec_${Buffer.from('not the right secret').toString('base64')}` },
+      'a Standard Webhooks signature alone (the shared secret names nobody)',
+      { identity: { userArn: null }, secret: TEST_SIGNING_SECRET },
     ],
-    ['a stale timestamp', { timestamp: new Date(Date.now() - 10 * 60_000) }],
-    ['no signature at all', { secret: null }],
-  ])('answers 401 to %s and starts nothing', async (_, variant) => {
-    const event = apiEvent({
-      method: 'POST',
-      resource: '/v1/actions',
-      path: '/v1/actions',
-      body: LOGOFF,
-      ...variant,
-    });
-    if (variant.body) {
-      // Sign the original body, then send a different one.
-      const signed = apiEvent({
-        method: 'POST',
-        resource: '/v1/actions',
-        path: '/v1/actions',
-        body: LOGOFF,
-      });
-      Object.assign(event.headers, {
-        'webhook-id': signed.headers['webhook-id'],
-        'webhook-timestamp': signed.headers['webhook-timestamp'],
-        'webhook-signature': signed.headers['webhook-signature'],
-      });
-    }
-    const response = await handler(event, lambdaContext);
-    expect(response.statusCode).toBe(401);
-    expect(JSON.parse(response.body).error.code).toBe('invalid_signature');
+    ['the account root', { identity: { userArn: `arn:aws:iam::${TEST_ACCOUNT}:root` } }],
+    [
+      'a federated user',
+      { identity: { userArn: `arn:aws:sts::${TEST_ACCOUNT}:federated-user/alice` } },
+    ],
+  ])('answers 403 not_a_person to %s, and starts nothing', async (_, variant) => {
+    const response = await post(LOGOFF, variant);
+    expect(response.statusCode).toBe(403);
+    expect(JSON.parse(response.body).error.code).toBe('not_a_person');
+    expect(dependencies.workflows.started).toEqual([]);
+  });
+
+  it('answers 400 to a body that names its requester, naming the field, and starts nothing', async () => {
+    const response = await post(
+      JSON.stringify({ ...JSON.parse(LOGOFF), requestedBy: 'someone.else@example.com' }),
+    );
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body).error.fields).toEqual([
+      {
+        field: 'requestedBy',
+        message: 'is not accepted: the person who signs the request is the requester',
+      },
+    ]);
     expect(dependencies.workflows.started).toEqual([]);
   });
 
@@ -221,17 +243,17 @@ describe('POST /v1/actions', () => {
     expect(dependencies.workflows.started).toEqual([]);
   });
 
-  it('answers a redelivery of the same webhook-id with the same action and starts nothing', async () => {
-    const first = JSON.parse((await post(LOGOFF, { messageId: 'msg_redelivered' })).body);
-    const again = await post(LOGOFF, { messageId: 'msg_redelivered' });
+  it('answers a retry with the same Idempotency-Key with the same action and starts nothing', async () => {
+    const first = JSON.parse((await post(LOGOFF, withKey('retry-redelivered'))).body);
+    const again = await post(LOGOFF, withKey('retry-redelivered'));
     expect(again.statusCode).toBe(202);
     expect(JSON.parse(again.body)).toMatchObject({ actionId: first.actionId, duplicate: true });
     expect(dependencies.workflows.started).toHaveLength(1);
   });
 
-  it('accepts fifty concurrent deliveries of one webhook-id as one action', async () => {
+  it('accepts fifty concurrent requests with one Idempotency-Key as one action', async () => {
     const responses = await Promise.all(
-      Array.from({ length: 50 }, () => post(LOGOFF, { messageId: 'msg_storm' })),
+      Array.from({ length: 50 }, () => post(LOGOFF, withKey('retry-storm'))),
     );
     expect(responses.map((r) => r.statusCode)).toEqual(Array(50).fill(202));
     const ids = new Set(responses.map((r) => JSON.parse(r.body).actionId));
@@ -239,9 +261,15 @@ describe('POST /v1/actions', () => {
     expect(dependencies.workflows.started).toHaveLength(1);
   });
 
-  it('answers 409 when a webhook-id comes back with a different request', async () => {
-    await post(LOGOFF, { messageId: 'msg_reused' });
-    const response = await post(LOGOFF.replace('alice', 'bob'), { messageId: 'msg_reused' });
+  it('starts a new action for every request without an Idempotency-Key', async () => {
+    await post(LOGOFF);
+    await post(LOGOFF);
+    expect(dependencies.workflows.started).toHaveLength(2);
+  });
+
+  it('answers 409 when an Idempotency-Key comes back with a different request', async () => {
+    await post(LOGOFF, withKey('retry-reused'));
+    const response = await post(LOGOFF.replace('alice', 'bob'), withKey('retry-reused'));
     expect(response.statusCode).toBe(409);
     expect(JSON.parse(response.body).error.code).toBe('conflict');
     expect(dependencies.workflows.started).toHaveLength(1);
@@ -284,7 +312,7 @@ describe('POST /v1/actions', () => {
 });
 
 describe('GET /v1/actions/{actionId}', () => {
-  it('returns the recorded action to a signed request', async () => {
+  it('returns the recorded action, and who asked, to a person', async () => {
     const { actionId } = JSON.parse((await post(LOGOFF)).body);
     const response = await get(actionId);
     expect(response.statusCode).toBe(200);
@@ -294,6 +322,8 @@ describe('GET /v1/actions/{actionId}', () => {
       status: 'accepted',
       target: { user: 'alice@example.com' },
       reason: 'Impossible travel alert 4711',
+      requestedBy: 'requester@example.com',
+      requester: { kind: 'person', name: 'requester@example.com' },
       dryRun: false,
       results: [],
     });
@@ -309,13 +339,143 @@ describe('GET /v1/actions/{actionId}', () => {
     expect(JSON.stringify(view)).not.toMatch(/https?:/);
   });
 
-  it('answers 401 without a valid signature, 400 to a malformed id and 404 to an unknown one', async () => {
+  it('answers 403 to no person, 400 to a malformed id and 404 to an unknown one', async () => {
     const { actionId } = JSON.parse((await post(LOGOFF)).body);
-    expect((await get(actionId, { secret: null })).statusCode).toBe(401);
+    expect((await get(actionId, { identity: { userArn: null } })).statusCode).toBe(403);
     const malformed = await get('..%2F..%2Fetc');
     expect(malformed.statusCode).toBe(400);
     expect(JSON.parse(malformed.body).error.fields[0].field).toBe('actionId');
     expect((await get('act_00000000000000000000000000000000')).statusCode).toBe(404);
+  });
+});
+
+describe('POST /v1/actions/{actionId}/approve', () => {
+  const SOC_LEAD = iamUser('Soc.Lead@Example.com');
+  const WIPE = JSON.stringify({
+    action: 'device.wipe',
+    target: { deviceId: '1042' },
+    reason: 'Lost laptop',
+  });
+
+  /** A wipe soc.lead asked for, held for approval as RequestApproval leaves it. */
+  async function heldWipe(requester: Partial<APIGatewayEventIdentity> = SOC_LEAD) {
+    const { actionId } = JSON.parse((await post(WIPE, { identity: requester })).body);
+    await dependencies.actions.markRunning(actionId, []);
+    await dependencies.actions.awaitApproval(actionId, {
+      reasons: ['device.wipe needs approval'],
+      taskToken: `token-${actionId}`,
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    });
+    return actionId as string;
+  }
+  const approve = (actionId: string, identity: Partial<APIGatewayEventIdentity>, body = '{}') =>
+    handler(
+      apiEvent({
+        method: 'POST',
+        resource: '/v1/actions/{actionId}/approve',
+        path: `/v1/actions/${actionId}/approve`,
+        pathParameters: { actionId },
+        body,
+        secret: null,
+        identity,
+      }),
+      lambdaContext,
+    );
+  const succeeded: string[] = [];
+  beforeEach(() => {
+    succeeded.length = 0;
+    dependencies = {
+      ...dependencies,
+      tokens: { succeed: async (token) => void succeeded.push(token), fail: async () => undefined },
+    };
+  });
+
+  it.each<[string, Partial<APIGatewayEventIdentity>, number, string]>([
+    ['the requester', SOC_LEAD, 403, 'self_approval'],
+    ['the requester under another spelling', iamUser('SOC.LEAD@example.com'), 403, 'self_approval'],
+    [
+      'a second principal named with a Cyrillic е',
+      iamUser('soc.l\u0435ad@example.com'),
+      403,
+      'lookalike_approver',
+    ],
+    [
+      'a principal named with a zero-width space',
+      iamUser('soc.lead@exam\u200bple.com'),
+      403,
+      'not_a_person',
+    ],
+    ['no principal at all (a Standard Webhooks signature)', { userArn: null }, 403, 'not_a_person'],
+  ])(
+    'refuses %s, records no decision and leaves the workflow waiting',
+    async (_, identity, status, code) => {
+      const actionId = await heldWipe();
+      const response = await approve(actionId, identity);
+      expect(response.statusCode).toBe(status);
+      expect(JSON.parse(response.body).error.code).toBe(code);
+      const record = await dependencies.actions.get(actionId);
+      expect(record?.status).toBe('awaiting_approval');
+      expect(record?.approval?.decision).toBeUndefined();
+      expect(succeeded).toEqual([]);
+    },
+  );
+
+  it('refuses another session of the role the request was made under', async () => {
+    const actionId = await heldWipe(roleSession('IncidentResponder', 'alice'));
+    const response = await approve(actionId, roleSession('IncidentResponder', 'bob'));
+    expect(response.statusCode).toBe(403);
+    expect(JSON.parse(response.body).error.code).toBe('self_approval');
+    expect(succeeded).toEqual([]);
+  });
+
+  it('refuses a body naming the approver, naming the field', async () => {
+    const actionId = await heldWipe();
+    const response = await approve(
+      actionId,
+      iamUser('it.oncall@example.com'),
+      '{"by":"x@example.com"}',
+    );
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body).error.fields.map((f: { field: string }) => f.field)).toEqual([
+      'by',
+    ]);
+  });
+
+  it('lets a second person approve, with an empty body, and resumes the workflow', async () => {
+    const actionId = await heldWipe();
+    const response = await approve(actionId, iamUser('it.oncall@example.com'), '');
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({
+      actionId,
+      status: 'running',
+      decidedBy: 'it.oncall@example.com',
+    });
+    expect(succeeded).toEqual([`token-${actionId}`]);
+  });
+});
+
+describe('GET /v1/actions', () => {
+  it('lists the actions a ticket names, newest first, to a person', async () => {
+    const first = JSON.parse((await post(LOGOFF)).body).actionId;
+    const second = JSON.parse((await post(LOGOFF)).body).actionId;
+    const list = (query: Record<string, string>, identity = REQUESTER) =>
+      handler(
+        apiEvent({
+          method: 'GET',
+          resource: '/v1/actions',
+          path: '/v1/actions',
+          queryStringParameters: query,
+          secret: null,
+          identity,
+        }),
+        lambdaContext,
+      );
+    const response = await list({ ticket: 'INC0012345' });
+    expect(response.statusCode).toBe(200);
+    const ids = JSON.parse(response.body).actions.map((a: { actionId: string }) => a.actionId);
+    expect(ids.slice(0, 2)).toEqual([second, first]);
+    expect((await list({ ticket: 'INC0012345' }, { userArn: null })).statusCode).toBe(403);
+    expect((await list({ limit: '0' })).statusCode).toBe(400);
   });
 });
 

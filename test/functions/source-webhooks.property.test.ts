@@ -7,6 +7,7 @@ import type { AcceptanceRequest } from '../../lib/sources/intake.ts';
 import type { ReceiveDependencies } from '../../lib/sources/receive.ts';
 import { loadRoutingRules } from '../../lib/sources/routing.ts';
 import { SOURCES } from '../../lib/sources/types.ts';
+import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
 import { LOCAL_DEMO_SOURCE_SECRETS } from '../../local/defaults.ts';
 import { apiEvent, lambdaContext } from '../support/signed-request.ts';
 import { mutatedJson, sampleOf } from '../support/source-samples.ts';
@@ -45,6 +46,13 @@ const AUTH: Record<string, (body: string) => Record<string, string>> = {
       .digest('hex')}`,
   }),
   splunk: () => ({}),
+  standard: (body) =>
+    signStandardWebhook(
+      LOCAL_DEMO_SOURCE_SECRETS.standard.signingSecret,
+      `msg_${createHmac('sha256', 'id').update(body).digest('hex').slice(0, 16)}`,
+      new Date(),
+      body,
+    ),
 };
 
 const post = (source: string, body: string, authenticated: boolean) => {
@@ -81,22 +89,19 @@ const bodies = fc.oneof(
 );
 
 describe('source endpoints under arbitrary input', () => {
-  it.each(['servicenow', 'splunk', 'sentinel', 'pagerduty'])(
-    '%s never answers 5xx and never accepts an action from junk',
-    async (source) => {
-      await fc.assert(
-        fc.asyncProperty(bodies, fc.boolean(), async (body, authenticated) => {
-          accepted.length = 0;
-          const response = await post(source, body, authenticated);
-          expect(response.statusCode).toBeGreaterThanOrEqual(200);
-          expect(response.statusCode).toBeLessThan(500);
-          if (!authenticated) expect(response.statusCode).toBe(401);
-          expect(accepted).toEqual([]);
-        }),
-        { numRuns: 150 },
-      );
-    },
-  );
+  it.each(SOURCES)('%s never answers 5xx and never accepts an action from junk', async (source) => {
+    await fc.assert(
+      fc.asyncProperty(bodies, fc.boolean(), async (body, authenticated) => {
+        accepted.length = 0;
+        const response = await post(source, body, authenticated);
+        expect(response.statusCode).toBeGreaterThanOrEqual(200);
+        expect(response.statusCode).toBeLessThan(500);
+        if (!authenticated) expect(response.statusCode).toBe(401);
+        expect(accepted).toEqual([]);
+      }),
+      { numRuns: 150 },
+    );
+  });
 });
 
 /** What each source may start: the actions its routes (or ServiceNow's allow list) name. */
@@ -105,6 +110,7 @@ const ALLOWED_ACTIONS: Record<string, readonly string[]> = {
   sentinel: dependencies.rules.routes.sentinel.map((route) => route.action),
   pagerduty: dependencies.rules.routes.pagerduty.map((route) => route.action),
   servicenow: dependencies.rules.servicenow.allowedActions,
+  standard: dependencies.rules.standard.allowedActions,
 };
 
 describe('source endpoints under authenticated variations of the documented samples', () => {
@@ -137,6 +143,8 @@ describe('source endpoints under authenticated variations of the documented samp
           for (const acceptance of accepted) {
             expect(ActionRequestSchema.safeParse(acceptance.request).success).toBe(true);
             expect(ALLOWED_ACTIONS[source]).toContain(acceptance.request.action);
+            // A source asks as itself, whoever it says asked.
+            expect(acceptance.requester).toMatchObject({ kind: 'source', key: `source:${source}` });
           }
           acceptedCount += accepted.length;
         }),

@@ -19,6 +19,7 @@ import {
   FUNCTION_BUNDLING,
   functionEsbuildOptions,
 } from '../../infra/function-bundling.ts';
+import { deployedRunbooksFile } from '../../infra/runbooks.ts';
 import { WORKFLOWS } from '../../lib/workflow/definition.ts';
 import { bundleWeight, overBudget } from './bundle-budget.ts';
 
@@ -29,6 +30,8 @@ import { bundleWeight, overBudget } from './bundle-budget.ts';
  * or one that should not be there fails here rather than after a deploy. The modules the runtime
  * provides (the AWS SDK) resolve from the project's node_modules, linked next to the bundles.
  */
+/** The repository's runbooks as synth writes them (infra/runbooks.ts), beside some bundles. */
+const RUNBOOKS_FILE = deployedRunbooksFile({});
 const ENTRIES = [
   'functions/actions-api.ts',
   // Behind the public GET /v1/openapi.json: the committed document, kept out of actions-api.
@@ -100,8 +103,10 @@ describe('function bundles', () => {
 
   /** Files the stack copies next to a bundle, with their default content (the asset counts them). */
   const FILES_BESIDE: Readonly<Record<string, readonly string[]>> = {
-    'functions/source-webhooks': [CONTEXT_DEFAULTS.routesFile],
-    'functions/run-sweep': [CONTEXT_DEFAULTS.sweepsFile],
+    'functions/actions-api': [RUNBOOKS_FILE],
+    'functions/source-webhooks': [join(PROJECT_ROOT, CONTEXT_DEFAULTS.routesFile), RUNBOOKS_FILE],
+    'functions/run-sweep': [join(PROJECT_ROOT, CONTEXT_DEFAULTS.sweepsFile), RUNBOOKS_FILE],
+    'functions/start-runbook': [RUNBOOKS_FILE],
   };
 
   it.each(ENTRIES)(
@@ -111,7 +116,7 @@ describe('function bundles', () => {
       const bundle = bundleWeight(metafile, name);
       const beside = (FILES_BESIDE[name] ?? []).map((file) => ({
         origin: file,
-        bytes: statSync(join(PROJECT_ROOT, file)).size,
+        bytes: statSync(file).size,
       }));
       const weight = {
         bytes: bundle.bytes + beside.reduce((sum, file) => sum + file.bytes, 0),
@@ -132,8 +137,8 @@ describe('function bundles', () => {
     expect(outputs.filter((output) => output.endsWith('.map'))).toEqual([]);
   });
 
-  it('bundles 19 entries: 14 workflow tasks, the API, the API document, the report, the source endpoints and run-sweep', () => {
-    expect(ENTRIES).toHaveLength(19);
+  it('bundles 21 entries: 16 workflow tasks, the API, the API document, the report, the source endpoints and run-sweep', () => {
+    expect(ENTRIES).toHaveLength(21);
   });
 
   it.each([
@@ -145,6 +150,8 @@ describe('function bundles', () => {
     'functions/warn-sessions',
     'functions/resolve-session-targets',
     'functions/advance-session-batch',
+    'functions/start-runbook',
+    'functions/advance-runbook',
   ])('runs %s from its bundle: bad input is refused by name before any AWS call', async (entry) => {
     const bundle = await import(pathToFileURL(join(outdir, `${entry}.mjs`)).href);
     const error = await bundle
@@ -201,6 +208,8 @@ describe('function bundles that need more than a task input', () => {
       join(PROJECT_ROOT, CONTEXT_DEFAULTS.sweepsFile),
       join(outdir, 'functions', 'sweeps.json'),
     );
+    // And the runbooks synth checked, as runbooks.json: a sweep may run one.
+    copyFileSync(RUNBOOKS_FILE, join(outdir, 'functions', 'runbooks.json'));
     const bundle = await load('functions/run-sweep');
     const previous = process.env.SWEEPS_FILE;
     delete process.env.SWEEPS_FILE;

@@ -52,7 +52,7 @@ function routes(): Record<string, { readonly functionId: string; readonly method
   );
 }
 
-it('routes the actions to the API function, the OpenAPI document to its own, the webhooks to the source endpoints, all authenticated in the function', () => {
+it('routes the actions to the API function with IAM authorization, the OpenAPI document to its own, the webhooks to the source endpoints, which authenticate in the function', () => {
   const api = stack.apiFunction;
   const sources = stack.sourceFunction;
   const document = stack.documentFunction;
@@ -63,6 +63,7 @@ it('routes the actions to the API function, the OpenAPI document to its own, the
 
   expect(integrated).toEqual({
     'POST /v1/actions': api,
+    'GET /v1/actions': api,
     'GET /v1/actions/{actionId}': api,
     'POST /v1/actions/{actionId}/approve': api,
     'POST /v1/actions/{actionId}/reject': api,
@@ -81,9 +82,13 @@ it('routes the actions to the API function, the OpenAPI document to its own, the
     Object.fromEntries(API_ROUTES.map((route) => [routeKey(route), functions[route.function]])),
   );
   expect(new Set([api, sources, document]).size).toBe(3);
-  // Every caller authenticates in the function (signature, Basic, token, key or HMAC); the
-  // document is public.
-  stack.template.allResourcesProperties('AWS::ApiGateway::Method', { AuthorizationType: 'NONE' });
+  // People are authenticated by API Gateway (SigV4, execute-api:Invoke) on every route of theirs;
+  // the sources in the function (Basic, token, key or HMAC); the document is public.
+  for (const route of API_ROUTES) {
+    expect(all[routeKey(route)]?.method.Properties.AuthorizationType, routeKey(route)).toBe(
+      route.auth === 'iam' ? 'AWS_IAM' : 'NONE',
+    );
+  }
   expect(all['GET /v1/openapi.json']?.method.Properties).not.toHaveProperty('RequestValidatorId');
   expect(all['GET /v1/openapi.json']?.method.Properties).not.toHaveProperty('RequestParameters');
   expect(all['POST /v1/webhooks/{source}']?.method.Properties.RequestParameters).toEqual({
@@ -96,7 +101,7 @@ it('routes the actions to the API function, the OpenAPI document to its own, the
     'POST /v1/actions/{actionId}/approve',
     'POST /v1/actions/{actionId}/reject',
   ]) {
-    // A signed decision: the function verifies it; no body model at the edge.
+    // A decision by the authenticated person; no body model at the edge.
     expect(all[route]?.method.Properties.RequestParameters, route).toEqual({
       'method.request.path.actionId': true,
     });
@@ -186,6 +191,7 @@ it('lets API Gateway invoke each function on its own routes of this stage only',
   expect(invocations.sort()).toEqual(
     [
       `${stack.apiFunction} /POST/v1/actions`,
+      `${stack.apiFunction} /GET/v1/actions`,
       `${stack.apiFunction} /GET/v1/actions/*`,
       `${stack.apiFunction} /POST/v1/actions/*/approve`,
       `${stack.apiFunction} /POST/v1/actions/*/reject`,
@@ -238,7 +244,7 @@ it('has a throttled prod stage logging errors only, with access logs that hold t
   );
 });
 
-it('allows every call but denies POST to an allowlisted source or to the API from any other address', () => {
+it("lets anyone reach the sources and the document, only this account's principals the people's routes, and denies POST to an allowlisted source or to the API from any other address", () => {
   const statement = (resources: string | string[], ranges: readonly string[]) => ({
     Action: 'execute-api:Invoke',
     Condition: { NotIpAddress: { 'aws:SourceIp': ranges } },
@@ -255,7 +261,21 @@ it('allows every call but denies POST to an allowlisted source or to the API fro
           Action: 'execute-api:Invoke',
           Effect: 'Allow',
           Principal: { AWS: '*' },
-          Resource: 'execute-api:/*',
+          Resource: ['execute-api:/*/GET/v1/openapi.json', 'execute-api:/*/POST/v1/webhooks/*'],
+        },
+        {
+          // Never `*` on IAM-authorized routes: any AWS account could grant its own users in.
+          Action: 'execute-api:Invoke',
+          Effect: 'Allow',
+          Principal: {
+            AWS: {
+              'Fn::Join': [
+                '',
+                ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root'],
+              ],
+            },
+          },
+          Resource: ['execute-api:/*/*/v1/actions', 'execute-api:/*/*/v1/actions/*'],
         },
         statement('execute-api:/*/POST/v1/webhooks/splunk/*', ALLOWLISTS.splunk),
         statement('execute-api:/*/POST/v1/webhooks/sentinel', ALLOWLISTS.sentinel),
@@ -264,6 +284,7 @@ it('allows every call but denies POST to an allowlisted source or to the API fro
             'execute-api:/*/POST/v1/actions',
             'execute-api:/*/POST/v1/actions/*/approve',
             'execute-api:/*/POST/v1/actions/*/reject',
+            'execute-api:/*/POST/v1/webhooks/standard',
           ],
           ALLOWLISTS.api,
         ),
@@ -272,7 +293,7 @@ it('allows every call but denies POST to an allowlisted source or to the API fro
   });
 });
 
-it('denies exactly the allowlisted routes: two sources, and starting or deciding an action; reading stays open', () => {
+it("denies exactly the allowlisted routes: two sources, and starting or deciding an action (a person's or a Standard Webhooks source's); reading stays open", () => {
   const [api] = stack.idsOf('AWS::ApiGateway::RestApi');
   const statements = (
     stack.resource(String(api)).Properties.Policy as {
@@ -299,7 +320,9 @@ it('denies exactly the allowlisted routes: two sources, and starting or deciding
     ['POST', 'v1/webhooks/sentinel', true],
     ['POST', 'v1/webhooks/servicenow', false],
     ['POST', 'v1/webhooks/pagerduty', false],
+    ['POST', 'v1/webhooks/standard', true],
     ['POST', 'v1/actions', true],
+    ['GET', 'v1/actions', false],
     ['GET', 'v1/actions/act_01', false],
     ['POST', 'v1/actions/act_01/approve', true],
     ['POST', 'v1/actions/act_01/reject', true],
@@ -307,6 +330,7 @@ it('denies exactly the allowlisted routes: two sources, and starting or deciding
   ];
 
   expect(Object.keys(routes()).sort()).toEqual([
+    'GET /v1/actions',
     'GET /v1/actions/{actionId}',
     'GET /v1/openapi.json',
     'POST /v1/actions',
@@ -320,7 +344,7 @@ it('denies exactly the allowlisted routes: two sources, and starting or deciding
   }
 });
 
-it('tells the API function its tables, the workflows, the webhook secret and the destination names, never their URLs', () => {
+it('tells the API function its tables, the workflows and the destination names, never their URLs, and no secret', () => {
   const environment = stack.environment(stack.apiFunction);
 
   expect(environment).toEqual({
@@ -334,7 +358,6 @@ it('tells the API function its tables, the workflows, the webhook secret and the
       ]),
     ),
     AUDIT_TABLE_NAME: { Ref: stack.table('audit') },
-    WEBHOOK_SECRET_ARN: { Ref: stack.secret('webhook') },
     IDEMPOTENCY_TABLE_NAME: { Ref: stack.table('idempotency') },
     IDEMPOTENCY_WINDOW_SECONDS: '3600',
     // Names only, so that it can refuse an unknown one: a URL may carry the receiver's token.

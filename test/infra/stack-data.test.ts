@@ -1,10 +1,10 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SERVICENOW_INSTANCE_URL_PLACEHOLDER } from '../../infra/citrix-response-stack.ts';
+import { SECRET_SOURCES } from '../../infra/source-endpoints.ts';
 import { AUDIT_TABLE_KEYS } from '../../lib/audit/audit-log.ts';
 import { ServiceNowApiSecretSchema } from '../../lib/callbacks/servicenow.ts';
 import { LIMITS_TABLE_PARTITION_KEY } from '../../lib/guardrails/limits.ts';
-import { SOURCES } from '../../lib/sources/types.ts';
 import {
   expectNoSecretValues,
   type Json,
@@ -50,7 +50,6 @@ describe('tables', () => {
 
   // Exact: no stream, index or sort key beyond these.
   it.each([
-    ['actions', [key('actionId', 'HASH')], ttl('expiresAt')],
     [
       'audit',
       [key(AUDIT_TABLE_KEYS.partitionKey, 'HASH'), key(AUDIT_TABLE_KEYS.sortKey, 'RANGE')],
@@ -70,6 +69,39 @@ describe('tables', () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true },
       ...expiry,
+    });
+  });
+
+  it('keeps the actions by actionId, with the two indexes GET /v1/actions queries, each projecting the listed fields only', () => {
+    const listed = [
+      'action',
+      'status',
+      'target',
+      'reason',
+      'requestedBy',
+      'dryRun',
+      'updatedAt',
+      'summary',
+      'parentActionId',
+    ];
+    const index = (name: string, partitionKey: string, nonKeyAttributes: string[]) => ({
+      IndexName: name,
+      KeySchema: [key(partitionKey, 'HASH'), key('createdAt', 'RANGE')],
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: nonKeyAttributes },
+    });
+
+    expect(stack.resource(stack.table('actions')).Properties).toEqual({
+      KeySchema: [key('actionId', 'HASH')],
+      AttributeDefinitions: ['actionId', 'listMonth', 'createdAt', 'ticket'].map(attribute),
+      // Months walked newest first; a ticket's actions in one partition, however old.
+      GlobalSecondaryIndexes: [
+        index('byCreatedAt', 'listMonth', [...listed, 'ticket']),
+        index('byTicket', 'ticket', listed),
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      ...ttl('expiresAt'),
     });
   });
 
@@ -106,7 +138,7 @@ describe('secrets', () => {
       'citrix',
       'serviceNowApi',
       'endpointManagement',
-      ...SOURCES.map((source) => `source:${source}` as const),
+      ...SECRET_SOURCES.map((source) => `source:${source}` as const),
     ];
 
     expect(stack.idsOf('AWS::SecretsManager::Secret').sort()).toEqual(

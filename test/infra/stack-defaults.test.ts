@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, expect, it } from 'vitest';
 import { CITRIX_CUSTOMER_ID_PLACEHOLDER } from '../../infra/config.ts';
+import { SECRET_SOURCES } from '../../infra/source-endpoints.ts';
 import {
   DEFAULT_GUARDRAIL_SETTINGS,
   GUARDRAIL_VARIABLES,
@@ -11,7 +12,6 @@ import {
   administratorReportSettingsFromEnv,
   InvalidSettingsError,
 } from '../../lib/runtime/settings.ts';
-import { SOURCES } from '../../lib/sources/types.ts';
 import { WORKFLOWS } from '../../lib/workflow/definition.ts';
 import {
   allow,
@@ -180,7 +180,7 @@ it('has eight secrets: webhook, callback, Citrix Cloud, ServiceNow work notes an
       stack.secret('callback'),
       stack.secret('citrix'),
       stack.secret('serviceNowApi'),
-      ...SOURCES.map((source) => stack.secret(`source:${source}`)),
+      ...SECRET_SOURCES.map((source) => stack.secret(`source:${source}`)),
     ].sort(),
   );
   expectNoSecretValues(stack);
@@ -196,6 +196,7 @@ it('outputs the API URL, the state machines, the table, the report topic and the
     'CitrixCredentialsSecretArn',
     'DeviceActionStateMachineArn',
     'PagerdutySecretArn',
+    'RunbookStateMachineArn',
     'SentinelSecretArn',
     'ServiceNowApiCredentialsSecretArn',
     'ServicenowSecretArn',

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/build-app.ts';
 import { InvalidContextError } from '../../infra/config.ts';
 import { pascalCase } from '../../infra/names.ts';
-import { SOURCES } from '../../lib/sources/types.ts';
+import { SECRET_SOURCES } from '../../infra/source-endpoints.ts';
 import { WORKFLOWS } from '../../lib/workflow/definition.ts';
 import {
   appContext,
@@ -72,6 +72,7 @@ it('outputs the API URL, the state machines, the table, the report topic and eve
     'DeviceActionStateMachineArn',
     'EndpointManagementCredentialsSecretArn',
     'PagerdutySecretArn',
+    'RunbookStateMachineArn',
     'SentinelSecretArn',
     'ServiceNowApiCredentialsSecretArn',
     'ServicenowSecretArn',
@@ -86,7 +87,7 @@ it('outputs the API URL, the state machines, the table, the report topic and eve
     const name = `${pascalCase(workflow.name)}StateMachineArn`;
     expect(value(name), name).toEqual(ref(stack.stateMachine(workflow.name)));
   }
-  for (const source of SOURCES) {
+  for (const source of SECRET_SOURCES) {
     const name = `${pascalCase(source)}SecretArn`;
     expect(value(name), name).toEqual(ref(stack.secret(`source:${source}`)));
   }
@@ -133,6 +134,7 @@ it('keeps the logical ids of the stateful resources and the workflows, so a depl
   expect(ids('AWS::StepFunctions::StateMachine')).toEqual([
     'AdminActionStateMachine6C6D4729',
     'DeviceActionStateMachine4968CAB6',
+    'RunbookStateMachine5988CB51',
     'SessionActionStateMachine6546A078',
   ]);
   expect(ids('AWS::SNS::Topic')).toEqual(['AdministratorReportTopic47B92B88']);

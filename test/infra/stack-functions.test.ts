@@ -116,15 +116,15 @@ it('has one function per task name, described by it, and the API, the API docume
       stack.sweepFunction,
     ].sort(),
   );
-  expect(stack.functionIds).toHaveLength(19);
+  expect(stack.functionIds).toHaveLength(21);
   for (const task of TASKS) {
     stack.template.hasResourceProperties('AWS::Lambda::Function', {
       Description: `workflow task: ${task.name}`,
       Handler: 'index.handler',
     });
   }
-  // request-approval, complete-action and notify-action-outcome serve all three workflows.
-  expect(TASKS).toHaveLength(14);
+  // request-approval, complete-action and notify-action-outcome serve all four workflows.
+  expect(TASKS).toHaveLength(16);
 });
 
 it('shares a task only where every workflow using it declares it identically', () => {
@@ -138,9 +138,9 @@ it('shares a task only where every workflow using it declares it identically', (
 
   expect(shared.map(([name, declarations]) => [name, declarations.map((d) => d.workflow)])).toEqual(
     [
-      ['request-approval', ['session-action', 'device-action', 'admin-action']],
-      ['complete-action', ['session-action', 'device-action', 'admin-action']],
-      ['notify-action-outcome', ['session-action', 'device-action', 'admin-action']],
+      ['request-approval', ['session-action', 'device-action', 'admin-action', 'runbook']],
+      ['complete-action', ['session-action', 'device-action', 'admin-action', 'runbook']],
+      ['notify-action-outcome', ['session-action', 'device-action', 'admin-action', 'runbook']],
     ],
   );
   for (const [name, declarations] of shared) {
@@ -273,10 +273,12 @@ describe('Citrix access', () => {
     const idle = TASKS.filter((task) => task.calls === 'nothing').map((task) => task.name);
 
     expect(idle.sort()).toEqual([
+      'advance-runbook',
       'complete-action',
       'record-admin-result',
       'record-device-result',
       'request-approval',
+      'start-runbook',
     ]);
     for (const name of idle) {
       const id = stack.taskFunction(name);
@@ -295,11 +297,12 @@ describe('guardrails', () => {
       ),
     );
 
-  it('gives the three resolve functions exactly the configured guardrails, which they read back as configured', () => {
+  it('gives the three resolve functions and start-runbook exactly the configured guardrails, which they read back as configured', () => {
     expect(resolvers().map((task) => task.name)).toEqual([
       'resolve-session-targets',
       'resolve-device-targets',
       'resolve-admin-targets',
+      'start-runbook',
     ]);
     for (const task of resolvers()) {
       const id = stack.taskFunction(task.name);
@@ -323,7 +326,7 @@ describe('guardrails', () => {
     const resolverIds = resolvers().map((task) => stack.taskFunction(task.name));
     const others = stack.functionIds.filter((id) => !resolverIds.includes(id));
 
-    expect(others).toHaveLength(stack.functionIds.length - 3);
+    expect(others).toHaveLength(stack.functionIds.length - 4);
     for (const id of others) expect(guardrailVariables(id), id).toEqual({});
   });
 });

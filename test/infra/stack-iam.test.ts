@@ -1,9 +1,11 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SECRET_SOURCES } from '../../infra/source-endpoints.ts';
+import { ACTIONS_TABLE_INDEX_NAMES } from '../../lib/actions/list.ts';
 import { ACTION_TYPES } from '../../lib/actions/schema.ts';
 import { administratorChangeLeaseKey } from '../../lib/administrators/change-lock.ts';
+import { STEP_WORKFLOW_NAMES } from '../../lib/runbooks/definition.ts';
 import { DAAS_THROTTLE_GATE_KEY } from '../../lib/runtime/session-batch-store.ts';
-import { SOURCES } from '../../lib/sources/types.ts';
 import { WORKFLOWS, type WorkflowFunction } from '../../lib/workflow/definition.ts';
 import {
   allow,
@@ -74,6 +76,13 @@ function expectedTaskGrants(task: WorkflowFunction): string[] {
           administratorChangeLeaseKey(CUSTOMER_ID),
         ])
       : []),
+    // A runbook's steps: starts the step workflows' executions, never the runbook's own.
+    ...(task.startsActions
+      ? allow(
+          ['states:StartExecution'],
+          ...STEP_WORKFLOW_NAMES.map((workflow) => stack.stateMachine(workflow)),
+        )
+      : []),
     ...secretReads(...secrets),
   ].sort();
 }
@@ -106,11 +115,16 @@ describe('what each function may do', () => {
     },
   );
 
-  it('lets the API record actions, start and resume the workflows, use the idempotency table, read and append the audit trail, and read the webhook secret', () => {
+  it('lets the API record actions, start and resume the workflows, use the idempotency table, read and append the audit trail: no secret (API Gateway authenticates people)', () => {
     expect(stack.grants(stack.apiFunction)).toEqual(
       [
         ...XRAY,
         ...allow(ACTIONS, stack.table('actions')),
+        // GET /v1/actions: Query on the listing's indexes only (lib/actions/list.ts).
+        ...allow(
+          ['dynamodb:Query'],
+          ...ACTIONS_TABLE_INDEX_NAMES.map((index) => `${stack.table('actions')}/index/${index}`),
+        ),
         ...allow([...RECORDS, 'dynamodb:DeleteItem'], stack.table('idempotency')),
         // Approve and reject: the timeline is read, each decision appended.
         ...allow(['dynamodb:BatchWriteItem', 'dynamodb:Query'], stack.table('audit')),
@@ -124,12 +138,11 @@ describe('what each function may do', () => {
           ],
           ...workflowIds(),
         ),
-        ...secretReads(stack.secret('webhook')),
       ].sort(),
     );
   });
 
-  it('lets the source endpoints record actions, use the idempotency table, put deliveries, append to the audit trail, start the workflows and read their own four secrets', () => {
+  it('lets the source endpoints record actions, use the idempotency table, put deliveries, append to the audit trail, start the workflows and read their own four secrets and the webhook secret', () => {
     expect(stack.grants(stack.sourceFunction)).toEqual(
       [
         ...XRAY,
@@ -139,7 +152,11 @@ describe('what each function may do', () => {
         ...allow(['dynamodb:PutItem'], stack.table('deliveries')),
         ...allow(['dynamodb:BatchWriteItem'], stack.table('audit')),
         ...allow(['states:StartExecution'], ...workflowIds()),
-        ...secretReads(...SOURCES.map((source) => stack.secret(`source:${source}`))),
+        ...secretReads(
+          ...SECRET_SOURCES.map((source) => stack.secret(`source:${source}`)),
+          // The standard source signs with it.
+          stack.secret('webhook'),
+        ),
       ].sort(),
     );
   });
@@ -229,7 +246,10 @@ describe('who may touch what', () => {
       'resolve-device-targets',
       'record-device-result',
       'resolve-admin-targets',
+      'apply-admin-change',
       'record-admin-result',
+      'start-runbook',
+      'advance-runbook',
     ]);
     expect(stack.grantedOn(stack.table('actions'))).toEqual(
       [
@@ -255,11 +275,12 @@ describe('who may touch what', () => {
     ).toEqual([stack.apiFunction]);
   });
 
-  it('lets only the resolvers use the limit counters, complete-action give them back, apply-admin-change hold its lease and advance-session-batch share the throttle gate', () => {
+  it('lets only the resolvers (and start-runbook, for the run itself) use the limit counters, complete-action give them back, apply-admin-change hold its lease and advance-session-batch share the throttle gate', () => {
     expect(TASKS.filter((task) => task.appliesGuardrails).map((task) => task.name)).toEqual([
       'resolve-session-targets',
       'resolve-device-targets',
       'resolve-admin-targets',
+      'start-runbook',
     ]);
     expect(TASKS.filter((task) => task.releasesLimitReservations).map((t) => t.name)).toEqual([
       'complete-action',
@@ -305,7 +326,7 @@ describe('who may touch what', () => {
   });
 
   it('lets only the source endpoints read a source secret or write deliveries, and only they, the API and the run-sweep function share the idempotency table', () => {
-    for (const source of SOURCES) {
+    for (const source of SECRET_SOURCES) {
       expect(stack.grantedOn(stack.secret(`source:${source}`)), source).toEqual([
         stack.sourceFunction,
       ]);
@@ -320,7 +341,7 @@ describe('who may touch what', () => {
     const calling = (...calls: WorkflowFunction['calls'][]) =>
       tasksWhere((task) => calls.includes(task.calls));
 
-    expect(stack.grantedOn(stack.secret('webhook'))).toEqual([stack.apiFunction]);
+    expect(stack.grantedOn(stack.secret('webhook'))).toEqual([stack.sourceFunction]);
     expect(stack.grantedOn(stack.secret('citrix'))).toEqual(
       [...calling('daas', 'cloud-administrators'), stack.reportFunction].sort(),
     );
@@ -332,15 +353,24 @@ describe('who may touch what', () => {
     expect(stack.grantedOn(stack.secret('serviceNowApi'))).toEqual(calling('notifications'));
   });
 
-  it('lets only the API, the source endpoints and the run-sweep function start an execution, and only the API send a task token response', () => {
+  it('lets only the API, the source endpoints, the run-sweep function and advance-runbook start an execution, and only the API send a task token response', () => {
     const callers = (pattern: RegExp) =>
       [...stack.functionIds, ...workflowIds()].filter((id) =>
         stack.grants(id).some((line) => pattern.test(line)),
       );
 
     expect(callers(/^states:/).sort()).toEqual(
-      [stack.apiFunction, stack.sourceFunction, stack.sweepFunction].sort(),
+      [
+        stack.apiFunction,
+        stack.sourceFunction,
+        stack.sweepFunction,
+        stack.taskFunction('advance-runbook'),
+      ].sort(),
     );
+    // A run's steps start the other workflows; nothing a workflow invokes can start its own.
+    expect(
+      callers(new RegExp(`^states:StartExecution on ${stack.stateMachine('runbook')}$`)).sort(),
+    ).toEqual([stack.apiFunction, stack.sourceFunction, stack.sweepFunction].sort());
     expect(callers(/^states:(SendTask|\*)/)).toEqual([stack.apiFunction]);
   });
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/build-app.ts';
 import { PROJECT_ROOT } from '../../infra/citrix-response-function.ts';
 import { InvalidContextError } from '../../infra/config.ts';
+import { deployedRunbooksFile } from '../../infra/runbooks.ts';
 import { Sweeps } from '../../infra/sweeps.ts';
 import { WORKFLOW_NAMES } from '../../lib/actions/declaration.ts';
 import { loadSweeps, SweepsFileError } from '../../lib/sweeps/config.ts';
@@ -301,7 +302,7 @@ describe('the sweeps file at synth', () => {
 
 describe('the run-sweep bundle', () => {
   it(
-    'carries the sweeps file beside the code, as sweeps.json',
+    'carries the sweeps file beside the code, as sweeps.json, and the runbooks',
     () => {
       // The Sweeps construct alone, bundled for real (the stack tests skip bundling).
       const app = new App({ outdir: join(directory, 'cdk.out') });
@@ -323,13 +324,15 @@ describe('the run-sweep bundle', () => {
           ]),
         ) as Record<(typeof WORKFLOW_NAMES)[number], IStateMachine>,
         logRetention: RetentionDays.ONE_WEEK,
+        runbooksFile: deployedRunbooksFile({}),
       });
       const assembly = app.synth();
       const assets = readdirSync(assembly.directory).filter((name) => name.startsWith('asset.'));
 
       expect(assets).toHaveLength(1);
       const asset = join(assembly.directory, assets[0] as string);
-      expect(readdirSync(asset).sort()).toEqual(['index.mjs', 'sweeps.json']);
+      // A sweep may run a runbook by name: the runbooks synth checked come along.
+      expect(readdirSync(asset).sort()).toEqual(['index.mjs', 'runbooks.json', 'sweeps.json']);
       expect(readFileSync(join(asset, 'sweeps.json'), 'utf8')).toBe(readFileSync(path, 'utf8'));
     },
     SYNTH_TIMEOUT,

@@ -121,6 +121,7 @@ it('builds one state machine per declared workflow, under the construct ids it a
     'SessionAction',
     'DeviceAction',
     'AdminAction',
+    'Runbook',
   ]);
 });
 
@@ -137,7 +138,8 @@ describe.each(WORKFLOWS)('the $name state machine', (workflow) => {
         }),
       ),
     );
-    expect(maps.length).toBeGreaterThan(0);
+    // Each action workflow acts on its targets in a Map; a runbook's steps are actions of their own.
+    expect(maps.length > 0).toBe(workflow.name !== 'runbook');
     expect(valuesOfKey(definition, 'MaxConcurrency')).toEqual(maps.map(() => MAX_CONCURRENCY));
     // Checked against the file itself too, not only through readDefinition: the same states,
     // and an execution timeout moved by as much as the approval window was.
@@ -260,11 +262,18 @@ describe.each(WORKFLOWS)('the $name state machine', (workflow) => {
     const states = stack.definition(workflow.name).States;
     const needsApproval = states.NeedsApproval as { Choices: Json[]; Default: string };
 
-    // A dry run plans and reserves nothing, so it is never held.
+    // A dry run plans and reserves nothing, so it is never held; a runbook's plans every step,
+    // each a dry run of its own.
     expect(states.ResolveTargets?.Next).toBe('IsDryRun');
     expect(states.IsDryRun).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Variable: '$.dryRun', BooleanEquals: true, Next: 'CompleteAction' }],
+      Choices: [
+        {
+          Variable: '$.dryRun',
+          BooleanEquals: true,
+          Next: workflow.name === 'runbook' ? 'AdvanceRunbook' : 'CompleteAction',
+        },
+      ],
       Default: 'NeedsApproval',
     });
     expect(states.NeedsApproval).toMatchObject({
@@ -419,6 +428,40 @@ it('warns the sessions (read from their batches) and waits the grace period befo
     Type: 'Wait',
     SecondsPath: '$.warning.graceSeconds',
     Next: 'ActOnEachBatch',
+  });
+});
+
+describe('the runbook loop', () => {
+  it('advances the run a round at a time, waiting as the round says, until it is done', () => {
+    const states = stack.definition('runbook').States;
+
+    // After the run's own guardrails (and approval, where a deployment asks for one).
+    expect(states.NeedsApproval?.Default).toBe('AdvanceRunbook');
+    expect(states.RequestApproval?.Next).toBe('AdvanceRunbook');
+    expect(states.AdvanceRunbook).toMatchObject({
+      Type: 'Task',
+      Resource: placeholder('AdvanceRunbookFunctionArn'),
+      Parameters: {
+        // The run is read from its record; how long to wait on each step, from StartRunbook.
+        'actionId.$': '$.actionId',
+        'schedule.$': '$.resolution.schedule',
+      },
+      ResultPath: '$.round',
+      Next: 'IsRunbookDone',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordActionFailure' }],
+    });
+    expect(states.IsRunbookDone).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.round.done', BooleanEquals: true, Next: 'CompleteAction' }],
+      Default: 'WaitForStep',
+    });
+    expect(states.WaitForStep).toMatchObject({
+      Type: 'Wait',
+      SecondsPath: '$.round.waitSeconds',
+      Next: 'AdvanceRunbook',
+    });
+    // The run's status is the one the last round derived from its steps.
+    expect(states.CompleteAction?.Parameters).toMatchObject({ 'runbook.$': '$.round.outcome' });
   });
 });
 

@@ -6,6 +6,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { CitrixResponseFunction } from '../../infra/citrix-response-function.ts';
 import { CITRIX_CUSTOMER_ID_PLACEHOLDER, readConfig } from '../../infra/config.ts';
+import { deployedRunbooksFile } from '../../infra/runbooks.ts';
 import { TaskFunctions } from '../../infra/task-functions.ts';
 import { ACTION_TYPES } from '../../lib/actions/schema.ts';
 import { administratorChangeLeaseKey } from '../../lib/administrators/change-lock.ts';
@@ -64,6 +65,7 @@ function taskFunctions(
     citrixCredentials: secret,
     callbackSigningSecret: callbackSecret,
     ...(serviceNow ? { serviceNowApiCredentials: serviceNowSecret } : {}),
+    runbooksFile: deployedRunbooksFile({}),
   });
   const logicalId = (construct: Secret | Table) =>
     stack.getLogicalId(construct.node.defaultChild as CfnElement);
@@ -191,17 +193,17 @@ describe('TaskFunctions', () => {
     expect(tasks.all.get('complete-action')).toBe(first);
   });
 
-  it('builds every workflow task once: 14 functions named after their tasks', () => {
+  it('builds every workflow task once: 16 functions named after their tasks', () => {
     const { stack, tasks } = taskFunctions();
     for (const workflow of WORKFLOWS) {
       for (const task of workflow.functions) tasks.functionFor(workflow, task);
     }
     const names = [...new Set(WORKFLOWS.flatMap((w) => w.functions.map((task) => task.name)))];
 
-    expect(names).toHaveLength(14);
+    expect(names).toHaveLength(16);
     expect([...tasks.all.keys()].sort()).toEqual(names.sort());
     for (const name of names) environmentOf(stack, `workflow task: ${name}`);
-    expect(Object.keys(templateOf(stack).findResources('AWS::Lambda::Function'))).toHaveLength(14);
+    expect(Object.keys(templateOf(stack).findResources('AWS::Lambda::Function'))).toHaveLength(16);
   });
 
   it('builds notify-action-outcome, declared by all three workflows, once', () => {
@@ -572,7 +574,13 @@ describe('TaskFunctions: the audit trail and the guardrails', () => {
       ),
     ).values(),
   ];
-  const RESOLVERS = ['resolve-session-targets', 'resolve-device-targets', 'resolve-admin-targets'];
+  // A runbook run's start applies the run's own guardrails, as a resolver does an action's.
+  const RESOLVERS = [
+    'resolve-session-targets',
+    'resolve-device-targets',
+    'resolve-admin-targets',
+    'start-runbook',
+  ];
   // As an operator sets them: the limits as a cdk.json object, the rest as `-c` strings.
   const GUARDRAILS = {
     guardrailLimits: { 'device.wipe': { perRequest: 2, perHour: 6, overLimit: 'refuse' } },
@@ -589,11 +597,11 @@ describe('TaskFunctions: the audit trail and the guardrails', () => {
     PROTECTED_DEVICES: '8d5f2a71-3c4b-4e8a-9f10-2b3c4d5e6f70,1042',
   };
 
-  it('declares appliesGuardrails on the three resolve tasks and no other', () => {
+  it('declares appliesGuardrails on the three resolve tasks and start-runbook, and no other', () => {
     expect(TASKS.filter(({ task }) => task.appliesGuardrails).map(({ task }) => task.name)).toEqual(
       RESOLVERS,
     );
-    expect(TASKS).toHaveLength(14);
+    expect(TASKS).toHaveLength(16);
   });
 
   it.each(TASKS.map(({ workflow, task }) => ({ name: task.name, workflow, task })))(

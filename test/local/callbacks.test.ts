@@ -1,11 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  signStandardWebhook,
-  verifyStandardWebhook,
-} from '../../lib/webhooks/standard-webhooks.ts';
-import { LOCAL_DEMO_SOURCE_SECRETS } from '../../local/defaults.ts';
+import { verifyStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
+import { LOCAL_DEMO_PEOPLE, LOCAL_DEMO_SOURCE_SECRETS } from '../../local/defaults.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { sigV4Fetch } from '../support/local-stack.ts';
 import { type LoopbackServer, startLoopbackServer } from '../support/loopback-server.ts';
 import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
 import { FAST_WORKFLOW, TEST_ENV, testFixture } from '../support/simulator-fixture.ts';
@@ -53,11 +50,10 @@ async function act(callback: string): Promise<string> {
     reason: 'callback test',
     callback,
   });
-  const headers = signStandardWebhook(TEST_SIGNING_SECRET, `msg_${randomUUID()}`, new Date(), body);
-  const response = await fetch(`${stack.apiUrl}/v1/actions`, {
-    method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json' },
+  // Signed by a demo person: the stack runs on the simulator without LOCAL_PEOPLE.
+  const response = await sigV4Fetch(`${stack.apiUrl}/v1/actions`, {
     body,
+    credentials: LOCAL_DEMO_PEOPLE['soc.lead@example.com'],
   });
   expect(response.status).toBe(202);
   const { actionId } = (await response.json()) as { actionId: string };

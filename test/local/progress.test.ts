@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
+import { LOCAL_DEMO_PEOPLE } from '../../local/defaults.ts';
 import { describeWorkflowEvent } from '../../local/progress.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import type { WorkflowEvent } from '../../local/workflow-runner.ts';
+import { sigV4Fetch } from '../support/local-stack.ts';
 import { type LoopbackServer, startLoopbackServer } from '../support/loopback-server.ts';
 import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
 import { FAST_WORKFLOW, TEST_ENV, testFixture } from '../support/simulator-fixture.ts';
@@ -397,20 +398,18 @@ describe('describeWorkflowEvent on the local stack', () => {
     await receiver?.close();
   });
 
-  async function signed(path: string, body: Record<string, unknown>): Promise<Response> {
-    const text = JSON.stringify(body);
-    const headers = signStandardWebhook(
-      TEST_SIGNING_SECRET,
-      `msg_${randomUUID()}`,
-      new Date(),
-      text,
-    );
-    return fetch(`${stack.apiUrl}${path}`, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json' },
-      body: text,
+  /** A POST signed by one of the demo people (no LOCAL_PEOPLE here): the SOC lead asks. */
+  function signed(
+    path: string,
+    body: Record<string, unknown>,
+    as: keyof typeof LOCAL_DEMO_PEOPLE = 'soc.lead@example.com',
+  ): Promise<Response> {
+    return sigV4Fetch(`${stack.apiUrl}${path}`, {
+      body: JSON.stringify(body),
+      credentials: LOCAL_DEMO_PEOPLE[as],
     });
   }
+  const ON_CALL = 'it.oncall@example.com';
 
   /** Requests a warned, held log off of bob's session with a callback; its action id. */
   async function heldLogoff(): Promise<string> {
@@ -418,7 +417,6 @@ describe('describeWorkflowEvent on the local stack', () => {
       action: 'session.logoff',
       target: { user: 'bob@example.com' },
       reason: `progress test ${randomUUID()}`,
-      requestedBy: 'alice.soc',
       notify: { title: 'Security', text: 'Your session ends soon.', graceSeconds: 30 },
       callback: 'broken',
     });
@@ -432,7 +430,7 @@ describe('describeWorkflowEvent on the local stack', () => {
 
   it('prints the approval wait, the decision, the warnings and the callback, in order', async () => {
     const actionId = await heldLogoff();
-    const approved = await signed(`/v1/actions/${actionId}/approve`, { by: 'bob.lead' });
+    const approved = await signed(`/v1/actions/${actionId}/approve`, {}, ON_CALL);
     expect(approved.status).toBe(200);
     await stack.runner.execution(actionId)?.done;
 
@@ -441,7 +439,7 @@ describe('describeWorkflowEvent on the local stack', () => {
       'workflow started',
       'resolved 1 session(s) in 1 batch(es)',
       `awaiting approval (session.logoff needs approval) for up to 4 s; approve with: npm run send -- approve ${actionId} --by <name>`,
-      'approved by bob.lead',
+      'approved by it.oncall@example.com',
       '$sendMessage warning sent to 1 session(s)',
       'waiting the 30 s grace period before acting',
     ];
@@ -456,17 +454,18 @@ describe('describeWorkflowEvent on the local stack', () => {
 
   it('prints a rejection', async () => {
     const actionId = await heldLogoff();
-    const rejected = await signed(`/v1/actions/${actionId}/reject`, {
-      by: 'bob.lead',
-      comment: 'false positive',
-    });
+    const rejected = await signed(
+      `/v1/actions/${actionId}/reject`,
+      { comment: 'false positive' },
+      ON_CALL,
+    );
     expect(rejected.status).toBe(200);
     await stack.runner.execution(actionId)?.done;
 
     const printed = linesOf(actionId);
-    expect(printed).toContain('rejected by bob.lead: false positive');
+    expect(printed).toContain('rejected by it.oncall@example.com: false positive');
     expect(printed).toContain(
-      'action rejected; nothing was done: Rejected by bob.lead: false positive',
+      'action rejected; nothing was done: Rejected by it.oncall@example.com: false positive',
     );
     expect(printed.join('\n')).not.toContain('$sendMessage');
   });

@@ -1,9 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { sigV4Fetch } from '../support/local-stack.ts';
 import { type LoopbackServer, startLoopbackServer } from '../support/loopback-server.ts';
-import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
+import {
+  type SigV4Credentials,
+  TEST_PEOPLE,
+  TEST_SIGNING_SECRET,
+} from '../support/signed-request.ts';
 import {
   ADMINS,
   DEVICES,
@@ -18,8 +22,8 @@ import { secretsIn, TEST_SECRET_PATTERNS } from '../support/test-secrets.ts';
 /**
  * Runs actions with every log line enabled (DEBUG) and checks that nothing written to stdout or
  * stderr carries a secret: not the Citrix client secret, not the signing secret, not a bearer
- * token, not the Endpoint Management password or auth_token, not a task token, not a signature
- * or a ServiceNow credential — through logoffs, wipes, approvals and rejections, warnings,
+ * token, not the Endpoint Management password or auth_token, not a task token, not a signature,
+ * a person's secret access key or a ServiceNow credential — through logoffs, wipes, approvals and rejections, warnings,
  * administrator revokes, source deliveries, signed callbacks and ServiceNow work notes.
  */
 const written: string[] = [];
@@ -57,6 +61,7 @@ beforeAll(async () => {
     env: {
       ...TEST_ENV,
       WEBHOOK_SECRET: TEST_SIGNING_SECRET,
+      LOCAL_PEOPLE: JSON.stringify(TEST_PEOPLE),
       // Administrator login, so the Endpoint Management password is in play too.
       CITRIX_EM_AUTH: 'credentials',
       // Task tokens: a selective wipe waits for approval (a full wipe does not, here).
@@ -81,24 +86,18 @@ afterAll(async () => {
   process.stderr.write = originalStderr;
 });
 
-async function send(
+/** A person's POST (SigV4, requester@example.com unless `credentials` say otherwise). */
+function send(
   body: string,
-  secret = TEST_SIGNING_SECRET,
+  credentials: SigV4Credentials = TEST_PEOPLE['requester@example.com'],
   path = '/v1/actions',
 ): Promise<Response> {
-  const headers = signStandardWebhook(secret, `msg_${randomUUID()}`, new Date(), body);
-  return fetch(`${stack.apiUrl}${path}`, {
-    method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json' },
-    body,
-  });
+  return sigV4Fetch(`${stack.apiUrl}${path}`, { body, credentials });
 }
 
-/** Requests an action over the signed API; its id. */
+/** Requests an action as a person; its id. */
 async function act(request: Record<string, unknown>): Promise<string> {
-  const response = await send(
-    JSON.stringify({ reason: 'log scan', requestedBy: 'requester@example.com', ...request }),
-  );
+  const response = await send(JSON.stringify({ reason: 'log scan', ...request }));
   expect(response.status).toBe(202);
   return ((await response.json()) as { actionId: string }).actionId;
 }
@@ -134,9 +133,11 @@ describe('logs', () => {
     });
     const accepted = (await (await send(logoff)).json()) as { actionId: string };
     stack.simulator?.expireTokens();
-    expect(
-      (await send(logoff, `whsec_${Buffer.from('wrong secret here').toString('base64')}`)).status,
-    ).toBe(401);
+    const wrongKey = {
+      accessKeyId: TEST_PEOPLE['requester@example.com'].accessKeyId,
+      secretAccessKey: 'wrong secret access key here',
+    };
+    expect((await send(logoff, wrongKey)).status).toBe(403);
     const done = await stack.runner.execution(accepted.actionId)?.done;
     expect(done?.status).toBe('SUCCEEDED');
 
@@ -147,6 +148,8 @@ describe('logs', () => {
       TEST_CLIENT.clientSecret,
       TEST_SIGNING_SECRET,
       TEST_SIGNING_SECRET.slice('whsec_'.length),
+      TEST_PEOPLE['requester@example.com'].secretAccessKey,
+      wrongKey.secretAccessKey,
     ]) {
       expect(output).not.toContain(secret);
     }
@@ -223,10 +226,9 @@ describe('logs', () => {
       [approved, 'approve'],
       [rejected, 'reject'],
     ] as const) {
-      const body = JSON.stringify({ by: 'approver@example.com', comment: 'log scan' });
-      expect(
-        (await send(body, TEST_SIGNING_SECRET, `/v1/actions/${actionId}/${decision}`)).status,
-      ).toBe(200);
+      const body = JSON.stringify({ comment: 'log scan' });
+      const approver = TEST_PEOPLE['approver@example.com'];
+      expect((await send(body, approver, `/v1/actions/${actionId}/${decision}`)).status).toBe(200);
     }
     expect((await ended(approved))?.status).toBe('succeeded');
     expect((await ended(rejected))?.status).toBe('rejected');
@@ -299,15 +301,11 @@ describe('logs', () => {
 
   it('keep the audit trail free of secrets too, for every action of this file', async () => {
     const { TEST_SECRETS } = await import('../support/test-secrets.ts');
-    const { signStandardWebhook } = await import('../../lib/webhooks/standard-webhooks.ts');
     await stack.runner.idle();
     const ids = [...stack.runner.executionNames()];
     expect(ids.length).toBeGreaterThan(3);
     for (const actionId of ids) {
-      const headers = signStandardWebhook(TEST_SIGNING_SECRET, `msg_${actionId}`, new Date(), '');
-      const view = await (
-        await fetch(`${stack.apiUrl}/v1/actions/${actionId}`, { headers })
-      ).text();
+      const view = await (await sigV4Fetch(`${stack.apiUrl}/v1/actions/${actionId}`)).text();
       expect(view).toContain('"timeline"');
       expect(view).toContain('citrix_call');
       for (const [name, secret] of TEST_SECRETS) {

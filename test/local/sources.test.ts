@@ -2,8 +2,9 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
-import { LOCAL_DEMO_SOURCE_SECRETS } from '../../local/defaults.ts';
+import { LOCAL_DEMO_PEOPLE, LOCAL_DEMO_SOURCE_SECRETS } from '../../local/defaults.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { sigV4Fetch } from '../support/local-stack.ts';
 import { type LoopbackServer, startLoopbackServer } from '../support/loopback-server.ts';
 import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
 import { FAST_WORKFLOW, SESSIONS, TEST_ENV, testFixture } from '../support/simulator-fixture.ts';
@@ -77,6 +78,12 @@ const DELIVERIES: Record<string, (body: string) => Delivery> = {
       'x-pagerduty-signature': pagerDutySignature(body, SECRETS.pagerduty.signingSecrets[0] ?? ''),
     },
   }),
+  // The stack's WEBHOOK_SECRET is the standard source's key.
+  standard: (body) => ({
+    path: '/v1/webhooks/standard',
+    body,
+    headers: signStandardWebhook(TEST_SIGNING_SECRET, `msg_${body.length}`, new Date(), body),
+  }),
 };
 
 async function deliver({ path, body, headers = {} }: Delivery) {
@@ -109,6 +116,7 @@ describe('source endpoints', () => {
     ['sentinel', 'session.logoff', [{ user: 'alice@example.com' }, { user: 'bob@example.com' }]],
     ['servicenow', 'session.logoff', [{ user: 'alice@example.com' }]],
     ['pagerduty', 'session.disconnect', [{ user: 'alice@example.com' }]],
+    ['standard', 'session.logoff', [{ user: 'alice@example.com' }]],
   ])(
     'accepts the %s sample and maps it to %s on the right targets',
     async (source, action, targets) => {
@@ -121,7 +129,11 @@ describe('source endpoints', () => {
       expect(actions.map((a) => [a.action, a.target])).toEqual(targets.map((t) => [action, t]));
       for (const { actionId } of actions) {
         const record = await stack.actions.get(actionId);
-        expect(record).toMatchObject({ status: 'succeeded', source: { name: source } });
+        expect(record).toMatchObject({
+          status: 'succeeded',
+          source: { name: source },
+          requester: { kind: 'source', key: `source:${source}` },
+        });
       }
     },
   );
@@ -265,8 +277,10 @@ describe('source endpoints', () => {
     await stack.runner.execution(action?.actionId ?? '')?.done;
     expect(action?.statusUrl).toBe(`${stack.apiUrl}/v1/actions/${action?.actionId}`);
 
-    const headers = signStandardWebhook(TEST_SIGNING_SECRET, 'msg_status_url', new Date(), '');
-    const status = await fetch(action?.statusUrl ?? '', { headers });
+    // A person reads it, signed by a demo person (no LOCAL_PEOPLE here).
+    const status = await sigV4Fetch(action?.statusUrl ?? '', {
+      credentials: LOCAL_DEMO_PEOPLE['it.oncall@example.com'],
+    });
     expect(status.status).toBe(200);
     expect(await status.json()).toMatchObject({
       actionId: action?.actionId,
@@ -274,6 +288,7 @@ describe('source endpoints', () => {
       target: { user: 'alice@example.com' },
       status: 'succeeded',
       source: expect.objectContaining({ name: 'pagerduty' }),
+      requester: { kind: 'source', key: 'source:pagerduty', name: expect.any(String) },
     });
   });
 

@@ -1,18 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { servedOpenApiDocument } from '../../lib/api/served-openapi.ts';
-import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
 import {
   chooseCitrixMode,
   chooseEndpointManagementMode,
   type LocalStack,
   startLocalStack,
 } from '../../local/stack.ts';
-import { startTestStack } from '../support/local-stack.ts';
-import { TEST_SIGNING_SECRET } from '../support/signed-request.ts';
+import { type SigV4FetchOptions, sigV4Fetch, startTestStack } from '../support/local-stack.ts';
+import { TEST_PEOPLE, TEST_SIGNING_SECRET } from '../support/signed-request.ts';
 import { ADMINS, DEVICES, SESSIONS } from '../support/simulator-fixture.ts';
 
-/** End to end over real HTTP on loopback: signed request → API → workflow → Citrix simulator. */
+/** End to end over real HTTP on loopback: SigV4-signed request → API → workflow → Citrix simulator. */
 let stack: LocalStack;
 
 beforeAll(async () => {
@@ -25,25 +23,13 @@ beforeEach(async () => {
   await fetch(`${stack.simulator?.url}/_simulator/reset`, { method: 'POST' });
 });
 
-interface Signing {
-  secret?: string;
-  timestamp?: Date;
-  sentBody?: string;
-}
-
-async function signedFetch(url: string, body: string, signing: Signing = {}): Promise<Response> {
-  const headers = signStandardWebhook(
-    signing.secret ?? TEST_SIGNING_SECRET,
-    `msg_${randomUUID()}`,
-    signing.timestamp ?? new Date(),
-    body,
-  );
-  const sent = signing.sentBody ?? body;
-  return fetch(url, {
-    method: sent === '' ? 'GET' : 'POST',
-    headers: { ...headers, 'content-type': 'application/json' },
-    ...(sent === '' ? {} : { body: sent }),
-  });
+/** A person's request (requester@example.com unless `signing` says otherwise): POST with a body. */
+function signedFetch(
+  url: string,
+  body: string,
+  signing: SigV4FetchOptions = {},
+): Promise<Response> {
+  return sigV4Fetch(url, { body, ...signing });
 }
 
 async function simulatorRequests(): Promise<{ method: string; path: string; status: number }[]> {
@@ -67,7 +53,6 @@ const logoffAlice = JSON.stringify({
   action: 'session.logoff',
   target: { user: 'alice@example.com' },
   reason: 'Sentinel incident 4711: impossible travel',
-  requestedBy: 'e2e-test',
 });
 
 describe('local stack over HTTP', () => {
@@ -82,7 +67,7 @@ describe('local stack over HTTP', () => {
     expect(final).toMatchObject({
       actionId: body.actionId,
       status: 'succeeded',
-      requestedBy: 'e2e-test',
+      requestedBy: 'requester@example.com',
     });
     const results = final.results as {
       sessionId: string;
@@ -105,23 +90,40 @@ describe('local stack over HTTP', () => {
     expect(state.sessions.map((s) => s.Id)).not.toContain(SESSIONS.alice1);
   });
 
-  it.each<[string, Signing]>([
-    ['a tampered body', { sentBody: logoffAlice.replace('alice@', 'bob@') }],
+  it.each<[string, SigV4FetchOptions, RegExp]>([
     [
-      'the wrong secret',
-      { secret: `whsec_${Buffer.from('an attacker guessed this').toString('base64')}` },
+      'a tampered body',
+      { sentBody: logoffAlice.replace('alice@', 'bob@') },
+      // The SDK signs the body's hash (x-amz-content-sha256), checked against the body first.
+      /^The provided 'x-amz-content-sha256' header does not match what was computed\.$/,
     ],
-    ['a stale timestamp', { timestamp: new Date(Date.now() - 6 * 60_000) }],
-  ])('answers 401 to %s and makes no Citrix call', async (_, signing) => {
-    const response = await signedFetch(`${stack.apiUrl}/v1/actions`, logoffAlice, signing);
-    expect(response.status).toBe(401);
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
-      'invalid_signature',
-    );
-    // Give a wrongly started workflow time to reach Citrix before asserting it did not.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await simulatorRequests()).toEqual([]);
-  });
+    [
+      'the wrong secret key',
+      {
+        credentials: {
+          accessKeyId: TEST_PEOPLE['requester@example.com'].accessKeyId,
+          secretAccessKey: 'an attacker guessed this secret',
+        },
+      },
+      /^The request signature we calculated does not match/,
+    ],
+    [
+      'an unknown access key',
+      { credentials: { accessKeyId: 'AKIDNOBODY0000000000', secretAccessKey: 'whatever-secret' } },
+      /^The security token included in the request is invalid\.$/,
+    ],
+    ['a stale date', { signingDate: new Date(Date.now() - 6 * 60_000) }, /^Signature expired: /],
+  ])(
+    'answers 403 to %s as API Gateway does, and makes no Citrix call',
+    async (_, signing, message) => {
+      const response = await signedFetch(`${stack.apiUrl}/v1/actions`, logoffAlice, signing);
+      expect(response.status).toBe(403);
+      expect(((await response.json()) as { message: string }).message).toMatch(message);
+      // Give a wrongly started workflow time to reach Citrix before asserting it did not.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await simulatorRequests()).toEqual([]);
+    },
+  );
 
   it('answers 400 naming the field, with no Citrix call', async () => {
     const body = JSON.stringify({
@@ -143,7 +145,6 @@ describe('local stack over HTTP', () => {
       target: { user: 'carol@example.com' },
       reason: 'ServiceNow INC0042: phone reported stolen',
       ticket: 'INC0042',
-      requestedBy: 'e2e-test',
     });
     const accepted = await signedFetch(`${stack.apiUrl}/v1/actions`, request);
     expect(accepted.status).toBe(202);
@@ -205,7 +206,6 @@ describe('local stack over HTTP', () => {
       action: 'admin.revoke',
       target: { admin: ADMINS.mallory.email },
       reason: 'Sentinel incident 4712: admin sign-in from a new country',
-      requestedBy: 'e2e-test',
     });
     const accepted = await signedFetch(`${stack.apiUrl}/v1/actions`, request);
     expect(accepted.status).toBe(202);
@@ -281,6 +281,19 @@ describe('chooseCitrixMode', () => {
     ).rejects.toThrow(/WEBHOOK_SECRET is required/);
   });
 
+  it('refuses a real tenant with the public demo people', async () => {
+    await expect(
+      startLocalStack({
+        env: {
+          CITRIX_CLIENT_ID: 'id',
+          CITRIX_CLIENT_SECRET: 's',
+          CITRIX_CUSTOMER_ID: 'c',
+          WEBHOOK_SECRET: TEST_SIGNING_SECRET,
+        },
+      }),
+    ).rejects.toThrow(/LOCAL_PEOPLE is required/);
+  });
+
   it('talks to a real Endpoint Management server only when CITRIX_EM_URL is set', () => {
     expect(chooseEndpointManagementMode({})).toBe('simulator');
     expect(chooseEndpointManagementMode({ CITRIX_EM_URL: 'https://mdm.example.com:4443' })).toBe(
@@ -316,6 +329,7 @@ describe('chooseCitrixMode', () => {
         CITRIX_EM_USERNAME: 'api-admin',
         CITRIX_EM_PASSWORD: 'not-used-here',
         CITRIX_EM_BODY_SHAPE: 'id-array',
+        LOCAL_PEOPLE: JSON.stringify(TEST_PEOPLE),
       },
     });
     try {

@@ -5,7 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { addressRange } from '../../lib/citrix/client-address.ts';
 import { parseStateChangeTime } from '../../lib/sessions/state-change-time.ts';
 import type { SimulatorFixture } from '../../local/simulator/fixture.ts';
-import { FLEET_PROTECTED_USERS, fleetFixture } from '../../local/simulator/fleet.ts';
+import {
+  FLEET_EMAIL_DOMAIN,
+  FLEET_PROTECTED_USERS,
+  fleetFixture,
+  fleetUserName,
+} from '../../local/simulator/fleet.ts';
 import type { RecordedRequest } from '../../local/simulator/server.ts';
 import { type LocalStackHarness, useLocalStack } from '../support/local-stack.ts';
 
@@ -14,6 +19,8 @@ import { type LocalStackHarness, useLocalStack } from '../support/local-stack.ts
  * `runSweep` (what `npm run sweep` and the local schedules call) and the signed API.
  */
 const NOW = new Date();
+/** A fleet user with sessions and devices: the runbook sweep's input. */
+const RUNBOOK_USER = `${fleetUserName(1)}@${FLEET_EMAIL_DOMAIN}`;
 const EIGHT_HOURS_MS = 8 * 3_600_000;
 const fixture: SimulatorFixture = fleetFixture({ sessions: 1000, now: NOW, logoffMs: 40 });
 
@@ -46,6 +53,14 @@ const SWEEPS = {
       maxTargets: 20,
       enabled: true,
     })),
+    // A runbook on a schedule: report mode plans every step, acting on nothing.
+    {
+      name: 'contain-user-report',
+      schedule: 'rate(1 day)',
+      runbook: { name: 'compromised-user', inputs: { user: RUNBOOK_USER } },
+      mode: 'report',
+      enabled: true,
+    },
   ],
 };
 const sweepsFile = join(tmpdir(), `sweeps-${process.pid}.json`);
@@ -70,6 +85,8 @@ const staleSessions = fixture.sessions.filter((session) => {
 const harness: LocalStackHarness = useLocalStack({
   reason: 'Rehearsal: fleet containment',
   simulatorFixture: fixture,
+  // A runbook run looks at its steps after 5, 10, 20 … seconds: shortened.
+  waitTimeOverrides: { WaitForStep: 20 },
   env: {
     SWEEPS_FILE: sweepsFile,
     SESSION_MAX_TARGETS: '200',
@@ -96,6 +113,32 @@ describe('sweeps and fleet targets on 1,000 sessions', () => {
     expect(record.requestedBy).toBe('stale-sessions');
     const planned = (record.plan ?? []).filter((entry) => entry.act).map((entry) => entry.target);
     expect(new Set(planned)).toEqual(new Set(staleSessions.map((session) => session.Id)));
+    expect(mutations(harness.stack.simulator?.requests() ?? [])).toEqual([]);
+  }, 60_000);
+
+  it('runs a runbook on schedule: in report mode, a dry run of every step as the sweep, no mutating call', async () => {
+    const run = await harness.stack.runSweep('contain-user-report');
+    const record = await harness.finished(run.actionId);
+
+    expect(record).toMatchObject({
+      action: 'runbook.run',
+      target: { runbook: 'compromised-user' },
+      inputs: { user: RUNBOOK_USER },
+      dryRun: true,
+      status: 'planned',
+      requestedBy: 'contain-user-report',
+      requester: { kind: 'sweep', key: 'sweep:contain-user-report' },
+      source: { name: 'sweep', title: 'contain-user-report' },
+    });
+    const sessions = fixture.sessions.filter(
+      (session) => session.User.PrincipalName === RUNBOOK_USER,
+    );
+    expect(record.steps?.[0]).toMatchObject({
+      id: 'logoff-sessions',
+      status: 'planned',
+      targets: sessions.length,
+    });
+    expect(sessions.length).toBeGreaterThan(0);
     expect(mutations(harness.stack.simulator?.requests() ?? [])).toEqual([]);
   }, 60_000);
 

@@ -6,10 +6,17 @@ import type {
   InvitationTarget,
   RevokeOptions,
 } from '../../lib/actions/schema.ts';
+import { toActionView } from '../../lib/actions/view.ts';
 import type { RecordedRequest } from '../../local/simulator/server.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import type { WorkflowEvent } from '../../local/workflow-runner.ts';
-import { ADMINS, FAST_WORKFLOW, TEST_ENV, testFixture } from '../support/simulator-fixture.ts';
+import {
+  ADMINS,
+  administratorsClientFor,
+  FAST_WORKFLOW,
+  TEST_ENV,
+  testFixture,
+} from '../support/simulator-fixture.ts';
 import { runAction } from '../support/workflow.ts';
 
 /**
@@ -298,6 +305,103 @@ describe('admin workflow', () => {
     });
     expect(record.status).toBe('succeeded');
     expect(adminCalls().filter((r) => r.status === 429)).toHaveLength(5);
+  });
+});
+
+describe('admin.restore', () => {
+  const client = () => administratorsClientFor(stack.simulator?.url ?? '');
+  const accessOf = (id: string) => client().getAccess(id);
+  /** Calls that change administrators from the `since`-th recorded one on. */
+  const changesSince = (since: number) => changes().slice(since);
+
+  it('puts back exactly the access a strip-mode revoke replaced, whose status names the command', async () => {
+    const original = await accessOf(ADMINS.mallory.userId);
+    const revoked = await run({ action: 'admin.revoke', target: { admin: ADMINS.mallory.email } });
+    expect(revoked.record.status).toBe('succeeded');
+    expect(toActionView(revoked.record).undo).toEqual({
+      action: 'admin.restore',
+      command: `citrix-response act admin.restore --admin ${ADMINS.mallory.email} --reason "…"`,
+    });
+    expect(await accessOf(ADMINS.mallory.userId)).not.toEqual(original);
+
+    const before = changes().length;
+    const { record } = await run({
+      action: 'admin.restore',
+      target: { admin: ADMINS.mallory.email },
+    });
+    expect(record).toMatchObject({ status: 'succeeded', summary: '1 of 1 administrator restored' });
+    expect(only(record.results)).toMatchObject({
+      outcome: 'succeeded',
+      change: { mode: 'restore' },
+      restore: { revokeActionIds: [revoked.record.actionId], access: original },
+      after: { present: true, accessType: 'Custom' },
+    });
+    // One PUT of the very access read before the revoke, and Citrix holds it again.
+    const put = changesSince(before);
+    expect(put.map((r) => `${r.method} ${r.path}?id=${r.query.id}`)).toEqual([
+      `PUT /administrators/access?id=${ADMINS.mallory.userId}`,
+    ]);
+    expect(put[0]?.body).toEqual(original);
+    expect(await accessOf(ADMINS.mallory.userId)).toEqual(original);
+    // And the restore's own status names its undo: a strip again.
+    expect(toActionView(record).undo?.command).toBe(
+      `citrix-response act admin.revoke --admin ${ADMINS.mallory.email} --reason "…"`,
+    );
+
+    // Never twice: a second restore of the same revoke is refused before any call.
+    const again = await run({ action: 'admin.restore', target: { admin: ADMINS.mallory.email } });
+    expect(again.record).toMatchObject({
+      status: 'failed',
+      error: { name: 'RevokeAlreadyRestoredError' },
+    });
+    expect(again.record.error?.message).toContain(record.actionId);
+    expect(changesSince(before)).toHaveLength(1);
+  });
+
+  it('refuses, changing nothing, once the access changed since the revoke', async () => {
+    await run({ action: 'admin.revoke', target: { admin: ADMINS.mallory.email } });
+    await grantFull(ADMINS.mallory.userId);
+    const before = changes().length;
+    const { record } = await run({
+      action: 'admin.restore',
+      target: { admin: ADMINS.mallory.email },
+    });
+    expect(record).toMatchObject({
+      status: 'failed',
+      error: { name: 'AdministratorChangedSinceRevokeError' },
+    });
+    expect(record.error?.message).toMatch(/access type Custom, now Full/);
+    expect(changesSince(before)).toEqual([]);
+    expect(administrator(ADMINS.mallory.ucOid)?.accessType).toBe('Full');
+  });
+
+  it('plans a dry run with the access it would put back, sending no change', async () => {
+    const original = await accessOf(ADMINS.mallory.userId);
+    const revoked = await run({ action: 'admin.revoke', target: { admin: ADMINS.mallory.email } });
+    const before = changes().length;
+    const { record } = await run({
+      action: 'admin.restore',
+      target: { admin: ADMINS.mallory.email },
+      dryRun: true,
+    });
+    expect(record).toMatchObject({
+      status: 'planned',
+      summary: 'Dry run: would restore 1 administrator',
+    });
+    expect(only(record.results)).toMatchObject({
+      outcome: 'planned',
+      restore: { revokeActionIds: [revoked.record.actionId], access: original },
+    });
+    expect(changesSince(before)).toEqual([]);
+  });
+
+  it('fails for an administrator never revoked in strip mode', async () => {
+    const { record } = await run({
+      action: 'admin.restore',
+      target: { admin: ADMINS.trent.email },
+    });
+    expect(record).toMatchObject({ status: 'failed', error: { name: 'NoRevokeSnapshotError' } });
+    expect(changes()).toEqual([]);
   });
 });
 

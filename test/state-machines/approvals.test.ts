@@ -6,7 +6,7 @@ import { ADMINS, DEVICES, SESSIONS } from '../support/simulator-fixture.ts';
  * Guardrails end to end over HTTP, beyond device wipes (test/state-machines/guardrails.test.ts):
  * a protected user listed as `DOMAIN\user` protects their sessions however the request names
  * them; approval of a session action held over a limit and of an administrator deletion (held by
- * default); an action that names no requester can be rejected but not approved.
+ * default); the requester can reject their own action but not approve it.
  */
 const local = useLocalStack({
   reason: 'approval test',
@@ -20,7 +20,7 @@ const local = useLocalStack({
     PROTECTED_USERS: 'EXAMPLE\\bob',
   },
 });
-const { signed, request, finished, awaitingApproval, calls } = local;
+const { signed, request, decide, finished, awaitingApproval, calls } = local;
 const logoffs = () => calls((r) => r.path.endsWith('$logoff'));
 
 describe('a protected user listed as DOMAIN\\user', () => {
@@ -60,11 +60,7 @@ describe('approval', () => {
     expect(held.approval?.reasons.join('; ')).toMatch(/limit of 1 per request/);
     expect(logoffs()).toEqual([]);
 
-    const approved = await signed(
-      `/v1/actions/${actionId}/approve`,
-      JSON.stringify({ by: 'approver@example.com' }),
-      'msg_session_approval',
-    );
+    const approved = await decide(actionId, 'approve');
     expect(approved).toEqual({
       status: 200,
       body: { actionId, status: 'running', decidedBy: 'approver@example.com' },
@@ -79,7 +75,7 @@ describe('approval', () => {
     const loggedOff = (sessionId: string) => logoffs().filter((r) => r.path.includes(sessionId));
     expect([SESSIONS.alice1, SESSIONS.alice2].map((id) => loggedOff(id).length)).toEqual([1, 1]);
 
-    // The decision in the timeline names the signed request (its webhook-id).
+    // The decision in the timeline names the authenticated principal and the request.
     const timeline = (await signed(`/v1/actions/${actionId}`)).body.timeline as {
       type: string;
       details?: Record<string, unknown>;
@@ -90,7 +86,8 @@ describe('approval', () => {
         details: {
           decision: 'approved',
           by: 'approver@example.com',
-          webhookId: 'msg_session_approval',
+          principal: 'arn:aws:iam::000000000000:user/approver@example.com',
+          requestId: expect.any(String),
         },
       }),
     );
@@ -107,10 +104,7 @@ describe('approval', () => {
     const deletes = () => calls((r) => r.method === 'DELETE');
     expect(deletes()).toEqual([]);
 
-    const approved = await signed(
-      `/v1/actions/${actionId}/approve`,
-      JSON.stringify({ by: 'approver@example.com' }),
-    );
+    const approved = await decide(actionId, 'approve');
     expect(approved.status).toBe(200);
     const record = await finished(actionId);
     expect(record.status).toBe('succeeded');
@@ -118,32 +112,27 @@ describe('approval', () => {
     expect(deletes().map((r) => r.path)).toEqual([`/administrators/${ADMINS.trent.userId}`]);
   });
 
-  it('refuses to approve an action that names no requester; rejecting it still works', async () => {
+  it('refuses the requester their own approval; rejecting it still works', async () => {
     const response = await signed(
       '/v1/actions',
       JSON.stringify({
         action: 'device.wipe',
         target: { deviceId: DEVICES.bobbyPhone },
-        reason: 'no requester',
+        reason: 'own approval',
       }),
     );
     const actionId = String(response.body.actionId);
     await awaitingApproval(actionId);
-    const approved = await signed(
-      `/v1/actions/${actionId}/approve`,
-      JSON.stringify({ by: 'whoever@example.com' }),
-    );
+    const approved = await decide(actionId, 'approve', {}, 'requester@example.com');
     expect(approved.status).toBe(403);
-    expect(approved.body).toMatchObject({ error: { code: 'requester_unknown' } });
+    expect(approved.body).toMatchObject({ error: { code: 'self_approval' } });
     expect((await local.stack.actions.get(actionId))?.status).toBe('awaiting_approval');
 
-    const rejected = await signed(
-      `/v1/actions/${actionId}/reject`,
-      JSON.stringify({ by: 'approver@example.com' }),
-    );
+    const rejected = await decide(actionId, 'reject', {}, 'requester@example.com');
     expect(rejected.status).toBe(200);
     const record = await finished(actionId);
     expect(record.status).toBe('rejected');
+    expect(record.approval).toMatchObject({ decidedBy: 'requester@example.com' });
     expect(calls((r) => r.path.endsWith('/device/wipe'))).toEqual([]);
   });
 });

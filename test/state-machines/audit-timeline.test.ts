@@ -69,14 +69,15 @@ const decisions = (entries: readonly TimelineEntry[]) =>
   entries.filter((entry) => entry.type === 'decision').map((entry) => entry.details?.decision);
 
 describe('the request entry', () => {
-  it('records a signed API request: source, verified identity and the digest of the exact body', async () => {
-    const { actionId, body, messageId } = await submit({
-      action: 'session.disconnect',
-      target: { user: 'carol@example.com' },
-    });
+  it("records a person's API request: source, authenticated principal and the digest of the exact body", async () => {
+    const { actionId, body } = await submit(
+      { action: 'session.disconnect', target: { user: 'carol@example.com' } },
+      { idempotencyKey: 'rehearsal-42' },
+    );
     await finished(actionId);
     const entries = await timeline(actionId);
-    const identity = `Standard Webhooks signature (webhook-id ${messageId}), requested by requester@example.com`;
+    const identity =
+      'requester@example.com, authenticated as IAM principal arn:aws:iam::000000000000:user/requester@example.com (Idempotency-Key rehearsal-42)';
     expect(entries[0]).toEqual({
       actionId,
       at: expect.any(String),
@@ -180,10 +181,7 @@ describe('decisions', () => {
       target: { deviceId: DEVICES.bobPhone },
     });
     await awaitingApproval(actionId);
-    const rejected = await signed(
-      `/v1/actions/${actionId}/reject`,
-      JSON.stringify({ by: 'approver@example.com', comment: 'not this phone' }),
-    );
+    const rejected = await local.decide(actionId, 'reject', { comment: 'not this phone' });
     expect(rejected.status).toBe(200);
     expect((await finished(actionId)).status).toBe('rejected');
     const entries = await timeline(actionId);

@@ -55,8 +55,7 @@ describe('limits held for approval', () => {
     await awaitingApproval(actionId);
     return (await local.stack.actions.get(actionId))?.approval?.reasons;
   };
-  const decide = (actionId: string, decision: 'approve' | 'reject') =>
-    signed(`/v1/actions/${actionId}/${decision}`, JSON.stringify({ by: 'approver@example.com' }));
+  const { decide } = local;
 
   it('counts an approved over-limit request in the hour, so the next one is held', async () => {
     const selectiveWipe = (target: Record<string, string>) =>
@@ -129,10 +128,9 @@ describe('approval', () => {
     expect(view.body).toMatchObject({ status: 'awaiting_approval' });
     expect(JSON.stringify(view.body)).not.toContain('local-task-token');
 
-    const approved = await signed(
-      `/v1/actions/${actionId}/approve`,
-      JSON.stringify({ by: 'approver@example.com', comment: 'confirmed with the user' }),
-    );
+    const approved = await local.decide(actionId, 'approve', {
+      comment: 'confirmed with the user',
+    });
     expect(approved).toEqual({
       status: 200,
       body: { actionId, status: 'running', decidedBy: 'approver@example.com' },
@@ -169,28 +167,19 @@ describe('approval', () => {
   it('does nothing when rejected', async () => {
     const actionId = await wipeBob();
     await awaitingApproval(actionId);
-    const rejected = await signed(
-      `/v1/actions/${actionId}/reject`,
-      JSON.stringify({ by: 'approver@example.com', comment: 'not this phone' }),
-    );
+    const rejected = await local.decide(actionId, 'reject', { comment: 'not this phone' });
     expect(rejected.status).toBe(200);
     const record = await finished(actionId);
     expect(record.status).toBe('rejected');
     expect(record.summary).toMatch(/Rejected by approver@example\.com: not this phone/);
     expect(wipes()).toEqual([]);
-    expect(
-      (await signed(`/v1/actions/${actionId}/approve`, JSON.stringify({ by: 'x@example.com' })))
-        .status,
-    ).toBe(409);
+    expect((await local.decide(actionId, 'approve')).status).toBe(409);
   });
 
   it('refuses self-approval', async () => {
     const actionId = await wipeBob();
     await awaitingApproval(actionId);
-    const self = await signed(
-      `/v1/actions/${actionId}/approve`,
-      JSON.stringify({ by: 'REQUESTER@example.com' }),
-    );
+    const self = await local.decide(actionId, 'approve', {}, 'requester@example.com');
     expect(self.status).toBe(403);
     expect(self.body).toMatchObject({ error: { code: 'self_approval' } });
     const record = await finished(actionId);

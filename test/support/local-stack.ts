@@ -1,15 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { ActionRecord } from '../../lib/actions/schema.ts';
-import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
 import type { SimulatorFixture } from '../../local/simulator/fixture.ts';
 import type { RecordedRequest } from '../../local/simulator/server.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { TEST_SIGNING_SECRET } from './signed-request.ts';
+import {
+  type SigV4Credentials,
+  sigV4Headers,
+  TEST_PEOPLE,
+  TEST_SIGNING_SECRET,
+  type TestPerson,
+} from './signed-request.ts';
 import { FAST_WORKFLOW, TEST_ENV, testFixture } from './simulator-fixture.ts';
 
 export interface TestStackOptions {
-  /** Set over TEST_ENV and `WEBHOOK_SECRET` (TEST_SIGNING_SECRET). */
+  /** Set over TEST_ENV, `WEBHOOK_SECRET` (TEST_SIGNING_SECRET) and `LOCAL_PEOPLE` (TEST_PEOPLE). */
   readonly env?: Readonly<Record<string, string>>;
   /** Set over FAST_WORKFLOW's wait times (a short `WaitGracePeriod`, say). */
   readonly waitTimeOverrides?: Readonly<Record<string, number>>;
@@ -19,11 +23,16 @@ export interface TestStackOptions {
 
 /**
  * The local stack as end-to-end tests run it: the test fixture in the simulator, fast workflow
- * timings, and requests signed with TEST_SIGNING_SECRET.
+ * timings, the test people (TEST_PEOPLE) and the Standard Webhooks secret TEST_SIGNING_SECRET.
  */
 export function startTestStack(options: TestStackOptions = {}): Promise<LocalStack> {
   return startLocalStack({
-    env: { ...TEST_ENV, WEBHOOK_SECRET: TEST_SIGNING_SECRET, ...options.env },
+    env: {
+      ...TEST_ENV,
+      WEBHOOK_SECRET: TEST_SIGNING_SECRET,
+      LOCAL_PEOPLE: JSON.stringify(TEST_PEOPLE),
+      ...options.env,
+    },
     simulatorFixture: options.simulatorFixture ?? testFixture(),
     ...FAST_WORKFLOW,
     waitTimeOverrides: { ...FAST_WORKFLOW.waitTimeOverrides, ...options.waitTimeOverrides },
@@ -36,22 +45,75 @@ export interface SignedResponse {
   readonly body: Record<string, unknown>;
 }
 
-/** An action requested over the signed API: its id, the exact body sent and its webhook-id. */
+/** An action requested over the API: its id, the exact body sent and its Idempotency-Key. */
 export interface SubmittedAction {
   readonly actionId: string;
   readonly body: string;
-  readonly messageId: string;
+  readonly idempotencyKey: string | undefined;
+}
+
+export interface SignedRequestOptions {
+  /** The person who signs (default requester@example.com). */
+  readonly as?: TestPerson;
+  readonly idempotencyKey?: string;
+}
+
+export interface SigV4FetchOptions {
+  /** POST with this body; GET without. */
+  readonly body?: string;
+  /** The person who signs (default requester@example.com of TEST_PEOPLE). */
+  readonly credentials?: SigV4Credentials;
+  readonly signingDate?: Date;
+  /** Sent instead of `body` after signing `body`: a tampered request. */
+  readonly sentBody?: string;
+  readonly headers?: Record<string, string>;
+}
+
+/** A request to `url` SigV4-signed (service execute-api) as the CLI signs it; the raw answer. */
+export async function sigV4Fetch(url: string, options: SigV4FetchOptions = {}): Promise<Response> {
+  const body = options.body ?? '';
+  const method = body ? 'POST' : 'GET';
+  const signed = await sigV4Headers(url, {
+    method,
+    body,
+    credentials: options.credentials ?? TEST_PEOPLE['requester@example.com'],
+    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...options.headers },
+    ...(options.signingDate ? { signingDate: options.signingDate } : {}),
+  });
+  // fetch sets `host` itself, from the URL: the same value as signed.
+  const { host: _host, ...sent } = signed;
+  const sentBody = options.sentBody ?? body;
+  return fetch(url, { method, headers: sent, ...(sentBody ? { body: sentBody } : {}) });
+}
+
+/** As `sigV4Fetch` to the local API's `path`, with its JSON answer. */
+export async function signedRequest(
+  apiUrl: string,
+  path: string,
+  credentials: SigV4Credentials,
+  body = '',
+  headers: Record<string, string> = {},
+): Promise<SignedResponse> {
+  const response = await sigV4Fetch(`${apiUrl}${path}`, { body, credentials, headers });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 export interface LocalStackHarness {
   /** The running stack; from `beforeAll` on. */
   readonly stack: LocalStack;
-  /** Sends a signed request to the API: POST with a body, GET without. */
-  signed(path: string, body?: string, messageId?: string): Promise<SignedResponse>;
-  /** Requests an action (the harness's reason, requested by requester@example.com); 202 expected. */
-  submit(action: Record<string, unknown>): Promise<SubmittedAction>;
+  /** Sends a SigV4-signed request to the API as a test person: POST with a body, GET without. */
+  signed(path: string, body?: string, options?: SignedRequestOptions): Promise<SignedResponse>;
+  /** Requests an action (the harness's reason) as requester@example.com; 202 expected. */
+  submit(action: Record<string, unknown>, options?: SignedRequestOptions): Promise<SubmittedAction>;
   /** As `submit`, the action id alone. */
   request(action: Record<string, unknown>): Promise<string>;
+  /** Approves or rejects an action, by approver@example.com unless `as` says otherwise. */
+  decide(
+    actionId: string,
+    decision: 'approve' | 'reject',
+    body?: Record<string, unknown>,
+    as?: TestPerson,
+  ): Promise<SignedResponse>;
   /** Waits for the action's workflow to end; its record. */
   finished(actionId: string): Promise<ActionRecord>;
   /** Polls until the action is held for approval; its record then. */
@@ -62,7 +124,7 @@ export interface LocalStackHarness {
 
 /**
  * Starts a test stack for the file (`beforeAll`), closes it after (`afterAll`) and resets the
- * simulator before each test; the helpers talk to it over signed HTTP.
+ * simulator before each test; the helpers talk to it over SigV4-signed HTTP as the test people.
  */
 export function useLocalStack(options: TestStackOptions & { reason: string }): LocalStackHarness {
   let running: LocalStack | undefined;
@@ -76,26 +138,24 @@ export function useLocalStack(options: TestStackOptions & { reason: string }): L
   afterAll(async () => running?.close());
   beforeEach(() => stack().simulator?.reset());
 
-  const signed = async (path: string, body = '', messageId = `msg_${randomUUID()}`) => {
-    const headers = signStandardWebhook(TEST_SIGNING_SECRET, messageId, new Date(), body);
-    const response = await fetch(`${stack().apiUrl}${path}`, {
-      method: body ? 'POST' : 'GET',
-      headers: { ...headers, 'content-type': 'application/json' },
-      ...(body ? { body } : {}),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
+  const signed = (path: string, body = '', signedOptions: SignedRequestOptions = {}) =>
+    signedRequest(
+      stack().apiUrl,
+      path,
+      TEST_PEOPLE[signedOptions.as ?? 'requester@example.com'],
+      body,
+      signedOptions.idempotencyKey ? { 'idempotency-key': signedOptions.idempotencyKey } : {},
+    );
 
-  const submit = async (action: Record<string, unknown>) => {
-    const body = JSON.stringify({
-      reason: options.reason,
-      requestedBy: 'requester@example.com',
-      ...action,
-    });
-    const messageId = `msg_${randomUUID()}`;
-    const response = await signed('/v1/actions', body, messageId);
+  const submit = async (action: Record<string, unknown>, submitOptions?: SignedRequestOptions) => {
+    const body = JSON.stringify({ reason: options.reason, ...action });
+    const response = await signed('/v1/actions', body, submitOptions);
     expect(response.status, JSON.stringify(response.body)).toBe(202);
-    return { actionId: String(response.body.actionId), body, messageId };
+    return {
+      actionId: String(response.body.actionId),
+      body,
+      idempotencyKey: submitOptions?.idempotencyKey,
+    };
   };
 
   return {
@@ -105,6 +165,8 @@ export function useLocalStack(options: TestStackOptions & { reason: string }): L
     signed,
     submit,
     request: async (action) => (await submit(action)).actionId,
+    decide: (actionId, decision, body = {}, as = 'approver@example.com') =>
+      signed(`/v1/actions/${actionId}/${decision}`, JSON.stringify(body), { as }),
     finished: async (actionId) => {
       await stack().runner.execution(actionId)?.done;
       const record = await stack().actions.get(actionId);

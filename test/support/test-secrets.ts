@@ -1,5 +1,9 @@
-import { LOCAL_DEMO_SOURCE_SECRETS, LOCAL_DEMO_WEBHOOK_SECRET } from '../../local/defaults.ts';
-import { TEST_SIGNING_SECRET } from './signed-request.ts';
+import {
+  LOCAL_DEMO_PEOPLE,
+  LOCAL_DEMO_SOURCE_SECRETS,
+  LOCAL_DEMO_WEBHOOK_SECRET,
+} from '../../local/defaults.ts';
+import { TEST_PEOPLE, TEST_SIGNING_SECRET } from './signed-request.ts';
 import { TEST_CLIENT, TEST_EM_ADMIN } from './simulator-fixture.ts';
 
 /**
@@ -32,6 +36,9 @@ export const TEST_SECRETS: readonly (readonly [string, string])[] = [
     ),
   ],
   ['ServiceNow Table API Basic credentials', basic('citrix.response', 'table-api-password-1')],
+  ...Object.entries({ ...TEST_PEOPLE, ...LOCAL_DEMO_PEOPLE }).map(
+    ([name, keys]) => [`${name}'s secret access key`, keys.secretAccessKey] as const,
+  ),
 ];
 
 /**

@@ -15,13 +15,14 @@ import { awsWorkflowStarter } from './workflows.ts';
 export const awsIdempotentAcceptor = once(() => {
   const retentionDays = recordRetentionDaysFromEnv(process.env);
   return createIdempotentAcceptor({
-    accept: (request, source, actionId) =>
+    accept: (request, source, actionId, requester) =>
       acceptAction(
         { actions: awsActionStore(), workflows: awsWorkflowStarter(), retentionDays },
         request,
         new Date(),
         actionId,
         source,
+        requester,
       ),
     persistenceStore: new DynamoDBPersistenceLayer({
       tableName: requiredEnv(process.env, 'IDEMPOTENCY_TABLE_NAME'),

@@ -1,7 +1,10 @@
 import { auditCitrixCall } from '../../audit/context.ts';
 import { CloudAdministratorsClient } from '../../citrix/administrators-client.ts';
+import { recordRetentionDaysFromEnv, requiredEnv } from '../env.ts';
 import { once } from '../once.ts';
+import { DynamoRevokeSnapshotStore } from '../revoke-snapshot-store.ts';
 import { awsCitrixConnection, awsCitrixCredentials } from './citrix-cloud.ts';
+import { dynamoDBClient } from './dynamodb.ts';
 
 /** The Citrix Cloud administrators client, every call recorded in the audit trail. */
 export const awsAdministratorsClient = once(
@@ -11,4 +14,17 @@ export const awsAdministratorsClient = once(
       connection: awsCitrixConnection(),
       credentials: awsCitrixCredentials,
     }),
+);
+
+/**
+ * The revoke snapshots `admin.restore` puts back (items of the actions table,
+ * `ACTIONS_TABLE_NAME`), kept as long as action records (`RECORD_RETENTION_DAYS`).
+ */
+export const awsRevokeSnapshots = once(
+  () =>
+    new DynamoRevokeSnapshotStore(
+      dynamoDBClient,
+      requiredEnv(process.env, 'ACTIONS_TABLE_NAME'),
+      recordRetentionDaysFromEnv(process.env),
+    ),
 );

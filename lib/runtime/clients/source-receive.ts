@@ -20,6 +20,8 @@ export const awsSourceReceiveDependencies = once((): ReceiveDependencies => {
       ...(env.SPLUNK_SECRET_ARN ? { splunk: env.SPLUNK_SECRET_ARN } : {}),
       ...(env.SENTINEL_SECRET_ARN ? { sentinel: env.SENTINEL_SECRET_ARN } : {}),
       ...(env.PAGERDUTY_SECRET_ARN ? { pagerduty: env.PAGERDUTY_SECRET_ARN } : {}),
+      // The Standard Webhooks source signs with the shared webhook secret.
+      ...(env.WEBHOOK_SECRET_ARN ? { standard: env.WEBHOOK_SECRET_ARN } : {}),
     }),
     rules: loadRoutingRules(env.ROUTES_FILE ?? new URL('./routes.json', import.meta.url)),
     acceptor: awsIdempotentAcceptor(),

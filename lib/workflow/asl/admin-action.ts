@@ -8,17 +8,18 @@ import {
   recordTargetResult,
   resolveTargets,
 } from './shared-states.ts';
+import { ACTION_WORKFLOW_TIMEOUT_SECONDS } from './timeouts.ts';
 import { functionArn, type StateMachine } from './types.ts';
 
 /** The source of `state-machines/admin-action.asl.json`. */
 export const ADMIN_ACTION: StateMachine = actionWorkflow({
   comment:
-    "Revokes a Citrix Cloud administrator (strip every permission, or delete) or deletes a pending invitation: resolve the target and record its current access, apply guards no request can override (the API client's owner, the last Full administrator, the protected list), re-check them just before the change, make it, read it back, record the result. Task Lambdas throw named errors for Retry and Catch.",
-  timeoutSeconds: 5400,
+    "Revokes a Citrix Cloud administrator (strip every permission, or delete), restores the access a strip replaced, or deletes a pending invitation: resolve the target and record its current access, apply guards no request can override (the API client's owner, the last Full administrator, the protected list), re-check them just before the change, make it, read it back, record the result. Task Lambdas throw named errors for Retry and Catch.",
+  timeoutSeconds: ACTION_WORKFLOW_TIMEOUT_SECONDS['admin-action'],
   resolveTargets: resolveTargets({
     function: 'ResolveAdminTargetsFunctionArn',
     comment:
-      'Marks the action running, finds the administrator or invitation, applies the guards and snapshots the current access.',
+      'Marks the action running, finds the administrator or invitation, applies the guards and snapshots the current access; a restore also plans what it puts back from the revoke snapshot, or fails (NoRevokeSnapshotError, RevokeAlreadyRestoredError, AdministratorChangedSinceRevokeError).',
     timeoutSeconds: 120,
     parameters: { 'options.$': '$.options' },
   }),
@@ -42,7 +43,7 @@ export const ADMIN_ACTION: StateMachine = actionWorkflow({
         ApplyChange: {
           Type: 'Task',
           Comment:
-            "Takes the tenant's administrator change lease, re-checks the guards on a fresh list, then PUTs Custom access with every permission unchecked, DELETEs the administrator, or DELETEs the invitation. While another change holds the lease (at most 120 s, its expiry) it throws AdministratorChangeInProgressError and is retried for about 3.5 minutes.",
+            "Takes the tenant's administrator change lease, re-checks the guards on a fresh list, then PUTs Custom access with every permission unchecked, DELETEs the administrator, DELETEs the invitation, or PUTs back the access a strip replaced (re-checked: unchanged since the revoke, not restored yet). While another change holds the lease (at most 120 s, its expiry) it throws AdministratorChangeInProgressError and is retried for about 3.5 minutes.",
           Resource: functionArn('ApplyAdminChangeFunctionArn'),
           Parameters: {
             'actionId.$': '$.actionId',
@@ -79,7 +80,7 @@ export const ADMIN_ACTION: StateMachine = actionWorkflow({
         RecordAdminResult: recordTargetResult({
           function: 'RecordAdminResultFunctionArn',
           comment:
-            "Turns the change, read-back, refusal or error into the administrator's result, stores it and returns it.",
+            "Turns the change, read-back, refusal or error into the administrator's result, records a strip's snapshot for admin.restore, stores the result and returns it.",
         }),
       },
     }),

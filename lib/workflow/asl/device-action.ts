@@ -7,13 +7,14 @@ import {
   recordTargetResult,
   resolveTargets,
 } from './shared-states.ts';
+import { ACTION_WORKFLOW_TIMEOUT_SECONDS } from './timeouts.ts';
 import { functionArn, type StateMachine } from './types.ts';
 
 /** The source of `state-machines/device-action.asl.json`. */
 export const DEVICE_ACTION: StateMachine = actionWorkflow({
   comment:
     "Sends a full wipe, selective wipe or policy deploy to Citrix Endpoint Management devices: resolve the target (a device id or a user's devices), skip devices that are not managed or are protected, send the command to each other device with bounded concurrency, read each device back, record one result per device, then notify the source. Each Endpoint Management task ends its own session (auth_token) before it returns. Task Lambdas throw named errors for Retry and Catch.",
-  timeoutSeconds: 7200,
+  timeoutSeconds: ACTION_WORKFLOW_TIMEOUT_SECONDS['device-action'],
   resolveTargets: resolveTargets({
     function: 'ResolveDeviceTargetsFunctionArn',
     comment:

@@ -2,8 +2,9 @@ import type { Catcher, Retrier } from './types.ts';
 
 /**
  * Every Retry and Catch policy of the workflows, each defined once and named. The workflow
- * sources (`session-action.ts`, `device-action.ts`, `admin-action.ts`, `shared-states.ts`) use
- * only these; `npm run workflows` writes them into `state-machines/*.asl.json`.
+ * sources (`session-action.ts`, `device-action.ts`, `admin-action.ts`, `runbook.ts`,
+ * `shared-states.ts`) use only these; `npm run workflows` writes them into
+ * `state-machines/*.asl.json`.
  *
  * The error names are the `name` of the typed errors the task Lambdas throw (Step Functions
  * matches a Lambda's error by it), and Lambda's own service errors. A test checks that every name
@@ -116,11 +117,17 @@ export const RETRY = {
     MaxDelaySeconds: 30,
   },
   /**
-   * Applying an administrator change: the task could not be invoked, or the lease could not be
-   * read or written (lib/administrators/change-lock.ts). As `lambdaTransient`.
+   * Applying an administrator change: the task could not be invoked, the lease could not be read
+   * or written (lib/administrators/change-lock.ts), or a restore could not reach its revoke
+   * snapshot in the actions table (a repeat finds the access already put back). As
+   * `lambdaTransient`.
    */
   administratorChangeTransient: {
-    ErrorEquals: [...LAMBDA_SERVICE_ERRORS, 'AdministratorChangeLockError'],
+    ErrorEquals: [
+      ...LAMBDA_SERVICE_ERRORS,
+      'AdministratorChangeLockError',
+      ACTION_STORE_UNAVAILABLE,
+    ],
     IntervalSeconds: 2,
     MaxAttempts: 4,
     BackoffRate: 2,

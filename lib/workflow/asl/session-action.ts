@@ -1,6 +1,7 @@
 import { BATCHES_IN_PARALLEL } from '../../sessions/session-actions.ts';
 import { CATCH, RETRY } from './policies.ts';
 import { actionWorkflow, completeAction, isDryRun, resolveTargets } from './shared-states.ts';
+import { ACTION_WORKFLOW_TIMEOUT_SECONDS } from './timeouts.ts';
 import { functionArn, type StateMachine } from './types.ts';
 
 /** The advance-session-batch Lambda's timeout: a round of up to 200 sessions, 10 requests at once. */
@@ -10,7 +11,7 @@ export const ADVANCE_BATCH_TIMEOUT_SECONDS = 300;
 export const SESSION_ACTION: StateMachine = actionWorkflow({
   comment:
     'Disconnects or logs off Citrix DaaS sessions: resolve the targets into batch items, advance each batch a round at a time (send, poll log off jobs with growing waits up to a deadline, back off together on throttling), record one result per target. Task Lambdas throw named errors for Retry and Catch.',
-  timeoutSeconds: 10800,
+  timeoutSeconds: ACTION_WORKFLOW_TIMEOUT_SECONDS['session-action'],
   resolveTargets: resolveTargets({
     function: 'ResolveSessionTargetsFunctionArn',
     comment:

@@ -1,4 +1,5 @@
 import { CATCH, RETRY } from './policies.ts';
+import { FILE_APPROVAL_WINDOW_SECONDS } from './timeouts.ts';
 import {
   type ChoiceState,
   type FailState,
@@ -176,7 +177,7 @@ export function requestApproval(act: string): TaskState {
       },
     },
     ResultPath: '$.approval',
-    TimeoutSeconds: 3600,
+    TimeoutSeconds: FILE_APPROVAL_WINDOW_SECONDS,
     Retry: [RETRY.recordWrite],
     Catch: CATCH.approvalOutcome,
     Next: act,

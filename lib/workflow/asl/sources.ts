@@ -1,6 +1,7 @@
 import type { WorkflowName } from '../../actions/schema.ts';
 import { ADMIN_ACTION } from './admin-action.ts';
 import { DEVICE_ACTION } from './device-action.ts';
+import { RUNBOOK } from './runbook.ts';
 import { SESSION_ACTION } from './session-action.ts';
 import type { StateMachine } from './types.ts';
 
@@ -13,6 +14,7 @@ export const WORKFLOW_SOURCES: Readonly<Record<WorkflowName, StateMachine>> = {
   'session-action': SESSION_ACTION,
   'device-action': DEVICE_ACTION,
   'admin-action': ADMIN_ACTION,
+  runbook: RUNBOOK,
 };
 
 /** The file's text before formatting (biome formats it as the rest of the project's JSON). */

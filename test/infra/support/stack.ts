@@ -6,8 +6,8 @@ import type { IConstruct } from 'constructs';
 import { expect } from 'vitest';
 import { buildApp } from '../../../infra/build-app.ts';
 import type { CitrixResponseStack } from '../../../infra/citrix-response-stack.ts';
+import type { SecretSource } from '../../../infra/source-endpoints.ts';
 import type { WorkflowName } from '../../../lib/actions/schema.ts';
-import type { SourceName } from '../../../lib/sources/types.ts';
 import { WORKFLOWS, type WorkflowFunction } from '../../../lib/workflow/definition.ts';
 
 /**
@@ -162,7 +162,7 @@ export type SecretRole =
   | 'callback'
   | 'serviceNowApi'
   | 'endpointManagement'
-  | `source:${SourceName}`;
+  | `source:${SecretSource}`;
 
 /** `dynamodb:GetItem on ActionsTable402DF2D7` for each action and target: how grants compare. */
 export function allow(actions: readonly string[], ...targets: readonly string[]): string[] {
@@ -281,7 +281,7 @@ export class SynthesizedStack {
   secret(role: SecretRole): string {
     const { stack } = this;
     const construct = role.startsWith('source:')
-      ? stack.sourceEndpoints.secrets[role.slice('source:'.length) as SourceName]
+      ? stack.sourceEndpoints.secrets[role.slice('source:'.length) as SecretSource]
       : {
           webhook: stack.webhookSecret,
           citrix: stack.citrixCredentials,

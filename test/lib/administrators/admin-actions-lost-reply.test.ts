@@ -11,6 +11,7 @@ import {
 } from '../../../lib/administrators/admin-actions.ts';
 import { type RunningSimulator, startCitrixSimulator } from '../../../local/simulator/server.ts';
 import { rejection } from '../../support/rejection.ts';
+import { MemoryRevokeSnapshots } from '../../support/revoke-snapshots.ts';
 import { ADMINS, administratorsClientFor, testFixture } from '../../support/simulator-fixture.ts';
 
 /**
@@ -85,7 +86,13 @@ async function revoke(
   target: { admin: string } | { email: string },
 ) {
   const administrators = client();
-  const [resolved] = await resolveAdministratorTargets(administrators, action, target, GUARDS);
+  const [resolved] = await resolveAdministratorTargets(
+    administrators,
+    action,
+    target,
+    GUARDS,
+    new MemoryRevokeSnapshots(),
+  );
   const admin = resolved as ResolvedAdministrator;
   const change = await applyAdministratorChange(
     administrators,
@@ -94,7 +101,12 @@ async function revoke(
     { mode: 'delete' },
     GUARDS,
     () => NOW,
-    { lock: NO_CONTENTION, owner: 'act_1 target' },
+    {
+      lock: NO_CONTENTION,
+      owner: 'act_1 target',
+      actionId: 'act_1',
+      revokes: new MemoryRevokeSnapshots(),
+    },
   );
   const after = await readAdministratorBack(administrators, admin, change);
   return { change, result: buildAdministratorResult(admin, { change, after }, NOW) };
@@ -142,6 +154,7 @@ describe('an invitation accepted just before its DELETE', () => {
       'admin.deleteInvitation',
       { email: ADMINS.invitee.email },
       GUARDS,
+      new MemoryRevokeSnapshots(),
     );
     const invitee = resolved as ResolvedAdministrator;
     expect(invitee).toMatchObject({ pending: true, allowed: true });
@@ -155,7 +168,12 @@ describe('an invitation accepted just before its DELETE', () => {
         { mode: 'delete' },
         GUARDS,
         () => NOW,
-        { lock: NO_CONTENTION, owner: 'act_1 target' },
+        {
+          lock: NO_CONTENTION,
+          owner: 'act_1 target',
+          actionId: 'act_1',
+          revokes: new MemoryRevokeSnapshots(),
+        },
       ),
     );
     expect(error).toBeInstanceOf(AdministratorChangeNotAppliedError);

@@ -4,11 +4,12 @@ import type {
   ResolvedAdministrator,
   RevokeOptions,
 } from '../../../lib/actions/schema.ts';
+import { ActionStoreUnavailableError } from '../../../lib/actions/store.ts';
 import {
+  type AdministratorChangeContext,
   AdministratorChangeInProgressError,
   type AdministratorChangeLock,
   AdministratorChangeNotAppliedError,
-  type AdministratorChangeSerialization,
   type AdministratorController,
   AdministratorGuardRefusedError,
   type AdministratorGuards,
@@ -19,9 +20,15 @@ import {
   guardRefusal,
   POST_CHANGE_CHECK,
   readAdministratorBack,
+  recordStripSnapshot,
   resolveAdministratorTargets,
   strippedAccess,
 } from '../../../lib/administrators/admin-actions.ts';
+import {
+  AdministratorChangedSinceRevokeError,
+  NoRevokeSnapshotError,
+  RevokeAlreadyRestoredError,
+} from '../../../lib/administrators/restore.ts';
 import type {
   AdministratorAccess,
   AdministratorCallOptions,
@@ -30,6 +37,7 @@ import type {
 } from '../../../lib/citrix/administrators-client.ts';
 import { CitrixNotFoundError, CitrixUnavailableError } from '../../../lib/citrix/errors.ts';
 import { rejection } from '../../support/rejection.ts';
+import { MemoryRevokeSnapshots } from '../../support/revoke-snapshots.ts';
 
 const NOW = new Date('2026-11-23T03:00:00Z');
 const GUARDS: AdministratorGuards = {
@@ -142,10 +150,18 @@ class MemoryLock implements AdministratorChangeLock {
 }
 
 /** The lease and its owner for one change, logging into the fake API's calls. */
-const serially = (api: FakeAdministrators, lock = new MemoryLock(api.calls)) => ({
+const serially = (
+  api: FakeAdministrators,
+  lock = new MemoryLock(api.calls),
+): AdministratorChangeContext => ({
   lock,
   owner: 'act_1 target',
+  actionId: 'act_1',
+  revokes: new MemoryRevokeSnapshots(api.calls),
 });
+
+/** No revoke snapshots: what every action but a restore resolves with. */
+const NO_REVOKES = new MemoryRevokeSnapshots();
 
 const fleet = () => [
   user(1, 'Full', { email: 'full@example.com' }),
@@ -158,7 +174,13 @@ const fleet = () => [
 
 /** The administrator `admin` names for a revoke, resolved as the workflow's first task does. */
 const revokeTarget = async (api: FakeAdministrators, admin: string, guards = GUARDS) => {
-  const [target] = await resolveAdministratorTargets(api, 'admin.revoke', { admin }, guards);
+  const [target] = await resolveAdministratorTargets(
+    api,
+    'admin.revoke',
+    { admin },
+    guards,
+    NO_REVOKES,
+  );
   return target as ResolvedAdministrator;
 };
 
@@ -169,6 +191,7 @@ const invitationTarget = async (api: FakeAdministrators, email: string) => {
     'admin.deleteInvitation',
     { email },
     GUARDS,
+    NO_REVOKES,
   );
   return target as ResolvedAdministrator;
 };
@@ -182,7 +205,7 @@ const apply = (
   {
     guards = GUARDS,
     serialization = serially(api),
-  }: { guards?: AdministratorGuards; serialization?: AdministratorChangeSerialization } = {},
+  }: { guards?: AdministratorGuards; serialization?: AdministratorChangeContext } = {},
 ) => applyAdministratorChange(api, action, target, { mode }, guards, () => NOW, serialization);
 
 describe('guardRefusal', () => {
@@ -308,6 +331,7 @@ describe('resolveAdministratorTargets', () => {
         'admin.revoke',
         { admin: key },
         GUARDS,
+        NO_REVOKES,
       );
       expect(target).toMatchObject({
         administratorId: '3',
@@ -325,6 +349,7 @@ describe('resolveAdministratorTargets', () => {
       'admin.revoke',
       { admin: 'owner@example.com' },
       GUARDS,
+      NO_REVOKES,
     );
     expect(target).toMatchObject({ allowed: false, refusal: expect.stringMatching(/owns/) });
   });
@@ -337,12 +362,24 @@ describe('resolveAdministratorTargets', () => {
     ]);
     expect(
       await rejection(
-        resolveAdministratorTargets(api, 'admin.revoke', { admin: 'nobody@example.com' }, GUARDS),
+        resolveAdministratorTargets(
+          api,
+          'admin.revoke',
+          { admin: 'nobody@example.com' },
+          GUARDS,
+          NO_REVOKES,
+        ),
       ),
     ).toBeInstanceOf(AdministratorNotFoundError);
     expect(
       await rejection(
-        resolveAdministratorTargets(api, 'admin.revoke', { admin: 'twin@example.com' }, GUARDS),
+        resolveAdministratorTargets(
+          api,
+          'admin.revoke',
+          { admin: 'twin@example.com' },
+          GUARDS,
+          NO_REVOKES,
+        ),
       ),
     ).toBeInstanceOf(AmbiguousAdministratorError);
     expect(
@@ -351,6 +388,7 @@ describe('resolveAdministratorTargets', () => {
         'admin.deleteInvitation',
         { email: 'nobody@example.com' },
         GUARDS,
+        NO_REVOKES,
       ),
     ).toEqual([]);
   });
@@ -380,6 +418,7 @@ describe('resolveAdministratorTargets for an invitation sweep', () => {
       'admin.deleteInvitation',
       sweep(30),
       GUARDS,
+      NO_REVOKES,
       NOW,
     );
     expect(targets.map((target) => target.email)).toEqual(['old@example.com', 'older@example.com']);
@@ -391,6 +430,7 @@ describe('resolveAdministratorTargets for an invitation sweep', () => {
       'admin.deleteInvitation',
       sweep(40),
       GUARDS,
+      NO_REVOKES,
       NOW,
     );
     expect(fewer.map((target) => target.email)).toEqual(['old@example.com']);
@@ -399,7 +439,14 @@ describe('resolveAdministratorTargets for an invitation sweep', () => {
   it('refuses the whole run when more invitations are stale than the sweep may touch', async () => {
     const api = new FakeAdministrators(invitations());
     const error = await rejection(
-      resolveAdministratorTargets(api, 'admin.deleteInvitation', sweep(30, 1), GUARDS, NOW),
+      resolveAdministratorTargets(
+        api,
+        'admin.deleteInvitation',
+        sweep(30, 1),
+        GUARDS,
+        NO_REVOKES,
+        NOW,
+      ),
     );
     expect((error as Error).name).toBe('TooManyTargetsError');
     expect((error as Error).message).toBe(
@@ -415,10 +462,12 @@ describe('applying and verifying a change', () => {
     const mallory = await revokeTarget(api, 'mallory@example.com');
     const change = await apply(api, 'admin.revoke', mallory, 'strip');
     expect(change).toEqual({ mode: 'strip', at: NOW.toISOString(), replaced: CUSTOM_ACCESS });
+    // The whole access read back is what the revoke snapshot keeps as what the strip left.
     expect(await readAdministratorBack(api, mallory, change)).toEqual({
       present: true,
       accessType: 'Custom',
       grantedPolicies: ['customerDashboard'],
+      access: strippedAccess(CUSTOM_ACCESS),
     });
   });
 
@@ -582,7 +631,7 @@ describe('the administrator change lease', () => {
     expect(
       await rejection(
         apply(api, 'admin.revoke', await resolved(api, 'admin7@example.com'), 'strip', {
-          serialization: { lock: other, owner: 'act_2 OID:/citrix/7' },
+          serialization: { ...serially(api, other), owner: 'act_2 OID:/citrix/7' },
         }),
       ),
     ).toBeInstanceOf(AdministratorChangeInProgressError);
@@ -800,5 +849,240 @@ describe('the access a strip replaced', () => {
     expect(result.before).toEqual(CUSTOM_ACCESS);
     expect(result.replaced).toEqual(granted);
     expect(result.change).toEqual({ mode: 'strip', at: NOW.toISOString() });
+  });
+});
+
+describe('admin.restore through the workflow steps', () => {
+  const REVOKE = `act_${'1'.repeat(32)}`;
+  const RESTORE = `act_${'2'.repeat(32)}`;
+  const MALLORY = 'OID:/citrix/3';
+
+  /** A strip of mallory as the workflow makes it, its snapshot recorded by the record step. */
+  async function revokeMallory(api: FakeAdministrators, revokes: MemoryRevokeSnapshots) {
+    const target = await revokeTarget(api, 'mallory@example.com');
+    const change = await apply(api, 'admin.revoke', target, 'strip', {
+      serialization: { ...serially(api), actionId: REVOKE, revokes },
+    });
+    const after = await readAdministratorBack(api, target, change);
+    const built = buildAdministratorResult(target, { change, after }, NOW);
+    return recordStripSnapshot(revokes, REVOKE, built, { change, after });
+  }
+
+  const restoreTarget = async (api: FakeAdministrators, revokes: MemoryRevokeSnapshots) => {
+    const [target] = await resolveAdministratorTargets(
+      api,
+      'admin.restore',
+      { admin: 'mallory@example.com' },
+      GUARDS,
+      revokes,
+    );
+    return target as ResolvedAdministrator;
+  };
+
+  it('puts back exactly the access the strip replaced, under the lease, and verifies it', async () => {
+    const api = new FakeAdministrators(fleet());
+    const revokes = new MemoryRevokeSnapshots(api.calls);
+    await revokeMallory(api, revokes);
+    expect(await revokes.latest(MALLORY)).toMatchObject({
+      revokeActionIds: [REVOKE],
+      replaced: CUSTOM_ACCESS,
+      left: strippedAccess(CUSTOM_ACCESS),
+    });
+
+    const target = await restoreTarget(api, revokes);
+    expect(target).toMatchObject({
+      allowed: true,
+      before: strippedAccess(CUSTOM_ACCESS),
+      restore: { revokeActionIds: [REVOKE], access: CUSTOM_ACCESS },
+    });
+    api.calls.length = 0;
+    const change = await apply(api, 'admin.restore', target, 'strip', {
+      serialization: { ...serially(api), actionId: RESTORE, revokes },
+    });
+    expect(api.calls).toEqual([
+      'lock',
+      'list',
+      'get 3',
+      'put 3',
+      `mark restored ${RESTORE}`,
+      'unlock',
+    ]);
+    expect(api.access.get('3')).toEqual(CUSTOM_ACCESS);
+    expect(change).toEqual({
+      mode: 'restore',
+      at: NOW.toISOString(),
+      replaced: strippedAccess(CUSTOM_ACCESS),
+      restored: CUSTOM_ACCESS,
+    });
+    const after = await readAdministratorBack(api, target, change);
+    expect(after).toMatchObject({ present: true, access: CUSTOM_ACCESS });
+    const result = buildAdministratorResult(target, { change, after }, NOW);
+    expect(result).toMatchObject({
+      outcome: 'succeeded',
+      change: { mode: 'restore', at: NOW.toISOString() },
+      replaced: strippedAccess(CUSTOM_ACCESS),
+      after: { present: true, accessType: 'Custom', grantedPolicies: expect.any(Array) },
+    });
+    expect(result.after).not.toHaveProperty('access');
+    expect(result.change).not.toHaveProperty('restored');
+    expect(result).not.toHaveProperty('note');
+
+    // The snapshot is restored once: a second restore is refused when it is resolved.
+    expect(await rejection(restoreTarget(api, revokes))).toBeInstanceOf(RevokeAlreadyRestoredError);
+  });
+
+  it('refuses, changing nothing, when someone changed the access since the revoke', async () => {
+    const api = new FakeAdministrators(fleet());
+    const revokes = new MemoryRevokeSnapshots(api.calls);
+    await revokeMallory(api, revokes);
+    api.access.set('3', { accessType: 'Custom', policies: [policy('licensing', true)] });
+    const error = await rejection(restoreTarget(api, revokes));
+    expect(error).toBeInstanceOf(AdministratorChangedSinceRevokeError);
+    expect(error.message).toMatch(/licensing: not granted, now granted/);
+    expect(api.calls.filter((call) => call.startsWith('put'))).toEqual(['put 3']); // the strip's
+  });
+
+  it('refuses an administrator never revoked in strip mode', async () => {
+    const api = new FakeAdministrators(fleet());
+    expect(await rejection(restoreTarget(api, new MemoryRevokeSnapshots()))).toBeInstanceOf(
+      NoRevokeSnapshotError,
+    );
+  });
+
+  it('keeps the guards: a target they refuse gets no plan and is not looked up', async () => {
+    const api = new FakeAdministrators(fleet());
+    const revokes = new MemoryRevokeSnapshots();
+    const [owner] = await resolveAdministratorTargets(
+      api,
+      'admin.restore',
+      { admin: 'owner@example.com' },
+      GUARDS,
+      revokes,
+    );
+    expect(owner).toMatchObject({ allowed: false, refusal: expect.stringMatching(/owns the API/) });
+    expect(owner).not.toHaveProperty('restore');
+  });
+
+  it('refuses an administrator deleted since the revoke, changing nothing', async () => {
+    const api = new FakeAdministrators(fleet());
+    const revokes = new MemoryRevokeSnapshots(api.calls);
+    await revokeMallory(api, revokes);
+    const target = await restoreTarget(api, revokes);
+    api.admins = api.admins.filter((admin) => admin.ucOid !== MALLORY);
+    api.calls.length = 0;
+    const error = await rejection(
+      apply(api, 'admin.restore', target, 'strip', {
+        serialization: { ...serially(api), actionId: RESTORE, revokes },
+      }),
+    );
+    expect(error).toBeInstanceOf(AdministratorChangedSinceRevokeError);
+    expect(error.message).toMatch(/deleted since the revoke/);
+    expect(api.calls).toEqual(['lock', 'list', 'unlock']);
+  });
+
+  it('fails a restore that Citrix accepted but that did not take effect', async () => {
+    const api = new FakeAdministrators(fleet());
+    const revokes = new MemoryRevokeSnapshots(api.calls);
+    await revokeMallory(api, revokes);
+    const target = await restoreTarget(api, revokes);
+    api.applyAccess = false;
+    const change = await apply(api, 'admin.restore', target, 'strip', {
+      serialization: { ...serially(api), actionId: RESTORE, revokes },
+    });
+    const error = await rejection(readAdministratorBack(api, target, change));
+    expect(error).toBeInstanceOf(AdministratorChangeNotAppliedError);
+    expect(error.message).toMatch(/does not have the access from before the revoke/);
+    api.admins = api.admins.filter((admin) => admin.ucOid !== MALLORY);
+    expect(await rejection(readAdministratorBack(api, target, change))).toBeInstanceOf(
+      AdministratorChangeNotAppliedError,
+    );
+  });
+
+  it('says so when the access was already back and nothing was sent', () => {
+    const result = buildAdministratorResult(
+      fleetTarget(),
+      {
+        change: { mode: 'restore', at: NOW.toISOString(), alreadyRestored: true },
+        after: { present: true, accessType: 'Custom', grantedPolicies: ['notifications'] },
+      },
+      NOW,
+    );
+    expect(result).toMatchObject({
+      outcome: 'succeeded',
+      note: expect.stringMatching(/nothing was sent/),
+    });
+  });
+
+  function fleetTarget(): ResolvedAdministrator {
+    return {
+      administratorId: '3',
+      ucOid: MALLORY,
+      type: 'AdministratorUser',
+      pending: false,
+      allowed: true,
+    };
+  }
+});
+
+describe('recordStripSnapshot', () => {
+  const REVOKE = `act_${'1'.repeat(32)}`;
+  const change = { mode: 'strip', at: NOW.toISOString(), replaced: CUSTOM_ACCESS };
+  const succeeded = buildAdministratorResult(
+    {
+      administratorId: '3',
+      ucOid: 'OID:/citrix/3',
+      email: 'mallory@example.com',
+      type: 'AdministratorUser',
+      pending: false,
+      allowed: true,
+    },
+    { change, after: { present: true, accessType: 'Custom', grantedPolicies: [] } },
+    NOW,
+  );
+
+  it('keeps what the strip sent as what it left when the read-back has no access', async () => {
+    const revokes = new MemoryRevokeSnapshots();
+    expect(await recordStripSnapshot(revokes, REVOKE, succeeded, { change })).toBe(succeeded);
+    expect(await revokes.latest('OID:/citrix/3')).toMatchObject({
+      email: 'mallory@example.com',
+      replaced: CUSTOM_ACCESS,
+      left: strippedAccess(CUSTOM_ACCESS),
+    });
+  });
+
+  it('records nothing for a delete, an invitation, a failed strip or an administrator gone', async () => {
+    const revokes = new MemoryRevokeSnapshots();
+    const calls = [
+      recordStripSnapshot(revokes, REVOKE, succeeded, { change: { ...change, mode: 'delete' } }),
+      recordStripSnapshot(revokes, REVOKE, { ...succeeded, outcome: 'failed' }, { change }),
+      recordStripSnapshot(revokes, REVOKE, succeeded, { change, after: { present: false } }),
+      recordStripSnapshot(revokes, REVOKE, succeeded, {
+        change: { mode: 'strip', at: NOW.toISOString() },
+      }),
+    ];
+    await Promise.all(calls);
+    expect(revokes.snapshots.size).toBe(0);
+  });
+
+  it('says in the note when the snapshot cannot be recorded; the revoke stands', async () => {
+    const broken = {
+      recordStrip: async () => {
+        throw new Error('item too large');
+      },
+    };
+    const result = await recordStripSnapshot(broken, REVOKE, succeeded, { change });
+    expect(result.outcome).toBe('succeeded');
+    expect(result.note).toMatch(/could not be recorded \(item too large\).*replaced/);
+  });
+
+  it('throws the actions table being unavailable, for the workflow to retry', async () => {
+    const unavailable = {
+      recordStrip: async () => {
+        throw new ActionStoreUnavailableError('throttled');
+      },
+    };
+    expect(
+      await rejection(recordStripSnapshot(unavailable, REVOKE, succeeded, { change })),
+    ).toBeInstanceOf(ActionStoreUnavailableError);
   });
 });

@@ -21,6 +21,7 @@ import type {
 import { createLimitsTable } from '../../../lib/guardrails/limits.ts';
 import { type LocalDynamo, startLocalDynamo } from '../../../local/dynamodb.ts';
 import { rejection } from '../../support/rejection.ts';
+import { MemoryRevokeSnapshots } from '../../support/revoke-snapshots.ts';
 
 const CUSTOMER = 'customer-1';
 const T0 = Date.parse('2026-11-23T03:00:00Z');
@@ -163,6 +164,7 @@ describe('two concurrent revokes of the only two Full administrators', () => {
         'admin.revoke',
         { admin: email },
         guards,
+        new MemoryRevokeSnapshots(),
       );
       expect(target?.allowed).toBe(true); // each sees the other as the remaining Full one
       return target as ResolvedAdministrator;
@@ -179,7 +181,12 @@ describe('two concurrent revokes of the only two Full administrators', () => {
         { mode: 'delete' },
         guards,
         () => new Date(T0),
-        { lock: lock(), owner: `act_${target.userId} ${target.ucOid}` },
+        {
+          lock: lock(),
+          owner: `act_${target.userId} ${target.ucOid}`,
+          actionId: `act_${target.userId}`,
+          revokes: new MemoryRevokeSnapshots(),
+        },
       );
 
     let open = () => {};

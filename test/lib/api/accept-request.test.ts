@@ -3,12 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionRequest } from '../../../lib/actions/schema.ts';
 import {
   type AcceptRequestDependencies,
-  acceptSignedRequest,
+  acceptPersonRequest,
 } from '../../../lib/api/accept-request.ts';
+import type { AuditEntry } from '../../../lib/audit/audit-log.ts';
+import { type Person, personFromIdentity } from '../../../lib/identity/principal.ts';
+import type { Requester } from '../../../lib/identity/requester.ts';
 import { createIdempotentAcceptor } from '../../../lib/sources/intake.ts';
 import { createKeyTable, type LocalDynamo, startLocalDynamo } from '../../../local/dynamodb.ts';
 import { rejection } from '../../support/rejection.ts';
-import { lambdaContext } from '../../support/signed-request.ts';
+import { iamUser, lambdaContext } from '../../support/signed-request.ts';
 
 let dynamo: LocalDynamo;
 let tables = 0;
@@ -17,44 +20,125 @@ beforeAll(async () => {
 });
 afterAll(async () => dynamo.close());
 
+const ANALYST = personFromIdentity(iamUser('soc.analyst@example.com'));
+const OTHER = personFromIdentity(iamUser('other.analyst@example.com'));
+
 async function harness() {
   tables += 1;
   const tableName = `idempotency-${tables}`;
   await createKeyTable(dynamo.client, tableName, 'id');
-  const started: ActionRequest[] = [];
+  const started: { request: ActionRequest; requester: Requester }[] = [];
+  const audit: AuditEntry[] = [];
   const dependencies: AcceptRequestDependencies = {
     acceptor: createIdempotentAcceptor({
-      accept: async (request, _source, actionId) => {
-        started.push(request);
+      accept: async (request, _source, actionId, requester) => {
+        started.push({ request, requester });
         return { actionId };
       },
       persistenceStore: new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamo.client }),
       expiresAfterSeconds: 3600,
     }),
-    audit: { append: async () => undefined },
+    audit: { append: async (entries) => void audit.push(...entries) },
     callbackNames: new Set(['soc', 'other']),
   };
-  const post = (body: unknown, webhookId = 'msg_1') =>
-    acceptSignedRequest(dependencies, JSON.stringify(body), webhookId, lambdaContext);
-  return { post, started };
+  /** `null`: no Idempotency-Key header. */
+  const post = (body: unknown, idempotencyKey: string | null = 'retry-1', as: Person = ANALYST) =>
+    acceptPersonRequest(
+      dependencies,
+      JSON.stringify(body),
+      as,
+      idempotencyKey ?? undefined,
+      lambdaContext,
+    );
+  return { post, started, audit };
 }
 
 const BASE = {
   action: 'session.logoff',
   target: { user: 'alice@corp.example.com' },
   reason: 'Compromised credentials',
-  requestedBy: 'soc.analyst@example.com',
   notify: { title: 'Security', text: 'Your session ends in 15 minutes', graceSeconds: 900 },
   callback: 'soc',
 };
 
-describe('acceptSignedRequest: a webhook-id sent again', () => {
-  it('is the same action when only the reason or requester changed', async () => {
+const fieldsOf = (error: Error) =>
+  (JSON.parse(error.message) as { error: { fields: { field: string; message: string }[] } }).error
+    .fields;
+
+describe('acceptPersonRequest: who asks', () => {
+  it('records the authenticated person as the requester, and audits the principal', async () => {
+    const { post, started, audit } = await harness();
+    await post(BASE);
+    expect(started.map((entry) => entry.requester)).toEqual([
+      {
+        kind: 'person',
+        key: 'arn:aws:iam::123456789012:user/soc.analyst@example.com',
+        name: 'soc.analyst@example.com',
+      },
+    ]);
+    expect(audit[0]?.details).toMatchObject({
+      source: 'api',
+      identity:
+        'soc.analyst@example.com, authenticated as IAM principal arn:aws:iam::123456789012:user/soc.analyst@example.com (Idempotency-Key retry-1)',
+    });
+  });
+
+  it('refuses a body naming a requester, naming the field, and starts nothing', async () => {
+    const { post, started } = await harness();
+    const error = (await rejection(
+      post({ ...BASE, requestedBy: 'someone.else@example.com' }),
+    )) as Error & {
+      statusCode?: number;
+    };
+    expect(error.statusCode).toBe(400);
+    expect(fieldsOf(error)).toEqual([
+      {
+        field: 'requestedBy',
+        message: 'is not accepted: the person who signs the request is the requester',
+      },
+    ]);
+    expect(started).toEqual([]);
+  });
+
+  it.each(['', 'a'.repeat(129), 'has space', 'ünïcode'])(
+    'refuses the Idempotency-Key %j, naming it',
+    async (key) => {
+      const { post, started } = await harness();
+      const error = (await rejection(post(BASE, key))) as Error & { statusCode?: number };
+      expect(error.statusCode).toBe(400);
+      expect(fieldsOf(error).map((field) => field.field)).toEqual(['Idempotency-Key']);
+      expect(started).toEqual([]);
+    },
+  );
+});
+
+describe('acceptPersonRequest: an Idempotency-Key sent again', () => {
+  it('is the same action from the same person when only the reason changed', async () => {
     const { post, started } = await harness();
     const first = await post(BASE);
-    const again = await post({ ...BASE, reason: 'Re-sent', requestedBy: 'other@example.com' });
+    const again = await post({ ...BASE, reason: 'Re-sent' });
     expect(again).toMatchObject({ actionId: first.actionId, duplicate: true });
     expect(started).toHaveLength(1);
+  });
+
+  it('is a new action from another person: keys are per person', async () => {
+    const { post, started } = await harness();
+    const first = await post(BASE);
+    const other = await post(BASE, 'retry-1', OTHER);
+    expect(other).toMatchObject({ duplicate: false });
+    expect(other.actionId).not.toBe(first.actionId);
+    expect(started.map((entry) => entry.requester.name)).toEqual([
+      'soc.analyst@example.com',
+      'other.analyst@example.com',
+    ]);
+  });
+
+  it('is a new action each time without a key', async () => {
+    const { post, started } = await harness();
+    const first = await post(BASE, null);
+    const second = await post(BASE, null);
+    expect(second.actionId).not.toBe(first.actionId);
+    expect(started).toHaveLength(2);
   });
 
   it.each([

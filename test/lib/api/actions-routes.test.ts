@@ -3,7 +3,7 @@ import type { ActionsApiDependencies, ApiHandler } from '../../../functions/acti
 import type { ActionRecord } from '../../../lib/actions/schema.ts';
 import type { AuditEntry } from '../../../lib/audit/audit-log.ts';
 import type { logger as Logger } from '../../../lib/runtime/logger.ts';
-import { apiEvent, lambdaContext, TEST_SIGNING_SECRET } from '../../support/signed-request.ts';
+import { apiEvent, iamUser, lambdaContext } from '../../support/signed-request.ts';
 
 /**
  * The action id is the correlation id of the API's log lines too (as of every workflow task), so
@@ -36,7 +36,11 @@ const held: ActionRecord = {
 };
 
 const dependencies: ActionsApiDependencies = {
-  actions: { get: async () => held, decideApproval: async () => 'task-token' },
+  actions: {
+    get: async () => held,
+    decideApproval: async () => 'task-token',
+    list: async () => ({ items: [] }),
+  },
   acceptor: async () => ({ actionId: ACTION_ID, duplicate: false }),
   callbackNames: new Set(),
   tokens: { succeed: async () => undefined, fail: async () => undefined },
@@ -44,7 +48,6 @@ const dependencies: ActionsApiDependencies = {
     append: async (entries) => void audit.push(...entries),
     timeline: async () => [],
   },
-  signingSecret: async () => TEST_SIGNING_SECRET,
 };
 let handler: ApiHandler;
 let logger: typeof Logger;
@@ -81,6 +84,7 @@ describe('API log lines', () => {
           target: { deviceId: '1042' },
           reason: 'correlation test',
         }),
+        identity: iamUser('requester@example.com'),
       }),
       lambdaContext,
     );
@@ -90,27 +94,22 @@ describe('API log lines', () => {
     ]);
   });
 
-  it('carry it when an approval is decided, and the audit entry names the webhook-id', async () => {
-    const response = await handler(
-      apiEvent({
-        method: 'POST',
-        resource: '/v1/actions/{actionId}/approve',
-        path: `/v1/actions/${ACTION_ID}/approve`,
-        pathParameters: { actionId: ACTION_ID },
-        body: JSON.stringify({ by: 'approver@example.com' }),
-        messageId: 'msg_approve_correlation',
-      }),
-      lambdaContext,
-    );
+  it('carry it when an approval is decided, and the audit entry names the request', async () => {
+    const event = apiEvent({
+      method: 'POST',
+      resource: '/v1/actions/{actionId}/approve',
+      path: `/v1/actions/${ACTION_ID}/approve`,
+      pathParameters: { actionId: ACTION_ID },
+      body: '',
+      identity: iamUser('approver@example.com'),
+    });
+    const response = await handler(event, lambdaContext);
     expect(response.statusCode).toBe(200);
+    const { requestId } = event.requestContext;
     expect(logged('approval decided')).toEqual([
-      expect.objectContaining({
-        correlation_id: ACTION_ID,
-        actionId: ACTION_ID,
-        webhookId: 'msg_approve_correlation',
-      }),
+      expect.objectContaining({ correlation_id: ACTION_ID, actionId: ACTION_ID, requestId }),
     ]);
-    expect(audit.at(-1)?.details).toMatchObject({ webhookId: 'msg_approve_correlation' });
+    expect(audit.at(-1)?.details).toMatchObject({ requestId, by: 'approver@example.com' });
   });
 
   it('do not keep one request’s correlation id for the next', async () => {
@@ -120,6 +119,7 @@ describe('API log lines', () => {
         resource: '/v1/actions',
         path: '/v1/actions',
         body: '{',
+        identity: iamUser('requester@example.com'),
       }),
       lambdaContext,
     );

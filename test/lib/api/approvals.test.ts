@@ -3,10 +3,12 @@ import type { ActionRecord } from '../../../lib/actions/schema.ts';
 import { DynamoActionStore } from '../../../lib/actions/store.ts';
 import { decideOnAction } from '../../../lib/api/approvals.ts';
 import type { AuditEntry } from '../../../lib/audit/audit-log.ts';
+import { type Person, personFromIdentity } from '../../../lib/identity/principal.ts';
 import { TaskTokenInvalidError, type TaskTokenSender } from '../../../lib/workflow/starter.ts';
 import { createActionsTable, type LocalDynamo, startLocalDynamo } from '../../../local/dynamodb.ts';
 import { LocalTaskTokens } from '../../../local/workflow-runner.ts';
 import { rejection } from '../../support/rejection.ts';
+import { iamUser, roleSession, TEST_ACCOUNT } from '../../support/signed-request.ts';
 
 /**
  * The approve/reject API against a real (local) action store and the local runner's task tokens:
@@ -25,10 +27,14 @@ beforeAll(async () => {
 });
 afterAll(async () => dynamo.close());
 
+/** An IAM user, as API Gateway authenticated them. */
+const person = (name: string): Person => personFromIdentity(iamUser(name));
+const REQUESTER = person('requester@example.com');
+
 /** An action held for approval, as RequestApproval leaves it; `resumed` settles with the task. */
 async function heldAction(
   tokens: LocalTaskTokens,
-  fields: Partial<ActionRecord> = { requestedBy: 'requester@example.com' },
+  fields: Partial<ActionRecord> = { requestedBy: REQUESTER.name, requester: REQUESTER },
   windowMs = 60_000,
 ): Promise<{ actionId: string; resumed: Promise<unknown> }> {
   counter += 1;
@@ -93,46 +99,118 @@ const errorCode = (error: Error) =>
   (JSON.parse(error.message) as { error: { code: string } }).error.code;
 
 describe('who may approve', () => {
+  /** The error code of a refused approval by `approver`, the action left waiting and unrecorded. */
+  async function refusedApproval(fields: Partial<ActionRecord>, approver: Person): Promise<string> {
+    const tokens = new LocalTaskTokens();
+    const { actionId } = await heldAction(tokens, fields);
+    const { deps, entries } = dependencies(tokens);
+    const refused = await rejection(decideOnAction(deps, actionId, 'approved', {}, approver));
+    expect(refused).toMatchObject({ statusCode: 403 });
+    expect(await store.get(actionId)).toMatchObject({ status: 'awaiting_approval' });
+    expect(entries).toEqual([]);
+    return errorCode(refused);
+  }
+
   it('refuses to approve an action that names no requester, but lets it be rejected', async () => {
     const tokens = new LocalTaskTokens();
     const { actionId, resumed } = await heldAction(tokens, {});
     const { deps, entries } = dependencies(tokens);
     const refused = await rejection(
-      decideOnAction(deps, actionId, 'approved', { by: 'anyone@example.com' }),
+      decideOnAction(deps, actionId, 'approved', {}, person('anyone@example.com')),
     );
     expect(refused).toMatchObject({ statusCode: 403 });
     expect(errorCode(refused)).toBe('requester_unknown');
     expect(await store.get(actionId)).toMatchObject({ status: 'awaiting_approval' });
     expect(entries).toEqual([]);
 
-    const rejected = await decideOnAction(deps, actionId, 'rejected', { by: 'jane@example.com' });
+    const rejected = await decideOnAction(
+      deps,
+      actionId,
+      'rejected',
+      {},
+      person('jane@example.com'),
+    );
     expect(rejected).toEqual({ actionId, status: 'rejected', decidedBy: 'jane@example.com' });
     await expect(resumed).rejects.toThrow('Rejected by jane@example.com');
   });
 
-  it('refuses self-approval, whatever the case and spacing', async () => {
+  it('refuses the requester, by principal', async () => {
+    const requester = person('Soc.Lead@Example.com');
+    expect(await refusedApproval({ requester, requestedBy: requester.name }, requester)).toBe(
+      'self_approval',
+    );
+  });
+
+  it('refuses a lookalike principal: a Cyrillic е in place of the Latin e', async () => {
+    const requester = person('Soc.Lead@Example.com');
+    const lookalike = person('soc.l\u0435ad@example.com');
+    expect(lookalike.key).not.toBe(requester.key);
+    expect(await refusedApproval({ requester }, lookalike)).toBe('lookalike_approver');
+  });
+
+  it('refuses one person under another principal: another SSO permission set, the same name', async () => {
+    const responder = personFromIdentity(roleSession('AWSReservedSSO_Responder_0a1b2c3d', 'Jane'));
+    const approver = personFromIdentity(roleSession('AWSReservedSSO_Approver_4e5f6a7b', 'jane'));
+    expect(approver.key).not.toBe(responder.key);
+    expect(await refusedApproval({ requester: responder }, approver)).toBe('self_approval');
+  });
+
+  it('refuses another session of the same assumed role, whatever its session name', async () => {
+    const requester = personFromIdentity(roleSession('IncidentResponder', 'alice'));
+    const approver = personFromIdentity(roleSession('IncidentResponder', 'bob'));
+    expect(approver.key).toBe(`arn:aws:iam::${TEST_ACCOUNT}:role/IncidentResponder`);
+    expect(await refusedApproval({ requester }, approver)).toBe('self_approval');
+  });
+
+  it("refuses an older record's requester by the name it typed, whatever the case and spacing", async () => {
+    expect(await refusedApproval({ requestedBy: ' Requester@Example.com ' }, REQUESTER)).toBe(
+      'self_approval',
+    );
+  });
+
+  it('lets a second person approve what a source asked for, even when it names them', async () => {
+    const tokens = new LocalTaskTokens();
+    const { actionId, resumed } = await heldAction(tokens, {
+      requestedBy: 'standard: jane@example.com',
+      requester: { kind: 'source', key: 'source:standard', name: 'standard: jane@example.com' },
+    });
+    const { deps } = dependencies(tokens);
+    await decideOnAction(deps, actionId, 'approved', {}, person('jane@example.com'));
+    expect(await resumed).toEqual({ approvedBy: 'jane@example.com' });
+  });
+
+  it('refuses a body naming who decides, naming the field', async () => {
     const tokens = new LocalTaskTokens();
     const { actionId } = await heldAction(tokens);
     const { deps } = dependencies(tokens);
     const refused = await rejection(
-      decideOnAction(deps, actionId, 'approved', { by: ' Requester@Example.com ' }),
+      decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' }, REQUESTER),
     );
-    expect(refused).toMatchObject({ statusCode: 403 });
-    expect(errorCode(refused)).toBe('self_approval');
+    expect(refused).toMatchObject({ statusCode: 400 });
+    expect(JSON.parse(refused.message).error.fields).toEqual([
+      { field: 'by', message: 'is not accepted: the person who signs the request decides' },
+    ]);
+    expect(await store.get(actionId)).toMatchObject({ status: 'awaiting_approval' });
   });
 
-  it('records the approval with the webhook-id of the request that decided', async () => {
+  it('records the approval with the principal and the request that decided', async () => {
     const tokens = new LocalTaskTokens();
     const { actionId, resumed } = await heldAction(tokens);
     const { deps, entries } = dependencies(tokens);
-    await decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' }, 'msg_approve_1');
+    const jane = person('jane@example.com');
+    await decideOnAction(deps, actionId, 'approved', {}, jane, 'req-approve-1');
     expect(await resumed).toEqual({ approvedBy: 'jane@example.com' });
     expect(entries).toEqual([
       expect.objectContaining({
         actionId,
         type: 'decision',
         summary: 'Approved by jane@example.com',
-        details: { decision: 'approved', by: 'jane@example.com', webhookId: 'msg_approve_1' },
+        details: {
+          decision: 'approved',
+          by: 'jane@example.com',
+          principal: jane.key,
+          requestId: 'req-approve-1',
+        },
       }),
     ]);
   });
@@ -145,7 +223,7 @@ describe('a decision whose delivery to the workflow fails', () => {
     const { actionId, resumed } = await heldAction(local);
     const { deps, entries } = dependencies(tokens);
     const first = await rejection(
-      decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' }, 'msg_1'),
+      decideOnAction(deps, actionId, 'approved', {}, person('jane@example.com'), 'msg_1'),
     );
     expect(first.message).toBe('ServiceUnavailable');
     // Recorded, but the workflow still waits: another approver, or the opposite decision, is
@@ -158,7 +236,7 @@ describe('a decision whose delivery to the workflow fails', () => {
       ['approved', 'other@example.com'],
       ['rejected', 'jane@example.com'],
     ] as const) {
-      const conflict = await rejection(decideOnAction(deps, actionId, decision, { by }));
+      const conflict = await rejection(decideOnAction(deps, actionId, decision, {}, person(by)));
       expect(conflict).toMatchObject({ statusCode: 409 });
       expect(errorCode(conflict)).toBe('not_awaiting_approval');
     }
@@ -167,27 +245,35 @@ describe('a decision whose delivery to the workflow fails', () => {
       deps,
       actionId,
       'approved',
-      { by: 'JANE@example.com' },
+      {},
+      person('JANE@example.com'),
       'msg_2',
     );
-    expect(retried).toEqual({ actionId, status: 'running', decidedBy: 'JANE@example.com' });
-    expect(await resumed).toEqual({ approvedBy: 'JANE@example.com' });
+    expect(retried).toEqual({ actionId, status: 'running', decidedBy: 'jane@example.com' });
+    expect(await resumed).toEqual({ approvedBy: 'jane@example.com' });
     expect(tokens.calls).toBe(2);
+    const principal = person('jane@example.com').key;
     expect(entries.map((entry) => entry.details)).toEqual([
-      { decision: 'approved', by: 'jane@example.com', webhookId: 'msg_1' },
-      { decision: 'approved', by: 'JANE@example.com', webhookId: 'msg_2', repeated: true },
+      { decision: 'approved', by: 'jane@example.com', principal, requestId: 'msg_1' },
+      {
+        decision: 'approved',
+        by: 'jane@example.com',
+        principal: person('JANE@example.com').key,
+        requestId: 'msg_2',
+        repeated: true,
+      },
     ]);
 
     // Once more after the workflow resumed (the answer was lost): the token is used, the
     // window still open, so the earlier delivery counted; nothing is sent twice.
     expect(
-      await decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' }, 'msg_3'),
+      await decideOnAction(deps, actionId, 'approved', {}, person('jane@example.com'), 'msg_3'),
     ).toEqual({ actionId, status: 'running', decidedBy: 'jane@example.com' });
 
     // A finished action waits on nothing: a repeat is a conflict again, and nothing is sent.
     await store.complete(actionId, { status: 'succeeded', summary: 'done' });
     const late = await rejection(
-      decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' }),
+      decideOnAction(deps, actionId, 'approved', {}, person('jane@example.com')),
     );
     expect(errorCode(late)).toBe('not_awaiting_approval');
     expect(tokens.calls).toBe(3);
@@ -198,8 +284,10 @@ describe('a decision whose delivery to the workflow fails', () => {
     const tokens = failingFirst(local);
     const { actionId, resumed } = await heldAction(local, {});
     const { deps } = dependencies(tokens);
-    await rejection(decideOnAction(deps, actionId, 'rejected', { by: 'jane@example.com' }));
-    expect(await decideOnAction(deps, actionId, 'rejected', { by: 'jane@example.com' })).toEqual({
+    await rejection(decideOnAction(deps, actionId, 'rejected', {}, person('jane@example.com')));
+    expect(
+      await decideOnAction(deps, actionId, 'rejected', {}, person('jane@example.com')),
+    ).toEqual({
       actionId,
       status: 'rejected',
       decidedBy: 'jane@example.com',
@@ -223,9 +311,9 @@ describe('a decision whose delivery to the workflow fails', () => {
       },
       fail: local.fail,
     });
-    await rejection(decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' }));
+    await rejection(decideOnAction(deps, actionId, 'approved', {}, person('jane@example.com')));
     const expired = await rejection(
-      decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' }),
+      decideOnAction(deps, actionId, 'approved', {}, person('jane@example.com')),
     );
     expect(expired).toMatchObject({ statusCode: 409 });
     expect(errorCode(expired)).toBe('expired');
@@ -242,7 +330,7 @@ describe('a decision whose delivery to the workflow fails', () => {
       fail: local.fail,
     });
     const expired = await rejection(
-      decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' }),
+      decideOnAction(deps, actionId, 'approved', {}, person('jane@example.com')),
     );
     expect(errorCode(expired)).toBe('expired');
   });
@@ -254,11 +342,13 @@ describe('a repeated decision is answered from the record', () => {
     // The recorded window has passed; the approval reached the workflow in time.
     const { actionId, resumed } = await heldAction(local, undefined, 50);
     const { deps } = dependencies(local);
-    await decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' });
+    await decideOnAction(deps, actionId, 'approved', {}, person('jane@example.com'));
     expect(await resumed).toEqual({ approvedBy: 'jane@example.com' });
     await new Promise((resolve) => setTimeout(resolve, 60));
 
-    expect(await decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' })).toEqual({
+    expect(
+      await decideOnAction(deps, actionId, 'approved', {}, person('jane@example.com')),
+    ).toEqual({
       actionId,
       status: 'running',
       decidedBy: 'jane@example.com',
@@ -270,12 +360,12 @@ describe('a repeated decision is answered from the record', () => {
     const tokens = failingFirst(local);
     const { actionId } = await heldAction(local);
     const { deps, entries } = dependencies(tokens);
-    await rejection(decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' }));
+    await rejection(decideOnAction(deps, actionId, 'approved', {}, person('jane@example.com')));
     // The wait timed out before the approval reached it; the workflow ended the action.
     await store.complete(actionId, { status: 'expired', summary: 'Nobody approved in time' });
 
     const expired = await rejection(
-      decideOnAction(deps, actionId, 'approved', { by: 'jane@example.com' }),
+      decideOnAction(deps, actionId, 'approved', {}, person('jane@example.com')),
     );
     expect(expired).toMatchObject({ statusCode: 409 });
     expect(errorCode(expired)).toBe('expired');
@@ -287,20 +377,20 @@ describe('a repeated decision is answered from the record', () => {
     const local = new LocalTaskTokens();
     const approved = await heldAction(local);
     const { deps } = dependencies(local);
-    await decideOnAction(deps, approved.actionId, 'approved', { by: 'jane@example.com' });
+    await decideOnAction(deps, approved.actionId, 'approved', {}, person('jane@example.com'));
     await store.complete(approved.actionId, { status: 'succeeded', summary: 'done' });
     const late = await rejection(
-      decideOnAction(deps, approved.actionId, 'approved', { by: 'jane@example.com' }),
+      decideOnAction(deps, approved.actionId, 'approved', {}, person('jane@example.com')),
     );
     expect(late).toMatchObject({ statusCode: 409 });
     expect(errorCode(late)).toBe('not_awaiting_approval');
     expect(late.message).toMatch(/already decided \(approved\) and is succeeded/);
 
     const rejected = await heldAction(local);
-    await decideOnAction(deps, rejected.actionId, 'rejected', { by: 'jane@example.com' });
+    await decideOnAction(deps, rejected.actionId, 'rejected', {}, person('jane@example.com'));
     await store.complete(rejected.actionId, { status: 'rejected', summary: 'Rejected' });
     expect(
-      await decideOnAction(deps, rejected.actionId, 'rejected', { by: 'jane@example.com' }),
+      await decideOnAction(deps, rejected.actionId, 'rejected', {}, person('jane@example.com')),
     ).toEqual({ actionId: rejected.actionId, status: 'rejected', decidedBy: 'jane@example.com' });
   });
 });

@@ -11,6 +11,7 @@ import {
   ActionRequestSchema,
 } from '../../../lib/actions/schema.ts';
 import { toActionView } from '../../../lib/actions/view.ts';
+import { PersonActionRequestSchema } from '../../../lib/api/accept-request.ts';
 import { ApprovalRequestSchema } from '../../../lib/api/approvals.ts';
 import {
   buildOpenApiDocument,
@@ -19,7 +20,7 @@ import {
   type OpenApiDocument,
   SECURITY_SCHEMES,
 } from '../../../lib/api/openapi.ts';
-import { API_ROUTES, SIGNED_ROUTES } from '../../../lib/api/routes.ts';
+import { API_ROUTES, PEOPLE_ROUTES } from '../../../lib/api/routes.ts';
 import { SOURCE_PAYLOAD_SCHEMAS } from '../../../lib/sources/payloads.ts';
 import packageJson from '../../../package.json' with { type: 'json' };
 
@@ -121,6 +122,9 @@ describe('buildOpenApiDocument', () => {
         'SentinelPayload',
         'PagerDutyPayload',
         'SplunkPayload',
+        'StandardPayload',
+        'ActionList',
+        'Requester',
       ]),
     );
     const text = JSON.stringify(document);
@@ -164,19 +168,18 @@ describe('buildOpenApiDocument', () => {
     [SECURITY_SCHEMES.webhookTimestamp]: [],
     [SECURITY_SCHEMES.webhookSignature]: [],
   };
+  const sigV4 = { [SECURITY_SCHEMES.sigV4]: [] };
   // 429: the stage's throttle, API Gateway's own answer on every route.
   const webhookStatuses = ['202', '400', '401', '403', '404', '409', '413', '429', '500'];
-  const decisionStatuses = ['200', '400', '401', '403', '404', '409', '413', '429', '500'];
+  // People are authenticated by API Gateway (IAM): refused with 403, never 401.
+  const decisionStatuses = ['200', '400', '403', '404', '409', '413', '429', '500'];
   it.each([
-    ['/v1/actions', 'post', [standardWebhooks], ['202', '400', '401', '403', '413', '429', '500']],
-    [
-      '/v1/actions/{actionId}',
-      'get',
-      [standardWebhooks],
-      ['200', '400', '401', '404', '429', '500'],
-    ],
-    ['/v1/actions/{actionId}/approve', 'post', [standardWebhooks], decisionStatuses],
-    ['/v1/actions/{actionId}/reject', 'post', [standardWebhooks], decisionStatuses],
+    ['/v1/actions', 'post', [sigV4], ['202', '400', '403', '409', '413', '429', '500']],
+    ['/v1/actions', 'get', [sigV4], ['200', '400', '403', '429', '500']],
+    ['/v1/actions/{actionId}', 'get', [sigV4], ['200', '400', '403', '404', '429', '500']],
+    ['/v1/actions/{actionId}/approve', 'post', [sigV4], decisionStatuses],
+    ['/v1/actions/{actionId}/reject', 'post', [sigV4], decisionStatuses],
+    ['/v1/webhooks/standard', 'post', [standardWebhooks], webhookStatuses],
     ['/v1/webhooks/servicenow', 'post', [{ [SECURITY_SCHEMES.serviceNow]: [] }], webhookStatuses],
     ['/v1/webhooks/sentinel', 'post', [{ [SECURITY_SCHEMES.sentinel]: [] }], webhookStatuses],
     ['/v1/webhooks/pagerduty', 'post', [{ [SECURITY_SCHEMES.pagerDuty]: [] }], webhookStatuses],
@@ -190,6 +193,12 @@ describe('buildOpenApiDocument', () => {
 
   it('declares each security scheme as the sources authenticate', () => {
     expect(document.components.securitySchemes).toMatchObject({
+      [SECURITY_SCHEMES.sigV4]: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'Authorization',
+        'x-amazon-apigateway-authtype': 'awsSigv4',
+      },
       [SECURITY_SCHEMES.webhookId]: { type: 'apiKey', in: 'header', name: 'webhook-id' },
       [SECURITY_SCHEMES.webhookTimestamp]: {
         type: 'apiKey',
@@ -217,19 +226,21 @@ describe('buildOpenApiDocument', () => {
   });
 
   it('describes every route of the route table, and nothing else', () => {
-    expect(SIGNED_ROUTES.length).toBeGreaterThanOrEqual(4);
+    expect(PEOPLE_ROUTES.length).toBeGreaterThanOrEqual(5);
     for (const route of API_ROUTES) {
       if (route.path === '/v1/webhooks/{source}') continue; // one path per source, below
       const described = operation(document, route.path, route.method.toLowerCase());
       expect(described, `${route.method} ${route.path}`).toBeDefined();
       expect(described?.security, route.path).toEqual(
-        route.signed ? [standardWebhooks] : expect.anything(),
+        route.auth === 'iam' ? [sigV4] : expect.anything(),
       );
     }
     const described = Object.entries(document.paths).flatMap(([path, operations]) =>
       Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
     );
-    const sources = ['servicenow', 'sentinel', 'pagerduty'].map((s) => `POST /v1/webhooks/${s}`);
+    const sources = ['servicenow', 'sentinel', 'pagerduty', 'standard'].map(
+      (s) => `POST /v1/webhooks/${s}`,
+    );
     expect(described.sort()).toEqual(
       [
         ...API_ROUTES.filter((route) => route.path !== '/v1/webhooks/{source}').map(
@@ -277,8 +288,9 @@ describe('buildOpenApiDocument', () => {
     for (const decision of ['approve', 'reject']) {
       const described = operation(document, `/v1/actions/{actionId}/${decision}`, 'post');
       expect(described?.operationId).toBe(`${decision}Action`);
+      // No body is a decision without a comment.
       expect(described?.requestBody).toEqual({
-        required: true,
+        required: false,
         content: {
           'application/json': { schema: { $ref: '#/components/schemas/ApprovalRequest' } },
         },
@@ -290,14 +302,22 @@ describe('buildOpenApiDocument', () => {
       });
     }
     const approve = operation(document, '/v1/actions/{actionId}/approve', 'post');
-    expect(JSON.stringify((approve?.responses as JsonObject | undefined)?.['403'])).toContain(
+    const refusals = JSON.stringify((approve?.responses as JsonObject | undefined)?.['403']);
+    for (const code of [
       'self_approval',
-    );
+      'lookalike_approver',
+      'requester_unknown',
+      'not_a_person',
+    ]) {
+      expect(refusals).toContain(code);
+    }
 
-    const body = { by: 'approver@example.com', comment: 'Confirmed with the SOC lead' };
-    expect(ApprovalRequestSchema.safeParse(body).success).toBe(true);
-    expect(component('ApprovalRequest')(body)).toEqual({ valid: true, errors: [] });
-    for (const invalid of [{}, { by: '' }, { by: 'a', extra: true }, { by: 'a', comment: 7 }]) {
+    for (const body of [{ comment: 'Confirmed with the SOC lead' }, {}]) {
+      expect(ApprovalRequestSchema.safeParse(body).success).toBe(true);
+      expect(component('ApprovalRequest')(body)).toEqual({ valid: true, errors: [] });
+    }
+    // Nobody names the decider: it is whoever signed the request.
+    for (const invalid of [{ by: 'approver@example.com' }, { extra: true }, { comment: 7 }]) {
       expect(ApprovalRequestSchema.safeParse(invalid).success, JSON.stringify(invalid)).toBe(false);
       expect(component('ApprovalRequest')(invalid).valid, JSON.stringify(invalid)).toBe(false);
     }
@@ -333,13 +353,19 @@ describe('buildOpenApiDocument', () => {
       target: { admin: 'mallory@example.com' },
       options: { mode: 'delete' },
       reason: 'r',
-      requestedBy: 'soc@example.com',
     },
     { action: 'admin.deleteInvitation', target: { email: 'invitee@example.com' }, reason: 'r' },
   ];
   it.each(validRequests)('describes the accepted request $action', (request) => {
-    expect(ActionRequestSchema.safeParse(request).success).toBe(true);
+    expect(PersonActionRequestSchema.safeParse(request).success).toBe(true);
     expect(component('ActionRequest')(request)).toEqual({ valid: true, errors: [] });
+  });
+
+  it('describes a request naming its requester as invalid, as the API does', () => {
+    const request = { ...validRequests[0], requestedBy: 'someone@example.com' };
+    expect(PersonActionRequestSchema.safeParse(request).success).toBe(false);
+    expect(component('ActionRequest')(request).valid).toBe(false);
+    expect(JSON.stringify(document.components.schemas)).toMatch(/StandardPayload.*requestedBy/s);
   });
 
   const invalidRequests = [
@@ -410,15 +436,15 @@ describe('buildOpenApiDocument', () => {
       operationId: 'createAction',
       valid: false,
     });
-    expect(check(`/v1/actions/${ACTION_ID}/approve`, { by: 'approver@example.com' })).toEqual({
+    expect(check(`/v1/actions/${ACTION_ID}/approve`, { comment: 'Confirmed' })).toEqual({
       operationId: 'approveAction',
       valid: true,
     });
-    expect(check(`/v1/actions/${ACTION_ID}/reject`, { comment: 'no by' })).toEqual({
+    expect(check(`/v1/actions/${ACTION_ID}/reject`, { by: 'approver@example.com' })).toEqual({
       operationId: 'rejectAction',
       valid: false,
     });
-    expect(check('/v1/actions/not-an-id/approve', { by: 'a' })).toEqual({
+    expect(check('/v1/actions/not-an-id/approve', {})).toEqual({
       operationId: 'approveAction',
       valid: false,
     });
@@ -500,7 +526,7 @@ describe('buildOpenApiDocument', () => {
       duplicate: false,
     };
     expect(component('ActionAccepted')(accepted202)).toEqual({ valid: true, errors: [] });
-    // What POST /v1/actions answers always says whether the webhook-id was seen before.
+    // What POST /v1/actions answers always says whether the Idempotency-Key was seen before.
     const { duplicate: _duplicate, ...withoutDuplicate } = accepted202;
     expect(component('ActionAccepted')(withoutDuplicate).valid).toBe(false);
     expect(

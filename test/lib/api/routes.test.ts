@@ -3,14 +3,15 @@ import {
   API_ROUTES,
   type ApiHandler,
   matchRoute,
+  PEOPLE_ROUTES,
   routeRequests,
-  SIGNED_ROUTES,
 } from '../../../lib/api/routes.ts';
 import { apiEvent, lambdaContext } from '../../support/signed-request.ts';
 
 describe('the route table', () => {
   it.each([
     ['POST', '/v1/actions', 'POST /v1/actions', {}],
+    ['GET', '/v1/actions', 'GET /v1/actions', {}],
     [
       'GET',
       '/v1/actions/act_0123456789abcdef0123456789abcdef',
@@ -23,6 +24,7 @@ describe('the route table', () => {
     // A static segment wins over a path parameter, as in API Gateway.
     ['POST', '/v1/webhooks/splunk/t0k3n', 'POST /v1/webhooks/splunk/{token}', { token: 't0k3n' }],
     ['POST', '/v1/webhooks/sentinel', 'POST /v1/webhooks/{source}', { source: 'sentinel' }],
+    ['POST', '/v1/webhooks/standard', 'POST /v1/webhooks/{source}', { source: 'standard' }],
     // Values stay as sent; API Gateway (and the local server) decode them.
     ['GET', '/v1/actions/..%2Fetc', 'GET /v1/actions/{actionId}', { actionId: '..%2Fetc' }],
   ])('matches %s %s to %s', (method, path, key, pathParameters) => {
@@ -30,7 +32,7 @@ describe('the route table', () => {
   });
 
   it.each([
-    ['GET', '/v1/actions'],
+    ['PUT', '/v1/actions'],
     ['DELETE', '/v1/actions/a1'],
     ['POST', '/v1/actions/a1/cancel'],
     ['POST', '/v1/webhooks/splunk/a/b'],
@@ -39,21 +41,25 @@ describe('the route table', () => {
     expect(matchRoute(method, path)).toBeUndefined();
   });
 
-  it('signs every actions API route but the document; the sources authenticate their own way', () => {
-    expect(SIGNED_ROUTES).toEqual([
+  it('authenticates every actions API route as a person; sources their own way; the document nobody', () => {
+    expect(PEOPLE_ROUTES).toEqual([
       'POST /v1/actions',
+      'GET /v1/actions',
       'GET /v1/actions/{actionId}',
       'POST /v1/actions/{actionId}/approve',
       'POST /v1/actions/{actionId}/reject',
     ]);
     expect(
-      API_ROUTES.filter((route) => route.function === 'source-webhooks').map((r) => r.signed),
-    ).toEqual([false, false]);
+      API_ROUTES.filter((route) => route.function === 'actions-api').map((r) => r.auth),
+    ).toEqual(['iam', 'iam', 'iam', 'iam', 'iam']);
+    expect(
+      API_ROUTES.filter((route) => route.function === 'source-webhooks').map((r) => r.auth),
+    ).toEqual(['source', 'source']);
   });
 
   it('serves the public document from a function of its own, which serves nothing else', () => {
     expect(API_ROUTES.filter((route) => route.function === 'api-document')).toEqual([
-      { method: 'GET', path: '/v1/openapi.json', function: 'api-document', signed: false },
+      { method: 'GET', path: '/v1/openapi.json', function: 'api-document', auth: 'public' },
     ]);
   });
 });

@@ -12,6 +12,7 @@ import {
   type SourceName,
   type SourceSecrets,
 } from '../../../lib/sources/types.ts';
+import { signStandardWebhook } from '../../../lib/webhooks/standard-webhooks.ts';
 import { mutatedJson, sampleOf } from '../../support/source-samples.ts';
 
 const RUNS = 300;
@@ -42,9 +43,12 @@ const bodies = (source: SourceName) =>
     mutatedSample(source),
   );
 
+/** What a Standard Webhooks delivery's id is read from; the other sources ignore it. */
+const HEADERS = { 'webhook-id': 'msg_2f1c0d' };
+
 function expectOnlySourcePayloadError(source: SourceName, body: string): void {
   try {
-    const event = parseSourcePayload(source, body);
+    const event = parseSourcePayload(source, body, HEADERS);
     // What a successful parse returns is always usable downstream.
     expect(event.source).toBe(source);
     expect(typeof event.deliveryKey).toBe('string');
@@ -95,6 +99,8 @@ function secretsOf(text: fc.Arbitrary<string>): {
     splunk: fc.record({ token: text }),
     sentinel: fc.record({ apiKey: text }),
     pagerduty: fc.record({ signingSecrets: fc.array(text, { minLength: 1, maxLength: 3 }) }),
+    // A raw key (no `whsec_` prefix): any text is one.
+    standard: fc.record({ signingSecret: text.filter((key) => !key.startsWith('whsec_')) }),
   };
 }
 /** Any non-empty secret, however short or odd. */
@@ -131,6 +137,9 @@ const headersArbitrary = fc.oneof(
       authorization: headerValue,
       'x-api-key': headerValue,
       'x-pagerduty-signature': headerValue,
+      'webhook-id': headerValue,
+      'webhook-timestamp': fc.oneof(headerValue, fc.nat().map(String)),
+      'webhook-signature': headerValue,
     },
     { requiredKeys: [] },
   ),
@@ -185,6 +194,10 @@ function genuine(
       const [key = ''] = (secret as SourceSecrets['pagerduty']).signingSecrets.slice(-1);
       const hex = createHmac('sha256', key).update(rawBody, 'utf8').digest('hex');
       return { source, rawBody, headers: { 'x-pagerduty-signature': `v2=abc,v1=${hex}` } };
+    }
+    case 'standard': {
+      const key = (secret as SourceSecrets['standard']).signingSecret;
+      return { source, rawBody, headers: signStandardWebhook(key, 'msg_1', new Date(), rawBody) };
     }
   }
 }

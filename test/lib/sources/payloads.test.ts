@@ -48,7 +48,7 @@ describe('every source', () => {
 
   it.each(SOURCES)('%s: keeps fields it does not know in `fields`', (source) => {
     const body = { ...sample(source), x_custom: { team: 'soc' } };
-    const event = parseSourcePayload(source, JSON.stringify(body));
+    const event = parseSourcePayload(source, JSON.stringify(body), { 'webhook-id': 'msg_1' });
     expect(event.source).toBe(source);
     if (source !== 'sentinel') expect(event.fields.x_custom).toEqual({ team: 'soc' });
   });
@@ -458,5 +458,44 @@ describe('PagerDuty v3 webhook', () => {
       { field: 'event.data.assignees', message: 'must be an array' },
     ]);
     expect(fieldNames(payloadError('pagerduty', { messages: [] }))).toEqual(['event']);
+  });
+});
+
+describe('Standard Webhooks action request', () => {
+  it('reads the sample: the webhook-id is the delivery key, the action the title', () => {
+    const event = parseSourcePayload('standard', sampleText('standard'), {
+      'webhook-id': 'msg_2f1c0d',
+    });
+    expect(event).toEqual({
+      source: 'standard',
+      fields: sample('standard'),
+      deliveryKey: 'msg_2f1c0d',
+      title: 'Standard Webhooks request for session.logoff',
+    });
+  });
+
+  it('names the webhook-id header when it is missing or unusable as a key', () => {
+    for (const headers of [{}, { 'webhook-id': '' }, { 'webhook-id': 'a\nb' }]) {
+      const error = (() => {
+        try {
+          parseSourcePayload('standard', sampleText('standard'), headers);
+        } catch (caught) {
+          return caught;
+        }
+        throw new Error('parsed');
+      })();
+      expect(error).toBeInstanceOf(SourcePayloadError);
+      expect(fieldNames(error as SourcePayloadError)).toEqual(['(header webhook-id)']);
+    }
+  });
+
+  it('names an unknown action and a target that is no object, and a requestedBy too long', () => {
+    const error = payloadError('standard', {
+      ...sample('standard'),
+      action: 'user.delete',
+      target: 'alice',
+      requestedBy: 'x'.repeat(201),
+    });
+    expect(fieldNames(error)).toEqual(['action', 'target', 'requestedBy']);
   });
 });

@@ -200,6 +200,21 @@ describe('routeServiceNowRequest', () => {
     });
   });
 
+  it('shows who ServiceNow says asked after its own name: the source asks, never the analyst', () => {
+    expect(
+      routeServiceNowRequest(
+        table,
+        request({
+          action: 'session.logoff',
+          target: { user: 'alice@example.com' },
+          requested_by: ' soc.analyst@example.com ',
+        }),
+      ),
+    ).toMatchObject({
+      requests: [expect.objectContaining({ requestedBy: 'servicenow: soc.analyst@example.com' })],
+    });
+  });
+
   it('ignores an action the rules do not allow, and refuses an invalid target with the fields', () => {
     expect(
       routeServiceNowRequest(table, request({ action: 'device.wipe', target: { user: 'x' } })),

@@ -65,6 +65,7 @@ describe('source secrets', () => {
       splunk: { token: 't'.repeat(24) },
       sentinel: { apiKey: 'k'.repeat(24) },
       pagerduty: { signingSecrets: ['s'.repeat(16)] },
+      standard: { signingSecret: 'w'.repeat(16) },
     };
     const env = { SPLUNK_TOKEN: 'from-env-token-0123456789abcdef' };
     expect(await sourceSecretsFromEnv(env, demo).read('splunk')).toEqual({
@@ -84,6 +85,7 @@ describe('source secrets', () => {
       SERVICENOW_USERNAME: 'servicenow',
       SERVICENOW_PASSWORD: 'short-pass',
       PAGERDUTY_SIGNING_SECRETS: 'Zk3q9WbT1mXr7LpA2sVd, replace-with-the-pagerduty-secret',
+      WEBHOOK_SECRET: 'whsec_not*base64*at*all',
     };
     let error: unknown;
     try {
@@ -98,6 +100,7 @@ describe('source secrets', () => {
       'SENTINEL_API_KEY',
       'SERVICENOW_PASSWORD',
       'PAGERDUTY_SIGNING_SECRETS (entry 2)',
+      'WEBHOOK_SECRET',
     ]) {
       expect(message).toContain(`${variable}:`);
     }
@@ -108,6 +111,7 @@ describe('source secrets', () => {
       'short-pass',
       'Zk3q9WbT1mXr7LpA2sVd',
       'replace-with',
+      'not*base64',
     ]) {
       expect(message).not.toContain(value);
     }
@@ -129,9 +133,11 @@ describe('source secrets', () => {
       SPLUNK_TOKEN: demo.splunk.token,
       SENTINEL_API_KEY: demo.sentinel.apiKey,
       PAGERDUTY_SIGNING_SECRETS: demo.pagerduty.signingSecrets.join(','),
+      WEBHOOK_SECRET: demo.standard.signingSecret,
     };
     const reader = sourceSecretsFromEnv(asEnv, undefined);
     expect(await reader.read('splunk')).toEqual(demo.splunk);
+    expect(await reader.read('standard')).toEqual(demo.standard);
     expect(await reader.read('pagerduty')).toEqual(demo.pagerduty);
     expect(await sourceSecretsFromEnv({}, demo).read('servicenow')).toEqual(demo.servicenow);
 

@@ -42,6 +42,7 @@ describe('sweepAcceptance', () => {
     expect(acceptance).toEqual({
       idempotencyKey: `sweep:stale-sessions:${AT}`,
       source: { name: 'sweep', title: 'stale-sessions' },
+      requester: { kind: 'sweep', key: 'sweep:stale-sessions', name: 'stale-sessions' },
       request: {
         action: 'session.logoff',
         target: {

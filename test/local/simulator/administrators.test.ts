@@ -432,6 +432,19 @@ describe('PUT /administrators/access', () => {
     expect((await accessOf(ADMINS.trent.userId)).accessType).toBe('Full');
   });
 
+  it('puts back exactly the access read before a strip, as admin.restore sends it', async () => {
+    const original = await accessOf(ADMINS.mallory.userId);
+    const policies = stripped(original);
+    expect(
+      (await putAccess(ADMINS.mallory.userId, { accessType: 'Custom', policies })).status,
+    ).toBe(200);
+    // The body is the access as GET returned it: display names, scopes and locked values included.
+    expect((await putAccess(ADMINS.mallory.userId, original)).status).toBe(200);
+    expect(await accessOf(ADMINS.mallory.userId)).toEqual(original);
+    const puts = sim.requests().filter((r) => r.method === 'PUT');
+    expect(puts.map((r) => r.body)).toEqual([{ accessType: 'Custom', policies }, original]);
+  });
+
   it('stores the policies as sent, in catalogue order; an empty list grants nothing', async () => {
     const policy = (name: string) => ({
       name,

@@ -1,0 +1,70 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiHandler } from '../../lib/api/routes.ts';
+import { type RunningApiServer, startApiServer } from '../../local/api-server.ts';
+import { LocalPeopleSchema } from '../../local/people.ts';
+import { sigV4Fetch } from '../support/local-stack.ts';
+import { TEST_PEOPLE } from '../support/signed-request.ts';
+
+/**
+ * The local API server stands in for API Gateway: it authenticates the people's routes with
+ * SigV4 and hands the handler the principal in `requestContext.identity`, as API Gateway does.
+ */
+const seen: unknown[] = [];
+const echo: ApiHandler = async (event) => {
+  seen.push(event.requestContext.identity);
+  return { statusCode: 200, body: JSON.stringify({ ok: true }) };
+};
+let server: RunningApiServer;
+
+beforeAll(async () => {
+  server = await startApiServer(
+    { 'actions-api': echo, 'source-webhooks': echo, 'api-document': echo },
+    { people: LocalPeopleSchema.parse(TEST_PEOPLE) },
+  );
+});
+afterAll(async () => server.close());
+
+describe('the local API server', () => {
+  it('hands a people route the principal that signed, as API Gateway fills it for an IAM user', async () => {
+    seen.length = 0;
+    const response = await sigV4Fetch(`${server.url}/v1/actions?ticket=INC1`, {
+      credentials: TEST_PEOPLE['approver@example.com'],
+    });
+    expect(response.status).toBe(200);
+    expect(seen).toEqual([
+      expect.objectContaining({
+        userArn: 'arn:aws:iam::000000000000:user/approver@example.com',
+        accountId: '000000000000',
+        accessKey: TEST_PEOPLE['approver@example.com'].accessKeyId,
+        user: expect.stringMatching(/^AIDA/),
+        caller: expect.stringMatching(/^AIDA/),
+      }),
+    ]);
+  });
+
+  it('authenticates no one on the source and public routes: they get no principal', async () => {
+    seen.length = 0;
+    const response = await sigV4Fetch(`${server.url}/v1/webhooks/standard`, { body: '{}' });
+    expect(response.status).toBe(200);
+    expect(seen).toEqual([expect.objectContaining({ userArn: null })]);
+  });
+
+  it('answers a body over API Gateway’s 10 MB limit with 413, before any handler runs', async () => {
+    seen.length = 0;
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const sent = request(`${server.url}/v1/webhooks/standard`, {
+        method: 'POST',
+        headers: { 'content-length': String(10 * 1024 * 1024 + 1) },
+      });
+      sent.on('response', (response) => {
+        resolve(response.statusCode);
+        sent.destroy();
+      });
+      sent.on('error', reject);
+      sent.write('{');
+    });
+    expect(status).toBe(413);
+    expect(seen).toEqual([]);
+  });
+});
