@@ -1,9 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { createActionsApiHandler } from '../functions/actions-api.ts';
-import type { ActionRecord } from '../lib/actions/schema.ts';
+import { type ActionsApiDependencies, createActionsApiHandler } from '../functions/actions-api.ts';
 import { ActionRequestSchema } from '../lib/actions/schema.ts';
-import type { ActionStore } from '../lib/actions/store.ts';
 import { citrixConnectionFromEnv } from '../lib/citrix/config.ts';
 import { DaasClient } from '../lib/citrix/daas-client.ts';
 import { EndpointManagementClient } from '../lib/citrix/endpoint-management-client.ts';
@@ -46,44 +44,42 @@ await compare(
   2_000,
 );
 
-// 2. The API handler in process, with stores that do nothing, against parsing the body alone.
-const records = new Map<string, ActionRecord>();
-const store: ActionStore = {
-  create: async (record) => void records.set(record.actionId, record),
-  get: async (id) => records.get(id),
-  list: async () => ({ items: [] }),
-  markRunning: async () => undefined,
-  recordTargetResult: async () => undefined,
-  complete: async () => undefined,
-  recordNotifications: async () => undefined,
-  awaitApproval: async () => undefined,
-  decideApproval: async () => '',
-  recordWarnings: async () => undefined,
-};
-// Acceptance itself (idempotency store, record, StartExecution) is I/O and measured elsewhere.
-const handler = createActionsApiHandler(() => ({
-  actions: store,
+// 2. The API handler (functions/actions-api.ts) in process, with dependencies that do nothing,
+// against parsing the body alone. Acceptance itself (idempotency store, record, StartExecution)
+// is I/O and measured elsewhere.
+const apiDependencies: ActionsApiDependencies = {
   acceptor: async () => ({ actionId: 'act_00000000000000000000000000000000', duplicate: false }),
-  signingSecret: async () => SECRET,
   callbackNames: new Set<string>(),
-  tokens: { succeed: async () => undefined, fail: async () => undefined },
-  audit: { append: async () => undefined, timeline: async () => [] },
-}));
+  audit: { append: async () => undefined },
+};
+const handler = createActionsApiHandler(() => apiDependencies);
+// A person's request names no requester: the signer is the requester.
+const { requestedBy: _requester, ...personRequest } = JSON.parse(body) as Record<string, unknown>;
+const personBody = JSON.stringify(personRequest);
 const event = {
   resource: '/v1/actions',
   path: '/v1/actions',
   httpMethod: 'POST',
-  headers: { ...headers, host: 'bench.local' },
-  body,
+  headers: { 'content-type': 'application/json', host: 'bench.local' },
+  body: personBody,
   isBase64Encoded: false,
-  requestContext: { path: '/v1/actions', domainName: 'bench.local', requestId: 'bench' },
+  // As API Gateway fills it for a request it authenticated (IAM authorization).
+  requestContext: {
+    path: '/v1/actions',
+    domainName: 'bench.local',
+    requestId: 'bench',
+    identity: {
+      userArn: 'arn:aws:iam::123456789012:user/bench@example.com',
+      accountId: '123456789012',
+    },
+  },
 } as unknown as APIGatewayProxyEvent;
 const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 10_000 } as Context;
 await compare(
-  'POST /v1/actions handler (middy, signature, zod, record, start)',
+  'POST /v1/actions handler (middy, person, zod, accept)',
   {
     name: 'JSON.parse + zod parse of the body only',
-    run: () => ActionRequestSchema.parse(JSON.parse(body)),
+    run: () => ActionRequestSchema.parse(JSON.parse(personBody)),
   },
   [{ name: 'whole Lambda handler, in process', run: () => handler({ ...event }, context) }],
   2_000,

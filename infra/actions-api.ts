@@ -31,7 +31,10 @@ import { bindIdempotency } from './source-endpoints.ts';
 
 export interface ActionsApiProps {
   readonly actionsTable: ITable;
-  /** The state machine of each workflow; the function may start these and no other. */
+  /**
+   * The state machine of each workflow: the acceptor may start these and no other, and the
+   * records function resume them (approve, reject).
+   */
   readonly stateMachines: Readonly<Record<WorkflowName, IStateMachine>>;
   readonly logRetention: RetentionDays;
   /** The source endpoints' function, behind `POST /v1/webhooks/...`. */
@@ -49,15 +52,19 @@ export interface ActionsApiProps {
 }
 
 /**
- * The people's routes, `POST /v1/actions`, `GET /v1/actions`, `GET /v1/actions/{actionId}` and its
- * approve/reject, with IAM authorization (SigV4: API Gateway authenticates the person and checks
- * `execute-api:Invoke` before the function runs), proxied to one function that acts as that
- * person; the source endpoints, proxied to the function that authenticates each source its own
+ * The people's routes, with IAM authorization (SigV4: API Gateway authenticates the person and
+ * checks `execute-api:Invoke` before the function runs), proxied to two functions that act as that
+ * person: `POST /v1/actions` to the acceptor, and `GET /v1/actions`, `GET /v1/actions/{actionId}`
+ * and its approve/reject to the records function (each carries and may do only what its routes
+ * need); the source endpoints, proxied to the function that authenticates each source its own
  * way; the public `GET /v1/openapi.json`, proxied to a function of its own that needs no grant.
  */
 export class ActionsApi extends Construct {
   readonly restApi: RestApi;
+  /** `POST /v1/actions`: records the action and starts its workflow, once per idempotency key. */
   readonly handler: CitrixResponseFunction;
+  /** Lists, reads and decides on actions: no acceptor, no idempotency table, no workflow start. */
+  readonly recordsHandler: CitrixResponseFunction;
   /** Serves the committed OpenAPI document: no table, secret or workflow. */
   readonly documentHandler: CitrixResponseFunction;
 
@@ -66,25 +73,15 @@ export class ActionsApi extends Construct {
 
     this.handler = new CitrixResponseFunction(this, 'Handler', {
       entry: 'functions/actions-api.ts',
-      description:
-        'Actions API: starts, lists, reports and decides actions as the IAM-authenticated person',
+      description: 'Actions API: starts actions as the IAM-authenticated person',
       logRetention: props.logRetention,
       timeout: Duration.seconds(15),
       bundledFiles: [runbooksBeside(props.runbooksFile)],
     });
     this.handler.bindActionsTable(props.actionsTable);
-    this.handler.grantListActions(props.actionsTable);
     this.handler.bindStateMachines(props.stateMachines);
-    // Approve and reject resume the workflow waiting on the action's task token.
-    for (const stateMachine of Object.values(props.stateMachines)) {
-      stateMachine.grantTaskResponse(this.handler);
-    }
-    this.handler.bindTable(
-      'AUDIT_TABLE_NAME',
-      props.auditTable,
-      'dynamodb:BatchWriteItem',
-      'dynamodb:Query',
-    );
+    // Each request is appended; the timeline is read by the records function.
+    this.handler.bindTable('AUDIT_TABLE_NAME', props.auditTable, 'dynamodb:BatchWriteItem');
     bindIdempotency(this.handler, props.idempotencyTable, props.idempotencyWindowSeconds);
     // Names only: the URLs (which may carry the receiver's token) stay with the notify task.
     if (Object.keys(props.callbackDestinations).length > 0) {
@@ -93,6 +90,28 @@ export class ActionsApi extends Construct {
         Object.keys(props.callbackDestinations).join(','),
       );
     }
+
+    // Reading and deciding, apart from the acceptor: each bundle carries only what its routes use.
+    this.recordsHandler = new CitrixResponseFunction(this, 'RecordsHandler', {
+      entry: 'functions/action-records-api.ts',
+      description:
+        'Action records API: lists, reports and decides actions as the IAM-authenticated person',
+      logRetention: props.logRetention,
+      timeout: Duration.seconds(15),
+    });
+    this.recordsHandler.bindActionRecords(props.actionsTable);
+    this.recordsHandler.grantListActions(props.actionsTable);
+    // Approve and reject resume the workflow waiting on the action's task token.
+    for (const stateMachine of Object.values(props.stateMachines)) {
+      stateMachine.grantTaskResponse(this.recordsHandler);
+    }
+    // Each decision is appended; an action's timeline is read.
+    this.recordsHandler.bindTable(
+      'AUDIT_TABLE_NAME',
+      props.auditTable,
+      'dynamodb:BatchWriteItem',
+      'dynamodb:Query',
+    );
 
     // Its own function: the document would otherwise be most of the people's API bundle.
     this.documentHandler = new CitrixResponseFunction(this, 'DocumentHandler', {
@@ -169,6 +188,7 @@ export class ActionsApi extends Construct {
     });
 
     const integration = new LambdaIntegration(this.handler, { allowTestInvoke: false });
+    const records = new LambdaIntegration(this.recordsHandler, { allowTestInvoke: false });
     // Every people's route: API Gateway verifies SigV4 and the caller's execute-api:Invoke, and
     // hands the function the principal (requestContext.identity).
     const asPerson = { authorizationType: AuthorizationType.IAM } as const;
@@ -179,8 +199,8 @@ export class ActionsApi extends Construct {
       requestValidator: validator,
       requestModels: { 'application/json': actionRequest },
     });
-    actions.addMethod('GET', integration, asPerson);
-    actions.addResource('{actionId}').addMethod('GET', integration, {
+    actions.addMethod('GET', records, asPerson);
+    actions.addResource('{actionId}').addMethod('GET', records, {
       ...asPerson,
       requestValidator: validator,
       requestParameters: { 'method.request.path.actionId': true },
@@ -191,7 +211,7 @@ export class ActionsApi extends Construct {
     );
     const action = actions.getResource('{actionId}');
     for (const decision of ['approve', 'reject']) {
-      action?.addResource(decision).addMethod('POST', integration, {
+      action?.addResource(decision).addMethod('POST', records, {
         ...asPerson,
         requestParameters: { 'method.request.path.actionId': true },
       });

@@ -115,6 +115,19 @@ export class CitrixResponseFunction extends NodejsFunction {
     });
   }
 
+  /**
+   * Reads action records as people see them (GetItem; BatchGetItem for a session action's batch
+   * items) and records an approval decision (UpdateItem): no PutItem, no scans, no deletes.
+   */
+  bindActionRecords(table: ITable): void {
+    this.addEnvironment('ACTIONS_TABLE_NAME', table.tableName);
+    Grant.addToPrincipal({
+      grantee: this,
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
+      resourceArns: [table.tableArn],
+    });
+  }
+
   /** Lists actions (`GET /v1/actions`): Query on the listing's indexes, never the table or a Scan. */
   grantListActions(table: ITable): void {
     Grant.addToPrincipal({

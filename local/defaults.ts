@@ -1,6 +1,7 @@
 /**
- * The signing secret `npm start` and `npm run send` share when WEBHOOK_SECRET is not set. It is
- * public, so it is only accepted while the local stack talks to the built-in simulator.
+ * The Standard Webhooks signing secret of the local `standard` source (POST /v1/webhooks/standard)
+ * when WEBHOOK_SECRET is not set. It is public, so it is only accepted while the local stack talks
+ * to the built-in simulator.
  */
 export const LOCAL_DEMO_WEBHOOK_SECRET = `whsec_${Buffer.from('citrix-response local demo secret').toString('base64')}`;
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import { looksLike, PersonNameSchema } from '../lib/identity/names.ts';
+import { looksLike } from '../lib/identity/lookalikes.ts';
+import { PersonNameSchema } from '../lib/identity/names.ts';
 import { InvalidSettingsError } from '../lib/runtime/env.ts';
 import { LOCAL_DEMO_PEOPLE } from './defaults.ts';
 

@@ -56,7 +56,7 @@ function describeEntered(state: StateData, actionId: string | undefined): string
     const reasons = Array.isArray(guardrails.reasons) ? guardrails.reasons.map(String) : [];
     const why = reasons.length > 0 ? ` (${reasons.join('; ')})` : '';
     const id = actionId ?? String(input.actionId ?? '<actionId>');
-    return `awaiting approval${why} for up to ${duration(guardrails.approvalTimeoutSeconds)}; approve with: npm run send -- approve ${id} --by <name>`;
+    return `awaiting approval${why} for up to ${duration(guardrails.approvalTimeoutSeconds)}; approve as another person with: npx citrix-response approve ${id}`;
   }
   if (state.name === 'WaitGracePeriod') {
     const seconds = record(input.warning).graceSeconds;

@@ -1,4 +1,8 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import {
+  type ActionRecordsApiDependencies,
+  createActionRecordsApiHandler,
+} from '../functions/action-records-api.ts';
 import { type ActionsApiDependencies, createActionsApiHandler } from '../functions/actions-api.ts';
 import { createAdvanceRunbookHandler } from '../functions/advance-runbook.ts';
 import { createAdvanceSessionBatchHandler } from '../functions/advance-session-batch.ts';
@@ -21,6 +25,7 @@ import { createSourceWebhooksHandler } from '../functions/source-webhooks.ts';
 import { createStartRunbookHandler } from '../functions/start-runbook.ts';
 import { createWarnSessionsHandler } from '../functions/warn-sessions.ts';
 import { acceptAction } from '../lib/actions/accept.ts';
+import { DynamoActionList } from '../lib/actions/list-store.ts';
 import type { WorkflowName } from '../lib/actions/schema.ts';
 import { DynamoActionStore } from '../lib/actions/store.ts';
 import type {
@@ -487,9 +492,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       expiresAfterSeconds: idempotencyWindowSecondsFromEnv(env),
     });
     const apiDependencies: ActionsApiDependencies = {
-      actions,
       acceptor,
       callbackNames: new Set(callbackDestinations.keys()),
+      audit: auditLog,
+    };
+    const recordsDependencies: ActionRecordsApiDependencies = {
+      actions,
+      listing: new DynamoActionList(dynamo.client, LOCAL_ACTIONS_TABLE),
       tokens,
       audit: auditLog,
     };
@@ -544,6 +553,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const api: RunningApiServer = await startApiServer(
       {
         'actions-api': createActionsApiHandler(() => apiDependencies),
+        'action-records-api': createActionRecordsApiHandler(() => recordsDependencies),
         'source-webhooks': createSourceWebhooksHandler(() => receiveDependencies),
         'api-document': createApiDocumentHandler(servedOpenApiDocument),
       },

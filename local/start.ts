@@ -209,10 +209,10 @@ ${sweepLines.join('\n') || '    none declared'}
   Runbooks: ${env.RUNBOOKS_DIR || 'runbooks/'} (docs/runbooks.md); npx citrix-response runbook run <name> --help
 ${runbookLines.join('\n') || '    none'}
 
-Try it, in another terminal:
-  npm run send -- session.logoff --user alice@example.com --reason "Rehearsal: compromised account"
-  npm run send -- session.disconnect --user bob@example.com --reason "Rehearsal" --dry-run
-  npm run send -- device.selectiveWipe --user alice@example.com --reason "Rehearsal: lost phone" --dry-run
-  npm run send -- admin.revoke --admin mallory@example.com --reason "Rehearsal: stolen admin account" --dry-run
+Try it, in another terminal, as the first demo person (the export line above; docs/cli.md):
+  npx citrix-response act session.logoff --user alice@example.com --reason "Rehearsal: compromised account"
+  npx citrix-response act session.disconnect --user bob@example.com --reason "Rehearsal" --dry-run
+  npx citrix-response runbook run compromised-user --user alice@example.com --reason "Rehearsal" --dry-run
+  npx citrix-response list --status awaiting_approval
   npm run report      # the scheduled Citrix Cloud administrator report, now
 `);

@@ -93,7 +93,9 @@ for (;;) {
     console.log(line);
     last = line;
     if (action.status === 'awaiting_approval') {
-      console.log(`  held for approval: npm run send -- approve ${run.actionId} --by <approver>`);
+      console.log(
+        `  held for approval: another person approves with npx citrix-response approve ${run.actionId}`,
+      );
     }
   }
   if (!response.ok || TERMINAL.has(action.status ?? '')) {

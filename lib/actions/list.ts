@@ -62,8 +62,7 @@ export function projectedAttributesOf(index: ActionsTableIndex): string[] {
   return Object.keys(ListedActionSchema.shape).filter((field) => !keys.has(field));
 }
 
-/** The month partition a record is listed under (UTC, from its `createdAt`). */
-export const listMonthOf = (createdAt: string): string => createdAt.slice(0, 7);
+export { listMonthOf } from './list-month.ts';
 
 /** The month before `month` (`2026-01` → `2025-12`). */
 export function previousMonth(month: string): string {

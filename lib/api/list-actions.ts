@@ -1,11 +1,12 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
 import { type ActionList, ListActionsQuerySchema, toActionListItem } from '../actions/list.ts';
-import type { ActionStore } from '../actions/store.ts';
+import type { ActionListReader } from '../actions/list-store.ts';
 import { validationError } from './http-errors.ts';
+import { json } from './json.ts';
 
 export interface ListActionsDependencies {
-  readonly actions: Pick<ActionStore, 'list'>;
+  readonly listing: ActionListReader;
 }
 
 /**
@@ -29,14 +30,10 @@ export async function listActions(
   const query = ListActionsQuerySchema.safeParse(event.queryStringParameters ?? {});
   // An unknown parameter is named itself (`stauts`), not the query string as a whole.
   if (!query.success) throw validationError(query.error);
-  const page = await dependencies.actions.list(query.data);
+  const page = await dependencies.listing.list(query.data);
   const body: ActionList = {
     actions: page.items.map(toActionListItem),
     ...(page.nextToken === undefined ? {} : { nextToken: page.nextToken }),
   };
-  return {
-    statusCode: 200,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-    body: JSON.stringify(body),
-  };
+  return json(200, body);
 }

@@ -261,7 +261,7 @@ function decisionOperation(decision: 'approve' | 'reject'): ZodOpenApiOperationO
 }
 
 /** The routes described one by one: the actions API's and the API document's. */
-type DescribedRouteKey = RouteKeyOf<'actions-api' | 'api-document'>;
+type DescribedRouteKey = RouteKeyOf<'actions-api' | 'action-records-api' | 'api-document'>;
 
 /** The operation of each route the actions API and the API document functions serve. */
 function actionsOperations(

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { apiError } from './http-errors.ts';
 
 /** The Lambda function API Gateway integrates a route with (infra/actions-api.ts). */
-export type ApiFunction = 'actions-api' | 'source-webhooks' | 'api-document';
+export type ApiFunction = 'actions-api' | 'action-records-api' | 'source-webhooks' | 'api-document';
 
 /**
  * How a route's caller is authenticated:
@@ -31,10 +31,21 @@ export interface ApiRoute {
 export const API_ROUTES = [
   // People act, read and decide as themselves: the routes sources can never reach.
   { method: 'POST', path: '/v1/actions', function: 'actions-api', auth: 'iam' },
-  { method: 'GET', path: '/v1/actions', function: 'actions-api', auth: 'iam' },
-  { method: 'GET', path: '/v1/actions/{actionId}', function: 'actions-api', auth: 'iam' },
-  { method: 'POST', path: '/v1/actions/{actionId}/approve', function: 'actions-api', auth: 'iam' },
-  { method: 'POST', path: '/v1/actions/{actionId}/reject', function: 'actions-api', auth: 'iam' },
+  // Reading and deciding: a function of their own, without the acceptor's idempotency layer.
+  { method: 'GET', path: '/v1/actions', function: 'action-records-api', auth: 'iam' },
+  { method: 'GET', path: '/v1/actions/{actionId}', function: 'action-records-api', auth: 'iam' },
+  {
+    method: 'POST',
+    path: '/v1/actions/{actionId}/approve',
+    function: 'action-records-api',
+    auth: 'iam',
+  },
+  {
+    method: 'POST',
+    path: '/v1/actions/{actionId}/reject',
+    function: 'action-records-api',
+    auth: 'iam',
+  },
   // The API's description is public, like any API's documentation. Its own small function: the
   // document is most of a bundle, and no other route needs it.
   { method: 'GET', path: '/v1/openapi.json', function: 'api-document', auth: 'public' },

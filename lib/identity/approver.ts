@@ -1,4 +1,5 @@
-import { InvalidPersonNameError, looksLike, nameSkeleton, normalizeName } from './names.ts';
+import { looksLike, nameSkeleton } from './lookalikes.ts';
+import { InvalidPersonNameError, normalizeName } from './names.ts';
 import type { Person } from './principal.ts';
 import type { Requester } from './requester.ts';
 

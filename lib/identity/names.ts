@@ -1,4 +1,3 @@
-import { remove as removeConfusables } from 'confusables';
 import * as z from 'zod';
 
 /**
@@ -13,14 +12,14 @@ export const MAX_PERSON_NAME_LENGTH = 128;
 
 // Controls, format characters (zero-width, bidi, BOM) and every default-ignorable code point:
 // characters a reader cannot see.
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}]/gu;
+export const INVISIBLE = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}]/gu;
 
 /** A name that cannot be a person's: empty, too long, or holding characters nobody can see. */
 export class InvalidPersonNameError extends Error {
   override name = 'InvalidPersonNameError';
 }
 
-const fold = (name: string) => name.normalize('NFKC').toLowerCase().normalize('NFKC').trim();
+export const fold = (name: string) => name.normalize('NFKC').toLowerCase().normalize('NFKC').trim();
 
 /**
  * The name as shown and compared: NFKC, case-folded, trimmed. Throws `InvalidPersonNameError` for
@@ -55,16 +54,3 @@ export const PersonNameSchema = z.string().transform((name, context) => {
     return z.NEVER;
   }
 });
-
-/**
- * What a name looks like: folded, without invisible characters, and with every character that
- * imitates a Latin letter or digit replaced by it (`е` U+0435 → `e`, `ｅ` → `e`, `é` → `e`).
- */
-export function nameSkeleton(name: string): string {
-  return fold(removeConfusables(fold(name.replace(INVISIBLE, ''))));
-}
-
-/** Whether two names would be taken for each other by a person reading them. */
-export function looksLike(a: string, b: string): boolean {
-  return nameSkeleton(a) === nameSkeleton(b);
-}

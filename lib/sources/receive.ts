@@ -3,34 +3,26 @@ import type * as z from 'zod';
 import type { ActionRequest } from '../actions/schema.ts';
 import { acceptedEntries } from '../audit/accepted-entries.ts';
 import { type AuditLog, payloadDigest } from '../audit/audit-log.ts';
-import { authenticateDelivery } from './authenticate.ts';
+import { RoutingRulesError, SourceRequestError } from './errors.ts';
 import {
   DeliveryConflictError,
   type DeliveryLog,
   type IdempotentAcceptor,
   newDeliveryId,
 } from './intake.ts';
-import { parseSourcePayload } from './payloads.ts';
-import {
-  type RoutingDecision,
-  type RoutingRules,
-  RoutingRulesError,
-  routeServiceNowRequest,
-  routeSiemEvent,
-  routeStandardRequest,
-  ServiceNowRequestError,
-  SourceRequestError,
-} from './routing.ts';
-import type { InboundDelivery, SourceEvent, SourceName, SourceSecrets } from './types.ts';
+import { parseJsonBody } from './payload-fields.ts';
+import type { SourceSecretReader } from './secret-reader.ts';
+import type {
+  InboundDelivery,
+  SourceDeclaration,
+  SourceDeclarations,
+  SourceName,
+} from './types.ts';
 
-/** Reads a source's secret (Secrets Manager in AWS, the environment locally), cached. */
-export interface SourceSecretReader {
-  read<S extends SourceName>(source: S): Promise<SourceSecrets[S]>;
-}
-
-export interface ReceiveDependencies {
+/** What receiving needs besides the sources' declarations; `Rules`: what their routing reads. */
+export interface ReceiveDependencies<Rules> {
   readonly secrets: SourceSecretReader;
-  readonly rules: RoutingRules;
+  readonly rules: Rules;
   readonly acceptor: IdempotentAcceptor;
   readonly deliveries: DeliveryLog;
   readonly audit: Pick<AuditLog, 'append'>;
@@ -70,38 +62,20 @@ const targetValue = (target: ActionRequest['target']) =>
  * action + target (each row or entity its own).
  */
 function idempotencyKeyOf(
-  source: InboundDelivery['source'],
+  source: SourceName,
+  asks: 'request' | 'alert',
   deliveryKey: string,
   request: ActionRequest,
 ): string {
-  return source === 'servicenow' || source === 'standard'
+  return asks === 'request'
     ? `${source}:${deliveryKey}`
     : `${source}:${deliveryKey}:${request.action}:${targetValue(request.target)}`;
 }
 
-/** What a delivery asks for: by the request it names, or by the routing rules for an alert. */
-function route(rules: RoutingRules, event: SourceEvent): RoutingDecision {
-  const source: SourceName = event.source;
-  switch (source) {
-    case 'servicenow':
-      return routeServiceNowRequest(rules, event);
-    case 'standard':
-      return routeStandardRequest(rules, event);
-    case 'splunk':
-    case 'sentinel':
-    case 'pagerduty':
-      return routeSiemEvent(rules, source, event);
-    default: {
-      // Every source is routed: a new one without a case is a type error here.
-      const unknown: never = source;
-      throw new RoutingRulesError(`No routing for source ${String(unknown)}`);
-    }
-  }
-}
-
 /** A callback the rules or the request name must be a configured destination. */
 function checkCallback(
-  source: InboundDelivery['source'],
+  source: SourceName,
+  declaration: Pick<SourceDeclaration<SourceName, never>, 'title' | 'asks'>,
   route: string,
   request: ActionRequest,
   names: ReadonlySet<string>,
@@ -116,13 +90,10 @@ function checkCallback(
       input: callback,
     },
   ];
-  if (source === 'servicenow') {
-    throw new ServiceNowRequestError('The ServiceNow request is not a valid action', issues);
-  }
-  if (source === 'standard') {
+  if (declaration.asks === 'request') {
     throw new SourceRequestError(
       source,
-      'The Standard Webhooks request is not a valid action',
+      `The ${declaration.title} request is not a valid action`,
       issues,
     );
   }
@@ -132,24 +103,36 @@ function checkCallback(
   );
 }
 
+/** Whether `source` is one of the sources `sources` declares. */
+export function isServed<S extends SourceName>(
+  sources: SourceDeclarations<S, unknown>,
+  source: string | undefined,
+): source is S {
+  return source !== undefined && Object.hasOwn(sources, source);
+}
+
 /**
- * One delivery from a source tool: authenticate it (before reading anything else), parse its
- * payload, decide what it asks for by the routing rules, and accept each action exactly once.
- * Every delivery is recorded, including those that ask for nothing.
+ * One delivery from a source tool, to a function serving `sources`: authenticate it (before
+ * reading anything else), parse its payload, decide what it asks for by the routing rules, and
+ * accept each action exactly once. Every delivery is recorded, including those that ask for
+ * nothing.
  */
-export async function receiveSourceDelivery(
-  dependencies: ReceiveDependencies,
-  delivery: InboundDelivery,
+export async function receiveSourceDelivery<S extends SourceName, Rules>(
+  sources: SourceDeclarations<S, Rules>,
+  dependencies: ReceiveDependencies<Rules>,
+  delivery: InboundDelivery & { readonly source: S },
   context: Context,
   now: Date,
 ): Promise<ReceiveOutcome> {
+  // One source's declaration; the lookup cannot tie the secret's type to `delivery.source`.
+  const declaration = sources[delivery.source] as unknown as SourceDeclaration<SourceName, Rules>;
   const secret = await dependencies.secrets.read(delivery.source);
-  authenticateDelivery(
-    delivery as InboundDelivery & { source: typeof delivery.source },
-    secret as never,
+  declaration.authenticate(delivery, secret as never);
+  const event = declaration.parse(
+    parseJsonBody(delivery.source, delivery.rawBody),
+    delivery.headers,
   );
-  const event = parseSourcePayload(delivery.source, delivery.rawBody, delivery.headers);
-  const decision = route(dependencies.rules, event);
+  const decision = declaration.route(dependencies.rules, event);
   const deliveryId = newDeliveryId();
   const base = {
     deliveryId,
@@ -170,6 +153,7 @@ export async function receiveSourceDelivery(
   for (const request of decision.requests) {
     checkCallback(
       delivery.source,
+      declaration,
       decision.route,
       request,
       dependencies.callbackNames ?? new Set(),
@@ -186,7 +170,12 @@ export async function receiveSourceDelivery(
     try {
       acceptance = await dependencies.acceptor(
         {
-          idempotencyKey: idempotencyKeyOf(delivery.source, event.deliveryKey, request),
+          idempotencyKey: idempotencyKeyOf(
+            delivery.source,
+            declaration.asks,
+            event.deliveryKey,
+            request,
+          ),
           request,
           source: {
             name: delivery.source,

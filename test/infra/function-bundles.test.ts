@@ -33,7 +33,11 @@ import { bundleWeight, overBudget } from './bundle-budget.ts';
 /** The repository's runbooks as synth writes them (infra/runbooks.ts), beside some bundles. */
 const RUNBOOKS_FILE = deployedRunbooksFile({});
 const ENTRIES = [
+  // Behind POST /v1/actions; CDK copies the runbooks next to it (runbooks.json).
   'functions/actions-api.ts',
+  // Behind GET /v1/actions, GET /v1/actions/{actionId} and its approve/reject: the listing and the
+  // lookalike check, kept out of actions-api (and its idempotency layer out of this one).
+  'functions/action-records-api.ts',
   // Behind the public GET /v1/openapi.json: the committed document, kept out of actions-api.
   'functions/api-document.ts',
   // Run by the EventBridge schedule, not by a workflow.
@@ -128,6 +132,19 @@ describe('function bundles', () => {
     },
   );
 
+  it("splits the people's API by what each route uses: the lookalike check only where people decide, the idempotency layer only where they start", () => {
+    const origins = (name: string) =>
+      bundleWeight(metafile, name).origins.map(({ origin }) => origin);
+
+    expect(origins('functions/action-records-api')).toContain('confusables');
+    expect(origins('functions/action-records-api')).not.toContain(
+      '@aws-lambda-powertools/idempotency',
+    );
+    expect(origins('functions/actions-api')).toContain('@aws-lambda-powertools/idempotency');
+    expect(origins('functions/actions-api')).not.toContain('confusables');
+    expect(origins('functions/actions-api')).not.toContain('lib/actions/list-store.ts');
+  });
+
   it('leaves out the AWS SDK, which the Lambda runtime provides, and writes no source maps', () => {
     const inputs = Object.values(metafile.outputs).flatMap((output) => Object.keys(output.inputs));
     const outputs = Object.keys(metafile.outputs);
@@ -137,8 +154,8 @@ describe('function bundles', () => {
     expect(outputs.filter((output) => output.endsWith('.map'))).toEqual([]);
   });
 
-  it('bundles 21 entries: 16 workflow tasks, the API, the API document, the report, the source endpoints and run-sweep', () => {
-    expect(ENTRIES).toHaveLength(21);
+  it('bundles 22 entries: 16 workflow tasks, the API (two functions), the API document, the report, the source endpoints and run-sweep', () => {
+    expect(ENTRIES).toHaveLength(22);
   });
 
   it.each([
@@ -230,6 +247,32 @@ describe('function bundles that need more than a task input', () => {
       if (previous !== undefined) process.env.SWEEPS_FILE = previous;
     }
   });
+
+  it.each([
+    ['GET', '/v1/actions', '/v1/actions', null],
+    ['POST', '/v1/actions/{actionId}/approve', '/v1/actions/act_1/approve', { actionId: 'act_1' }],
+  ])(
+    'runs functions/action-records-api from its bundle: %s %s without a person is a 403 before any AWS call',
+    async (httpMethod, resource, path, pathParameters) => {
+      const bundle = await load('functions/action-records-api');
+      const response = (await bundle.handler(
+        {
+          resource,
+          path,
+          httpMethod,
+          pathParameters,
+          headers: {},
+          body: null,
+          isBase64Encoded: false,
+          requestContext: { requestId: 'r', identity: { userArn: null } },
+        },
+        context,
+      )) as { statusCode: number; body: string };
+
+      expect(response.statusCode).toBe(403);
+      expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'not_a_person' } });
+    },
+  );
 
   it('runs functions/source-webhooks from its bundle: an unknown source is a 404 before any AWS call', async () => {
     const bundle = await load('functions/source-webhooks');

@@ -52,8 +52,9 @@ function routes(): Record<string, { readonly functionId: string; readonly method
   );
 }
 
-it('routes the actions to the API function with IAM authorization, the OpenAPI document to its own, the webhooks to the source endpoints, which authenticate in the function', () => {
+it('routes the people to the API function (starting) and the records function (reading, deciding) with IAM authorization, the OpenAPI document to its own, the webhooks to the source endpoints, which authenticate in the function', () => {
   const api = stack.apiFunction;
+  const records = stack.recordsFunction;
   const sources = stack.sourceFunction;
   const document = stack.documentFunction;
   const all = routes();
@@ -63,10 +64,10 @@ it('routes the actions to the API function with IAM authorization, the OpenAPI d
 
   expect(integrated).toEqual({
     'POST /v1/actions': api,
-    'GET /v1/actions': api,
-    'GET /v1/actions/{actionId}': api,
-    'POST /v1/actions/{actionId}/approve': api,
-    'POST /v1/actions/{actionId}/reject': api,
+    'GET /v1/actions': records,
+    'GET /v1/actions/{actionId}': records,
+    'POST /v1/actions/{actionId}/approve': records,
+    'POST /v1/actions/{actionId}/reject': records,
     'GET /v1/openapi.json': document,
     'POST /v1/webhooks/{source}': sources,
     // Splunk can set no header: its secret token is the last path segment.
@@ -75,13 +76,14 @@ it('routes the actions to the API function with IAM authorization, the OpenAPI d
   // The route table the functions dispatch on says the same, route by route.
   const functions: Record<ApiFunction, string> = {
     'actions-api': api,
+    'action-records-api': records,
     'source-webhooks': sources,
     'api-document': document,
   };
   expect(integrated).toEqual(
     Object.fromEntries(API_ROUTES.map((route) => [routeKey(route), functions[route.function]])),
   );
-  expect(new Set([api, sources, document]).size).toBe(3);
+  expect(new Set([api, records, sources, document]).size).toBe(4);
   // People are authenticated by API Gateway (SigV4, execute-api:Invoke) on every route of theirs;
   // the sources in the function (Basic, token, key or HMAC); the document is public.
   for (const route of API_ROUTES) {
@@ -191,10 +193,10 @@ it('lets API Gateway invoke each function on its own routes of this stage only',
   expect(invocations.sort()).toEqual(
     [
       `${stack.apiFunction} /POST/v1/actions`,
-      `${stack.apiFunction} /GET/v1/actions`,
-      `${stack.apiFunction} /GET/v1/actions/*`,
-      `${stack.apiFunction} /POST/v1/actions/*/approve`,
-      `${stack.apiFunction} /POST/v1/actions/*/reject`,
+      `${stack.recordsFunction} /GET/v1/actions`,
+      `${stack.recordsFunction} /GET/v1/actions/*`,
+      `${stack.recordsFunction} /POST/v1/actions/*/approve`,
+      `${stack.recordsFunction} /POST/v1/actions/*/reject`,
       `${stack.documentFunction} /GET/v1/openapi.json`,
       `${stack.sourceFunction} /POST/v1/webhooks/*`,
       `${stack.sourceFunction} /POST/v1/webhooks/splunk/*`,
@@ -366,6 +368,21 @@ it('tells the API function its tables, the workflows and the destination names, 
   expect(Object.keys(environment)).toContain('SESSION_ACTION_STATE_MACHINE_ARN');
   // The function reads the window exactly as the context gave it.
   expect(idempotencyWindowSecondsFromEnv(stack.literalEnvironment(stack.apiFunction))).toBe(3600);
+});
+
+it('tells the records function its two tables only: no workflow, idempotency table, destination or secret', () => {
+  expect(stack.environment(stack.recordsFunction)).toEqual({
+    POWERTOOLS_SERVICE_NAME: 'citrix-response',
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    ACTIONS_TABLE_NAME: { Ref: stack.table('actions') },
+    AUDIT_TABLE_NAME: { Ref: stack.table('audit') },
+  });
+  expect(stack.resource(stack.recordsFunction).Properties).toMatchObject({
+    Description:
+      'Action records API: lists, reports and decides actions as the IAM-authenticated person',
+    Handler: 'index.handler',
+    Timeout: 15,
+  });
 });
 
 it('tells the API document function nothing but the settings every function has', () => {

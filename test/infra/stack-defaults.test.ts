@@ -125,7 +125,7 @@ it('calls back nobody: no destination anywhere, and no function reads the callba
     // The ServiceNow API secret, always there; its placeholder instance URL sends nothing.
     'SERVICENOW_API_SECRET_ARN',
   ]);
-  for (const id of [stack.apiFunction, stack.sourceFunction]) {
+  for (const id of [stack.apiFunction, stack.recordsFunction, stack.sourceFunction]) {
     expect(
       Object.keys(stack.environment(id)).filter((name) => name.startsWith('CALLBACK_')),
       id,

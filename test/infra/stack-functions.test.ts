@@ -102,7 +102,7 @@ function expectedCitrixAccess(task: WorkflowFunction): {
   }
 }
 
-it('has one function per task name, described by it, and the API, the API document, the report, the source endpoints and the run-sweep function', () => {
+it('has one function per task name, described by it, and the API (starting; reading and deciding), the API document, the report, the source endpoints and the run-sweep function', () => {
   const tasks = TASKS.map((task) => stack.taskFunction(task.name));
 
   expect(TASKS.map((task) => task.name).sort()).toEqual([...stack.stack.tasks.all.keys()].sort());
@@ -110,13 +110,21 @@ it('has one function per task name, described by it, and the API, the API docume
     [
       ...tasks,
       stack.apiFunction,
+      stack.recordsFunction,
       stack.documentFunction,
       stack.reportFunction,
       stack.sourceFunction,
       stack.sweepFunction,
     ].sort(),
   );
-  expect(stack.functionIds).toHaveLength(21);
+  expect(stack.functionIds).toHaveLength(22);
+  // The people's API is two functions, each carrying only what its routes use.
+  expect(stack.resource(stack.apiFunction).Properties.Description).toBe(
+    'Actions API: starts actions as the IAM-authenticated person',
+  );
+  expect(stack.resource(stack.recordsFunction).Properties.Description).toBe(
+    'Action records API: lists, reports and decides actions as the IAM-authenticated person',
+  );
   for (const task of TASKS) {
     stack.template.hasResourceProperties('AWS::Lambda::Function', {
       Description: `workflow task: ${task.name}`,
@@ -187,7 +195,7 @@ it('logs the API document function to its own log group, kept as configured', ()
   });
 });
 
-it('gives task functions 60 s unless declared longer, the API, the API document and source endpoints 15 s, the run-sweep function 30 s, the report 600 s', () => {
+it('gives task functions 60 s unless declared longer, the API (both functions), the API document and source endpoints 15 s, the run-sweep function 30 s, the report 600 s', () => {
   const declared = Object.fromEntries(
     TASKS.filter((task) => task.timeoutSeconds !== undefined).map((task) => [
       task.name,
@@ -208,6 +216,7 @@ it('gives task functions 60 s unless declared longer, the API, the API document 
     );
   }
   expect(stack.resource(stack.apiFunction).Properties.Timeout).toBe(15);
+  expect(stack.resource(stack.recordsFunction).Properties.Timeout).toBe(15);
   expect(stack.resource(stack.documentFunction).Properties.Timeout).toBe(15);
   expect(stack.resource(stack.sourceFunction).Properties.Timeout).toBe(15);
   expect(stack.resource(stack.sweepFunction).Properties.Timeout).toBe(30);

@@ -115,27 +115,38 @@ describe('what each function may do', () => {
     },
   );
 
-  it('lets the API record actions, start and resume the workflows, use the idempotency table, read and append the audit trail: no secret (API Gateway authenticates people)', () => {
+  it('lets the API (POST /v1/actions) record actions, start the workflows, use the idempotency table and append to the audit trail: no secret (API Gateway authenticates people)', () => {
     expect(stack.grants(stack.apiFunction)).toEqual(
       [
         ...XRAY,
         ...allow(ACTIONS, stack.table('actions')),
+        ...allow([...RECORDS, 'dynamodb:DeleteItem'], stack.table('idempotency')),
+        ...allow(['dynamodb:BatchWriteItem'], stack.table('audit')),
+        // Start an action: resuming one is the records function's.
+        ...allow(['states:StartExecution'], ...workflowIds()),
+      ].sort(),
+    );
+  });
+
+  it('lets the records function read and list actions, record a decision, resume the workflows, read and append the audit trail: no PutItem, no start, no idempotency table, no secret', () => {
+    expect(stack.grants(stack.recordsFunction)).toEqual(
+      [
+        ...XRAY,
+        // A record and its batch items read back; a decision recorded on it.
+        ...allow(
+          ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          stack.table('actions'),
+        ),
         // GET /v1/actions: Query on the listing's indexes only (lib/actions/list.ts).
         ...allow(
           ['dynamodb:Query'],
           ...ACTIONS_TABLE_INDEX_NAMES.map((index) => `${stack.table('actions')}/index/${index}`),
         ),
-        ...allow([...RECORDS, 'dynamodb:DeleteItem'], stack.table('idempotency')),
         // Approve and reject: the timeline is read, each decision appended.
         ...allow(['dynamodb:BatchWriteItem', 'dynamodb:Query'], stack.table('audit')),
-        // Start an action; resume the workflow waiting on its approval.
+        // Resume the workflow waiting on an action's approval.
         ...allow(
-          [
-            'states:SendTaskFailure',
-            'states:SendTaskHeartbeat',
-            'states:SendTaskSuccess',
-            'states:StartExecution',
-          ],
+          ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'],
           ...workflowIds(),
         ),
       ].sort(),
@@ -235,7 +246,7 @@ describe('who may touch what', () => {
   const tasksWhere = (flag: (task: WorkflowFunction) => boolean | undefined) =>
     TASKS.filter(flag).map((task) => stack.taskFunction(task.name));
 
-  it('lets only the functions that record actions, the API, the source endpoints and the run-sweep function use the action records', () => {
+  it('lets only the functions that record actions, the API, its records function, the source endpoints and the run-sweep function use the action records', () => {
     expect(TASKS.filter((task) => task.recordsActions).map((task) => task.name)).toEqual([
       'resolve-session-targets',
       'advance-session-batch',
@@ -255,13 +266,14 @@ describe('who may touch what', () => {
       [
         ...tasksWhere((task) => task.recordsActions),
         stack.apiFunction,
+        stack.recordsFunction,
         stack.sourceFunction,
         stack.sweepFunction,
       ].sort(),
     );
   });
 
-  it('lets every function but the report and the API document append to the audit trail, and only the API read it', () => {
+  it('lets every function but the report and the API document append to the audit trail, and only the records function read it', () => {
     const audit = stack.table('audit');
 
     expect(stack.grantedOn(audit)).toEqual(
@@ -269,10 +281,18 @@ describe('who may touch what', () => {
         .filter((id) => id !== stack.reportFunction && id !== stack.documentFunction)
         .sort(),
     );
-    // Appends everywhere else (exact per function above); the API reads an action's timeline.
+    // Appends everywhere else (exact per function above); GET /v1/actions/{id} reads a timeline.
     expect(
       stack.functionIds.filter((id) => stack.grants(id).includes(`dynamodb:Query on ${audit}`)),
-    ).toEqual([stack.apiFunction]);
+    ).toEqual([stack.recordsFunction]);
+    // And only it queries the listing's indexes.
+    expect(
+      stack.functionIds.filter((id) =>
+        stack
+          .grants(id)
+          .some((line) => line.startsWith(`dynamodb:Query on ${stack.table('actions')}`)),
+      ),
+    ).toEqual([stack.recordsFunction]);
   });
 
   it('lets only the resolvers (and start-runbook, for the run itself) use the limit counters, complete-action give them back, apply-admin-change hold its lease and advance-session-batch share the throttle gate', () => {
@@ -353,7 +373,7 @@ describe('who may touch what', () => {
     expect(stack.grantedOn(stack.secret('serviceNowApi'))).toEqual(calling('notifications'));
   });
 
-  it('lets only the API, the source endpoints, the run-sweep function and advance-runbook start an execution, and only the API send a task token response', () => {
+  it('lets only the API, the source endpoints, the run-sweep function and advance-runbook start an execution, and only the records function send a task token response', () => {
     const callers = (pattern: RegExp) =>
       [...stack.functionIds, ...workflowIds()].filter((id) =>
         stack.grants(id).some((line) => pattern.test(line)),
@@ -362,6 +382,7 @@ describe('who may touch what', () => {
     expect(callers(/^states:/).sort()).toEqual(
       [
         stack.apiFunction,
+        stack.recordsFunction,
         stack.sourceFunction,
         stack.sweepFunction,
         stack.taskFunction('advance-runbook'),
@@ -371,7 +392,15 @@ describe('who may touch what', () => {
     expect(
       callers(new RegExp(`^states:StartExecution on ${stack.stateMachine('runbook')}$`)).sort(),
     ).toEqual([stack.apiFunction, stack.sourceFunction, stack.sweepFunction].sort());
-    expect(callers(/^states:(SendTask|\*)/)).toEqual([stack.apiFunction]);
+    expect(callers(/^states:StartExecution/).sort()).toEqual(
+      [
+        stack.apiFunction,
+        stack.sourceFunction,
+        stack.sweepFunction,
+        stack.taskFunction('advance-runbook'),
+      ].sort(),
+    );
+    expect(callers(/^states:(SendTask|\*)/)).toEqual([stack.recordsFunction]);
   });
 
   it('lets only the sweep schedules invoke the run-sweep function, and nothing else invoke a function through IAM', () => {

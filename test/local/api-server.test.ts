@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiHandler } from '../../lib/api/routes.ts';
+import type { ApiFunction, ApiHandler } from '../../lib/api/routes.ts';
 import { type RunningApiServer, startApiServer } from '../../local/api-server.ts';
 import { LocalPeopleSchema } from '../../local/people.ts';
 import { sigV4Fetch } from '../support/local-stack.ts';
@@ -15,11 +15,24 @@ const echo: ApiHandler = async (event) => {
   seen.push(event.requestContext.identity);
   return { statusCode: 200, body: JSON.stringify({ ok: true }) };
 };
+/** The functions that answered, in order: as API Gateway, the server picks one per route. */
+const served: ApiFunction[] = [];
+const echoAs =
+  (name: ApiFunction): ApiHandler =>
+  async (event, context) => {
+    served.push(name);
+    return echo(event, context);
+  };
 let server: RunningApiServer;
 
 beforeAll(async () => {
   server = await startApiServer(
-    { 'actions-api': echo, 'source-webhooks': echo, 'api-document': echo },
+    {
+      'actions-api': echoAs('actions-api'),
+      'action-records-api': echoAs('action-records-api'),
+      'source-webhooks': echoAs('source-webhooks'),
+      'api-document': echoAs('api-document'),
+    },
     { people: LocalPeopleSchema.parse(TEST_PEOPLE) },
   );
 });
@@ -40,6 +53,30 @@ describe('the local API server', () => {
         user: expect.stringMatching(/^AIDA/),
         caller: expect.stringMatching(/^AIDA/),
       }),
+    ]);
+  });
+
+  it('hands POST /v1/actions to actions-api, and reading and deciding to action-records-api', async () => {
+    served.length = 0;
+    const credentials = TEST_PEOPLE['approver@example.com'];
+    const actionId = `act_${'0'.repeat(32)}`;
+    // sigV4Fetch POSTs a body and GETs without one.
+    for (const [path, body] of [
+      ['/v1/actions', '{}'],
+      ['/v1/actions', ''],
+      [`/v1/actions/${actionId}`, ''],
+      [`/v1/actions/${actionId}/approve`, '{}'],
+      [`/v1/actions/${actionId}/reject`, '{}'],
+    ] as const) {
+      const response = await sigV4Fetch(`${server.url}${path}`, { credentials, body });
+      expect(response.status, path).toBe(200);
+    }
+    expect(served).toEqual([
+      'actions-api',
+      'action-records-api',
+      'action-records-api',
+      'action-records-api',
+      'action-records-api',
     ]);
   });
 

@@ -196,11 +196,11 @@ describe('describeWorkflowEvent', () => {
       },
     };
     expect(describeWorkflowEvent(entered('RequestApproval', held), ACTION_ID)).toBe(
-      `awaiting approval (device.wipe requires approval) for up to 60 min; approve with: npm run send -- approve ${ACTION_ID} --by <name>`,
+      `awaiting approval (device.wipe requires approval) for up to 60 min; approve as another person with: npx citrix-response approve ${ACTION_ID}`,
     );
     // Without the execution name, the id comes from the state's input.
     expect(describeWorkflowEvent(entered('RequestApproval', held))).toContain(
-      `npm run send -- approve ${ACTION_ID} --by <name>`,
+      `npx citrix-response approve ${ACTION_ID}`,
     );
     expect(
       describeWorkflowEvent(
@@ -438,7 +438,7 @@ describe('describeWorkflowEvent on the local stack', () => {
     const expected = [
       'workflow started',
       'resolved 1 session(s) in 1 batch(es)',
-      `awaiting approval (session.logoff needs approval) for up to 4 s; approve with: npm run send -- approve ${actionId} --by <name>`,
+      `awaiting approval (session.logoff needs approval) for up to 4 s; approve as another person with: npx citrix-response approve ${actionId}`,
       'approved by it.oncall@example.com',
       '$sendMessage warning sent to 1 session(s)',
       'waiting the 30 s grace period before acting',

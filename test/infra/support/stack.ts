@@ -215,8 +215,14 @@ export class SynthesizedStack {
     return this.idOf(fn);
   }
 
+  /** The function behind `POST /v1/actions`. */
   get apiFunction(): string {
     return this.idOf(this.stack.api.handler);
+  }
+
+  /** The function behind `GET /v1/actions`, `GET /v1/actions/{actionId}` and its decisions. */
+  get recordsFunction(): string {
+    return this.idOf(this.stack.api.recordsHandler);
   }
 
   /** The function behind the public `GET /v1/openapi.json`. */

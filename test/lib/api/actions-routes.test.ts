@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ActionRecordsApiDependencies } from '../../../functions/action-records-api.ts';
 import type { ActionsApiDependencies, ApiHandler } from '../../../functions/actions-api.ts';
 import type { ActionRecord } from '../../../lib/actions/schema.ts';
 import type { AuditEntry } from '../../../lib/audit/audit-log.ts';
@@ -36,20 +37,26 @@ const held: ActionRecord = {
 };
 
 const dependencies: ActionsApiDependencies = {
+  acceptor: async () => ({ actionId: ACTION_ID, duplicate: false }),
+  callbackNames: new Set(),
+  audit: { append: async (entries) => void audit.push(...entries) },
+};
+const recordsDependencies: ActionRecordsApiDependencies = {
   actions: {
     get: async () => held,
     decideApproval: async () => 'task-token',
-    list: async () => ({ items: [] }),
   },
-  acceptor: async () => ({ actionId: ACTION_ID, duplicate: false }),
-  callbackNames: new Set(),
+  listing: { list: async () => ({ items: [] }) },
   tokens: { succeed: async () => undefined, fail: async () => undefined },
   audit: {
     append: async (entries) => void audit.push(...entries),
     timeline: async () => [],
   },
 };
+/** actions-api's handler (POST /v1/actions). */
 let handler: ApiHandler;
+/** action-records-api's handler (reading and deciding). */
+let recordsHandler: ApiHandler;
 let logger: typeof Logger;
 
 beforeAll(async () => {
@@ -58,6 +65,10 @@ beforeAll(async () => {
   ({ logger } = await import('../../../lib/runtime/logger.ts'));
   const { createActionsApiHandler } = await import('../../../functions/actions-api.ts');
   handler = createActionsApiHandler(() => dependencies);
+  const { createActionRecordsApiHandler } = await import(
+    '../../../functions/action-records-api.ts'
+  );
+  recordsHandler = createActionRecordsApiHandler(() => recordsDependencies);
   process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
     const text = String(chunk);
     if (text.startsWith('{"level":"')) lines.push(JSON.parse(text) as Record<string, unknown>);
@@ -103,7 +114,7 @@ describe('API log lines', () => {
       body: '',
       identity: iamUser('approver@example.com'),
     });
-    const response = await handler(event, lambdaContext);
+    const response = await recordsHandler(event, lambdaContext);
     expect(response.statusCode).toBe(200);
     const { requestId } = event.requestContext;
     expect(logged('approval decided')).toEqual([

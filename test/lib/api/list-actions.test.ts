@@ -5,7 +5,7 @@ import {
   type ListActionsQuery,
   type ListedAction,
 } from '../../../lib/actions/list.ts';
-import type { ActionListPage } from '../../../lib/actions/store.ts';
+import type { ActionListPage } from '../../../lib/actions/list-store.ts';
 import { listActions } from '../../../lib/api/list-actions.ts';
 import { rejection } from '../../support/rejection.ts';
 
@@ -24,12 +24,12 @@ const LISTED: ListedAction = {
   parentActionId: `act_${'2'.repeat(32)}`,
 };
 
-/** A store that answers `page` and remembers each query it was asked. */
+/** A listing that answers `page` and remembers each query it was asked. */
 function storeAnswering(page: ActionListPage) {
   const queries: ListActionsQuery[] = [];
   return {
     queries,
-    actions: {
+    listing: {
       list: async (query: ListActionsQuery) => {
         queries.push(query);
         return page;

@@ -51,10 +51,26 @@ describe('the route table', () => {
     ]);
     expect(
       API_ROUTES.filter((route) => route.function === 'actions-api').map((r) => r.auth),
-    ).toEqual(['iam', 'iam', 'iam', 'iam', 'iam']);
+    ).toEqual(['iam']);
+    expect(
+      API_ROUTES.filter((route) => route.function === 'action-records-api').map((r) => r.auth),
+    ).toEqual(['iam', 'iam', 'iam', 'iam']);
     expect(
       API_ROUTES.filter((route) => route.function === 'source-webhooks').map((r) => r.auth),
     ).toEqual(['source', 'source']);
+  });
+
+  it('starts actions from one function and reads and decides on them from another', () => {
+    const routesOf = (fn: string) =>
+      API_ROUTES.filter((route) => route.function === fn).map((r) => `${r.method} ${r.path}`);
+
+    expect(routesOf('actions-api')).toEqual(['POST /v1/actions']);
+    expect(routesOf('action-records-api')).toEqual([
+      'GET /v1/actions',
+      'GET /v1/actions/{actionId}',
+      'POST /v1/actions/{actionId}/approve',
+      'POST /v1/actions/{actionId}/reject',
+    ]);
   });
 
   it('serves the public document from a function of its own, which serves nothing else', () => {

@@ -30,8 +30,14 @@ describe('guardrailsFromEnv defaults', () => {
       'device.deployPolicy': { perRequest: 50, perHour: 500, overLimit: 'approval' },
       'admin.revoke': { perRequest: 1, perHour: 3, overLimit: 'approval' },
       'admin.deleteInvitation': { perRequest: 5, perHour: 20, overLimit: 'approval' },
+      'admin.restore': { perRequest: 1, perHour: 3, overLimit: 'approval' },
+      'runbook.run': { perRequest: 1, perHour: 20, overLimit: 'approval' },
     });
-    expect(settings.approvalRequired).toEqual(['device.wipe', 'admin.revoke:delete']);
+    expect(settings.approvalRequired).toEqual([
+      'device.wipe',
+      'admin.revoke:delete',
+      'admin.restore',
+    ]);
     expect(settings.approvalTimeoutSeconds).toBe(3600);
     expect(settings.protectedUsers).toEqual([]);
     expect(settings.protectedDevices).toEqual([]);
@@ -57,7 +63,11 @@ describe('guardrailsFromEnv defaults', () => {
     settings.approvalRequired.push('session.logoff');
     expect(guardrailsFromEnv({}).limits['device.wipe'].perHour).toBe(10);
     expect(DEFAULT_ACTION_LIMITS['device.wipe'].perHour).toBe(10);
-    expect(guardrailsFromEnv({}).approvalRequired).toEqual(['device.wipe', 'admin.revoke:delete']);
+    expect(guardrailsFromEnv({}).approvalRequired).toEqual([
+      'device.wipe',
+      'admin.revoke:delete',
+      'admin.restore',
+    ]);
   });
 });
 

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { looksLike, nameSkeleton } from '../../../lib/identity/lookalikes.ts';
 import {
   InvalidPersonNameError,
-  looksLike,
-  nameSkeleton,
   normalizeName,
   PersonNameSchema,
 } from '../../../lib/identity/names.ts';

@@ -3,19 +3,23 @@ import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ListActionsQuery, ListActionsQuerySchema } from '../../../lib/actions/list.ts';
+import { DynamoActionList } from '../../../lib/actions/list-store.ts';
 import type { ActionRecord } from '../../../lib/actions/schema.ts';
 import { ActionRecordCorruptError, DynamoActionStore } from '../../../lib/actions/store.ts';
 import { createActionsTable, type LocalDynamo, startLocalDynamo } from '../../../local/dynamodb.ts';
 
 /**
- * `list` against a DynamoDB-compatible engine with the stack's indexes: newest first, each
- * filter, paging within and across month partitions, the ticket index, and Query only.
+ * DynamoActionList against a DynamoDB-compatible engine with the stack's indexes, over records
+ * DynamoActionStore writes: newest first, each filter, paging within and across month partitions,
+ * the ticket index, and Query only.
  */
 
 const TABLE = 'actions-list-test';
 const NOW = new Date('2026-12-10T12:00:00.000Z');
 let dynamo: LocalDynamo;
+/** Writes the records the listing reads. */
 let store: DynamoActionStore;
+let listing: DynamoActionList;
 /** The DynamoDB commands the client sent (and the index each read), since the last reset. */
 const sent: string[] = [];
 
@@ -75,7 +79,7 @@ const query = (parameters: Record<string, string> = {}): ListActionsQuery =>
   ListActionsQuerySchema.parse(parameters);
 
 async function listIds(parameters: Record<string, string> = {}): Promise<string[]> {
-  const page = await store.list(query(parameters));
+  const page = await listing.list(query(parameters));
   return page.items.map((item) => item.actionId);
 }
 
@@ -84,7 +88,7 @@ async function pages(parameters: Record<string, string>): Promise<string[][]> {
   const found: string[][] = [];
   let nextToken: string | undefined;
   do {
-    const page = await store.list(
+    const page = await listing.list(
       query({ ...parameters, ...(nextToken === undefined ? {} : { nextToken }) }),
     );
     found.push(page.items.map((item) => item.actionId));
@@ -107,6 +111,7 @@ beforeAll(async () => {
   );
   await createActionsTable(dynamo.client, TABLE);
   store = new DynamoActionStore(dynamo.client, TABLE, { now: () => NOW });
+  listing = new DynamoActionList(dynamo.client, TABLE, { now: () => NOW });
   for (const each of RECORDS) await store.create(each);
   // Items the listing must never show: a session batch item beside its action, and a record
   // written before the indexes existed (no listMonth).
@@ -137,9 +142,9 @@ afterAll(async () => {
   await dynamo.close();
 });
 
-describe('DynamoActionStore.list', () => {
+describe('DynamoActionList.list', () => {
   it('lists the actions of the default window newest first, across months, with their listed fields', async () => {
-    const page = await store.list(query());
+    const page = await listing.list(query());
 
     expect(page.items.map((item) => item.actionId)).toEqual(ALL_IN_WINDOW);
     expect(page.nextToken).toBeUndefined();
@@ -221,13 +226,13 @@ describe('DynamoActionStore.list', () => {
   it('reads with Query on the indexes only, never Scan or a read per action', async () => {
     sent.length = 0;
     await pages({ limit: '2' });
-    await store.list(query({ status: 'failed', target: 'bob' }));
+    await listing.list(query({ status: 'failed', target: 'bob' }));
 
     expect(new Set(sent)).toEqual(new Set(['QueryCommand byCreatedAt']));
   });
 });
 
-describe('DynamoActionStore.list, its bounds', () => {
+describe('DynamoActionList.list, its bounds', () => {
   it('stops after 20 Queries of at most 100 items and answers a nextToken that continues there', async () => {
     const documents = mockClient(DynamoDBDocumentClient);
     // Every Query reads a full page of actions that the filter leaves out, and more follow.
@@ -240,7 +245,7 @@ describe('DynamoActionStore.list, its bounds', () => {
       },
     }));
     try {
-      const bounded = new DynamoActionStore(dynamo.client, TABLE, { now: () => NOW });
+      const bounded = new DynamoActionList(dynamo.client, TABLE, { now: () => NOW });
       const page = await bounded.list(query({ status: 'expired' }));
 
       const queries = documents.commandCalls(QueryCommand);
@@ -284,7 +289,7 @@ describe('DynamoActionStore.list, its bounds', () => {
       }),
     );
     try {
-      const error = await store.list(query()).catch((caught: unknown) => caught);
+      const error = await listing.list(query()).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(ActionRecordCorruptError);
       expect(String((error as Error).message)).not.toContain('secret-looking-garbage');
     } finally {
@@ -298,13 +303,13 @@ describe('DynamoActionStore.list, its bounds', () => {
   });
 });
 
-describe('DynamoActionStore.list, as records change', () => {
+describe('DynamoActionList.list, as records change', () => {
   it('keeps the index up to date with the record: a status change is listed', async () => {
     const extra = record(8, { createdAt: '2026-12-10T11:00:00.000Z', status: 'accepted' });
     await store.create(extra);
     await store.complete(extra.actionId, { status: 'refused', summary: 'Protected user' });
 
-    const page = await store.list(query({ status: 'refused' }));
+    const page = await listing.list(query({ status: 'refused' }));
 
     expect(page.items).toMatchObject([
       { actionId: extra.actionId, status: 'refused', summary: 'Protected user' },
