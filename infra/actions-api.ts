@@ -24,6 +24,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { WorkflowName } from '../lib/actions/schema.ts';
+import { REQUESTING_SOURCES } from '../lib/sources/types.ts';
 import { CitrixResponseFunction } from './citrix-response-function.ts';
 import type { AllowlistName } from './config.ts';
 import { runbooksBeside } from './runbooks.ts';
@@ -37,8 +38,10 @@ export interface ActionsApiProps {
    */
   readonly stateMachines: Readonly<Record<WorkflowName, IStateMachine>>;
   readonly logRetention: RetentionDays;
-  /** The source endpoints' function, behind `POST /v1/webhooks/...`. */
+  /** The alerting sources' function, behind `POST /v1/webhooks/{source}` and Splunk's route. */
   readonly sourceHandler: IFunction;
+  /** The requesting sources' function: `POST /v1/webhooks/servicenow` and `/v1/webhooks/standard`. */
+  readonly requestSourceHandler: IFunction;
   readonly idempotencyTable: ITable;
   readonly idempotencyWindowSeconds: number;
   /** Names only reach this function: it checks that a request's callback exists. */
@@ -228,6 +231,11 @@ export class ActionsApi extends Construct {
       .addResource('splunk')
       .addResource('{token}')
       .addMethod('POST', sources, { requestParameters: { 'method.request.path.token': true } });
+    // The sources that name their action: static segments, which API Gateway prefers to {source}.
+    const requests = new LambdaIntegration(props.requestSourceHandler, { allowTestInvoke: false });
+    for (const source of REQUESTING_SOURCES) {
+      webhooks.addResource(source).addMethod('POST', requests);
+    }
 
     const authorization =
       "The people routes (/v1/actions and below) use IAM authorization: API Gateway verifies SigV4 and execute-api:Invoke, and the function acts as the authenticated principal. The source endpoints authenticate each delivery in the function by the source's own credential (Basic, path token, API key, PagerDuty or Standard Webhooks HMAC), as those tools can send no SigV4 or Cognito token; the OpenAPI document is public. No Cognito user pool is involved: people sign in through IAM Identity Center.";

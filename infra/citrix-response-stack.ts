@@ -192,6 +192,7 @@ export class CitrixResponseStack extends Stack {
       actionsTable: this.actionsTable,
       stateMachines: this.stateMachines,
       sourceHandler: this.sourceEndpoints.handler,
+      requestSourceHandler: this.sourceEndpoints.requestHandler,
       idempotencyTable: this.sourceEndpoints.idempotencyTable,
       idempotencyWindowSeconds: config.idempotencyWindowSeconds,
       callbackDestinations: config.callbackDestinations,

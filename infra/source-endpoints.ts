@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { AttributeType, type ITable, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -5,8 +8,14 @@ import type { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { WorkflowName } from '../lib/actions/schema.ts';
+import { SOURCE_DECLARATIONS } from '../lib/sources/declarations.ts';
 import { checkRouteCallbacks, loadRoutingRules } from '../lib/sources/routing.ts';
-import { SOURCES, type SourceName } from '../lib/sources/types.ts';
+import {
+  ALERTING_SOURCES,
+  REQUESTING_SOURCES,
+  SOURCES,
+  type SourceName,
+} from '../lib/sources/types.ts';
 import { CitrixResponseFunction } from './citrix-response-function.ts';
 import { InvalidContextError } from './config.ts';
 import { pascalCase } from './names.ts';
@@ -68,11 +77,34 @@ const SECRET_TEMPLATES: Record<
 };
 
 /**
- * The source endpoints' function, one secret per source, the idempotency table (Powertools'
- * layout: partition key `id`, TTL `expiration`) and the record of every delivery.
+ * The part of the routing rules file each source function reads, as the `routes.json` beside its
+ * bundle (written at synth, after the whole file was validated): the alert routes for the source
+ * webhooks function, the requesting sources' `allowedActions` for the source requests function.
+ * Each carries only what it uses.
+ */
+export function sourceRulesFiles(routesFile: string): { alerts: string; requests: string } {
+  const rules = JSON.parse(readFileSync(routesFile, 'utf8')) as Record<string, unknown>;
+  const dir = mkdtempSync(join(tmpdir(), 'citrix-response-routes-'));
+  const part = (name: string, keys: readonly string[]) => {
+    const file = join(dir, `${name}.json`);
+    const picked = ['version', ...keys].filter((key) => key in rules);
+    writeFileSync(file, JSON.stringify(Object.fromEntries(picked.map((key) => [key, rules[key]]))));
+    return file;
+  };
+  return { alerts: part('alerts', ['routes']), requests: part('requests', REQUESTING_SOURCES) };
+}
+
+/**
+ * The source endpoints: two functions, one per way a source asks (the alerting sources, routed by
+ * the rules; the requesting sources, which name their action), one secret per source, the
+ * idempotency table (Powertools' layout: partition key `id`, TTL `expiration`) and the record of
+ * every delivery.
  */
 export class SourceEndpoints extends Construct {
+  /** Splunk, Sentinel and PagerDuty: `POST /v1/webhooks/{source}`, `/v1/webhooks/splunk/{token}`. */
   readonly handler: CitrixResponseFunction;
+  /** ServiceNow and Standard Webhooks: `POST /v1/webhooks/servicenow`, `/v1/webhooks/standard`. */
+  readonly requestHandler: CitrixResponseFunction;
   /** Each source's own secret (the `standard` source signs with the stack's webhook secret). */
   readonly secrets: Readonly<Record<SecretSource, Secret>>;
   readonly idempotencyTable: Table;
@@ -88,24 +120,6 @@ export class SourceEndpoints extends Construct {
     this.idempotencyTable = table('IdempotencyTable', 'id', 'expiration');
     this.deliveriesTable = table('DeliveriesTable', 'deliveryId', 'expiresAt');
 
-    this.handler = new CitrixResponseFunction(this, 'Handler', {
-      entry: 'functions/source-webhooks.ts',
-      description:
-        'Source endpoints: ServiceNow, Splunk, Sentinel, PagerDuty and Standard Webhooks deliveries',
-      logRetention: props.logRetention,
-      timeout: Duration.seconds(15),
-      // The rules were validated at synth (infra/config.ts); the function reads this copy.
-      bundledFiles: [
-        { from: props.routesFile, name: 'routes.json' },
-        // Routes and requests may run a runbook by name (checked at synth: infra/runbooks.ts).
-        runbooksBeside(props.runbooksFile),
-      ],
-    });
-    this.handler.bindActionsTable(props.actionsTable);
-    bindIdempotency(this.handler, this.idempotencyTable, props.idempotencyWindowSeconds);
-    this.handler.bindTable('DELIVERIES_TABLE_NAME', this.deliveriesTable, 'dynamodb:PutItem');
-    this.handler.bindTable('AUDIT_TABLE_NAME', props.auditTable, 'dynamodb:BatchWriteItem');
-    this.handler.bindStateMachines(props.stateMachines);
     const callbackNames = Object.keys(props.callbackDestinations);
     try {
       checkRouteCallbacks(loadRoutingRules(props.routesFile), new Set(callbackNames));
@@ -113,13 +127,54 @@ export class SourceEndpoints extends Construct {
       const reason = error instanceof Error ? error.message : String(error);
       throw new InvalidContextError(`Context "routesFile" is invalid: ${reason}`, { cause: error });
     }
-    // Names only: the URLs (which may carry the receiver's token) stay with the notify task.
-    if (callbackNames.length > 0) {
-      this.handler.addEnvironment('CALLBACK_DESTINATION_NAMES', callbackNames.join(','));
-    }
+    const rulesFiles = sourceRulesFiles(props.routesFile);
+    const sourceFunction = (
+      name: string,
+      entry: string,
+      description: string,
+      rulesFile: string,
+    ): CitrixResponseFunction => {
+      const fn = new CitrixResponseFunction(this, name, {
+        entry,
+        description,
+        logRetention: props.logRetention,
+        timeout: Duration.seconds(15),
+        // The rules were validated at synth (infra/config.ts); the function reads its part.
+        bundledFiles: [
+          { from: rulesFile, name: 'routes.json' },
+          // Routes and requests may run a runbook by name (checked at synth: infra/runbooks.ts).
+          runbooksBeside(props.runbooksFile),
+        ],
+      });
+      fn.bindActionsTable(props.actionsTable);
+      bindIdempotency(fn, this.idempotencyTable, props.idempotencyWindowSeconds);
+      fn.bindTable('DELIVERIES_TABLE_NAME', this.deliveriesTable, 'dynamodb:PutItem');
+      fn.bindTable('AUDIT_TABLE_NAME', props.auditTable, 'dynamodb:BatchWriteItem');
+      fn.bindStateMachines(props.stateMachines);
+      // Names only: the URLs (which may carry the receiver's token) stay with the notify task.
+      if (callbackNames.length > 0) {
+        fn.addEnvironment('CALLBACK_DESTINATION_NAMES', callbackNames.join(','));
+      }
+      return fn;
+    };
+    this.handler = sourceFunction(
+      'Handler',
+      'functions/source-webhooks.ts',
+      'Source endpoints: Splunk, Sentinel and PagerDuty alerts',
+      rulesFiles.alerts,
+    );
+    this.requestHandler = sourceFunction(
+      'RequestHandler',
+      'functions/source-requests.ts',
+      'Source endpoints: ServiceNow and Standard Webhooks requests',
+      rulesFiles.requests,
+    );
 
     // The `standard` source: Standard Webhooks signatures under the shared webhook secret.
-    this.handler.bindSecret('WEBHOOK_SECRET_ARN', props.webhookSecret);
+    this.requestHandler.bindSecret(
+      SOURCE_DECLARATIONS.standard.secret.arnVariable,
+      props.webhookSecret,
+    );
     const secrets = {} as Record<SecretSource, Secret>;
     for (const source of SECRET_SOURCES) {
       const { template, key, description } = SECRET_TEMPLATES[source];
@@ -131,10 +186,11 @@ export class SourceEndpoints extends Construct {
         manualRotation:
           'The value is shared with the source tool, which must be reconfigured at each change; it is rotated by hand, and the function picks a new value up within 15 minutes.',
       });
-      this.handler.bindSecret(
-        `${source.toUpperCase()}_SECRET_ARN` as `${string}_SECRET_ARN`,
-        secret,
-      );
+      // Only the function serving the source reads its secret.
+      const fn = (ALERTING_SOURCES as readonly SourceName[]).includes(source)
+        ? this.handler
+        : this.requestHandler;
+      fn.bindSecret(SOURCE_DECLARATIONS[source].secret.arnVariable, secret);
       secrets[source] = secret;
     }
     this.secrets = secrets;

@@ -21,6 +21,7 @@ import { createResolveDeviceTargetsHandler } from '../functions/resolve-device-t
 import { createResolveSessionTargetsHandler } from '../functions/resolve-session-targets.ts';
 import { createRunSweepHandler } from '../functions/run-sweep.ts';
 import { createSendDeviceCommandHandler } from '../functions/send-device-command.ts';
+import { createSourceRequestsHandler } from '../functions/source-requests.ts';
 import { createSourceWebhooksHandler } from '../functions/source-webhooks.ts';
 import { createStartRunbookHandler } from '../functions/start-runbook.ts';
 import { createWarnSessionsHandler } from '../functions/warn-sessions.ts';
@@ -87,7 +88,11 @@ import { SessionBatchContents } from '../lib/sessions/batch-items.ts';
 import type { Acceptance } from '../lib/sources/intake.ts';
 import { createIdempotentAcceptor, DynamoDeliveryLog } from '../lib/sources/intake.ts';
 import type { ReceiveDependencies } from '../lib/sources/receive.ts';
-import { checkRouteCallbacks, loadRoutingRules } from '../lib/sources/routing.ts';
+import {
+  checkRouteCallbacks,
+  loadRoutingRules,
+  type RoutingRules,
+} from '../lib/sources/routing.ts';
 import { sourceSecretsFromEnv } from '../lib/sources/secrets.ts';
 import {
   loadSweeps,
@@ -502,7 +507,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       tokens,
       audit: auditLog,
     };
-    const receiveDependencies: ReceiveDependencies = {
+    // Both source functions' dependencies: the whole rules file holds each one's part.
+    const receiveDependencies: ReceiveDependencies<RoutingRules> = {
       // The demo credentials are public: only while everything talks to the simulator.
       secrets: sourceSecretsFromEnv(
         env,
@@ -555,6 +561,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         'actions-api': createActionsApiHandler(() => apiDependencies),
         'action-records-api': createActionRecordsApiHandler(() => recordsDependencies),
         'source-webhooks': createSourceWebhooksHandler(() => receiveDependencies),
+        'source-requests': createSourceRequestsHandler(() => receiveDependencies),
         'api-document': createApiDocumentHandler(servedOpenApiDocument),
       },
       {

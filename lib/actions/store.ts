@@ -1,27 +1,42 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { isTransientDynamoDbError } from '../runtime/dynamodb-errors.ts';
-import { listMonthOf } from './list-month.ts';
 import { planOf, planScopeOf } from './outcome.ts';
+import {
+  type ActionCompletion,
+  ActionNotAwaitingApprovalError,
+  ActionNotFoundError,
+  ActionRecordCorruptError,
+  type ActionRecordWrites,
+  ActionStoreError,
+  DynamoActionRecordWrites,
+  sendToActionStore,
+} from './record-writes.ts';
 import {
   type ActionRecord,
   ActionRecordSchema,
-  type ActionStatus,
-  type ErrorSummary,
   type ResolvedTarget,
   type TargetResult,
   targetKey,
 } from './schema.ts';
 
+// The errors and the completion are declared with the writes accepting an action needs.
+export {
+  ActionAlreadyExistsError,
+  type ActionCompletion,
+  ActionNotAwaitingApprovalError,
+  ActionNotFoundError,
+  ActionRecordCorruptError,
+  ActionStoreError,
+  ActionStoreUnavailableError,
+} from './record-writes.ts';
+
 /** The record of every action, as the workflow and the API see it. */
-export interface ActionStore {
-  create(record: ActionRecord): Promise<void>;
+export interface ActionStore extends ActionRecordWrites {
   get(actionId: string): Promise<ActionRecord | undefined>;
   /**
    * Marks the action running with its targets and plan; with `batches`, the targets are kept in
@@ -33,7 +48,6 @@ export interface ActionStore {
     options?: { readonly batches?: number },
   ): Promise<void>;
   recordTargetResult(actionId: string, result: TargetResult): Promise<void>;
-  complete(actionId: string, completion: ActionCompletion): Promise<void>;
   /** Holds the action for approval: status `awaiting_approval`, the token the workflow waits on. */
   awaitApproval(actionId: string, hold: ApprovalHold): Promise<void>;
   /**
@@ -68,14 +82,6 @@ export interface NotificationClaims {
   claimNotification(actionId: string, channel: string, destination: string): Promise<boolean>;
 }
 
-export interface ActionCompletion {
-  readonly status: ActionStatus;
-  readonly summary: string;
-  readonly results?: readonly TargetResult[];
-  readonly targets?: readonly ResolvedTarget[];
-  readonly error?: ErrorSummary;
-}
-
 export interface ApprovalHold {
   readonly reasons: readonly string[];
   readonly taskToken: string;
@@ -88,36 +94,9 @@ export interface ApprovalDecision {
   readonly comment?: string;
 }
 
-export class ActionStoreError extends Error {
-  override name = 'ActionStoreError';
-}
-
-/** DynamoDB was throttled or unreachable: safe to retry (the workflow's Retry matches the name). */
-export class ActionStoreUnavailableError extends ActionStoreError {
-  override name = 'ActionStoreUnavailableError';
-}
-
-export class ActionAlreadyExistsError extends ActionStoreError {
-  override name = 'ActionAlreadyExistsError';
-}
-
-/** Approve or reject arrived for an action that is not (or no longer) awaiting approval. */
-export class ActionNotAwaitingApprovalError extends ActionStoreError {
-  override name = 'ActionNotAwaitingApprovalError';
-}
-
-export class ActionNotFoundError extends ActionStoreError {
-  override name = 'ActionNotFoundError';
-}
-
 /** A notification channel an earlier attempt already claimed (internal to claimNotification). */
 class NotificationAlreadyClaimedError extends ActionStoreError {
   override name = 'NotificationAlreadyClaimedError';
-}
-
-/** Thrown when a stored item no longer matches the schema (never expose its contents). */
-export class ActionRecordCorruptError extends ActionStoreError {
-  override name = 'ActionRecordCorruptError';
 }
 
 export class DynamoActionStore implements ActionStore, NotificationClaims {
@@ -125,6 +104,7 @@ export class DynamoActionStore implements ActionStore, NotificationClaims {
   readonly #tableName: string;
   readonly #now: () => Date;
   readonly #batched: BatchedTargets | undefined;
+  readonly #writes: DynamoActionRecordWrites;
 
   constructor(
     client: DynamoDBClient,
@@ -137,22 +117,11 @@ export class DynamoActionStore implements ActionStore, NotificationClaims {
     this.#tableName = tableName;
     this.#now = options.now ?? (() => new Date());
     this.#batched = options.batched;
+    this.#writes = new DynamoActionRecordWrites(client, tableName, { now: this.#now });
   }
 
-  async create(record: ActionRecord): Promise<void> {
-    await this.#send(
-      record.actionId,
-      () =>
-        this.#documents.send(
-          new PutCommand({
-            TableName: this.#tableName,
-            // `listMonth` places the record in the byCreatedAt index; `ticket` in byTicket.
-            Item: { ...record, listMonth: listMonthOf(record.createdAt) },
-            ConditionExpression: 'attribute_not_exists(actionId)',
-          }),
-        ),
-      ActionAlreadyExistsError,
-    );
+  create(record: ActionRecord): Promise<void> {
+    return this.#writes.create(record);
   }
 
   async get(actionId: string): Promise<ActionRecord | undefined> {
@@ -225,34 +194,8 @@ export class DynamoActionStore implements ActionStore, NotificationClaims {
     });
   }
 
-  async complete(actionId: string, completion: ActionCompletion): Promise<void> {
-    const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = {
-      ':status': completion.status,
-      ':summary': completion.summary,
-      ':now': this.#now().toISOString(),
-    };
-    const assignments = ['#status = :status', 'summary = :summary', 'updatedAt = :now'];
-    if (completion.results !== undefined) {
-      assignments.push('results = :results');
-      values[':results'] = Object.fromEntries(completion.results.map((r) => [targetKey(r), r]));
-    }
-    if (completion.targets !== undefined) {
-      assignments.push('targets = :targets');
-      values[':targets'] = completion.targets;
-    }
-    if (completion.error !== undefined) {
-      assignments.push('#error = :error');
-      names['#error'] = 'error';
-      values[':error'] = completion.error;
-    }
-    await this.#update(actionId, {
-      // A finished action waits on nothing: its approval task token (if any) goes.
-      UpdateExpression: `SET ${assignments.join(', ')} REMOVE approvalTaskToken`,
-      ConditionExpression: 'attribute_exists(actionId)',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    });
+  complete(actionId: string, completion: ActionCompletion): Promise<void> {
+    return this.#writes.complete(actionId, completion);
   }
 
   async awaitApproval(actionId: string, hold: ApprovalHold): Promise<void> {
@@ -384,31 +327,11 @@ export class DynamoActionStore implements ActionStore, NotificationClaims {
   }
 
   /** Runs one DynamoDB call and turns its failure into a typed store error. */
-  async #send<Output>(
+  #send<Output>(
     actionId: string,
     operation: () => Promise<Output>,
     onConditionFailed?: new (message: string, options?: ErrorOptions) => ActionStoreError,
   ): Promise<Output> {
-    try {
-      return await operation();
-    } catch (error) {
-      if (onConditionFailed && error instanceof ConditionalCheckFailedException) {
-        throw new onConditionFailed(`Action ${actionId}: ${describeCondition(onConditionFailed)}`, {
-          cause: error,
-        });
-      }
-      if (isTransientDynamoDbError(error)) {
-        throw new ActionStoreUnavailableError(`Action store unavailable for ${actionId}`, {
-          cause: error,
-        });
-      }
-      throw new ActionStoreError(`Action store request failed for ${actionId}`, { cause: error });
-    }
+    return sendToActionStore(actionId, operation, onConditionFailed);
   }
-}
-
-function describeCondition(errorClass: new (...args: never[]) => ActionStoreError): string {
-  return errorClass === ActionAlreadyExistsError
-    ? 'already exists'
-    : 'does not exist or is already finished';
 }

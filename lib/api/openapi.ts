@@ -376,7 +376,7 @@ const SOURCE_ENDPOINTS: Readonly<Record<SourceName, SourceEndpoint>> = {
     component: 'ServiceNowPayload',
     summary: 'Containment request from a ServiceNow outbound REST message',
     description:
-      'The request names its action and target itself; the routing rules say which actions ServiceNow may ask for. The outcome is written back to the incident as a work note.',
+      'The request names its action and target itself; the routing rules say which actions ServiceNow may ask for. A runbook runs by name only (`target.runbook`, deployed with the stack): a `target.definition` is refused (400). The outcome is written back to the incident as a work note.',
     security: [{ [SECURITY_SCHEMES.serviceNow]: [] }],
   },
   sentinel: {
@@ -409,12 +409,16 @@ const SOURCE_ENDPOINTS: Readonly<Record<SourceName, SourceEndpoint>> = {
     component: 'StandardPayload',
     summary: 'Action request from a tool that signs with Standard Webhooks',
     description:
-      'The body of POST /v1/actions, signed with the shared webhook secret (Standard Webhooks), plus an optional `requestedBy`: who the tool says asked, shown as `standard: <name>` and never trusted. The action is requested by the `standard` source, and only the actions the routing rules allow (`standard.allowedActions`); a source can never approve or reject. A redelivery with the same `webhook-id` gets the same action.',
+      'The body of POST /v1/actions, signed with the shared webhook secret (Standard Webhooks), plus an optional `requestedBy`: who the tool says asked, shown as `standard: <name>` and never trusted. The action is requested by the `standard` source, and only the actions the routing rules allow (`standard.allowedActions`); a runbook runs by name only (`target.runbook`, deployed with the stack): a `target.definition` is refused (400). A source can never approve or reject. A redelivery with the same `webhook-id` gets the same action.',
     security: STANDARD_WEBHOOKS_SECURITY,
   },
 };
 
-/** One operation per source, each on a route of the source webhooks function. */
+/** The routes of the source functions: the alerting sources' and the requesting sources'. */
+const isSourceRoute = (route: { readonly function: string }): boolean =>
+  route.function === 'source-webhooks' || route.function === 'source-requests';
+
+/** One operation per source, each on a route of its source function. */
 function sourceOperations(input: OpenApiInput): ZodOpenApiPathsObject {
   const webhookResponse = z
     .discriminatedUnion('status', [WebhookAcceptedSchema, WebhookIgnoredSchema])
@@ -424,8 +428,8 @@ function sourceOperations(input: OpenApiInput): ZodOpenApiPathsObject {
   for (const source of SOURCES) {
     const endpoint = SOURCE_ENDPOINTS[source];
     const route = matchRoute('POST', endpoint.path)?.route;
-    if (route?.function !== 'source-webhooks') {
-      throw new Error(`${endpoint.path} is no route of the source webhooks function`);
+    if (route === undefined || !isSourceRoute(route)) {
+      throw new Error(`${endpoint.path} is no route of a source function`);
     }
     served.add(routeKey(route));
     const payload = input.sourcePayloads[source].meta({
@@ -464,7 +468,7 @@ function sourceOperations(input: OpenApiInput): ZodOpenApiPathsObject {
             content: json(webhookResponse),
           },
           '400': errorResponse(
-            'The payload is not JSON or not in the expected shape (`invalid_payload`), or a ServiceNow request is not a valid action (`invalid_request`); every invalid field named.',
+            'The payload is not JSON or not in the expected shape (`invalid_payload`), or a ServiceNow or Standard Webhooks request is not a valid action (`invalid_request`, also for an inline runbook `target.definition`); every invalid field named.',
           ),
           '401': errorResponse(
             'The delivery could not be authenticated (`unauthorized`); the reason is logged, not told.',
@@ -481,7 +485,7 @@ function sourceOperations(input: OpenApiInput): ZodOpenApiPathsObject {
     };
   }
   for (const route of API_ROUTES) {
-    if (route.function === 'source-webhooks' && !served.has(routeKey(route))) {
+    if (isSourceRoute(route) && !served.has(routeKey(route))) {
       throw new Error(`No source is described on ${routeKey(route)}`);
     }
   }
@@ -510,7 +514,7 @@ export function buildOpenApiDocument(input: OpenApiInput): OpenApiDocument {
   const paths: ZodOpenApiPathsObject = {};
   for (const route of API_ROUTES) {
     // The source endpoints are described per source (sourceOperations).
-    if (route.function === 'source-webhooks') continue;
+    if (isSourceRoute(route)) continue;
     const method = route.method.toLowerCase() as 'get' | 'post';
     const operation = operations[routeKey(route) as DescribedRouteKey];
     paths[route.path] = { ...paths[route.path], [method]: operation };

@@ -3,7 +3,12 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { apiError } from './http-errors.ts';
 
 /** The Lambda function API Gateway integrates a route with (infra/actions-api.ts). */
-export type ApiFunction = 'actions-api' | 'action-records-api' | 'source-webhooks' | 'api-document';
+export type ApiFunction =
+  | 'actions-api'
+  | 'action-records-api'
+  | 'source-webhooks'
+  | 'source-requests'
+  | 'api-document';
 
 /**
  * How a route's caller is authenticated:
@@ -57,6 +62,15 @@ export const API_ROUTES = [
     auth: 'source',
   },
   { method: 'POST', path: '/v1/webhooks/{source}', function: 'source-webhooks', auth: 'source' },
+  // The sources that name their action (within allowedActions) have a function of their own: a
+  // static segment wins over {source}, in API Gateway as in the router below.
+  {
+    method: 'POST',
+    path: '/v1/webhooks/servicenow',
+    function: 'source-requests',
+    auth: 'source',
+  },
+  { method: 'POST', path: '/v1/webhooks/standard', function: 'source-requests', auth: 'source' },
 ] as const satisfies readonly ApiRoute[];
 
 type Route = (typeof API_ROUTES)[number];
@@ -92,19 +106,22 @@ export interface RouteMatch {
   readonly pathParameters: Readonly<Record<string, string>>;
 }
 
-// The router's handlers only say which route matched; the caller dispatches (see below).
-const router = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
-  routes: API_ROUTES.map((route) => ({
-    method: route.method,
-    path: route.path,
-    handler: ((event: APIGatewayProxyEvent) => ({
-      route,
-      key: routeKey(route),
-      pathParameters: { ...event.pathParameters },
-    })) as never,
-  })),
-  notFoundResponse: () => undefined,
-});
+// The router's handlers only say which route matched. Built on first use: the functions dispatch
+// on the resource template without it (routeRequests), so their bundles leave the router out.
+let router: ReturnType<typeof httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>>;
+const routerOfRoutes = () =>
+  httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
+    routes: API_ROUTES.map((route) => ({
+      method: route.method,
+      path: route.path,
+      handler: ((event: APIGatewayProxyEvent) => ({
+        route,
+        key: routeKey(route),
+        pathParameters: { ...event.pathParameters },
+      })) as never,
+    })),
+    notFoundResponse: () => undefined,
+  });
 
 /**
  * The route a request's method and path take, as `@middy/http-router` matches them (a static
@@ -112,21 +129,24 @@ const router = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
  */
 export function matchRoute(method: string, path: string): RouteMatch | undefined {
   const event = { httpMethod: method, path, pathParameters: null } as APIGatewayProxyEvent;
+  router ??= routerOfRoutes();
   return router(event, {} as Context) as unknown as RouteMatch | undefined;
 }
 
 /**
  * A function's handler over the routes it serves. It dispatches on API Gateway's resource template
- * (`event.resource`): API Gateway has matched the request against the same routes already, and a
- * custom domain's base path, which `event.path` carries, does not change the template.
+ * (`event.resource`), which is a route's path as written: API Gateway has matched the request
+ * against the same routes already (a static segment before a path parameter), and a custom
+ * domain's base path, which `event.path` carries, does not change the template.
  */
 export function routeRequests<F extends ApiFunction>(
   fn: F,
   handlers: RouteHandlers<F>,
 ): ApiHandler {
+  const served = new Set<string>(API_ROUTES.filter((route) => route.function === fn).map(routeKey));
   return async (event, context) => {
-    const match = matchRoute(event.httpMethod, event.resource);
-    const handler = match?.route.function === fn ? handlers[match.key as RouteKeyOf<F>] : undefined;
+    const key = `${event.httpMethod} ${event.resource}`;
+    const handler = served.has(key) ? handlers[key as RouteKeyOf<F>] : undefined;
     if (handler === undefined) {
       throw apiError(404, 'not_found', `No route for ${event.httpMethod} ${event.path}`);
     }

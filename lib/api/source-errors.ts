@@ -1,7 +1,9 @@
-import { SourceAuthenticationError } from '../sources/authenticate.ts';
-import { SourcePayloadError } from '../sources/payloads.ts';
-import { SourceRequestError } from '../sources/routing.ts';
-import { SourceNotConfiguredError } from '../sources/secrets.ts';
+import {
+  SourceAuthenticationError,
+  SourceNotConfiguredError,
+  SourcePayloadError,
+  SourceRequestError,
+} from '../sources/errors.ts';
 import type { SourceName } from '../sources/types.ts';
 import { acceptanceErrorToApiError } from './accept-request.ts';
 import { apiError } from './http-errors.ts';

@@ -6,7 +6,6 @@ import {
   DynamoDBDocumentClient,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import pLimit from 'p-limit';
 import * as z from 'zod';
 import { isTransientDynamoDbError } from '../runtime/dynamodb-errors.ts';
 
@@ -364,14 +363,19 @@ export class DynamoAuditLog implements AuditLog {
     }
     // Every entry is checked before anything is written, so a bad entry writes nothing.
     const items = entries.map((entry, index) => this.#toItem(entry, index));
-    // The chunks are independent writes, a few at once: a round's trail costs one round trip.
-    const limit = pLimit(CHUNKS_IN_FLIGHT);
-    const chunks: Promise<void>[] = [];
+    const chunks: PutRequest[][] = [];
     for (let start = 0; start < items.length; start += BATCH_SIZE) {
-      const chunk = items.slice(start, start + BATCH_SIZE);
-      chunks.push(limit(() => this.#writeChunk(chunk)));
+      chunks.push(items.slice(start, start + BATCH_SIZE));
     }
-    await Promise.all(chunks);
+    // The chunks are independent writes, a few at once: a round's trail costs one round trip.
+    // (A few workers taking the next chunk: most appends are one chunk, so no pool library.)
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let chunk = chunks[next++]; chunk !== undefined; chunk = chunks[next++]) {
+        await this.#writeChunk(chunk);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CHUNKS_IN_FLIGHT, chunks.length) }, worker));
   }
 
   async timeline(actionId: string, limit: number = DEFAULT_LIMIT): Promise<AuditEntry[]> {

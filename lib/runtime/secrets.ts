@@ -1,10 +1,5 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import * as z from 'zod';
-import type { CitrixCredentials } from '../citrix/config.ts';
-import {
-  type EndpointManagementCredentials,
-  EndpointManagementCredentialsEnvSchema,
-} from '../citrix/endpoint-management-config.ts';
 
 /** A secret that is missing or not in the expected JSON shape. Never carries the value. */
 export class SecretFormatError extends Error {
@@ -14,14 +9,12 @@ export class SecretFormatError extends Error {
 /**
  * Secrets are read from Secrets Manager through Powertools Parameters, which caches each value for
  * `maxAge` seconds: one fetch per warm container in practice, while a rotated value is still picked up.
+ * The Citrix credentials' shapes are in lib/runtime/citrix-secrets.ts, apart: a function that reads
+ * no Citrix secret (the source endpoints) carries none of the Citrix configuration.
  */
 export const SECRET_CACHE_SECONDS = 900;
 
 export const WebhookSecretSchema = z.object({ signingSecret: z.string().min(16) });
-export const CitrixCredentialsSecretSchema = z.object({
-  clientId: z.string().min(1),
-  clientSecret: z.string().min(1),
-});
 
 export async function readJsonSecret<T>(secretId: string, schema: z.ZodType<T>): Promise<T> {
   const value = await getSecret(secretId, { maxAge: SECRET_CACHE_SECONDS, transform: 'json' });
@@ -36,16 +29,4 @@ export async function readJsonSecret<T>(secretId: string, schema: z.ZodType<T>):
 
 export async function readSigningSecret(secretId: string): Promise<string> {
   return (await readJsonSecret(secretId, WebhookSecretSchema)).signingSecret;
-}
-
-export async function readCitrixCredentials(secretId: string): Promise<CitrixCredentials> {
-  return readJsonSecret(secretId, CitrixCredentialsSecretSchema);
-}
-
-/** The Endpoint Management administrator: JSON keys named like the local variables. */
-export async function readEndpointManagementCredentials(
-  secretId: string,
-): Promise<EndpointManagementCredentials> {
-  const secret = await readJsonSecret(secretId, EndpointManagementCredentialsEnvSchema);
-  return { username: secret.CITRIX_EM_USERNAME, password: secret.CITRIX_EM_PASSWORD };
 }

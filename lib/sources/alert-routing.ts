@@ -238,7 +238,8 @@ export const AlertRoutesSchema = z
       });
     }
   });
-export const NO_ALERT_ROUTES = { splunk: [], sentinel: [], pagerduty: [] } as const;
+/** A rules file without `routes`: no alert is routed. */
+export const NO_ALERT_ROUTES = { splunk: [], sentinel: [], pagerduty: [] };
 
 /** What the routing of alerts reads of the rules file: its `routes`. */
 export interface AlertRoutingRules {
@@ -262,7 +263,8 @@ export function loadAlertRoutingRules(path: string | URL): AlertRoutingRules {
  */
 export function checkRouteCallbacks(
   rules: AlertRoutingRules,
-  destinations: ReadonlySet<string>): void {
+  destinations: ReadonlySet<string>,
+): void {
   const problems: string[] = [];
   for (const [source, routes] of Object.entries(rules.routes)) {
     routes.forEach((route, index) => {
@@ -487,4 +489,3 @@ function listRequest(kind: TargetField, values: readonly string[], requestOf: Re
   }
   return { requests: [], rejected };
 }
-

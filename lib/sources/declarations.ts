@@ -1,8 +1,8 @@
-import { ALERT_SOURCES } from './alert-sources.ts';
 import type { AlertRoutingRules } from './alert-routing.ts';
+import { ALERT_SOURCES } from './alert-sources.ts';
 import type { RequestRoutingRules } from './request-routing.ts';
 import { REQUEST_SOURCES } from './request-sources.ts';
-import { SOURCES, type SourceDeclarations, type SourceName } from './types.ts';
+import type { SourceDeclarations, SourceName } from './types.ts';
 
 /**
  * Every source's declaration, in `SOURCES` order: for what looks at all of them at once (the
@@ -12,6 +12,10 @@ import { SOURCES, type SourceDeclarations, type SourceName } from './types.ts';
 export const SOURCE_DECLARATIONS: SourceDeclarations<
   SourceName,
   AlertRoutingRules & RequestRoutingRules
-> = Object.fromEntries(
-  SOURCES.map((source) => [source, { ...ALERT_SOURCES, ...REQUEST_SOURCES }[source]]),
-) as SourceDeclarations<SourceName, AlertRoutingRules & RequestRoutingRules>;
+> = {
+  servicenow: REQUEST_SOURCES.servicenow,
+  splunk: ALERT_SOURCES.splunk,
+  sentinel: ALERT_SOURCES.sentinel,
+  pagerduty: ALERT_SOURCES.pagerduty,
+  standard: REQUEST_SOURCES.standard,
+};

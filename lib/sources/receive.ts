@@ -4,6 +4,7 @@ import type { ActionRequest } from '../actions/schema.ts';
 import { acceptedEntries } from '../audit/accepted-entries.ts';
 import { type AuditLog, payloadDigest } from '../audit/audit-log.ts';
 import { RoutingRulesError, SourceRequestError } from './errors.ts';
+import { refuseInlineRunbook } from './inline-runbooks.ts';
 import {
   DeliveryConflictError,
   type DeliveryLog,
@@ -105,7 +106,7 @@ function checkCallback(
 
 /** Whether `source` is one of the sources `sources` declares. */
 export function isServed<S extends SourceName>(
-  sources: SourceDeclarations<S, unknown>,
+  sources: { readonly [K in S]: unknown },
   source: string | undefined,
 ): source is S {
   return source !== undefined && Object.hasOwn(sources, source);
@@ -151,6 +152,8 @@ export async function receiveSourceDelivery<S extends SourceName, Rules>(
     return { status: 'ignored', deliveryId, reason: decision.ignored };
   }
   for (const request of decision.requests) {
+    // Whatever routed it: no source starts a runbook it wrote itself.
+    refuseInlineRunbook(delivery.source, declaration.title, request.target);
     checkCallback(
       delivery.source,
       declaration,

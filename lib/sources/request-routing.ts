@@ -1,6 +1,5 @@
 import * as z from 'zod';
 import { ACTION_TYPES, ActionTypeSchema } from '../actions/schema.ts';
-import { SourceRequestError } from './errors.ts';
 import { loadRules } from './rules-file.ts';
 import type { RequestingSource, RoutingDecision } from './types.ts';
 
@@ -39,29 +38,6 @@ export function shownRequester(source: RequestingSource, typed: unknown): string
   return typeof typed === 'string' && typed.trim() !== ''
     ? `${source}: ${typed.trim()}`.slice(0, 256)
     : source;
-}
-
-const REFUSED_DEFINITION =
-  'a source may only run a runbook deployed with the stack, by name (target.runbook): an inline definition is refused';
-
-/**
- * Why a request from `source` is refused before anything else: a runbook given inline
- * (`target.definition`). Its steps could name any action, whatever `allowedActions` says; a
- * source runs only the runbooks deployed with the stack, by name. People may still send a
- * definition to `POST /v1/actions`, as themselves.
- */
-export function refuseInlineRunbook(source: RequestingSource, title: string, target: unknown): void {
-  if (target === null || typeof target !== 'object' || !Object.hasOwn(target, 'definition')) {
-    return;
-  }
-  throw new SourceRequestError(source, `The ${title} request is not a valid action`, [
-    {
-      code: 'custom',
-      path: ['target', 'definition'],
-      message: REFUSED_DEFINITION,
-      input: undefined,
-    },
-  ]);
 }
 
 /**

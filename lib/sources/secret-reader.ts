@@ -32,7 +32,10 @@ export class SecretsManagerSourceSecrets<Served extends SourceName> implements S
   readonly #sources: SourceSecretSchemas<Served>;
   readonly #env: Readonly<Record<string, string | undefined>>;
 
-  constructor(sources: SourceSecretSchemas<Served>, env: Readonly<Record<string, string | undefined>>) {
+  constructor(
+    sources: SourceSecretSchemas<Served>,
+    env: Readonly<Record<string, string | undefined>>,
+  ) {
     this.#sources = sources;
     this.#env = env;
   }

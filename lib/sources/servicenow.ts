@@ -2,13 +2,9 @@ import * as z from 'zod';
 import { ACTION_TYPES, ActionRequestSchema } from '../actions/schema.ts';
 import { configured, constantTimeEqual, credential, header } from './credentials.ts';
 import { SourceAuthenticationError, SourceRequestError } from './errors.ts';
+import { refuseInlineRunbook } from './inline-runbooks.ts';
 import { object, optionalString, validatePayload } from './payload-fields.ts';
-import {
-  notAllowed,
-  type RequestRoutingRules,
-  refuseInlineRunbook,
-  shownRequester,
-} from './request-routing.ts';
+import { notAllowed, type RequestRoutingRules, shownRequester } from './request-routing.ts';
 import type { InboundDelivery, SourceDeclaration, SourceEvent, SourceSecrets } from './types.ts';
 
 /**

@@ -54,7 +54,12 @@ export const SPLUNK: SourceDeclaration<'splunk', AlertRoutingRules> = {
   payload: SplunkPayloadSchema,
   parse: (body) => {
     const payload = validatePayload('splunk', SplunkPayloadSchema, body);
-    return { source: 'splunk', fields: payload, deliveryKey: payload.sid, title: payload.search_name };
+    return {
+      source: 'splunk',
+      fields: payload,
+      deliveryKey: payload.sid,
+      title: payload.search_name,
+    };
   },
   route: (rules, event) => routeSiemEvent(rules, 'splunk', event),
 };

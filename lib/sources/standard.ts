@@ -4,16 +4,12 @@ import {
   isUsableSigningSecret,
   verifyStandardWebhook,
   WebhookSignatureError,
-} from '../webhooks/standard-webhooks.ts';
+} from '../webhooks/standard-webhooks-verify.ts';
 import { configured, credential } from './credentials.ts';
 import { SourceAuthenticationError, SourcePayloadError, SourceRequestError } from './errors.ts';
+import { refuseInlineRunbook } from './inline-runbooks.ts';
 import { object, sourceId, validatePayload } from './payload-fields.ts';
-import {
-  notAllowed,
-  type RequestRoutingRules,
-  refuseInlineRunbook,
-  shownRequester,
-} from './request-routing.ts';
+import { notAllowed, type RequestRoutingRules, shownRequester } from './request-routing.ts';
 import type {
   DeliveryHeaders,
   InboundDelivery,

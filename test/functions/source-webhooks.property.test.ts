@@ -1,12 +1,13 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createSourceRequestsHandler } from '../../functions/source-requests.ts';
 import { createSourceWebhooksHandler } from '../../functions/source-webhooks.ts';
 import { ActionRequestSchema } from '../../lib/actions/schema.ts';
 import type { AcceptanceRequest } from '../../lib/sources/intake.ts';
 import type { ReceiveDependencies } from '../../lib/sources/receive.ts';
-import { loadRoutingRules } from '../../lib/sources/routing.ts';
-import { SOURCES } from '../../lib/sources/types.ts';
+import { loadRoutingRules, type RoutingRules } from '../../lib/sources/routing.ts';
+import { REQUESTING_SOURCES, SOURCES } from '../../lib/sources/types.ts';
 import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
 import { LOCAL_DEMO_SOURCE_SECRETS } from '../../local/defaults.ts';
 import { apiEvent, lambdaContext } from '../support/signed-request.ts';
@@ -14,10 +15,11 @@ import { mutatedJson, sampleOf } from '../support/source-samples.ts';
 
 /**
  * Whatever a source sends, correctly authenticated or not, the endpoint answers 2xx or 4xx and
- * never accepts an action from a body that is not a valid, routed request.
+ * never accepts an action from a body that is not a valid, routed request. Each source is posted
+ * to its own function: the alerting sources' or the requesting sources'.
  */
 const accepted: AcceptanceRequest[] = [];
-const dependencies: ReceiveDependencies = {
+const dependencies: ReceiveDependencies<RoutingRules> = {
   secrets: { read: async (source) => LOCAL_DEMO_SOURCE_SECRETS[source] as never },
   rules: loadRoutingRules(new URL('../../config/routes.json', import.meta.url)),
   acceptor: async (acceptance, _context, beforeAccept) => {
@@ -28,7 +30,8 @@ const dependencies: ReceiveDependencies = {
   deliveries: { record: async () => undefined },
   audit: { append: async () => undefined },
 };
-const handler = createSourceWebhooksHandler(() => dependencies);
+const alerts = createSourceWebhooksHandler(() => dependencies);
+const requests = createSourceRequestsHandler(() => dependencies);
 
 const AUTH: Record<string, (body: string) => Record<string, string>> = {
   servicenow: () => ({
@@ -57,17 +60,26 @@ const AUTH: Record<string, (body: string) => Record<string, string>> = {
 
 const post = (source: string, body: string, authenticated: boolean) => {
   const splunk = source === 'splunk';
-  return handler(
+  const requesting = (REQUESTING_SOURCES as readonly string[]).includes(source);
+  return (requesting ? requests : alerts)(
     apiEvent({
       method: 'POST',
-      resource: splunk ? '/v1/webhooks/splunk/{token}' : '/v1/webhooks/{source}',
+      resource: splunk
+        ? '/v1/webhooks/splunk/{token}'
+        : requesting
+          ? `/v1/webhooks/${source}`
+          : '/v1/webhooks/{source}',
       path: splunk ? '/v1/webhooks/splunk/t' : `/v1/webhooks/${source}`,
       body,
       secret: null,
       headers: authenticated ? (AUTH[source]?.(body) ?? {}) : {},
-      pathParameters: splunk
-        ? { token: authenticated ? LOCAL_DEMO_SOURCE_SECRETS.splunk.token : 'wrong' }
-        : { source },
+      ...(requesting
+        ? {}
+        : {
+            pathParameters: splunk
+              ? { token: authenticated ? LOCAL_DEMO_SOURCE_SECRETS.splunk.token : 'wrong' }
+              : { source },
+          }),
     }),
     lambdaContext,
   );
@@ -143,6 +155,8 @@ describe('source endpoints under authenticated variations of the documented samp
           for (const acceptance of accepted) {
             expect(ActionRequestSchema.safeParse(acceptance.request).success).toBe(true);
             expect(ALLOWED_ACTIONS[source]).toContain(acceptance.request.action);
+            // A runbook runs by name: never a definition a source wrote.
+            expect(acceptance.request.target).not.toHaveProperty('definition');
             // A source asks as itself, whoever it says asked.
             expect(acceptance.requester).toMatchObject({ kind: 'source', key: `source:${source}` });
           }

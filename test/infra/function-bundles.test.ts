@@ -20,6 +20,7 @@ import {
   functionEsbuildOptions,
 } from '../../infra/function-bundling.ts';
 import { deployedRunbooksFile } from '../../infra/runbooks.ts';
+import { sourceRulesFiles } from '../../infra/source-endpoints.ts';
 import { WORKFLOWS } from '../../lib/workflow/definition.ts';
 import { bundleWeight, overBudget } from './bundle-budget.ts';
 
@@ -32,6 +33,8 @@ import { bundleWeight, overBudget } from './bundle-budget.ts';
  */
 /** The repository's runbooks as synth writes them (infra/runbooks.ts), beside some bundles. */
 const RUNBOOKS_FILE = deployedRunbooksFile({});
+/** Each source function's part of the default routing rules, as synth writes it (routes.json). */
+const RULES_FILES = sourceRulesFiles(join(PROJECT_ROOT, CONTEXT_DEFAULTS.routesFile));
 const ENTRIES = [
   // Behind POST /v1/actions; CDK copies the runbooks next to it (runbooks.json).
   'functions/actions-api.ts',
@@ -42,8 +45,13 @@ const ENTRIES = [
   'functions/api-document.ts',
   // Run by the EventBridge schedule, not by a workflow.
   'functions/report-administrators.ts',
-  // Behind POST /v1/webhooks/...; CDK copies the routing rules next to it (routes.json).
+  // Behind POST /v1/webhooks/{source} and Splunk's route (the alerting sources); CDK copies the
+  // alert routes next to it (routes.json).
   'functions/source-webhooks.ts',
+  // Behind POST /v1/webhooks/servicenow and /standard (the sources that name their action): no
+  // alert routing, and the alerting sources' function no Standard Webhooks. CDK copies the
+  // allowed actions next to it (routes.json).
+  'functions/source-requests.ts',
   // Run by the sweep schedules; CDK copies the sweeps file next to it (sweeps.json).
   'functions/run-sweep.ts',
   // complete-action serves all three workflows and is one function: bundle each entry once.
@@ -108,7 +116,8 @@ describe('function bundles', () => {
   /** Files the stack copies next to a bundle, with their default content (the asset counts them). */
   const FILES_BESIDE: Readonly<Record<string, readonly string[]>> = {
     'functions/actions-api': [RUNBOOKS_FILE],
-    'functions/source-webhooks': [join(PROJECT_ROOT, CONTEXT_DEFAULTS.routesFile), RUNBOOKS_FILE],
+    'functions/source-webhooks': [RULES_FILES.alerts, RUNBOOKS_FILE],
+    'functions/source-requests': [RULES_FILES.requests, RUNBOOKS_FILE],
     'functions/run-sweep': [join(PROJECT_ROOT, CONTEXT_DEFAULTS.sweepsFile), RUNBOOKS_FILE],
     'functions/start-runbook': [RUNBOOKS_FILE],
   };
@@ -145,6 +154,36 @@ describe('function bundles', () => {
     expect(origins('functions/actions-api')).not.toContain('lib/actions/list-store.ts');
   });
 
+  it('splits the source endpoints by how a source asks: each function carries its own sources, and Standard Webhooks only where it is verified, on node:crypto', () => {
+    const origins = (name: string) =>
+      bundleWeight(metafile, name).origins.map(({ origin }) => origin);
+    const alerts = origins('functions/source-webhooks');
+    const requests = origins('functions/source-requests');
+
+    for (const file of ['splunk', 'sentinel', 'pagerduty', 'alert-routing']) {
+      expect(alerts).toContain(`lib/sources/${file}.ts`);
+      expect(requests).not.toContain(`lib/sources/${file}.ts`);
+    }
+    for (const file of ['servicenow', 'standard', 'request-routing']) {
+      expect(requests).toContain(`lib/sources/${file}.ts`);
+      expect(alerts).not.toContain(`lib/sources/${file}.ts`);
+    }
+    expect(requests).toContain('lib/webhooks/standard-webhooks-verify.ts');
+    for (const fn of [alerts, requests]) {
+      // The library's pure-JS SHA-256 and base64; the Citrix settings; the whole action store.
+      for (const unused of [
+        'standardwebhooks',
+        'fast-sha256',
+        '@stablelib/base64',
+        'lib/citrix/config.ts',
+        'lib/actions/store.ts',
+        'p-limit',
+      ]) {
+        expect(fn).not.toContain(unused);
+      }
+    }
+  });
+
   it('leaves out the AWS SDK, which the Lambda runtime provides, and writes no source maps', () => {
     const inputs = Object.values(metafile.outputs).flatMap((output) => Object.keys(output.inputs));
     const outputs = Object.keys(metafile.outputs);
@@ -154,8 +193,8 @@ describe('function bundles', () => {
     expect(outputs.filter((output) => output.endsWith('.map'))).toEqual([]);
   });
 
-  it('bundles 22 entries: 16 workflow tasks, the API (two functions), the API document, the report, the source endpoints and run-sweep', () => {
-    expect(ENTRIES).toHaveLength(22);
+  it('bundles 23 entries: 16 workflow tasks, the API (two functions), the API document, the report, the source endpoints (two functions) and run-sweep', () => {
+    expect(ENTRIES).toHaveLength(23);
   });
 
   it.each([
@@ -282,6 +321,25 @@ describe('function bundles that need more than a task input', () => {
         path: '/v1/webhooks/jira',
         httpMethod: 'POST',
         pathParameters: { source: 'jira' },
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+        isBase64Encoded: false,
+      },
+      context,
+    )) as { statusCode: number; body: string };
+
+    expect(response.statusCode).toBe(404);
+    expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'not_found' } });
+  });
+
+  it('runs functions/source-requests from its bundle: an alerting source is a 404 there, before any AWS call', async () => {
+    const bundle = await load('functions/source-requests');
+    const response = (await bundle.handler(
+      {
+        resource: '/v1/webhooks/{source}',
+        path: '/v1/webhooks/sentinel',
+        httpMethod: 'POST',
+        pathParameters: { source: 'sentinel' },
         headers: { 'content-type': 'application/json' },
         body: '{}',
         isBase64Encoded: false,

@@ -3,7 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, expect, it } from 'vitest';
 import { API_ROUTES, type ApiFunction, routeKey } from '../../lib/api/routes.ts';
 import { idempotencyWindowSecondsFromEnv } from '../../lib/runtime/settings.ts';
-import { SOURCES } from '../../lib/sources/types.ts';
+import { ALERTING_SOURCES } from '../../lib/sources/types.ts';
 import { WORKFLOWS } from '../../lib/workflow/definition.ts';
 import {
   ALLOWLISTS,
@@ -52,10 +52,11 @@ function routes(): Record<string, { readonly functionId: string; readonly method
   );
 }
 
-it('routes the people to the API function (starting) and the records function (reading, deciding) with IAM authorization, the OpenAPI document to its own, the webhooks to the source endpoints, which authenticate in the function', () => {
+it('routes the people to the API function (starting) and the records function (reading, deciding) with IAM authorization, the OpenAPI document to its own, the webhooks to the source endpoints (alerts; requests), which authenticate in the function', () => {
   const api = stack.apiFunction;
   const records = stack.recordsFunction;
   const sources = stack.sourceFunction;
+  const requests = stack.requestSourceFunction;
   const document = stack.documentFunction;
   const all = routes();
   const integrated = Object.fromEntries(
@@ -72,18 +73,22 @@ it('routes the people to the API function (starting) and the records function (r
     'POST /v1/webhooks/{source}': sources,
     // Splunk can set no header: its secret token is the last path segment.
     'POST /v1/webhooks/splunk/{token}': sources,
+    // The sources that name their action: static segments, preferred to {source}.
+    'POST /v1/webhooks/servicenow': requests,
+    'POST /v1/webhooks/standard': requests,
   });
   // The route table the functions dispatch on says the same, route by route.
   const functions: Record<ApiFunction, string> = {
     'actions-api': api,
     'action-records-api': records,
     'source-webhooks': sources,
+    'source-requests': requests,
     'api-document': document,
   };
   expect(integrated).toEqual(
     Object.fromEntries(API_ROUTES.map((route) => [routeKey(route), functions[route.function]])),
   );
-  expect(new Set([api, records, sources, document]).size).toBe(4);
+  expect(new Set([api, records, sources, requests, document]).size).toBe(5);
   // People are authenticated by API Gateway (SigV4, execute-api:Invoke) on every route of theirs;
   // the sources in the function (Basic, token, key or HMAC); the document is public.
   for (const route of API_ROUTES) {
@@ -119,10 +124,11 @@ it('serves exactly the operations docs/openapi.json describes', () => {
       .filter((method) => ['get', 'put', 'post', 'delete', 'patch'].includes(method))
       .map((method) => `${method.toUpperCase()} ${path}`),
   );
-  // One API Gateway resource serves the sources that authenticate by header; Splunk has its own.
+  // One API Gateway resource serves the alerting sources that authenticate by header; Splunk and
+  // the requesting sources (ServiceNow, Standard Webhooks) have their own.
   const served = Object.keys(routes()).flatMap((route) =>
     route === 'POST /v1/webhooks/{source}'
-      ? SOURCES.filter((source) => source !== 'splunk').map(
+      ? ALERTING_SOURCES.filter((source) => source !== 'splunk').map(
           (source) => `POST /v1/webhooks/${source}`,
         )
       : [route],
@@ -200,6 +206,8 @@ it('lets API Gateway invoke each function on its own routes of this stage only',
       `${stack.documentFunction} /GET/v1/openapi.json`,
       `${stack.sourceFunction} /POST/v1/webhooks/*`,
       `${stack.sourceFunction} /POST/v1/webhooks/splunk/*`,
+      `${stack.requestSourceFunction} /POST/v1/webhooks/servicenow`,
+      `${stack.requestSourceFunction} /POST/v1/webhooks/standard`,
     ].sort(),
   );
 });
@@ -338,7 +346,9 @@ it("denies exactly the allowlisted routes: two sources, and starting or deciding
     'POST /v1/actions',
     'POST /v1/actions/{actionId}/approve',
     'POST /v1/actions/{actionId}/reject',
+    'POST /v1/webhooks/servicenow',
     'POST /v1/webhooks/splunk/{token}',
+    'POST /v1/webhooks/standard',
     'POST /v1/webhooks/{source}',
   ]);
   for (const [method, path, expected] of requests) {

@@ -125,7 +125,12 @@ it('calls back nobody: no destination anywhere, and no function reads the callba
     // The ServiceNow API secret, always there; its placeholder instance URL sends nothing.
     'SERVICENOW_API_SECRET_ARN',
   ]);
-  for (const id of [stack.apiFunction, stack.recordsFunction, stack.sourceFunction]) {
+  for (const id of [
+    stack.apiFunction,
+    stack.recordsFunction,
+    stack.sourceFunction,
+    stack.requestSourceFunction,
+  ]) {
     expect(
       Object.keys(stack.environment(id)).filter((name) => name.startsWith('CALLBACK_')),
       id,
@@ -168,7 +173,7 @@ it.each(WORKFLOWS)(
 it('has no API resource policy and remembers deliveries for 24 hours', () => {
   stack.template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
   stack.template.hasResourceProperties('AWS::ApiGateway::RestApi', { Policy: Match.absent() });
-  for (const id of [stack.apiFunction, stack.sourceFunction]) {
+  for (const id of [stack.apiFunction, stack.sourceFunction, stack.requestSourceFunction]) {
     expect(stack.environment(id).IDEMPOTENCY_WINDOW_SECONDS, id).toBe('86400');
   }
 });

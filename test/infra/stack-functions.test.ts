@@ -102,7 +102,7 @@ function expectedCitrixAccess(task: WorkflowFunction): {
   }
 }
 
-it('has one function per task name, described by it, and the API (starting; reading and deciding), the API document, the report, the source endpoints and the run-sweep function', () => {
+it('has one function per task name, described by it, and the API (starting; reading and deciding), the API document, the report, the source endpoints (alerts; requests) and the run-sweep function', () => {
   const tasks = TASKS.map((task) => stack.taskFunction(task.name));
 
   expect(TASKS.map((task) => task.name).sort()).toEqual([...stack.stack.tasks.all.keys()].sort());
@@ -114,10 +114,11 @@ it('has one function per task name, described by it, and the API (starting; read
       stack.documentFunction,
       stack.reportFunction,
       stack.sourceFunction,
+      stack.requestSourceFunction,
       stack.sweepFunction,
     ].sort(),
   );
-  expect(stack.functionIds).toHaveLength(22);
+  expect(stack.functionIds).toHaveLength(23);
   // The people's API is two functions, each carrying only what its routes use.
   expect(stack.resource(stack.apiFunction).Properties.Description).toBe(
     'Actions API: starts actions as the IAM-authenticated person',
@@ -219,6 +220,7 @@ it('gives task functions 60 s unless declared longer, the API (both functions), 
   expect(stack.resource(stack.recordsFunction).Properties.Timeout).toBe(15);
   expect(stack.resource(stack.documentFunction).Properties.Timeout).toBe(15);
   expect(stack.resource(stack.sourceFunction).Properties.Timeout).toBe(15);
+  expect(stack.resource(stack.requestSourceFunction).Properties.Timeout).toBe(15);
   expect(stack.resource(stack.sweepFunction).Properties.Timeout).toBe(30);
   expect(stack.resource(stack.reportFunction).Properties.Timeout).toBe(600);
 });

@@ -153,24 +153,36 @@ describe('what each function may do', () => {
     );
   });
 
-  it('lets the source endpoints record actions, use the idempotency table, put deliveries, append to the audit trail, start the workflows and read their own four secrets and the webhook secret', () => {
-    expect(stack.grants(stack.sourceFunction)).toEqual(
-      [
-        ...XRAY,
-        ...allow(ACTIONS, stack.table('actions')),
-        ...allow([...RECORDS, 'dynamodb:DeleteItem'], stack.table('idempotency')),
-        // Deliveries are written once and never read back by the function.
-        ...allow(['dynamodb:PutItem'], stack.table('deliveries')),
-        ...allow(['dynamodb:BatchWriteItem'], stack.table('audit')),
-        ...allow(['states:StartExecution'], ...workflowIds()),
-        ...secretReads(
-          ...SECRET_SOURCES.map((source) => stack.secret(`source:${source}`)),
-          // The standard source signs with it.
-          stack.secret('webhook'),
-        ),
-      ].sort(),
-    );
-  });
+  it.each([
+    // Splunk, Sentinel and PagerDuty: their own three secrets.
+    ['alerting', () => stack.sourceFunction, ['splunk', 'sentinel', 'pagerduty'] as const, []],
+    // ServiceNow, and the standard source, which signs with the webhook secret.
+    [
+      'requesting',
+      () => stack.requestSourceFunction,
+      ['servicenow'] as const,
+      ['webhook'] as const,
+    ],
+  ])(
+    "lets the %s sources' function record actions, use the idempotency table, put deliveries, append to the audit trail, start the workflows and read its own sources' secrets",
+    (_, fn, sources, shared) => {
+      expect(stack.grants(fn())).toEqual(
+        [
+          ...XRAY,
+          ...allow(ACTIONS, stack.table('actions')),
+          ...allow([...RECORDS, 'dynamodb:DeleteItem'], stack.table('idempotency')),
+          // Deliveries are written once and never read back by the function.
+          ...allow(['dynamodb:PutItem'], stack.table('deliveries')),
+          ...allow(['dynamodb:BatchWriteItem'], stack.table('audit')),
+          ...allow(['states:StartExecution'], ...workflowIds()),
+          ...secretReads(
+            ...sources.map((source) => stack.secret(`source:${source}`)),
+            ...shared.map((role) => stack.secret(role)),
+          ),
+        ].sort(),
+      );
+    },
+  );
 
   it('lets the run-sweep function accept an action as a source delivery does, and keep a failed run: no secret', () => {
     expect(stack.grants(stack.sweepFunction)).toEqual(
@@ -268,6 +280,7 @@ describe('who may touch what', () => {
         stack.apiFunction,
         stack.recordsFunction,
         stack.sourceFunction,
+        stack.requestSourceFunction,
         stack.sweepFunction,
       ].sort(),
     );
@@ -346,14 +359,16 @@ describe('who may touch what', () => {
   });
 
   it('lets only the source endpoints read a source secret or write deliveries, and only they, the API and the run-sweep function share the idempotency table', () => {
+    // Each source's secret, by the one function that serves the source.
     for (const source of SECRET_SOURCES) {
       expect(stack.grantedOn(stack.secret(`source:${source}`)), source).toEqual([
-        stack.sourceFunction,
+        source === 'servicenow' ? stack.requestSourceFunction : stack.sourceFunction,
       ]);
     }
-    expect(stack.grantedOn(stack.table('deliveries'))).toEqual([stack.sourceFunction]);
+    const sourceFunctions = [stack.sourceFunction, stack.requestSourceFunction];
+    expect(stack.grantedOn(stack.table('deliveries'))).toEqual(sourceFunctions.sort());
     expect(stack.grantedOn(stack.table('idempotency'))).toEqual(
-      [stack.apiFunction, stack.sourceFunction, stack.sweepFunction].sort(),
+      [stack.apiFunction, ...sourceFunctions, stack.sweepFunction].sort(),
     );
   });
 
@@ -361,7 +376,8 @@ describe('who may touch what', () => {
     const calling = (...calls: WorkflowFunction['calls'][]) =>
       tasksWhere((task) => calls.includes(task.calls));
 
-    expect(stack.grantedOn(stack.secret('webhook'))).toEqual([stack.sourceFunction]);
+    // The standard source signs with it: the requesting sources' function alone reads it.
+    expect(stack.grantedOn(stack.secret('webhook'))).toEqual([stack.requestSourceFunction]);
     expect(stack.grantedOn(stack.secret('citrix'))).toEqual(
       [...calling('daas', 'cloud-administrators'), stack.reportFunction].sort(),
     );
@@ -384,6 +400,7 @@ describe('who may touch what', () => {
         stack.apiFunction,
         stack.recordsFunction,
         stack.sourceFunction,
+        stack.requestSourceFunction,
         stack.sweepFunction,
         stack.taskFunction('advance-runbook'),
       ].sort(),
@@ -391,11 +408,19 @@ describe('who may touch what', () => {
     // A run's steps start the other workflows; nothing a workflow invokes can start its own.
     expect(
       callers(new RegExp(`^states:StartExecution on ${stack.stateMachine('runbook')}$`)).sort(),
-    ).toEqual([stack.apiFunction, stack.sourceFunction, stack.sweepFunction].sort());
+    ).toEqual(
+      [
+        stack.apiFunction,
+        stack.sourceFunction,
+        stack.requestSourceFunction,
+        stack.sweepFunction,
+      ].sort(),
+    );
     expect(callers(/^states:StartExecution/).sort()).toEqual(
       [
         stack.apiFunction,
         stack.sourceFunction,
+        stack.requestSourceFunction,
         stack.sweepFunction,
         stack.taskFunction('advance-runbook'),
       ].sort(),

@@ -3,13 +3,15 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/build-app.ts';
 import { InvalidContextError } from '../../infra/config.ts';
+import { sourceRulesFiles } from '../../infra/source-endpoints.ts';
 import { idempotencyWindowSecondsFromEnv } from '../../lib/runtime/settings.ts';
-import { authenticateDelivery, SourceAuthenticationError } from '../../lib/sources/authenticate.ts';
-import {
-  assertSourceConfigured,
-  SOURCE_SECRET_SCHEMAS,
-  SourceNotConfiguredError,
-} from '../../lib/sources/secrets.ts';
+import { loadAlertRoutingRules } from '../../lib/sources/alert-routing.ts';
+import { authenticateDelivery } from '../../lib/sources/authenticate.ts';
+import { SourceAuthenticationError, SourceNotConfiguredError } from '../../lib/sources/errors.ts';
+import { loadRequestRoutingRules } from '../../lib/sources/request-routing.ts';
+import { loadRoutingRules } from '../../lib/sources/routing.ts';
+import { assertSourceConfigured } from '../../lib/sources/secret-reader.ts';
+import { SOURCE_SECRET_SCHEMAS } from '../../lib/sources/secrets.ts';
 import { type InboundDelivery, SOURCES, type SourceName } from '../../lib/sources/types.ts';
 import { signStandardWebhook } from '../../lib/webhooks/standard-webhooks.ts';
 import { WORKFLOWS } from '../../lib/workflow/definition.ts';
@@ -33,41 +35,83 @@ beforeAll(() => {
   stack = synthesized('configured');
 }, SYNTH_TIMEOUT);
 
-it('tells the source function its tables, the workflows, its five secrets, the window and the destination names: nothing else', () => {
-  const environment = stack.environment(stack.sourceFunction);
+it.each([
+  [
+    'alerting sources',
+    () => stack.sourceFunction,
+    {
+      SPLUNK_SECRET_ARN: 'source:splunk',
+      SENTINEL_SECRET_ARN: 'source:sentinel',
+      PAGERDUTY_SECRET_ARN: 'source:pagerduty',
+    },
+    'Source endpoints: Splunk, Sentinel and PagerDuty alerts',
+  ],
+  [
+    'requesting sources',
+    () => stack.requestSourceFunction,
+    {
+      SERVICENOW_SECRET_ARN: 'source:servicenow',
+      // The standard source signs with the webhook secret, under its usual name.
+      WEBHOOK_SECRET_ARN: 'webhook',
+    },
+    'Source endpoints: ServiceNow and Standard Webhooks requests',
+  ],
+] as const)(
+  "tells the %s' function its tables, the workflows, its sources' secrets, the window and the destination names: nothing else",
+  (_, fn, secrets, description) => {
+    const environment = stack.environment(fn());
 
-  // No ROUTES_FILE: the function reads the rules bundled next to it (routes.json), the same
-  // file readConfig validated at synth.
-  expect(environment).toEqual({
-    POWERTOOLS_SERVICE_NAME: 'citrix-response',
-    POWERTOOLS_LOG_LEVEL: 'INFO',
-    ACTIONS_TABLE_NAME: { Ref: stack.table('actions') },
-    IDEMPOTENCY_TABLE_NAME: { Ref: stack.table('idempotency') },
-    IDEMPOTENCY_WINDOW_SECONDS: '3600',
-    DELIVERIES_TABLE_NAME: { Ref: stack.table('deliveries') },
-    AUDIT_TABLE_NAME: { Ref: stack.table('audit') },
-    ...Object.fromEntries(
-      WORKFLOWS.map((workflow) => [
-        `${workflow.name.replaceAll('-', '_').toUpperCase()}_STATE_MACHINE_ARN`,
-        { Ref: stack.stateMachine(workflow.name) },
-      ]),
-    ),
-    SERVICENOW_SECRET_ARN: { Ref: stack.secret('source:servicenow') },
-    SPLUNK_SECRET_ARN: { Ref: stack.secret('source:splunk') },
-    SENTINEL_SECRET_ARN: { Ref: stack.secret('source:sentinel') },
-    PAGERDUTY_SECRET_ARN: { Ref: stack.secret('source:pagerduty') },
-    // The standard source signs with the webhook secret, under its usual name.
-    WEBHOOK_SECRET_ARN: { Ref: stack.secret('webhook') },
-    // Names only (a route may ask for one): the URLs may carry the receiver's token.
-    CALLBACK_DESTINATION_NAMES: 'soar,ticketing',
+    // No ROUTES_FILE: the function reads its part of the rules bundled next to it (routes.json),
+    // written from the file readConfig validated at synth.
+    expect(environment).toEqual({
+      POWERTOOLS_SERVICE_NAME: 'citrix-response',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ACTIONS_TABLE_NAME: { Ref: stack.table('actions') },
+      IDEMPOTENCY_TABLE_NAME: { Ref: stack.table('idempotency') },
+      IDEMPOTENCY_WINDOW_SECONDS: '3600',
+      DELIVERIES_TABLE_NAME: { Ref: stack.table('deliveries') },
+      AUDIT_TABLE_NAME: { Ref: stack.table('audit') },
+      ...Object.fromEntries(
+        WORKFLOWS.map((workflow) => [
+          `${workflow.name.replaceAll('-', '_').toUpperCase()}_STATE_MACHINE_ARN`,
+          { Ref: stack.stateMachine(workflow.name) },
+        ]),
+      ),
+      ...Object.fromEntries(
+        Object.entries(secrets).map(([variable, role]) => [variable, { Ref: stack.secret(role) }]),
+      ),
+      // Names only (a route may ask for one): the URLs may carry the receiver's token.
+      CALLBACK_DESTINATION_NAMES: 'soar,ticketing',
+    });
+    expect(JSON.stringify(environment)).not.toContain('soar.example.com');
+    expect(idempotencyWindowSecondsFromEnv(stack.literalEnvironment(fn()))).toBe(3600);
+    expect(stack.resource(fn()).Properties.Description).toBe(description);
+  },
+);
+
+it('gives each source function only its part of the rules file, from the whole file synth validated', () => {
+  const rules = JSON.parse(readFileSync(OPERATOR_ROUTES_FILE, 'utf8')) as Record<string, unknown>;
+  const { alerts, requests } = sourceRulesFiles(OPERATOR_ROUTES_FILE);
+
+  expect(JSON.parse(readFileSync(alerts, 'utf8'))).toEqual({
+    version: rules.version,
+    routes: rules.routes,
   });
-  expect(JSON.stringify(environment)).not.toContain('soar.example.com');
-  expect(idempotencyWindowSecondsFromEnv(stack.literalEnvironment(stack.sourceFunction))).toBe(
-    3600,
+  expect(JSON.parse(readFileSync(requests, 'utf8'))).toEqual({
+    version: rules.version,
+    ...(rules.servicenow === undefined ? {} : { servicenow: rules.servicenow }),
+    ...(rules.standard === undefined ? {} : { standard: rules.standard }),
+  });
+  // Each part is what its function loads; the whole file's other keys are not there.
+  expect(loadAlertRoutingRules(alerts).routes).toEqual(
+    loadRoutingRules(OPERATOR_ROUTES_FILE).routes,
   );
-  expect(stack.resource(stack.sourceFunction).Properties.Description).toBe(
-    'Source endpoints: ServiceNow, Splunk, Sentinel, PagerDuty and Standard Webhooks deliveries',
-  );
+  const whole = loadRoutingRules(OPERATOR_ROUTES_FILE);
+  expect(loadRequestRoutingRules(requests)).toEqual({
+    version: 1,
+    servicenow: whole.servicenow,
+    standard: whole.standard,
+  });
 });
 
 it('fails synth when a route of the rules file names a callback destination that is not configured', () => {

@@ -31,6 +31,7 @@ beforeAll(async () => {
       'actions-api': echoAs('actions-api'),
       'action-records-api': echoAs('action-records-api'),
       'source-webhooks': echoAs('source-webhooks'),
+      'source-requests': echoAs('source-requests'),
       'api-document': echoAs('api-document'),
     },
     { people: LocalPeopleSchema.parse(TEST_PEOPLE) },
@@ -85,6 +86,24 @@ describe('the local API server', () => {
     const response = await sigV4Fetch(`${server.url}/v1/webhooks/standard`, { body: '{}' });
     expect(response.status).toBe(200);
     expect(seen).toEqual([expect.objectContaining({ userArn: null })]);
+  });
+
+  it('hands the sources that name their action to source-requests, the alerting ones to source-webhooks', async () => {
+    served.length = 0;
+    for (const source of ['servicenow', 'standard', 'sentinel', 'pagerduty', 'splunk/t0k3n']) {
+      const response = await fetch(`${server.url}/v1/webhooks/${source}`, {
+        method: 'POST',
+        body: '{}',
+      });
+      expect(response.status, source).toBe(200);
+    }
+    expect(served).toEqual([
+      'source-requests',
+      'source-requests',
+      'source-webhooks',
+      'source-webhooks',
+      'source-webhooks',
+    ]);
   });
 
   it('answers a body over API Gateway’s 10 MB limit with 413, before any handler runs', async () => {

@@ -292,6 +292,32 @@ describe('source endpoints', () => {
     });
   });
 
+  it.each(['standard', 'servicenow'])(
+    'refuses a runbook defined inline by %s with 400 naming target.definition, calling Citrix for nothing',
+    async (source) => {
+      // Its one step wipes: an action neither source may request (standard may run runbooks).
+      const request = {
+        ...JSON.parse(sample(source)),
+        action: 'runbook.run',
+        target: {
+          definition: {
+            name: 'inline-wipe',
+            inputs: { user: { description: 'who' } },
+            steps: [{ id: 'wipe', action: 'device.wipe', target: { user: '{{inputs.user}}' } }],
+          },
+        },
+        inputs: { user: 'alice@example.com' },
+      };
+      const response = await deliver(DELIVERIES[source]?.(JSON.stringify(request)) as Delivery);
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({
+        error: { code: 'invalid_request', fields: [{ field: 'target.definition' }] },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(stack.simulator?.requests()).toEqual([]);
+    },
+  );
+
   it('refuses a ServiceNow request for an action the rules do not allow it', async () => {
     const request = {
       ...JSON.parse(sample('servicenow')),

@@ -7,7 +7,7 @@ import {
   requiredEnv,
 } from '../env.ts';
 import { once } from '../once.ts';
-import { awsActionStore } from './action-store.ts';
+import { awsActionRecordWrites } from './action-record-writes.ts';
 import { dynamoDBClient } from './dynamodb.ts';
 import { awsWorkflowStarter } from './workflows.ts';
 
@@ -17,7 +17,7 @@ export const awsIdempotentAcceptor = once(() => {
   return createIdempotentAcceptor({
     accept: (request, source, actionId, requester) =>
       acceptAction(
-        { actions: awsActionStore(), workflows: awsWorkflowStarter(), retentionDays },
+        { actions: awsActionRecordWrites(), workflows: awsWorkflowStarter(), retentionDays },
         request,
         new Date(),
         actionId,

@@ -1,8 +1,8 @@
 import type { CitrixConnection, CitrixCredentials } from '../../citrix/config.ts';
 import { citrixConnectionFromEnv } from '../../citrix/config.ts';
+import { readCitrixCredentials } from '../citrix-secrets.ts';
 import { requiredEnv } from '../env.ts';
 import { once } from '../once.ts';
-import { readCitrixCredentials } from '../secrets.ts';
 
 /** The Citrix Cloud tenant (`CITRIX_API_URL`, `CITRIX_CUSTOMER_ID`, …), read once. */
 export const awsCitrixConnection = once(

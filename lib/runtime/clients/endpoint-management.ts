@@ -1,9 +1,9 @@
 import { auditCitrixCall } from '../../audit/context.ts';
 import { endpointManagementConnectionFromEnv } from '../../citrix/endpoint-management-config.ts';
+import { readEndpointManagementCredentials } from '../citrix-secrets.ts';
 import { buildEndpointManagementClient } from '../endpoint-management.ts';
 import { requiredEnv } from '../env.ts';
 import { once } from '../once.ts';
-import { readEndpointManagementCredentials } from '../secrets.ts';
 import { awsCitrixConnection, awsCitrixCredentials } from './citrix-cloud.ts';
 
 /**

@@ -230,8 +230,14 @@ export class SynthesizedStack {
     return this.idOf(this.stack.api.documentHandler);
   }
 
+  /** The alerting sources' function (Splunk, Sentinel, PagerDuty). */
   get sourceFunction(): string {
     return this.idOf(this.stack.sourceEndpoints.handler);
+  }
+
+  /** The requesting sources' function (ServiceNow, Standard Webhooks). */
+  get requestSourceFunction(): string {
+    return this.idOf(this.stack.sourceEndpoints.requestHandler);
   }
 
   get reportFunction(): string {

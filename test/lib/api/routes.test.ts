@@ -24,7 +24,8 @@ describe('the route table', () => {
     // A static segment wins over a path parameter, as in API Gateway.
     ['POST', '/v1/webhooks/splunk/t0k3n', 'POST /v1/webhooks/splunk/{token}', { token: 't0k3n' }],
     ['POST', '/v1/webhooks/sentinel', 'POST /v1/webhooks/{source}', { source: 'sentinel' }],
-    ['POST', '/v1/webhooks/standard', 'POST /v1/webhooks/{source}', { source: 'standard' }],
+    ['POST', '/v1/webhooks/standard', 'POST /v1/webhooks/standard', {}],
+    ['POST', '/v1/webhooks/servicenow', 'POST /v1/webhooks/servicenow', {}],
     // Values stay as sent; API Gateway (and the local server) decode them.
     ['GET', '/v1/actions/..%2Fetc', 'GET /v1/actions/{actionId}', { actionId: '..%2Fetc' }],
   ])('matches %s %s to %s', (method, path, key, pathParameters) => {
@@ -57,6 +58,9 @@ describe('the route table', () => {
     ).toEqual(['iam', 'iam', 'iam', 'iam']);
     expect(
       API_ROUTES.filter((route) => route.function === 'source-webhooks').map((r) => r.auth),
+    ).toEqual(['source', 'source']);
+    expect(
+      API_ROUTES.filter((route) => route.function === 'source-requests').map((r) => r.auth),
     ).toEqual(['source', 'source']);
   });
 

@@ -5,6 +5,8 @@ import { ServiceNowApiSecretSchema } from '../../../lib/callbacks/servicenow.ts'
 import {
   readCitrixCredentials,
   readEndpointManagementCredentials,
+} from '../../../lib/runtime/citrix-secrets.ts';
+import {
   readJsonSecret,
   readSigningSecret,
   SecretFormatError,

@@ -1,9 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  authenticateDelivery,
-  SourceAuthenticationError,
-} from '../../../lib/sources/authenticate.ts';
+import { authenticateDelivery } from '../../../lib/sources/authenticate.ts';
+import { SourceAuthenticationError } from '../../../lib/sources/errors.ts';
 import type { InboundDelivery, SourceName, SourceSecrets } from '../../../lib/sources/types.ts';
 
 const BODY =

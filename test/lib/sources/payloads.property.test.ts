@@ -1,11 +1,9 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  authenticateDelivery,
-  SourceAuthenticationError,
-} from '../../../lib/sources/authenticate.ts';
-import { parseSourcePayload, SourcePayloadError } from '../../../lib/sources/payloads.ts';
+import { authenticateDelivery } from '../../../lib/sources/authenticate.ts';
+import { SourceAuthenticationError, SourcePayloadError } from '../../../lib/sources/errors.ts';
+import { parseSourcePayload } from '../../../lib/sources/payloads.ts';
 import {
   type InboundDelivery,
   SOURCES,

@@ -2,11 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { ActionRequestSchema } from '../../../lib/actions/schema.ts';
-import {
-  parseSourcePayload,
-  SOURCE_PAYLOAD_SCHEMAS,
-  SourcePayloadError,
-} from '../../../lib/sources/payloads.ts';
+import { SourcePayloadError } from '../../../lib/sources/errors.ts';
+import { parseSourcePayload, SOURCE_PAYLOAD_SCHEMAS } from '../../../lib/sources/payloads.ts';
 import { SOURCES, type SourceName } from '../../../lib/sources/types.ts';
 
 /** A documented sample: `sentinel`, or another sample of a source such as `sentinel-host`. */

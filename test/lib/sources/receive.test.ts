@@ -3,9 +3,11 @@ import { readFileSync } from 'node:fs';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createSourceWebhooksHandler } from '../../../functions/source-webhooks.ts';
+import { createSourceRequestsHandler } from '../../../functions/source-requests.ts';
 import type { ActionRequest } from '../../../lib/actions/schema.ts';
 import type { AuditEntry } from '../../../lib/audit/audit-log.ts';
+import { SOURCE_DECLARATIONS } from '../../../lib/sources/declarations.ts';
+import { SourceRequestError } from '../../../lib/sources/errors.ts';
 import {
   type AcceptanceRequest,
   createIdempotentAcceptor,
@@ -16,7 +18,7 @@ import { type ReceiveDependencies, receiveSourceDelivery } from '../../../lib/so
 import {
   loadRoutingRules,
   parseRoutingRules,
-  ServiceNowRequestError,
+  type RoutingRules,
 } from '../../../lib/sources/routing.ts';
 import type { SourceName } from '../../../lib/sources/types.ts';
 import { LOCAL_DEMO_SOURCE_SECRETS as SECRETS } from '../../../local/defaults.ts';
@@ -54,7 +56,7 @@ interface Accepted {
 
 async function harness(
   options: {
-    rules?: ReceiveDependencies['rules'];
+    rules?: RoutingRules;
     callbackNames?: ReadonlySet<string>;
     failAuditWrites?: number;
   } = {},
@@ -65,7 +67,7 @@ async function harness(
   const accepted: Accepted[] = [];
   const audit: AuditEntry[] = [];
   let auditFailures = options.failAuditWrites ?? 0;
-  const dependencies: ReceiveDependencies = {
+  const dependencies: ReceiveDependencies<RoutingRules> = {
     secrets: { read: async (source) => SECRETS[source] as never },
     rules: options.rules ?? RULES,
     acceptor: createIdempotentAcceptor({
@@ -114,7 +116,13 @@ async function harness(
   };
   /** The whole outcome of one delivery, as the endpoint answers it. */
   const receive = (source: SourceName, body: unknown) =>
-    receiveSourceDelivery(dependencies, delivery(source, body), lambdaContext, new Date());
+    receiveSourceDelivery(
+      SOURCE_DECLARATIONS,
+      dependencies,
+      delivery(source, body),
+      lambdaContext,
+      new Date(),
+    );
   const send = async (source: SourceName, body: unknown) => {
     const outcome = await receive(source, body);
     return outcome.status === 'accepted'
@@ -127,15 +135,14 @@ async function harness(
   };
   /** The same ServiceNow delivery through the Lambda handler, as API Gateway passes it on. */
   const postServiceNow = (body: unknown) =>
-    createSourceWebhooksHandler(() => dependencies)(
+    createSourceRequestsHandler(() => dependencies)(
       apiEvent({
         method: 'POST',
-        resource: '/v1/webhooks/{source}',
+        resource: '/v1/webhooks/servicenow',
         path: '/v1/webhooks/servicenow',
         body: JSON.stringify(body),
         secret: null,
         headers: delivery('servicenow', body).headers,
-        pathParameters: { source: 'servicenow' },
       }),
       lambdaContext,
     );
@@ -354,7 +361,7 @@ describe('callbacks', () => {
       callback: 'evil',
     };
     const error = await rejection(send('servicenow', unknown));
-    expect(error).toBeInstanceOf(ServiceNowRequestError);
+    expect(error).toBeInstanceOf(SourceRequestError);
     const response = await postServiceNow(unknown);
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body).error.fields).toEqual([
@@ -457,6 +464,65 @@ describe('fleet-scale targets from alerts', () => {
       outcome: 'ignored',
       rejectedTargets: [{ target: 'not-an-address', reason: expect.any(String) }],
     });
+    expect(accepted).toEqual([]);
+  });
+});
+
+describe('runbooks a source writes itself', () => {
+  it('refuses any routed request whose target is a runbook definition, whatever the source and its routing', async () => {
+    const accepted: unknown[] = [];
+    const definition = {
+      name: 'inline-wipe',
+      steps: [{ id: 'wipe', action: 'device.wipe', target: { user: 'alice@example.com' } }],
+    };
+    // A routing that (wrongly) passes a definition on: receiving refuses it all the same.
+    const sources = {
+      ...SOURCE_DECLARATIONS,
+      splunk: {
+        ...SOURCE_DECLARATIONS.splunk,
+        route: () => ({
+          route: 'inline',
+          requests: [
+            {
+              action: 'runbook.run',
+              target: { definition },
+              inputs: {},
+              reason: 'r',
+              dryRun: false,
+            } as unknown as ActionRequest,
+          ],
+          rejected: [],
+        }),
+      },
+    };
+    const error = await rejection(
+      receiveSourceDelivery(
+        sources,
+        {
+          secrets: { read: async (source) => SECRETS[source] as never },
+          rules: RULES,
+          acceptor: async (acceptance) => {
+            accepted.push(acceptance);
+            return { actionId: 'act_1', duplicate: false };
+          },
+          deliveries: { record: async () => undefined },
+          audit: { append: async () => undefined },
+        },
+        {
+          source: 'splunk',
+          rawBody: JSON.stringify(sample('splunk')),
+          headers: {},
+          pathToken: SECRETS.splunk.token,
+        },
+        lambdaContext,
+        new Date(),
+      ),
+    );
+
+    expect(error).toBeInstanceOf(SourceRequestError);
+    expect((error as SourceRequestError).issues.map((issue) => issue.path.join('.'))).toEqual([
+      'target.definition',
+    ]);
     expect(accepted).toEqual([]);
   });
 });

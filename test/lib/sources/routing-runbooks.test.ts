@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { routeSiemEvent } from '../../../lib/sources/alert-routing.ts';
 import {
   loadRoutingRules,
   parseRoutingRules,
   RoutingRulesError,
-  routeSiemEvent,
 } from '../../../lib/sources/routing.ts';
 import type { SourceEvent } from '../../../lib/sources/types.ts';
 

@@ -1,17 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { routeSiemEvent, valuesAt } from '../../../lib/sources/alert-routing.ts';
+import { RoutingRulesError, SourceRequestError } from '../../../lib/sources/errors.ts';
 import { parseSourcePayload } from '../../../lib/sources/payloads.ts';
-import {
-  loadRoutingRules,
-  parseRoutingRules,
-  type RoutingDecision,
-  RoutingRulesError,
-  routeServiceNowRequest,
-  routeSiemEvent,
-  ServiceNowRequestError,
-  valuesAt,
-} from '../../../lib/sources/routing.ts';
-import type { SourceEvent } from '../../../lib/sources/types.ts';
+import { loadRoutingRules, parseRoutingRules } from '../../../lib/sources/routing.ts';
+import { routeServiceNowRequest } from '../../../lib/sources/servicenow.ts';
+import type { RoutingDecision, SourceEvent } from '../../../lib/sources/types.ts';
 
 const route = (extra: Record<string, unknown>) => ({
   name: 'r1',
@@ -226,7 +220,73 @@ describe('routeServiceNowRequest', () => {
         table,
         request({ action: 'session.logoff', target: { user: 'no upn' } }),
       ),
-    ).toThrow(ServiceNowRequestError);
+    ).toThrow(SourceRequestError);
+  });
+
+  /** The error a request is refused with, or undefined when it is routed. */
+  const refusal = (
+    rules: ReturnType<typeof parseRoutingRules>,
+    fields: Record<string, unknown>,
+  ) => {
+    try {
+      routeServiceNowRequest(rules, request(fields));
+    } catch (error) {
+      return error as SourceRequestError;
+    }
+    return undefined;
+  };
+  const INLINE_WIPE = {
+    name: 'wipe-everything',
+    inputs: { user: { description: 'who' } },
+    steps: [{ id: 'wipe', action: 'device.wipe', target: { user: '{{inputs.user}}' } }],
+  };
+
+  it('runs a deployed runbook by name when the rules allow runbook.run', () => {
+    const allowed = rules({}, ['runbook.run']);
+    expect(
+      routeServiceNowRequest(
+        allowed,
+        request({
+          action: 'runbook.run',
+          target: { runbook: 'compromised-user' },
+          inputs: { user: 'alice@example.com' },
+        }),
+      ),
+    ).toMatchObject({
+      requests: [{ action: 'runbook.run', target: { runbook: 'compromised-user' } }],
+    });
+  });
+
+  it.each([
+    ['allows runbook.run', ['runbook.run']],
+    ['does not allow runbook.run', ['session.logoff']],
+  ])(
+    'refuses an inline runbook definition, naming target.definition, when the rules %s',
+    (_, allowedActions) => {
+      // Its steps could name any action (here device.wipe, which ServiceNow may not request).
+      const error = refusal(rules({}, allowedActions), {
+        action: 'runbook.run',
+        target: { definition: INLINE_WIPE },
+        inputs: { user: 'alice@example.com' },
+      });
+
+      expect(error).toBeInstanceOf(SourceRequestError);
+      expect(error?.source).toBe('servicenow');
+      expect(error?.issues.map((issue) => issue.path.join('.'))).toEqual(['target.definition']);
+      expect(error?.issues[0]?.message).toMatch(/deployed with the stack, by name/);
+    },
+  );
+
+  it('refuses a definition beside a runbook name, or under another action', () => {
+    const allowed = rules({}, ['runbook.run', 'session.logoff']);
+    for (const fields of [
+      { action: 'runbook.run', target: { runbook: 'compromised-user', definition: INLINE_WIPE } },
+      { action: 'session.logoff', target: { user: 'alice@example.com', definition: INLINE_WIPE } },
+    ]) {
+      expect(refusal(allowed, fields)?.issues.map((issue) => issue.path.join('.'))).toEqual([
+        'target.definition',
+      ]);
+    }
   });
 });
 

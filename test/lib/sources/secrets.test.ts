@@ -2,12 +2,10 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SecretFormatError } from '../../../lib/runtime/secrets.ts';
-import {
-  SecretsManagerSourceSecrets,
-  SOURCE_SECRET_SCHEMAS,
-  SourceNotConfiguredError,
-  sourceSecretsFromEnv,
-} from '../../../lib/sources/secrets.ts';
+import { ALERT_SOURCES } from '../../../lib/sources/alert-sources.ts';
+import { SourceNotConfiguredError } from '../../../lib/sources/errors.ts';
+import { SecretsManagerSourceSecrets } from '../../../lib/sources/secret-reader.ts';
+import { SOURCE_SECRET_SCHEMAS, sourceSecretsFromEnv } from '../../../lib/sources/secrets.ts';
 import { LOCAL_DEMO_SOURCE_SECRETS } from '../../../local/defaults.ts';
 import { rejection } from '../../support/rejection.ts';
 
@@ -20,9 +18,11 @@ describe('source secrets', () => {
     secretsManager
       .on(GetSecretValueCommand, { SecretId: arn })
       .resolves({ SecretString: JSON.stringify({ signingSecrets: [] }) });
-    const reader = new SecretsManagerSourceSecrets({ pagerduty: arn });
+    const reader = new SecretsManagerSourceSecrets(ALERT_SOURCES, { PAGERDUTY_SECRET_ARN: arn });
     expect(await rejection(reader.read('pagerduty'))).toBeInstanceOf(SourceNotConfiguredError);
+    // No variable for its secret, or not a source this function serves: not configured.
     expect(await rejection(reader.read('splunk'))).toBeInstanceOf(SourceNotConfiguredError);
+    expect(await rejection(reader.read('servicenow'))).toBeInstanceOf(SourceNotConfiguredError);
   });
 
   it('refuses a placeholder from a template or a doc, which anyone could sign with', async () => {
@@ -53,7 +53,9 @@ describe('source secrets', () => {
       .on(GetSecretValueCommand, { SecretId: arn })
       .resolves({ SecretString: JSON.stringify({ signingSecrets: [placeholder], unused: 'x' }) });
     const error = await rejection(
-      new SecretsManagerSourceSecrets({ pagerduty: arn }).read('pagerduty'),
+      new SecretsManagerSourceSecrets(ALERT_SOURCES, { PAGERDUTY_SECRET_ARN: arn }).read(
+        'pagerduty',
+      ),
     );
     expect(error).toBeInstanceOf(SecretFormatError);
     expect(error.message).not.toContain(placeholder);

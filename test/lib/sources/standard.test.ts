@@ -1,12 +1,14 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSourceRequestsHandler } from '../../../functions/source-requests.ts';
 import { createSourceWebhooksHandler } from '../../../functions/source-webhooks.ts';
 import type { ActionRequest } from '../../../lib/actions/schema.ts';
 import type { Requester } from '../../../lib/identity/requester.ts';
-import { SourceAuthenticationError } from '../../../lib/sources/authenticate.ts';
+import { SourceAuthenticationError, SourceRequestError } from '../../../lib/sources/errors.ts';
 import { createIdempotentAcceptor } from '../../../lib/sources/intake.ts';
 import { type ReceiveDependencies, receiveSourceDelivery } from '../../../lib/sources/receive.ts';
-import { loadRoutingRules, SourceRequestError } from '../../../lib/sources/routing.ts';
+import { REQUEST_SOURCES } from '../../../lib/sources/request-sources.ts';
+import { loadRoutingRules, type RoutingRules } from '../../../lib/sources/routing.ts';
 import { signStandardWebhook } from '../../../lib/webhooks/standard-webhooks.ts';
 import { LOCAL_DEMO_SOURCE_SECRETS as SECRETS } from '../../../local/defaults.ts';
 import { createKeyTable, type LocalDynamo, startLocalDynamo } from '../../../local/dynamodb.ts';
@@ -34,7 +36,7 @@ async function harness() {
   const idempotencyTable = `standard-idempotency-${tables}`;
   await createKeyTable(dynamo.client, idempotencyTable, 'id');
   const accepted: { actionId: string; request: ActionRequest; requester: Requester }[] = [];
-  const dependencies: ReceiveDependencies = {
+  const dependencies: ReceiveDependencies<RoutingRules> = {
     secrets: { read: async (source) => SECRETS[source] as never },
     rules: RULES,
     acceptor: createIdempotentAcceptor({
@@ -64,6 +66,7 @@ async function harness() {
       rawBody,
     );
     return receiveSourceDelivery(
+      REQUEST_SOURCES,
       dependencies,
       {
         source: 'standard',
@@ -162,14 +165,13 @@ describe('the standard source', () => {
 
   it('answers over HTTP: 202 signed, 401 unsigned, 400 naming an invalid field', async () => {
     const { dependencies, accepted } = await harness();
-    const handler = createSourceWebhooksHandler(() => dependencies);
+    const handler = createSourceRequestsHandler(() => dependencies);
     const post = (body: unknown, secret: string | null) =>
       handler(
         apiEvent({
           method: 'POST',
-          resource: '/v1/webhooks/{source}',
+          resource: '/v1/webhooks/standard',
           path: '/v1/webhooks/standard',
-          pathParameters: { source: 'standard' },
           body: JSON.stringify(body),
           secret,
         }),
@@ -188,5 +190,82 @@ describe('the standard source', () => {
       fields: [{ field: 'target.sessionId' }],
     });
     expect(accepted).toHaveLength(1);
+  });
+
+  /** A runbook given inline: its steps name device.wipe, which the source may not request. */
+  const INLINE_RUNBOOK = {
+    ...SAMPLE,
+    action: 'runbook.run',
+    target: {
+      definition: {
+        name: 'wipe-everything',
+        inputs: { user: { description: 'who' } },
+        steps: [{ id: 'wipe', action: 'device.wipe', target: { user: '{{inputs.user}}' } }],
+      },
+    },
+    inputs: { user: 'alice@example.com' },
+  };
+
+  it('runs a deployed runbook by name, as the rules allow it', async () => {
+    const { deliver, accepted } = await harness();
+    const outcome = await deliver({
+      ...SAMPLE,
+      action: 'runbook.run',
+      target: { runbook: 'compromised-user' },
+      inputs: { user: 'alice@example.com' },
+    });
+    expect(outcome).toMatchObject({ status: 'accepted' });
+    expect(accepted.map(({ request }) => request.target)).toEqual([
+      { runbook: 'compromised-user' },
+    ]);
+  });
+
+  it('refuses an inline runbook definition with 400 naming target.definition, starting nothing', async () => {
+    const { deliver, dependencies, accepted } = await harness();
+    // The shipped rules allow the standard source runbook.run, and not device.wipe.
+    expect(dependencies.rules.standard.allowedActions).toContain('runbook.run');
+    expect(dependencies.rules.standard.allowedActions).not.toContain('device.wipe');
+    const refused = await rejection(deliver(INLINE_RUNBOOK, { messageId: 'msg_inline' }));
+    expect(refused).toBeInstanceOf(SourceRequestError);
+    expect((refused as SourceRequestError).issues.map((issue) => issue.path.join('.'))).toEqual([
+      'target.definition',
+    ]);
+
+    const handler = createSourceRequestsHandler(() => dependencies);
+    const rawBody = JSON.stringify(INLINE_RUNBOOK);
+    const response = await handler(
+      apiEvent({
+        method: 'POST',
+        resource: '/v1/webhooks/standard',
+        path: '/v1/webhooks/standard',
+        body: rawBody,
+        secret: SECRETS.standard.signingSecret,
+      }),
+      lambdaContext,
+    );
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body).error).toMatchObject({
+      code: 'invalid_request',
+      fields: [{ field: 'target.definition', message: expect.stringMatching(/by name/) }],
+    });
+    expect(accepted).toEqual([]);
+  });
+
+  it("is no source of the alerting sources' function: 404 there", async () => {
+    const { dependencies, accepted } = await harness();
+    const alerts = createSourceWebhooksHandler(() => dependencies);
+    const response = await alerts(
+      apiEvent({
+        method: 'POST',
+        resource: '/v1/webhooks/{source}',
+        path: '/v1/webhooks/standard',
+        pathParameters: { source: 'standard' },
+        body: JSON.stringify(SAMPLE),
+        secret: SECRETS.standard.signingSecret,
+      }),
+      lambdaContext,
+    );
+    expect(response.statusCode).toBe(404);
+    expect(accepted).toEqual([]);
   });
 });
