@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ApiClient } from './api-client.ts';
 import { readSavedConfig, resolveEndpoint } from './config.ts';
-import { personCredentials } from './credentials.ts';
+import { isLoopbackApi, personCredentials } from './credentials.ts';
 import { barProgress, lineProgress, type ProgressReporter } from './follow.ts';
 import type { CliIo, Output } from './io.ts';
 import { type Colors, colorsFor } from './output.ts';
@@ -48,7 +48,13 @@ export async function commandContext(io: CliIo, command: Command): Promise<Comma
   const api = new ApiClient({
     baseUrl: endpoint.api,
     region: endpoint.region,
-    credentials: personCredentials(io.env, options.profile),
+    credentials: personCredentials(
+      io.env,
+      options.profile,
+      isLoopbackApi(endpoint.api)
+        ? { localDemo: { notice: (line) => io.stderr.write(`${line}\n`) } }
+        : {},
+    ),
     fetch: io.fetch ?? fetch,
     sleep,
   });

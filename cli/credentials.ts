@@ -1,4 +1,17 @@
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { LOCAL_DEMO_PEOPLE } from '../lib/identity/demo-people.ts';
+
+/** Signing as `npm start`'s first demo person when nothing else is configured (loopback only). */
+export interface LocalDemoFallback {
+  /** Says so, once, on stderr. */
+  readonly notice: (line: string) => void;
+}
+
+/** Whether an API URL is `npm start` on this machine: plain http to a loopback host. */
+export function isLoopbackApi(url: URL): boolean {
+  const { protocol, hostname } = url;
+  return protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(hostname);
+}
 
 /** AWS credentials, as the SigV4 signer takes them. */
 export interface Credentials {
@@ -13,7 +26,9 @@ export interface CredentialsOrigin {
   /** The named profile, when one was chosen (`--profile` or `AWS_PROFILE`). */
   readonly profile?: string | undefined;
   /** Where the chain found them, as `fromNodeProviderChain` walks it. */
-  readonly source: 'environment' | 'profile' | 'default chain';
+  readonly source: 'environment' | 'profile' | 'default chain' | 'local demo';
+  /** The demo person signed as, when the chain had nothing and the API is on loopback. */
+  readonly demoPerson?: string | undefined;
 }
 
 export interface PersonCredentials {
@@ -37,6 +52,7 @@ export class CredentialsUnavailableError extends Error {
 export function personCredentials(
   env: Readonly<Record<string, string | undefined>>,
   profileOption: string | undefined,
+  options: { readonly localDemo?: LocalDemoFallback } = {},
 ): PersonCredentials {
   const profile = profileOption ?? (env.AWS_PROFILE || undefined);
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
@@ -51,16 +67,36 @@ export function personCredentials(
   }
   // The chain caches what it found and refreshes credentials that expire (SSO, roles).
   const chain = fromNodeProviderChain(profile === undefined ? {} : { profile });
+  const origin: { -readonly [K in keyof CredentialsOrigin]: CredentialsOrigin[K] } =
+    profile === undefined ? { source: 'default chain' } : { source: 'profile', profile };
+  const localDemo = profile === undefined ? options.localDemo : undefined;
+  let demo: Credentials | undefined;
   return {
-    origin: profile === undefined ? { source: 'default chain' } : { source: 'profile', profile },
+    origin,
     provide: () =>
-      chain().catch((error: unknown) => {
-        const why = error instanceof Error ? error.message : String(error);
-        throw new CredentialsUnavailableError(
-          `No AWS credentials to sign with${profile === undefined ? '' : ` (profile ${profile})`}: ${why}`,
-          { cause: error },
-        );
-      }),
+      demo !== undefined
+        ? Promise.resolve(demo)
+        : chain().catch((error: unknown) => {
+            // Nothing configured, against `npm start` on this machine: its first demo person, said
+            // on stderr. Demo keys are public and `npm start` accepts them only with the simulator.
+            if (localDemo !== undefined) {
+              const [name, credentials] = Object.entries(LOCAL_DEMO_PEOPLE)[0] ?? [];
+              if (name !== undefined && credentials !== undefined) {
+                origin.source = 'local demo';
+                origin.demoPerson = name;
+                localDemo.notice(
+                  `No AWS credentials found: signing as the local demo person ${name} (loopback API only; set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or --profile to be someone else)`,
+                );
+                demo = { ...credentials };
+                return demo;
+              }
+            }
+            const why = error instanceof Error ? error.message : String(error);
+            throw new CredentialsUnavailableError(
+              `No AWS credentials to sign with${profile === undefined ? '' : ` (profile ${profile})`}: ${why}`,
+              { cause: error },
+            );
+          }),
   };
 }
 
@@ -74,5 +110,7 @@ export function describeCredentials(origin: CredentialsOrigin, accessKeyId?: str
       return `${key} of profile ${origin.profile ?? ''}`;
     case 'default chain':
       return `${key} from the default credential chain`;
+    case 'local demo':
+      return `${key} of the local demo person ${origin.demoPerson ?? ''}`;
   }
 }

@@ -24,21 +24,7 @@ export const LOCAL_DEMO_SOURCE_SECRETS = {
   pagerduty: { signingSecrets: ['local-demo-pagerduty-signing-secret'] },
   standard: { signingSecret: LOCAL_DEMO_WEBHOOK_SECRET },
 } as const;
-/**
- * The demo people `npm start` knows when `LOCAL_PEOPLE` is unset (public, printed at start, and
- * refused with a real tenant): two, so that one can approve what the other asked for. Each signs
- * with SigV4 as `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (local/people.ts).
- */
-export const LOCAL_DEMO_PEOPLE = {
-  'soc.lead@example.com': {
-    accessKeyId: 'LOCALDEMOSOCLEAD0001',
-    secretAccessKey: 'local-demo-soc-lead-secret-access-key',
-  },
-  'it.oncall@example.com': {
-    accessKeyId: 'LOCALDEMOITONCALL0002',
-    secretAccessKey: 'local-demo-it-oncall-secret-access-key',
-  },
-} as const;
+export { LOCAL_DEMO_PEOPLE } from '../lib/identity/demo-people.ts';
 export const LOCAL_IDEMPOTENCY_TABLE = 'citrix-response-idempotency';
 export const LOCAL_DELIVERIES_TABLE = 'citrix-response-deliveries';
 /** The default routing rules file, validated when `npm start` starts. */
