@@ -255,7 +255,7 @@ class EndpointManagementSession implements TokenSource {
       body = { login: credentials.username, password: credentials.password };
       secret = credentials.password;
     }
-    const fullPath = `${connection.baseUrl.pathname}${path}`;
+    const fullPath = underBase(connection.baseUrl, path);
     const request: RetriedRequest = {
       method: 'POST',
       path: fullPath,
@@ -304,6 +304,14 @@ class EndpointManagementSession implements TokenSource {
   }
 }
 
+/**
+ * An API path under the configured base URL: `/xenmobile/api/v1` + `/device/wipe`, or just
+ * `/device/wipe` for a server (or proxy) at the root, whose URL path is `/` (never `//device/…`).
+ */
+export function underBase(baseUrl: URL, path: string): string {
+  return `${baseUrl.pathname.replace(/\/+$/, '')}${path}`;
+}
+
 /** Citrix Endpoint Management REST API client (`/xenmobile/api/v1`). */
 export class EndpointManagementClient {
   readonly #connection: EndpointManagementConnection;
@@ -341,7 +349,7 @@ export class EndpointManagementClient {
   }
 
   #path(path: string): string {
-    return `${this.#connection.baseUrl.pathname}${path}`;
+    return underBase(this.#connection.baseUrl, path);
   }
 
   async #post(path: string, body: unknown): Promise<unknown> {

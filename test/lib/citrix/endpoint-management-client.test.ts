@@ -5,6 +5,7 @@ import {
   type EndpointManagementLogin,
   EndpointManagementRejectedError,
   LOGOUT_TIMEOUT_MS,
+  underBase,
 } from '../../../lib/citrix/endpoint-management-client.ts';
 import type {
   EmBodyShape,
@@ -777,5 +778,46 @@ describe('requests against the OpenAPI document', () => {
       body: [GUID],
     });
     expect(check.valid).toBe(false);
+  });
+});
+
+describe('an Endpoint Management server at the root URL', () => {
+  it('builds every path under the root, never `//device/…`', () => {
+    expect(underBase(new URL('http://127.0.0.1:4010'), '/device/wipe')).toBe('/device/wipe');
+    expect(underBase(new URL('http://127.0.0.1:4010/'), '/device/wipe')).toBe('/device/wipe');
+    expect(
+      underBase(new URL('https://mdm.example.com:4443/xenmobile/api/v1'), '/device/wipe'),
+    ).toBe('/xenmobile/api/v1/device/wipe');
+    expect(underBase(new URL('https://mdm.example.com/xenmobile/api/v1/'), '/device')).toBe(
+      '/xenmobile/api/v1/device',
+    );
+  });
+
+  it('logs in, sends a selective wipe and logs out against a server with no base path', async () => {
+    const server = await startLoopback((request, response) => {
+      const reply = (status: number, body: unknown) => {
+        response.writeHead(status, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(body));
+      };
+      if (request.path === '/authentication/login') reply(200, { auth_token: 'root-token' });
+      else if (request.headers.auth_token !== 'root-token') reply(401, { status: -1 });
+      else reply(200, { status: 0, message: 'Success' });
+    });
+    const rootClient = new EndpointManagementClient({
+      connection: connection(new URL(server.baseUrl)),
+      login: credentialsLogin,
+      sleep: async () => undefined,
+    });
+    const logoutErrors: unknown[] = [];
+    await rootClient.withSession(
+      () => rootClient.sendDeviceCommand('selectiveWipe', ['3f9c2a71-5b8e-4d0a-9c61-7e2b4f8d1a01']),
+      (error) => logoutErrors.push(error),
+    );
+    expect(logoutErrors).toEqual([]);
+    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /authentication/login',
+      'POST /device/selectivewipe',
+      'POST /authentication/logout',
+    ]);
   });
 });
