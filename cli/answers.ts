@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ActionListItemSchema } from '../lib/actions/list.ts';
 import {
   ACTION_STATUSES,
   ActionIdSchema,
@@ -96,21 +97,14 @@ export const ActionViewAnswerSchema = z.looseObject({
 });
 export type ActionViewAnswer = z.infer<typeof ActionViewAnswerSchema>;
 
-/** One action of `GET /v1/actions`. */
-export const ActionListItemAnswerSchema = z.looseObject({
-  actionId: ActionIdSchema,
+/**
+ * One action of `GET /v1/actions`: the API's own list item, read loosely (an action or a target
+ * shape this CLI does not know yet is still listed).
+ */
+export const ActionListItemAnswerSchema = ActionListItemSchema.extend({
   action: z.string(),
-  status: z.enum(ACTION_STATUSES),
   target: z.record(z.string(), z.unknown()),
-  reason: z.string(),
-  ticket: z.string().optional(),
-  requestedBy: z.string().optional(),
-  dryRun: z.boolean(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  summary: z.string().optional(),
-  parentActionId: ActionIdSchema.optional(),
-});
+}).loose();
 export type ActionListItemAnswer = z.infer<typeof ActionListItemAnswerSchema>;
 
 export const ActionListAnswerSchema = z.looseObject({
