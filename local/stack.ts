@@ -124,6 +124,7 @@ import {
   createSnapshotsTable,
   startLocalDynamo,
 } from './dynamodb.ts';
+import { invocationScope } from './invocations.ts';
 import { type LocalPeople, localPeopleFromEnv } from './people.ts';
 import { ENDPOINT_MANAGEMENT_BASE_PATH } from './simulator/endpoint-management.ts';
 import type { SimulatorFixture } from './simulator/fixture.ts';
@@ -227,6 +228,7 @@ export function chooseEndpointManagementMode(env: Env): 'simulator' | 'server' {
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const { env } = options;
+  const inInvocation = await invocationScope();
   const mode = chooseCitrixMode(env);
   const emMode = chooseEndpointManagementMode(env);
   if ((mode === 'tenant' || emMode === 'server') && !env.WEBHOOK_SECRET) {
@@ -350,16 +352,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       );
     const reportSettings = administratorReportSettingsFromEnv(env);
     const publisher = new ConsoleReportPublisher(options.reportLine);
-    const report = createReportAdministratorsHandler(() => ({
-      directory: administrators,
-      snapshots: new DynamoSnapshotStore(
-        dynamo.client,
-        LOCAL_SNAPSHOTS_TABLE,
-        reportSettings.snapshotRetentionDays,
-      ),
-      publisher,
-      pendingInvitationMaxDays: reportSettings.pendingInvitationMaxDays,
-    }));
+    const report = inInvocation(
+      createReportAdministratorsHandler(() => ({
+        directory: administrators,
+        snapshots: new DynamoSnapshotStore(
+          dynamo.client,
+          LOCAL_SNAPSHOTS_TABLE,
+          reportSettings.snapshotRetentionDays,
+        ),
+        publisher,
+        pendingInvitationMaxDays: reportSettings.pendingInvitationMaxDays,
+      })),
+    );
     const runAdministratorReport = () =>
       report({ source: 'on-demand' }, lambdaContext('report-administrators'));
 
@@ -458,7 +462,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
     // Each task records its Citrix calls, decisions and outcomes, as the deployed ones do.
     for (const [name, handler] of Object.entries(handlers)) {
-      handlers[name] = audited(handler, () => auditLog);
+      handlers[name] = inInvocation(audited(handler, () => auditLog));
     }
     const runnerOptions: LocalWorkflowRunnerOptions = {
       approvalTimeoutSeconds: guardrailSettings.approvalTimeoutSeconds,
@@ -520,9 +524,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       audit: auditLog,
       callbackNames: new Set(callbackDestinations.keys()),
     };
-    const runSweepHandler = audited(
-      createRunSweepHandler(() => ({ sweeps, acceptor })),
-      () => auditLog,
+    const runSweepHandler = inInvocation(
+      audited(
+        createRunSweepHandler(() => ({ sweeps, acceptor })),
+        () => auditLog,
+      ),
     );
     const runSweep = (name: string, runOptions: { dryRun?: boolean } = {}, at = new Date()) =>
       runSweepHandler(
@@ -558,11 +564,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // One handler per function, as API Gateway integrates each route with its function.
     const api: RunningApiServer = await startApiServer(
       {
-        'actions-api': createActionsApiHandler(() => apiDependencies),
-        'action-records-api': createActionRecordsApiHandler(() => recordsDependencies),
-        'source-webhooks': createSourceWebhooksHandler(() => receiveDependencies),
-        'source-requests': createSourceRequestsHandler(() => receiveDependencies),
-        'api-document': createApiDocumentHandler(servedOpenApiDocument),
+        'actions-api': inInvocation(createActionsApiHandler(() => apiDependencies)),
+        'action-records-api': inInvocation(
+          createActionRecordsApiHandler(() => recordsDependencies),
+        ),
+        'source-webhooks': inInvocation(createSourceWebhooksHandler(() => receiveDependencies)),
+        'source-requests': inInvocation(createSourceRequestsHandler(() => receiveDependencies)),
+        'api-document': inInvocation(createApiDocumentHandler(servedOpenApiDocument)),
       },
       {
         port: options.apiPort ?? 0,

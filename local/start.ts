@@ -5,6 +5,7 @@ import {
   LOCAL_DEMO_SOURCE_SECRETS,
   LOCAL_DEMO_WEBHOOK_SECRET,
 } from './defaults.ts';
+import { inProcessScope, LAMBDA_MAX_CONCURRENCY_VARIABLE } from './invocations.ts';
 import { describeWorkflowEvent } from './progress.ts';
 
 /** `npm start`: the local stack on the embedded default, with progress printed as it happens. */
@@ -12,6 +13,9 @@ const env = process.env;
 // Powertools' JSON logs would drown the progress lines; LOG_LEVEL=INFO brings them back. The
 // logger reads its level when its module loads, hence the dynamic imports below.
 env.POWERTOOLS_LOG_LEVEL ??= env.LOG_LEVEL ?? 'WARN';
+// Every function runs in this one process, concurrently, as on a Lambda Managed Instance: the
+// logger then keeps each invocation's keys apart (local/invocations.ts).
+env[LAMBDA_MAX_CONCURRENCY_VARIABLE] ??= '64';
 const [
   { startLocalStack },
   { SecretFormatError },
@@ -85,22 +89,24 @@ const ports = {
   PORT: port('PORT', DEFAULT_API_PORT),
   CITRIX_SIMULATOR_PORT: port('CITRIX_SIMULATOR_PORT', DEFAULT_SIMULATOR_PORT),
 };
-const stack = await startLocalStack({
-  env,
-  apiPort: ports.PORT,
-  simulatorPort: ports.CITRIX_SIMULATOR_PORT,
-  scheduleSweeps: true,
-  onSweepRun: (sweep, outcome) =>
-    console.log(
-      outcome instanceof Error
-        ? `[sweep ${sweep}] scheduled run not started: ${outcome.message}`
-        : `[sweep ${sweep}] scheduled run started: ${outcome.actionId}`,
-    ),
-  onWorkflowEvent: (actionId, event) => {
-    const line = describeWorkflowEvent(event, actionId);
-    if (line !== undefined) console.log(`[${actionId}] ${line}`);
-  },
-}).catch((error: unknown) => refuse(error, ports));
+const stack = await inProcessScope(() =>
+  startLocalStack({
+    env,
+    apiPort: ports.PORT,
+    simulatorPort: ports.CITRIX_SIMULATOR_PORT,
+    scheduleSweeps: true,
+    onSweepRun: (sweep, outcome) =>
+      console.log(
+        outcome instanceof Error
+          ? `[sweep ${sweep}] scheduled run not started: ${outcome.message}`
+          : `[sweep ${sweep}] scheduled run started: ${outcome.actionId}`,
+      ),
+    onWorkflowEvent: (actionId, event) => {
+      const line = describeWorkflowEvent(event, actionId);
+      if (line !== undefined) console.log(`[${actionId}] ${line}`);
+    },
+  }),
+).catch((error: unknown) => refuse(error, ports));
 
 const citrix =
   stack.citrix.mode === 'simulator'
