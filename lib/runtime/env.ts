@@ -57,3 +57,11 @@ export function callbackNamesFromEnv(env: Env): ReadonlySet<string> {
       .filter(Boolean),
   );
 }
+
+/**
+ * Whether this code is loading in a Lambda function's init (the runtime sets the variable before
+ * the handler module loads), as opposed to a test or the local stack importing it.
+ */
+export function inLambdaInit(env: Env): boolean {
+  return env.AWS_LAMBDA_INITIALIZATION_TYPE !== undefined;
+}

@@ -3,7 +3,11 @@ import { CloudAdministratorsClient } from '../../citrix/administrators-client.ts
 import { recordRetentionDaysFromEnv, requiredEnv } from '../env.ts';
 import { once } from '../once.ts';
 import { DynamoRevokeSnapshotStore } from '../revoke-snapshot-store.ts';
-import { awsCitrixConnection, awsCitrixCredentials } from './citrix-cloud.ts';
+import {
+  awsCitrixConnection,
+  awsCitrixCredentials,
+  checkCitrixConnectionAtInit,
+} from './citrix-cloud.ts';
 import { dynamoDBClient } from './dynamodb.ts';
 
 /** The Citrix Cloud administrators client, every call recorded in the audit trail. */
@@ -28,3 +32,5 @@ export const awsRevokeSnapshots = once(
       recordRetentionDaysFromEnv(process.env),
     ),
 );
+
+checkCitrixConnectionAtInit();

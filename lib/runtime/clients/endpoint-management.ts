@@ -2,7 +2,7 @@ import { auditCitrixCall } from '../../audit/context.ts';
 import { endpointManagementConnectionFromEnv } from '../../citrix/endpoint-management-config.ts';
 import { readEndpointManagementCredentials } from '../citrix-secrets.ts';
 import { buildEndpointManagementClient } from '../endpoint-management.ts';
-import { requiredEnv } from '../env.ts';
+import { inLambdaInit, requiredEnv } from '../env.ts';
 import { once } from '../once.ts';
 import { awsCitrixConnection, awsCitrixCredentials } from './citrix-cloud.ts';
 
@@ -29,3 +29,13 @@ export const awsEndpointManagementClient = once(() => {
       ),
   });
 });
+
+// Checked at init: a bad CITRIX_EM_URL (or auth or body shape) fails the cold start with a message
+// naming it, before any device action reaches Endpoint Management; so does the tenant's URL when
+// the login goes through Citrix Cloud.
+if (
+  inLambdaInit(process.env) &&
+  endpointManagementConnectionFromEnv(process.env).auth === 'cloud'
+) {
+  awsCitrixConnection();
+}
