@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Names, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -22,6 +22,8 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import { CfnSamplingRule } from 'aws-cdk-lib/aws-xray';
 import { Construct } from 'constructs';
 import type { WorkflowName } from '../lib/actions/schema.ts';
 import { REQUESTING_SOURCES } from '../lib/sources/types.ts';
@@ -52,7 +54,54 @@ export interface ActionsApiProps {
   readonly auditTable: ITable;
   /** The deployed runbooks (infra/runbooks.ts): a request may run one by name. */
   readonly runbooksFile: string;
+  /** Requests one source address may send in any 5 minutes before WAF blocks it (429). */
+  readonly rateLimitPerAddress: number;
 }
+
+/** Steady requests per second and burst each route takes before API Gateway answers 429. */
+export interface RouteThrottle {
+  readonly rate: number;
+  readonly burst: number;
+}
+
+/**
+ * Every route's own throttle (API Gateway keeps one token bucket per method and stage), so that a
+ * flood on one route never starves another: the sources take alert storms; people start and
+ * decide actions one at a time (a script through the CLI included); the public OpenAPI document
+ * needs little. Keyed `METHOD /path` as the routes are declared below.
+ */
+export function routeThrottles(): Readonly<Record<string, RouteThrottle>> {
+  const person = { rate: 10, burst: 20 };
+  const decision = { rate: 5, burst: 10 };
+  const source = { rate: 20, burst: 40 };
+  return {
+    'POST /v1/actions': person,
+    'GET /v1/actions': person,
+    'GET /v1/actions/{actionId}': person,
+    'POST /v1/actions/{actionId}/approve': decision,
+    'POST /v1/actions/{actionId}/reject': decision,
+    'GET /v1/openapi.json': { rate: 5, burst: 10 },
+    'POST /v1/webhooks/{source}': source,
+    'POST /v1/webhooks/splunk/{token}': source,
+    ...Object.fromEntries(
+      REQUESTING_SOURCES.map((name) => [`POST /v1/webhooks/${name}`, source] as const),
+    ),
+  };
+}
+
+/** The stage's default for a method without its own throttle (none: every route has one). */
+export const STAGE_THROTTLE: RouteThrottle = { rate: 20, burst: 40 };
+
+/**
+ * The web ACL's rules, by name (also their metric names): the rate limit per source address, and
+ * two AWS managed rule groups that block known-bad addresses and request patterns (exploit paths,
+ * Log4Shell) without inspecting a body's size or content, which alert payloads would trip.
+ */
+export const WEB_ACL_RULES = {
+  rateLimit: 'RateLimitPerAddress',
+  ipReputation: 'AWS-AWSManagedRulesAmazonIpReputationList',
+  knownBadInputs: 'AWS-AWSManagedRulesKnownBadInputsRuleSet',
+} as const;
 
 /**
  * The people's routes, with IAM authorization (SigV4: API Gateway authenticates the person and
@@ -70,6 +119,12 @@ export class ActionsApi extends Construct {
   readonly recordsHandler: CitrixResponseFunction;
   /** Serves the committed OpenAPI document: no table, secret or workflow. */
   readonly documentHandler: CitrixResponseFunction;
+  /** In front of the stage: the rate limit per source address and the managed rules. */
+  readonly webAcl: CfnWebACL;
+  /** The web ACL's name, also its metric name (the `WebACL` dimension of AWS/WAFV2). */
+  readonly webAclName: string;
+  /** Keeps the Splunk route (its path carries the token) out of the stage's traces. */
+  readonly splunkSamplingRule: CfnSamplingRule;
 
   constructor(scope: Construct, id: string, props: ActionsApiProps) {
     super(scope, id);
@@ -153,11 +208,20 @@ export class ActionsApi extends Construct {
         }),
         loggingLevel: MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
-        // Off at the stage: API Gateway's trace segments record the request URL, which for Splunk
-        // carries the token. The functions are still traced.
-        tracingEnabled: false,
-        throttlingRateLimit: 20,
-        throttlingBurstLimit: 40,
+        // API Gateway's trace segments record the request URL, which for Splunk carries the
+        // token: the sampling rule below never traces that route at the stage.
+        tracingEnabled: true,
+        throttlingRateLimit: STAGE_THROTTLE.rate,
+        throttlingBurstLimit: STAGE_THROTTLE.burst,
+        methodOptions: Object.fromEntries(
+          Object.entries(routeThrottles()).map(([route, throttle]) => {
+            const [method, path] = route.split(' ');
+            return [
+              `${path}/${method}`,
+              { throttlingRateLimit: throttle.rate, throttlingBurstLimit: throttle.burst },
+            ];
+          }),
+        ),
       },
     });
 
@@ -237,22 +301,102 @@ export class ActionsApi extends Construct {
       webhooks.addResource(source).addMethod('POST', requests);
     }
 
+    this.webAclName = `${Stack.of(this).stackName}-api`;
+    this.webAcl = this.#protect(props.rateLimitPerAddress);
+    this.splunkSamplingRule = this.#untraceSplunkRoute();
+
     const authorization =
       "The people routes (/v1/actions and below) use IAM authorization: API Gateway verifies SigV4 and execute-api:Invoke, and the function acts as the authenticated principal. The source endpoints authenticate each delivery in the function by the source's own credential (Basic, path token, API key, PagerDuty or Standard Webhooks HMAC), as those tools can send no SigV4 or Cognito token; the OpenAPI document is public. No Cognito user pool is involved: people sign in through IAM Identity Center.";
     Validations.of(this.restApi).acknowledge(
       { id: 'AwsSolutions-APIG4', reason: authorization },
       { id: 'AwsSolutions-COG4', reason: authorization },
       {
-        id: 'AwsSolutions-APIG3',
-        reason:
-          'No WAF: unauthenticated requests are refused by IAM authorization at API Gateway or by the source credential check, and stage throttling (20 rps, burst 40) bounds the load. A regional WAF web ACL can be associated with the stage without code changes if a deployment requires one.',
-      },
-      {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
         reason:
           'The AWS managed policy is the documented policy for the API Gateway account CloudWatch role; it only allows writing logs.',
       },
     );
+  }
+
+  /**
+   * A regional WAF web ACL on the stage, as cdk-nag (AwsSolutions-APIG3) and AWS Solutions
+   * Constructs (aws-wafwebacl-apigateway) have it: one address sending more than `rateLimit`
+   * requests in 5 minutes gets 429 until its rate falls, before it reaches a route's throttle.
+   */
+  #protect(rateLimit: number): CfnWebACL {
+    const name = this.webAclName;
+    // Metrics only: a sampled request shows its URI, which for Splunk carries the token.
+    const visibility = (metricName: string) => ({
+      cloudWatchMetricsEnabled: true,
+      metricName,
+      sampledRequestsEnabled: false,
+    });
+    const managed = (rule: string, priority: number): CfnWebACL.RuleProperty => ({
+      name: rule,
+      priority,
+      overrideAction: { none: {} },
+      statement: {
+        managedRuleGroupStatement: { vendorName: 'AWS', name: rule.slice('AWS-'.length) },
+      },
+      visibilityConfig: visibility(rule),
+    });
+    const webAcl = new CfnWebACL(this, 'WebAcl', {
+      name,
+      description: 'Citrix Response API: rate limit per source address and AWS managed rules',
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility(name),
+      rules: [
+        {
+          name: WEB_ACL_RULES.rateLimit,
+          priority: 0,
+          // 429, as API Gateway's own throttles answer: the sources retry on it.
+          action: { block: { customResponse: { responseCode: 429 } } },
+          statement: {
+            rateBasedStatement: {
+              limit: rateLimit,
+              aggregateKeyType: 'IP',
+              evaluationWindowSec: 300,
+            },
+          },
+          visibilityConfig: visibility(WEB_ACL_RULES.rateLimit),
+        },
+        managed(WEB_ACL_RULES.ipReputation, 1),
+        managed(WEB_ACL_RULES.knownBadInputs, 2),
+      ],
+    });
+    const association = new CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: this.restApi.deploymentStage.stageArn,
+      webAclArn: webAcl.attrArn,
+    });
+    // The stage ARN is built from the API id and the stage's name: no reference to the stage.
+    association.node.addDependency(this.restApi.deploymentStage);
+    return webAcl;
+  }
+
+  /**
+   * An X-Ray sampling rule that never traces the Splunk route at the stage: API Gateway's trace
+   * segment records the request URL, whose path carries the Splunk token. The function behind it
+   * is still traced (its segment has no URL).
+   */
+  #untraceSplunkRoute(): CfnSamplingRule {
+    return new CfnSamplingRule(this, 'SplunkSamplingRule', {
+      samplingRule: {
+        ruleName: Names.uniqueResourceName(this, { maxLength: 32 }),
+        // Before the default rule (10000) and any rule an operator adds for the account.
+        priority: 1,
+        fixedRate: 0,
+        reservoirSize: 0,
+        serviceName: `${this.restApi.restApiName}/${this.restApi.deploymentStage.stageName}`,
+        serviceType: 'AWS::ApiGateway::Stage',
+        host: '*',
+        httpMethod: '*',
+        // With or without the stage in front of the path.
+        urlPath: '*/webhooks/splunk/*',
+        resourceArn: '*',
+        version: 1,
+      },
+    });
   }
 }
 

@@ -5,9 +5,11 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CitrixResponseFunction } from './citrix-response-function.ts';
 import type { CitrixResponseConfig } from './config.ts';
+import { deadLetterQueue } from './operations.ts';
 import { retainedTable } from './storage.ts';
 import type { TaskFunctions } from './task-functions.ts';
 
@@ -18,14 +20,29 @@ export interface AdministratorReportProps {
 }
 
 /**
+ * How often a report run that could not start or failed is tried again, and for how long: the
+ * next scheduled run is due a day (by default) later, so an hour-old event is still worth running.
+ */
+export const REPORT_RUN_RETRIES = {
+  maxEventAge: Duration.hours(1),
+  /** EventBridge's attempts to hand the event to Lambda. */
+  ruleRetryAttempts: 2,
+  /** Lambda's attempts to run the function (2 is the most Lambda allows). */
+  functionRetryAttempts: 2,
+} as const;
+
+/**
  * The scheduled administrator report: an EventBridge rule runs the function, which snapshots the
- * Citrix Cloud administrators into the snapshots table and publishes findings to the topic.
+ * Citrix Cloud administrators into the snapshots table and publishes findings to the topic. A run
+ * that could not be delivered or still failed after the retries lands in the dead-letter queue.
  */
 export class AdministratorReport extends Construct {
   readonly snapshotsTable: Table;
   readonly topic: Topic;
   readonly handler: CitrixResponseFunction;
   readonly rule: Rule;
+  /** The scheduled events of runs that never ran to the end, with the error. */
+  readonly deadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: AdministratorReportProps) {
     super(scope, id);
@@ -45,6 +62,7 @@ export class AdministratorReport extends Construct {
       enforceSSL: true,
     });
 
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue');
     this.handler = new CitrixResponseFunction(this, 'Handler', {
       entry: 'functions/report-administrators.ts',
       description:
@@ -53,6 +71,11 @@ export class AdministratorReport extends Construct {
       // One access read per administrator, 5 at a time: a large tenant (2000 administrators) needs
       // minutes, not the 2 minutes a small one does.
       timeout: Duration.minutes(10),
+      asynchronousInvocation: {
+        retryAttempts: REPORT_RUN_RETRIES.functionRetryAttempts,
+        maxEventAge: REPORT_RUN_RETRIES.maxEventAge,
+        deadLetterQueue: this.deadLetterQueue,
+      },
     });
     props.tasks.bindCitrixCloud(this.handler, false);
     this.handler.addEnvironment('SNAPSHOTS_TABLE_NAME', this.snapshotsTable.tableName);
@@ -77,7 +100,9 @@ export class AdministratorReport extends Construct {
       targets: [
         new LambdaFunction(this.handler, {
           event: RuleTargetInput.fromObject({ source: 'schedule' }),
-          retryAttempts: 2,
+          retryAttempts: REPORT_RUN_RETRIES.ruleRetryAttempts,
+          maxEventAge: REPORT_RUN_RETRIES.maxEventAge,
+          deadLetterQueue: this.deadLetterQueue,
         }),
       ],
     });

@@ -17,6 +17,7 @@ import {
 } from '../lib/actions/declaration.ts';
 import { ACTIONS_TABLE_INDEX_NAMES } from '../lib/actions/list.ts';
 import { FUNCTION_BUNDLING } from './function-bundling.ts';
+import { POWERTOOLS_ENVIRONMENT } from './operations.ts';
 
 /** The repository root: entries, package-lock.json and node_modules are resolved from it. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -62,10 +63,7 @@ export class CitrixResponseFunction extends NodejsFunction {
       memorySize: 512,
       logGroup,
       ...(props.asynchronousInvocation ?? {}),
-      environment: {
-        POWERTOOLS_SERVICE_NAME: 'citrix-response',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-      },
+      environment: { ...POWERTOOLS_ENVIRONMENT, POWERTOOLS_LOG_LEVEL: 'INFO' },
       bundling: props.bundledFiles?.length
         ? {
             ...FUNCTION_BUNDLING,

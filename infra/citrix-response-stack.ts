@@ -7,10 +7,11 @@ import type { WorkflowName } from '../lib/actions/schema.ts';
 import { AUDIT_TABLE_KEYS } from '../lib/audit/audit-log.ts';
 import { WORKFLOWS, type WorkflowDefinition } from '../lib/workflow/definition.ts';
 import { ActionWorkflow } from './action-workflow.ts';
-import { ActionsApi } from './actions-api.ts';
+import { ActionsApi, WEB_ACL_RULES } from './actions-api.ts';
 import { AdministratorReport } from './administrator-report.ts';
 import { CITRIX_CUSTOMER_ID_PLACEHOLDER, type CitrixResponseConfig } from './config.ts';
 import { pascalCase } from './names.ts';
+import { Operations } from './operations.ts';
 import { deployedRunbooksFile } from './runbooks.ts';
 import { SourceEndpoints } from './source-endpoints.ts';
 import { actionsTable, generatedSecret, retainedTable, SIGNING_SECRET } from './storage.ts';
@@ -58,6 +59,8 @@ export class CitrixResponseStack extends Stack {
   /** The run-sweep function and one schedule per enabled sweep of the sweeps file. */
   readonly sweeps: Sweeps;
   readonly api: ActionsApi;
+  /** The alarm topic, every alarm and the dashboard. */
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: CitrixResponseStackProps) {
     super(scope, id, props);
@@ -200,6 +203,17 @@ export class CitrixResponseStack extends Stack {
       auditTable: this.auditTable,
       logRetention: config.logRetention,
       runbooksFile,
+      rateLimitPerAddress: config.apiRateLimitPerAddress,
+    });
+
+    // --- Operations, last: it alarms every function, state machine and queue built above.
+    this.operations = new Operations(this, 'Operations', {
+      apiStage: this.api.restApi.deploymentStage,
+      webAcl: {
+        metricName: this.api.webAclName,
+        rateRuleMetricName: WEB_ACL_RULES.rateLimit,
+      },
+      ...(config.alarmEmail === undefined ? {} : { alarmEmail: config.alarmEmail }),
     });
 
     if (config.citrixCustomerId === CITRIX_CUSTOMER_ID_PLACEHOLDER) this.refuseDeployment();
@@ -229,6 +243,20 @@ export class CitrixResponseStack extends Stack {
     new CfnOutput(this, 'SweepsDeadLetterQueueUrl', {
       description: 'Sweep runs that could not be started, after the retries',
       value: this.sweeps.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description:
+        'Every alarm and its return to OK; subscribe the on-call rota (docs/operations.md)',
+      value: this.operations.topic.topicArn,
+    });
+    new CfnOutput(this, 'ReportDeadLetterQueueUrl', {
+      description:
+        'Administrator report runs that could not be started or failed, after the retries',
+      value: this.administratorReport.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'DashboardName', {
+      description: 'The CloudWatch dashboard of this stack',
+      value: this.operations.dashboard.dashboardName,
     });
     new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn });
     new CfnOutput(this, 'CitrixCredentialsSecretArn', { value: this.citrixCredentials.secretArn });

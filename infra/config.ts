@@ -39,6 +39,7 @@ export const CONTEXT_DEFAULTS = {
   idempotencyWindowSeconds: 86_400,
   maxConcurrency: 10,
   logRetentionDays: 90,
+  apiRateLimitPerAddress: 1500,
 } as const;
 
 /**
@@ -355,6 +356,17 @@ const ContextSchema = z
      */
     maxConcurrency: integer(1, 40).prefault(CONTEXT_DEFAULTS.maxConcurrency),
     logRetentionDays: retention.prefault(CONTEXT_DEFAULTS.logRetentionDays),
+    /**
+     * Requests one source address may send to the API in any 5 minutes before WAF answers 429
+     * (WAF's rate-based rules take 10 to 2,000,000,000; below 100 a person's CLI would trip it).
+     */
+    apiRateLimitPerAddress: integer(100, 2_000_000_000).prefault(
+      CONTEXT_DEFAULTS.apiRateLimitPerAddress,
+    ),
+    /** Subscribed to the alarm topic; AWS mails it a confirmation link first. */
+    alarmEmail: text
+      .pipe(z.email({ error: (issue) => `must be an email address, got "${String(issue.input)}"` }))
+      .optional(),
     serviceNowInstanceUrl: retired(
       'the ServiceNow instance URL is read from the ServiceNowApiCredentials secret (JSON key instanceUrl, with username and password); remove the context key and put the URL in the secret',
     ),

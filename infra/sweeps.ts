@@ -12,13 +12,14 @@ import {
   TimeWindow,
 } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke, type ScheduleTargetBaseProps } from 'aws-cdk-lib/aws-scheduler-targets';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { WorkflowName } from '../lib/actions/schema.ts';
 import { describeSweepWork, type Sweep, type SweepsFile } from '../lib/sweeps/config.ts';
 import type { RunSweepEvent } from '../lib/sweeps/run.ts';
 import { CitrixResponseFunction } from './citrix-response-function.ts';
+import { deadLetterQueue } from './operations.ts';
 import { runbooksBeside } from './runbooks.ts';
 import { bindIdempotency } from './source-endpoints.ts';
 
@@ -72,11 +73,7 @@ export class Sweeps extends Construct {
     super(scope, id);
 
     // Holds the scheduled event of a run that never started, with the error; nothing else.
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue');
 
     this.handler = new CitrixResponseFunction(this, 'Handler', {
       entry: 'functions/run-sweep.ts',

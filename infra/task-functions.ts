@@ -198,6 +198,8 @@ export class TaskFunctions extends Construct {
 
   #bindNotifications(fn: CitrixResponseFunction): void {
     const { config } = this.#props;
+    // A callback URL may carry the receiver's token in its path, which a traced request records.
+    fn.addEnvironment('POWERTOOLS_TRACER_CAPTURE_HTTPS_REQUESTS', 'false');
     if (Object.keys(config.callbackDestinations).length > 0) {
       fn.addEnvironment('CALLBACK_DESTINATIONS', JSON.stringify(config.callbackDestinations));
       fn.bindSecret('CALLBACK_SECRET_ARN', this.#props.callbackSigningSecret);

@@ -68,9 +68,12 @@ describe('readConfig', () => {
       approvalTimeoutSeconds: 3600,
       maxConcurrency: 10,
       logRetention: RetentionDays.THREE_MONTHS,
+      apiRateLimitPerAddress: 1500,
     });
     // No owner: the administrator functions then refuse every action.
     expect(fromContext({})).not.toHaveProperty('citrixApiClientOwner');
+    // No subscriber: the operator subscribes to the alarm topic (docs/operations.md).
+    expect(fromContext({})).not.toHaveProperty('alarmEmail');
   });
 
   it('accepts the strings that `cdk -c key=value` passes', () => {
@@ -92,6 +95,8 @@ describe('readConfig', () => {
       approvalTimeoutSeconds: '1800',
       protectedUsers: 'ceo@example.com',
       protectedDevices: '1042',
+      apiRateLimitPerAddress: '600',
+      alarmEmail: ' oncall@example.com ',
     });
 
     expect(config).toEqual({
@@ -121,6 +126,8 @@ describe('readConfig', () => {
       approvalTimeoutSeconds: 1800,
       maxConcurrency: 25,
       logRetention: RetentionDays.ONE_YEAR,
+      apiRateLimitPerAddress: 600,
+      alarmEmail: 'oncall@example.com',
     });
   });
 
@@ -404,6 +411,44 @@ describe('readConfig', () => {
       'Context "protectedUsers" must be a comma-separated string or an array of non-empty strings without commas, got [42]',
       'Context "maxConcurrency" must be an integer from 1 to 40, got 0',
     ]);
+  });
+});
+
+describe('readConfig: operations', () => {
+  it('takes the rate limit per address from cdk.json as a number, and treats an empty one as the default', () => {
+    expect(fromContext({ apiRateLimitPerAddress: 100 }).apiRateLimitPerAddress).toBe(100);
+    expect(fromContext({ apiRateLimitPerAddress: 2_000_000_000 }).apiRateLimitPerAddress).toBe(
+      2_000_000_000,
+    );
+    expect(fromContext({ apiRateLimitPerAddress: '' }).apiRateLimitPerAddress).toBe(1500);
+  });
+
+  it.each([99, 2_000_000_001, '1.5', 'many', -1])(
+    'refuses the rate limit %s, naming the key and the range',
+    (value) => {
+      expect(() => fromContext({ apiRateLimitPerAddress: value })).toThrow(
+        new InvalidContextError(
+          `Context "apiRateLimitPerAddress" must be an integer from 100 to 2000000000, got ${JSON.stringify(value)}`,
+        ),
+      );
+    },
+  );
+
+  it.each([
+    'on-call',
+    'oncall@',
+    'oncall@example.com,boss@example.com',
+    'On Call <oncall@example.com>',
+  ])('refuses the alarm email %s, naming the key and the value', (value) => {
+    expect(() => fromContext({ alarmEmail: value })).toThrow(
+      new InvalidContextError(`Context "alarmEmail" must be an email address, got "${value}"`),
+    );
+  });
+
+  it('rejects an alarm email that is not a string', () => {
+    expect(() => fromContext({ alarmEmail: ['oncall@example.com'] })).toThrow(
+      new InvalidContextError('Context "alarmEmail" must be a string, got object'),
+    );
   });
 });
 

@@ -8,6 +8,7 @@ import { WORKFLOWS } from '../../lib/workflow/definition.ts';
 import {
   ALLOWLISTS,
   type Json,
+  POWERTOOLS_VARIABLES,
   type Resource,
   SYNTH_TIMEOUT,
   type SynthesizedStack,
@@ -212,13 +213,14 @@ it('lets API Gateway invoke each function on its own routes of this stage only',
   );
 });
 
-it('has a throttled prod stage logging errors only, with access logs that hold the route template, never the path or the Splunk token', () => {
+it('has a throttled, traced prod stage logging errors only, with access logs that hold the route template, never the path or the Splunk token', () => {
   stack.template.resourceCountIs('AWS::ApiGateway::Stage', 1);
   stack.template.hasResourceProperties('AWS::ApiGateway::Stage', {
     StageName: 'prod',
-    // Off: API Gateway's trace segments record the request URL (the Splunk token).
-    TracingEnabled: false,
-    MethodSettings: [
+    // The Splunk route is never sampled (stack-operations.test.ts): its URL holds the token.
+    TracingEnabled: true,
+    // Each route's own throttle follows the stage default (stack-operations.test.ts).
+    MethodSettings: Match.arrayWith([
       Match.objectLike({
         HttpMethod: '*',
         ResourcePath: '/*',
@@ -227,7 +229,7 @@ it('has a throttled prod stage logging errors only, with access logs that hold t
         ThrottlingRateLimit: 20,
         ThrottlingBurstLimit: 40,
       }),
-    ],
+    ]),
   });
   const [stage] = stack.idsOf('AWS::ApiGateway::Stage');
   const format = (stack.resource(String(stage)).Properties.AccessLogSetting as { Format: string })
@@ -360,8 +362,7 @@ it('tells the API function its tables, the workflows and the destination names, 
   const environment = stack.environment(stack.apiFunction);
 
   expect(environment).toEqual({
-    POWERTOOLS_SERVICE_NAME: 'citrix-response',
-    POWERTOOLS_LOG_LEVEL: 'INFO',
+    ...POWERTOOLS_VARIABLES,
     ACTIONS_TABLE_NAME: { Ref: stack.table('actions') },
     ...Object.fromEntries(
       WORKFLOWS.map((workflow) => [
@@ -382,8 +383,7 @@ it('tells the API function its tables, the workflows and the destination names, 
 
 it('tells the records function its two tables only: no workflow, idempotency table, destination or secret', () => {
   expect(stack.environment(stack.recordsFunction)).toEqual({
-    POWERTOOLS_SERVICE_NAME: 'citrix-response',
-    POWERTOOLS_LOG_LEVEL: 'INFO',
+    ...POWERTOOLS_VARIABLES,
     ACTIONS_TABLE_NAME: { Ref: stack.table('actions') },
     AUDIT_TABLE_NAME: { Ref: stack.table('audit') },
   });
@@ -397,8 +397,7 @@ it('tells the records function its two tables only: no workflow, idempotency tab
 
 it('tells the API document function nothing but the settings every function has', () => {
   expect(stack.environment(stack.documentFunction)).toEqual({
-    POWERTOOLS_SERVICE_NAME: 'citrix-response',
-    POWERTOOLS_LOG_LEVEL: 'INFO',
+    ...POWERTOOLS_VARIABLES,
   });
   expect(stack.resource(stack.documentFunction).Properties).toMatchObject({
     Description: 'API document: serves the OpenAPI document of this API',

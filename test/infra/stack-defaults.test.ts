@@ -121,7 +121,10 @@ it('calls back nobody: no destination anywhere, and no function reads the callba
     'ACTIONS_TABLE_NAME',
     'AUDIT_TABLE_NAME',
     'POWERTOOLS_LOG_LEVEL',
+    'POWERTOOLS_METRICS_NAMESPACE',
     'POWERTOOLS_SERVICE_NAME',
+    'POWERTOOLS_TRACER_CAPTURE_HTTPS_REQUESTS',
+    'POWERTOOLS_TRACER_CAPTURE_RESPONSE',
     // The ServiceNow API secret, always there; its placeholder instance URL sends nothing.
     'SERVICENOW_API_SECRET_ARN',
   ]);
@@ -191,16 +194,19 @@ it('has eight secrets: webhook, callback, Citrix Cloud, ServiceNow work notes an
   expectNoSecretValues(stack);
 });
 
-it('outputs the API URL, the state machines, the table, the report topic and the secret ARNs', () => {
+it('outputs the API URL, the state machines, the table, the topics, the queues and the secret ARNs', () => {
   expect(Object.keys(stack.outputs).sort()).toEqual([
     'ActionsTableName',
     'AdminActionStateMachineArn',
     'AdministratorReportTopicArn',
+    'AlarmTopicArn',
     'ApiUrl',
     'CallbackSigningSecretArn',
     'CitrixCredentialsSecretArn',
+    'DashboardName',
     'DeviceActionStateMachineArn',
     'PagerdutySecretArn',
+    'ReportDeadLetterQueueUrl',
     'RunbookStateMachineArn',
     'SentinelSecretArn',
     'ServiceNowApiCredentialsSecretArn',

@@ -58,7 +58,7 @@ it('fails synthesis, naming the context key, on an invalid setting from cdk.json
   );
 });
 
-it('outputs the API URL, the state machines, the table, the report topic and every secret ARN, never a value', () => {
+it('outputs the API URL, the state machines, the table, the topics, the queues, the dashboard and every secret ARN, never a value', () => {
   const ref = (id: string) => ({ Ref: id });
   const value = (output: string) => stack.outputs[output]?.Value;
 
@@ -66,12 +66,15 @@ it('outputs the API URL, the state machines, the table, the report topic and eve
     'ActionsTableName',
     'AdminActionStateMachineArn',
     'AdministratorReportTopicArn',
+    'AlarmTopicArn',
     'ApiUrl',
     'CallbackSigningSecretArn',
     'CitrixCredentialsSecretArn',
+    'DashboardName',
     'DeviceActionStateMachineArn',
     'EndpointManagementCredentialsSecretArn',
     'PagerdutySecretArn',
+    'ReportDeadLetterQueueUrl',
     'RunbookStateMachineArn',
     'SentinelSecretArn',
     'ServiceNowApiCredentialsSecretArn',
@@ -102,6 +105,11 @@ it('outputs the API URL, the state machines, the table, the report topic and eve
   expect(value('EndpointManagementCredentialsSecretArn')).toEqual(
     ref(stack.secret('endpointManagement')),
   );
+  expect(value('AlarmTopicArn')).toEqual(ref(stack.idOf(stack.stack.operations.topic)));
+  expect(value('ReportDeadLetterQueueUrl')).toEqual(
+    ref(stack.idOf(stack.stack.administratorReport.deadLetterQueue)),
+  );
+  expect(value('DashboardName')).toEqual(ref(stack.idOf(stack.stack.operations.dashboard)));
   expect(JSON.stringify(value('ApiUrl'))).toContain('execute-api');
 });
 
@@ -137,6 +145,9 @@ it('keeps the logical ids of the stateful resources and the workflows, so a depl
     'RunbookStateMachine5988CB51',
     'SessionActionStateMachine6546A078',
   ]);
-  expect(ids('AWS::SNS::Topic')).toEqual(['AdministratorReportTopic47B92B88']);
+  expect(ids('AWS::SNS::Topic')).toEqual([
+    'AdministratorReportTopic47B92B88',
+    'OperationsAlarmTopic909EF7A3',
+  ]);
   expect(ids('AWS::ApiGateway::RestApi')).toEqual(['ActionsApiRestApiECFEF5C1']);
 });

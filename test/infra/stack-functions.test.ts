@@ -19,6 +19,7 @@ import {
   CUSTOMER_ID,
   DESTINATIONS,
   type Json,
+  POWERTOOLS_VARIABLES,
   SITE_ID,
   SYNTH_TIMEOUT,
   type SynthesizedStack,
@@ -32,10 +33,7 @@ import {
  * credentials, callbacks, guardrails). Their IAM grants are in stack-iam.test.ts.
  */
 
-const BASE_ENVIRONMENT = {
-  POWERTOOLS_SERVICE_NAME: 'citrix-response',
-  POWERTOOLS_LOG_LEVEL: 'INFO',
-};
+const BASE_ENVIRONMENT = POWERTOOLS_VARIABLES;
 const API_URL = 'https://api-eu.cloud.com';
 const ADMIN_TASK_NAMES = ['apply-admin-change', 'read-admin-back', 'resolve-admin-targets'];
 
@@ -353,6 +351,8 @@ it('gives notify-action-outcome the destinations and the ARNs of its two secrets
     CALLBACK_SECRET_ARN: { Ref: stack.secret('callback') },
     // The instance URL is in the secret, never a variable.
     SERVICENOW_API_SECRET_ARN: { Ref: stack.secret('serviceNowApi') },
+    // A traced request records its URL, whose path may carry a receiver's token.
+    POWERTOOLS_TRACER_CAPTURE_HTTPS_REQUESTS: 'false',
   });
   // The function reads the destinations back exactly as configured.
   const destinations = parseCallbackDestinations(String(environment.CALLBACK_DESTINATIONS));
@@ -382,7 +382,7 @@ describe('the administrator report', () => {
     expect(secretGrantsOf(id)).toEqual(secretReads(citrixSecret));
   });
 
-  it('runs on the schedule from the context, sending the input the function accepts, retried twice', () => {
+  it('runs on the schedule from the context, sending the input the function accepts, retried twice for an hour, then kept in its dead-letter queue', () => {
     const [ruleId] = stack.idsOf('AWS::Events::Rule');
 
     expect(stack.idsOf('AWS::Events::Rule')).toEqual([
@@ -395,7 +395,12 @@ describe('the administrator report', () => {
       Targets: [
         Match.objectLike({
           Arn: { 'Fn::GetAtt': [stack.reportFunction, 'Arn'] },
-          RetryPolicy: { MaximumRetryAttempts: 2 },
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+          DeadLetterConfig: {
+            Arn: {
+              'Fn::GetAtt': [stack.idOf(stack.stack.administratorReport.deadLetterQueue), 'Arn'],
+            },
+          },
         }),
       ],
     });
@@ -404,5 +409,19 @@ describe('the administrator report', () => {
       source: 'schedule',
     });
     expect(JSON.parse(String(target?.Input))).toEqual({ source: 'schedule' });
+  });
+
+  it('keeps a run that still failed after two retries within the hour in the same queue, which only EventBridge and the function may write to', () => {
+    const queue = stack.idOf(stack.stack.administratorReport.deadLetterQueue);
+
+    expect(stack.resource(stack.reportFunction).Properties.DeadLetterConfig).toEqual({
+      TargetArn: { 'Fn::GetAtt': [queue, 'Arn'] },
+    });
+    stack.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: stack.reportFunction },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 3600,
+    });
+    expect(stack.grantedOn(queue)).toEqual([stack.reportFunction]);
   });
 });

@@ -249,6 +249,8 @@ describe('what each function may do', () => {
         // Not topic.grantPublish, which would add kms:GenerateDataKey* on every key.
         ...allow(['sns:Publish'], stack.idOf(stack.stack.administratorReport.topic)),
         ...secretReads(stack.secret('citrix')),
+        // A run that still failed after Lambda's retries goes to the report's dead-letter queue.
+        ...allow(['sqs:SendMessage'], stack.idOf(stack.stack.administratorReport.deadLetterQueue)),
       ].sort(),
     );
   });
@@ -460,24 +462,30 @@ describe('who may touch what', () => {
     ]);
   });
 
-  it('refuses publishing to the report topic without TLS, and grants nothing in the topic policy', () => {
-    const topic = stack.idOf(stack.stack.administratorReport.topic);
+  it.each([
+    ['report', () => stack.stack.administratorReport.topic],
+    ['alarm', () => stack.stack.operations.topic],
+  ] as const)(
+    'refuses publishing to the %s topic without TLS, and grants nothing in the topic policy',
+    (_name, topicOf) => {
+      const topic = stack.idOf(topicOf());
 
-    stack.template.resourceCountIs('AWS::SNS::TopicPolicy', 1);
-    stack.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      Topics: [{ Ref: topic }],
-      PolicyDocument: {
-        Statement: [
-          {
-            Sid: Match.anyValue(),
-            Effect: 'Deny',
-            Principal: '*',
-            Action: 'sns:Publish',
-            Resource: { Ref: topic },
-            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          },
-        ],
-      },
-    });
-  });
+      stack.template.resourceCountIs('AWS::SNS::TopicPolicy', 2);
+      stack.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: topic }],
+        PolicyDocument: {
+          Statement: [
+            {
+              Sid: Match.anyValue(),
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 'sns:Publish',
+              Resource: { Ref: topic },
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
+          ],
+        },
+      });
+    },
+  );
 });

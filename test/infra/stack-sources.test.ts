@@ -18,6 +18,7 @@ import { WORKFLOWS } from '../../lib/workflow/definition.ts';
 import {
   appContext,
   OPERATOR_ROUTES_FILE,
+  POWERTOOLS_VARIABLES,
   SYNTH_TIMEOUT,
   type SynthesizedStack,
   synthesized,
@@ -64,8 +65,7 @@ it.each([
     // No ROUTES_FILE: the function reads its part of the rules bundled next to it (routes.json),
     // written from the file readConfig validated at synth.
     expect(environment).toEqual({
-      POWERTOOLS_SERVICE_NAME: 'citrix-response',
-      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ...POWERTOOLS_VARIABLES,
       ACTIONS_TABLE_NAME: { Ref: stack.table('actions') },
       IDEMPOTENCY_TABLE_NAME: { Ref: stack.table('idempotency') },
       IDEMPOTENCY_WINDOW_SECONDS: '3600',

@@ -20,6 +20,7 @@ import {
   expectNoSecretValues,
   type Json,
   OPERATOR_SWEEPS_FILE,
+  POWERTOOLS_VARIABLES,
   type Resource,
   SYNTH_TIMEOUT,
   SynthesizedStack,
@@ -147,8 +148,11 @@ describe('schedules', () => {
     expect(stack.outputs.SweepScheduleGroupName?.Value).toBe(name);
   });
 
-  it('keeps runs that could not start in one encrypted queue that refuses requests without TLS', () => {
-    expect(stack.idsOf('AWS::SQS::Queue')).toEqual([queue()]);
+  it('keeps runs that could not start in one encrypted queue of their own that refuses requests without TLS', () => {
+    // The report's runs have their own queue (stack-operations.test.ts checks every queue).
+    expect(stack.idsOf('AWS::SQS::Queue').sort()).toEqual(
+      [queue(), stack.idOf(stack.stack.administratorReport.deadLetterQueue)].sort(),
+    );
     expect(stack.resource(queue()).Properties).toEqual({
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 14 * 86_400,
@@ -176,8 +180,7 @@ describe('the run-sweep function', () => {
     // No SWEEPS_FILE: the function reads the sweeps bundled next to it (sweeps.json), the same
     // file readConfig validated at synth.
     expect(stack.environment(stack.sweepFunction)).toEqual({
-      POWERTOOLS_SERVICE_NAME: 'citrix-response',
-      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ...POWERTOOLS_VARIABLES,
       ACTIONS_TABLE_NAME: { Ref: stack.table('actions') },
       IDEMPOTENCY_TABLE_NAME: { Ref: stack.table('idempotency') },
       IDEMPOTENCY_WINDOW_SECONDS: '3600',

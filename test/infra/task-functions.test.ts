@@ -25,6 +25,7 @@ import {
   type WorkflowDefinition,
   type WorkflowFunction,
 } from '../../lib/workflow/definition.ts';
+import { POWERTOOLS_VARIABLES } from './support/stack.ts';
 
 interface Fixture {
   readonly stack: Stack;
@@ -471,13 +472,17 @@ describe('TaskFunctions for notify-action-outcome', () => {
   /** The function's variables beyond the ones every function has. */
   function notifyEnvironment(fixture: Fixture): Record<string, unknown> {
     fixture.tasks.functionFor(SESSION_ACTION_WORKFLOW, NOTIFY);
-    const {
-      POWERTOOLS_SERVICE_NAME: _service,
-      POWERTOOLS_LOG_LEVEL: _level,
-      ...own
-    } = environmentOf(fixture.stack, DESCRIPTION);
-    return own;
+    const environment = environmentOf(fixture.stack, DESCRIPTION);
+    for (const [variable, value] of Object.entries(POWERTOOLS_VARIABLES)) {
+      expect(environment[variable], variable).toBe(value);
+    }
+    return Object.fromEntries(
+      Object.entries(environment).filter(([variable]) => !(variable in POWERTOOLS_VARIABLES)),
+    );
   }
+
+  /** A traced request records its URL, whose path may carry a receiver's token: never traced. */
+  const UNTRACED_REQUESTS = { POWERTOOLS_TRACER_CAPTURE_HTTPS_REQUESTS: 'false' };
 
   it('is declared alike in every workflow: records actions, calls the notification services, 120 s', () => {
     for (const workflow of WORKFLOWS) {
@@ -499,6 +504,7 @@ describe('TaskFunctions for notify-action-outcome', () => {
     );
 
     expect(notifyEnvironment(fixture)).toEqual({
+      ...UNTRACED_REQUESTS,
       ACTIONS_TABLE_NAME: { Ref: fixture.actionsTableId },
       AUDIT_TABLE_NAME: { Ref: fixture.auditTableId },
     });
@@ -509,6 +515,7 @@ describe('TaskFunctions for notify-action-outcome', () => {
     const environment = notifyEnvironment(fixture);
 
     expect(environment).toEqual({
+      ...UNTRACED_REQUESTS,
       ACTIONS_TABLE_NAME: { Ref: fixture.actionsTableId },
       AUDIT_TABLE_NAME: { Ref: fixture.auditTableId },
       CALLBACK_DESTINATIONS: JSON.stringify(DESTINATIONS),
@@ -524,6 +531,7 @@ describe('TaskFunctions for notify-action-outcome', () => {
     const fixture = taskFunctions();
 
     expect(notifyEnvironment(fixture)).toEqual({
+      ...UNTRACED_REQUESTS,
       ACTIONS_TABLE_NAME: { Ref: fixture.actionsTableId },
       AUDIT_TABLE_NAME: { Ref: fixture.auditTableId },
       SERVICENOW_API_SECRET_ARN: { Ref: fixture.serviceNowSecretId },
@@ -543,6 +551,7 @@ describe('TaskFunctions for notify-action-outcome', () => {
       'AUDIT_TABLE_NAME',
       'CALLBACK_DESTINATIONS',
       'CALLBACK_SECRET_ARN',
+      'POWERTOOLS_TRACER_CAPTURE_HTTPS_REQUESTS',
       'SERVICENOW_API_SECRET_ARN',
     ]);
     expect(citrixEnvironmentOf(fixture.stack, DESCRIPTION)).toEqual({});
@@ -558,7 +567,9 @@ describe('TaskFunctions for notify-action-outcome', () => {
       if (name === 'notify-action-outcome') continue;
       const names = Object.keys(environmentOf(fixture.stack, `workflow task: ${name}`));
       expect(
-        names.filter((variable) => /^(CALLBACK|SERVICENOW)_/.test(variable)),
+        names.filter((variable) =>
+          /^(CALLBACK|SERVICENOW)_|^POWERTOOLS_TRACER_CAPTURE_HTTPS_REQUESTS$/.test(variable),
+        ),
         name,
       ).toEqual([]);
     }

@@ -39,6 +39,8 @@ export const ALLOWLISTS = {
   sentinel: ['198.51.100.0/24', '2001:db8::/32'],
   api: ['192.0.2.0/28'],
 };
+/** Subscribed to the alarm topic in the `configured` stack. */
+export const ALARM_EMAIL = 'oncall@example.com';
 export const GUARDRAIL_LIMITS = {
   'device.wipe': { perRequest: 2, perHour: 6, overLimit: 'refuse' },
   'admin.revoke': { perHour: 2 },
@@ -61,8 +63,8 @@ export const OPERATOR_SWEEPS_FILE = fileURLToPath(
  * - `defaults`: no context at all, as a fresh clone synthesizes (and may not deploy);
  * - `configured`: every setting given, as an operator may type them (strings with spaces and
  *   trailing commas, `-c` JSON strings, cdk.json objects and arrays): Endpoint Management with
- *   administrator credentials, callbacks, IP allowlists, guardrails, an own routes file and an own
- *   sweeps file.
+ *   administrator credentials, callbacks, IP allowlists, guardrails, an own routes file, an own
+ *   sweeps file, an alarm email and a lower rate limit per address.
  */
 export const CONFIGURATIONS = {
   defaults: {},
@@ -89,6 +91,8 @@ export const CONFIGURATIONS = {
     approvalTimeoutSeconds: '900',
     protectedUsers: ['ceo@example.com', 'CORP\\ciso'],
     protectedDevices: '8d5f2a71-3c4b-4e8a-9f10-2b3c4d5e6f70,1042',
+    alarmEmail: ALARM_EMAIL,
+    apiRateLimitPerAddress: '600',
   },
 } as const satisfies Record<string, Record<string, unknown>>;
 export type Configuration = keyof typeof CONFIGURATIONS;
@@ -168,6 +172,17 @@ export type SecretRole =
 export function allow(actions: readonly string[], ...targets: readonly string[]): string[] {
   return actions.flatMap((action) => targets.map((target) => `${action} on ${target}`));
 }
+
+/**
+ * What every function's Powertools reads: the service and metrics namespace the alarms and the
+ * dashboard look for, and no Citrix response in a trace.
+ */
+export const POWERTOOLS_VARIABLES = {
+  POWERTOOLS_SERVICE_NAME: 'citrix-response',
+  POWERTOOLS_METRICS_NAMESPACE: 'CitrixResponse',
+  POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
+  POWERTOOLS_LOG_LEVEL: 'INFO',
+} as const;
 
 /** Every function traces: the X-Ray actions support no resource-level permission. */
 export const XRAY = allow(['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], '*');
@@ -382,6 +397,23 @@ export class SynthesizedStack {
   /** Every Lambda function, by logical id. */
   get functionIds(): string[] {
     return this.idsOf('AWS::Lambda::Function');
+  }
+
+  /** Every API method's logical id, by route (`POST /v1/actions/{actionId}/approve`). */
+  apiMethods(): Record<string, string> {
+    const pathOf = (resourceId: Json): string => {
+      const ref = (resourceId as { Ref?: string }).Ref;
+      // The root resource is a GetAtt of the API, not a Ref of an AWS::ApiGateway::Resource.
+      if (ref === undefined) return '';
+      const resource = this.resource(ref);
+      return `${pathOf(resource.Properties.ParentId as Json)}/${String(resource.Properties.PathPart)}`;
+    };
+    return Object.fromEntries(
+      this.idsOf('AWS::ApiGateway::Method').map((id) => {
+        const { HttpMethod, ResourceId } = this.resource(id).Properties;
+        return [`${String(HttpMethod)} ${pathOf(ResourceId as Json)}`, id];
+      }),
+    );
   }
 }
 
