@@ -7,13 +7,16 @@ import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { awsDaasClient } from '../lib/runtime/clients/daas.ts';
 import { awsSessionBatches } from '../lib/runtime/clients/session-batches.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
-import type { SessionBatchStore } from '../lib/sessions/batch-items.ts';
-import { recordBatchWarnings } from '../lib/sessions/batches.ts';
-import { failedWarnings, type SessionMessenger, warnSessions } from '../lib/sessions/warnings.ts';
+import {
+  recordWarningFailure,
+  type WarningDependencies,
+  warnBatchedSessions,
+} from '../lib/sessions/warnings.ts';
 
 export interface WarnSessionsDependencies {
-  readonly messenger: SessionMessenger;
-  readonly batches: Pick<SessionBatchStore, 'readAll' | 'save'>;
+  readonly messenger: WarningDependencies['messenger'];
+  readonly batches: WarningDependencies['store'];
+  readonly sleep?: WarningDependencies['sleep'];
 }
 
 const InputSchema = z.object({
@@ -23,36 +26,42 @@ const InputSchema = z.object({
   batches: z.array(z.number().int().min(0)),
   /**
    * Set by RecordWarningFailure: the WarnSessions task failed as a whole with this error, so
-   * nothing is sent and every warning is recorded as failed.
+   * nothing is sent and every warning not yet decided is recorded.
    */
   failure: CaughtErrorSchema.optional(),
 });
 
 /**
- * Task: warns each session's user with Citrix `$sendMessage` (a few at a time); failures are
- * recorded per session in its batch and in the audit trail, never thrown. Given `failure`, it
- * only records that the warning task failed.
+ * Task: warns each session's user with Citrix `$sendMessage` (a few at a time), never twice for
+ * one action however often it is retried (lib/sessions/warnings.ts); failures are recorded per
+ * session in its batch and in the audit trail, never thrown. Given `failure`, it only records
+ * that the warning task failed.
  */
 export const createWarnSessionsHandler = (getDependencies: () => WarnSessionsDependencies) =>
   createTaskHandler(
     'WarnSessions',
     InputSchema,
     getDependencies,
-    async (input, { messenger, batches }) => {
-      const stored = await batches.readAll(input.actionId, input.batches.length);
-      const targets = stored.flatMap((batch) => batch.entries.map((entry) => entry.target));
-      const warnings =
+    async (input, { messenger, batches, sleep }) => {
+      const run =
         input.failure === undefined
-          ? await warnSessions(messenger, targets, input.warning, {
-              transactionId: input.actionId,
-            })
-          : failedWarnings(targets, summarizeCaughtError(input.failure));
-      auditFailedWarnings(warnings);
-      await recordBatchWarnings(batches, stored, warnings);
+          ? await warnBatchedSessions(
+              { messenger, store: batches, ...(sleep ? { sleep } : {}) },
+              input.actionId,
+              input.batches.length,
+              input.warning,
+            )
+          : await recordWarningFailure(
+              batches,
+              input.actionId,
+              input.batches.length,
+              summarizeCaughtError(input.failure),
+            );
+      auditFailedWarnings(run.decided);
       // Only counts go back to the workflow's state; the warnings are in the batches.
-      const failed = warnings.filter((warning) => warning.status === 'failed');
+      const failed = run.warnings.filter((warning) => warning.status === 'failed');
       return {
-        sent: warnings.length - failed.length,
+        sent: run.warnings.length - failed.length,
         failed: failed.length,
         ...(failed[0]?.error === undefined ? {} : { firstError: failed[0].error }),
       };

@@ -1,4 +1,4 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
@@ -7,6 +7,13 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import {
+  ChunkedDataError,
+  type ChunkLimits,
+  ChunkManifestSchema,
+  decodeChunks,
+  encodeChunks,
+} from './chunked-json.ts';
 import {
   type AdministratorReport,
   AdministratorReportSchema,
@@ -19,29 +26,42 @@ import {
 
 /** The snapshots table: partition `kind`, sort `takenAt` (ISO 8601 sorts by time). */
 export const SNAPSHOT_KIND = 'cloud-administrators';
-/** The partition of the snapshots' data chunks, sorted by `<takenAt>#<index>`. */
+/**
+ * The partition of the snapshots' data chunks, sorted by `<takenAt>#<chunk set id>#<index>`
+ * (`<takenAt>#<index>` for snapshots saved before chunk sets had ids).
+ */
 export const SNAPSHOT_CHUNK_KIND = `${SNAPSHOT_KIND}#chunks`;
 /**
- * Compressed bytes per chunk item: DynamoDB items are at most 400 KB, attribute names and keys
- * included, so a chunk leaves room for those.
+ * What one snapshot (with its report) may take: 64 chunks of CHUNK_BYTES is 19.2 MB gzipped; a
+ * tenant of 5,000 administrators with a dozen scoped policies each is under 1 MB. The JSON bound
+ * keeps the report Lambda's memory in hand when it writes or reads one.
  */
-export const SNAPSHOT_CHUNK_BYTES = 300_000;
+export const SNAPSHOT_LIMITS: ChunkLimits = { maxChunks: 64, maxJsonBytes: 64 * 1024 * 1024 };
+/** Chunk items written at once. */
+const CHUNK_WRITES_IN_FLIGHT = 4;
 
 export class SnapshotStoreError extends Error {
   override name = 'SnapshotStoreError';
 }
 
+/** Another run saved a snapshot taken at the same instant first; this one's was not kept. */
+export class SnapshotConflictError extends SnapshotStoreError {
+  override name = 'SnapshotConflictError';
+}
+
 /** A snapshot item as saved before access was kept: everything in one plain item. */
 const LegacySnapshotSchema = AdministratorSnapshotSchema.extend({ kind: z.string() });
 
-/** The snapshot's item: what it holds, and whether its report was published. */
+/** The snapshot's item (its manifest): what it holds, and whether its report was published. */
 const SnapshotHeaderSchema = z.object({
   kind: z.string(),
   takenAt: z.iso.datetime(),
-  chunkCount: z.number().int().min(1),
+  chunkCount: z.number().int().min(1).max(SNAPSHOT_LIMITS.maxChunks),
   administratorCount: z.number().int(),
   hasFindings: z.boolean(),
   published: z.boolean(),
+  /** The chunk set; absent on snapshots saved before chunk sets had ids (`chunkKey`). */
+  chunks: ChunkManifestSchema.optional(),
 });
 
 const ChunkSchema = z.object({ takenAt: z.string(), data: z.instanceof(Uint8Array) });
@@ -60,17 +80,22 @@ function parseStored<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   return parsed.data;
 }
 
-const chunkKey = (takenAt: string, index: number) => `${takenAt}#${String(index).padStart(4, '0')}`;
+/** The sort key prefix of a snapshot's chunks: per chunk set, or (earlier saves) per snapshot. */
+const chunkPrefix = (takenAt: string, chunkSetId: string | undefined) =>
+  chunkSetId === undefined ? `${takenAt}#` : `${takenAt}#${chunkSetId}#`;
+const chunkKey = (prefix: string, index: number) => `${prefix}${String(index).padStart(4, '0')}`;
 
 /**
  * Every snapshot is kept (with its report) until DynamoDB's TTL removes it.
  *
  * Size: the administrators with their access and the report are gzipped JSON, split into chunk
- * items of at most SNAPSHOT_CHUNK_BYTES in their own partition. Gzip keeps a tenant of a few
- * thousand administrators in one chunk (the JSON repeats the same policy and field names); the
- * chunks remove the 400 KB item limit for anything larger, such as a report listing everybody.
- * The snapshot's own item is written after its chunks, so `latest()` never finds a snapshot whose
- * data is still being written; chunks of a snapshot whose item was never written expire with TTL.
+ * items (lib/administrators/chunked-json.ts) in their own partition, under a chunk set id fresh
+ * for each save, bounded by SNAPSHOT_LIMITS (SnapshotTooLargeError before anything is written).
+ * The snapshot's own item, the manifest naming the chunk set and its digest, is written after
+ * every chunk and only if no snapshot was saved at that instant, so `latest()` never finds a
+ * snapshot whose data is still being written, and two runs saving at once never mix their chunks:
+ * the first manifest wins, the other run gets SnapshotConflictError. Chunks no manifest names (a
+ * run that died or lost) expire with TTL like the rest.
  */
 export class DynamoSnapshotStore implements SnapshotStore {
   readonly #documents: DynamoDBDocumentClient;
@@ -106,7 +131,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
     const header = parseStored(SnapshotHeaderSchema, item, 'The latest administrator snapshot');
     const payload = parseStored(
       SnapshotPayloadSchema,
-      await this.#readPayload(header.takenAt, header.chunkCount),
+      await this.#readPayload(header),
       `The data of the administrator snapshot taken at ${header.takenAt}`,
     );
     return {
@@ -118,36 +143,55 @@ export class DynamoSnapshotStore implements SnapshotStore {
   async save(snapshot: AdministratorSnapshot, report: AdministratorReport): Promise<void> {
     const expiresAt =
       Math.floor(Date.parse(snapshot.takenAt) / 1000) + this.#retentionDays * 86_400;
-    const payload = gzipSync(JSON.stringify({ administrators: snapshot.administrators, report }));
-    const chunkCount = Math.max(1, Math.ceil(payload.length / SNAPSHOT_CHUNK_BYTES));
-    for (let index = 0; index < chunkCount; index += 1) {
-      const start = index * SNAPSHOT_CHUNK_BYTES;
+    const { manifest, chunks } = encodeChunks(
+      { administrators: snapshot.administrators, report },
+      SNAPSHOT_LIMITS,
+      `The administrator snapshot taken at ${snapshot.takenAt}`,
+    );
+    const prefix = chunkPrefix(snapshot.takenAt, manifest.id);
+    for (let start = 0; start < chunks.length; start += CHUNK_WRITES_IN_FLIGHT) {
+      await Promise.all(
+        chunks.slice(start, start + CHUNK_WRITES_IN_FLIGHT).map((data, offset) =>
+          this.#documents.send(
+            new PutCommand({
+              TableName: this.#tableName,
+              Item: {
+                kind: SNAPSHOT_CHUNK_KIND,
+                takenAt: chunkKey(prefix, start + offset),
+                data,
+                expiresAt,
+              },
+            }),
+          ),
+        ),
+      );
+    }
+    try {
       await this.#documents.send(
         new PutCommand({
           TableName: this.#tableName,
           Item: {
-            kind: SNAPSHOT_CHUNK_KIND,
-            takenAt: chunkKey(snapshot.takenAt, index),
-            data: payload.subarray(start, start + SNAPSHOT_CHUNK_BYTES),
+            kind: SNAPSHOT_KIND,
+            takenAt: snapshot.takenAt,
+            chunkCount: manifest.count,
+            chunks: manifest,
+            administratorCount: snapshot.administrators.length,
+            hasFindings: report.hasFindings,
+            published: !report.hasFindings,
             expiresAt,
           },
+          ConditionExpression: 'attribute_not_exists(kind)',
         }),
       );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new SnapshotConflictError(
+          `Another administrator snapshot was saved at ${snapshot.takenAt} first; this one was not kept`,
+          { cause: error },
+        );
+      }
+      throw error;
     }
-    await this.#documents.send(
-      new PutCommand({
-        TableName: this.#tableName,
-        Item: {
-          kind: SNAPSHOT_KIND,
-          takenAt: snapshot.takenAt,
-          chunkCount,
-          administratorCount: snapshot.administrators.length,
-          hasFindings: report.hasFindings,
-          published: !report.hasFindings,
-          expiresAt,
-        },
-      }),
-    );
   }
 
   async markPublished(takenAt: string): Promise<void> {
@@ -171,8 +215,11 @@ export class DynamoSnapshotStore implements SnapshotStore {
     }
   }
 
-  /** The snapshot's chunks joined and decompressed, checked to be all there and in order. */
-  async #readPayload(takenAt: string, chunkCount: number): Promise<unknown> {
+  /** The snapshot's chunks joined and decompressed, checked to be all there, in order, intact. */
+  async #readPayload(header: z.infer<typeof SnapshotHeaderSchema>): Promise<unknown> {
+    const { takenAt, chunkCount } = header;
+    const what = `the administrator snapshot taken at ${takenAt}`;
+    const prefix = chunkPrefix(takenAt, header.chunks?.id);
     const chunks: Uint8Array[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -180,34 +227,40 @@ export class DynamoSnapshotStore implements SnapshotStore {
         new QueryCommand({
           TableName: this.#tableName,
           KeyConditionExpression: 'kind = :kind AND begins_with(takenAt, :prefix)',
-          ExpressionAttributeValues: { ':kind': SNAPSHOT_CHUNK_KIND, ':prefix': `${takenAt}#` },
+          ExpressionAttributeValues: { ':kind': SNAPSHOT_CHUNK_KIND, ':prefix': prefix },
           ConsistentRead: true,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
       for (const item of output.Items ?? []) {
-        const chunk = parseStored(ChunkSchema, item, `A chunk of the snapshot taken at ${takenAt}`);
-        if (chunk.takenAt !== chunkKey(takenAt, chunks.length)) {
+        const chunk = parseStored(ChunkSchema, item, `A chunk of ${what}`);
+        if (chunk.takenAt !== chunkKey(prefix, chunks.length)) {
           throw new SnapshotStoreError(
-            `The administrator snapshot taken at ${takenAt} has an unexpected chunk ${chunk.takenAt}`,
+            `${capitalized(what)} has an unexpected chunk ${chunk.takenAt}`,
           );
         }
         chunks.push(chunk.data);
+        if (chunks.length > chunkCount) break;
       }
-      startKey = output.LastEvaluatedKey;
+      startKey = chunks.length > chunkCount ? undefined : output.LastEvaluatedKey;
     } while (startKey !== undefined);
-    if (chunks.length !== chunkCount) {
-      throw new SnapshotStoreError(
-        `The administrator snapshot taken at ${takenAt} has ${chunks.length} of its ${chunkCount} chunks`,
-      );
-    }
     try {
-      return JSON.parse(gunzipSync(Buffer.concat(chunks)).toString('utf8'));
-    } catch (error) {
-      throw new SnapshotStoreError(
-        `The data of the administrator snapshot taken at ${takenAt} cannot be read`,
-        { cause: error },
+      if (header.chunks !== undefined) {
+        return decodeChunks(header.chunks, chunks, SNAPSHOT_LIMITS, what);
+      }
+      // Saved before chunk sets had a manifest: the count is all there is to check.
+      if (chunks.length !== chunkCount) {
+        throw new ChunkedDataError(`${what} has ${chunks.length} of its ${chunkCount} chunks`);
+      }
+      return JSON.parse(
+        gunzipSync(Buffer.concat(chunks), {
+          maxOutputLength: SNAPSHOT_LIMITS.maxJsonBytes,
+        }).toString('utf8'),
       );
+    } catch (error) {
+      throw new SnapshotStoreError(`The data of ${what} cannot be read`, { cause: error });
     }
   }
 }
+
+const capitalized = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;

@@ -363,6 +363,7 @@ export class DaasClient {
       path,
       body: { Style: message.style ?? 'Information', Title: message.title, Text: message.text },
       transactionId: context?.transactionId,
+      maxAttempts: context?.maxAttempts,
     });
   }
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { unhandled } from '../actions/declaration.ts';
 import { planOf } from '../actions/outcome.ts';
 import {
   ErrorSummarySchema,
@@ -51,6 +52,14 @@ export function fullResult(entry: {
   return entry.result === undefined ? undefined : { ...entry.target, ...entry.result };
 }
 
+/**
+ * Where a session's warning is, in its entry: `claimed` (recorded before the `$sendMessage`, so
+ * that a retried warning task never sends it again), `sent`, `failed` (Citrix refused it, or it
+ * was never sent), or `unconfirmed` (sent, but the reply was lost: it may have reached the user).
+ * An entry without a warning has not been warned yet.
+ */
+export const WARNING_STEPS = ['claimed', 'sent', 'failed', 'unconfirmed'] as const;
+
 export const BatchEntrySchema = z.object({
   target: ResolvedSessionSchema,
   step: z.enum(BATCH_STEPS),
@@ -60,10 +69,45 @@ export const BatchEntrySchema = z.object({
   deadline: z.iso.datetime().optional(),
   result: StoredResultSchema.optional(),
   warning: z
-    .object({ status: z.enum(['sent', 'failed']), error: ErrorSummarySchema.optional() })
+    .object({ status: z.enum(WARNING_STEPS), error: ErrorSummarySchema.optional() })
     .optional(),
 });
 export type BatchEntry = z.infer<typeof BatchEntrySchema>;
+export type EntryWarning = NonNullable<BatchEntry['warning']>;
+type RecordWarning = NonNullable<BatchedContents['warnings']>[number];
+
+/** The summary of a warning that may have been sent, and is therefore never sent again. */
+export const unconfirmedWarning = (why: string) => ({
+  name: 'WarningUnconfirmedError',
+  message: `${why}: it may have been sent, and is not sent again`.slice(0, 500),
+});
+
+/**
+ * A warning as the action record shows it: sent or failed. One that may have been sent (its
+ * reply was lost, or it is claimed by a task that is sending it or died) shows as failed with
+ * WarningUnconfirmedError, since nobody can say the user saw it.
+ */
+export function recordWarning(sessionId: string, warning: EntryWarning): RecordWarning {
+  switch (warning.status) {
+    case 'sent':
+      return { sessionId, status: 'sent' };
+    case 'failed':
+      return { sessionId, status: 'failed', ...(warning.error ? { error: warning.error } : {}) };
+    case 'unconfirmed':
+      return {
+        sessionId,
+        status: 'failed',
+        error: warning.error ?? unconfirmedWarning('Its reply was lost'),
+      };
+    case 'claimed':
+      return {
+        sessionId,
+        status: 'failed',
+        error: unconfirmedWarning('Being sent, or its task ended before recording the reply'),
+      };
+  }
+  return unhandled(warning.status);
+}
 
 export const SessionBatchSchema = z.object({
   actionId: z.string(),
@@ -103,7 +147,7 @@ export function batchContents(batches: readonly SessionBatch[]): BatchedContents
   const entries = batches.flatMap((batch) => batch.entries);
   const targets = entries.map((entry) => entry.target);
   const warnings = entries.flatMap((entry) =>
-    entry.warning === undefined ? [] : [{ sessionId: entry.target.sessionId, ...entry.warning }],
+    entry.warning === undefined ? [] : [recordWarning(entry.target.sessionId, entry.warning)],
   );
   return {
     targets,

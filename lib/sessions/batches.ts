@@ -477,30 +477,3 @@ export async function writeSessionBatches(
   await dependencies.actions.markRunning(actionId, sessions, { batches: batches.length });
   return batchNumbers(batches.length);
 }
-
-/** Keeps each session's warning in its batch entry (the action record would outgrow 400 KB). */
-export async function recordBatchWarnings(
-  store: Pick<SessionBatchStore, 'save'>,
-  batches: readonly SessionBatch[],
-  warnings: readonly {
-    readonly sessionId: string;
-    readonly status: 'sent' | 'failed';
-    readonly error?: { readonly name: string; readonly message: string };
-  }[],
-): Promise<void> {
-  const bySession = new Map(warnings.map((warning) => [warning.sessionId, warning]));
-  for (const batch of batches) {
-    const entries = batch.entries.map((entry): BatchEntry => {
-      const warning = bySession.get(entry.target.sessionId);
-      if (warning === undefined) return entry;
-      return {
-        ...entry,
-        warning: {
-          status: warning.status,
-          ...(warning.error === undefined ? {} : { error: warning.error }),
-        },
-      };
-    });
-    await store.save({ ...batch, version: batch.version + 1, entries });
-  }
-}

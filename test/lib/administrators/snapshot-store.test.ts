@@ -1,19 +1,24 @@
-import { randomBytes } from 'node:crypto';
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CHUNK_BYTES } from '../../../lib/administrators/chunked-json.ts';
 import { ConsoleReportPublisher } from '../../../lib/administrators/publishers.ts';
 import {
   type AdministratorSnapshot,
   compareSnapshots,
   readAccess,
   runAdministratorReport,
+  type SnapshotEntry,
   snapshotOf,
 } from '../../../lib/administrators/report.ts';
 import {
   DynamoSnapshotStore,
   SNAPSHOT_CHUNK_KIND,
   SNAPSHOT_KIND,
+  SNAPSHOT_LIMITS,
+  SnapshotConflictError,
   SnapshotStoreError,
 } from '../../../lib/administrators/snapshot-store.ts';
 import type { AdministratorAccess } from '../../../lib/citrix/administrators-client.ts';
@@ -202,16 +207,18 @@ describe('DynamoSnapshotStore', () => {
   it('refuses a snapshot with a missing chunk rather than compare with part of it', async () => {
     const snapshot = incompressibleSnapshot(2000, MONDAY);
     await store.save(snapshot, compareSnapshots(undefined, snapshot, 14));
+    const second = (await chunkItems())[1]?.takenAt?.S;
+    expect(second).toMatch(/#0001$/);
     await documents().send(
       new DeleteCommand({
         TableName: tableName,
-        Key: { kind: SNAPSHOT_CHUNK_KIND, takenAt: `${MONDAY.toISOString()}#0001` },
+        Key: { kind: SNAPSHOT_CHUNK_KIND, takenAt: second },
       }),
     );
 
     const error = await rejection(store.latest());
     expect(error).toBeInstanceOf(SnapshotStoreError);
-    expect(String(error)).toMatch(/has 1 of its \d+ chunks|unexpected chunk/);
+    expect(String(error.cause ?? error)).toMatch(/has \d+ of its \d+ chunks|unexpected chunk/);
   });
 
   it('reads a snapshot saved in one item by the earlier version, as published', async () => {
@@ -232,6 +239,143 @@ describe('DynamoSnapshotStore', () => {
     );
 
     expect(await store.latest()).toEqual({ snapshot: legacy });
+  });
+});
+
+/**
+ * An administrator of a large tenant as a snapshot keeps it: a dozen delivery-group policies,
+ * each scoped to a few of the tenant's scopes (GUIDs, as Citrix names them).
+ */
+function scopedEntry(n: number): SnapshotEntry {
+  return {
+    ucOid: `OID:/citrix/${randomUUID()}`,
+    administratorId: String(3_000_000_000 + n),
+    type: 'AdministratorUser',
+    email: `administrator.${n}@example.com`,
+    displayName: `Administrator ${n}`,
+    accessType: 'Custom',
+    pending: false,
+    createdDate: new Date(Date.UTC(2024, 0, 1) + n * 60_000).toISOString(),
+    access: {
+      accessType: 'Custom',
+      policies: Array.from({ length: 12 }, (_, p) => ({
+        name: `DeliveryGroupPolicy${p}`,
+        serviceName: 'XenDesktop',
+        scopes: Array.from({ length: 4 }, () => ({ name: randomUUID() })),
+      })),
+    },
+  };
+}
+
+describe('a large tenant: 5,000 administrators with their scoped access', () => {
+  const snapshot: AdministratorSnapshot = {
+    takenAt: MONDAY.toISOString(),
+    administrators: Array.from({ length: 5000 }, (_, n) => scopedEntry(n)),
+  };
+
+  it('runs against a local DynamoDB that refuses an item over 400 KB, as DynamoDB does', async () => {
+    const put = (bytes: number) =>
+      documents().send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { kind: 'limit-check', takenAt: String(bytes), data: new Uint8Array(bytes) },
+        }),
+      );
+    await put(DYNAMO_ITEM_LIMIT - 1024);
+    expect(await rejection(put(DYNAMO_ITEM_LIMIT + 1))).toMatchObject({
+      name: 'ValidationException',
+      message: expect.stringMatching(/Item size has exceeded the maximum allowed size/),
+    });
+  });
+
+  it('round-trips a snapshot of many megabytes through chunk items below the limit', async () => {
+    const report = compareSnapshots(undefined, snapshot, 14);
+    const json = Buffer.byteLength(JSON.stringify({ ...snapshot, report }));
+    expect(json).toBeGreaterThan(20 * DYNAMO_ITEM_LIMIT);
+
+    await store.save(snapshot, report);
+
+    expect(await store.latest()).toEqual({ snapshot });
+    const chunks = await chunkItems();
+    // Scope GUIDs do not compress away: the data needs several items, each under the limit.
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.length).toBeLessThanOrEqual(SNAPSHOT_LIMITS.maxChunks);
+    for (const chunk of chunks) {
+      expect(chunk.data?.B?.length).toBeLessThanOrEqual(CHUNK_BYTES);
+    }
+  });
+
+  it('never leaves a torn snapshot when another run saves at the same instant', async () => {
+    const theirs: AdministratorSnapshot = {
+      takenAt: snapshot.takenAt,
+      administrators: snapshot.administrators
+        .slice(0, 4000)
+        .map((entry) => scopedEntry(Number(entry.administratorId) - 3_000_000_000)),
+    };
+    // The other run saves all of its snapshot while this one is between two of its chunks.
+    const racing = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    let chunkPuts = 0;
+    let raced = false;
+    racing.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutItemCommand') chunkPuts += 1;
+        if (!raced && chunkPuts === 2) {
+          raced = true;
+          await store.save(theirs, compareSnapshots(undefined, theirs, 14));
+        }
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const mine = new DynamoSnapshotStore(racing, tableName, 30);
+
+    const error = await rejection(mine.save(snapshot, compareSnapshots(undefined, snapshot, 14)));
+    racing.destroy();
+
+    expect(raced).toBe(true);
+    expect(error).toBeInstanceOf(SnapshotConflictError);
+    expect(error.name).toBe('SnapshotConflictError');
+    // The reader finds the snapshot that won, whole, never a mix of the two.
+    expect(await store.latest()).toEqual({ snapshot: theirs });
+  });
+
+  it('reads a chunked snapshot saved before chunk sets had ids', async () => {
+    const report = compareSnapshots(undefined, snapshot, 14);
+    const payload = gzipSync(JSON.stringify({ administrators: snapshot.administrators, report }));
+    const count = Math.ceil(payload.length / 300_000);
+    for (let index = 0; index < count; index += 1) {
+      await documents().send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            kind: SNAPSHOT_CHUNK_KIND,
+            takenAt: `${snapshot.takenAt}#${String(index).padStart(4, '0')}`,
+            data: payload.subarray(index * 300_000, (index + 1) * 300_000),
+            expiresAt: 1,
+          },
+        }),
+      );
+    }
+    await documents().send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          kind: SNAPSHOT_KIND,
+          takenAt: snapshot.takenAt,
+          chunkCount: count,
+          administratorCount: 5000,
+          hasFindings: report.hasFindings,
+          published: true,
+          expiresAt: 1,
+        },
+      }),
+    );
+
+    expect(await store.latest()).toEqual({ snapshot });
   });
 });
 

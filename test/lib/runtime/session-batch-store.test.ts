@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planOf } from '../../../lib/actions/outcome.ts';
 import type { ActionRecord, ResolvedSession } from '../../../lib/actions/schema.ts';
 import { ActionStoreError, DynamoActionStore } from '../../../lib/actions/store.ts';
+import { CitrixNotFoundError } from '../../../lib/citrix/errors.ts';
 import { createLimitsTable } from '../../../lib/guardrails/limits.ts';
 import {
   batchKey,
@@ -17,10 +18,10 @@ import {
   advanceBatch,
   batchesOf,
   failBatch,
-  recordBatchWarnings,
   writeSessionBatches,
 } from '../../../lib/sessions/batches.ts';
 import { DEFAULT_SESSION_WORKFLOW_SETTINGS } from '../../../lib/sessions/session-actions.ts';
+import { warnBatchedSessions } from '../../../lib/sessions/warnings.ts';
 import { createActionsTable, type LocalDynamo, startLocalDynamo } from '../../../local/dynamodb.ts';
 import { rejection } from '../../support/rejection.ts';
 
@@ -232,11 +233,26 @@ describe('DynamoActionStore with its targets in batches', () => {
     expect(item).not.toHaveProperty('plan');
 
     // Warnings, one batch acted on, one failed as a whole.
-    const warningError = { name: 'CitrixNotFoundError', message: 'Session gone' };
-    await recordBatchWarnings(batches, await batches.readAll(actionId, 3), [
-      { sessionId: 's-0', status: 'sent' },
-      { sessionId: 's-2', status: 'failed', error: warningError },
-    ]);
+    const gone = new CitrixNotFoundError({
+      status: 404,
+      method: 'POST',
+      path: '/x',
+      detail: 'Session gone',
+    });
+    const warningError = { name: 'CitrixNotFoundError', message: gone.message };
+    await warnBatchedSessions(
+      {
+        messenger: {
+          sendMessage: async (sessionId) => {
+            if (sessionId === 's-2') throw gone;
+          },
+        },
+        store: batches,
+      },
+      actionId,
+      3,
+      { title: 'Security', text: 'Save your work', graceSeconds: 30 },
+    );
     await advanceBatch(
       { actionId, action: 'session.disconnect', index: 0 },
       {
@@ -268,7 +284,9 @@ describe('DynamoActionStore with its targets in batches', () => {
     expect(record?.plan?.[3]).toEqual({ target: 's-3', act: false, reason: 'Protected user' });
     expect(record?.warnings).toEqual([
       { sessionId: 's-0', status: 'sent' },
+      { sessionId: 's-1', status: 'sent' },
       { sessionId: 's-2', status: 'failed', error: warningError },
+      { sessionId: 's-4', status: 'sent' },
     ]);
     expect(Object.keys(record?.results ?? {}).sort()).toEqual(['s-0', 's-1', 's-2', 's-3']);
     expect(record?.results['s-0']).toMatchObject({ outcome: 'succeeded' });

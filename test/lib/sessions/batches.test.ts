@@ -28,7 +28,6 @@ import {
   batchesOf,
   failBatch,
   REQUESTS_IN_FLIGHT,
-  recordBatchWarnings,
   writeSessionBatches,
 } from '../../../lib/sessions/batches.ts';
 import {
@@ -45,6 +44,7 @@ import {
   wavesOf,
   windowOf,
 } from '../../../lib/sessions/session-actions.ts';
+import { warnBatchedSessions } from '../../../lib/sessions/warnings.ts';
 
 const SETTINGS = DEFAULT_SESSION_WORKFLOW_SETTINGS;
 const POLL_ROUNDS = maxPollRounds(SETTINGS);
@@ -1066,7 +1066,7 @@ describe('batchesOf and writeSessionBatches', () => {
   });
 });
 
-describe('recordBatchWarnings and batchContents', () => {
+describe('warnBatchedSessions and batchContents', () => {
   it('reads back targets in order, results keyed by session id, the warnings and the plan', async () => {
     const store = new MemoryBatchStore();
     const targets = [
@@ -1081,14 +1081,29 @@ describe('recordBatchWarnings and batchContents', () => {
     expect(before).toEqual({ targets, results: {}, plan: planOf(targets) });
     expect(before).not.toHaveProperty('warnings');
 
-    const warningError = { name: 'CitrixNotFoundError', message: 'Session gone' };
-    await recordBatchWarnings(store, await store.readAll(ACTION_ID, 3), [
-      { sessionId: 's-3', status: 'failed', error: warningError },
-      { sessionId: 's-0', status: 'sent' },
-      { sessionId: 's-99', status: 'sent' },
-    ]);
-    // Every batch saved over its version (the store refuses any other).
-    expect((await store.readAll(ACTION_ID, 3)).map((batch) => batch.version)).toEqual([1, 1, 1]);
+    const gone = new CitrixNotFoundError({
+      status: 404,
+      method: 'POST',
+      path: '/x',
+      detail: 'Session gone',
+    });
+    const warningError = { name: 'CitrixNotFoundError', message: gone.message };
+    await warnBatchedSessions(
+      {
+        messenger: {
+          sendMessage: async (sessionId) => {
+            if (sessionId === 's-3') throw gone;
+          },
+        },
+        store,
+      },
+      ACTION_ID,
+      3,
+      { title: 'Security', text: 'Save your work', graceSeconds: 30 },
+    );
+    // Each batch saved over its version (the store refuses any other): claimed, then the
+    // outcomes; the batch with nobody to warn is left as it was.
+    expect((await store.readAll(ACTION_ID, 3)).map((batch) => batch.version)).toEqual([2, 2, 0]);
 
     const citrix = new FakeCitrix();
     await advanceBatch(
@@ -1114,6 +1129,8 @@ describe('recordBatchWarnings and batchContents', () => {
     expect(read.targets).toEqual(targets);
     expect(read.warnings).toEqual([
       { sessionId: 's-0', status: 'sent' },
+      { sessionId: 's-1', status: 'sent' },
+      { sessionId: 's-2', status: 'sent' },
       { sessionId: 's-3', status: 'failed', error: warningError },
     ]);
     expect(Object.keys(read.results).sort()).toEqual(['s-0', 's-1', 's-4']);
