@@ -88,10 +88,10 @@ module.exports = {
       severity: 'error',
       comment:
         'lib/ is the product; the AWS adapters (functions/), the local runner (local/), the CLI ' +
-        '(cli/, bin/), the CDK app (infra/), the benchmarks (bench/) and the tests (test/) use ' +
+        '(cli/, bin/), the CDK app (infra/), the benchmarks (bench/), the fault and fuzz suites (faults/, fuzz/) and the tests (test/) use ' +
         'it, never the reverse.',
       from: { path: '^lib/' },
-      to: { path: '^(functions|infra|local|cli|bin|bench|test)/' },
+      to: { path: '^(functions|infra|local|cli|bin|bench|fuzz|faults|test)/' },
     },
     {
       name: 'citrix-clients-not-to-layers-above',
@@ -149,7 +149,7 @@ module.exports = {
         'only, never another function (shared code and types go to lib/), the local runner, ' +
         'the CDK app, the benchmarks or the tests.',
       from: { path: '^functions/' },
-      to: { path: '^(functions|local|cli|bin|infra|bench|test)/' },
+      to: { path: '^(functions|local|cli|bin|infra|bench|fuzz|faults|test)/' },
     },
     {
       name: 'local-not-to-infra',
@@ -159,7 +159,7 @@ module.exports = {
         'from functions/ over lib/, and never imports the CDK app (infra/), the CLI (a client ' +
         'of the API it serves) or the benchmarks.',
       from: { path: '^local/' },
-      to: { path: '^(infra|cli|bin|bench)/' },
+      to: { path: '^(infra|cli|bin|bench|fuzz|faults)/' },
     },
     {
       name: 'simulator-is-a-citrix-peer',
@@ -170,7 +170,7 @@ module.exports = {
         'functions/, infra/, the rest of local/), so it cannot share a mistake with the clients.',
       from: { path: '^local/simulator/' },
       to: {
-        path: '^(lib|functions|infra|local|bench|test)/',
+        path: '^(lib|functions|infra|local|bench|fuzz|faults|test)/',
         pathNot: '^local/simulator/',
       },
     },
@@ -182,7 +182,7 @@ module.exports = {
         'configuration and workflow definitions; it never imports the handlers (functions/), ' +
         'the local runner or the benchmarks.',
       from: { path: '^infra/' },
-      to: { path: '^(functions|local|cli|bin|bench)/' },
+      to: { path: '^(functions|local|cli|bin|bench|fuzz|faults)/' },
     },
     {
       name: 'cli-is-a-client-of-the-api',
@@ -194,7 +194,7 @@ module.exports = {
         'runner, the CDK app, the benchmarks or the rest of lib/ (the server side).',
       from: { path: '^cli/' },
       to: {
-        path: '^(lib|functions|local|infra|bench|test)/',
+        path: '^(lib|functions|local|infra|bench|fuzz|faults|test)/',
         pathNot: '^lib/(actions|runbooks|identity)/',
       },
     },
