@@ -1,9 +1,8 @@
 import {
   type CompleteActionDependencies,
-  CompletionInputSchema,
-  completeAction,
+  CompleteActionTaskInputSchema,
+  runCompleteActionTask,
 } from '../lib/actions/completion.ts';
-import type { ActionCompletion } from '../lib/actions/store.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { awsActionStore } from '../lib/runtime/clients/action-store.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
@@ -14,14 +13,16 @@ import { SessionBatchContents } from '../lib/sessions/batch-items.ts';
 
 export type { CompleteActionDependencies } from '../lib/actions/completion.ts';
 
-/** Task: the action's final status — planned, from the per-target results, or failed as a whole. */
+/**
+ * Task: the action's final status (planned, from the per-target results, or failed as a whole),
+ * or, as the workflows' last resort when that could not be recorded, failed in one small write.
+ */
 export const createCompleteActionHandler = (getDependencies: () => CompleteActionDependencies) =>
   createTaskHandler(
     'CompleteAction',
-    CompletionInputSchema,
+    CompleteActionTaskInputSchema,
     getDependencies,
-    (input, dependencies): Promise<ActionCompletion> =>
-      completeAction(input, dependencies, new Date()),
+    (input, dependencies) => runCompleteActionTask(input, dependencies, new Date()),
   );
 
 export const handler = audited(
@@ -31,4 +32,5 @@ export const handler = audited(
     batched: new SessionBatchContents(awsSessionBatches()),
   })),
   awsAuditLog,
+  awsActionStore,
 );

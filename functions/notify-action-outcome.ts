@@ -62,4 +62,5 @@ export const handler = audited(
     notifications: awsNotificationDependencies(),
   })),
   awsAuditLog,
+  awsActionRecords,
 );

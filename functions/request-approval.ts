@@ -38,4 +38,5 @@ export const createRequestApprovalHandler = (getDependencies: () => RequestAppro
 export const handler = audited(
   createRequestApprovalHandler(() => ({ actions: awsActionStore() })),
   awsAuditLog,
+  awsActionStore,
 );

@@ -5,6 +5,11 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import {
+  type AuditFailure,
+  type AuditFailureRecorder,
+  MAX_AUDIT_FAILURES_PER_ACTION,
+} from '../audit/audit-log.ts';
 import { isTransientDynamoDbError } from '../runtime/dynamodb-errors.ts';
 import { listMonthOf } from './list-month.ts';
 import {
@@ -13,6 +18,7 @@ import {
   type ErrorSummary,
   type ResolvedTarget,
   type TargetResult,
+  TERMINAL_ACTION_STATUSES,
   targetKey,
 } from './schema.ts';
 
@@ -91,8 +97,25 @@ function describeCondition(errorClass: new (...args: never[]) => ActionStoreErro
     : 'does not exist or is already finished';
 }
 
-/** Creates and completes action records in DynamoDB (`ACTIONS_TABLE_NAME`). */
-export class DynamoActionRecordWrites implements ActionRecordWrites {
+/** A failure as the last resort records it: the action ends `failed` with this summary and error. */
+export interface UnfinishedActionFailure {
+  readonly summary: string;
+  readonly error: ErrorSummary;
+}
+
+/** The condition of a write that only an action that has not ended may take. */
+const UNFINISHED = {
+  condition: `attribute_exists(actionId) AND NOT (#status IN (${TERMINAL_ACTION_STATUSES.map((_, i) => `:terminal${i}`).join(', ')}))`,
+  values: Object.fromEntries(
+    TERMINAL_ACTION_STATUSES.map((status, i) => [`:terminal${i}`, status]),
+  ),
+} as const;
+
+/**
+ * Creates and completes action records in DynamoDB (`ACTIONS_TABLE_NAME`), and notes the audit
+ * entries a task could not write.
+ */
+export class DynamoActionRecordWrites implements ActionRecordWrites, AuditFailureRecorder {
   readonly #documents: DynamoDBDocumentClient;
   readonly #tableName: string;
   readonly #now: () => Date;
@@ -161,5 +184,74 @@ export class DynamoActionRecordWrites implements ActionRecordWrites {
         ),
       ActionNotFoundError,
     );
+  }
+
+  /**
+   * The last resort when the action's completion cannot be recorded: status `failed` with one
+   * small write, only while the action has not ended (an outcome already recorded stays). False
+   * when there was nothing unfinished to mark.
+   */
+  async failUnfinished(actionId: string, failure: UnfinishedActionFailure): Promise<boolean> {
+    try {
+      await sendToActionStore(
+        actionId,
+        () =>
+          this.#documents.send(
+            new UpdateCommand({
+              TableName: this.#tableName,
+              Key: { actionId },
+              UpdateExpression:
+                'SET #status = :failed, summary = :summary, #error = :error, updatedAt = :now REMOVE approvalTaskToken',
+              ConditionExpression: UNFINISHED.condition,
+              ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+              ExpressionAttributeValues: {
+                ...UNFINISHED.values,
+                ':failed': 'failed',
+                ':summary': failure.summary,
+                ':error': failure.error,
+                ':now': this.#now().toISOString(),
+              },
+            }),
+          ),
+        ActionNotFoundError,
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ActionNotFoundError) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Adds an audit failure to the action's `auditFailures`, up to MAX_AUDIT_FAILURES_PER_ACTION
+   * (past them the record keeps the first ones: the timeline is incomplete either way).
+   */
+  async recordAuditFailure(actionId: string, failure: AuditFailure): Promise<void> {
+    try {
+      await sendToActionStore(
+        actionId,
+        () =>
+          this.#documents.send(
+            new UpdateCommand({
+              TableName: this.#tableName,
+              Key: { actionId },
+              UpdateExpression:
+                'SET auditFailures = list_append(if_not_exists(auditFailures, :none), :failure)',
+              ConditionExpression:
+                'attribute_exists(actionId) AND (attribute_not_exists(auditFailures) OR size(auditFailures) < :max)',
+              ExpressionAttributeValues: {
+                ':none': [],
+                ':failure': [failure],
+                ':max': MAX_AUDIT_FAILURES_PER_ACTION,
+              },
+            }),
+          ),
+        ActionNotFoundError,
+      );
+    } catch (error) {
+      // Full, or no such action (a request refused before its record was created): nothing to add.
+      if (error instanceof ActionNotFoundError) return;
+      throw error;
+    }
   }
 }

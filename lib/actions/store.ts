@@ -5,6 +5,13 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import {
+  type AuditFailure,
+  type AuditFailureRecorder,
+  AuditFailureSchema,
+  MAX_AUDIT_FAILURES_PER_ACTION,
+} from '../audit/audit-log.ts';
 import { planOf, planScopeOf } from './outcome.ts';
 import {
   type ActionCompletion,
@@ -15,6 +22,7 @@ import {
   ActionStoreError,
   DynamoActionRecordWrites,
   sendToActionStore,
+  type UnfinishedActionFailure,
 } from './record-writes.ts';
 import {
   type ActionRecord,
@@ -33,11 +41,21 @@ export {
   ActionRecordCorruptError,
   ActionStoreError,
   ActionStoreUnavailableError,
+  type UnfinishedActionFailure,
 } from './record-writes.ts';
 
+/**
+ * An action's record as the store reads it: the record, and the audit entries its tasks could
+ * not write (`auditFailures`, written by any task, see lib/audit/audited.ts).
+ */
+export const StoredActionRecordSchema = ActionRecordSchema.extend({
+  auditFailures: z.array(AuditFailureSchema).max(MAX_AUDIT_FAILURES_PER_ACTION).optional(),
+});
+export type StoredActionRecord = z.infer<typeof StoredActionRecordSchema>;
+
 /** The record of every action, as the workflow and the API see it. */
-export interface ActionStore extends ActionRecordWrites {
-  get(actionId: string): Promise<ActionRecord | undefined>;
+export interface ActionStore extends ActionRecordWrites, AuditFailureRecorder {
+  get(actionId: string): Promise<StoredActionRecord | undefined>;
   /**
    * Marks the action running with its targets and plan; with `batches`, the targets are kept in
    * that many batch items instead (see BatchedTargets), so the record only counts them.
@@ -48,6 +66,8 @@ export interface ActionStore extends ActionRecordWrites {
     options?: { readonly batches?: number },
   ): Promise<void>;
   recordTargetResult(actionId: string, result: TargetResult): Promise<void>;
+  /** The last resort: `failed`, in one small write, unless the action has ended (then false). */
+  failUnfinished(actionId: string, failure: UnfinishedActionFailure): Promise<boolean>;
   /** Holds the action for approval: status `awaiting_approval`, the token the workflow waits on. */
   awaitApproval(actionId: string, hold: ApprovalHold): Promise<void>;
   /**
@@ -124,14 +144,14 @@ export class DynamoActionStore implements ActionStore, NotificationClaims {
     return this.#writes.create(record);
   }
 
-  async get(actionId: string): Promise<ActionRecord | undefined> {
+  async get(actionId: string): Promise<StoredActionRecord | undefined> {
     const output = await this.#send(actionId, () =>
       this.#documents.send(
         new GetCommand({ TableName: this.#tableName, Key: { actionId }, ConsistentRead: true }),
       ),
     );
     if (output.Item === undefined) return undefined;
-    const parsed = ActionRecordSchema.safeParse(output.Item);
+    const parsed = StoredActionRecordSchema.safeParse(output.Item);
     if (!parsed.success) {
       throw new ActionRecordCorruptError(`Stored action ${actionId} does not match the schema`, {
         cause: parsed.error,
@@ -196,6 +216,14 @@ export class DynamoActionStore implements ActionStore, NotificationClaims {
 
   complete(actionId: string, completion: ActionCompletion): Promise<void> {
     return this.#writes.complete(actionId, completion);
+  }
+
+  failUnfinished(actionId: string, failure: UnfinishedActionFailure): Promise<boolean> {
+    return this.#writes.failUnfinished(actionId, failure);
+  }
+
+  recordAuditFailure(actionId: string, failure: AuditFailure): Promise<void> {
+    return this.#writes.recordAuditFailure(actionId, failure);
   }
 
   async awaitApproval(actionId: string, hold: ApprovalHold): Promise<void> {

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { AuditEntrySchema } from '../audit/audit-log.ts';
+import { AuditEntrySchema, AuditFailureSchema } from '../audit/audit-log.ts';
 import { RequesterSchema } from '../identity/requester.ts';
 import { RunbookSchema } from '../runbooks/definition.ts';
 import { FIND_KINDS, TARGET_FIELD_VALUES, TARGET_FIELDS } from './declaration.ts';
@@ -16,6 +16,7 @@ import {
   TargetResultSchema,
   targetKey,
 } from './schema.ts';
+import type { StoredActionRecord } from './store.ts';
 import { type ActionUndo, ActionUndoSchema, undoOf } from './undo.ts';
 
 /** A sweep's run: the sweep, and what it looked for (config/sweeps.json). */
@@ -128,6 +129,10 @@ export const ActionViewSchema = z
     parentActionId: ActionRecordSchema.shape.parentActionId.meta({
       description: 'The runbook run this action is a step of.',
     }),
+    auditFailures: z.array(AuditFailureSchema).optional().meta({
+      description:
+        'Audit entries a step of the action could not write (when, how many, of which types, and why): the timeline lacks them. Absent when every entry was written.',
+    }),
     /** Every request, decision, Citrix call and outcome, oldest first (from the audit trail). */
     timeline: z.array(AuditEntrySchema).optional(),
   })
@@ -138,7 +143,8 @@ export const ActionViewSchema = z
   });
 export type ActionView = z.infer<typeof ActionViewSchema>;
 
-export function toActionView(record: ActionRecord): ActionView {
+/** The view of a record; the store's reading of it adds the audit entries its steps could not write. */
+export function toActionView(record: ActionRecord | StoredActionRecord): ActionView {
   const order = new Map((record.targets ?? []).map((target, index) => [targetKey(target), index]));
   const position = (result: TargetResult) => order.get(targetKey(result)) ?? order.size;
   const results = Object.values(record.results).sort((a, b) => position(a) - position(b));
@@ -177,6 +183,9 @@ export function toActionView(record: ActionRecord): ActionView {
     ...(record.inputs === undefined ? {} : { inputs: record.inputs }),
     ...(record.steps === undefined ? {} : { steps: record.steps }),
     ...(record.parentActionId === undefined ? {} : { parentActionId: record.parentActionId }),
+    ...('auditFailures' in record && record.auditFailures !== undefined
+      ? { auditFailures: record.auditFailures }
+      : {}),
   };
 }
 

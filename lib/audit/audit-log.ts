@@ -109,6 +109,27 @@ export interface AuditLog {
   timeline(actionId: string, limit?: number): Promise<AuditEntry[]>;
 }
 
+/**
+ * Audit entries a task collected and could not write (the audit table was unreachable, or an
+ * entry was refused): the action's timeline lacks them, so the action itself says so.
+ */
+export const AuditFailureSchema = z.object({
+  at: z.iso.datetime(),
+  /** How many entries were lost, and of which types. */
+  entries: z.int().min(1),
+  types: z.array(AuditEventTypeSchema),
+  error: z.object({ name: z.string(), message: z.string() }),
+});
+export type AuditFailure = z.infer<typeof AuditFailureSchema>;
+
+/** An action keeps this many audit failures at most: past them the timeline is plainly unreliable. */
+export const MAX_AUDIT_FAILURES_PER_ACTION = 20;
+
+/** Notes on an action that some of its audit entries could not be written. */
+export interface AuditFailureRecorder {
+  recordAuditFailure(actionId: string, failure: AuditFailure): Promise<void>;
+}
+
 export class AuditLogError extends Error {
   override name = 'AuditLogError';
 }

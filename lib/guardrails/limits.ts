@@ -48,10 +48,17 @@ export interface HourlyLimitCounter {
     options?: ReserveOptions,
   ): Promise<HourlyReservation>;
   /**
-   * Gives back what `actionId` reserved, for an action that ended without doing anything
-   * (rejected or expired). Idempotent: true only when a reservation was removed.
+   * Gives back what `actionId` reserved for the targets it never acted on: all of it for an
+   * action that ended without doing anything (rejected, expired, failed before acting), or all
+   * but `keep` targets for one that failed as a whole after acting on some. Never raises a
+   * reservation. Idempotent: true only when a reservation was removed or lowered.
    */
-  release(action: ActionType, actionId: string): Promise<boolean>;
+  release(action: ActionType, actionId: string, options?: ReleaseOptions): Promise<boolean>;
+}
+
+export interface ReleaseOptions {
+  /** Targets that stay counted (they may have been acted on); 0, the default, removes it all. */
+  readonly keep?: number;
 }
 
 export class GuardrailStoreError extends Error {
@@ -165,11 +172,23 @@ export class DynamoHourlyLimitCounter implements HourlyLimitCounter {
     throw this.#contended(action);
   }
 
-  async release(action: ActionType, actionId: string): Promise<boolean> {
+  async release(
+    action: ActionType,
+    actionId: string,
+    options: ReleaseOptions = {},
+  ): Promise<boolean> {
+    const keep = options.keep ?? 0;
+    if (!Number.isInteger(keep) || keep < 0) {
+      throw new RangeError(`keep must be a non-negative integer, got ${keep}`);
+    }
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt += 1) {
       const stored = await this.#read(action);
-      const entries = stored.entries.filter((entry) => entry.actionId !== actionId);
-      if (entries.length === stored.entries.length) return false;
+      const mine = stored.entries.find((entry) => entry.actionId === actionId);
+      if (mine === undefined || mine.count <= keep) return false;
+      const entries =
+        keep === 0
+          ? stored.entries.filter((entry) => entry !== mine)
+          : stored.entries.map((entry) => (entry === mine ? { ...entry, count: keep } : entry));
       if (await this.#write(action, stored.version, entries)) return true;
       await this.#backOff(attempt);
     }

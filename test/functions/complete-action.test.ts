@@ -1,28 +1,46 @@
 import { describe, expect, it } from 'vitest';
 import { createCompleteActionHandler } from '../../functions/complete-action.ts';
-import type { ResolvedSession, SessionTargetResult } from '../../lib/actions/schema.ts';
-import type { ActionCompletion, BatchedContents } from '../../lib/actions/store.ts';
+import type {
+  ActionRecord,
+  ResolvedDevice,
+  ResolvedSession,
+  SessionTargetResult,
+  TargetResult,
+} from '../../lib/actions/schema.ts';
+import type {
+  ActionCompletion,
+  BatchedContents,
+  UnfinishedActionFailure,
+} from '../../lib/actions/store.ts';
 import { GuardrailStoreUnavailableError } from '../../lib/guardrails/limits.ts';
 import { lambdaContext } from '../../local/workflow-runner.ts';
 
 const ACTION_ID = `act_${'0'.repeat(31)}1`;
+const NOW = '2026-01-01T00:00:00.000Z';
 
 function fixture(
   release: () => Promise<boolean> = async () => true,
   contents: BatchedContents = { results: {} },
+  stored: Partial<ActionRecord> = {},
 ) {
   const completed: ActionCompletion[] = [];
-  const released: { action: string; actionId: string }[] = [];
+  const released: { action: string; actionId: string; keep: number | undefined }[] = [];
   const reads: { actionId: string; batches: number }[] = [];
+  const lastResorts: { actionId: string; failure: UnfinishedActionFailure }[] = [];
   const handler = createCompleteActionHandler(() => ({
     actions: {
       complete: async (_actionId: string, completion: ActionCompletion) => {
         completed.push(completion);
       },
+      get: async () => ({ ...RECORD, ...stored }),
+      failUnfinished: async (actionId, failure) => {
+        lastResorts.push({ actionId, failure });
+        return true;
+      },
     },
     counter: {
-      release: async (action, actionId) => {
-        released.push({ action, actionId });
+      release: async (action, actionId, options) => {
+        released.push({ action, actionId, keep: options?.keep });
         return release();
       },
     },
@@ -38,8 +56,27 @@ function fixture(
       { actionId: ACTION_ID, action: 'device.wipe', dryRun: false, ...input },
       lambdaContext('complete-action'),
     );
-  return { run, completed, released, reads };
+  return { run, completed, released, reads, lastResorts, handler };
 }
+
+const RECORD: ActionRecord = {
+  actionId: ACTION_ID,
+  action: 'device.wipe',
+  target: { user: 'carol@example.com' },
+  reason: 'Lost phone',
+  dryRun: false,
+  status: 'running',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  results: {},
+  expiresAt: 1_900_000_000,
+};
+
+const device = (deviceId: string, actionable: boolean): ResolvedDevice => ({
+  deviceId,
+  managed: actionable,
+  actionable,
+});
 
 describe('complete-action', () => {
   it.each(['rejected', 'expired'] as const)(
@@ -52,7 +89,7 @@ describe('complete-action', () => {
       });
       expect(completion).toMatchObject({ status: ended });
       expect(completed).toHaveLength(1);
-      expect(released).toEqual([{ action: 'device.wipe', actionId: ACTION_ID }]);
+      expect(released).toEqual([{ action: 'device.wipe', actionId: ACTION_ID, keep: 0 }]);
     },
   );
 
@@ -67,16 +104,127 @@ describe('complete-action', () => {
       error: { name: 'ActionStoreUnavailableError', message: 'The hold could not be recorded' },
     });
     expect(completed).toHaveLength(1);
-    expect(released).toEqual([{ action: 'device.wipe', actionId: ACTION_ID }]);
+    expect(released).toEqual([{ action: 'device.wipe', actionId: ACTION_ID, keep: 0 }]);
     // A dry run reserved nothing.
     await run({ ended: 'failed', dryRun: true, error: { Error: 'X', Cause: 'y' } });
     expect(released).toHaveLength(1);
   });
 
-  it('keeps the reservation of an action that ran or failed', async () => {
+  it('keeps the reservation of an action that ran to its end', async () => {
     const { run, released } = fixture();
-    await run({ results: [] });
-    await run({ error: { Error: 'CitrixUnavailableError', Cause: 'down' } });
+    await run({ resolution: { targets: [device('d-1', true)] }, results: [] });
+    expect(released).toEqual([]);
+  });
+
+  it('gives back the whole reservation of an action that failed while resolving its targets', async () => {
+    // No resolution: the task that reserved failed after reserving (a timeout, a lost reply).
+    const { run, completed, released } = fixture();
+    await run({ error: { Error: 'Sandbox.Timedout', Cause: 'Task timed out after 60 seconds' } });
+    expect(completed).toEqual([expect.objectContaining({ status: 'failed' })]);
+    expect(released).toEqual([{ action: 'device.wipe', actionId: ACTION_ID, keep: 0 }]);
+  });
+
+  it('keeps counted only the targets a failed action may have acted on', async () => {
+    const wiped: TargetResult = { ...device('d-1', true), outcome: 'succeeded', finishedAt: NOW };
+    const { run, released } = fixture(
+      async () => true,
+      { results: {} },
+      {
+        results: { 'd-1': wiped },
+      },
+    );
+    await run({
+      // d-1 was wiped; d-2 has no result (its iteration may have sent the wipe before the Map
+      // failed), so it stays counted too; d-3 is not managed and was never reserved.
+      resolution: { targets: [device('d-1', true), device('d-2', true), device('d-3', false)] },
+      error: { Error: 'ActionStoreUnavailableError', Cause: 'results could not be recorded' },
+    });
+    expect(released).toEqual([{ action: 'device.wipe', actionId: ACTION_ID, keep: 2 }]);
+  });
+
+  it('gives back an administrator a guard refused just before the change', async () => {
+    const admin = (administratorId: string) => ({
+      administratorId,
+      ucOid: `oid-${administratorId}`,
+      type: 'AdministratorUser',
+      pending: false,
+      allowed: true,
+    });
+    const { run, released } = fixture(
+      async () => true,
+      { results: {} },
+      {
+        action: 'admin.revoke',
+        results: {
+          'a-1': { ...admin('a-1'), outcome: 'refused', note: 'Last Full', finishedAt: NOW },
+          'a-2': { ...admin('a-2'), outcome: 'succeeded', finishedAt: NOW },
+        },
+      },
+    );
+    await run({
+      action: 'admin.revoke',
+      resolution: { targets: [admin('a-1'), admin('a-2')] },
+      error: { Error: 'States.Runtime', Cause: 'the Map failed' },
+    });
+    expect(released).toEqual([{ action: 'admin.revoke', actionId: ACTION_ID, keep: 1 }]);
+  });
+
+  it.each([
+    ['before starting a step', undefined, 0],
+    ['after starting a step', `act_${'0'.repeat(31)}9`, 1],
+  ])(
+    'keeps a runbook run counted only once it started a step: failed %s',
+    async (_when, childActionId, keep) => {
+      const { run, completed, released } = fixture(
+        async () => true,
+        { results: {} },
+        {
+          action: 'runbook.run',
+          steps: [
+            {
+              id: 'disconnect',
+              action: 'session.disconnect',
+              status: childActionId === undefined ? 'pending' : 'running',
+              ...(childActionId === undefined ? {} : { childActionId }),
+            },
+          ],
+        },
+      );
+      await run({
+        action: 'runbook.run',
+        // What StartRunbook put in the state: the run's guardrails and schedule, no targets.
+        resolution: {
+          guardrails: { outcome: 'proceed', reasons: [], approvalTimeoutSeconds: 3600 },
+          schedule: { maxWaitSeconds: 60, stepDeadlineSeconds: [3720] },
+        },
+        error: { Error: 'RunbookRecordError', Cause: 'the run could not be advanced' },
+      });
+      expect(completed).toEqual([expect.objectContaining({ status: 'failed' })]);
+      expect(released).toEqual([{ action: 'runbook.run', actionId: ACTION_ID, keep }]);
+    },
+  );
+
+  it('marks an unfinished action failed as the last resort, and does nothing else', async () => {
+    const { handler, completed, released, lastResorts } = fixture();
+    const outcome = await handler(
+      {
+        actionId: ACTION_ID,
+        lastResort: { Error: 'ActionStoreError', Cause: 'Item size has exceeded the maximum' },
+      },
+      lambdaContext('complete-action'),
+    );
+    expect(outcome).toEqual({ markedFailed: true });
+    expect(lastResorts).toEqual([
+      {
+        actionId: ACTION_ID,
+        failure: {
+          summary:
+            'Action failed: its outcome could not be recorded (ActionStoreError: Item size has exceeded the maximum)',
+          error: { name: 'ActionStoreError', message: 'Item size has exceeded the maximum' },
+        },
+      },
+    ]);
+    expect(completed).toEqual([]);
     expect(released).toEqual([]);
   });
 
@@ -202,5 +350,16 @@ describe('complete-action for a batched session action', () => {
     });
     expect(completed[0]).not.toHaveProperty('results');
     expect(completed[0]).not.toHaveProperty('targets');
+  });
+
+  it('keeps counted the sessions a failed batched action may have acted on, from its batches', async () => {
+    const { run, released } = fixture(async () => true, CONTENTS);
+    await run({
+      action: 'session.logoff',
+      resolution: { batches: [0, 1], targets: 3 },
+      error: { Error: 'States.Timeout', Cause: 'The Map timed out' },
+    });
+    // s-1 logged off and s-2 failed after being sent stay counted; s-3 was protected.
+    expect(released).toEqual([{ action: 'session.logoff', actionId: ACTION_ID, keep: 2 }]);
   });
 });

@@ -59,10 +59,16 @@ describe('a hold that fails before anything was done', () => {
           complete: async (_actionId, completion) => {
             completed.push(completion);
           },
+          get: async () => {
+            throw new Error('a failed hold did nothing: no need to read what it did');
+          },
+          failUnfinished: async () => {
+            throw new Error('the failure was recorded: no last resort');
+          },
         },
         counter: {
-          release: async (releasedAction, actionId) => {
-            released.push(`${releasedAction} ${actionId}`);
+          release: async (releasedAction, actionId, options) => {
+            released.push(`${releasedAction} ${actionId} keep ${options?.keep}`);
             return true;
           },
         },
@@ -91,7 +97,7 @@ describe('a hold that fails before anything was done', () => {
           error: { name: 'ActionStoreUnavailableError', message: 'The hold could not be recorded' },
         }),
       ]);
-      expect(released).toEqual([`${action} ${ACTION_ID}`]);
+      expect(released).toEqual([`${action} ${ACTION_ID} keep 0`]);
       expect(acted).toEqual([]);
     },
   );

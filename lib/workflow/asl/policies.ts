@@ -134,6 +134,19 @@ export const RETRY = {
     MaxDelaySeconds: 30,
     JitterStrategy: 'FULL',
   },
+  /**
+   * The last resort, marking an action failed because its outcome could not be recorded: any
+   * error, as the usual ones were already retried; 2 s doubling to 60 s, 8 times (about 5
+   * minutes), which outlasts a short DynamoDB or Lambda outage.
+   */
+  lastResort: {
+    ErrorEquals: ['States.ALL'],
+    IntervalSeconds: 2,
+    MaxAttempts: 8,
+    BackoffRate: 2,
+    MaxDelaySeconds: 60,
+    JitterStrategy: 'FULL',
+  },
 } as const satisfies Record<string, Retrier>;
 
 const ANY_ERROR = ['States.ALL'] as const;
@@ -174,5 +187,22 @@ export const CATCH = {
    */
   continueAfter: (resultPath: `$.${string}Error`, next: string): readonly Catcher[] => [
     { ErrorEquals: ANY_ERROR, ResultPath: resultPath, Next: next },
+  ],
+
+  /**
+   * Recording the action's outcome failed after its retries: the error is kept at
+   * `$.completionError` and `RecordFailureLastResort` marks the action failed, so that it never
+   * stays `running`.
+   */
+  lastResort: [
+    { ErrorEquals: ANY_ERROR, ResultPath: '$.completionError', Next: 'RecordFailureLastResort' },
+  ],
+
+  /**
+   * The last resort itself failed: the execution fails with the completion's error (its failure,
+   * an alarmed failed execution, is all that is left to tell).
+   */
+  unrecorded: [
+    { ErrorEquals: ANY_ERROR, ResultPath: '$.lastResortError', Next: 'OutcomeUnrecorded' },
   ],
 } as const;

@@ -1,6 +1,11 @@
 import { RUNBOOK_WORKFLOW_TIMEOUT_SECONDS } from '../../runbooks/schedule.ts';
 import { CATCH, RETRY } from './policies.ts';
-import { actionWorkflow, resolveTargets, TASK_TIMEOUT_SECONDS } from './shared-states.ts';
+import {
+  actionWorkflow,
+  completeAction,
+  resolveTargets,
+  TASK_TIMEOUT_SECONDS,
+} from './shared-states.ts';
 import { functionArn, type StateMachine } from './types.ts';
 
 /** The source of `state-machines/runbook.asl.json`. */
@@ -51,19 +56,13 @@ export const RUNBOOK: StateMachine = actionWorkflow({
       Next: 'AdvanceRunbook',
     },
   },
-  completeAction: {
-    Type: 'Task',
-    Comment: "Records the run's status and summary, as the last round derived them from its steps.",
-    Resource: functionArn('CompleteActionFunctionArn'),
-    Parameters: {
+  completeAction: completeAction(
+    "Records the run's status and summary, as the last round derived them from its steps.",
+    {
       'actionId.$': '$.actionId',
       'action.$': '$.action',
       'dryRun.$': '$.dryRun',
       'runbook.$': '$.round.outcome',
     },
-    ResultPath: '$.completion',
-    TimeoutSeconds: TASK_TIMEOUT_SECONDS,
-    Retry: [RETRY.recordWrite],
-    Next: 'NotifyOutcome',
-  },
+  ),
 });

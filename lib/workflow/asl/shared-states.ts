@@ -44,6 +44,7 @@ function recordHoldEnd(comment: string, ended: 'rejected' | 'expired'): TaskStat
     ResultPath: '$.completion',
     TimeoutSeconds: TASK_TIMEOUT_SECONDS,
     Retry: [RETRY.recordWrite],
+    Catch: CATCH.lastResort,
     Next: 'NotifyOutcome',
   };
 }
@@ -61,7 +62,7 @@ export const RECORD_EXPIRY: TaskState = recordHoldEnd(
 export const HOLD_FAILED: PassState = {
   Type: 'Pass',
   Comment:
-    'The hold failed before anything was done (its record could not be written, or the wait itself failed): marked ended so that RecordActionFailure gives the hourly reservation back.',
+    'The hold failed before anything was done (its record could not be written, or the wait itself failed): marked ended so that RecordActionFailure gives the whole hourly reservation back.',
   Result: 'failed',
   ResultPath: '$.ended',
   Next: 'RecordActionFailure',
@@ -102,6 +103,31 @@ export const ACTION_FAILED: FailState = {
   Type: 'Fail',
   ErrorPath: '$.error.Error',
   CausePath: '$.error.Cause',
+};
+
+/**
+ * The last resort: completing or failing the action could not be recorded (after its retries),
+ * so the action is marked failed in one small conditional write (an outcome already recorded
+ * stays), with a retry of its own, and the execution fails.
+ */
+export const RECORD_FAILURE_LAST_RESORT: TaskState = {
+  Type: 'Task',
+  Comment:
+    "Last resort: the action's outcome could not be recorded. Marks it failed, unless it has already ended, so that it never stays running; then the execution fails with the error.",
+  Resource: COMPLETE_ACTION_FUNCTION,
+  Parameters: { 'actionId.$': '$.actionId', 'lastResort.$': '$.completionError' },
+  ResultPath: '$.lastResort',
+  TimeoutSeconds: TASK_TIMEOUT_SECONDS,
+  Retry: [RETRY.lastResort],
+  Catch: CATCH.unrecorded,
+  Next: 'OutcomeUnrecorded',
+};
+
+export const OUTCOME_UNRECORDED: FailState = {
+  Type: 'Fail',
+  Comment: "The action's outcome could not be recorded: the error that stopped it.",
+  ErrorPath: '$.completionError.Error',
+  CausePath: '$.completionError.Cause',
 };
 
 /** Marks the action running and turns its target into the targets to act on. */
@@ -229,20 +255,23 @@ export function recordTargetResult(options: {
   };
 }
 
-export function completeAction(comment: string): TaskState {
+/** Records the action's outcome; if that cannot be recorded, the last resort marks it failed. */
+export function completeAction(comment: string, parameters?: JsonObject): TaskState {
   return {
     Type: 'Task',
     Comment: comment,
     Resource: COMPLETE_ACTION_FUNCTION,
+    ...(parameters === undefined ? {} : { Parameters: parameters }),
     ResultPath: '$.completion',
     TimeoutSeconds: TASK_TIMEOUT_SECONDS,
     Retry: [RETRY.recordWrite],
+    Catch: CATCH.lastResort,
     Next: 'NotifyOutcome',
   };
 }
 
 export function recordActionFailure(
-  comment = 'Records an action that failed as a whole (targets could not be resolved, or too many).',
+  comment = 'Records an action that failed as a whole (targets could not be resolved, or too many), and gives back the hourly reservation of the targets it never acted on.',
 ): TaskState {
   return {
     Type: 'Task',
@@ -251,6 +280,7 @@ export function recordActionFailure(
     ResultPath: '$.completion',
     TimeoutSeconds: TASK_TIMEOUT_SECONDS,
     Retry: [RETRY.recordWrite],
+    Catch: CATCH.lastResort,
     Next: 'NotifyOutcomeAfterFailure',
   };
 }
@@ -283,12 +313,15 @@ const SHARED_STATE_NAMES = [
   'ActionDone',
   'NotifyOutcomeAfterFailure',
   'ActionFailed',
+  'RecordFailureLastResort',
+  'OutcomeUnrecorded',
 ] as const;
 
 /**
  * An action workflow: resolve the targets; a dry run completes at once; a hold for approval
  * when the guardrails ask for one (rejected, expired or failed holds are recorded); then the
- * workflow's own states; then the action's status and the notification of its source.
+ * workflow's own states; then the action's status and the notification of its source. Recording
+ * the status has a last resort, so that every path ends with the action recorded as ended.
  */
 export function actionWorkflow(source: ActionWorkflowSource): StateMachine {
   for (const name of Object.keys(source.states)) {
@@ -318,6 +351,8 @@ export function actionWorkflow(source: ActionWorkflowSource): StateMachine {
       ActionDone: ACTION_DONE,
       NotifyOutcomeAfterFailure: NOTIFY_OUTCOME_AFTER_FAILURE,
       ActionFailed: ACTION_FAILED,
+      RecordFailureLastResort: RECORD_FAILURE_LAST_RESORT,
+      OutcomeUnrecorded: OUTCOME_UNRECORDED,
     },
   };
 }

@@ -11,6 +11,7 @@ import {
   ActionStoreUnavailableError,
   DynamoActionStore,
 } from '../../../lib/actions/store.ts';
+import { MAX_AUDIT_FAILURES_PER_ACTION } from '../../../lib/audit/audit-log.ts';
 import { createActionsTable, type LocalDynamo, startLocalDynamo } from '../../../local/dynamodb.ts';
 
 const TABLE = 'actions-store-test';
@@ -192,6 +193,58 @@ describe('DynamoActionStore against a DynamoDB-compatible engine', () => {
     await expect(store.get('act_dddddddddddddddddddddddddddddddd')).rejects.toThrow(
       ActionRecordCorruptError,
     );
+  });
+});
+
+describe('DynamoActionStore: the last resort and audit failures', () => {
+  const failure = {
+    summary: 'Action failed: its outcome could not be recorded (ActionStoreError: too large)',
+    error: { name: 'ActionStoreError', message: 'too large' },
+  };
+
+  it.each(['accepted', 'running', 'awaiting_approval'] as const)(
+    'marks a %s action failed in one write, dropping its task token',
+    async (status) => {
+      const record = { ...newRecord(), status, approvalTaskToken: 'task-token-1' };
+      await store.create(record);
+      expect(await store.failUnfinished(record.actionId, failure)).toBe(true);
+      const stored = await store.get(record.actionId);
+      expect(stored).toMatchObject({ status: 'failed', ...failure });
+      expect(stored?.approvalTaskToken).toBeUndefined();
+    },
+  );
+
+  it('leaves an outcome already recorded as it is, and an unknown action alone', async () => {
+    const record = newRecord();
+    await store.create(record);
+    await store.complete(record.actionId, { status: 'succeeded', summary: '1 of 1 logged off' });
+    expect(await store.failUnfinished(record.actionId, failure)).toBe(false);
+    expect(await store.get(record.actionId)).toMatchObject({
+      status: 'succeeded',
+      summary: '1 of 1 logged off',
+    });
+    expect(await store.failUnfinished('act_ffffffffffffffffffffffffffffff00', failure)).toBe(false);
+  });
+
+  it('keeps the audit failures of an action, at most MAX_AUDIT_FAILURES_PER_ACTION', async () => {
+    const record = newRecord();
+    await store.create(record);
+    const auditFailure = (n: number) => ({
+      at: new Date(NOW.getTime() + n).toISOString(),
+      entries: n,
+      types: ['citrix_call' as const],
+      error: { name: 'AuditLogUnavailableError', message: 'audit log unavailable' },
+    });
+    for (let n = 1; n <= MAX_AUDIT_FAILURES_PER_ACTION + 2; n += 1) {
+      await store.recordAuditFailure(record.actionId, auditFailure(n));
+    }
+    const stored = await store.get(record.actionId);
+    expect(stored?.auditFailures).toHaveLength(MAX_AUDIT_FAILURES_PER_ACTION);
+    expect(stored?.auditFailures?.[0]).toEqual(auditFailure(1));
+    // A request refused before its record existed has nowhere to note it: no error.
+    await expect(
+      store.recordAuditFailure('act_ffffffffffffffffffffffffffffff01', auditFailure(1)),
+    ).resolves.toBeUndefined();
   });
 });
 

@@ -113,3 +113,22 @@ describe('toActionView: who asked', () => {
     ).toBe(false);
   });
 });
+
+describe('toActionView: audit entries that could not be written', () => {
+  const failure = {
+    at: AT,
+    entries: 3,
+    types: ['citrix_call' as const, 'target_outcome' as const],
+    error: { name: 'AuditLogUnavailableError', message: 'Audit append: audit log unavailable' },
+  };
+
+  it('shows them, so that nobody reads a timeline with a gap as whole', () => {
+    const view = toActionView({ ...record(), auditFailures: [failure] });
+    expect(view.auditFailures).toEqual([failure]);
+    expect(ActionViewSchema.parse(view).auditFailures).toEqual([failure]);
+  });
+
+  it('has no such field when every entry was written', () => {
+    expect(toActionView(record())).not.toHaveProperty('auditFailures');
+  });
+});

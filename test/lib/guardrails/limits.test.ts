@@ -193,6 +193,35 @@ describe('DynamoHourlyLimitCounter against a DynamoDB-compatible engine', () => 
     });
   });
 
+  it('gives back all but the targets kept, never raising a reservation', async () => {
+    const { counter, table } = await freshCounter();
+    await counter.reserve('device.wipe', 3, 5, id(1), NOW);
+    await counter.reserve('device.wipe', 1, 5, id(2), NOW);
+    // Three reserved, one acted on: two go back.
+    expect(await counter.release('device.wipe', id(1), { keep: 1 })).toBe(true);
+    // Idempotent, and never raised: keeping as many or more writes nothing.
+    expect(await counter.release('device.wipe', id(1), { keep: 1 })).toBe(false);
+    expect(await counter.release('device.wipe', id(1), { keep: 3 })).toBe(false);
+    expect(await storedItem(table, 'device.wipe')).toEqual({
+      counter: 'device.wipe',
+      version: 3,
+      entries: [
+        { at: NOW.getTime(), count: 1, actionId: id(1) },
+        { at: NOW.getTime(), count: 1, actionId: id(2) },
+      ],
+    });
+    // The hour now holds 2 of 5: three more fit, four do not.
+    expect(await counter.reserve('device.wipe', 4, 5, id(3), NOW)).toEqual({
+      allowed: false,
+      used: 2,
+    });
+    expect(await counter.reserve('device.wipe', 3, 5, id(4), NOW)).toEqual({
+      allowed: true,
+      used: 2,
+    });
+    await expect(counter.release('device.wipe', id(1), { keep: -1 })).rejects.toThrow(RangeError);
+  });
+
   it('releases without losing a reservation made concurrently', async () => {
     for (let round = 0; round < 3; round += 1) {
       const { counter, table } = await freshCounter();
