@@ -94,6 +94,17 @@ export const ActionViewAnswerSchema = z.looseObject({
   /** How to undo it, where Citrix allows (an `admin.revoke` in strip mode: `admin.restore`). */
   undo: z.looseObject({ action: z.string(), command: z.string() }).optional(),
   timeline: z.array(TimelineEntryAnswerSchema).optional(),
+  /** Audit entries a step could not write: the timeline lacks them (types read as text). */
+  auditFailures: z
+    .array(
+      z.looseObject({
+        at: z.string(),
+        entries: z.int(),
+        types: z.array(z.string()),
+        error: z.looseObject({ name: z.string(), message: z.string() }),
+      }),
+    )
+    .optional(),
 });
 export type ActionViewAnswer = z.infer<typeof ActionViewAnswerSchema>;
 

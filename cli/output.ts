@@ -158,17 +158,27 @@ export function stepLine(step: RunbookStepAnswer, index: number, colors: Colors)
 
 /** The whole picture after the summary line: steps of a runbook, or the targets of an action. */
 export function detailLines(view: ActionViewAnswer, colors: Colors): string[] {
+  const audit = auditFailureLines(view, colors);
   if (view.steps !== undefined) {
-    return view.steps.map((step, index) => stepLine(step, index, colors));
+    return [...view.steps.map((step, index) => stepLine(step, index, colors)), ...audit];
   }
   const undo = view.undo === undefined ? [] : [`  undo with: ${view.undo.command}`];
   return view.status === 'planned'
-    ? [...resultLines(view, colors), ...scopeLines(view)]
-    : [...resultLines(view, colors), ...undo];
+    ? [...resultLines(view, colors), ...scopeLines(view), ...audit]
+    : [...resultLines(view, colors), ...undo, ...audit];
 }
 
 /** `2026-03-01 10:04:05` in UTC: a timeline is read across people and time zones. */
 const shortTime = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '');
+
+/** A warning line per audit write that failed: the timeline lacks those entries. */
+function auditFailureLines(view: ActionViewAnswer, colors: Colors): string[] {
+  return (view.auditFailures ?? []).map((failure) =>
+    colors.yellow(
+      `  audit: ${failure.entries} ${failure.entries === 1 ? 'entry' : 'entries'} (${failure.types.join(', ')}) not written at ${shortTime(failure.at)}: ${failure.error.name}; the timeline lacks them`,
+    ),
+  );
+}
 
 export function timelineLines(timeline: readonly TimelineEntryAnswer[], colors: Colors): string[] {
   return timeline.map(

@@ -462,7 +462,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
     // Each task records its Citrix calls, decisions and outcomes, as the deployed ones do.
     for (const [name, handler] of Object.entries(handlers)) {
-      handlers[name] = inInvocation(audited(handler, () => auditLog));
+      handlers[name] = inInvocation(audited(handler, () => auditLog, () => actions));
     }
     const runnerOptions: LocalWorkflowRunnerOptions = {
       approvalTimeoutSeconds: guardrailSettings.approvalTimeoutSeconds,

@@ -44,6 +44,29 @@ describe('status', () => {
     );
   });
 
+  it('warns when some of the audit trail could not be written', async () => {
+    const view = viewOf({
+      status: 'succeeded',
+      summary: '1 of 1 sessions logged off',
+      auditFailures: [
+        {
+          at: '2026-03-01T10:00:03.000Z',
+          entries: 2,
+          types: ['citrix', 'outcome'],
+          error: { name: 'ProvisionedThroughputExceededException', message: 'Rate exceeded' },
+        },
+      ],
+    });
+    const fake = await startFakeApi(() => ({ status: 200, body: view }));
+
+    const run = await runCli(['--api', fake.server.baseUrl.href, 'status', ACTION_ID]);
+
+    expect(run.code).toBe(EXIT.ok);
+    expect(run.stdout).toContain(
+      '\n  audit: 2 entries (citrix, outcome) not written at 2026-03-01 10:00:03: ProvisionedThroughputExceededException; the timeline lacks them\n',
+    );
+  });
+
   it('points a revoke in strip mode to the command that undoes it', async () => {
     const command = 'citrix-response act admin.restore --admin mallory@example.com --reason "…"';
     const view = viewOf({
