@@ -9,7 +9,9 @@ import {
 } from '../lib/administrators/report.ts';
 import { awsAdministratorReportDependencies } from '../lib/runtime/clients/report.ts';
 import { logger } from '../lib/runtime/logger.ts';
+import { recordReportFailure, withMetrics } from '../lib/runtime/metrics.ts';
 import { InvalidTaskInputError } from '../lib/runtime/task-handler.ts';
+import { traceInvocation } from '../lib/runtime/tracer.ts';
 
 /** The payload the EventBridge schedule sends (and `npm run report` locally). */
 export const ReportRequestSchema = z.strictObject({
@@ -29,6 +31,7 @@ export function createReportAdministratorsHandler(
 ): ReportHandler {
   const handler = middy<unknown, AdministratorReport>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(traceInvocation())
     .handler(async (event) => {
       const request = ReportRequestSchema.safeParse(event);
       if (!request.success) {
@@ -59,7 +62,15 @@ export function createReportAdministratorsHandler(
       });
       return report;
     });
-  return (event, context) => handler(event, context);
+  // A run that fails, whatever the reason, leaves administrator changes unreported: alarmed.
+  // The Citrix calls it made (CitrixCalls, CitrixRetries) are published once per run.
+  return (event, context) =>
+    withMetrics(() =>
+      handler(event, context).catch((error: unknown) => {
+        recordReportFailure();
+        throw error;
+      }),
+    );
 }
 
 export const handler = createReportAdministratorsHandler(awsAdministratorReportDependencies);

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, LayerVersion, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -16,7 +16,7 @@ import {
   type WorkflowName,
 } from '../lib/actions/declaration.ts';
 import { ACTIONS_TABLE_INDEX_NAMES } from '../lib/actions/list.ts';
-import { FUNCTION_BUNDLING } from './function-bundling.ts';
+import { FUNCTION_BUNDLING, powertoolsLayerArn } from './function-bundling.ts';
 import { POWERTOOLS_ENVIRONMENT } from './operations.ts';
 
 /** The repository root: entries, package-lock.json and node_modules are resolved from it. */
@@ -62,6 +62,15 @@ export class CitrixResponseFunction extends NodejsFunction {
       timeout: props.timeout ?? Duration.seconds(60),
       memorySize: 512,
       logGroup,
+      // Powertools (Logger, Metrics, Tracer and the X-Ray SDK, idempotency, parameters) is left
+      // out of every bundle (FUNCTION_BUNDLING) and loaded from its public layer.
+      layers: [
+        LayerVersion.fromLayerVersionArn(
+          scope,
+          `${id}PowertoolsLayer`,
+          powertoolsLayerArn(Stack.of(scope).region),
+        ),
+      ],
       ...(props.asynchronousInvocation ?? {}),
       environment: { ...POWERTOOLS_ENVIRONMENT, POWERTOOLS_LOG_LEVEL: 'INFO' },
       bundling: props.bundledFiles?.length

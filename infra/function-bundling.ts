@@ -10,7 +10,32 @@ import type { BuildOptions } from 'esbuild';
  */
 export const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/*', '@smithy/*'] as const;
 
-/** The most a function's asset may weigh: its bundle and every file next to it. */
+/**
+ * The public Powertools for AWS Lambda (TypeScript) layer every function runs with: version 50 is
+ * the one published for release 2.35.0 (the layer ARN the project's docs switched to with that
+ * release), the version package.json pins for every `@aws-lambda-powertools/*` package, which
+ * `test/infra/function-bundles.test.ts` checks. It carries the Tracer and the X-Ray SDK
+ * (122 KB minified, more than any task function has left under the budget), so no bundle does.
+ */
+export const POWERTOOLS_LAYER = {
+  account: '094274105915',
+  name: 'AWSLambdaPowertoolsTypeScriptV2',
+  version: 50,
+  powertoolsVersion: '2.35.0',
+  /** What the bundles leave to the layer, as the Powertools docs ask for esbuild. */
+  modules: ['@aws-lambda-powertools/*'],
+} as const;
+
+/** The layer's ARN in `region` (a token such as `Stack.of(this).region` in the stack). */
+export function powertoolsLayerArn(region: string): string {
+  const { account, name, version } = POWERTOOLS_LAYER;
+  return `arn:aws:lambda:${region}:${account}:layer:${name}:${version}`;
+}
+
+/**
+ * The most a function's asset may weigh: its bundle and every file next to it. What the runtime
+ * and the Powertools layer provide is not in the asset; `npm run bench` times loading it.
+ */
 export const FUNCTION_BUNDLE_BUDGET_BYTES = 250_000;
 
 /**
@@ -31,7 +56,8 @@ export const FUNCTION_BUNDLING = {
   // The AWS SDK comes from the Lambda runtime: one bundled client alone is 310-340 KB minified,
   // more than the whole budget, and the runtime's copy is already on disk in every sandbox.
   bundleAwsSDK: false,
-  externalModules: [...RUNTIME_PROVIDED_MODULES],
+  // Powertools comes from its layer, so its modules are loaded from /opt, not from the bundle.
+  externalModules: [...RUNTIME_PROVIDED_MODULES, ...POWERTOOLS_LAYER.modules],
 } as const satisfies BundlingOptions;
 
 /**

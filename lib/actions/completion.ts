@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { auditEvent } from '../audit/context.ts';
 import type { HourlyLimitCounter } from '../guardrails/limits.ts';
 import { logger } from '../runtime/logger.ts';
+import { recordActionCompletion } from '../runtime/metrics.ts';
 import {
   CaughtErrorSchema,
   deriveActionStatus,
@@ -99,8 +100,9 @@ export async function completeAction(
   { actions, counter, batched }: CompleteActionDependencies,
   now: Date,
 ): Promise<ActionCompletion> {
-  const completion = await decideBatchedCompletion(input, batched, now);
+  const { completion, results } = await decideBatchedCompletion(input, batched, now);
   await actions.complete(input.actionId, completion);
+  recordActionCompletion(input.action, completion.status, results);
   if ((input.ended !== undefined || input.error !== undefined) && !input.dryRun) {
     await releaseReservation(input, { actions, counter, batched });
   }
@@ -133,26 +135,27 @@ async function decideBatchedCompletion(
   input: CompletionInput,
   batched: BatchedTargets,
   now: Date,
-): Promise<ActionCompletion> {
+): Promise<{ completion: ActionCompletion; results: readonly TargetResult[] }> {
   const resolution = input.resolution;
-  if (resolution === undefined || !('batches' in resolution)) return decideCompletion(input, now);
+  const unbatched = (completion: ActionCompletion) => ({
+    completion,
+    results: completion.results ?? [],
+  });
+  if (resolution === undefined || !('batches' in resolution)) {
+    return unbatched(decideCompletion(input, now));
+  }
   if (resolution.batches.length === 0) {
-    return decideCompletion({ ...input, resolution: { targets: [] } }, now);
+    return unbatched(decideCompletion({ ...input, resolution: { targets: [] } }, now));
   }
   const contents = await batched.read(input.actionId, resolution.batches.length);
+  const results = Object.values(contents.results);
   const {
     results: _results,
     targets: _targets,
     ...status
-  } = decideCompletion(
-    {
-      ...input,
-      resolution: { targets: contents.targets ?? [] },
-      results: Object.values(contents.results),
-    },
-    now,
-  );
-  return status;
+  } = decideCompletion({ ...input, resolution: { targets: contents.targets ?? [] }, results }, now);
+  // The record gets the status only; the metrics count every target's result.
+  return { completion: status, results };
 }
 
 /**

@@ -3,6 +3,7 @@ import type { ActionStore } from '../actions/store.ts';
 import { toActionView } from '../actions/view.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { logger } from '../runtime/logger.ts';
+import { publishMetrics } from '../runtime/metrics.ts';
 import { type ApprovalDependencies, decideOnAction } from './approvals.ts';
 import { apiError, validationError } from './http-errors.ts';
 import { createHttpFunction } from './http-function.ts';
@@ -75,5 +76,8 @@ export function createActionRecordsApiHandler(
     'POST /v1/actions/{actionId}/approve': asPerson(getDependencies, decide('approved')),
     'POST /v1/actions/{actionId}/reject': asPerson(getDependencies, decide('rejected')),
   };
-  return createHttpFunction('action-records-api', routes);
+  // Approval decisions record how long they waited (ApprovalWaitSeconds).
+  return createHttpFunction('action-records-api', routes, 'request failed', {
+    afterInvocation: publishMetrics,
+  });
 }

@@ -4,6 +4,7 @@ import { ActionNotAwaitingApprovalError, type ActionStore } from '../actions/sto
 import type { AuditLog } from '../audit/audit-log.ts';
 import { ApprovalRefusedError, checkApprover } from '../identity/approver.ts';
 import type { Person } from '../identity/principal.ts';
+import { recordApprovalWait } from '../runtime/metrics.ts';
 import { TaskTokenInvalidError, type TaskTokenSender } from '../workflow/starter.ts';
 import { apiError, validationError } from './http-errors.ts';
 import type { ApprovalDecision } from './responses.ts';
@@ -73,6 +74,13 @@ function answerFromRecord(
   );
 }
 
+/** How long the action waited for this decision, from its approval request (first decision only). */
+function recordDecisionWait(record: ActionRecord): void {
+  const requestedAt = Date.parse(record.approval?.requestedAt ?? '');
+  if (Number.isNaN(requestedAt)) return;
+  recordApprovalWait(record.action, (Date.now() - requestedAt) / 1000);
+}
+
 /**
  * Approves or rejects an action awaiting approval, once, and resumes its workflow. `approver` is
  * the authenticated person: never the requester (compared by principal, then by name as shown and
@@ -138,6 +146,7 @@ export async function decideOnAction(
       }
       throw error;
     }
+    recordDecisionWait(record);
   }
   const why = comment ? `: ${comment}` : '';
   await dependencies.audit.append([

@@ -7,6 +7,14 @@ import { logger } from '../runtime/logger.ts';
 import { INTERNAL_ERROR_BODY } from './http-errors.ts';
 import { type ApiFunction, type ApiHandler, type RouteHandlers, routeRequests } from './routes.ts';
 
+export interface HttpFunctionOptions {
+  /**
+   * Runs after every invocation, answered or failed: the records API publishes its metrics here,
+   * so the metrics module stays out of the functions that record none.
+   */
+  readonly afterInvocation?: () => void;
+}
+
 /**
  * One HTTP Lambda: a logger context per invocation, normalized headers, the routes `fn` serves
  * from the route table, and typed 4xx errors answered as thrown while anything else becomes the
@@ -16,6 +24,7 @@ export function createHttpFunction<F extends ApiFunction>(
   fn: F,
   routes: RouteHandlers<F>,
   failure = 'request failed',
+  { afterInvocation }: HttpFunctionOptions = {},
 ): ApiHandler {
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -31,5 +40,12 @@ export function createHttpFunction<F extends ApiFunction>(
       }),
     )
     .handler(routeRequests(fn, routes));
-  return (event, context) => handler(event, context);
+  if (afterInvocation === undefined) return (event, context) => handler(event, context);
+  return async (event, context) => {
+    try {
+      return await handler(event, context);
+    } finally {
+      afterInvocation();
+    }
+  };
 }

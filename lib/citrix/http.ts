@@ -40,7 +40,10 @@ export interface CitrixResponse {
   readonly body: unknown;
 }
 
-/** One HTTP attempt, for audit. `path` never carries query values. */
+/** The Citrix API a call goes to (the token endpoint counts apart from the API it is for). */
+export type CitrixProduct = 'daas' | 'endpoint-management' | 'cloud-administrators' | 'cloud-auth';
+
+/** One HTTP attempt, for audit and metrics. `path` never carries query values. */
 export interface CitrixCallRecord {
   method: string;
   path: string;
@@ -49,6 +52,11 @@ export interface CitrixCallRecord {
   durationMs: number;
   transactionId?: string;
   error?: string;
+  /**
+   * Whether the retry policy sends the request again after this attempt (a 401 token refresh is
+   * not a retry). Set by `fetchWithRetry`; records built elsewhere may leave it out.
+   */
+  retried?: boolean;
 }
 
 export interface CitrixHttpOptions {
@@ -175,6 +183,7 @@ export async function fetchWithRetry(
         durationMs: now() - started,
         transactionId: request.transactionId,
         error: describeNetworkError(error),
+        retried: attempt < maxAttempts,
       });
       if (attempt >= maxAttempts) {
         throw new CitrixTimeoutError(
@@ -189,10 +198,17 @@ export async function fetchWithRetry(
       continue;
     }
 
+    const durationMs = now() - started;
+    const retryable = isRetryableStatus(raw.status);
+    const retryAfterMs = retryable
+      ? parseRetryAfterMs(raw.headers.get('retry-after'), now())
+      : undefined;
+    const waitTooLong = retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs;
     record({
       status: raw.status,
-      durationMs: now() - started,
+      durationMs,
       transactionId: responseTransactionId(raw.headers) ?? request.transactionId,
+      retried: retryable && !waitTooLong && attempt < maxAttempts,
     });
 
     if (raw.status === 401 && request.onUnauthorized && !refreshed) {
@@ -200,10 +216,8 @@ export async function fetchWithRetry(
       await request.onUnauthorized();
       continue;
     }
-    if (!isRetryableStatus(raw.status)) return raw;
-
-    const retryAfterMs = parseRetryAfterMs(raw.headers.get('retry-after'), now());
-    if (retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs) {
+    if (!retryable) return raw;
+    if (waitTooLong) {
       throw new CitrixThrottledError({
         ...errorDetails(request, raw),
         retryAfterMs,

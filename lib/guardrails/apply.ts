@@ -3,12 +3,14 @@ import {
   type ActionTarget,
   type ActionType,
   byProduct,
+  isSweepTarget,
   type ResolvedDevice,
   type ResolvedSession,
   type ResolvedTarget,
 } from '../actions/schema.ts';
 import type { ActionStore } from '../actions/store.ts';
 import { auditEvent } from '../audit/context.ts';
+import { recordSweepTargets } from '../runtime/metrics.ts';
 import type { GuardrailSettings } from './config.ts';
 import { decideGuardrails, type GuardrailOutcome } from './decide.ts';
 import type { HourlyLimitCounter } from './limits.ts';
@@ -75,6 +77,11 @@ export async function applyGuardrails(
   );
   await dependencies.actions.markRunning(request.actionId, targets);
   const actionable = targets.filter((target) => targetVerdict(target).act).length;
+  // A sweep's results: what its run found, to act on or left alone (protected, in grace, ...).
+  if (isSweepTarget(request.target)) {
+    recordSweepTargets(request.target.sweep, 'actionable', actionable);
+    recordSweepTargets(request.target.sweep, 'skipped', targets.length - actionable);
+  }
   const counter: Pick<HourlyLimitCounter, 'reserve'> = request.dryRun
     ? { reserve: async () => ({ allowed: true, used: 0 }) }
     : dependencies.counter;

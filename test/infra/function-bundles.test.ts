@@ -18,6 +18,8 @@ import {
   FUNCTION_BUNDLE_BUDGET_BYTES,
   FUNCTION_BUNDLING,
   functionEsbuildOptions,
+  POWERTOOLS_LAYER,
+  RUNTIME_PROVIDED_MODULES,
 } from '../../infra/function-bundling.ts';
 import { deployedRunbooksFile } from '../../infra/runbooks.ts';
 import { sourceRulesFiles } from '../../infra/source-endpoints.ts';
@@ -29,7 +31,9 @@ import { bundleWeight, overBudget } from './bundle-budget.ts';
  * esbuild options, same externals), holds each bundle to its size budget, and loads each bundle as
  * Lambda's Node.js runtime would, so an ESM/CommonJS mismatch, a dependency that cannot be bundled
  * or one that should not be there fails here rather than after a deploy. The modules the runtime
- * provides (the AWS SDK) resolve from the project's node_modules, linked next to the bundles.
+ * provides (the AWS SDK) and the Powertools layer provides (infra/function-bundling.ts) resolve
+ * from the project's node_modules, linked next to the bundles: the layer's modules are not in the
+ * budget, which is the asset's, and `npm run bench` times loading them with each bundle.
  */
 /** The repository's runbooks as synth writes them (infra/runbooks.ts), beside some bundles. */
 const RUNBOOKS_FILE = deployedRunbooksFile({});
@@ -59,6 +63,19 @@ const ENTRIES = [
 ];
 let outdir: string;
 let metafile: Metafile;
+
+/** The Powertools modules a bundle imports from the layer (its external imports). */
+function layerImports(name: string): string[] {
+  const output = Object.entries(metafile.outputs).find(([file]) => file.endsWith(`${name}.mjs`));
+  if (output === undefined) throw new Error(`No output for ${name} in the metafile`);
+  return [
+    ...new Set(
+      output[1].imports
+        .filter(({ external, path }) => external && path.startsWith('@aws-lambda-powertools/'))
+        .map(({ path }) => path),
+    ),
+  ].sort();
+}
 /**
  * Set by the stack on every task function (test/infra/task-functions.test.ts checks it, and
  * test/infra/stack-iam.test.ts its grant): the audit wrapper needs the table's name before the
@@ -146,10 +163,10 @@ describe('function bundles', () => {
       bundleWeight(metafile, name).origins.map(({ origin }) => origin);
 
     expect(origins('functions/action-records-api')).toContain('confusables');
-    expect(origins('functions/action-records-api')).not.toContain(
+    expect(layerImports('functions/action-records-api')).not.toContain(
       '@aws-lambda-powertools/idempotency',
     );
-    expect(origins('functions/actions-api')).toContain('@aws-lambda-powertools/idempotency');
+    expect(layerImports('functions/actions-api')).toContain('@aws-lambda-powertools/idempotency');
     expect(origins('functions/actions-api')).not.toContain('confusables');
     expect(origins('functions/actions-api')).not.toContain('lib/actions/list-store.ts');
   });
@@ -181,6 +198,62 @@ describe('function bundles', () => {
       ]) {
         expect(fn).not.toContain(unused);
       }
+    }
+  });
+
+  it('leaves Powertools (the Tracer and its X-Ray SDK too) to its layer, pinned to the version the tests run', () => {
+    const inputs = Object.values(metafile.outputs).flatMap((output) => Object.keys(output.inputs));
+    const declared = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const used = new Set(ENTRIES.flatMap((entry) => layerImports(entry.replace(/\.ts$/, ''))));
+    const packages = new Set([...used].map((path) => path.split('/').slice(0, 2).join('/')));
+
+    expect(FUNCTION_BUNDLING.externalModules).toEqual([
+      ...RUNTIME_PROVIDED_MODULES,
+      ...POWERTOOLS_LAYER.modules,
+    ]);
+    expect(
+      inputs.filter((input) =>
+        /node_modules\/(@aws-lambda-powertools|aws-xray-sdk-core)\//.test(input),
+      ),
+    ).toEqual([]);
+    expect(packages).toContain('@aws-lambda-powertools/tracer');
+    // What the bundles load from the layer is what the tests and the local stack load.
+    for (const name of packages) {
+      const installed = JSON.parse(
+        readFileSync(join(PROJECT_ROOT, 'node_modules', name, 'package.json'), 'utf8'),
+      ) as { version: string };
+      expect(declared.dependencies[name], name).toBe(POWERTOOLS_LAYER.powertoolsVersion);
+      expect(installed.version, name).toBe(POWERTOOLS_LAYER.powertoolsVersion);
+    }
+  });
+
+  it('keeps Metrics out of the source endpoints and actions-api, which record none, and the Tracer off the API', () => {
+    const tracerImports = (name: string) =>
+      layerImports(name).filter((path) => path.startsWith('@aws-lambda-powertools/tracer'));
+
+    for (const name of [
+      'functions/source-webhooks',
+      'functions/source-requests',
+      'functions/actions-api',
+    ]) {
+      expect(layerImports(name), name).not.toContain('@aws-lambda-powertools/metrics');
+    }
+    for (const name of ['functions/action-records-api', 'functions/report-administrators']) {
+      expect(layerImports(name), name).toContain('@aws-lambda-powertools/metrics');
+    }
+    expect(tracerImports('functions/report-administrators')).toContain(
+      '@aws-lambda-powertools/tracer/middleware',
+    );
+    for (const name of [
+      'functions/source-webhooks',
+      'functions/source-requests',
+      'functions/actions-api',
+      'functions/action-records-api',
+      'functions/api-document',
+    ]) {
+      expect(tracerImports(name), name).toEqual([]);
     }
   });
 

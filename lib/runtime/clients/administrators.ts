@@ -1,6 +1,7 @@
 import { auditCitrixCall } from '../../audit/context.ts';
 import { CloudAdministratorsClient } from '../../citrix/administrators-client.ts';
 import { recordRetentionDaysFromEnv, requiredEnv } from '../env.ts';
+import { citrixCallMetrics } from '../metrics.ts';
 import { once } from '../once.ts';
 import { DynamoRevokeSnapshotStore } from '../revoke-snapshot-store.ts';
 import {
@@ -10,11 +11,16 @@ import {
 } from './citrix-cloud.ts';
 import { dynamoDBClient } from './dynamodb.ts';
 
-/** The Citrix Cloud administrators client, every call recorded in the audit trail. */
+const recordAdministratorsCall = citrixCallMetrics('cloud-administrators');
+
+/** The Citrix Cloud administrators client, every call audited and counted in the metrics. */
 export const awsAdministratorsClient = once(
   () =>
     new CloudAdministratorsClient({
-      onCall: auditCitrixCall,
+      onCall: (call) => {
+        auditCitrixCall(call);
+        recordAdministratorsCall(call);
+      },
       connection: awsCitrixConnection(),
       credentials: awsCitrixCredentials,
     }),

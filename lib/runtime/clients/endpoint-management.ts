@@ -1,10 +1,20 @@
 import { auditCitrixCall } from '../../audit/context.ts';
 import { endpointManagementConnectionFromEnv } from '../../citrix/endpoint-management-config.ts';
+import type { CitrixCallRecord } from '../../citrix/http.ts';
 import { readEndpointManagementCredentials } from '../citrix-secrets.ts';
 import { buildEndpointManagementClient } from '../endpoint-management.ts';
 import { inLambdaInit, requiredEnv } from '../env.ts';
+import { citrixCallMetrics } from '../metrics.ts';
 import { once } from '../once.ts';
 import { awsCitrixConnection, awsCitrixCredentials } from './citrix-cloud.ts';
+
+const recordEndpointManagementCall = citrixCallMetrics('endpoint-management');
+
+/** Every Endpoint Management call, recorded in the audit trail and counted in the metrics. */
+const onCall = (call: CitrixCallRecord): void => {
+  auditCitrixCall(call);
+  recordEndpointManagementCall(call);
+};
 
 /**
  * The Endpoint Management client. Only the secret the configured login needs is read: the Citrix
@@ -16,13 +26,13 @@ export const awsEndpointManagementClient = once(() => {
   if (connection.auth === 'cloud') {
     return buildEndpointManagementClient({
       connection,
-      onCall: auditCitrixCall,
+      onCall,
       cloud: { connection: awsCitrixConnection(), credentials: awsCitrixCredentials },
     });
   }
   return buildEndpointManagementClient({
     connection,
-    onCall: auditCitrixCall,
+    onCall,
     credentials: () =>
       readEndpointManagementCredentials(
         requiredEnv(process.env, 'CITRIX_EM_CREDENTIALS_SECRET_ARN'),

@@ -314,6 +314,47 @@ describe('CitrixHttpClient retries', () => {
     },
   );
 
+  it.each([
+    ['a 429 then 200', [text(429, '', { 'retry-after': '1' }), json(200, {})], [true, false]],
+    [
+      '429s that outlast the attempts',
+      [text(429, '', { 'retry-after': '1' })],
+      [true, true, false],
+    ],
+    [
+      'a Retry-After longer than the policy waits',
+      [text(429, '', { 'retry-after': '120' })],
+      [false],
+    ],
+    ['a 503 burst', [text(503, ''), text(503, ''), json(200, {})], [true, true, false]],
+    [
+      'a 401 refreshed once (a new token, not a retry)',
+      [text(401, ''), json(200, {})],
+      [false, false],
+    ],
+    ['a 404', [json(404, {})], [false]],
+  ])('records which attempts the policy sends again, after %s', async (_case, replies, retried) => {
+    const server = await startServer(...replies);
+    const { client, calls } = makeClient(server);
+
+    await client.request({ method: 'GET', path: '/x' }).catch(() => undefined);
+
+    expect(calls.map((call) => call.retried)).toEqual(retried);
+  });
+
+  it('records a timed-out attempt as retried while attempts remain', async () => {
+    const server = await startServer(neverReply);
+    const { client, calls } = makeClient(server, { timeoutMs: 50 });
+
+    await rejection(client.request({ method: 'GET', path: '/x' }));
+
+    expect(calls.map((call) => [call.error, call.retried])).toEqual([
+      ['timeout', true],
+      ['timeout', true],
+      ['timeout', false],
+    ]);
+  });
+
   it('does not follow redirects', async () => {
     const elsewhere = await startServer(json(200, {}));
     const server = await startServer(text(307, '', { location: `${elsewhere.baseUrl.href}steal` }));
