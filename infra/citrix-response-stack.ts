@@ -5,7 +5,7 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { WorkflowName } from '../lib/actions/schema.ts';
 import { AUDIT_TABLE_KEYS } from '../lib/audit/audit-log.ts';
-import { WORKFLOWS, type WorkflowDefinition } from '../lib/workflow/definition.ts';
+import { COMPLETE_ACTION, WORKFLOWS, type WorkflowDefinition } from '../lib/workflow/definition.ts';
 import { ActionWorkflow } from './action-workflow.ts';
 import { ActionsApi, WEB_ACL_RULES } from './actions-api.ts';
 import { AdministratorReport } from './administrator-report.ts';
@@ -17,6 +17,7 @@ import { SourceEndpoints } from './source-endpoints.ts';
 import { actionsTable, generatedSecret, retainedTable, SIGNING_SECRET } from './storage.ts';
 import { Sweeps } from './sweeps.ts';
 import { TaskFunctions } from './task-functions.ts';
+import { UnrecordedExecutions } from './unrecorded-executions.ts';
 
 /**
  * The ServiceNow API secret's instanceUrl until the operator stores the real one: not a URL, so
@@ -60,6 +61,7 @@ export class CitrixResponseStack extends Stack {
   readonly sweeps: Sweeps;
   readonly api: ActionsApi;
   /** The alarm topic, every alarm and the dashboard. */
+  readonly unrecordedExecutions: UnrecordedExecutions;
   readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: CitrixResponseStackProps) {
@@ -204,6 +206,12 @@ export class CitrixResponseStack extends Stack {
       logRetention: config.logRetention,
       runbooksFile,
       rateLimitPerAddress: config.apiRateLimitPerAddress,
+    });
+
+    // The backstop of every workflow's Catch: an execution that ended where no state could record it.
+    this.unrecordedExecutions = new UnrecordedExecutions(this, 'UnrecordedExecutions', {
+      stateMachines: Object.values(this.stateMachines),
+      completeAction: this.tasks.functionNamed(COMPLETE_ACTION),
     });
 
     // --- Operations, last: it alarms every function, state machine and queue built above.

@@ -56,6 +56,13 @@ export class TaskFunctions extends Construct {
     return this.#functions;
   }
 
+  /** A task function every workflow has already asked for, e.g. complete-action. */
+  functionNamed(task: WorkflowFunction): CitrixResponseFunction {
+    const fn = this.#functions.get(task.name);
+    if (fn === undefined) throw new Error(`No workflow uses the task function ${task.name}`);
+    return fn;
+  }
+
   functionFor(workflow: WorkflowDefinition, task: WorkflowFunction): CitrixResponseFunction {
     const existing = this.#functions.get(task.name);
     if (existing !== undefined) {

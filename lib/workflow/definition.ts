@@ -59,8 +59,12 @@ export interface WorkflowDefinition {
   readonly functions: readonly WorkflowFunction[];
 }
 
-/** Every workflow ends with these two: the action's status, then telling its source. */
-const COMPLETE_ACTION: WorkflowFunction = {
+/**
+ * Every workflow ends with these two: the action's status, then telling its source. CompleteAction
+ * is also the last resort that fails an action its workflow could not record (infra's
+ * UnrecordedExecutions).
+ */
+export const COMPLETE_ACTION: WorkflowFunction = {
   substitution: 'CompleteActionFunctionArn',
   name: 'complete-action',
   entry: 'functions/complete-action.ts',

@@ -6,7 +6,11 @@ import { ACTION_TYPES } from '../../lib/actions/schema.ts';
 import { administratorChangeLeaseKey } from '../../lib/administrators/change-lock.ts';
 import { STEP_WORKFLOW_NAMES } from '../../lib/runbooks/definition.ts';
 import { DAAS_THROTTLE_GATE_KEY } from '../../lib/runtime/session-batch-store.ts';
-import { WORKFLOWS, type WorkflowFunction } from '../../lib/workflow/definition.ts';
+import {
+  COMPLETE_ACTION,
+  WORKFLOWS,
+  type WorkflowFunction,
+} from '../../lib/workflow/definition.ts';
 import {
   allow,
   CUSTOMER_ID,
@@ -82,6 +86,10 @@ function expectedTaskGrants(task: WorkflowFunction): string[] {
           ['states:StartExecution'],
           ...STEP_WORKFLOW_NAMES.map((workflow) => stack.stateMachine(workflow)),
         )
+      : []),
+    // The last resort of executions no state could record keeps what it could not either.
+    ...(task.name === COMPLETE_ACTION.name
+      ? allow(['sqs:SendMessage'], stack.idOf(stack.stack.unrecordedExecutions.deadLetterQueue))
       : []),
     ...secretReads(...secrets),
   ].sort();
@@ -446,20 +454,31 @@ describe('who may touch what', () => {
     ).toEqual([]);
   });
 
-  it('lets EventBridge invoke the report function from its rule only, and nothing else', () => {
+  it('lets EventBridge invoke the report function and complete-action each from its own rule only, and nothing else', () => {
     const fromEvents = stack
       .idsOf('AWS::Lambda::Permission')
       .map((id) => stack.resource(id).Properties)
       .filter((permission) => permission.Principal === 'events.amazonaws.com');
 
-    expect(fromEvents).toEqual([
-      {
-        Action: 'lambda:InvokeFunction',
-        FunctionName: { 'Fn::GetAtt': [stack.reportFunction, 'Arn'] },
-        Principal: 'events.amazonaws.com',
-        SourceArn: { 'Fn::GetAtt': [stack.idOf(stack.stack.administratorReport.rule), 'Arn'] },
-      },
-    ]);
+    expect(fromEvents).toHaveLength(2);
+    expect(fromEvents).toEqual(
+      expect.arrayContaining([
+        {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: {
+            'Fn::GetAtt': [stack.idOf(stack.stack.tasks.functionNamed(COMPLETE_ACTION)), 'Arn'],
+          },
+          Principal: 'events.amazonaws.com',
+          SourceArn: { 'Fn::GetAtt': [stack.idOf(stack.stack.unrecordedExecutions.rule), 'Arn'] },
+        },
+        {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: { 'Fn::GetAtt': [stack.reportFunction, 'Arn'] },
+          Principal: 'events.amazonaws.com',
+          SourceArn: { 'Fn::GetAtt': [stack.idOf(stack.stack.administratorReport.rule), 'Arn'] },
+        },
+      ]),
+    );
   });
 
   it.each([

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { routeThrottles, STAGE_THROTTLE, WEB_ACL_RULES } from '../../infra/actions-api.ts';
 import { ALARM_KINDS } from '../../infra/operations.ts';
+import { COMPLETE_ACTION } from '../../lib/workflow/definition.ts';
 import {
   ALARM_EMAIL,
   type Json,
@@ -246,7 +247,8 @@ describe('alarms', () => {
 
   it('raise as soon as a dead-letter queue holds a message', () => {
     const queues = stack.idsOf('AWS::SQS::Queue');
-    expect(queues).toHaveLength(2);
+    // The sweeps', the report's, and that of the executions no state could record.
+    expect(queues).toHaveLength(3);
     for (const id of queues) {
       expectOneAlarm(
         'AWS/SQS',
@@ -500,11 +502,15 @@ function asynchronousInvocations(template: Template): { sources: string[]; probl
   return { sources, problems };
 }
 
-/** The permission that lets EventBridge invoke the report function. */
-function eventsPermission(of: SynthesizedStack): string {
+/** The permission that lets EventBridge invoke `fn` (by default the report function). */
+function eventsPermission(of: SynthesizedStack, fn = of.reportFunction): string {
   const ids = of
     .idsOf('AWS::Lambda::Permission')
-    .filter((id) => of.resource(id).Properties.Principal === 'events.amazonaws.com');
+    .filter(
+      (id) =>
+        of.resource(id).Properties.Principal === 'events.amazonaws.com' &&
+        JSON.stringify(of.resource(id).Properties.FunctionName).includes(fn),
+    );
   expect(ids).toHaveLength(1);
   return String(ids[0]);
 }
@@ -543,6 +549,12 @@ describe('asynchronous invocations', () => {
       delete ruleTarget.DeadLetterConfig;
     }
     delete properties(stack.reportFunction).DeadLetterConfig;
+    const unrecorded = stack.idOf(stack.stack.unrecordedExecutions.rule);
+    for (const ruleTarget of properties(unrecorded).Targets as Record<string, Json>[]) {
+      delete ruleTarget.DeadLetterConfig;
+    }
+    const completeAction = stack.idOf(stack.stack.tasks.functionNamed(COMPLETE_ACTION));
+    delete properties(completeAction).DeadLetterConfig;
     const [schedule = ''] = stack.idsOf('AWS::Scheduler::Schedule');
     delete (properties(schedule).Target as Record<string, Json>).DeadLetterConfig;
     for (const id of stack.idsOf('AWS::CloudWatch::Alarm')) {
@@ -556,6 +568,9 @@ describe('asynchronous invocations', () => {
         `${rule} has a target without a dead-letter queue`,
         `${stack.reportFunction}, invoked by ${rule}, has no dead-letter queue or on-failure destination`,
         `${stack.reportFunction}, invoked by events.amazonaws.com (${eventsPermission(stack)}), has no dead-letter queue or on-failure destination`,
+        `${unrecorded} has a target without a dead-letter queue`,
+        `${completeAction}, invoked by ${unrecorded}, has no dead-letter queue or on-failure destination`,
+        `${completeAction}, invoked by events.amazonaws.com (${eventsPermission(stack, completeAction)}), has no dead-letter queue or on-failure destination`,
         `${schedule} has no dead-letter queue`,
         `the dead-letter queue ${stack.idOf(stack.stack.sweeps.deadLetterQueue)} has no alarm`,
       ].sort(),
@@ -742,3 +757,51 @@ function globMatcher(pattern: string): (value: string) => boolean {
   const regex = new RegExp(`^${source}$`);
   return (value) => regex.test(value);
 }
+
+describe('executions no state could record', () => {
+  it('send their end to complete-action as its last-resort input, for every workflow', () => {
+    const rule = stack.resource(stack.idOf(stack.stack.unrecordedExecutions.rule)).Properties;
+    const completeAction = stack.idOf(stack.stack.tasks.functionNamed(COMPLETE_ACTION));
+    const machines = Object.values(stack.stack.stateMachines).map((machine) => ({
+      Ref: stack.idOf(machine),
+    }));
+
+    expect(rule.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: machines },
+    });
+    const [ruleTarget] = rule.Targets as Record<string, Json>[];
+    expect(ruleTarget?.Arn).toEqual({ 'Fn::GetAtt': [completeAction, 'Arn'] });
+    const transformer = ruleTarget?.InputTransformer as {
+      InputPathsMap: Record<string, string>;
+      InputTemplate: string;
+    };
+    expect(transformer.InputPathsMap).toEqual({
+      'detail-name': '$.detail.name',
+      'detail-status': '$.detail.status',
+    });
+    // The template, with an execution's values put in as EventBridge does (a bare placeholder
+    // becomes a JSON string, one inside a string its text), is the input complete-action accepts.
+    const values: Record<string, string> = {
+      'detail-name': 'act_0123',
+      'detail-status': 'TIMED_OUT',
+    };
+    const input = JSON.parse(
+      transformer.InputTemplate.replace(
+        /(:\s*)<([a-z-]+)>|<([a-z-]+)>/g,
+        (_, colon: string | undefined, bare: string | undefined, inner: string | undefined) =>
+          bare === undefined
+            ? String(values[inner ?? ''])
+            : `${colon}${JSON.stringify(values[bare])}`,
+      ),
+    );
+    expect(input).toEqual({
+      actionId: 'act_0123',
+      lastResort: {
+        Error: 'States.TIMED_OUT',
+        Cause: "The workflow execution ended TIMED_OUT before it recorded the action's outcome",
+      },
+    });
+  });
+});

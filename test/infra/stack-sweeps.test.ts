@@ -149,9 +149,14 @@ describe('schedules', () => {
   });
 
   it('keeps runs that could not start in one encrypted queue of their own that refuses requests without TLS', () => {
-    // The report's runs have their own queue (stack-operations.test.ts checks every queue).
+    // The report's runs and unrecorded executions have their own queues (stack-operations.test.ts
+    // checks every queue).
     expect(stack.idsOf('AWS::SQS::Queue').sort()).toEqual(
-      [queue(), stack.idOf(stack.stack.administratorReport.deadLetterQueue)].sort(),
+      [
+        queue(),
+        stack.idOf(stack.stack.administratorReport.deadLetterQueue),
+        stack.idOf(stack.stack.unrecordedExecutions.deadLetterQueue),
+      ].sort(),
     );
     expect(stack.resource(queue()).Properties).toEqual({
       SqsManagedSseEnabled: true,
