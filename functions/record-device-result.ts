@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { CaughtErrorSchema } from '../lib/actions/outcome.ts';
 import {
+  DeviceActionTypeSchema,
   DeviceReadBackSchema,
   type DeviceTargetResult,
   ResolvedDeviceSchema,
@@ -20,6 +21,7 @@ export interface RecordDeviceResultDependencies {
 /** The Map iteration's whole state: what each step produced, or the error that ended it. */
 const InputSchema = z.object({
   actionId: z.string(),
+  action: DeviceActionTypeSchema,
   target: ResolvedDeviceSchema,
   command: SentCommandSchema.optional(),
   readBack: DeviceReadBackSchema.optional(),
@@ -27,7 +29,10 @@ const InputSchema = z.object({
   readBackError: CaughtErrorSchema.optional(),
 });
 
-/** Task: turns one device's steps into its result, stores it, and returns it. */
+/**
+ * Task: turns one device's steps into its result, stores it, and returns it. A command that may
+ * have gone out without an answer is recorded as confirmed by its read-back or as unconfirmed.
+ */
 export const createRecordDeviceResultHandler = (
   getDependencies: () => RecordDeviceResultDependencies,
 ) =>

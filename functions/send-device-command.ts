@@ -24,10 +24,12 @@ const InputSchema = z.object({
 });
 
 /**
- * Task: sends the wipe, selective wipe or policy deploy for one managed device. Throws
+ * Task: sends the wipe, selective wipe or policy deploy for one managed device, once; a command
+ * that may have been applied without an answer is returned `unanswered`, never sent again. Throws
  * EndpointManagementRejectedError when the server answers `status: -1`, DeviceNotManagedError
  * for a device not reported as managed, DeviceNotActionableError for one the resolution skipped
- * (protected). Ends its Endpoint Management session before returning.
+ * (protected), TaskDeadlineError when it stops before its Lambda timeout. Ends its Endpoint
+ * Management session before returning.
  */
 export const createSendDeviceCommandHandler = (
   getDependencies: () => SendDeviceCommandDependencies,

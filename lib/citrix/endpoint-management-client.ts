@@ -1,10 +1,19 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as z from 'zod';
 import type {
   EmBodyShape,
   EndpointManagementConnection,
   EndpointManagementCredentials,
 } from './endpoint-management-config.ts';
-import { CitrixAuthenticationError, CitrixError, CitrixResponseValidationError } from './errors.ts';
+import {
+  CitrixApiError,
+  CitrixAuthenticationError,
+  CitrixError,
+  CitrixResponseValidationError,
+  CitrixThrottledError,
+  CitrixTimeoutError,
+  CitrixUnavailableError,
+} from './errors.ts';
 import {
   type CitrixCallRecord,
   CitrixHttpClient,
@@ -17,6 +26,7 @@ import {
   type TokenSource,
 } from './http.ts';
 import { deviceIdJson, validateDeviceId } from './ids.ts';
+import { backoffDelayMs } from './retry.ts';
 
 /** Endpoint Management device as the filter and get calls return it; ids normalised to strings. */
 export const EmDeviceSchema = z.looseObject({
@@ -70,6 +80,47 @@ export class EndpointManagementRejectedError extends CitrixError {
 export type DeviceCommand = 'wipe' | 'selectiveWipe' | 'deployPolicy';
 
 /**
+ * A device command went out and no answer came back (a timeout, a reset connection, a 5xx or 408,
+ * a 2xx whose body could not be read): Endpoint Management may have applied it. It is never sent
+ * again by the client; the caller records it as unanswered and reads the device.
+ */
+export class DeviceCommandUnansweredError extends CitrixError {
+  readonly command: DeviceCommand;
+  readonly path: string;
+
+  constructor(command: DeviceCommand, path: string, options: ErrorOptions & { cause: unknown }) {
+    const cause = options.cause;
+    const why = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(
+      `Endpoint Management did not answer POST ${path} (${why.slice(0, 300)}); the ${command} may have been applied`,
+      options,
+    );
+    this.name = 'DeviceCommandUnansweredError';
+    this.command = command;
+    this.path = path;
+  }
+}
+
+/**
+ * Whether a failed device command POST may have been applied by Endpoint Management, from what
+ * the client saw. An answer that says it did not act is definite: `status: -1`, 429 (throttled
+ * before acting, so safe to send again), and any other 4xx but 408 (refused). A 5xx or 408, a
+ * timeout or a lost connection, or an unreadable 2xx may come after the server acted. An error of
+ * another request (the login a 401 triggers) means the command itself was not accepted.
+ */
+export function commandMayHaveApplied(error: unknown, path: string): boolean {
+  if (error instanceof EndpointManagementRejectedError) return false;
+  if (error instanceof CitrixThrottledError) return false;
+  if (error instanceof CitrixUnavailableError) return error.path === path;
+  if (error instanceof CitrixApiError) return false;
+  if (error instanceof CitrixTimeoutError || error instanceof CitrixResponseValidationError) {
+    return error.path === path;
+  }
+  // Anything else came from somewhere unexpected while the request was under way.
+  return true;
+}
+
+/**
  * Each command's request in both body shapes (see EM_BODY_SHAPES): the `id-array` path, and the
  * `object` path with whether its body takes one `deviceId` or a `deviceIds` list. One table, so a
  * command without its requests is a type error, never another command's request.
@@ -84,6 +135,11 @@ const DEVICE_COMMAND_REQUESTS: Readonly<
   selectiveWipe: { idArray: '/device/selwipe', object: '/device/selectivewipe', many: false },
   deployPolicy: { idArray: '/device/refresh', object: '/device/policy/deploy', many: true },
 };
+
+/** How long a 429 asks to wait (0: it did not say, so back off as the policy does). */
+function throttledWait(error: CitrixThrottledError): number {
+  return error.retryAfterMs ?? 0;
+}
 
 /** Path and body of a device command for each body shape (see EM_BODY_SHAPES). */
 export function deviceCommandRequest(
@@ -188,6 +244,50 @@ function assertStatusOk(body: unknown, method: string, path: string): void {
   const status = statusOf(body);
   if (status === undefined || status === 0) return;
   throw new EndpointManagementRejectedError(method, path, status, statusMessages(body));
+}
+
+const defaultSleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms);
+  });
+
+/** Rejects with the signal's reason once it aborts (never resolves). */
+function whenAborted(signal: AbortSignal): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+/**
+ * Fetch and sleep that stop when the run's signal aborts (`withSession`'s signal, carried by
+ * `scope`), so that a task stopped at its deadline leaves no request running and no retry
+ * waiting: a frozen Lambda would otherwise resume them in its next invocation.
+ */
+function abortableTransport(
+  scope: AsyncLocalStorage<AbortSignal>,
+  seams: Pick<EndpointManagementClientOptions, 'fetch' | 'sleep'>,
+): { fetch: typeof fetch; sleep: (ms: number) => Promise<void> } {
+  return {
+    fetch: (input, init) => {
+      // Resolved per call so that tests can stub the global fetch.
+      const fetchImpl = seams.fetch ?? globalThis.fetch;
+      const signal = scope.getStore();
+      if (signal === undefined) return fetchImpl(input, init);
+      const own = init?.signal ?? undefined;
+      return fetchImpl(input, {
+        ...init,
+        signal: own === undefined ? signal : AbortSignal.any([own, signal]),
+      });
+    },
+    sleep: (ms) => {
+      const sleep = seams.sleep ?? defaultSleep;
+      const signal = scope.getStore();
+      if (signal === undefined) return sleep(ms);
+      if (signal.aborted) return Promise.reject(signal.reason);
+      return Promise.race([sleep(ms), whenAborted(signal)]);
+    },
+  };
 }
 
 /**
@@ -322,13 +422,19 @@ export class EndpointManagementClient {
   readonly #options: EndpointManagementClientOptions;
   /** Runs inside `withSession` now; the last one to finish logs out. */
   #sessionUsers = 0;
+  /** The abort signal of the run a call belongs to (`withSession`'s), if it has one. */
+  readonly #runSignal = new AsyncLocalStorage<AbortSignal>();
+  readonly #sleep: (ms: number) => Promise<void>;
 
   constructor(options: EndpointManagementClientOptions) {
     this.#options = options;
     this.#connection = options.connection;
     this.#pageSize = Math.min(options.pageSize ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE);
     this.#maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
-    this.#session = new EndpointManagementSession(options);
+    // Every call but the logout stops when its run's signal aborts; the logout must still go out.
+    const transport = abortableTransport(this.#runSignal, options);
+    this.#sleep = transport.sleep;
+    this.#session = new EndpointManagementSession({ ...options, ...transport });
     this.#http = new CitrixHttpClient({
       baseUrl: options.connection.baseUrl,
       tokens: this.#session,
@@ -336,8 +442,8 @@ export class EndpointManagementClient {
       authorization: (token) => ({ auth_token: token }),
       timeoutMs: options.connection.requestTimeoutMs,
       retry: options.connection.retry,
-      fetch: options.fetch,
-      sleep: options.sleep,
+      fetch: transport.fetch,
+      sleep: transport.sleep,
       random: options.random,
       now: options.now,
       onCall: options.onCall,
@@ -346,6 +452,11 @@ export class EndpointManagementClient {
 
   get bodyShape(): EmBodyShape {
     return this.#connection.bodyShape;
+  }
+
+  /** The longest `logout()` takes: what a task keeps before its deadline to end the session. */
+  get logoutTimeoutMs(): number {
+    return Math.min(this.#connection.requestTimeoutMs, LOGOUT_TIMEOUT_MS);
   }
 
   #path(path: string): string {
@@ -423,9 +534,40 @@ export class EndpointManagementClient {
     return parseCitrixBody(EmDeviceSchema, response.body, 'GET', path);
   }
 
+  /**
+   * Sends a device command once. It is never sent again after a failure that may follow an
+   * applied command (see `commandMayHaveApplied`): that throws DeviceCommandUnansweredError. Only
+   * a 429 is sent again (Endpoint Management did not act), waiting as it asks, within the retry
+   * policy's attempts; a 401 is sent again after logging in afresh (it did not act either).
+   */
   async sendDeviceCommand(command: DeviceCommand, deviceIds: readonly string[]): Promise<void> {
-    const { path, body } = deviceCommandRequest(command, deviceIds, this.#connection.bodyShape);
-    await this.#post(path, body);
+    const request = deviceCommandRequest(command, deviceIds, this.#connection.bodyShape);
+    const path = this.#path(request.path);
+    const { retry } = this.#connection;
+    // Logged in first: a login that fails is a command never sent, whatever the error.
+    await this.#session.getToken();
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const response = await this.#http.request({
+          method: 'POST',
+          path,
+          body: request.body,
+          maxAttempts: 1,
+        });
+        assertStatusOk(response.body, 'POST', path);
+        return;
+      } catch (error) {
+        if (commandMayHaveApplied(error, path)) {
+          throw new DeviceCommandUnansweredError(command, path, { cause: error });
+        }
+        const waitMs = error instanceof CitrixThrottledError ? throttledWait(error) : undefined;
+        if (waitMs === undefined || waitMs > retry.maxRetryAfterMs) throw error;
+        if (attempt >= retry.maxAttempts) throw error;
+        await this.#sleep(
+          waitMs > 0 ? waitMs : backoffDelayMs(attempt, retry, this.#options.random ?? Math.random),
+        );
+      }
+    }
   }
 
   wipeDevice(deviceId: string): Promise<void> {
@@ -449,10 +591,12 @@ export class EndpointManagementClient {
   async withSession<T>(
     work: () => Promise<T>,
     onLogoutError: (error: unknown) => void,
+    signal?: AbortSignal,
   ): Promise<T> {
     this.#sessionUsers += 1;
     try {
-      return await work();
+      // With a signal, every call `work` makes (but the logout below) stops when it aborts.
+      return await (signal === undefined ? work() : this.#runSignal.run(signal, work));
     } finally {
       this.#sessionUsers -= 1;
       if (this.#sessionUsers === 0) {

@@ -9,8 +9,13 @@ import {
   type DeviceTargetResult,
   deviceCommandOf,
   type ResolvedDevice,
+  type TargetOutcome,
 } from '../actions/schema.ts';
-import type { DeviceCommand, EmDevice } from '../citrix/endpoint-management-client.ts';
+import {
+  type DeviceCommand,
+  DeviceCommandUnansweredError,
+  type EmDevice,
+} from '../citrix/endpoint-management-client.ts';
 import { CitrixNotFoundError } from '../citrix/errors.ts';
 import type { DeviceFind } from './catalog.ts';
 import type { DeviceFindings } from './findings.ts';
@@ -169,9 +174,22 @@ async function findDeviceTargets(
   return resolved;
 }
 
-export const SentCommandSchema = z.object({ name: z.string(), sentAt: z.iso.datetime() });
+/**
+ * A command sent to a device: `sentAt` is when Endpoint Management accepted it, or, with
+ * `unanswered`, when it was sent and why no answer came back (it may have been applied).
+ */
+export const SentCommandSchema = z.object({
+  name: z.string(),
+  sentAt: z.iso.datetime(),
+  unanswered: z.string().max(1000).optional(),
+});
 export type SentCommand = z.infer<typeof SentCommandSchema>;
 
+/**
+ * Sends the device's command once. A command that went out without an answer is returned as
+ * `unanswered`, never sent again: the workflow reads the device back and records it confirmed or
+ * unconfirmed (`buildDeviceTargetResult`).
+ */
 export async function sendDeviceCommand(
   commander: DeviceCommander,
   action: DeviceActionType,
@@ -190,9 +208,56 @@ export async function sendDeviceCommand(
     );
   }
   const command = deviceCommandOf(action);
-  await commander.sendDeviceCommand(command, [device.deviceId]);
+  const sentAt = now().toISOString();
+  try {
+    await commander.sendDeviceCommand(command, [device.deviceId]);
+  } catch (error) {
+    if (error instanceof DeviceCommandUnansweredError) {
+      return { name: command, sentAt, unanswered: error.message.slice(0, 1000) };
+    }
+    throw error;
+  }
   return { name: command, sentAt: now().toISOString() };
 }
+
+/**
+ * What the send step throws only when its command did not reach Endpoint Management or was
+ * refused by it: nothing was applied, so the device is recorded as failed. The client turns a
+ * failure of the command's own request that may follow an applied command into an `unanswered`
+ * result, so the Citrix errors here can only come from the login before it. Any other error of
+ * the step (TaskDeadlineError, a Lambda timeout or crash, a Lambda service error) may follow a
+ * command that went out, and the device is recorded as unconfirmed.
+ */
+export const COMMAND_NOT_SENT_ERRORS: readonly string[] = [
+  'InvalidTaskInputError',
+  'DeviceNotManagedError',
+  'DeviceNotActionableError',
+  'EndpointManagementRejectedError',
+  'InvalidCitrixIdError',
+  'CitrixConfigurationError',
+  'CitrixApiError',
+  'CitrixAuthenticationError',
+  'CitrixForbiddenError',
+  'CitrixNotFoundError',
+  'CitrixThrottledError',
+  'CitrixUnavailableError',
+  'CitrixTimeoutError',
+  'CitrixResponseValidationError',
+  // Step Functions could not invoke the task at all.
+  'Lambda.TooManyRequestsException',
+];
+
+/** The commands a read-back can confirm: a wiped device leaves management (or the listing). */
+const CONFIRMED_BY_LEAVING: ReadonlySet<string> = new Set<DeviceCommand>(['wipe', 'selectiveWipe']);
+
+/**
+ * The outcome of a device whose command went out without an answer and whose read-back does not
+ * show it applied: sent, not confirmed. It counts as not done, so that the action asks for a
+ * person (as a session's SubmissionUnconfirmedError does), and its error,
+ * DeviceCommandUnconfirmedError, says to check the device before sending again.
+ */
+export const UNCONFIRMED_COMMAND_OUTCOME: TargetOutcome = 'failed';
+export const UNCONFIRMED_COMMAND_ERROR = 'DeviceCommandUnconfirmedError';
 
 /** The device as Endpoint Management holds it after the command; gone counts as an answer too. */
 export async function readDeviceBack(
@@ -214,6 +279,8 @@ export async function readDeviceBack(
 }
 
 export interface DeviceProgress {
+  /** The action, for a command that never answered (its step failed before returning it). */
+  readonly action?: DeviceActionType | undefined;
   readonly command?: SentCommand | undefined;
   readonly readBack?: DeviceReadBack | undefined;
   /** The command step failed: nothing was accepted for this device. */
@@ -230,10 +297,16 @@ export function buildDeviceTargetResult(
 ): DeviceTargetResult {
   const base = {
     ...device,
-    ...(progress.command ? { command: progress.command } : {}),
+    ...(progress.command
+      ? { command: { name: progress.command.name, sentAt: progress.command.sentAt } }
+      : {}),
     ...(progress.readBack ? { readBack: progress.readBack } : {}),
     finishedAt: now.toISOString(),
   };
+  const unanswered = unansweredCommand(progress);
+  if (unanswered !== undefined) {
+    return { ...base, ...unansweredResult(unanswered, progress) };
+  }
   if (progress.error !== undefined) {
     return { ...base, outcome: 'failed', error: summarizeCaughtError(progress.error) };
   }
@@ -273,4 +346,54 @@ export function buildDeviceTargetResult(
     };
   }
   return { ...base, outcome: 'succeeded' };
+}
+
+/** A command that may have been applied without an answer: its name, and why it is unanswered. */
+function unansweredCommand(
+  progress: DeviceProgress,
+): { readonly name: string; readonly why: string } | undefined {
+  const { command, error, action } = progress;
+  if (command?.unanswered !== undefined) return { name: command.name, why: command.unanswered };
+  if (command !== undefined || error === undefined) return undefined;
+  if (COMMAND_NOT_SENT_ERRORS.includes(error.Error)) return undefined;
+  const { name, message } = summarizeCaughtError(error);
+  const why = `the step that sends it ended with ${name}${message === name ? '' : `: ${message}`}`;
+  // Without the action the command is unknown, but it may still have gone out.
+  return { name: action === undefined ? 'command' : deviceCommandOf(action), why };
+}
+
+/**
+ * An unanswered command, after reading the device: a wipe is confirmed when the device has left
+ * management (or the listing); otherwise it is sent, not confirmed, and never sent again by the
+ * workflow. Endpoint Management's API shows no pending commands, so a read cannot show more.
+ */
+function unansweredResult(
+  unanswered: { readonly name: string; readonly why: string },
+  progress: DeviceProgress,
+): Pick<DeviceTargetResult, 'outcome' | 'note' | 'error'> {
+  const { readBack } = progress;
+  const left = readBack !== undefined && (!readBack.found || readBack.managed === false);
+  if (left && CONFIRMED_BY_LEAVING.has(unanswered.name)) {
+    return {
+      outcome: 'succeeded',
+      note: `Confirmed by reading the device back: it is no longer ${readBack.found ? 'managed' : 'listed'}, though the ${unanswered.name} was not answered (${unanswered.why})`,
+    };
+  }
+  const read =
+    progress.readBackError !== undefined
+      ? `reading the device back failed (${summarizeCaughtError(progress.readBackError).message})`
+      : readBack === undefined
+        ? 'the device was not read back'
+        : 'the device is still listed and managed';
+  return {
+    outcome: UNCONFIRMED_COMMAND_OUTCOME,
+    error: {
+      name: UNCONFIRMED_COMMAND_ERROR,
+      message:
+        `Sent, not confirmed: ${unanswered.why}; ${read}. It was not sent again: check the device in Endpoint Management before sending the ${unanswered.name} again`.slice(
+          0,
+          1000,
+        ),
+    },
+  };
 }

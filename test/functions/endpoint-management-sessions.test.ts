@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createReadDeviceBackHandler } from '../../functions/read-device-back.ts';
 import { createResolveDeviceTargetsHandler } from '../../functions/resolve-device-targets.ts';
@@ -10,9 +11,11 @@ import type { DeviceFindings } from '../../lib/devices/findings.ts';
 import type { GuardedResolution } from '../../lib/guardrails/apply.ts';
 import { guardrailsFromEnv } from '../../lib/guardrails/config.ts';
 import { buildEndpointManagementClient } from '../../lib/runtime/endpoint-management.ts';
+import { TASK_FINISH_MARGIN_MS, TaskDeadlineError } from '../../lib/runtime/task-handler.ts';
 import { ENDPOINT_MANAGEMENT_BASE_PATH } from '../../local/simulator/endpoint-management.ts';
 import { type RunningSimulator, startCitrixSimulator } from '../../local/simulator/server.ts';
 import { lambdaContext } from '../../local/workflow-runner.ts';
+import { type LoopbackServer, useLoopbackServers } from '../support/loopback-server.ts';
 import { DEVICES, TEST_CLIENT, TEST_EM_ADMIN, testFixture } from '../support/simulator-fixture.ts';
 
 /**
@@ -41,10 +44,10 @@ const emRoutes = () =>
 
 type Login = 'credentials' | 'cloud';
 
-/** A fresh client, as a new Lambda container builds it. */
-function newClient(login: Login) {
+/** A fresh client, as a new Lambda container builds it (at `emUrl`, the simulator by default). */
+function newClient(login: Login, emUrl = sim.url) {
   const env = {
-    CITRIX_EM_URL: `${sim.url}${ENDPOINT_MANAGEMENT_BASE_PATH}`,
+    CITRIX_EM_URL: `${emUrl}${ENDPOINT_MANAGEMENT_BASE_PATH}`,
     CITRIX_EM_AUTH: login,
     CITRIX_MAX_ATTEMPTS: '2',
     CITRIX_REQUEST_TIMEOUT_MS: '2000',
@@ -177,3 +180,67 @@ describe.each<Login>(['credentials', 'cloud'])(
     });
   },
 );
+
+const startLoopback = useLoopbackServers();
+const REQUEST_TIMEOUT_MS = 2000;
+
+/**
+ * A proxy in front of the simulator that forwards every request at once (the simulator applies a
+ * command) and holds back the answer to each device command by `lateMs`.
+ */
+function lateCommandProxy(lateMs: number): Promise<LoopbackServer> {
+  return startLoopback(async (request, response) => {
+    const headers = new Headers();
+    for (const name of ['auth_token', 'content-type', 'accept', 'authorization']) {
+      const value = request.headers[name];
+      if (typeof value === 'string') headers.set(name, value);
+    }
+    const upstream = await fetch(new URL(request.url, sim.url), {
+      method: request.method,
+      headers,
+      ...(request.method === 'GET' ? {} : { body: request.body }),
+    });
+    const text = await upstream.text();
+    if (/\/device\/(wipe|selectivewipe|policy\/deploy)$/.test(request.path)) {
+      await new Promise((resolve) => setTimeout(resolve, lateMs));
+    }
+    response.writeHead(upstream.status, { 'content-type': 'application/json' });
+    response.end(text);
+  });
+}
+
+describe('a device task whose Lambda is about to time out', () => {
+  it('stops the command in flight, logs out, and throws TaskDeadlineError', async () => {
+    const proxy = await lateCommandProxy(5000);
+    const sending = newClient('credentials', proxy.baseUrl.origin);
+    const send = createSendDeviceCommandHandler(() => ({ commander: sending, session: sending }));
+    // Time for the login and the request to go out, then the task must stop to log out.
+    const workMs = 700;
+    const deadline =
+      Date.now() + Math.min(REQUEST_TIMEOUT_MS, 3000) + TASK_FINISH_MARGIN_MS + workMs;
+    const context: Context = {
+      ...lambdaContext('send-device-command'),
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    };
+    const error = await send(
+      {
+        actionId: 'act_deadline',
+        action: 'device.wipe',
+        device: { deviceId: DEVICES.bobPhone, managed: true, actionable: true },
+      },
+      context,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TaskDeadlineError);
+    expect((error as Error).name).toBe('TaskDeadlineError');
+    // The answer is 5 s late and the request timeout is 2 s: only the deadline ends it this way.
+    const proxied = proxy.requests.map(
+      (r) => `${r.method} ${r.path.slice(ENDPOINT_MANAGEMENT_BASE_PATH.length)}`,
+    );
+    expect(proxied).toEqual([
+      'POST /authentication/login',
+      'POST /device/wipe',
+      'POST /authentication/logout',
+    ]);
+    expect(await liveTokens()).toBe(0);
+  });
+});

@@ -5,13 +5,22 @@ import type {
   DeviceTarget,
   DeviceTargetResult,
 } from '../../lib/actions/schema.ts';
+import {
+  COMMAND_NOT_SENT_ERRORS,
+  UNCONFIRMED_COMMAND_OUTCOME,
+} from '../../lib/devices/device-actions.ts';
+import { DEVICE_ACTION } from '../../lib/workflow/asl/device-action.ts';
 import type { RecordedRequest } from '../../local/simulator/server.ts';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack.ts';
 import type { WorkflowEvent } from '../../local/workflow-runner.ts';
+import { sigV4Fetch } from '../support/local-stack.ts';
+import { type LoopbackServer, startLoopbackServer } from '../support/loopback-server.ts';
+import { TEST_PEOPLE, TEST_SIGNING_SECRET } from '../support/signed-request.ts';
 import {
   DEVICE_BUSY,
   DEVICES,
   FAST_WORKFLOW,
+  TEST_EM_ADMIN,
   TEST_ENV,
   testFixture,
 } from '../support/simulator-fixture.ts';
@@ -337,5 +346,129 @@ describe('device workflow with a protected device (PROTECTED_DEVICES)', () => {
     const wipes = sent.filter((r) => r.path === `${EM}/device/wipe`);
     expect(wipes.map((r) => r.body)).toEqual([{ deviceId: DEVICES.carolPhone }]);
     expect(sent.some((r) => JSON.stringify(r.body).includes(DEVICES.carolTablet))).toBe(false);
+  });
+});
+
+/** Longer than the client's request timeout (TEST_ENV: 2 s): the answer arrives too late. */
+const LATE_ANSWER_MS = 3000;
+
+/**
+ * A proxy in front of the simulator's Endpoint Management: every request goes through at once
+ * (so the simulator applies a wipe), and the answer to each wipe is held back past the client's
+ * timeout, as when Endpoint Management acts and its reply is lost.
+ */
+async function lateWipeAnswers(upstream: () => string): Promise<LoopbackServer> {
+  return startLoopbackServer(async (request, response) => {
+    const headers = new Headers();
+    for (const name of ['auth_token', 'content-type', 'accept']) {
+      const value = request.headers[name];
+      if (typeof value === 'string') headers.set(name, value);
+    }
+    const answer = await fetch(new URL(request.url, upstream()), {
+      method: request.method,
+      headers,
+      ...(request.method === 'GET' ? {} : { body: request.body }),
+    });
+    const text = await answer.text();
+    if (request.path === `${EM}/device/wipe`) {
+      await new Promise((resolve) => setTimeout(resolve, LATE_ANSWER_MS));
+    }
+    if (response.destroyed) return;
+    response.writeHead(answer.status, { 'content-type': 'application/json' });
+    response.end(text);
+  });
+}
+
+describe('device workflow when Endpoint Management applies a wipe and its answer is lost', () => {
+  let stack: LocalStack;
+  let proxy: LoopbackServer;
+
+  beforeAll(async () => {
+    let simulatorUrl = '';
+    proxy = await lateWipeAnswers(() => simulatorUrl);
+    stack = await startStack({
+      CITRIX_EM_URL: `${proxy.baseUrl.origin}${EM}`,
+      CITRIX_EM_AUTH: 'credentials',
+      CITRIX_EM_USERNAME: TEST_EM_ADMIN.login,
+      CITRIX_EM_PASSWORD: TEST_EM_ADMIN.password,
+      WEBHOOK_SECRET: TEST_SIGNING_SECRET,
+      LOCAL_PEOPLE: JSON.stringify(TEST_PEOPLE),
+    });
+    simulatorUrl = stack.simulator?.url ?? '';
+  });
+  afterAll(async () => {
+    await stack.close();
+    await proxy.close();
+  });
+
+  it('sends the wipe exactly once and records it as sent, not confirmed, in the view and the timeline', async () => {
+    const { record, status } = await run(stack, {
+      action: 'device.wipe',
+      target: { deviceId: DEVICES.bobPhone },
+    });
+    expect(status).toBe('SUCCEEDED');
+    const wipes = (stack.simulator?.requests() ?? []).filter(
+      (r) => r.method === 'POST' && r.path === `${EM}/device/wipe`,
+    );
+    expect(wipes).toHaveLength(1);
+    expect(commandsOf(stack, DEVICES.bobPhone)).toEqual(['wipe']);
+    const result = deviceResult(record, DEVICES.bobPhone);
+    expect(result).toMatchObject({
+      outcome: UNCONFIRMED_COMMAND_OUTCOME,
+      command: { name: 'wipe', sentAt: expect.any(String) },
+      // Read before anything else could be sent: the device is still there and managed.
+      readBack: { found: true, managed: true },
+      error: { name: 'DeviceCommandUnconfirmedError' },
+    });
+    expect(result?.error?.message).toMatch(
+      /^Sent, not confirmed: Endpoint Management did not answer POST \/xenmobile\/api\/v1\/device\/wipe \(CitrixTimeoutError: .*\); the wipe may have been applied; the device is still listed and managed\. It was not sent again: check the device in Endpoint Management before sending the wipe again$/,
+    );
+    expect(record.status).toBe('failed');
+
+    const view = await sigV4Fetch(`${stack.apiUrl}/v1/actions/${record.actionId}`);
+    expect(view.status).toBe(200);
+    const body = (await view.json()) as {
+      results: DeviceTargetResult[];
+      timeline: { type: string; summary: string; details?: Record<string, unknown> }[];
+    };
+    expect(JSON.stringify(body.results)).toContain('DeviceCommandUnconfirmedError');
+    const outcome = body.timeline.find((entry) => entry.type === 'target_outcome');
+    expect(outcome?.summary).toMatch(
+      new RegExp(`^${DEVICES.bobPhone} ${UNCONFIRMED_COMMAND_OUTCOME}: Sent, not confirmed: `),
+    );
+    expect(outcome?.details).toMatchObject({
+      error: expect.stringMatching(/^DeviceCommandUnconfirmedError: Sent, not confirmed/),
+    });
+
+    // Long after the held answer came back, still the one wipe.
+    await new Promise((resolve) => setTimeout(resolve, LATE_ANSWER_MS));
+    expect(commandsOf(stack, DEVICES.bobPhone)).toEqual(['wipe']);
+  });
+});
+
+describe('the device workflow never sends a command twice', () => {
+  const states = (
+    DEVICE_ACTION.States.ActOnEachDevice as unknown as {
+      ItemProcessor: {
+        States: Record<
+          string,
+          { Retry?: { ErrorEquals: string[] }[]; Catch?: { ErrorEquals: string[]; Next: string }[] }
+        >;
+      };
+    }
+  ).ItemProcessor.States;
+
+  it('retries the send step only on errors it throws before its command could go out', () => {
+    const retried = (states.SendCommand?.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
+    expect(retried.length).toBeGreaterThan(0);
+    // Never a Lambda timeout, crash or service error, nor TaskDeadlineError: those may follow a sent command.
+    for (const name of retried) expect(COMMAND_NOT_SENT_ERRORS).toContain(name);
+    expect(retried).not.toContain('TaskDeadlineError');
+  });
+
+  it('reads the device back after any failure of the send step, before recording it', () => {
+    expect(states.SendCommand?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReadDeviceBack' },
+    ]);
   });
 });

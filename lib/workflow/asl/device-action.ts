@@ -41,7 +41,7 @@ export const DEVICE_ACTION: StateMachine = actionWorkflow({
         SendCommand: {
           Type: 'Task',
           Comment:
-            'POSTs the wipe, selective wipe or deploy for this one device; a 200 with status -1 is EndpointManagementRejectedError.',
+            'POSTs the wipe, selective wipe or deploy for this one device, once: a command that may have been applied without an answer (timeout, 5xx) comes back unanswered and is never sent again; a 200 with status -1 is EndpointManagementRejectedError. Only failures before the command went out (the login) or a 429 are retried. Lambda errors are not retried, since the function may have sent the command: any error goes on to ReadDeviceBack, and the record says unconfirmed unless the error shows nothing was sent.',
           Resource: functionArn('SendDeviceCommandFunctionArn'),
           Parameters: {
             'actionId.$': '$.actionId',
@@ -50,14 +50,14 @@ export const DEVICE_ACTION: StateMachine = actionWorkflow({
           },
           ResultPath: '$.command',
           TimeoutSeconds: 120,
-          Retry: [RETRY.citrixTransient, RETRY.lambdaTransient],
-          Catch: CATCH.failTarget('RecordDeviceResult'),
+          Retry: [RETRY.citrixTransient],
+          Catch: CATCH.failTarget('ReadDeviceBack'),
           Next: 'ReadDeviceBack',
         },
         ReadDeviceBack: {
           Type: 'Task',
           Comment:
-            'Reads the device after the command, so the record shows what Endpoint Management holds now. A failure here does not undo the accepted command.',
+            'Reads the device after the command (or after a send step that failed), so the record shows what Endpoint Management holds now, and whether an unanswered wipe took effect. A failure here does not undo the accepted command.',
           Resource: functionArn('ReadDeviceBackFunctionArn'),
           Parameters: { 'actionId.$': '$.actionId', 'deviceId.$': '$.target.deviceId' },
           ResultPath: '$.readBack',
@@ -69,7 +69,7 @@ export const DEVICE_ACTION: StateMachine = actionWorkflow({
         RecordDeviceResult: recordTargetResult({
           function: 'RecordDeviceResultFunctionArn',
           comment:
-            "Turns the command, read-back or error into the device's result, stores it and returns it as the iteration's output.",
+            "Turns the command, read-back or error into the device's result (an unanswered command: confirmed by the read-back, or unconfirmed), stores it and returns it as the iteration's output.",
         }),
       },
     }),

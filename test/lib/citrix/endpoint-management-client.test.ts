@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  commandMayHaveApplied,
+  DeviceCommandUnansweredError,
   deviceCommandRequest,
   EndpointManagementClient,
   type EndpointManagementLogin,
@@ -12,9 +14,13 @@ import type {
   EndpointManagementConnection,
 } from '../../../lib/citrix/endpoint-management-config.ts';
 import {
+  CitrixApiError,
   CitrixAuthenticationError,
   CitrixNotFoundError,
   CitrixResponseValidationError,
+  CitrixThrottledError,
+  CitrixTimeoutError,
+  CitrixUnavailableError,
   InvalidCitrixIdError,
 } from '../../../lib/citrix/errors.ts';
 import type { TokenSource } from '../../../lib/citrix/http.ts';
@@ -29,10 +35,14 @@ const GUID = '7d3f6c1e-2b4a-4f7e-9c0d-1a2b3c4d5e6f';
 
 interface Reply {
   readonly status?: number;
+  /** JSON-serialised; a string is sent as it is (a body that is not JSON). */
   readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
-type Route = (request: RecordedRequest) => Reply;
+/** A route's answer, or HANG: the server never answers (the client's timeout ends the request). */
+const HANG = 'hang';
+type Route = (request: RecordedRequest) => Reply | typeof HANG;
 
 const startLoopback = useLoopbackServers();
 
@@ -101,6 +111,15 @@ async function fakeEndpointManagement(
     const handler = routes[route];
     if (handler === undefined) return reply(404, { status: -1, message: `No route ${route}` });
     const answer = handler(request);
+    if (answer === HANG) return;
+    if (answer.headers !== undefined) {
+      for (const [name, value] of Object.entries(answer.headers)) response.setHeader(name, value);
+    }
+    if (typeof answer.body === 'string') {
+      response.writeHead(answer.status ?? 200, { 'content-type': 'application/json' });
+      response.end(answer.body);
+      return;
+    }
     return reply(answer.status ?? 200, answer.body);
   });
   return {
@@ -156,11 +175,19 @@ function client(
     pageSize?: number;
     requestTimeoutMs?: number;
     sleep?: (ms: number) => Promise<void>;
+    maxRetryAfterMs?: number;
   } = {},
 ) {
   const base = connection(server.baseUrl, options.shape);
   return new EndpointManagementClient({
-    connection: { ...base, requestTimeoutMs: options.requestTimeoutMs ?? base.requestTimeoutMs },
+    connection: {
+      ...base,
+      requestTimeoutMs: options.requestTimeoutMs ?? base.requestTimeoutMs,
+      retry: {
+        ...base.retry,
+        maxRetryAfterMs: options.maxRetryAfterMs ?? base.retry.maxRetryAfterMs,
+      },
+    },
     login: options.login ?? credentialsLogin,
     ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
     sleep: options.sleep ?? (async () => undefined),
@@ -705,6 +732,189 @@ describe('device commands', () => {
 
   it('refuses more than one device per wipe in the OpenAPI shape', () => {
     expect(() => deviceCommandRequest('wipe', [GUID, '42'], 'object')).toThrow(TypeError);
+  });
+});
+
+describe('a device command is sent at most once', () => {
+  const WIPE = 'POST /device/wipe';
+  const wipes = (server: FakeEndpointManagement) =>
+    server.calls().filter((call) => call === WIPE).length;
+  const success: Reply = { body: { status: 0, message: 'Success' } };
+
+  it('never sends a wipe again after it timed out: it may have been applied', async () => {
+    const server = await fakeEndpointManagement({ [WIPE]: () => HANG });
+    const error = await rejection(client(server, { requestTimeoutMs: 150 }).wipeDevice(GUID));
+    expect(error).toBeInstanceOf(DeviceCommandUnansweredError);
+    expect(error).toMatchObject({
+      name: 'DeviceCommandUnansweredError',
+      command: 'wipe',
+      path: `${BASE_PATH}/device/wipe`,
+    });
+    expect((error as Error).cause).toBeInstanceOf(CitrixTimeoutError);
+    expect((error as Error).message).toMatch(
+      /^Endpoint Management did not answer POST \/xenmobile\/api\/v1\/device\/wipe \(CitrixTimeoutError: .*\); the wipe may have been applied$/,
+    );
+    expect(wipes(server)).toBe(1);
+  });
+
+  it.each([500, 502, 503, 504, 408])(
+    'never sends a command again after a %i, which may follow an applied command',
+    async (status) => {
+      const server = await fakeEndpointManagement({
+        'POST /device/selectivewipe': () => ({ status, body: { status: -1, message: 'Oops' } }),
+        'POST /device/policy/deploy': () => ({ status, body: { status: -1, message: 'Oops' } }),
+      });
+      const em = client(server);
+      const selective = await rejection(em.selectiveWipeDevice(GUID));
+      const deploy = await rejection(em.deployPolicies([GUID]));
+      expect(selective).toBeInstanceOf(DeviceCommandUnansweredError);
+      expect((selective as Error).cause).toBeInstanceOf(CitrixUnavailableError);
+      expect(deploy).toBeInstanceOf(DeviceCommandUnansweredError);
+      expect(server.calls()).toEqual(['POST /device/selectivewipe', 'POST /device/policy/deploy']);
+    },
+  );
+
+  it('treats a 2xx whose body cannot be read as unanswered, not as a failure to send again', async () => {
+    const server = await fakeEndpointManagement({ [WIPE]: () => ({ body: '{"status": 0,' }) });
+    const error = await rejection(client(server).wipeDevice(GUID));
+    expect(error).toBeInstanceOf(DeviceCommandUnansweredError);
+    expect((error as Error).cause).toBeInstanceOf(CitrixResponseValidationError);
+    expect(wipes(server)).toBe(1);
+  });
+
+  it('sends a throttled command again (429: Endpoint Management did not act), waiting as asked', async () => {
+    let answers = 0;
+    const waits: number[] = [];
+    const server = await fakeEndpointManagement({
+      [WIPE]: () => {
+        answers += 1;
+        return answers === 1
+          ? { status: 429, headers: { 'retry-after': '2' }, body: { status: -1 } }
+          : success;
+      },
+    });
+    await client(server, { sleep: async (ms) => void waits.push(ms) }).wipeDevice(GUID);
+    expect(wipes(server)).toBe(2);
+    expect(waits).toEqual([2000]);
+  });
+
+  it('gives up on a 429 after the policy’s attempts, or at once when Retry-After is too long', async () => {
+    const server = await fakeEndpointManagement({ [WIPE]: () => ({ status: 429, body: {} }) });
+    const error = await rejection(client(server).wipeDevice(GUID));
+    expect(error).toBeInstanceOf(CitrixThrottledError);
+    expect(wipes(server)).toBe(DEFAULT_RETRY_POLICY.maxAttempts);
+
+    const patient = await fakeEndpointManagement({
+      [WIPE]: () => ({ status: 429, headers: { 'retry-after': '120' }, body: {} }),
+    });
+    const tooLong = await rejection(client(patient, { maxRetryAfterMs: 30_000 }).wipeDevice(GUID));
+    expect(tooLong).toMatchObject({ name: 'CitrixThrottledError', retryAfterMs: 120_000 });
+    expect(wipes(patient)).toBe(1);
+  });
+
+  it('sends a command again after a 401 only once logged in afresh (it was not acted on)', async () => {
+    const server = await fakeEndpointManagement({ [WIPE]: () => success });
+    const em = client(server);
+    await em.getDevice(GUID).catch(() => undefined);
+    server.validTokens.clear();
+    await em.wipeDevice(GUID);
+    expect(wipes(server)).toBe(2);
+    const logins = server.requests.filter((r) => r.path.endsWith('/authentication/login'));
+    expect(logins).toHaveLength(2);
+  });
+
+  it('fails a command Endpoint Management refused (4xx) by its error, sent once', async () => {
+    const server = await fakeEndpointManagement({
+      [WIPE]: () => ({ status: 400, body: { status: -1, message: 'Bad device' } }),
+    });
+    const error = await rejection(client(server).wipeDevice(GUID));
+    expect(error).toBeInstanceOf(CitrixApiError);
+    expect(error).not.toBeInstanceOf(DeviceCommandUnansweredError);
+    expect(wipes(server)).toBe(1);
+  });
+
+  it('fails with the login’s own error when it cannot log in: nothing was sent', async () => {
+    const server = await fakeEndpointManagement({ [WIPE]: () => success });
+    const em = client(server, {
+      login: {
+        kind: 'credentials',
+        credentials: async () => {
+          throw new Error('secret unavailable');
+        },
+      },
+    });
+    const error = await rejection(em.wipeDevice(GUID));
+    expect((error as Error).message).toBe('secret unavailable');
+    expect(wipes(server)).toBe(0);
+  });
+
+  it('decides whether a failure may follow an applied command from the answer', () => {
+    const path = `${BASE_PATH}/device/wipe`;
+    const login = `${BASE_PATH}/authentication/login`;
+    const api = (status: number, at = path) => ({ status, method: 'POST', path: at });
+    expect(commandMayHaveApplied(new CitrixUnavailableError(api(503)), path)).toBe(true);
+    expect(commandMayHaveApplied(new CitrixTimeoutError('POST', path, 'timed out'), path)).toBe(
+      true,
+    );
+    expect(commandMayHaveApplied(new Error('unexpected'), path)).toBe(true);
+    expect(commandMayHaveApplied(new CitrixThrottledError(api(429)), path)).toBe(false);
+    expect(commandMayHaveApplied(new CitrixNotFoundError(api(404)), path)).toBe(false);
+    const rejected = new EndpointManagementRejectedError('POST', path, -1, []);
+    expect(commandMayHaveApplied(rejected, path)).toBe(false);
+    // The login a 401 set off failed: the command itself was refused, never applied.
+    expect(commandMayHaveApplied(new CitrixUnavailableError(api(503, login)), path)).toBe(false);
+    expect(commandMayHaveApplied(new CitrixTimeoutError('POST', login, 'timed out'), path)).toBe(
+      false,
+    );
+  });
+});
+
+describe('a run stopped by its signal (the task’s deadline)', () => {
+  it('aborts the call in flight and every later one, and still logs out', async () => {
+    const server = await fakeEndpointManagement({
+      'POST /device/wipe': () => HANG,
+      [`GET /device/${GUID}`]: () => ({ body: device(GUID, 'bob') }),
+    });
+    const em = client(server, { requestTimeoutMs: 5000 });
+    const controller = new AbortController();
+    const reason = new Error('deadline');
+    const outcome = em.withSession(
+      async () => {
+        const sent = await rejection(em.wipeDevice(GUID));
+        const read = await rejection(em.getDevice(GUID));
+        return { sent, read };
+      },
+      () => undefined,
+      controller.signal,
+    );
+    setTimeout(() => controller.abort(reason), 100);
+    const { sent, read } = await outcome;
+    expect(sent).toBeInstanceOf(DeviceCommandUnansweredError);
+    // Aborted before it could go out: the signal's reason ends it, with no retry waits.
+    expect(read).toBe(reason);
+    expect(server.calls()).toEqual(['POST /device/wipe', 'POST /authentication/logout']);
+    expect(server.validTokens.size).toBe(0);
+  });
+
+  it('stops waiting out a 429 when the signal aborts', async () => {
+    const server = await fakeEndpointManagement({
+      'POST /device/wipe': () => ({ status: 429, headers: { 'retry-after': '20' }, body: {} }),
+    });
+    const em = client(server, {
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    });
+    const controller = new AbortController();
+    const reason = new Error('deadline');
+    const outcome = rejection(
+      em.withSession(
+        () => em.wipeDevice(GUID),
+        () => undefined,
+        controller.signal,
+      ),
+    );
+    setTimeout(() => controller.abort(reason), 100);
+    expect(await outcome).toBe(reason);
+    expect(server.calls()).toEqual(['POST /device/wipe', 'POST /authentication/logout']);
   });
 });
 

@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { TooManyTargetsError } from '../../../lib/actions/errors.ts';
 import type { ResolvedDevice } from '../../../lib/actions/schema.ts';
-import type { DeviceCommand, EmDevice } from '../../../lib/citrix/endpoint-management-client.ts';
-import { CitrixNotFoundError, CitrixUnavailableError } from '../../../lib/citrix/errors.ts';
+import {
+  type DeviceCommand,
+  DeviceCommandUnansweredError,
+  type EmDevice,
+} from '../../../lib/citrix/endpoint-management-client.ts';
+import {
+  CitrixNotFoundError,
+  CitrixTimeoutError,
+  CitrixUnavailableError,
+} from '../../../lib/citrix/errors.ts';
 import {
   buildDeviceTargetResult,
+  COMMAND_NOT_SENT_ERRORS,
   type DeviceDirectory,
   DeviceNotActionableError,
   DeviceNotManagedError,
@@ -13,6 +22,7 @@ import {
   readDeviceBack,
   resolveDeviceTargets,
   sendDeviceCommand,
+  UNCONFIRMED_COMMAND_OUTCOME,
 } from '../../../lib/devices/device-actions.ts';
 import { rejection } from '../../support/rejection.ts';
 
@@ -131,6 +141,39 @@ describe('sendDeviceCommand', () => {
     expect((error as Error).message).toContain('Protected device');
     expect(called).toBe(false);
   });
+
+  it('returns a command that went out without an answer as unanswered, sent once', async () => {
+    let sends = 0;
+    const commander = {
+      sendDeviceCommand: async (command: DeviceCommand) => {
+        sends += 1;
+        throw new DeviceCommandUnansweredError(command, '/xenmobile/api/v1/device/wipe', {
+          cause: new CitrixTimeoutError('POST', '/xenmobile/api/v1/device/wipe', 'timed out'),
+        });
+      },
+    };
+    expect(await sendDeviceCommand(commander, 'device.wipe', phone, () => NOW)).toEqual({
+      name: 'wipe',
+      sentAt: NOW.toISOString(),
+      unanswered:
+        'Endpoint Management did not answer POST /xenmobile/api/v1/device/wipe (CitrixTimeoutError: timed out); the wipe may have been applied',
+    });
+    expect(sends).toBe(1);
+  });
+
+  it('lets a command Endpoint Management never got fail by its own error', async () => {
+    const commander = {
+      sendDeviceCommand: async () => {
+        throw new CitrixUnavailableError({
+          status: 503,
+          method: 'POST',
+          path: '/xenmobile/api/v1/authentication/login',
+        });
+      },
+    };
+    const error = await rejection(sendDeviceCommand(commander, 'device.wipe', phone, () => NOW));
+    expect((error as Error).name).toBe('CitrixUnavailableError');
+  });
 });
 
 describe('readDeviceBack', () => {
@@ -239,6 +282,86 @@ describe('buildDeviceTargetResult', () => {
       outcome: 'skipped',
       note: 'Not actionable: no command was sent',
     });
+  });
+
+  it('confirms an unanswered wipe whose device has left management or the listing', () => {
+    const unanswered = { ...command, unanswered: 'Endpoint Management did not answer' };
+    for (const readBack of [{ found: true, managed: false }, { found: false }]) {
+      const result = buildDeviceTargetResult(phone, { command: unanswered, readBack }, NOW);
+      expect(result).toMatchObject({ outcome: 'succeeded', command, readBack });
+      expect(result.note).toMatch(/^Confirmed by reading the device back: it is no longer/);
+      expect(result.error).toBeUndefined();
+      // The record keeps the command as Endpoint Management's answer shape, nothing more.
+      expect(result.command).toEqual(command);
+    }
+  });
+
+  it('records an unanswered command on a device still managed as sent, not confirmed', () => {
+    const unanswered = {
+      name: 'selectiveWipe',
+      sentAt: NOW.toISOString(),
+      unanswered: 'Endpoint Management did not answer POST /device/selectivewipe (timed out)',
+    };
+    const result = buildDeviceTargetResult(
+      phone,
+      { command: unanswered, readBack: { found: true, managed: true } },
+      NOW,
+    );
+    expect(result).toMatchObject({
+      outcome: UNCONFIRMED_COMMAND_OUTCOME,
+      command: { name: 'selectiveWipe', sentAt: NOW.toISOString() },
+      error: {
+        name: 'DeviceCommandUnconfirmedError',
+        message:
+          'Sent, not confirmed: Endpoint Management did not answer POST /device/selectivewipe (timed out); the device is still listed and managed. It was not sent again: check the device in Endpoint Management before sending the selectiveWipe again',
+      },
+    });
+    // A deploy cannot be confirmed by a read: the device stays managed either way.
+    const deploy = buildDeviceTargetResult(
+      phone,
+      { command: { ...unanswered, name: 'deployPolicy' }, readBack: { found: false } },
+      NOW,
+    );
+    expect(deploy.error?.name).toBe('DeviceCommandUnconfirmedError');
+  });
+
+  it('records a send step that ended without a verdict (a Lambda timeout) as unconfirmed', () => {
+    for (const name of ['TaskDeadlineError', 'States.Timeout', 'Lambda.ServiceException']) {
+      const result = buildDeviceTargetResult(
+        phone,
+        {
+          action: 'device.wipe',
+          error: { Error: name, Cause: 'the task stopped' },
+          readBackError: { Error: 'CitrixTimeoutError', Cause: 'no answer' },
+        },
+        NOW,
+      );
+      expect(result.outcome).toBe(UNCONFIRMED_COMMAND_OUTCOME);
+      expect(result.command).toBeUndefined();
+      expect(result.error).toEqual({
+        name: 'DeviceCommandUnconfirmedError',
+        message: `Sent, not confirmed: the step that sends it ended with ${name}: the task stopped; reading the device back failed (no answer). It was not sent again: check the device in Endpoint Management before sending the wipe again`,
+      });
+    }
+    // The wipe took effect: the device is gone.
+    expect(
+      buildDeviceTargetResult(
+        phone,
+        { action: 'device.wipe', error: { Error: 'States.Timeout' }, readBack: { found: false } },
+        NOW,
+      ),
+    ).toMatchObject({ outcome: 'succeeded', note: expect.stringContaining('no longer listed') });
+  });
+
+  it('fails a device whose send step shows nothing was sent, by that error', () => {
+    for (const name of COMMAND_NOT_SENT_ERRORS) {
+      const result = buildDeviceTargetResult(
+        phone,
+        { action: 'device.wipe', error: { Error: name, Cause: 'why' }, readBack: { found: true } },
+        NOW,
+      );
+      expect(result).toMatchObject({ outcome: 'failed', error: { name, message: 'why' } });
+    }
   });
 
   it('fails a managed device the workflow left without a command', () => {

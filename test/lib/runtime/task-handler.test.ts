@@ -4,7 +4,10 @@ import * as z from 'zod';
 import { logger } from '../../../lib/runtime/logger.ts';
 import {
   createTaskHandler,
+  DEFAULT_LOGOUT_TIMEOUT_MS,
   InvalidTaskInputError,
+  TASK_FINISH_MARGIN_MS,
+  TaskDeadlineError,
   type TaskSession,
 } from '../../../lib/runtime/task-handler.ts';
 
@@ -131,5 +134,99 @@ describe('createTaskHandler with a session', () => {
     } finally {
       warn.mockRestore();
     }
+  });
+});
+
+describe('createTaskHandler with a session, near the Lambda timeout', () => {
+  /** A session that records its runs and the signal it was given; its logout takes 1 s. */
+  function recordingSession() {
+    const events: string[] = [];
+    const signals: (AbortSignal | undefined)[] = [];
+    const session: TaskSession = {
+      logoutTimeoutMs: 1000,
+      async withSession(work, _onLogoutError, signal) {
+        signals.push(signal);
+        try {
+          return await work();
+        } finally {
+          events.push(`logout (aborted: ${signal?.aborted})`);
+        }
+      },
+    };
+    return { session, events, signals };
+  }
+  const contextWith = (remainingMs: number): Context => {
+    const deadline = Date.now() + remainingMs;
+    return { ...context, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
+  };
+
+  it('stops work that would outlast the Lambda, aborts its calls, logs out, and throws TaskDeadlineError', async () => {
+    const { session, events, signals } = recordingSession();
+    const handler = createTaskHandler(
+      'Slow',
+      Schema,
+      () => ({ session }),
+      () => new Promise<number>(() => undefined),
+      { session: (deps) => deps.session },
+    );
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    try {
+      // The work never ends: only the deadline can end the run. 1 s logout + the finish margin reserved: 300 ms of work.
+      const error = await handler(
+        { actionId: 'act_1', count: 1 },
+        contextWith(1000 + TASK_FINISH_MARGIN_MS + 300),
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TaskDeadlineError);
+      expect((error as Error).name).toBe('TaskDeadlineError');
+      expect((error as Error).message).toBe(
+        `Slow stopped ${1000 + TASK_FINISH_MARGIN_MS} ms before the Lambda timeout to end its session; what it had done is unknown`,
+      );
+      expect(events).toEqual(['logout (aborted: true)']);
+      expect(signals[0]?.reason).toBe(error);
+      expect(warn).toHaveBeenCalledWith('task stopped at its deadline, after ending its session', {
+        reserveMs: 1000 + TASK_FINISH_MARGIN_MS,
+      });
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('never starts the work when the time left is already less than the logout needs', async () => {
+    const { session, events } = recordingSession();
+    const run = vi.fn(async () => 1);
+    const handler = createTaskHandler('Late', Schema, () => ({ session }), run, {
+      session: (deps) => deps.session,
+    });
+    const error = await handler({ actionId: 'act_1', count: 1 }, contextWith(500)).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(TaskDeadlineError);
+    expect(run).not.toHaveBeenCalled();
+    expect(events).toEqual(['logout (aborted: true)']);
+  });
+
+  it('keeps the default logout time for a session that does not say, and leaves work in time alone', async () => {
+    const signals: (AbortSignal | undefined)[] = [];
+    const session: TaskSession = {
+      withSession: async (work, _onLogoutError, signal) => {
+        signals.push(signal);
+        return work();
+      },
+    };
+    const handler = createTaskHandler(
+      'Quick',
+      Schema,
+      () => ({ session }),
+      async (input) => input.count,
+      { session: (deps) => deps.session },
+    );
+    const enough = DEFAULT_LOGOUT_TIMEOUT_MS + TASK_FINISH_MARGIN_MS + 1000;
+    expect(await handler({ actionId: 'act_1', count: 7 }, contextWith(enough))).toBe(7);
+    expect(signals[0]?.aborted).toBe(false);
+    const error = await handler(
+      { actionId: 'act_1', count: 7 },
+      contextWith(DEFAULT_LOGOUT_TIMEOUT_MS + TASK_FINISH_MARGIN_MS - 100),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TaskDeadlineError);
   });
 });
