@@ -77,6 +77,7 @@ const OUTCOME_MARKS: Readonly<Record<string, 'green' | 'red' | 'yellow' | 'dim'>
   planned: 'green',
   failed: 'red',
   timed_out: 'red',
+  unconfirmed: 'yellow',
   refused: 'red',
   skipped: 'dim',
 };

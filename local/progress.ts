@@ -184,7 +184,10 @@ export function describeWorkflowEvent(event: WorkflowEvent, actionId?: string): 
       }
       if (state.name === 'SendCommand' && !('error' in output)) {
         const device = String(record(output.target).deviceId ?? '?');
-        return `device ${device}: ${String(record(output.command).name)} accepted`;
+        const command = record(output.command);
+        const answer =
+          command.unanswered === undefined ? 'accepted' : 'sent, no answer (not sent again)';
+        return `device ${device}: ${String(command.name)} ${answer}`;
       }
       if (state.name === 'RecordDeviceResult') {
         const why = reasonOf(output);

@@ -121,10 +121,14 @@ export function deriveActionStatus(
   }
   const succeeded = count('succeeded');
   const timedOut = count('timed_out');
-  const failed = actionable - succeeded - timedOut - refused.length;
+  const unconfirmed = count('unconfirmed');
+  const failed = actionable - succeeded - timedOut - unconfirmed - refused.length;
   const parts = [`${succeeded} of ${plural(actionable, noun)} ${done}`];
   if (failed > 0) parts.push(`${failed} failed`);
   if (timedOut > 0) parts.push(`${timedOut} timed out`);
+  if (unconfirmed > 0) {
+    parts.push(`${unconfirmed} sent, not confirmed (check before sending again)`);
+  }
   if (refused.length > 0) parts.push(`${refused.length} refused`);
   if (skipped > 0) parts.push(skippedNote);
   const status: ActionStatus =

@@ -406,11 +406,17 @@ export const ResolvedTargetSchema = z.union([
 ]);
 export type ResolvedTarget = z.infer<typeof ResolvedTargetSchema>;
 
-/** `skipped`: the target was reported and deliberately left alone (e.g. an unmanaged device). */
+/**
+ * `skipped`: the target was reported and deliberately left alone (e.g. an unmanaged device).
+ * `unconfirmed`: a command was sent once and its answer never came (a timeout, a 5xx), and reading
+ * the target back could not show it took effect; it is never sent again on its own, so check the
+ * target in Citrix before sending it again.
+ */
 export const TARGET_OUTCOMES = [
   'succeeded',
   'failed',
   'timed_out',
+  'unconfirmed',
   'planned',
   'skipped',
   'refused',

@@ -256,7 +256,7 @@ const CONFIRMED_BY_LEAVING: ReadonlySet<string> = new Set<DeviceCommand>(['wipe'
  * person (as a session's SubmissionUnconfirmedError does), and its error,
  * DeviceCommandUnconfirmedError, says to check the device before sending again.
  */
-export const UNCONFIRMED_COMMAND_OUTCOME: TargetOutcome = 'failed';
+export const UNCONFIRMED_COMMAND_OUTCOME: TargetOutcome = 'unconfirmed';
 export const UNCONFIRMED_COMMAND_ERROR = 'DeviceCommandUnconfirmedError';
 
 /** The device as Endpoint Management holds it after the command; gone counts as an answer too. */

@@ -3,6 +3,8 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod';
 import { logger } from './logger.ts';
+import { withMetrics } from './metrics.ts';
+import { traceInvocation } from './tracer.ts';
 
 /** Task input that does not match its schema: a definition bug, never retried. */
 export class InvalidTaskInputError extends Error {
@@ -156,6 +158,7 @@ export function createTaskHandler<Schema extends z.ZodType<{ actionId: string }>
   let dependencies: Promise<Deps> | undefined;
   const handler = middy<unknown, Result>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(traceInvocation())
     .handler(async (event, context) => {
       const parsed = schema.safeParse(event);
       if (!parsed.success) {
@@ -179,5 +182,6 @@ export function createTaskHandler<Schema extends z.ZodType<{ actionId: string }>
       logger.info('task finished');
       return result;
     });
-  return (event, context) => handler(event, context);
+  // What the run recorded (Citrix calls, finished actions) is published once, even when it throws.
+  return (event, context) => withMetrics(() => handler(event, context));
 }

@@ -50,7 +50,7 @@ export const DEVICE_ACTION: StateMachine = actionWorkflow({
           },
           ResultPath: '$.command',
           TimeoutSeconds: 120,
-          Retry: [RETRY.citrixTransient],
+          Retry: [RETRY.citrixTransient, RETRY.invokeThrottled],
           Catch: CATCH.failTarget('ReadDeviceBack'),
           Next: 'ReadDeviceBack',
         },

@@ -42,6 +42,18 @@ export const RETRY = {
     MaxDelaySeconds: 60,
     JitterStrategy: 'FULL',
   },
+  /**
+   * Lambda refused the invoke itself (throttled): the function never ran, so even a task whose
+   * command must never be sent twice may run again. 2 s doubling to 30 s, 4 times.
+   */
+  invokeThrottled: {
+    ErrorEquals: ['Lambda.TooManyRequestsException'],
+    IntervalSeconds: 2,
+    MaxAttempts: 4,
+    BackoffRate: 2,
+    MaxDelaySeconds: 30,
+    JitterStrategy: 'FULL',
+  },
   /** A task that calls Citrix could not be invoked: 2 s doubling to 30 s, 4 times. */
   lambdaTransient: {
     ErrorEquals: LAMBDA_SERVICE_ERRORS,
