@@ -5,6 +5,7 @@ import {
   advanceRunbook,
   type RunbookRound,
 } from '../lib/runbooks/run.ts';
+import { awsActionRecordWrites } from '../lib/runtime/clients/action-record-writes.ts';
 import { awsActionStore } from '../lib/runtime/clients/action-store.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { awsRunbookRuns } from '../lib/runtime/clients/runbook-runs.ts';
@@ -35,4 +36,5 @@ export const handler = audited(
     retentionDays: recordRetentionDaysFromEnv(process.env),
   })),
   awsAuditLog,
+  awsActionRecordWrites,
 );

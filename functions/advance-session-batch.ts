@@ -3,6 +3,7 @@ import { CaughtErrorSchema } from '../lib/actions/outcome.ts';
 import { SessionActionTypeSchema } from '../lib/actions/schema.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { auditTargetOutcome } from '../lib/audit/events.ts';
+import { awsActionRecordWrites } from '../lib/runtime/clients/action-record-writes.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { awsDaasClient } from '../lib/runtime/clients/daas.ts';
 import { awsSessionBatches, awsThrottleGate } from '../lib/runtime/clients/session-batches.ts';
@@ -58,4 +59,5 @@ export const handler = audited(
     settings: sessionWorkflowSettingsFromEnv(process.env),
   })),
   awsAuditLog,
+  awsActionRecordWrites,
 );

@@ -14,6 +14,7 @@ import {
 import type { RevokeSnapshotStore } from '../lib/administrators/revoke-snapshots.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { administratorGuardsFromEnv } from '../lib/runtime/administrator-settings.ts';
+import { awsActionRecordWrites } from '../lib/runtime/clients/action-record-writes.ts';
 import {
   awsAdministratorsClient,
   awsRevokeSnapshots,
@@ -78,4 +79,5 @@ export const handler = audited(
     revokes: awsRevokeSnapshots(),
   })),
   awsAuditLog,
+  awsActionRecordWrites,
 );

@@ -7,6 +7,7 @@ import {
   readAdministratorBack,
 } from '../lib/administrators/admin-actions.ts';
 import { audited } from '../lib/audit/audited.ts';
+import { awsActionRecordWrites } from '../lib/runtime/clients/action-record-writes.ts';
 import { awsAdministratorsClient } from '../lib/runtime/clients/administrators.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
@@ -36,4 +37,5 @@ export const handler = audited(
     directory: awsAdministratorsClient(),
   })),
   awsAuditLog,
+  awsActionRecordWrites,
 );

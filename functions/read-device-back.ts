@@ -3,6 +3,7 @@ import type { DeviceReadBack } from '../lib/actions/schema.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { DeviceIdSchema } from '../lib/citrix/ids.ts';
 import { type DeviceDirectory, readDeviceBack } from '../lib/devices/device-actions.ts';
+import { awsActionRecordWrites } from '../lib/runtime/clients/action-record-writes.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { awsEndpointManagementClient } from '../lib/runtime/clients/endpoint-management.ts';
 import { createTaskHandler, type TaskSession } from '../lib/runtime/task-handler.ts';
@@ -34,4 +35,5 @@ export const handler = audited(
     session: awsEndpointManagementClient(),
   })),
   awsAuditLog,
+  awsActionRecordWrites,
 );

@@ -11,6 +11,7 @@ import {
 import type { RevokeSnapshotStore } from '../lib/administrators/revoke-snapshots.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { auditTargetOutcome } from '../lib/audit/events.ts';
+import { awsActionRecordWrites } from '../lib/runtime/clients/action-record-writes.ts';
 import { awsActionStore } from '../lib/runtime/clients/action-store.ts';
 import { awsRevokeSnapshots } from '../lib/runtime/clients/administrators.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
@@ -58,4 +59,5 @@ export const handler = audited(
     revokes: awsRevokeSnapshots(),
   })),
   awsAuditLog,
+  awsActionRecordWrites,
 );

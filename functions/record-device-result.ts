@@ -10,6 +10,7 @@ import type { ActionStore } from '../lib/actions/store.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { auditTargetOutcome } from '../lib/audit/events.ts';
 import { buildDeviceTargetResult, SentCommandSchema } from '../lib/devices/device-actions.ts';
+import { awsActionRecordWrites } from '../lib/runtime/clients/action-record-writes.ts';
 import { awsActionStore } from '../lib/runtime/clients/action-store.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { createTaskHandler } from '../lib/runtime/task-handler.ts';
@@ -51,4 +52,5 @@ export const createRecordDeviceResultHandler = (
 export const handler = audited(
   createRecordDeviceResultHandler(() => ({ actions: awsActionStore() })),
   awsAuditLog,
+  awsActionRecordWrites,
 );

@@ -13,6 +13,7 @@ import {
   type GuardrailDependencies,
 } from '../lib/guardrails/apply.ts';
 import { administratorGuardsFromEnv } from '../lib/runtime/administrator-settings.ts';
+import { awsActionRecordWrites } from '../lib/runtime/clients/action-record-writes.ts';
 import {
   awsAdministratorsClient,
   awsRevokeSnapshots,
@@ -69,4 +70,5 @@ export const handler = audited(
     revokes: awsRevokeSnapshots(),
   })),
   awsAuditLog,
+  awsActionRecordWrites,
 );

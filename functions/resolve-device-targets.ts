@@ -12,6 +12,7 @@ import {
   type GuardedResolution,
   type GuardrailDependencies,
 } from '../lib/guardrails/apply.ts';
+import { awsActionRecordWrites } from '../lib/runtime/clients/action-record-writes.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { awsDeviceFindings } from '../lib/runtime/clients/device-findings.ts';
 import { awsEndpointManagementClient } from '../lib/runtime/clients/endpoint-management.ts';
@@ -64,4 +65,5 @@ export const handler = audited(
     session: awsEndpointManagementClient(),
   })),
   awsAuditLog,
+  awsActionRecordWrites,
 );

@@ -6,6 +6,7 @@ import {
   type GuardedResolution,
   type GuardrailDependencies,
 } from '../lib/guardrails/apply.ts';
+import { awsActionRecordWrites } from '../lib/runtime/clients/action-record-writes.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { awsDaasClient } from '../lib/runtime/clients/daas.ts';
 import { awsGuardrails } from '../lib/runtime/clients/guardrails.ts';
@@ -84,4 +85,5 @@ export const handler = audited(
     batches: awsSessionBatches(),
   })),
   awsAuditLog,
+  awsActionRecordWrites,
 );

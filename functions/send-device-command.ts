@@ -7,6 +7,7 @@ import {
   type SentCommand,
   sendDeviceCommand,
 } from '../lib/devices/device-actions.ts';
+import { awsActionRecordWrites } from '../lib/runtime/clients/action-record-writes.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { awsEndpointManagementClient } from '../lib/runtime/clients/endpoint-management.ts';
 import { createTaskHandler, type TaskSession } from '../lib/runtime/task-handler.ts';
@@ -49,4 +50,5 @@ export const handler = audited(
     session: awsEndpointManagementClient(),
   })),
   awsAuditLog,
+  awsActionRecordWrites,
 );

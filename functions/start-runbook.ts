@@ -5,6 +5,7 @@ import {
   StartRunbookInputSchema,
   startRunbook,
 } from '../lib/runbooks/run.ts';
+import { awsActionRecordWrites } from '../lib/runtime/clients/action-record-writes.ts';
 import { awsActionStore } from '../lib/runtime/clients/action-store.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { awsGuardrails } from '../lib/runtime/clients/guardrails.ts';
@@ -31,4 +32,5 @@ export const handler = audited(
     return { actions: awsActionStore(), runs: awsRunbookRuns(), guardrails: { settings, counter } };
   }),
   awsAuditLog,
+  awsActionRecordWrites,
 );

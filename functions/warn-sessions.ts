@@ -3,6 +3,7 @@ import { CaughtErrorSchema, summarizeCaughtError } from '../lib/actions/outcome.
 import { SessionWarningSchema } from '../lib/actions/schema.ts';
 import { audited } from '../lib/audit/audited.ts';
 import { auditFailedWarnings } from '../lib/audit/events.ts';
+import { awsActionRecordWrites } from '../lib/runtime/clients/action-record-writes.ts';
 import { awsAuditLog } from '../lib/runtime/clients/audit-log.ts';
 import { awsDaasClient } from '../lib/runtime/clients/daas.ts';
 import { awsSessionBatches } from '../lib/runtime/clients/session-batches.ts';
@@ -74,4 +75,5 @@ export const handler = audited(
     batches: awsSessionBatches(),
   })),
   awsAuditLog,
+  awsActionRecordWrites,
 );

@@ -123,6 +123,19 @@ export class CitrixResponseFunction extends NodejsFunction {
   }
 
   /**
+   * Notes on an action the audit entries this function could not write (lib/audit/audited.ts):
+   * UpdateItem on the table alone, nothing read, no index.
+   */
+  bindAuditFailureNotes(table: ITable): void {
+    this.addEnvironment('ACTIONS_TABLE_NAME', table.tableName);
+    Grant.addToPrincipal({
+      grantee: this,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [table.tableArn],
+    });
+  }
+
+  /**
    * Reads action records as people see them (GetItem; BatchGetItem for a session action's batch
    * items) and records an approval decision (UpdateItem): no PutItem, no scans, no deletes.
    */

@@ -94,6 +94,9 @@ export class TaskFunctions extends Construct {
       ...(task.readsRunbooks ? { bundledFiles: [runbooksBeside(this.#props.runbooksFile)] } : {}),
     });
     if (task.recordsActions) fn.bindActionsTable(this.#props.actionsTable);
+    // Every task notes on its action the audit entries it could not write (lib/audit/audited.ts):
+    // one UpdateItem on the action's own item, nothing read.
+    else fn.bindAuditFailureNotes(this.#props.actionsTable);
     fn.bindTable('AUDIT_TABLE_NAME', this.#props.auditTable, 'dynamodb:BatchWriteItem');
     if (task.appliesGuardrails) {
       fn.bindTable(

@@ -122,6 +122,7 @@ import {
   createActionsTable,
   createKeyTable,
   createSnapshotsTable,
+  type LocalDynamoFaults,
   startLocalDynamo,
 } from './dynamodb.ts';
 import { invocationScope } from './invocations.ts';
@@ -161,6 +162,8 @@ export interface LocalStackOptions {
   readonly scheduleSweeps?: boolean;
   /** Told of each scheduled run as it starts, or of why it could not. */
   readonly onSweepRun?: (sweep: string, outcome: Acceptance | Error) => void;
+  /** Conditional-write conflicts to inject into the local DynamoDB (the fault suite). */
+  readonly dynamoFaults?: LocalDynamoFaults;
 }
 
 export interface LocalStack {
@@ -288,7 +291,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const cloud = mode === 'tenant' ? tenant : simulated;
     if (cloud === undefined) throw new InvalidSettingsError('No Citrix Cloud connection');
 
-    const dynamo = await startLocalDynamo({ ownThread: true });
+    const dynamo = await startLocalDynamo({
+      ownThread: true,
+      ...(options.dynamoFaults ? { faults: options.dynamoFaults } : {}),
+    });
     closers.push(() => dynamo.close());
     await createActionsTable(dynamo.client, LOCAL_ACTIONS_TABLE);
     await createSnapshotsTable(dynamo.client, LOCAL_SNAPSHOTS_TABLE);
@@ -462,7 +468,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
     // Each task records its Citrix calls, decisions and outcomes, as the deployed ones do.
     for (const [name, handler] of Object.entries(handlers)) {
-      handlers[name] = inInvocation(audited(handler, () => auditLog, () => actions));
+      handlers[name] = inInvocation(
+        audited(
+          handler,
+          () => auditLog,
+          () => actions,
+        ),
+      );
     }
     const runnerOptions: LocalWorkflowRunnerOptions = {
       approvalTimeoutSeconds: guardrailSettings.approvalTimeoutSeconds,

@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
+import * as z from 'zod';
 import type { WorkflowName } from '../lib/actions/schema.ts';
 import {
   type DefinitionOptions,
@@ -42,6 +43,102 @@ export interface LocalExecution {
   >;
 }
 
+/**
+ * A task Lambda's timeout when its declaration names none: the value infra/task-functions.ts
+ * gives such functions (`task.timeoutSeconds ?? 60`).
+ */
+export const DEFAULT_TASK_TIMEOUT_SECONDS = 60;
+
+/**
+ * What Step Functions reports when a task's Lambda runs out of time: the error `Sandbox.Timedout`
+ * (a Retry or Catch names it, or `States.ALL` catches it).
+ */
+export class LambdaTimeoutError extends Error {
+  override name = 'Sandbox.Timedout';
+}
+
+/**
+ * When an injected Lambda timeout strikes: `after-work` once the handler has done everything
+ * (its Citrix calls and writes are made, its answer is lost), `before-work` before it does
+ * anything (stuck on a dependency from the start).
+ */
+export const LAMBDA_TIMEOUT_MOMENTS = ['after-work', 'before-work'] as const;
+export type LambdaTimeoutMoment = (typeof LAMBDA_TIMEOUT_MOMENTS)[number];
+
+const LambdaTimeoutFaultSchema = z.strictObject({
+  functionName: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a task function name'),
+  count: z.int().min(1).max(1000),
+  moment: z.enum(LAMBDA_TIMEOUT_MOMENTS),
+});
+
+/**
+ * Lambda timeouts injected into the local runner: the next `count` invocations of a task
+ * function fail with `Sandbox.Timedout`, at the moment given. The Retry and Catch of the workflow
+ * file then apply, as in Step Functions.
+ */
+export class LocalLambdaFaults {
+  readonly #pending = new Map<string, { count: number; moment: LambdaTimeoutMoment }>();
+  readonly #fired = new Map<string, number>();
+
+  timeOut(functionName: string, count = 1, moment: LambdaTimeoutMoment = 'after-work'): void {
+    const fault = LambdaTimeoutFaultSchema.parse({ functionName, count, moment });
+    const pending = this.#pending.get(fault.functionName)?.count ?? 0;
+    this.#pending.set(fault.functionName, { count: pending + fault.count, moment: fault.moment });
+  }
+
+  /** When this invocation of `functionName` times out, if it does (counting the fault down). */
+  take(functionName: string): LambdaTimeoutMoment | undefined {
+    const pending = this.#pending.get(functionName);
+    if (pending === undefined || pending.count <= 0) return undefined;
+    this.#pending.set(functionName, { ...pending, count: pending.count - 1 });
+    this.#fired.set(functionName, (this.#fired.get(functionName) ?? 0) + 1);
+    return pending.moment;
+  }
+
+  /** How many invocations of `functionName` the fault has timed out so far. */
+  fired(functionName: string): number {
+    return this.#fired.get(functionName) ?? 0;
+  }
+
+  clear(): void {
+    this.#pending.clear();
+    this.#fired.clear();
+  }
+}
+
+/**
+ * Runs one invocation as Lambda would: the handler gets `timeoutSeconds` and fails with
+ * `Sandbox.Timedout` past it. Locally the overrunning handler is abandoned, not frozen.
+ */
+async function invokeWithin(
+  functionName: string,
+  timeoutSeconds: number,
+  faults: LocalLambdaFaults,
+  run: (context: Context) => Promise<unknown>,
+): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const overrun = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new LambdaTimeoutError(`${functionName} timed out after ${timeoutSeconds} seconds`)),
+      timeoutSeconds * 1000,
+    );
+  });
+  const injected = () =>
+    new LambdaTimeoutError(
+      `${functionName} timed out after ${timeoutSeconds} seconds (fault injected)`,
+    );
+  try {
+    const moment = faults.take(functionName);
+    if (moment === 'before-work') throw injected();
+    const output = await Promise.race([run(lambdaContext(functionName, timeoutSeconds)), overrun]);
+    if (moment === 'after-work') throw injected();
+    return output;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The longest timer Node.js keeps (2^31 - 1 ms), in whole seconds. */
 const LONGEST_LOCAL_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
@@ -58,6 +155,7 @@ export class LocalWorkflowRunner {
   readonly #executions = new Map<string, LocalExecution>();
 
   readonly #tokens: LocalTaskTokens;
+  #lambdaFaults = new LocalLambdaFaults();
 
   constructor(
     workflow: WorkflowDefinition,
@@ -83,17 +181,29 @@ export class LocalWorkflowRunner {
       if (functionName === undefined || handler === undefined) {
         throw new Error(`No local handler for task state ${stateName} (${resource})`);
       }
+      const timeoutSeconds =
+        workflow.functions.find((fn) => fn.name === functionName)?.timeoutSeconds ??
+        DEFAULT_TASK_TIMEOUT_SECONDS;
+      const invoke = (payload: unknown) =>
+        invokeWithin(functionName, timeoutSeconds, this.#lambdaFaults, (context) =>
+          handler(payload, context),
+        );
       this.#taskHandlers[stateName] =
         resource === WAIT_FOR_TASK_TOKEN
           ? // As Step Functions does: invoke with the Payload, then wait for the token's answer.
             async (input) => {
               const { Payload } = input as { Payload: { taskToken: string } };
               const answer = this.#tokens.wait(Payload.taskToken);
-              await handler(Payload, lambdaContext(functionName));
+              await invoke(Payload);
               return answer;
             }
-          : (input) => handler(input, lambdaContext(functionName));
+          : invoke;
     }
+  }
+
+  /** Injected Lambda timeouts; LocalWorkflows gives all its runners the same ones. */
+  useLambdaFaults(faults: LocalLambdaFaults): void {
+    this.#lambdaFaults = faults;
   }
 
   async start(executionName: string, input: unknown): Promise<void> {
@@ -175,9 +285,12 @@ function* taskStates(node: unknown): Generator<[string, string, string]> {
 let invocation = 0;
 
 /** The slice of the Lambda context that middy and Powertools read. */
-export function lambdaContext(functionName: string): Context {
+export function lambdaContext(
+  functionName: string,
+  timeoutSeconds = DEFAULT_TASK_TIMEOUT_SECONDS,
+): Context {
   invocation += 1;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + timeoutSeconds * 1000;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
@@ -233,9 +346,12 @@ export class LocalTaskTokens implements TaskTokenSender {
 /** Every workflow of the product, started by name as Step Functions would be. */
 export class LocalWorkflows implements WorkflowStarter {
   readonly #runners: ReadonlyMap<WorkflowName, LocalWorkflowRunner>;
+  /** Lambda timeouts to inject, by task function name, across every workflow. */
+  readonly lambdaFaults = new LocalLambdaFaults();
 
   constructor(runners: ReadonlyMap<WorkflowName, LocalWorkflowRunner>) {
     this.#runners = runners;
+    for (const runner of runners.values()) runner.useLambdaFaults(this.lambdaFaults);
   }
 
   async start(workflow: WorkflowName, executionName: string, input: unknown): Promise<void> {

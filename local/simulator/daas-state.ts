@@ -21,6 +21,12 @@ interface LogoffJob {
   createdAt: number;
 }
 
+/** How an injected fault makes a log off job end, whatever its session says. */
+export interface LogoffJobOutcome {
+  logoff: Exclude<LogoffOutcome, 'complete'>;
+  errorString?: string;
+}
+
 /** `JobResponseModel` as `GET /cvad/manage/Jobs/{id}` returns it. */
 export interface JobView {
   Id: string;
@@ -204,14 +210,17 @@ export class DaasState {
     session.StateChangeTime = this.#stateChangeTime(this.#now());
   }
 
-  /** Starts a log off job owned by `clientId`; its outcome is fixed by the session's simulation. */
-  startLogoff(session: FixtureSession, clientId: string): JobView {
+  /**
+   * Starts a log off job owned by `clientId`; its outcome is `outcome` (an injected fault), or
+   * else fixed by the session's simulation.
+   */
+  startLogoff(session: FixtureSession, clientId: string, outcome?: LogoffJobOutcome): JobView {
     const job: LogoffJob = {
       id: randomUUID(),
       clientId,
       sessionId: session.Id,
-      logoff: session.simulation?.logoff ?? 'complete',
-      errorString: session.simulation?.errorString,
+      logoff: outcome?.logoff ?? session.simulation?.logoff ?? 'complete',
+      errorString: outcome ? outcome.errorString : session.simulation?.errorString,
       createdAt: this.#now(),
     };
     this.#addJob(job);

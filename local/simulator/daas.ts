@@ -177,7 +177,11 @@ export function daasRoutes(world: SimulatorWorld, options: DaasRouteOptions) {
   app.post('/sessions/:id/$logoff', ...site, (c) => {
     const session = world.daas.find(c.req.param('id'));
     if (!session) return notFound(c, 'Session', c.req.param('id'));
-    const job = world.daas.startLogoff(session, c.get('caller').clientId);
+    const job = world.daas.startLogoff(
+      session,
+      c.get('caller').clientId,
+      world.takeLogoffJobFault(),
+    );
     return c.body(null, 202, { Location: `${options.baseUrl()}${DAAS_BASE_PATH}/Jobs/${job.Id}` });
   });
 

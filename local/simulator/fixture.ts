@@ -102,6 +102,40 @@ export const FaultSettingsSchema = z.strictObject({
     })
     .optional(),
   includeTokenEndpoint: z.boolean().optional(),
+  /**
+   * Token expiry in the middle of a run: after this many more faultable requests, every token
+   * issued so far expires (as `expireTokens()` does), and the request that reached it gets 401.
+   */
+  expireTokensAfterRequests: z.int().positive().max(100_000).optional(),
+  /**
+   * The next `count` mutating requests (see `citrixMutation` in faults.ts) are applied, then
+   * answered only after `latencyMs`: a client whose timeout is shorter never hears that they went
+   * through.
+   */
+  mutationLatency: z
+    .strictObject({
+      latencyMs: z.int().positive().max(600_000),
+      count: z.int().nonnegative().max(10_000),
+    })
+    .optional(),
+  /** The next `count` DaaS log off jobs fail (`fail`) or never end (`never`), whatever the session says. */
+  logoffJobs: z
+    .strictObject({
+      outcome: z.enum(['fail', 'never']),
+      count: z.int().nonnegative().max(10_000),
+      errorString: nonEmpty.max(500).optional(),
+    })
+    .optional(),
+  /**
+   * The next `count` Endpoint Management device commands (wipe, selective wipe, policy deploy)
+   * answer HTTP 200 with `{"status": -1, "message"}` and change nothing.
+   */
+  deviceCommandFailures: z
+    .strictObject({
+      count: z.int().nonnegative().max(10_000),
+      message: nonEmpty.max(500).optional(),
+    })
+    .optional(),
 });
 
 export const SentMessageSchema = z.strictObject({

@@ -57,6 +57,8 @@ export interface RunningSimulator {
   /** Which request bodies the Endpoint Management device commands take (see docs/simulator.md). */
   setEndpointManagementBodyShape(shape: EmBodyShape): void;
   requests(): RecordedRequest[];
+  /** Resolves once no Citrix API request is in flight (late answers included): then read `requests()`. */
+  settled(): Promise<void>;
   state(): SimulatorFixture;
   /**
    * Sessions a completed log off removed (Citrix no longer lists them), with `StateChangeTime`
@@ -86,6 +88,17 @@ export function createSimulatorApp(
     (c, next) =>
       isControlPath(c.req.path) ? next() : handler(c, next);
 
+  app.use(
+    '*',
+    citrixOnly(async (_c, next) => {
+      world.beginRequest();
+      try {
+        await next();
+      } finally {
+        world.endRequest();
+      }
+    }),
+  );
   app.use(
     '*',
     citrixOnly(async (c, next) => {
@@ -172,6 +185,7 @@ export async function startCitrixSimulator(
     expireTokens: () => world.expireTokens(),
     setEndpointManagementBodyShape: (shape) => world.setEndpointManagementBodyShape(shape),
     requests: () => world.requests(),
+    settled: () => world.settled(),
     state: () => world.state(),
     loggedOffSessions: () => world.daas.loggedOffSessions(),
   };

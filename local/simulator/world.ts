@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { AdministratorsState } from './administrators-state.ts';
-import { DaasState } from './daas-state.ts';
+import { DaasState, type LogoffJobOutcome } from './daas-state.ts';
 import { EndpointManagementState } from './endpoint-management-state.ts';
 import {
   type ApiClient,
@@ -65,6 +65,8 @@ export class SimulatorWorld {
   readonly #initial: SimulatorFixture;
   #tokens = new Map<string, IssuedToken>();
   #requests: RecordedRequest[] = [];
+  #inFlight = 0;
+  #settledWaiters: (() => void)[] = [];
   faults: FaultSettings;
   daas: DaasState;
   /** Also holds the Endpoint Management auth tokens, so reset() forgets them with the rest. */
@@ -164,6 +166,40 @@ export class SimulatorWorld {
 
   setFaults(faults: FaultSettings): void {
     this.faults = structuredClone(FaultSettingsSchema.parse(faults));
+  }
+
+  /**
+   * The outcome the `logoffJobs` fault gives the log off job being started, counting it down;
+   * undefined when the fault is spent or not set (the session's own outcome applies).
+   */
+  takeLogoffJobFault(): LogoffJobOutcome | undefined {
+    const fault = this.faults.logoffJobs;
+    if (fault === undefined || fault.count <= 0) return undefined;
+    fault.count -= 1;
+    return {
+      logoff: fault.outcome,
+      ...(fault.errorString === undefined ? {} : { errorString: fault.errorString }),
+    };
+  }
+
+  /** A Citrix API request arrived; `endRequest` when its answer (and record) is done. */
+  beginRequest(): void {
+    this.#inFlight += 1;
+  }
+
+  endRequest(): void {
+    this.#inFlight -= 1;
+    if (this.#inFlight > 0) return;
+    for (const resolve of this.#settledWaiters.splice(0)) resolve();
+  }
+
+  /**
+   * Resolves once no Citrix API request is being handled: a late answer (latency faults) is
+   * recorded only when it is sent, so read `requests()` after this.
+   */
+  settled(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#settledWaiters.push(resolve));
   }
 
   recordRequest(request: RecordedRequest): void {

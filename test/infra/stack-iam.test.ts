@@ -62,7 +62,10 @@ function expectedTaskGrants(task: WorkflowFunction): string[] {
     // Appends only: no Query, Scan, update or delete of the trail.
     ...allow(['dynamodb:BatchWriteItem'], stack.table('audit')),
     // Records and their batch items: no Query, Scan or DeleteItem.
-    ...(task.recordsActions ? allow(ACTIONS, stack.table('actions')) : []),
+    ...(task.recordsActions
+      ? allow(ACTIONS, stack.table('actions'))
+      : // Its audit failures noted on its action (lib/audit/audited.ts), nothing else.
+        allow(['dynamodb:UpdateItem'], stack.table('actions'))),
     ...(task.appliesGuardrails ? allow(['dynamodb:GetItem', 'dynamodb:PutItem'], limits) : []),
     // Gives back a rejected or expired action's reservation: the counters' items only.
     ...(task.releasesLimitReservations
@@ -268,7 +271,7 @@ describe('who may touch what', () => {
   const tasksWhere = (flag: (task: WorkflowFunction) => boolean | undefined) =>
     TASKS.filter(flag).map((task) => stack.taskFunction(task.name));
 
-  it('lets only the functions that record actions, the API, its records function, the source endpoints and the run-sweep function use the action records', () => {
+  it('lets only the functions that record actions, the API, its records function, the source endpoints and the run-sweep function use the action records, and every other task only note its audit failures', () => {
     expect(TASKS.filter((task) => task.recordsActions).map((task) => task.name)).toEqual([
       'resolve-session-targets',
       'advance-session-batch',
@@ -287,6 +290,8 @@ describe('who may touch what', () => {
     expect(stack.grantedOn(stack.table('actions'))).toEqual(
       [
         ...tasksWhere((task) => task.recordsActions),
+        // UpdateItem alone (exact per function above): their audit failures on their action.
+        ...tasksWhere((task) => !task.recordsActions),
         stack.apiFunction,
         stack.recordsFunction,
         stack.sourceFunction,

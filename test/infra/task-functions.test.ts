@@ -631,7 +631,8 @@ describe('TaskFunctions: the audit trail and the guardrails', () => {
             ? ['GetItem', 'PutItem', 'UpdateItem', 'BatchGetItem'].map(
                 (action) => `dynamodb:${action} on ${fixture.actionsTableId}`,
               )
-            : []),
+            : // Only its audit failures, noted on its action (lib/audit/audited.ts).
+              [`dynamodb:UpdateItem on ${fixture.actionsTableId}`]),
           ...(RESOLVERS.includes(task.name)
             ? ['GetItem', 'PutItem'].map(
                 (action) => `dynamodb:${action} on ${fixture.limitsTableId}`,
