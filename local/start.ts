@@ -13,9 +13,6 @@ const env = process.env;
 // Powertools' JSON logs would drown the progress lines; LOG_LEVEL=INFO brings them back. The
 // logger reads its level when its module loads, hence the dynamic imports below.
 env.POWERTOOLS_LOG_LEVEL ??= env.LOG_LEVEL ?? 'WARN';
-// Every function runs in this one process, concurrently, as on a Lambda Managed Instance: the
-// logger then keeps each invocation's keys apart (local/invocations.ts).
-env[LAMBDA_MAX_CONCURRENCY_VARIABLE] ??= '64';
 const [
   { startLocalStack },
   { SecretFormatError },
@@ -41,6 +38,10 @@ const [
   import('./simulator/fixture.ts'),
   import('../lib/runbooks/files.ts'),
 ]);
+// Every function runs in this one process, concurrently, as on a Lambda Managed Instance: the
+// logger then keeps each invocation's keys apart (local/invocations.ts). Set once the modules are
+// loaded, as the runtime does: what they set up at load (outside any invocation) stays shared.
+env[LAMBDA_MAX_CONCURRENCY_VARIABLE] ??= '64';
 
 /** Errors that mean "this configuration is refused": their message says what to fix. */
 const REFUSALS: readonly (abstract new (...args: never[]) => Error)[] = [
