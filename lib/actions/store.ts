@@ -1,10 +1,4 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  UpdateCommand,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import {
   type AuditFailure,
@@ -18,10 +12,13 @@ import {
   ActionNotAwaitingApprovalError,
   ActionNotFoundError,
   ActionRecordCorruptError,
+  ActionRecordTable,
   type ActionRecordWrites,
   ActionStoreError,
   DynamoActionRecordWrites,
-  sendToActionStore,
+  RECORD_EXISTS,
+  type RecordCondition,
+  recordStatusIn,
   type UnfinishedActionFailure,
 } from './record-writes.ts';
 import {
@@ -39,6 +36,7 @@ export {
   ActionNotAwaitingApprovalError,
   ActionNotFoundError,
   ActionRecordCorruptError,
+  ActionStoreContentionError,
   ActionStoreError,
   ActionStoreUnavailableError,
   type UnfinishedActionFailure,
@@ -119,9 +117,26 @@ class NotificationAlreadyClaimedError extends ActionStoreError {
   override name = 'NotificationAlreadyClaimedError';
 }
 
+/** The action exists and no attempt has claimed `claim` (`channel:destination`) on it yet. */
+function unclaimed(claim: string): RecordCondition {
+  return {
+    expression: 'attribute_exists(actionId) AND NOT contains(notificationClaims, :claim)',
+    names: {},
+    values: { ':claim': claim },
+    // A string set comes back from the document client as a Set.
+    holds: (record) =>
+      record !== undefined &&
+      !(record.notificationClaims instanceof Set && record.notificationClaims.has(claim)),
+    refusedAs: `does not exist or has ${claim} claimed`,
+  };
+}
+
+const RUNNING_OR_ACCEPTED = recordStatusIn(['accepted', 'running']);
+const RUNNING_OR_AWAITING = recordStatusIn(['running', 'awaiting_approval']);
+const AWAITING_APPROVAL = recordStatusIn(['awaiting_approval']);
+
 export class DynamoActionStore implements ActionStore, NotificationClaims {
-  readonly #documents: DynamoDBDocumentClient;
-  readonly #tableName: string;
+  readonly #table: ActionRecordTable;
   readonly #now: () => Date;
   readonly #batched: BatchedTargets | undefined;
   readonly #writes: DynamoActionRecordWrites;
@@ -131,10 +146,7 @@ export class DynamoActionStore implements ActionStore, NotificationClaims {
     tableName: string,
     options: { readonly now?: () => Date; readonly batched?: BatchedTargets } = {},
   ) {
-    this.#documents = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-    this.#tableName = tableName;
+    this.#table = new ActionRecordTable(client, tableName);
     this.#now = options.now ?? (() => new Date());
     this.#batched = options.batched;
     this.#writes = new DynamoActionRecordWrites(client, tableName, { now: this.#now });
@@ -145,13 +157,9 @@ export class DynamoActionStore implements ActionStore, NotificationClaims {
   }
 
   async get(actionId: string): Promise<StoredActionRecord | undefined> {
-    const output = await this.#send(actionId, () =>
-      this.#documents.send(
-        new GetCommand({ TableName: this.#tableName, Key: { actionId }, ConsistentRead: true }),
-      ),
-    );
-    if (output.Item === undefined) return undefined;
-    const parsed = StoredActionRecordSchema.safeParse(output.Item);
+    const item = await this.#table.read(actionId);
+    if (item === undefined) return undefined;
+    const parsed = StoredActionRecordSchema.safeParse(item);
     if (!parsed.success) {
       throw new ActionRecordCorruptError(`Stored action ${actionId} does not match the schema`, {
         cause: parsed.error,
@@ -175,43 +183,51 @@ export class DynamoActionStore implements ActionStore, NotificationClaims {
   ): Promise<void> {
     // A retried task may mark the action running twice; a finished action is never reopened.
     if (options.batches !== undefined) {
-      await this.#update(actionId, {
-        UpdateExpression:
-          'SET #status = :running, batches = :batches, #scope = :scope, updatedAt = :now',
-        ConditionExpression: 'attribute_exists(actionId) AND #status IN (:accepted, :running)',
-        ExpressionAttributeNames: { '#status': 'status', '#scope': 'scope' },
-        ExpressionAttributeValues: {
-          ':running': 'running',
-          ':accepted': 'accepted',
-          ':batches': options.batches,
-          ':scope': planScopeOf(targets),
-          ':now': this.#now().toISOString(),
+      await this.#update(
+        actionId,
+        {
+          UpdateExpression:
+            'SET #status = :running, batches = :batches, #scope = :scope, updatedAt = :now',
+          ExpressionAttributeNames: { '#status': 'status', '#scope': 'scope' },
+          ExpressionAttributeValues: {
+            ':running': 'running',
+            ':batches': options.batches,
+            ':scope': planScopeOf(targets),
+            ':now': this.#now().toISOString(),
+          },
         },
-      });
+        RUNNING_OR_ACCEPTED,
+      );
       return;
     }
-    await this.#update(actionId, {
-      UpdateExpression:
-        'SET #status = :running, targets = :targets, #plan = :plan, updatedAt = :now',
-      ConditionExpression: 'attribute_exists(actionId) AND #status IN (:accepted, :running)',
-      ExpressionAttributeNames: { '#status': 'status', '#plan': 'plan' },
-      ExpressionAttributeValues: {
-        ':running': 'running',
-        ':accepted': 'accepted',
-        ':targets': targets,
-        ':plan': planOf(targets),
-        ':now': this.#now().toISOString(),
+    await this.#update(
+      actionId,
+      {
+        UpdateExpression:
+          'SET #status = :running, targets = :targets, #plan = :plan, updatedAt = :now',
+        ExpressionAttributeNames: { '#status': 'status', '#plan': 'plan' },
+        ExpressionAttributeValues: {
+          ':running': 'running',
+          ':targets': targets,
+          ':plan': planOf(targets),
+          ':now': this.#now().toISOString(),
+        },
       },
-    });
+      RUNNING_OR_ACCEPTED,
+    );
   }
 
   async recordTargetResult(actionId: string, result: TargetResult): Promise<void> {
-    await this.#update(actionId, {
-      UpdateExpression: 'SET results.#targetId = :result, updatedAt = :now',
-      ConditionExpression: 'attribute_exists(actionId)',
-      ExpressionAttributeNames: { '#targetId': targetKey(result) },
-      ExpressionAttributeValues: { ':result': result, ':now': this.#now().toISOString() },
-    });
+    // Not only while the action runs: what was done to a target is recorded whenever it is known.
+    await this.#update(
+      actionId,
+      {
+        UpdateExpression: 'SET results.#targetId = :result, updatedAt = :now',
+        ExpressionAttributeNames: { '#targetId': targetKey(result) },
+        ExpressionAttributeValues: { ':result': result, ':now': this.#now().toISOString() },
+      },
+      RECORD_EXISTS,
+    );
   }
 
   complete(actionId: string, completion: ActionCompletion): Promise<void> {
@@ -228,48 +244,44 @@ export class DynamoActionStore implements ActionStore, NotificationClaims {
 
   async awaitApproval(actionId: string, hold: ApprovalHold): Promise<void> {
     const now = this.#now().toISOString();
-    await this.#update(actionId, {
-      UpdateExpression:
-        'SET #status = :awaiting, approval = :approval, approvalTaskToken = :token, updatedAt = :now',
-      ConditionExpression: 'attribute_exists(actionId) AND #status IN (:running, :awaiting)',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':awaiting': 'awaiting_approval',
-        ':running': 'running',
-        ':approval': { reasons: hold.reasons, requestedAt: now, expiresAt: hold.expiresAt },
-        ':token': hold.taskToken,
-        ':now': now,
+    await this.#update(
+      actionId,
+      {
+        UpdateExpression:
+          'SET #status = :awaiting, approval = :approval, approvalTaskToken = :token, updatedAt = :now',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':awaiting': 'awaiting_approval',
+          ':approval': { reasons: hold.reasons, requestedAt: now, expiresAt: hold.expiresAt },
+          ':token': hold.taskToken,
+          ':now': now,
+        },
       },
-    });
+      RUNNING_OR_AWAITING,
+    );
   }
 
   async decideApproval(actionId: string, decision: ApprovalDecision): Promise<string> {
     const now = this.#now().toISOString();
-    const output = await this.#send(
+    const output = await this.#table.update(
       actionId,
-      () =>
-        this.#documents.send(
-          new UpdateCommand({
-            TableName: this.#tableName,
-            Key: { actionId },
-            // Approved actions run again; rejected ones end here. Either way, decided once. The
-            // token stays until the action completes, so that the API can resend a decision whose
-            // first delivery to the workflow failed (a repeat by the same approver).
-            UpdateExpression:
-              'SET #status = :next, approval.decision = :decision, approval.decidedBy = :by, approval.decidedAt = :now, approval.#comment = :comment, updatedAt = :now',
-            ConditionExpression: 'attribute_exists(actionId) AND #status = :awaiting',
-            ExpressionAttributeNames: { '#status': 'status', '#comment': 'comment' },
-            ExpressionAttributeValues: {
-              ':next': decision.decision === 'approved' ? 'running' : 'rejected',
-              ':decision': decision.decision,
-              ':by': decision.by,
-              ':comment': decision.comment ?? '',
-              ':awaiting': 'awaiting_approval',
-              ':now': now,
-            },
-            ReturnValues: 'ALL_OLD',
-          }),
-        ),
+      {
+        // Approved actions run again; rejected ones end here. Either way, decided once. The token
+        // stays until the action completes, so that the API can resend a decision whose first
+        // delivery to the workflow failed (a repeat by the same approver).
+        UpdateExpression:
+          'SET #status = :next, approval.decision = :decision, approval.decidedBy = :by, approval.decidedAt = :now, approval.#comment = :comment, updatedAt = :now',
+        ExpressionAttributeNames: { '#status': 'status', '#comment': 'comment' },
+        ExpressionAttributeValues: {
+          ':next': decision.decision === 'approved' ? 'running' : 'rejected',
+          ':decision': decision.decision,
+          ':by': decision.by,
+          ':comment': decision.comment ?? '',
+          ':now': now,
+        },
+        ReturnValues: 'ALL_OLD',
+      },
+      AWAITING_APPROVAL,
       ActionNotAwaitingApprovalError,
     );
     const token = (output.Attributes as { approvalTaskToken?: unknown } | undefined)
@@ -286,25 +298,31 @@ export class DynamoActionStore implements ActionStore, NotificationClaims {
     actionId: string,
     warnings: NonNullable<ActionRecord['warnings']>,
   ): Promise<void> {
-    await this.#update(actionId, {
-      UpdateExpression: 'SET warnings = :warnings, updatedAt = :now',
-      ConditionExpression: 'attribute_exists(actionId)',
-      ExpressionAttributeValues: { ':warnings': warnings, ':now': this.#now().toISOString() },
-    });
+    await this.#update(
+      actionId,
+      {
+        UpdateExpression: 'SET warnings = :warnings, updatedAt = :now',
+        ExpressionAttributeValues: { ':warnings': warnings, ':now': this.#now().toISOString() },
+      },
+      RECORD_EXISTS,
+    );
   }
 
   async recordNotifications(
     actionId: string,
     notifications: NonNullable<ActionRecord['notifications']>,
   ): Promise<void> {
-    await this.#update(actionId, {
-      UpdateExpression: 'SET notifications = :notifications, updatedAt = :now',
-      ConditionExpression: 'attribute_exists(actionId)',
-      ExpressionAttributeValues: {
-        ':notifications': notifications,
-        ':now': this.#now().toISOString(),
+    await this.#update(
+      actionId,
+      {
+        UpdateExpression: 'SET notifications = :notifications, updatedAt = :now',
+        ExpressionAttributeValues: {
+          ':notifications': notifications,
+          ':now': this.#now().toISOString(),
+        },
       },
-    });
+      RECORD_EXISTS,
+    );
   }
 
   async claimNotification(
@@ -312,25 +330,19 @@ export class DynamoActionStore implements ActionStore, NotificationClaims {
     channel: string,
     destination: string,
   ): Promise<boolean> {
+    const claim = `${channel}:${destination}`;
     try {
       // A string set: ADD creates it, and the condition makes the claim a compare-and-set.
-      await this.#send(
+      await this.#table.update(
         actionId,
-        () =>
-          this.#documents.send(
-            new UpdateCommand({
-              TableName: this.#tableName,
-              Key: { actionId },
-              UpdateExpression: 'ADD notificationClaims :claims SET updatedAt = :now',
-              ConditionExpression:
-                'attribute_exists(actionId) AND NOT contains(notificationClaims, :claim)',
-              ExpressionAttributeValues: {
-                ':claims': new Set([`${channel}:${destination}`]),
-                ':claim': `${channel}:${destination}`,
-                ':now': this.#now().toISOString(),
-              },
-            }),
-          ),
+        {
+          UpdateExpression: 'ADD notificationClaims :claims SET updatedAt = :now',
+          ExpressionAttributeValues: {
+            ':claims': new Set([claim]),
+            ':now': this.#now().toISOString(),
+          },
+        },
+        unclaimed(claim),
         NotificationAlreadyClaimedError,
       );
       return true;
@@ -340,26 +352,12 @@ export class DynamoActionStore implements ActionStore, NotificationClaims {
     }
   }
 
+  /** A conditional update of the record: ActionNotFoundError when the record really fails it. */
   async #update(
     actionId: string,
-    update: Omit<UpdateCommandInput, 'TableName' | 'Key'>,
+    update: Parameters<ActionRecordTable['update']>[1],
+    condition: RecordCondition,
   ): Promise<void> {
-    await this.#send(
-      actionId,
-      () =>
-        this.#documents.send(
-          new UpdateCommand({ ...update, TableName: this.#tableName, Key: { actionId } }),
-        ),
-      ActionNotFoundError,
-    );
-  }
-
-  /** Runs one DynamoDB call and turns its failure into a typed store error. */
-  #send<Output>(
-    actionId: string,
-    operation: () => Promise<Output>,
-    onConditionFailed?: new (message: string, options?: ErrorOptions) => ActionStoreError,
-  ): Promise<Output> {
-    return sendToActionStore(actionId, operation, onConditionFailed);
+    await this.#table.update(actionId, update, condition, ActionNotFoundError);
   }
 }

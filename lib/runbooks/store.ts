@@ -1,18 +1,7 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  UpdateCommand,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ActionRecordTable, recordStatusIn } from '../actions/record-writes.ts';
 import { type ActionRecord, ActionRecordSchema } from '../actions/schema.ts';
-import {
-  ActionNotFoundError,
-  ActionRecordCorruptError,
-  ActionStoreError,
-  ActionStoreUnavailableError,
-} from '../actions/store.ts';
-import { isTransientDynamoDbError } from '../runtime/dynamodb-errors.ts';
+import { ActionNotFoundError, ActionRecordCorruptError } from '../actions/store.ts';
 import type { Runbook, RunbookStepRecord } from './definition.ts';
 
 /** How a step's action stands, as much of its record as the run reads each round. */
@@ -46,16 +35,17 @@ export interface RunbookRunStore {
   stepAction(actionId: string): Promise<StepActionState | undefined>;
 }
 
+/** A run starts from `accepted`, or again (a retried start) while `running`. */
+const STARTABLE = recordStatusIn(['accepted', 'running']);
+/** A run's progress is recorded only while it runs or awaits approval: an ended run stays ended. */
+const IN_PROGRESS = recordStatusIn(['running', 'awaiting_approval']);
+
 export class DynamoRunbookRunStore implements RunbookRunStore {
-  readonly #documents: DynamoDBDocumentClient;
-  readonly #tableName: string;
+  readonly #table: ActionRecordTable;
   readonly #now: () => Date;
 
   constructor(client: DynamoDBClient, tableName: string, now: () => Date = () => new Date()) {
-    this.#documents = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-    this.#tableName = tableName;
+    this.#table = new ActionRecordTable(client, tableName);
     this.#now = now;
   }
 
@@ -64,92 +54,55 @@ export class DynamoRunbookRunStore implements RunbookRunStore {
     runbook: Runbook,
     steps: readonly RunbookStepRecord[],
   ): Promise<void> {
-    await this.#update(actionId, {
-      UpdateExpression:
-        'SET #status = :running, runbook = if_not_exists(runbook, :runbook), steps = if_not_exists(steps, :steps), updatedAt = :now',
-      ConditionExpression: 'attribute_exists(actionId) AND #status IN (:accepted, :running)',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':running': 'running',
-        ':accepted': 'accepted',
-        ':runbook': runbook,
-        ':steps': steps,
-        ':now': this.#now().toISOString(),
+    await this.#table.update(
+      actionId,
+      {
+        UpdateExpression:
+          'SET #status = :running, runbook = if_not_exists(runbook, :runbook), steps = if_not_exists(steps, :steps), updatedAt = :now',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':running': 'running',
+          ':runbook': runbook,
+          ':steps': steps,
+          ':now': this.#now().toISOString(),
+        },
       },
-    });
+      STARTABLE,
+      ActionNotFoundError,
+    );
   }
 
   async recordProgress(actionId: string, progress: RunbookProgress): Promise<void> {
-    await this.#update(actionId, {
-      UpdateExpression: 'SET #status = :status, steps = :steps, #plan = :plan, updatedAt = :now',
-      ConditionExpression: 'attribute_exists(actionId) AND #status IN (:running, :awaiting)',
-      ExpressionAttributeNames: { '#status': 'status', '#plan': 'plan' },
-      ExpressionAttributeValues: {
-        ':status': progress.status,
-        ':steps': progress.steps,
-        ':plan': progress.plan,
-        ':running': 'running',
-        ':awaiting': 'awaiting_approval',
-        ':now': this.#now().toISOString(),
+    await this.#table.update(
+      actionId,
+      {
+        UpdateExpression: 'SET #status = :status, steps = :steps, #plan = :plan, updatedAt = :now',
+        ExpressionAttributeNames: { '#status': 'status', '#plan': 'plan' },
+        ExpressionAttributeValues: {
+          ':status': progress.status,
+          ':steps': progress.steps,
+          ':plan': progress.plan,
+          ':now': this.#now().toISOString(),
+        },
       },
-    });
+      IN_PROGRESS,
+      ActionNotFoundError,
+    );
   }
 
   async stepAction(actionId: string): Promise<StepActionState | undefined> {
-    const output = await this.#send(actionId, () =>
-      this.#documents.send(
-        new GetCommand({
-          TableName: this.#tableName,
-          Key: { actionId },
-          ConsistentRead: true,
-          // A session action's targets stay in its batch items: its scope counts them.
-          ProjectionExpression: '#status, summary, #plan, #scope, #error',
-          ExpressionAttributeNames: {
-            '#status': 'status',
-            '#plan': 'plan',
-            '#scope': 'scope',
-            '#error': 'error',
-          },
-        }),
-      ),
-    );
-    if (output.Item === undefined) return undefined;
-    const parsed = StepActionStateSchema.safeParse(output.Item);
+    // A session action's targets stay in its batch items: its scope counts them.
+    const item = await this.#table.read(actionId, {
+      expression: '#status, summary, #plan, #scope, #error',
+      names: { '#status': 'status', '#plan': 'plan', '#scope': 'scope', '#error': 'error' },
+    });
+    if (item === undefined) return undefined;
+    const parsed = StepActionStateSchema.safeParse(item);
     if (!parsed.success) {
       throw new ActionRecordCorruptError(`Stored action ${actionId} does not match the schema`, {
         cause: parsed.error,
       });
     }
     return parsed.data;
-  }
-
-  async #update(
-    actionId: string,
-    update: Omit<UpdateCommandInput, 'TableName' | 'Key'>,
-  ): Promise<void> {
-    await this.#send(actionId, () =>
-      this.#documents.send(
-        new UpdateCommand({ ...update, TableName: this.#tableName, Key: { actionId } }),
-      ),
-    );
-  }
-
-  /** One DynamoDB call, its failure as the action store's typed errors (the workflow retries by name). */
-  async #send<Output>(actionId: string, operation: () => Promise<Output>): Promise<Output> {
-    try {
-      return await operation();
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        throw new ActionNotFoundError(`Run ${actionId} does not exist or has ended`, {
-          cause: error,
-        });
-      }
-      if (isTransientDynamoDbError(error)) {
-        throw new ActionStoreUnavailableError(`Action store unavailable for ${actionId}`, {
-          cause: error,
-        });
-      }
-      throw new ActionStoreError(`Action store request failed for ${actionId}`, { cause: error });
-    }
   }
 }

@@ -42,6 +42,8 @@ export class SessionBatchNotFoundError extends SessionBatchStoreError {
 }
 
 const BATCH_GET_LIMIT = 100;
+/** Saves sent while the stored batch is still the version a save replaces (a refusal that passed). */
+const SAVE_ATTEMPTS = 3;
 const WRITES_IN_FLIGHT = 10;
 
 export class DynamoSessionBatchStore implements SessionBatchStore {
@@ -139,28 +141,59 @@ export class DynamoSessionBatchStore implements SessionBatchStore {
 
   async save(batch: SessionBatch): Promise<void> {
     const key = batchKey(batch.actionId, batch.index);
-    try {
-      await this.#send(key, () =>
-        this.#documents.send(
-          new PutCommand({
-            TableName: this.#tableName,
-            Item: this.#item(batch, this.#expiresAt()),
-            ConditionExpression: 'version = :previous',
-            ExpressionAttributeValues: { ':previous': batch.version - 1 },
-          }),
-        ),
-      );
-    } catch (error) {
-      if (
-        error instanceof SessionBatchStoreError &&
-        error.cause instanceof ConditionalCheckFailedException
-      ) {
-        throw new SessionBatchConflictError(`Batch ${key} was saved by another round`, {
-          cause: error.cause,
-        });
+    // A refused save is checked against the batch read back: another round's save (a newer
+    // version) is a conflict; a refusal that has passed (the stored version is still the one
+    // this save replaces) is sent again, a few times, so that a round's claims are not lost.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.#send(key, () =>
+          this.#documents.send(
+            new PutCommand({
+              TableName: this.#tableName,
+              Item: this.#item(batch, this.#expiresAt()),
+              ConditionExpression: 'version = :previous',
+              ExpressionAttributeValues: { ':previous': batch.version - 1 },
+            }),
+          ),
+        );
+        return;
+      } catch (error) {
+        if (
+          !(error instanceof SessionBatchStoreError) ||
+          !(error.cause instanceof ConditionalCheckFailedException)
+        ) {
+          throw error;
+        }
+        const stored = await this.#storedVersion(key);
+        if (stored !== batch.version - 1) {
+          throw new SessionBatchConflictError(`Batch ${key} was saved by another round`, {
+            cause: error.cause,
+          });
+        }
+        if (attempt >= SAVE_ATTEMPTS) {
+          throw new SessionBatchStoreUnavailableError(
+            `Batch ${key}: ${attempt} saves refused while it stayed at version ${stored}`,
+            { cause: error.cause },
+          );
+        }
       }
-      throw error;
     }
+  }
+
+  /** The version of the batch as stored now (a consistent read); undefined when there is none. */
+  async #storedVersion(key: string): Promise<number | undefined> {
+    const output = await this.#send(key, () =>
+      this.#documents.send(
+        new GetCommand({
+          TableName: this.#tableName,
+          Key: { actionId: key },
+          ConsistentRead: true,
+          ProjectionExpression: 'version',
+        }),
+      ),
+    );
+    const version = output.Item?.version;
+    return typeof version === 'number' ? version : undefined;
   }
 
   #item(batch: SessionBatch, expiresAt: number) {

@@ -26,8 +26,15 @@ const CITRIX_TRANSIENT_ERRORS = [
   'CitrixTimeoutError',
 ] as const;
 
-/** The actions table could not be reached (lib/actions/store.ts). */
-const ACTION_STORE_UNAVAILABLE = 'ActionStoreUnavailableError';
+/**
+ * The actions table could not be reached, or a write on a record kept meeting another writer's
+ * change although the record allowed it (lib/actions/record-writes.ts): both pass, and the writes
+ * are idempotent, so the task is sent again with the same input.
+ */
+const ACTION_STORE_TRANSIENT = [
+  'ActionStoreUnavailableError',
+  'ActionStoreContentionError',
+] as const;
 
 /** A session action's batch items could not be reached (lib/runtime/session-batch-store.ts). */
 const SESSION_BATCHES_UNAVAILABLE = 'SessionBatchStoreUnavailableError';
@@ -70,7 +77,7 @@ export const RETRY = {
   resolveTransient: {
     ErrorEquals: [
       ...LAMBDA_SERVICE_ERRORS,
-      ACTION_STORE_UNAVAILABLE,
+      ...ACTION_STORE_TRANSIENT,
       'GuardrailStoreUnavailableError',
     ],
     IntervalSeconds: 2,
@@ -80,12 +87,13 @@ export const RETRY = {
     JitterStrategy: 'FULL',
   },
   /**
-   * A task that writes the action record (status, hold, results, warnings) could not be invoked
-   * or could not reach the table: 1 s doubling to 20 s, 6 times, as a lost record loses the
-   * action's outcome.
+   * A task that writes the action record (status, hold, results, warnings) could not be invoked,
+   * could not reach the table, or kept meeting another writer's change: 1 s doubling to 20 s, 6
+   * times, as a lost record loses the action's outcome. Its writes are idempotent (a result
+   * written again is the same record), so the same input is sent again.
    */
   recordWrite: {
-    ErrorEquals: [ACTION_STORE_UNAVAILABLE, SESSION_BATCHES_UNAVAILABLE, ...LAMBDA_SERVICE_ERRORS],
+    ErrorEquals: [...ACTION_STORE_TRANSIENT, SESSION_BATCHES_UNAVAILABLE, ...LAMBDA_SERVICE_ERRORS],
     IntervalSeconds: 1,
     MaxAttempts: 6,
     BackoffRate: 2,
@@ -109,7 +117,7 @@ export const RETRY = {
    * table: 2 s doubling to 30 s, 4 times. Each delivery is also retried inside the function.
    */
   notifyTransient: {
-    ErrorEquals: [ACTION_STORE_UNAVAILABLE, ...LAMBDA_SERVICE_ERRORS],
+    ErrorEquals: [...ACTION_STORE_TRANSIENT, ...LAMBDA_SERVICE_ERRORS],
     IntervalSeconds: 2,
     MaxAttempts: 4,
     BackoffRate: 2,
@@ -138,7 +146,7 @@ export const RETRY = {
     ErrorEquals: [
       ...LAMBDA_SERVICE_ERRORS,
       'AdministratorChangeLockError',
-      ACTION_STORE_UNAVAILABLE,
+      ...ACTION_STORE_TRANSIENT,
     ],
     IntervalSeconds: 2,
     MaxAttempts: 4,

@@ -12,6 +12,7 @@ import {
   DynamoThrottleGate,
   SessionBatchConflictError,
   SessionBatchNotFoundError,
+  SessionBatchStoreUnavailableError,
 } from '../../../lib/runtime/session-batch-store.ts';
 import { type SessionBatch, SessionBatchContents } from '../../../lib/sessions/batch-items.ts';
 import {
@@ -146,6 +147,33 @@ describe('DynamoSessionBatchStore against a DynamoDB-compatible engine', () => {
     await expect(store.save({ ...batch, actionId: newActionId(), version: 1 })).rejects.toThrow(
       SessionBatchConflictError,
     );
+  });
+
+  it('saves through a refusal that has passed (the stored batch still at the version before), and gives up after three', async () => {
+    const store = newStore();
+    const actionId = newActionId();
+    const [batch] = batchesOf(actionId, [session(0)], 1, SETTINGS);
+    if (batch === undefined) throw new Error('no batch');
+    await store.write([batch]);
+    const claimed: SessionBatch = {
+      ...batch,
+      version: 1,
+      rounds: 1,
+      entries: [{ target: session(0), step: 'claimed' }],
+    };
+
+    dynamo.faults.conflictNext(ACTIONS, 2);
+    await store.save(claimed);
+    expect(dynamo.faults.fired).toBe(2);
+    expect(await store.read(actionId, 0)).toEqual(claimed);
+
+    dynamo.faults.clear();
+    dynamo.faults.conflictNext(ACTIONS, 3);
+    const refused = await rejection(store.save({ ...claimed, version: 2, rounds: 2 }));
+    expect(refused).toBeInstanceOf(SessionBatchStoreUnavailableError);
+    expect(refused).not.toBeInstanceOf(SessionBatchConflictError);
+    expect(await store.read(actionId, 0)).toEqual(claimed);
+    dynamo.faults.clear();
   });
 
   it('reports a missing batch as not found, alone or among others', async () => {
