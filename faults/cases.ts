@@ -360,6 +360,8 @@ export const CI_SUBSET: readonly (readonly [FaultName, WorkflowName])[] = [
   ['status -1', 'device.selectiveWipe'],
   ['dynamo conflict', 'device.deployPolicy'],
   ['dynamo conflict (later)', 'device.selectiveWipe'],
+  ['dynamo conflict (later)', 'runbook'],
+  ['dynamo conflict (later)', 'session.logoff'],
   ['lambda timeout', 'admin.revoke'],
   ['lambda timeout (record)', 'session.disconnect'],
 ];
