@@ -43,8 +43,9 @@ const InputSchema = z.object({
  * Task: takes the tenant's administrator change lease (AdministratorChangeInProgressError while
  * another change holds it: the workflow retries), re-checks the guards on a fresh list, then
  * strips the administrator's access, deletes it, deletes the pending invitation, or restores the
- * access a strip replaced. A guard that now refuses throws AdministratorGuardRefusedError,
- * recorded as `refused`.
+ * access a strip replaced, sending the change once: one that got no answer is returned as
+ * `unanswered`, for the read-back to judge. A guard that now refuses throws
+ * AdministratorGuardRefusedError, recorded as `refused`.
  */
 export const createApplyAdminChangeHandler = (
   getDependencies: () => ApplyAdminChangeDependencies,

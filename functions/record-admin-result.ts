@@ -1,11 +1,17 @@
 import * as z from 'zod';
 import { CaughtErrorSchema } from '../lib/actions/outcome.ts';
-import { type AdminTargetResult, ResolvedAdministratorSchema } from '../lib/actions/schema.ts';
+import {
+  AdminActionTypeSchema,
+  type AdminTargetResult,
+  ResolvedAdministratorSchema,
+  RevokeOptionsSchema,
+} from '../lib/actions/schema.ts';
 import type { ActionStore } from '../lib/actions/store.ts';
 import {
   AdminChangeSchema,
   AdminReadBackSchema,
   buildAdministratorResult,
+  changeModeOf,
   recordStripSnapshot,
 } from '../lib/administrators/admin-actions.ts';
 import type { RevokeSnapshotStore } from '../lib/administrators/revoke-snapshots.ts';
@@ -26,6 +32,8 @@ export interface RecordAdminResultDependencies {
 /** The Map iteration's whole state: what each step produced, or the error that ended it. */
 const InputSchema = z.object({
   actionId: z.string(),
+  action: AdminActionTypeSchema,
+  options: RevokeOptionsSchema,
   target: ResolvedAdministratorSchema,
   change: AdminChangeSchema.optional(),
   after: AdminReadBackSchema.optional(),
@@ -34,7 +42,8 @@ const InputSchema = z.object({
 });
 
 /**
- * Task: turns one administrator's steps into its result, records a strip's snapshot for
+ * Task: turns one administrator's steps into its result (a change that went out without an
+ * answer: confirmed by the read-back, or unconfirmed), records a strip's snapshot for
  * admin.restore, stores the result, and returns it.
  */
 export const createRecordAdminResultHandler = (
@@ -45,8 +54,9 @@ export const createRecordAdminResultHandler = (
     InputSchema,
     getDependencies,
     async (input, { actions, revokes }): Promise<AdminTargetResult> => {
-      const built = buildAdministratorResult(input.target, input, new Date());
-      const result = await recordStripSnapshot(revokes, input.actionId, built, input);
+      const progress = { ...input, mode: changeModeOf(input.action, input.options) };
+      const built = buildAdministratorResult(input.target, progress, new Date());
+      const result = await recordStripSnapshot(revokes, input.actionId, built, progress);
       await actions.recordTargetResult(input.actionId, result);
       auditTargetOutcome(result);
       return result;

@@ -9,14 +9,17 @@ import {
   AdminTargetResultSchema,
   administratorOperationOf,
   type InvitationTarget,
+  REVOKE_MODES,
   type ResolvedAdministrator,
   type RevokeOptions,
+  type TargetOutcome,
 } from '../actions/schema.ts';
 import { ActionStoreUnavailableError } from '../actions/store.ts';
 import {
   type AdministratorAccess,
   AdministratorAccessSchema,
   type AdministratorCallOptions,
+  AdministratorChangeUnansweredError,
   type AdministratorPolicy,
   administratorId,
   type CloudAdministrator,
@@ -363,11 +366,14 @@ export function grantedPolicies(access: AdministratorAccess): string[] {
     .map((policy) => policy.name);
 }
 
+/** What a change does: `strip` or `delete` (a revoke's modes), `deleteInvitation`, or `restore`. */
+export const ADMIN_CHANGE_MODES = [...REVOKE_MODES, 'deleteInvitation', 'restore'] as const;
+export type AdminChangeMode = (typeof ADMIN_CHANGE_MODES)[number];
+
 export const AdminChangeSchema = z.object({
-  /** `strip` or `delete` (a revoke), `deleteInvitation`, or `restore`. */
-  mode: z.string(),
+  mode: z.enum(ADMIN_CHANGE_MODES),
   at: z.iso.datetime(),
-  /** The target was already gone when it was to be deleted (a lost reply to an earlier DELETE). */
+  /** The target was already gone when it was to be deleted (deleted since it was resolved). */
   alreadyGone: z.boolean().optional(),
   /**
    * The access the strip or the restore replaced, read just before it (the snapshot may be an
@@ -378,8 +384,22 @@ export const AdminChangeSchema = z.object({
   restored: AdministratorAccessSchema.optional(),
   /** A restore found the access already put back (see RestoreOutcome) and sent nothing. */
   alreadyRestored: z.boolean().optional(),
+  /**
+   * The change went out at `at` and no answer came back (see AdministratorChangeUnansweredError):
+   * why. It may have been applied; it is never sent again, and the read-back decides.
+   */
+  unanswered: z.string().max(1000).optional(),
 });
 export type AdminChange = z.infer<typeof AdminChangeSchema>;
+
+/** The `mode` of a change by this action: a revoke's option, else the operation itself. */
+export function changeModeOf(action: AdminActionType, options: RevokeOptions): AdminChangeMode {
+  const operation = administratorOperationOf(action);
+  return operation === 'revoke' ? options.mode : operation;
+}
+
+/** Why a change request got no answer, as the record keeps it. */
+const unansweredWhy = (error: AdministratorChangeUnansweredError) => error.message.slice(0, 1000);
 
 /** What an administrator change needs besides the client: its lease, and the revoke snapshots. */
 export interface AdministratorChangeContext {
@@ -445,7 +465,7 @@ function goneBeforeChange(
       // An invitation accepted since may be listed afresh under another ucOid.
       const accepted = acceptedInvitationError(invitationEntries(all, target), target);
       if (accepted !== undefined) throw accepted;
-      // A retried delete whose first answer was lost finds nothing left to delete: done.
+      // Deleted since the target was resolved (by someone else, or by an earlier attempt): done.
       return { mode: 'deleteInvitation', at: now().toISOString(), alreadyGone: true };
     }
     case 'revoke':
@@ -477,7 +497,20 @@ async function makeChange(
       return revoke(controller, target, options, now);
     case 'restore': {
       const at = now().toISOString();
-      const outcome = await applyRestore(controller, context.revokes, target, context.actionId, at);
+      let outcome: Awaited<ReturnType<typeof applyRestore>>;
+      try {
+        outcome = await applyRestore(controller, context.revokes, target, context.actionId, at);
+      } catch (error) {
+        if (!(error instanceof AdministratorChangeUnansweredError)) throw error;
+        // Not marked restored: the read-back shows whether it took, and a later restore that
+        // finds the access already back marks it then (applyRestore's alreadyRestored).
+        return {
+          mode: 'restore',
+          at,
+          ...(target.restore ? { restored: target.restore.access } : {}),
+          unanswered: unansweredWhy(error),
+        };
+      }
       return {
         mode: 'restore',
         at,
@@ -495,11 +528,17 @@ async function deleteInvitation(
   target: ResolvedAdministrator,
   now: () => Date,
 ): Promise<AdminChange> {
-  if (await controller.deleteInvitation(target.email ?? '')) {
-    return { mode: 'deleteInvitation', at: now().toISOString() };
+  const at = now().toISOString();
+  let deleted: boolean;
+  try {
+    deleted = await controller.deleteInvitation(target.email ?? '');
+  } catch (error) {
+    if (!(error instanceof AdministratorChangeUnansweredError)) throw error;
+    return { mode: 'deleteInvitation', at, unanswered: unansweredWhy(error) };
   }
-  // `false` after a retried DELETE whose first reply was lost: the invitation may be gone. Or
-  // the invitee accepted it just before: then an active administrator is listed instead.
+  if (deleted) return { mode: 'deleteInvitation', at: now().toISOString() };
+  // `false`: someone else deleted the invitation just before (it is gone), or the invitee
+  // accepted it just before (an active administrator is listed instead).
   const entries = invitationEntries(await controller.listAdministrators(), target);
   const accepted = acceptedInvitationError(entries, target);
   if (accepted !== undefined) throw accepted;
@@ -519,10 +558,14 @@ async function revoke(
 ): Promise<AdminChange> {
   const id = target.administratorId;
   if (options.mode === 'delete') {
+    const at = now().toISOString();
     try {
       await controller.deleteAdministrator(id);
     } catch (error) {
-      // 404 after a retried DELETE whose first reply was lost: done if the list agrees.
+      if (error instanceof AdministratorChangeUnansweredError) {
+        return { mode: 'delete', at, unanswered: unansweredWhy(error) };
+      }
+      // 404: deleted by someone else since the list was read; done if a fresh list agrees.
       if (!(error instanceof CitrixNotFoundError)) throw error;
       const again = await controller.listAdministrators();
       if (again.some((admin) => admin.ucOid === target.ucOid)) throw error;
@@ -532,7 +575,13 @@ async function revoke(
   }
   // Strip from the access read now, not the snapshot: a policy added since is unchecked too.
   const access = await controller.getAccess(id);
-  await controller.updateAccess(id, strippedAccess(access));
+  const at = now().toISOString();
+  try {
+    await controller.updateAccess(id, strippedAccess(access));
+  } catch (error) {
+    if (!(error instanceof AdministratorChangeUnansweredError)) throw error;
+    return { mode: 'strip', at, replaced: access, unanswered: unansweredWhy(error) };
+  }
   return { mode: 'strip', at: now().toISOString(), replaced: access };
 }
 
@@ -634,26 +683,168 @@ async function readRestoredBack(
 }
 
 export interface AdministratorProgress {
+  /** What the change was (see changeModeOf), for a step that failed before returning it. */
+  readonly mode?: AdminChangeMode | undefined;
   readonly change?: AdminChange | undefined;
   readonly after?: AdminReadBack | undefined;
+  /** The step that makes the change failed (see CHANGE_NOT_SENT_ERRORS for what that tells). */
   readonly error?: CaughtError | undefined;
   readonly readBackError?: CaughtError | undefined;
+}
+
+/**
+ * What the step that makes the change throws only when its change did not reach Citrix Cloud or
+ * was refused by it: nothing was applied, so the target is recorded as failed (or refused) as
+ * is. The client turns a failure of the change's own request that may follow an applied change
+ * into an `unanswered` change, so the Citrix errors here come from the reads before it or from
+ * definite answers. Any other error of the step (a Lambda timeout or crash, a Lambda service
+ * error) may follow a change that went out: the administrator is read back first, and the
+ * target recorded as confirmed by it or as unconfirmed.
+ */
+export const CHANGE_NOT_SENT_ERRORS: readonly string[] = [
+  'InvalidTaskInputError',
+  'AdministratorGuardRefusedError',
+  'AdministratorNotFoundError',
+  'AdministratorChangeInProgressError',
+  'AdministratorChangeLockError',
+  'AdministratorChangeNotAppliedError',
+  'AdministratorChangedSinceRevokeError',
+  'NoRevokeSnapshotError',
+  'RevokeAlreadyRestoredError',
+  'InvalidCitrixIdError',
+  'CitrixConfigurationError',
+  'CitrixApiError',
+  'CitrixAuthenticationError',
+  'CitrixForbiddenError',
+  'CitrixNotFoundError',
+  'CitrixThrottledError',
+  'CitrixUnavailableError',
+  'CitrixTimeoutError',
+  'CitrixResponseValidationError',
+  // Step Functions could not invoke the task at all.
+  'Lambda.TooManyRequestsException',
+];
+
+/**
+ * The outcome of a change that went out without an answer and whose read-back does not show it
+ * took effect: sent, not confirmed. Its error says to check the administrator before sending it
+ * again (it counts as not done, so the action asks for a person).
+ */
+export const UNCONFIRMED_CHANGE_OUTCOME: TargetOutcome = 'unconfirmed';
+export const UNCONFIRMED_CHANGE_ERROR = 'AdministratorChangeUnconfirmedError';
+
+/** Why the step that makes the change may have made it without saying so; undefined if not. */
+function stepMayHaveChanged(error: CaughtError | undefined): string | undefined {
+  if (error === undefined || CHANGE_NOT_SENT_ERRORS.includes(error.Error)) return undefined;
+  const { name, message } = summarizeCaughtError(error);
+  return `the step that makes the change ended with ${name}${message === name ? '' : `: ${message}`}`;
+}
+
+/**
+ * The change to read back after its step failed with an error that may follow a change that went
+ * out (see CHANGE_NOT_SENT_ERRORS); undefined when the error shows nothing was sent.
+ */
+export function changeAfterFailure(
+  action: AdminActionType,
+  options: RevokeOptions,
+  target: ResolvedAdministrator,
+  error: CaughtError,
+  now: Date,
+): AdminChange | undefined {
+  const why = stepMayHaveChanged(error);
+  if (why === undefined) return undefined;
+  const restored = target.restore?.access;
+  return {
+    mode: changeModeOf(action, options),
+    at: now.toISOString(),
+    ...(restored === undefined ? {} : { restored }),
+    unanswered: why.slice(0, 1000),
+  };
+}
+
+/** What the read-back showed of a change that took effect, in words, by its mode. */
+function effectOf(mode: AdminChangeMode, after: AdminReadBack): string {
+  switch (mode) {
+    case 'strip':
+      return after.present
+        ? 'it has Custom access with no permission that can be changed'
+        : 'it is no longer listed';
+    case 'delete':
+      return 'it is no longer listed';
+    case 'deleteInvitation':
+      return 'the invitation is no longer listed';
+    case 'restore':
+      return 'it has the access from before the revoke';
+  }
+  return unhandled(mode);
+}
+
+/** Citrix does not let these permissions be changed; a strip leaves them as they were. */
+function lockedNote(after: AdminReadBack | undefined): string | undefined {
+  const locked = after?.grantedPolicies ?? [];
+  return locked.length > 0
+    ? `Citrix does not let these permissions be changed; they stay granted: ${locked.join(', ')}`
+    : undefined;
 }
 
 /** What a succeeded change says about itself, by its mode. */
 function successNote(change: AdminChange, after: AdminReadBack | undefined): string | undefined {
   if (change.alreadyGone === true) {
-    return 'Already gone when the change was made: an earlier attempt deleted it and its reply was lost';
+    return 'Already gone when the change was made: deleted since the target was resolved, by someone else or by an earlier attempt whose reply was lost';
   }
   if (change.mode === 'restore') {
     return change.alreadyRestored === true
       ? 'Already had the access from before the revoke when the restore was made: nothing was sent'
       : undefined;
   }
-  const locked = change.mode === 'strip' ? (after?.grantedPolicies ?? []) : [];
-  return locked.length > 0
-    ? `Citrix does not let these permissions be changed; they stay granted: ${locked.join(', ')}`
-    : undefined;
+  return change.mode === 'strip' ? lockedNote(after) : undefined;
+}
+
+/**
+ * A change that went out without an answer (`why`), judged by its read-back: confirmed when the
+ * administrator shows it took effect, else sent, not confirmed, and never sent again.
+ */
+function unansweredResult(
+  target: ResolvedAdministrator,
+  why: string,
+  progress: AdministratorProgress,
+): Pick<AdminTargetResult, 'outcome' | 'note' | 'error'> {
+  const name = target.email ?? target.ucOid;
+  const mode = progress.change?.mode ?? progress.mode;
+  if (progress.after !== undefined && progress.readBackError === undefined) {
+    const effect = mode === undefined ? 'the change took effect' : effectOf(mode, progress.after);
+    const notes = [`Confirmed by reading the administrator back: ${effect}, though ${why}`];
+    if (mode === 'strip') {
+      const locked = lockedNote(progress.after);
+      if (locked !== undefined) notes.push(locked);
+      // The access it replaced is read inside the step that failed, so it never came back.
+      if (progress.change?.replaced === undefined) {
+        notes.push(
+          'The snapshot admin.restore needs was not recorded: to undo, grant the access in `before` by hand',
+        );
+      }
+    }
+    return { outcome: 'succeeded', note: notes.join('; ').slice(0, 2000) };
+  }
+  const read =
+    progress.readBackError !== undefined
+      ? `reading the administrator back ${
+          progress.readBackError.Error === 'AdministratorChangeNotAppliedError'
+            ? 'does not show it'
+            : 'failed'
+        } (${summarizeCaughtError(progress.readBackError).message})`
+      : 'the administrator was not read back';
+  return {
+    outcome: UNCONFIRMED_CHANGE_OUTCOME,
+    error: {
+      name: UNCONFIRMED_CHANGE_ERROR,
+      message:
+        `Sent, not confirmed: ${why}; ${read}. It was not sent again: check ${name} in Citrix Cloud before making the change again`.slice(
+          0,
+          1000,
+        ),
+    },
+  };
 }
 
 /** The final word on one administrator. */
@@ -669,6 +860,7 @@ export function buildAdministratorResult(
     replaced,
     restored: _restored,
     alreadyRestored: _already,
+    unanswered,
     ...change
   } = progress.change ?? {};
   const { access: _access, ...after } = progress.after ?? { present: false };
@@ -683,6 +875,10 @@ export function buildAdministratorResult(
   };
   if (!target.allowed) {
     return { ...base, outcome: 'refused', note: target.refusal ?? 'Refused by a guard' };
+  }
+  const why = unanswered ?? (progress.change ? undefined : stepMayHaveChanged(progress.error));
+  if (why !== undefined) {
+    return { ...base, ...unansweredResult(target, why, progress) };
   }
   if (progress.error !== undefined) {
     const error = summarizeCaughtError(progress.error);

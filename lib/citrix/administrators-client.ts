@@ -7,8 +7,25 @@ import {
 } from './administrators-schemas.ts';
 import { CitrixTokenProvider } from './cloud-auth.ts';
 import type { CitrixConnection, CredentialsSource } from './config.ts';
-import { CitrixResponseValidationError, InvalidCitrixIdError } from './errors.ts';
-import { type CitrixCallRecord, CitrixHttpClient, parseCitrixBody, transportOf } from './http.ts';
+import {
+  CitrixApiError,
+  CitrixError,
+  CitrixResponseValidationError,
+  CitrixThrottledError,
+  CitrixTimeoutError,
+  CitrixUnavailableError,
+  InvalidCitrixIdError,
+} from './errors.ts';
+import {
+  type CitrixCallRecord,
+  CitrixHttpClient,
+  type CitrixRequest,
+  type CitrixResponse,
+  parseCitrixBody,
+  type RetryingFetchOptions,
+  transportOf,
+} from './http.ts';
+import { backoffDelayMs } from './retry.ts';
 
 export {
   ADMINISTRATOR_TYPES,
@@ -63,23 +80,70 @@ export function administratorId(admin: Pick<CloudAdministrator, 'type' | 'userId
   return admin.type !== 'AdministratorGroup' && admin.userId ? admin.userId : admin.ucOid;
 }
 
+/**
+ * A change to administrators went out and no answer came back (a timeout, a lost connection, a
+ * 5xx or 408, a 2xx whose body could not be read): Citrix Cloud may have applied it. The client
+ * never sends it again; the caller reads the administrator back to learn whether it took effect.
+ */
+export class AdministratorChangeUnansweredError extends CitrixError {
+  readonly method: CitrixRequest['method'];
+  readonly path: string;
+
+  constructor(
+    method: CitrixRequest['method'],
+    path: string,
+    options: ErrorOptions & { cause: unknown },
+  ) {
+    const cause = options.cause;
+    const why = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(
+      `Citrix Cloud did not answer ${method} ${path} (${why.slice(0, 300)}); the change may have been applied`,
+      options,
+    );
+    this.name = 'AdministratorChangeUnansweredError';
+    this.method = method;
+    this.path = path;
+  }
+}
+
+/**
+ * Whether a failed change request to `path` may have been applied by Citrix Cloud, from what the
+ * client saw. 429 (throttled before acting) and any other 4xx but 408 (refused) are definite. A
+ * 5xx or 408, a timeout or lost connection, or an unreadable 2xx may come after Citrix acted. An
+ * error of another request (the token a 401 fetches afresh) means the change was not accepted.
+ */
+export function changeMayHaveApplied(error: unknown, path: string): boolean {
+  if (error instanceof CitrixThrottledError) return false;
+  if (error instanceof CitrixUnavailableError) return error.path === path;
+  if (error instanceof CitrixApiError) return false;
+  if (error instanceof CitrixTimeoutError || error instanceof CitrixResponseValidationError) {
+    return error.path === path;
+  }
+  // Anything else came from somewhere unexpected while the request was under way.
+  return true;
+}
+
 /** Citrix Cloud administrators API (`https://api.cloud.com/administrators`). */
 export class CloudAdministratorsClient {
   readonly #http: CitrixHttpClient;
+  readonly #tokens: CitrixTokenProvider;
+  readonly #transport: RetryingFetchOptions;
   readonly #maxPages: number;
 
   constructor(options: CloudAdministratorsClientOptions) {
     const { connection } = options;
     const transport = transportOf(connection, options);
+    this.#transport = transport;
     this.#maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
+    this.#tokens = new CitrixTokenProvider({
+      baseUrl: connection.baseUrl,
+      customerId: connection.customerId,
+      credentials: options.credentials,
+      ...transport,
+    });
     this.#http = new CitrixHttpClient({
       baseUrl: connection.baseUrl,
-      tokens: new CitrixTokenProvider({
-        baseUrl: connection.baseUrl,
-        customerId: connection.customerId,
-        credentials: options.credentials,
-        ...transport,
-      }),
+      tokens: this.#tokens,
       headers: async () => ({ 'Citrix-CustomerId': connection.customerId }),
       onCall: options.onCall,
       ...transport,
@@ -128,26 +192,62 @@ export class CloudAdministratorsClient {
     return parseCitrixBody(AdministratorAccessSchema, response.body, 'GET', path);
   }
 
+  /** Sets an administrator's access, once (see `#change`). */
   async updateAccess(id: string, access: AdministratorAccess): Promise<void> {
-    await this.#http.request({
-      method: 'PUT',
-      path: `${ADMINISTRATORS}/access`,
-      query: { id: validateAdministratorId(id) },
-      body: access,
-    });
+    const query = { id: validateAdministratorId(id) };
+    const path = `${ADMINISTRATORS}/access`;
+    await this.#change({ method: 'PUT', path, query, body: access }, () => undefined);
   }
 
+  /** Deletes an administrator, once (see `#change`). */
   async deleteAdministrator(id: string): Promise<void> {
-    await this.#http.request({
-      method: 'DELETE',
-      path: `${ADMINISTRATORS}/${encodeURIComponent(validateAdministratorId(id))}`,
-    });
+    const path = `${ADMINISTRATORS}/${encodeURIComponent(validateAdministratorId(id))}`;
+    await this.#change({ method: 'DELETE', path }, () => undefined);
   }
 
-  /** Deletes a pending invitation; false when Citrix had none to delete. */
+  /** Deletes a pending invitation, once (see `#change`); false when Citrix had none to delete. */
   async deleteInvitation(email: string): Promise<boolean> {
     const path = `${ADMINISTRATORS}/invitations`;
-    const response = await this.#http.request({ method: 'DELETE', path, query: { email } });
-    return parseCitrixBody(z.boolean(), response.body, 'DELETE', path);
+    return this.#change({ method: 'DELETE', path, query: { email } }, (response) =>
+      parseCitrixBody(z.boolean(), response.body, 'DELETE', path),
+    );
+  }
+
+  /**
+   * Sends a change once and reads its answer with `read`. It is never sent again after a failure
+   * that may follow an applied change (see `changeMayHaveApplied`): that throws
+   * AdministratorChangeUnansweredError. Only a 429 is sent again (Citrix did not act), waiting as
+   * it asks, within the retry policy's attempts; a 401 is sent again once with a fresh token (the
+   * HTTP client does that, even with one attempt).
+   */
+  async #change<T>(
+    request: CitrixRequest & { readonly method: 'PUT' | 'DELETE' },
+    read: (response: CitrixResponse) => T,
+  ): Promise<T> {
+    const { retry } = this.#transport;
+    const sleep = this.#transport.sleep ?? defaultSleep;
+    // The token first: a token request that fails is a change never sent, whatever the error.
+    await this.#tokens.getToken();
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return read(await this.#http.request({ ...request, maxAttempts: 1 }));
+      } catch (error) {
+        if (changeMayHaveApplied(error, request.path)) {
+          throw new AdministratorChangeUnansweredError(request.method, request.path, {
+            cause: error,
+          });
+        }
+        if (!(error instanceof CitrixThrottledError)) throw error;
+        const waitMs = error.retryAfterMs ?? 0;
+        if (waitMs > retry.maxRetryAfterMs || attempt >= retry.maxAttempts) throw error;
+        const random = this.#transport.random ?? Math.random;
+        await sleep(waitMs > 0 ? waitMs : backoffDelayMs(attempt, retry, random));
+      }
+    }
   }
 }
+
+const defaultSleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms);
+  });

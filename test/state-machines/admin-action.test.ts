@@ -7,6 +7,8 @@ import type {
   RevokeOptions,
 } from '../../lib/actions/schema.ts';
 import { toActionView } from '../../lib/actions/view.ts';
+import { CHANGE_NOT_SENT_ERRORS } from '../../lib/administrators/admin-actions.ts';
+import { ADMIN_ACTION } from '../../lib/workflow/asl/admin-action.ts';
 import type { RecordedRequest } from '../../local/simulator/server.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import type { WorkflowEvent } from '../../local/workflow-runner.ts';
@@ -305,6 +307,166 @@ describe('admin workflow', () => {
     });
     expect(record.status).toBe('succeeded');
     expect(adminCalls().filter((r) => r.status === 429)).toHaveLength(5);
+  });
+});
+
+/** Longer than the client's request timeout (TEST_ENV: 2 s): the answer arrives too late. */
+const LATE_ANSWER_MS = 3000;
+
+describe('admin workflow when Citrix applies a change and its answer is lost', () => {
+  const lateAnswer = () =>
+    stack.simulator?.setFaults({ mutationLatency: { latencyMs: LATE_ANSWER_MS, count: 1 } });
+
+  it('strips once, records it confirmed by the read-back, and can still restore it', async () => {
+    const original = await administratorsClientFor(stack.simulator?.url ?? '').getAccess(
+      ADMINS.mallory.userId,
+    );
+    lateAnswer();
+    const { record, status } = await run({
+      action: 'admin.revoke',
+      target: { admin: ADMINS.mallory.email },
+    });
+    await stack.simulator?.settled();
+    expect(status).toBe('SUCCEEDED');
+    // The PUT went out once; its answer came after the client had given up, and was never resent.
+    expect(changes().map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      'PUT /administrators/access 200',
+    ]);
+    expect(record.status).toBe('succeeded');
+    const result = only(record.results);
+    expect(result).toMatchObject({
+      outcome: 'succeeded',
+      change: { mode: 'strip' },
+      replaced: original,
+      after: { present: true, accessType: 'Custom', grantedPolicies: ['customerDashboard'] },
+    });
+    expect(result.note).toMatch(
+      /^Confirmed by reading the administrator back: it has Custom access with no permission that can be changed, though Citrix Cloud did not answer PUT \/administrators\/access \(CitrixTimeoutError: .*\); the change may have been applied; Citrix does not let these permissions be changed; they stay granted: customerDashboard$/,
+    );
+
+    // The strip's snapshot was recorded as for any strip: a restore puts the access back.
+    const restored = await run({
+      action: 'admin.restore',
+      target: { admin: ADMINS.mallory.email },
+    });
+    expect(restored.record.status).toBe('succeeded');
+    expect(
+      await administratorsClientFor(stack.simulator?.url ?? '').getAccess(ADMINS.mallory.userId),
+    ).toEqual(original);
+  });
+
+  it('deletes a pending invitation once and records it confirmed by the read-back', async () => {
+    lateAnswer();
+    const { record } = await run({
+      action: 'admin.deleteInvitation',
+      target: { email: ADMINS.invitee.email },
+    });
+    await stack.simulator?.settled();
+    expect(changes().map((r) => `${r.method} ${r.path} ${r.query.email} ${r.status}`)).toEqual([
+      `DELETE /administrators/invitations ${ADMINS.invitee.email} 200`,
+    ]);
+    expect(record.status).toBe('succeeded');
+    expect(only(record.results)).toMatchObject({
+      outcome: 'succeeded',
+      change: { mode: 'deleteInvitation' },
+      after: { present: false },
+      note: expect.stringMatching(
+        /^Confirmed by reading the administrator back: the invitation is no longer listed, though Citrix Cloud did not answer DELETE \/administrators\/invitations/,
+      ),
+    });
+  });
+});
+
+describe('admin workflow when ApplyChange times out', () => {
+  beforeEach(() => stack.runner.lambdaFaults.clear());
+
+  it('after its DELETE went out: never runs it again, and records it confirmed by the read-back', async () => {
+    stack.runner.lambdaFaults.timeOut('apply-admin-change', 1, 'after-work');
+    const { record } = await run({
+      action: 'admin.revoke',
+      target: { admin: ADMINS.trent.email },
+      options: { mode: 'delete' },
+    });
+    expect(stack.runner.lambdaFaults.fired('apply-admin-change')).toBe(1);
+    expect(changes().map((r) => `${r.method} ${r.path}`)).toEqual([
+      `DELETE /administrators/${ADMINS.trent.userId}`,
+    ]);
+    expect(record.status).toBe('succeeded');
+    const result = only(record.results);
+    expect(result).toMatchObject({ outcome: 'succeeded', after: { present: false } });
+    expect(result).not.toHaveProperty('change');
+    expect(result.note).toMatch(
+      /^Confirmed by reading the administrator back: it is no longer listed, though the step that makes the change ended with Sandbox\.Timedout: /,
+    );
+  });
+
+  it('before it sent anything: records the strip unconfirmed, sent nowhere and never sent', async () => {
+    stack.runner.lambdaFaults.timeOut('apply-admin-change', 1, 'before-work');
+    const { record, status } = await run({
+      action: 'admin.revoke',
+      target: { admin: ADMINS.mallory.email },
+    });
+    expect(status).toBe('SUCCEEDED');
+    expect(changes()).toEqual([]);
+    const result = only(record.results);
+    expect(result).toMatchObject({
+      outcome: 'unconfirmed',
+      error: { name: 'AdministratorChangeUnconfirmedError' },
+    });
+    expect(result.error?.message).toMatch(
+      /^Sent, not confirmed: the step that makes the change ended with Sandbox\.Timedout: .*; reading the administrator back does not show it \(.*\)\. It was not sent again: check mallory@example\.com in Citrix Cloud before making the change again$/,
+    );
+    expect(record.status).toBe('failed');
+    expect(record.summary).toMatch(/1 sent, not confirmed \(check before sending again\)/);
+  });
+});
+
+describe('the admin workflow never sends a change twice', () => {
+  const states = (
+    ADMIN_ACTION.States.ActOnEachAdministrator as unknown as {
+      ItemProcessor: {
+        States: Record<
+          string,
+          {
+            Retry?: { ErrorEquals: string[] }[];
+            Catch?: { ErrorEquals: string[]; Next: string }[];
+            Choices?: { Variable: string; StringEquals: string; Next: string }[];
+            Default?: string;
+          }
+        >;
+      };
+    }
+  ).ItemProcessor.States;
+
+  it('never retries ApplyChange on an error that may follow a change that went out', () => {
+    const retried = (states.ApplyChange?.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
+    // A throttled invoke never ran the function: it is retried.
+    expect(retried).toContain('Lambda.TooManyRequestsException');
+    for (const name of [
+      'States.ALL',
+      'States.TaskFailed',
+      'States.Timeout',
+      'Sandbox.Timedout',
+      'Lambda.Unknown',
+      'Lambda.ServiceException',
+      'Lambda.AWSLambdaException',
+      'Lambda.SdkClientException',
+      'AdministratorChangeUnansweredError',
+    ]) {
+      expect(retried, name).not.toContain(name);
+    }
+  });
+
+  it('reads the administrator back after any failure of ApplyChange but those that show nothing was sent', () => {
+    expect(states.ApplyChange?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'WasChangeSent' },
+    ]);
+    const choices = states.WasChangeSent?.Choices ?? [];
+    expect(choices.map((choice) => choice.StringEquals)).toEqual([...CHANGE_NOT_SENT_ERRORS]);
+    for (const choice of choices) {
+      expect(choice).toMatchObject({ Variable: '$.error.Error', Next: 'RecordAdminResult' });
+    }
+    expect(states.WasChangeSent?.Default).toBe('ReadBack');
   });
 });
 

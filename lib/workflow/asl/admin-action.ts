@@ -1,3 +1,4 @@
+import { CHANGE_NOT_SENT_ERRORS } from '../../administrators/admin-actions.ts';
 import { CATCH, RETRY } from './policies.ts';
 import {
   actionWorkflow,
@@ -43,7 +44,7 @@ export const ADMIN_ACTION: StateMachine = actionWorkflow({
         ApplyChange: {
           Type: 'Task',
           Comment:
-            "Takes the tenant's administrator change lease, re-checks the guards on a fresh list, then PUTs Custom access with every permission unchecked, DELETEs the administrator, DELETEs the invitation, or PUTs back the access a strip replaced (re-checked: unchanged since the revoke, not restored yet). While another change holds the lease (at most 120 s, its expiry) it throws AdministratorChangeInProgressError and is retried for about 3.5 minutes.",
+            "Takes the tenant's administrator change lease, re-checks the guards on a fresh list, then PUTs Custom access with every permission unchecked, DELETEs the administrator, DELETEs the invitation, or PUTs back the access a strip replaced (re-checked: unchanged since the revoke, not restored yet), once: a change that may have been applied without an answer (timeout, 5xx) comes back unanswered and is never sent again. While another change holds the lease (at most 120 s, its expiry) it throws AdministratorChangeInProgressError and is retried for about 3.5 minutes. Only errors thrown before the change could go out (or after a definite answer) and a throttled invoke are retried; a Lambda timeout, crash or service error may follow a change that went out and is never retried.",
           Resource: functionArn('ApplyAdminChangeFunctionArn'),
           Parameters: {
             'actionId.$': '$.actionId',
@@ -57,20 +58,27 @@ export const ADMIN_ACTION: StateMachine = actionWorkflow({
             RETRY.administratorChangeInProgress,
             RETRY.citrixTransient,
             RETRY.administratorChangeTransient,
+            RETRY.invokeThrottled,
           ],
-          Catch: CATCH.failTarget('RecordAdminResult'),
+          Catch: CATCH.failTarget('WasChangeSent'),
           Next: 'ReadBack',
+        },
+        WasChangeSent: {
+          Type: 'Choice',
+          Comment:
+            'After ApplyChange failed: an error it throws only when the change did not go out, or was refused, is recorded as it is. Any other (a Lambda timeout or crash, a service error) may follow a change that went out: the administrator is read back first, and the record says confirmed or unconfirmed.',
+          Choices: CHANGE_NOT_SENT_ERRORS.map((name) => ({
+            Variable: '$.error.Error',
+            StringEquals: name,
+            Next: 'RecordAdminResult',
+          })),
+          Default: 'ReadBack',
         },
         ReadBack: {
           Type: 'Task',
           Comment:
-            'Reads the administrator again; AdministratorChangeNotAppliedError if the change did not take.',
+            "Reads the administrator again, with the iteration's whole state: the change, or ApplyChange's error. AdministratorChangeNotAppliedError if the change did not take (for a change that was not answered: not confirmed).",
           Resource: functionArn('ReadAdminBackFunctionArn'),
-          Parameters: {
-            'actionId.$': '$.actionId',
-            'admin.$': '$.target',
-            'change.$': '$.change',
-          },
           ResultPath: '$.after',
           TimeoutSeconds: 120,
           Retry: [RETRY.citrixTransient, RETRY.lambdaTransient],
@@ -80,7 +88,7 @@ export const ADMIN_ACTION: StateMachine = actionWorkflow({
         RecordAdminResult: recordTargetResult({
           function: 'RecordAdminResultFunctionArn',
           comment:
-            "Turns the change, read-back, refusal or error into the administrator's result, records a strip's snapshot for admin.restore, stores the result and returns it.",
+            "Turns the change, read-back, refusal or error into the administrator's result (a change that was not answered: confirmed by the read-back, or unconfirmed), records a strip's snapshot for admin.restore, stores the result and returns it.",
         }),
       },
     }),

@@ -137,17 +137,14 @@ export const RETRY = {
     MaxDelaySeconds: 30,
   },
   /**
-   * Applying an administrator change: the task could not be invoked, the lease could not be read
-   * or written (lib/administrators/change-lock.ts), or a restore could not reach its revoke
-   * snapshot in the actions table (a repeat finds the access already put back). As
-   * `lambdaTransient`.
+   * Applying an administrator change: the lease could not be read or written
+   * (lib/administrators/change-lock.ts), or a restore could not reach its revoke snapshot in the
+   * actions table (a repeat finds the access already put back and sends nothing). Never a Lambda
+   * service error: the function may have sent the change (a throttled invoke, which never ran it,
+   * is retried by `invokeThrottled`). 2 s doubling to 30 s, 4 times.
    */
   administratorChangeTransient: {
-    ErrorEquals: [
-      ...LAMBDA_SERVICE_ERRORS,
-      'AdministratorChangeLockError',
-      ...ACTION_STORE_TRANSIENT,
-    ],
+    ErrorEquals: ['AdministratorChangeLockError', ...ACTION_STORE_TRANSIENT],
     IntervalSeconds: 2,
     MaxAttempts: 4,
     BackoffRate: 2,

@@ -6,6 +6,7 @@ import type {
 } from '../../../lib/actions/schema.ts';
 import { ActionStoreUnavailableError } from '../../../lib/actions/store.ts';
 import {
+  type AdminChange,
   type AdministratorChangeContext,
   AdministratorChangeInProgressError,
   type AdministratorChangeLock,
@@ -17,25 +18,34 @@ import {
   AmbiguousAdministratorError,
   applyAdministratorChange,
   buildAdministratorResult,
+  CHANGE_NOT_SENT_ERRORS,
+  changeAfterFailure,
   guardRefusal,
   POST_CHANGE_CHECK,
   readAdministratorBack,
   recordStripSnapshot,
   resolveAdministratorTargets,
   strippedAccess,
+  UNCONFIRMED_CHANGE_ERROR,
+  UNCONFIRMED_CHANGE_OUTCOME,
 } from '../../../lib/administrators/admin-actions.ts';
 import {
   AdministratorChangedSinceRevokeError,
   NoRevokeSnapshotError,
   RevokeAlreadyRestoredError,
 } from '../../../lib/administrators/restore.ts';
-import type {
-  AdministratorAccess,
-  AdministratorCallOptions,
-  AdministratorPolicy,
-  CloudAdministrator,
+import {
+  type AdministratorAccess,
+  type AdministratorCallOptions,
+  AdministratorChangeUnansweredError,
+  type AdministratorPolicy,
+  type CloudAdministrator,
 } from '../../../lib/citrix/administrators-client.ts';
-import { CitrixNotFoundError, CitrixUnavailableError } from '../../../lib/citrix/errors.ts';
+import {
+  CitrixNotFoundError,
+  CitrixTimeoutError,
+  CitrixUnavailableError,
+} from '../../../lib/citrix/errors.ts';
 import { rejection } from '../../support/rejection.ts';
 import { MemoryRevokeSnapshots } from '../../support/revoke-snapshots.ts';
 
@@ -104,24 +114,45 @@ class FakeAdministrators implements AdministratorController {
     return structuredClone(this.access.get(id) ?? CUSTOM_ACCESS);
   }
   updateFails: Error | undefined;
+  /**
+   * The next change gets no answer, as the client reports it: after Citrix applied it, or
+   * without Citrix applying it (it never arrived).
+   */
+  answerLost: 'applied' | 'notApplied' | undefined;
+  /** Throws the client's AdministratorChangeUnansweredError if `answerLost`, applying first or not. */
+  async #change(method: 'PUT' | 'DELETE', path: string, apply: () => void) {
+    const lost = this.answerLost;
+    this.answerLost = undefined;
+    if (lost !== 'notApplied') apply();
+    if (lost === undefined) return;
+    throw new AdministratorChangeUnansweredError(method, path, {
+      cause: new CitrixTimeoutError(method, path, `Citrix API ${method} ${path} timed out`),
+    });
+  }
   async updateAccess(id: string, access: AdministratorAccess) {
     this.calls.push(`put ${id}`);
     if (this.updateFails) throw this.updateFails;
-    if (!this.applyAccess) return;
-    this.access.set(id, structuredClone(access));
-    // The list shows the new access type, as Citrix Cloud's does.
-    this.admins = this.admins.map((admin) =>
-      admin.userId === id ? { ...admin, accessType: access.accessType } : admin,
-    );
+    await this.#change('PUT', '/administrators/access', () => {
+      if (!this.applyAccess) return;
+      this.access.set(id, structuredClone(access));
+      // The list shows the new access type, as Citrix Cloud's does.
+      this.admins = this.admins.map((admin) =>
+        admin.userId === id ? { ...admin, accessType: access.accessType } : admin,
+      );
+    });
   }
   async deleteAdministrator(id: string) {
     this.calls.push(`delete ${id}`);
-    this.admins = this.admins.filter((admin) => admin.userId !== id && admin.ucOid !== id);
+    await this.#change('DELETE', `/administrators/${id}`, () => {
+      this.admins = this.admins.filter((admin) => admin.userId !== id && admin.ucOid !== id);
+    });
   }
   async deleteInvitation(email: string) {
     this.calls.push(`delete invitation ${email}`);
     const before = this.admins.length;
-    this.admins = this.admins.filter((admin) => !(admin.pending && admin.email === email));
+    await this.#change('DELETE', '/administrators/invitations', () => {
+      this.admins = this.admins.filter((admin) => !(admin.pending && admin.email === email));
+    });
     return this.admins.length < before;
   }
 }
@@ -520,7 +551,7 @@ describe('buildAdministratorResult', () => {
     allowed: true,
     before: CUSTOM_ACCESS,
   };
-  const change = { mode: 'strip', at: NOW.toISOString() };
+  const change: AdminChange = { mode: 'strip', at: NOW.toISOString() };
 
   it('keeps the snapshot taken before the change in the result', () => {
     const result = buildAdministratorResult(
@@ -743,7 +774,7 @@ describe('an invitation accepted before it could be deleted', () => {
   it('is gone on read-back only when nothing with its ucOid or email is listed', async () => {
     const api = new FakeAdministrators(fleet());
     const invitee = await invitationTarget(api, 'invitee@example.com');
-    const change = { mode: 'deleteInvitation', at: NOW.toISOString() };
+    const change: AdminChange = { mode: 'deleteInvitation', at: NOW.toISOString() };
     const rest = api.admins.filter((admin) => admin.ucOid !== invitee.ucOid);
     const others = () => structuredClone(rest);
 
@@ -931,6 +962,40 @@ describe('admin.restore through the workflow steps', () => {
     expect(await rejection(restoreTarget(api, revokes))).toBeInstanceOf(RevokeAlreadyRestoredError);
   });
 
+  it('sends a restore once when it gets no answer, and leaves the snapshot unmarked until it is seen', async () => {
+    const api = new FakeAdministrators(fleet());
+    const revokes = new MemoryRevokeSnapshots(api.calls);
+    await revokeMallory(api, revokes);
+    const target = await restoreTarget(api, revokes);
+    api.calls.length = 0;
+    api.answerLost = 'applied';
+    const change = await apply(api, 'admin.restore', target, 'strip', {
+      serialization: { ...serially(api), actionId: RESTORE, revokes },
+    });
+    expect(api.calls).toEqual(['lock', 'list', 'get 3', 'put 3', 'unlock']);
+    expect(change).toEqual({
+      mode: 'restore',
+      at: NOW.toISOString(),
+      restored: CUSTOM_ACCESS,
+      unanswered: expect.stringMatching(/did not answer PUT \/administrators\/access/),
+    });
+    const after = await readAdministratorBack(api, target, change);
+    expect(buildAdministratorResult(target, { change, after }, NOW)).toMatchObject({
+      outcome: 'succeeded',
+      note: expect.stringMatching(
+        /^Confirmed by reading the administrator back: it has the access from before the revoke/,
+      ),
+    });
+    // A later restore finds the access already back: it marks the snapshot and sends nothing.
+    expect((await revokes.latest(MALLORY))?.restored).toBeUndefined();
+    api.calls.length = 0;
+    const again = await apply(api, 'admin.restore', target, 'strip', {
+      serialization: { ...serially(api), actionId: RESTORE, revokes },
+    });
+    expect(again.alreadyRestored).toBe(true);
+    expect(api.calls.some((call) => call.startsWith('put'))).toBe(false);
+  });
+
   it('refuses, changing nothing, when someone changed the access since the revoke', async () => {
     const api = new FakeAdministrators(fleet());
     const revokes = new MemoryRevokeSnapshots(api.calls);
@@ -1024,9 +1089,200 @@ describe('admin.restore through the workflow steps', () => {
   }
 });
 
+describe('a change that got no answer', () => {
+  const unansweredChange = expect.stringMatching(
+    /^Citrix Cloud did not answer (PUT|DELETE) \/administrators\/.*; the change may have been applied$/,
+  );
+
+  it.each([
+    ['strip', 'admin.revoke', 'mallory@example.com', 'put 3'],
+    ['delete', 'admin.revoke', 'mallory@example.com', 'delete 3'],
+    [
+      'deleteInvitation',
+      'admin.deleteInvitation',
+      'invitee@example.com',
+      'delete invitation invitee@example.com',
+    ],
+  ] as const)(
+    '%s: is sent once and returned as unanswered, then confirmed by the read-back',
+    async (mode, action, who, call) => {
+      const api = new FakeAdministrators(fleet());
+      const target =
+        action === 'admin.deleteInvitation'
+          ? await invitationTarget(api, who)
+          : await revokeTarget(api, who);
+      api.answerLost = 'applied';
+      const change = await apply(api, action, target, mode === 'deleteInvitation' ? 'strip' : mode);
+      expect(change).toMatchObject({ mode, at: NOW.toISOString(), unanswered: unansweredChange });
+      expect(api.calls.filter((entry) => entry === call)).toHaveLength(1);
+      const after = await readAdministratorBack(api, target, change);
+      const result = buildAdministratorResult(target, { change, after }, NOW);
+      expect(result).toMatchObject({
+        outcome: 'succeeded',
+        change: { mode, at: NOW.toISOString() },
+        note: expect.stringMatching(
+          /^Confirmed by reading the administrator back: .*, though Citrix Cloud did not answer/,
+        ),
+      });
+      expect(result.change).not.toHaveProperty('unanswered');
+    },
+  );
+
+  it('is unconfirmed when the read-back does not show it, and says to check before sending again', async () => {
+    const api = new FakeAdministrators(fleet());
+    const mallory = await revokeTarget(api, 'mallory@example.com');
+    api.answerLost = 'notApplied';
+    const change = await apply(api, 'admin.revoke', mallory, 'strip');
+    expect(change).toMatchObject({
+      mode: 'strip',
+      replaced: CUSTOM_ACCESS,
+      unanswered: unansweredChange,
+    });
+    const readBack = await rejection(readAdministratorBack(api, mallory, change));
+    expect(readBack).toBeInstanceOf(AdministratorChangeNotAppliedError);
+    const result = buildAdministratorResult(
+      mallory,
+      { change, readBackError: { Error: readBack.name, Cause: readBack.message } },
+      NOW,
+    );
+    expect(result).toMatchObject({
+      outcome: UNCONFIRMED_CHANGE_OUTCOME,
+      replaced: CUSTOM_ACCESS,
+      error: { name: UNCONFIRMED_CHANGE_ERROR },
+    });
+    expect(result.error?.message).toBe(
+      `Sent, not confirmed: ${change.unanswered}; reading the administrator back does not show it (${readBack.message}). It was not sent again: check mallory@example.com in Citrix Cloud before making the change again`,
+    );
+    // Nothing to restore from: no snapshot for an unconfirmed strip.
+    const revokes = new MemoryRevokeSnapshots();
+    await recordStripSnapshot(revokes, 'act_1', result, { change });
+    expect(await revokes.latest(mallory.ucOid)).toBeUndefined();
+    // A read-back that failed outright confirms nothing either.
+    expect(
+      buildAdministratorResult(
+        mallory,
+        { change, readBackError: { Error: 'CitrixTimeoutError', Cause: 'timed out' } },
+        NOW,
+      ).error?.message,
+    ).toMatch(/; reading the administrator back failed \(timed out\)\. It was not sent again/);
+  });
+
+  it('keeps the lease on a Full administrator until a list shows the change', async () => {
+    const api = new FakeAdministrators([...fleet(), user(7, 'Full')]);
+    const full = await revokeTarget(api, 'full@example.com');
+    const lock = new MemoryLock();
+    api.answerLost = 'notApplied';
+    await apply(api, 'admin.revoke', full, 'strip', { serialization: serially(api, lock) });
+    expect(lock.holder).toBe('act_1 target');
+    api.answerLost = 'applied';
+    await apply(api, 'admin.revoke', full, 'strip', { serialization: serially(api, lock) });
+    expect(lock.holder).toBeUndefined();
+  });
+});
+
+describe('a step that makes the change and fails without saying what it sent', () => {
+  const mallory: ResolvedAdministrator = {
+    administratorId: '3',
+    ucOid: 'OID:/citrix/3',
+    email: 'mallory@example.com',
+    type: 'AdministratorUser',
+    pending: false,
+    allowed: true,
+    before: CUSTOM_ACCESS,
+  };
+  const timedOut = { Error: 'Sandbox.Timedout', Cause: 'Task timed out after 60.00 seconds' };
+  const stripped = {
+    present: true,
+    accessType: 'Custom',
+    grantedPolicies: ['customerDashboard'],
+    access: strippedAccess(CUSTOM_ACCESS),
+  };
+
+  it('is read back as the change the action asked for, by its mode', () => {
+    expect(changeAfterFailure('admin.revoke', { mode: 'delete' }, mallory, timedOut, NOW)).toEqual({
+      mode: 'delete',
+      at: NOW.toISOString(),
+      unanswered:
+        'the step that makes the change ended with Sandbox.Timedout: Task timed out after 60.00 seconds',
+    });
+    expect(
+      changeAfterFailure('admin.deleteInvitation', { mode: 'strip' }, mallory, timedOut, NOW)?.mode,
+    ).toBe('deleteInvitation');
+    const restore = {
+      revokeActionIds: ['act_1'],
+      revokedAt: NOW.toISOString(),
+      access: CUSTOM_ACCESS,
+    };
+    expect(
+      changeAfterFailure(
+        'admin.restore',
+        { mode: 'strip' },
+        { ...mallory, restore },
+        timedOut,
+        NOW,
+      ),
+    ).toMatchObject({ mode: 'restore', restored: CUSTOM_ACCESS });
+    for (const name of CHANGE_NOT_SENT_ERRORS) {
+      expect(
+        changeAfterFailure('admin.revoke', { mode: 'strip' }, mallory, { Error: name }, NOW),
+      ).toBeUndefined();
+    }
+  });
+
+  it('succeeds when the read-back shows the change, saying no restore snapshot was kept', async () => {
+    const progress = { mode: 'strip' as const, error: timedOut, after: stripped };
+    const result = buildAdministratorResult(mallory, progress, NOW);
+    expect(result).toMatchObject({ outcome: 'succeeded', after: { present: true } });
+    expect(result).not.toHaveProperty('change');
+    expect(result.note).toBe(
+      'Confirmed by reading the administrator back: it has Custom access with no permission that can be changed, though the step that makes the change ended with Sandbox.Timedout: Task timed out after 60.00 seconds; Citrix does not let these permissions be changed; they stay granted: customerDashboard; The snapshot admin.restore needs was not recorded: to undo, grant the access in `before` by hand',
+    );
+    const revokes = new MemoryRevokeSnapshots();
+    expect(await recordStripSnapshot(revokes, 'act_1', result, progress)).toBe(result);
+    expect(await revokes.latest(mallory.ucOid)).toBeUndefined();
+  });
+
+  it('is unconfirmed when the read-back does not show it', () => {
+    const result = buildAdministratorResult(
+      mallory,
+      {
+        mode: 'delete',
+        error: timedOut,
+        readBackError: {
+          Error: 'AdministratorChangeNotAppliedError',
+          Cause: 'OID:/citrix/3 is still listed',
+        },
+      },
+      NOW,
+    );
+    expect(result).toMatchObject({
+      outcome: 'unconfirmed',
+      error: { name: UNCONFIRMED_CHANGE_ERROR },
+    });
+    expect(result.error?.message).toMatch(
+      /^Sent, not confirmed: the step that makes the change ended with Sandbox\.Timedout: .*; reading the administrator back does not show it \(OID:\/citrix\/3 is still listed\)\./,
+    );
+  });
+
+  it('fails (or refuses) as it is when its error shows nothing was sent, whatever was read', () => {
+    for (const name of CHANGE_NOT_SENT_ERRORS) {
+      const result = buildAdministratorResult(
+        mallory,
+        { mode: 'strip', error: { Error: name, Cause: 'why' }, after: stripped },
+        NOW,
+      );
+      expect(result).toMatchObject(
+        name === 'AdministratorGuardRefusedError'
+          ? { outcome: 'refused', note: 'why' }
+          : { outcome: 'failed', error: { name, message: 'why' } },
+      );
+    }
+  });
+});
+
 describe('recordStripSnapshot', () => {
   const REVOKE = `act_${'1'.repeat(32)}`;
-  const change = { mode: 'strip', at: NOW.toISOString(), replaced: CUSTOM_ACCESS };
+  const change: AdminChange = { mode: 'strip', at: NOW.toISOString(), replaced: CUSTOM_ACCESS };
   const succeeded = buildAdministratorResult(
     {
       administratorId: '3',

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
+  AdministratorChangeUnansweredError,
   administratorId,
   CloudAdministratorsClient,
 } from '../../../lib/citrix/administrators-client.ts';
 import {
+  CitrixApiError,
+  CitrixAuthenticationError,
   CitrixNotFoundError,
   CitrixResponseValidationError,
+  CitrixThrottledError,
   CitrixTimeoutError,
   CitrixUnavailableError,
   InvalidCitrixIdError,
@@ -18,32 +22,57 @@ const CUSTOMER_ID = 'acme';
 const TOKEN_PATH = `/cctrustoauth2/${CUSTOMER_ID}/tokens/clients`;
 const startLoopback = useLoopbackServers();
 
-/** `hang`: never answer (the server drops the request when the test ends). */
-type Route = (request: RecordedRequest) => { status?: number; body?: unknown; hang?: boolean };
+/**
+ * `hang`: never answer (the server drops the request when the test ends). `lateMs`: answer after
+ * that long. `raw`: the body as sent, not JSON-encoded. `headers`: extra response headers.
+ */
+type Route = (request: RecordedRequest) => {
+  status?: number;
+  body?: unknown;
+  raw?: string;
+  hang?: boolean;
+  lateMs?: number;
+  headers?: Record<string, string>;
+};
 
-async function fakeCloud(routes: Record<string, Route>) {
-  const server = await startLoopback((request, response) => {
+async function fakeCloud(
+  routes: Record<string, Route>,
+  { requestTimeoutMs = 2000, tokenStatus = 200 } = {},
+) {
+  const sleeps: number[] = [];
+  const server = await startLoopback(async (request, response) => {
     const route: Route | undefined =
       request.path === TOKEN_PATH
-        ? () => ({ body: { access_token: 'token-1', expires_in: '3600' } })
+        ? () =>
+            tokenStatus === 200
+              ? { body: { access_token: 'token-1', expires_in: '3600' } }
+              : { status: tokenStatus, body: { error: 'invalid_client' } }
         : routes[`${request.method} ${request.path}`];
     const reply = route ? route(request) : { status: 404, body: { Detail: 'No such route' } };
     if (reply.hang === true) return;
-    response.writeHead(reply.status ?? 200, { 'content-type': 'application/json' });
-    response.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
+    if (reply.lateMs !== undefined) await new Promise((r) => setTimeout(r, reply.lateMs));
+    if (response.destroyed) return;
+    response.writeHead(reply.status ?? 200, {
+      'content-type': 'application/json',
+      ...reply.headers,
+    });
+    response.end(reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body)));
   });
   const client = new CloudAdministratorsClient({
     connection: {
       baseUrl: server.baseUrl,
       customerId: CUSTOMER_ID,
-      requestTimeoutMs: 2000,
+      requestTimeoutMs,
       retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: 2 },
     },
     credentials: async () => ({ clientId: 'id', clientSecret: 'secret' }),
-    sleep: async () => undefined,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
   });
   const api = () => server.requests.filter((request) => request.path !== TOKEN_PATH);
-  return { client, api };
+  const tokens = () => server.requests.filter((request) => request.path === TOKEN_PATH);
+  return { client, api, tokens, sleeps };
 }
 
 const admin = (n: number, extra: Record<string, unknown> = {}) => ({
@@ -163,5 +192,118 @@ describe('CloudAdministratorsClient', () => {
     expect(administratorId({ type: 'AdministratorUser', userId: null, ucOid: 'OID:/x/1' })).toBe(
       'OID:/x/1',
     );
+  });
+});
+
+/** Every change the client sends, with the route it takes in the fake Citrix Cloud. */
+const CHANGES = [
+  {
+    name: 'PUT /administrators/access',
+    route: 'PUT /administrators/access',
+    send: (client: CloudAdministratorsClient) =>
+      client.updateAccess('7', { accessType: 'Custom', policies: [] }),
+    applied: { status: 200 },
+  },
+  {
+    name: 'DELETE /administrators/{id}',
+    route: 'DELETE /administrators/7',
+    send: (client: CloudAdministratorsClient) => client.deleteAdministrator('7'),
+    applied: { status: 200 },
+  },
+  {
+    name: 'DELETE /administrators/invitations',
+    route: 'DELETE /administrators/invitations',
+    send: (client: CloudAdministratorsClient) => client.deleteInvitation('invitee@example.com'),
+    applied: { status: 200, body: true },
+  },
+] as const;
+
+describe.each(CHANGES)('CloudAdministratorsClient sends $name', ({ route, send, applied }) => {
+  it('once when Citrix applies it and answers after the client gave up', async () => {
+    const { client, api } = await fakeCloud(
+      { [route]: () => ({ ...applied, lateMs: 400 }) },
+      { requestTimeoutMs: 100 },
+    );
+    const error = await rejection(send(client));
+    expect(error).toBeInstanceOf(AdministratorChangeUnansweredError);
+    expect(error.cause).toBeInstanceOf(CitrixTimeoutError);
+    expect(error.message).toMatch(/^Citrix Cloud did not answer (PUT|DELETE) \/administrators\//);
+    expect(error.message).toMatch(/the change may have been applied$/);
+    // Connection allows 2 attempts: the change still went out once.
+    expect(api()).toHaveLength(1);
+  });
+
+  it.each([503, 500, 408])(
+    'once when Citrix answers %i (it may have acted first)',
+    async (status) => {
+      const { client, api } = await fakeCloud({ [route]: () => ({ status, body: {} }) });
+      const error = await rejection(send(client));
+      expect(error).toBeInstanceOf(AdministratorChangeUnansweredError);
+      expect(error.cause).toBeInstanceOf(CitrixUnavailableError);
+      expect(api()).toHaveLength(1);
+    },
+  );
+
+  it('again after a 429, waiting as it asks: Citrix did not act', async () => {
+    let calls = 0;
+    const { client, api, sleeps } = await fakeCloud({
+      [route]: () => {
+        calls += 1;
+        return calls === 1
+          ? { status: 429, body: {}, headers: { 'retry-after': '2' } }
+          : { ...applied };
+      },
+    });
+    await send(client);
+    expect(api()).toHaveLength(2);
+    expect(sleeps).toEqual([2000]);
+  });
+
+  it('no more than the retry policy allows while Citrix keeps throttling', async () => {
+    const { client, api } = await fakeCloud({ [route]: () => ({ status: 429, body: {} }) });
+    expect(await rejection(send(client))).toBeInstanceOf(CitrixThrottledError);
+    expect(api()).toHaveLength(2);
+  });
+
+  it('again once with a fresh token after a 401: Citrix did not act', async () => {
+    let calls = 0;
+    const { client, api, tokens } = await fakeCloud({
+      [route]: () => {
+        calls += 1;
+        return calls === 1 ? { status: 401, body: {} } : { ...applied };
+      },
+    });
+    await send(client);
+    expect(api()).toHaveLength(2);
+    expect(tokens()).toHaveLength(2);
+  });
+
+  it('never when the token cannot be had, and says so as a plain authentication error', async () => {
+    const { client, api } = await fakeCloud(
+      { [route]: () => ({ ...applied }) },
+      { tokenStatus: 401 },
+    );
+    expect(await rejection(send(client))).toBeInstanceOf(CitrixAuthenticationError);
+    expect(api()).toEqual([]);
+  });
+
+  it('once, and throws a refusal as it came (nothing was applied)', async () => {
+    const { client, api } = await fakeCloud({ [route]: () => ({ status: 400, body: {} }) });
+    const error = await rejection(send(client));
+    expect(error).toBeInstanceOf(CitrixApiError);
+    expect(error).not.toBeInstanceOf(AdministratorChangeUnansweredError);
+    expect(api()).toHaveLength(1);
+  });
+});
+
+describe('CloudAdministratorsClient.deleteInvitation', () => {
+  it('sends once and reports no answer when Citrix answers 2xx with a body it cannot read', async () => {
+    const { client, api } = await fakeCloud({
+      'DELETE /administrators/invitations': () => ({ raw: '{"deleted": tr' }),
+    });
+    const error = await rejection(client.deleteInvitation('invitee@example.com'));
+    expect(error).toBeInstanceOf(AdministratorChangeUnansweredError);
+    expect(error.cause).toBeInstanceOf(CitrixResponseValidationError);
+    expect(api()).toHaveLength(1);
   });
 });
