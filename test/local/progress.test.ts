@@ -88,6 +88,14 @@ describe('describeWorkflowEvent', () => {
     ).toBe('device d-1: wipe accepted');
     expect(
       describeWorkflowEvent(
+        exited('SendCommand', {
+          target: { deviceId: 'd-1' },
+          command: { name: 'wipe', unanswered: 'CitrixTimeoutError' },
+        }),
+      ),
+    ).toBe('device d-1: wipe sent, no answer (not sent again)');
+    expect(
+      describeWorkflowEvent(
         exited('RecordDeviceResult', { deviceId: 'd-2', outcome: 'skipped', note: 'Not managed' }),
       ),
     ).toBe('device d-2: skipped (Not managed)');
