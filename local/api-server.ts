@@ -14,18 +14,51 @@ class RequestTooLongError extends Error {
   override name = 'RequestTooLongError';
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  if (Number(request.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES) {
-    throw new RequestTooLongError('Request Too Long');
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_REQUEST_BYTES) throw new RequestTooLongError('Request Too Long');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * The body, or RequestTooLongError as soon as it is over API Gateway's limit: declared so by its
+ * `content-length`, or once a streamed (chunked) body passes the limit. Nothing past the limit is
+ * kept: chunks already read are dropped and later ones are not stored.
+ */
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (Number(request.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES) {
+      reject(new RequestTooLongError('Request Too Long'));
+      return;
+    }
+    let chunks: Buffer[] = [];
+    let size = 0;
+    let tooLong = false;
+    request.on('data', (chunk: Buffer) => {
+      if (tooLong) return;
+      size += chunk.length;
+      if (size > MAX_REQUEST_BYTES) {
+        tooLong = true;
+        chunks = [];
+        reject(new RequestTooLongError('Request Too Long'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => {
+      if (!tooLong) resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    request.on('error', reject);
+  });
+}
+
+/**
+ * After a 413, what the client still sends is read and dropped, so that a client busy writing
+ * reads the answer (closing at once would reset the connection under it); past another
+ * MAX_REQUEST_BYTES the connection is cut.
+ */
+function dropTheRest(request: IncomingMessage): void {
+  let dropped = 0;
+  request.removeAllListeners('data');
+  request.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > MAX_REQUEST_BYTES) request.socket.destroy();
+  });
+  request.resume();
 }
 
 /** `requestContext.identity` as API Gateway fills it for an IAM user it authenticated. */
@@ -212,8 +245,9 @@ export async function startApiServer(
           'x-amzn-errortype': error.errorType,
         });
       } else if (error instanceof RequestTooLongError) {
-        // The rest of the body is not read: the connection closes after the answer.
-        send(413, JSON.stringify({ message: error.message }), { connection: 'close' });
+        // API Gateway's answer, while the rest of the body is read and dropped.
+        dropTheRest(request);
+        send(413, JSON.stringify({ message: error.message }));
       } else {
         send(500, JSON.stringify({ message: 'Internal server error' }));
       }

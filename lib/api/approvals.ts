@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ActionIdSchema, type ActionRecord } from '../actions/schema.ts';
 import { ActionNotAwaitingApprovalError, type ActionStore } from '../actions/store.ts';
-import type { AuditLog } from '../audit/audit-log.ts';
+import { type AuditLog, auditSummary } from '../audit/audit-log.ts';
 import { ApprovalRefusedError, checkApprover } from '../identity/approver.ts';
 import type { Person } from '../identity/principal.ts';
 import { recordApprovalWait } from '../runtime/metrics.ts';
@@ -154,7 +154,9 @@ export async function decideOnAction(
       actionId: actionId.data,
       at: new Date().toISOString(),
       type: 'decision',
-      summary: `${decision === 'approved' ? 'Approved' : 'Rejected'} by ${by}${why}${repeat ? ' (repeated, resent to the workflow)' : ''}`,
+      summary: auditSummary(
+        `${decision === 'approved' ? 'Approved' : 'Rejected'} by ${by}${why}${repeat ? ' (repeated, resent to the workflow)' : ''}`,
+      ),
       details: {
         decision,
         by,

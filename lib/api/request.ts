@@ -24,7 +24,9 @@ export function statusUrlFor(
   event: Pick<APIGatewayProxyEvent, 'headers' | 'requestContext' | 'path'>,
   actionId: string,
 ): string {
-  const protocol = event.headers['x-forwarded-proto'] ?? 'https';
+  // Set by API Gateway; locally a client could send anything, which is never echoed back.
+  const forwarded = event.headers['x-forwarded-proto'];
+  const protocol = forwarded === 'http' || forwarded === 'https' ? forwarded : 'https';
   const host = event.requestContext.domainName ?? event.headers.host ?? 'localhost';
   // requestContext.path is the stage prefix (e.g. /prod) followed by event.path.
   const fullPath = event.requestContext.path;

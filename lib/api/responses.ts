@@ -80,15 +80,18 @@ export const WebhookActionSchema = z
   .meta({ id: 'WebhookAction', description: 'One action a source delivery started.' });
 export type WebhookAction = z.infer<typeof WebhookActionSchema>;
 
+/** Present whenever the alert named a target the action cannot take, accepted or ignored. */
+const RejectedTargetsSchema = z
+  .array(z.object({ target: z.string(), reason: z.string() }))
+  .optional()
+  .meta({ description: 'Targets the alert named that the action cannot take, left alone.' });
+
 export const WebhookAcceptedSchema = z
   .object({
     status: z.literal('accepted'),
     deliveryId: z.string().meta({ description: 'This delivery, as recorded.' }),
     actions: z.array(WebhookActionSchema),
-    rejectedTargets: z
-      .array(z.object({ target: z.string(), reason: z.string() }))
-      .optional()
-      .meta({ description: 'Targets the alert named that the action cannot take, left alone.' }),
+    rejectedTargets: RejectedTargetsSchema,
   })
   .meta({
     id: 'WebhookAccepted',
@@ -101,10 +104,11 @@ export const WebhookIgnoredSchema = z
     status: z.literal('ignored'),
     reason: z.string(),
     deliveryId: z.string().meta({ description: 'This delivery, as recorded.' }),
+    rejectedTargets: RejectedTargetsSchema,
   })
   .meta({
     id: 'WebhookIgnored',
     description:
-      'The delivery was authentic but asks for nothing (no route matched, or too many targets): acknowledged so the source does not retry.',
+      'The delivery was authentic but asks for nothing (no route matched, too many targets, or none the action can take, each then in rejectedTargets): acknowledged so the source does not retry.',
   });
 export type WebhookIgnored = z.infer<typeof WebhookIgnoredSchema>;

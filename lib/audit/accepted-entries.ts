@@ -1,9 +1,10 @@
-import type { RequestAuditDetails } from './audit-log.ts';
+import { auditSummary, type RequestAuditDetails } from './audit-log.ts';
 
 /**
  * The audit entries of an accepted request, from the API or a source: who asked, with what, and
  * that it was accepted. They are written before the workflow starts and carry the time the
- * request arrived, so the timeline (sorted by time) opens with them.
+ * request arrived, so the timeline (sorted by time) opens with them. Valid whatever the request
+ * said: a summary too long for the audit log would fail the request after it was accepted.
  */
 export function acceptedEntries(actionId: string, request: RequestAuditDetails, receivedAt: Date) {
   const at = receivedAt.toISOString();
@@ -12,7 +13,7 @@ export function acceptedEntries(actionId: string, request: RequestAuditDetails, 
       actionId,
       at,
       type: 'request' as const,
-      summary: `Request from ${request.source}: ${request.identity}`,
+      summary: auditSummary(`Request from ${request.source}: ${request.identity}`),
       details: request,
     },
     {

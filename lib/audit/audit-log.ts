@@ -88,6 +88,18 @@ export interface AuditDetailsByType {
 export const AUDIT_SUMMARY_MAX = 500;
 
 /**
+ * A summary the audit log takes, however long what it quotes (an alert's title, a principal's
+ * name, a comment): control characters become spaces and text past AUDIT_SUMMARY_MAX is cut,
+ * marked `…`, never leaving half a surrogate pair. The entry's details keep the whole text.
+ */
+export function auditSummary(text: string): string {
+  const cleaned = text.replace(/\p{Cc}+/gu, ' ');
+  if (cleaned.length <= AUDIT_SUMMARY_MAX) return cleaned;
+  const cut = cleaned.slice(0, AUDIT_SUMMARY_MAX - 1).replace(/[\uD800-\uDBFF]$/, '');
+  return `${cut}…`;
+}
+
+/**
  * One line of an action's audit trail. `details` is stored as given after sanitizeAuditDetails;
  * its shape per `type` is documented by AuditDetailsByType (not enforced, so that old entries
  * stay readable when a shape grows).

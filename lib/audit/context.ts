@@ -1,10 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CitrixCallRecord } from '../citrix/http.ts';
 import {
-  AUDIT_SUMMARY_MAX,
   type AuditDetailsByType,
   type AuditEntry,
   type AuditEventType,
+  auditSummary,
   type CitrixCallAuditDetails,
   redactSecretsInText,
   sanitizeAuditDetails,
@@ -124,9 +124,6 @@ export function auditCitrixCall(call: CitrixCallRecord): void {
 }
 
 function cleanSummary(summary: string, type: AuditEventType): string {
-  const cleaned = redactSecretsInText(summary.replace(/\p{Cc}+/gu, ' ').trim());
-  if (cleaned === '') return type;
-  return cleaned.length > AUDIT_SUMMARY_MAX
-    ? `${cleaned.slice(0, AUDIT_SUMMARY_MAX - 1)}…`
-    : cleaned;
+  const cleaned = auditSummary(redactSecretsInText(summary.replace(/\p{Cc}+/gu, ' ').trim()));
+  return cleaned === '' ? type : cleaned;
 }

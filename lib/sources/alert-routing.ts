@@ -332,6 +332,28 @@ function render(template: string, fields: unknown): string {
     .slice(0, 1000);
 }
 
+/** The JSON type of a value, in words: what an ignored alert held, never the value itself. */
+function kindOf(value: unknown): string {
+  if (typeof value === 'string') return value.trim() === '' ? 'an empty text' : 'a text';
+  if (typeof value === 'number') return 'a number';
+  if (typeof value === 'boolean') return 'true or false';
+  return Array.isArray(value) ? 'a list' : 'an object';
+}
+
+/**
+ * Why the values at a route's target path gave no target, saying what was there: nothing, values
+ * of the wrong type (a list of objects, say), or text the route's `extract` did not match.
+ */
+function whatIsThere(found: readonly unknown[], extracts: boolean): string {
+  if (found.length === 0) return 'the alert has no such field, or it is empty';
+  const kinds = [...new Set(found.map(kindOf))].join(', ');
+  const values = found.length === 1 ? '1 value' : `${found.length} values`;
+  return extracts &&
+    found.some((value) => kindOf(value) === 'a text' || kindOf(value) === 'a number')
+    ? `it holds ${values} (${kinds}), none matching the route's extract`
+    : `it holds ${values} (${kinds}), none a non-empty text or a number`;
+}
+
 /** What an alert from a SIEM asks for, by the first route that matches it. */
 export function routeSiemEvent(
   rules: AlertRoutingRules,
@@ -349,7 +371,8 @@ export function routeSiemEvent(
   if (route.action === RUNBOOK_ACTION) return routeToRunbook(route, source, event);
   const [kind, path] = Object.entries(route.target)[0] as [TargetField, string];
   const seen = new Set<string>();
-  const values = leafValuesAt(event.fields, path)
+  const found = leafValuesAt(event.fields, path);
+  const values = found
     .filter((value): value is string | number => ['string', 'number'].includes(typeof value))
     .map((value) => String(value).trim())
     .map((value) =>
@@ -362,7 +385,9 @@ export function routeSiemEvent(
       (value) => value !== '' && !seen.has(value.toLowerCase()) && seen.add(value.toLowerCase()),
     );
   if (values.length === 0) {
-    return { ignored: `Route "${route.name}" matched but ${path} holds no ${kind}` };
+    return {
+      ignored: `Route "${route.name}" matched but ${path} holds no ${kind}: ${whatIsThere(found, route.extract !== undefined)}`,
+    };
   }
   if (values.length > route.maxTargets) {
     return {

@@ -6,7 +6,9 @@ import { SourceAuthenticationError } from './errors.ts';
 import {
   object,
   optionalString,
+  optionalTitle,
   requiredString,
+  requiredTitle,
   sourceId,
   validatePayload,
 } from './payload-fields.ts';
@@ -28,17 +30,17 @@ export const PagerDutyPayloadSchema = z
     event: z.looseObject(
       {
         id: sourceId('the event id'),
-        event_type: requiredString('an event type such as incident.triggered'),
+        event_type: requiredTitle('an event type such as incident.triggered'),
         resource_type: requiredString(),
         occurred_at: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }),
         agent: object('an object or null').nullable().optional(),
         client: object('an object or null').nullable().optional(),
         data: z.looseObject(
           {
-            id: requiredString().optional(),
+            id: sourceId('the resource id').optional(),
             type: requiredString(),
             html_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
-            title: optionalString(),
+            title: optionalTitle(),
             number: z
               .number({ error: 'must be a number' })
               .int('must be a whole number')

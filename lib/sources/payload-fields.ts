@@ -19,6 +19,19 @@ export const object = (what = 'an object') =>
     {},
     { error: (issue) => (issue.input === undefined ? 'is required' : `must be ${what}`) },
   );
+/**
+ * Names and titles a source gives its alert (a Splunk search name, an incident title): bounded,
+ * since they are shown in records, logs and audit summaries. Generous: each product's own limit
+ * is lower (Sentinel 256, PagerDuty 1024 characters).
+ */
+export const TITLE_MAX = 1024;
+export const requiredTitle = (what: string) =>
+  requiredString(what).max(TITLE_MAX, `must be at most ${TITLE_MAX} characters`);
+export const optionalTitle = (what = 'a string') =>
+  z
+    .string({ error: `must be ${what}` })
+    .max(TITLE_MAX, `must be at most ${TITLE_MAX} characters`)
+    .optional();
 /** Ids become idempotency keys: bounded, and free of control characters. */
 export const sourceId = (what: string) =>
   requiredString(what)
@@ -35,10 +48,16 @@ export function parseJsonBody(source: SourceName, rawBody: string): unknown {
   }
 }
 
-/** The body in the schema's shape; throws `SourcePayloadError` naming every invalid field. */
+/**
+ * The body as sent, once the schema accepts it; throws `SourcePayloadError` naming every invalid
+ * field. Never zod's copy: copying a JSON object assigns an own `__proto__` key (which JSON.parse
+ * keeps as data) to the copy's prototype, hiding it from the action's strict target, which every
+ * path (`POST /v1/actions` too) refuses it by. The schemas have no transforms or defaults, so the
+ * copy would hold the same data otherwise.
+ */
 export function validatePayload<T>(source: SourceName, schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) return body as T;
   throw new SourcePayloadError(
     source,
     parsed.error.issues.map((issue) => ({

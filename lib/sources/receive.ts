@@ -15,6 +15,7 @@ import { parseJsonBody } from './payload-fields.ts';
 import type { SourceSecretReader } from './secret-reader.ts';
 import type {
   InboundDelivery,
+  RoutedRequests,
   SourceDeclaration,
   SourceDeclarations,
   SourceName,
@@ -38,14 +39,18 @@ export interface AcceptedAction {
   readonly duplicate: boolean;
 }
 
-export type ReceiveOutcome =
+/** A target the alert named that the action cannot take, and why: answered and recorded. */
+export type RejectedTarget = RoutedRequests['rejected'][number];
+
+/** `rejectedTargets`, when there are any, whether or not another target went ahead. */
+export type ReceiveOutcome = (
   | {
       readonly status: 'accepted';
       readonly deliveryId: string;
       readonly actions: readonly AcceptedAction[];
-      readonly rejectedTargets?: readonly { readonly target: string; readonly reason: string }[];
     }
-  | { readonly status: 'ignored'; readonly deliveryId: string; readonly reason: string };
+  | { readonly status: 'ignored'; readonly deliveryId: string; readonly reason: string }
+) & { readonly rejectedTargets?: readonly RejectedTarget[] };
 
 /**
  * The target in an idempotency key: its value, and for a list (`users`) its kind too, so that a
@@ -111,6 +116,8 @@ export function isServed<S extends SourceName>(
 ): source is S {
   return source !== undefined && Object.hasOwn(sources, source);
 }
+
+const NO_VALID_TARGET = 'No target of the alert is valid for the action';
 
 /**
  * One delivery from a source tool, to a function serving `sources`: authenticate it (before
@@ -210,25 +217,18 @@ export async function receiveSourceDelivery<S extends SourceName, Rules>(
     }
     actions.push({ ...acceptance, action: request.action, target: request.target });
   }
+  // Said whenever there are any, and most of all when no target went ahead: they are why.
+  const rejected = decision.rejected.length > 0 ? { rejectedTargets: decision.rejected } : {};
   await dependencies.deliveries.record({
     ...base,
     outcome: actions.length > 0 ? 'accepted' : 'ignored',
     route: decision.route,
     actionIds: actions.map((action) => action.actionId),
-    ...(decision.rejected.length > 0 ? { rejectedTargets: decision.rejected } : {}),
-    ...(actions.length === 0 ? { reason: 'No target of the alert is valid for the action' } : {}),
+    ...rejected,
+    ...(actions.length === 0 ? { reason: NO_VALID_TARGET } : {}),
   });
   if (actions.length === 0) {
-    return {
-      status: 'ignored',
-      deliveryId,
-      reason: 'No target of the alert is valid for the action',
-    };
+    return { status: 'ignored', deliveryId, reason: NO_VALID_TARGET, ...rejected };
   }
-  return {
-    status: 'accepted',
-    deliveryId,
-    actions,
-    ...(decision.rejected.length > 0 ? { rejectedTargets: decision.rejected } : {}),
-  };
+  return { status: 'accepted', deliveryId, actions, ...rejected };
 }

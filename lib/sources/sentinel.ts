@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { type AlertRoutingRules, routeSiemEvent } from './alert-routing.ts';
 import { configured, constantTimeEqual, credential, header } from './credentials.ts';
 import { SourceAuthenticationError } from './errors.ts';
-import { optionalString, requiredString, sourceId, validatePayload } from './payload-fields.ts';
+import { optionalString, requiredTitle, sourceId, validatePayload } from './payload-fields.ts';
 import type { InboundDelivery, SourceDeclaration, SourceEvent, SourceSecrets } from './types.ts';
 
 /**
@@ -42,7 +42,7 @@ const SentinelEntitiesSchema = z.array(SentinelEntitySchema, { error: 'must be a
 
 /** The incident's `properties`, as the trigger delivers them under `object.properties`. */
 export const SentinelIncidentPropertiesSchema = z.looseObject({
-  title: requiredString('the incident title'),
+  title: requiredTitle('the incident title'),
   severity: z.enum(SENTINEL_SEVERITIES, {
     error: (issue) =>
       issue.input === undefined

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { type AlertRoutingRules, routeSiemEvent } from './alert-routing.ts';
 import { configured, constantTimeEqual, credential } from './credentials.ts';
 import { SourceAuthenticationError } from './errors.ts';
-import { optionalString, requiredString, sourceId, validatePayload } from './payload-fields.ts';
+import { optionalString, requiredTitle, sourceId, validatePayload } from './payload-fields.ts';
 import type { InboundDelivery, SourceDeclaration, SourceSecrets } from './types.ts';
 
 /** Splunk: the webhook alert action's fixed body (Splunk docs, "Use a webhook alert action"). */
@@ -19,7 +19,7 @@ export const SplunkPayloadSchema = z
       error: (issue) => (issue.input === undefined ? 'is required' : 'must be an object'),
     }),
     sid: sourceId('a Splunk search id'),
-    search_name: requiredString('the name of the alert'),
+    search_name: requiredTitle('the name of the alert'),
     results_link: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     app: optionalString(),
     owner: optionalString(),

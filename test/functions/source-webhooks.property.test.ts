@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSourceRequestsHandler } from '../../functions/source-requests.ts';
 import { createSourceWebhooksHandler } from '../../functions/source-webhooks.ts';
 import { ActionRequestSchema } from '../../lib/actions/schema.ts';
+import { AUDIT_SUMMARY_MAX, type AuditEntry, AuditEntrySchema } from '../../lib/audit/audit-log.ts';
 import type { AcceptanceRequest } from '../../lib/sources/intake.ts';
 import type { ReceiveDependencies } from '../../lib/sources/receive.ts';
 import { loadRoutingRules, type RoutingRules } from '../../lib/sources/routing.ts';
@@ -19,6 +20,8 @@ import { mutatedJson, sampleOf } from '../support/source-samples.ts';
  * to its own function: the alerting sources' or the requesting sources'.
  */
 const accepted: AcceptanceRequest[] = [];
+/** Every audit entry appended, each checked as the audit log checks it before writing. */
+const audited: AuditEntry[] = [];
 const dependencies: ReceiveDependencies<RoutingRules> = {
   secrets: { read: async (source) => LOCAL_DEMO_SOURCE_SECRETS[source] as never },
   rules: loadRoutingRules(new URL('../../config/routes.json', import.meta.url)),
@@ -28,7 +31,10 @@ const dependencies: ReceiveDependencies<RoutingRules> = {
     return { actionId: 'act_00000000000000000000000000000000', duplicate: false };
   },
   deliveries: { record: async () => undefined },
-  audit: { append: async () => undefined },
+  audit: {
+    // The schema DynamoAuditLog.append enforces: an entry it refuses is a 500 there.
+    append: async (entries) => void audited.push(...entries.map((e) => AuditEntrySchema.parse(e))),
+  },
 };
 const alerts = createSourceWebhooksHandler(() => dependencies);
 const requests = createSourceRequestsHandler(() => dependencies);
@@ -58,7 +64,12 @@ const AUTH: Record<string, (body: string) => Record<string, string>> = {
     ),
 };
 
-const post = (source: string, body: string, authenticated: boolean) => {
+const post = (
+  source: string,
+  body: string,
+  authenticated: boolean,
+  headers: Record<string, string> = {},
+) => {
   const splunk = source === 'splunk';
   const requesting = (REQUESTING_SOURCES as readonly string[]).includes(source);
   return (requesting ? requests : alerts)(
@@ -72,7 +83,7 @@ const post = (source: string, body: string, authenticated: boolean) => {
       path: splunk ? '/v1/webhooks/splunk/t' : `/v1/webhooks/${source}`,
       body,
       secret: null,
-      headers: authenticated ? (AUTH[source]?.(body) ?? {}) : {},
+      headers: { ...(authenticated ? (AUTH[source]?.(body) ?? {}) : {}), ...headers },
       ...(requesting
         ? {}
         : {
@@ -167,6 +178,171 @@ describe('source endpoints under authenticated variations of the documented samp
       // A mutation often leaves what routing reads intact: some variations must be accepted.
       expect(acceptedCount).toBeGreaterThan(0);
       expect(fetchSpy).not.toHaveBeenCalled();
+    },
+  );
+});
+
+/**
+ * Text of exactly `length` UTF-16 units, no control characters: lookalikes (Cyrillic), zero-width
+ * and bidirectional marks, wide and astral characters, as a hostile or careless sender writes.
+ */
+const maxText = (length: number) =>
+  fc
+    .array(
+      fc.constantFrom(
+        'a',
+        'Z',
+        '7',
+        ' ',
+        '-',
+        '\u0430',
+        '\u0435',
+        '\u200b',
+        '\u202e',
+        '\uff21',
+        '\u{1f600}',
+        'é',
+      ),
+      { minLength: length, maxLength: length },
+    )
+    .map((pieces) => {
+      const text = pieces.join('').slice(0, length);
+      // Never end on half a surrogate pair: a header or JSON string cannot carry one.
+      return /[\uD800-\uDBFF]$/.test(text) ? `${text.slice(0, -1)}x` : text;
+    });
+
+/** Every field that reaches the audit trail, at its maximum, in a delivery each route accepts. */
+const LONGEST: Record<string, fc.Arbitrary<{ body: unknown; headers?: Record<string, string> }>> = {
+  splunk: fc.record({ sid: maxText(512), name: maxText(1024 - 18) }).map(({ sid, name }) => ({
+    body: {
+      sid,
+      search_name: `Impossible travel ${name}`,
+      result: { user: 'bob@example.com' },
+      app: 'search',
+      owner: 'admin',
+    },
+  })),
+  sentinel: fc.record({ id: maxText(512), title: maxText(1024 - 19) }).map(({ id, title }) => ({
+    body: {
+      id,
+      title: `Account compromise ${title}`,
+      severity: 'High',
+      incidentNumber: Number.MAX_SAFE_INTEGER,
+      relatedEntities: [
+        { kind: 'Account', properties: { accountName: 'bob', upnSuffix: 'example.com' } },
+      ],
+    },
+  })),
+  pagerduty: fc.record({ id: maxText(512), title: maxText(1024 - 37) }).map(({ id, title }) => ({
+    body: {
+      event: {
+        id,
+        event_type: 'incident.triggered',
+        resource_type: 'incident',
+        occurred_at: '2025-03-15T14:07:30.215Z',
+        data: {
+          id: 'PGR0VU2',
+          type: 'incident',
+          title: `Compromised account: bob@example.com ${title}`,
+        },
+      },
+    },
+  })),
+  servicenow: fc
+    .record({ reason: maxText(1000), by: maxText(256), description: maxText(1024) })
+    .map(({ reason, by, description }) => ({
+      body: {
+        sys_id: 'a'.repeat(32),
+        number: `INC${'0'.repeat(37)}`,
+        action: 'session.disconnect',
+        target: { user: 'bob@example.com' },
+        reason: `x${reason.slice(1)}`,
+        requested_by: by,
+        short_description: description,
+      },
+    })),
+  standard: fc
+    .record({ id: maxText(512), reason: maxText(1000), by: maxText(200), ticket: maxText(128) })
+    .map(({ id, reason, by, ticket }) => ({
+      body: {
+        action: 'session.disconnect',
+        target: { user: 'bob@example.com' },
+        reason: `x${reason.slice(1)}`,
+        ticket: `x${ticket.slice(1)}`,
+        requestedBy: by,
+      },
+      headers: { 'webhook-id': id },
+    })),
+};
+
+describe('the audit trail of a source delivery', () => {
+  it.each(SOURCES)(
+    '%s: an accepted delivery with every audited field at its maximum writes valid audit entries',
+    async (source) => {
+      await fc.assert(
+        fc.asyncProperty(
+          LONGEST[source] as fc.Arbitrary<{ body: unknown; headers?: Record<string, string> }>,
+          async ({ body, headers }) => {
+            accepted.length = 0;
+            audited.length = 0;
+            const raw = JSON.stringify(body);
+            // A Standard Webhooks id is signed with the body; the others' headers are their own.
+            const signed =
+              source === 'standard'
+                ? signStandardWebhook(
+                    LOCAL_DEMO_SOURCE_SECRETS.standard.signingSecret,
+                    headers?.['webhook-id'] ?? '',
+                    new Date(),
+                    raw,
+                  )
+                : {};
+            const response = await post(source, raw, true, { ...signed });
+            expect(response.statusCode, response.body).toBe(202);
+            expect(accepted).toHaveLength(1);
+            expect(audited.map((entry) => entry.type)).toEqual(['request', 'decision']);
+            expect(audited[0]?.summary.length).toBeLessThanOrEqual(AUDIT_SUMMARY_MAX);
+          },
+        ),
+        { numRuns: 25 },
+      );
+    },
+  );
+
+  const long = 'y'.repeat(1024);
+  it.each([
+    [
+      'splunk',
+      'search_name',
+      { sid: 's-1', search_name: `Impossible travel ${long}`, result: { user: 'bob@example.com' } },
+    ],
+    [
+      'sentinel',
+      'title',
+      { title: `Account compromise ${long}`, severity: 'High', incidentNumber: 1 },
+    ],
+    [
+      'pagerduty',
+      'event.data.title',
+      {
+        event: {
+          id: 'e-1',
+          event_type: 'incident.triggered',
+          resource_type: 'incident',
+          occurred_at: '2025-03-15T14:07:30.215Z',
+          data: { type: 'incident', title: `Compromised account: bob@example.com ${long}` },
+        },
+      },
+    ],
+  ])(
+    '%s: a title over 1024 characters is a 400 naming %s, and nothing is accepted',
+    async (source, field, body) => {
+      accepted.length = 0;
+      const response = await post(source, JSON.stringify(body), true);
+      expect(response.statusCode).toBe(400);
+      expect(JSON.parse(response.body).error.fields).toEqual([
+        { field, message: 'must be at most 1024 characters' },
+      ]);
+      expect(accepted).toEqual([]);
     },
   );
 });

@@ -1,11 +1,12 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionRequest } from '../../../lib/actions/schema.ts';
 import {
   type AcceptRequestDependencies,
   acceptPersonRequest,
 } from '../../../lib/api/accept-request.ts';
-import type { AuditEntry } from '../../../lib/audit/audit-log.ts';
+import { type AuditEntry, AuditEntrySchema } from '../../../lib/audit/audit-log.ts';
 import { type Person, personFromIdentity } from '../../../lib/identity/principal.ts';
 import type { Requester } from '../../../lib/identity/requester.ts';
 import { createIdempotentAcceptor } from '../../../lib/sources/intake.ts';
@@ -155,5 +156,39 @@ describe('acceptPersonRequest: an Idempotency-Key sent again', () => {
     expect(error.statusCode).toBe(409);
     expect(JSON.parse(error.message).error.code).toBe('conflict');
     expect(started).toHaveLength(1);
+  });
+});
+
+describe('acceptPersonRequest: the audit trail', () => {
+  it('writes valid audit entries for the longest principal, name and Idempotency-Key there are', async () => {
+    const { post, audit } = await harness();
+    // An IAM user ARN is at most 2048 characters; a user name 64 of [\w+=,.@-]; a key 128.
+    const segment = fc.stringMatching(/^[A-Za-z0-9+=,.@_-]{1,60}$/);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(segment, { minLength: 1, maxLength: 40 }),
+        fc.stringMatching(/^[A-Za-z0-9+=,.@_-]{64}$/),
+        fc.stringMatching(/^[A-Za-z0-9_.:-]{128}$/),
+        async (path, name, key) => {
+          const arnPrefix = 'arn:aws:iam::123456789012:user/';
+          const room = 2048 - arnPrefix.length - name.length - 1;
+          // The path repeated up to the ARN's limit: the longest principal IAM allows.
+          const unit = `${path.join('/')}/`;
+          const userPath = unit
+            .repeat(Math.ceil(room / unit.length))
+            .slice(0, room)
+            .replace(/\/+$/, '');
+          const person = personFromIdentity(iamUser(userPath ? `${userPath}/${name}` : name));
+          audit.length = 0;
+          await post(BASE, key, person);
+          expect(person.key.length).toBeGreaterThan(2000);
+          expect(audit.map((entry) => AuditEntrySchema.safeParse(entry).success)).toEqual([
+            true,
+            true,
+          ]);
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
 });

@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionRecord } from '../../../lib/actions/schema.ts';
 import { DynamoActionStore } from '../../../lib/actions/store.ts';
 import { decideOnAction } from '../../../lib/api/approvals.ts';
-import type { AuditEntry } from '../../../lib/audit/audit-log.ts';
+import {
+  AUDIT_SUMMARY_MAX,
+  type AuditEntry,
+  AuditEntrySchema,
+} from '../../../lib/audit/audit-log.ts';
 import { type Person, personFromIdentity } from '../../../lib/identity/principal.ts';
 import { TaskTokenInvalidError, type TaskTokenSender } from '../../../lib/workflow/starter.ts';
 import { createActionsTable, type LocalDynamo, startLocalDynamo } from '../../../local/dynamodb.ts';
@@ -213,6 +217,21 @@ describe('who may approve', () => {
         },
       }),
     ]);
+  });
+
+  it('records a decision with the longest comment, its summary cut to what the audit log takes', async () => {
+    const tokens = new LocalTaskTokens();
+    const { actionId, resumed } = await heldAction(tokens);
+    const { deps, entries } = dependencies(tokens);
+    const comment = 'x'.repeat(1000);
+    await decideOnAction(deps, actionId, 'rejected', { comment }, person('jane@example.com'));
+    await expect(resumed).rejects.toThrow();
+    const [entry] = entries;
+    expect(AuditEntrySchema.safeParse(entry).success).toBe(true);
+    expect(entry?.summary).toHaveLength(AUDIT_SUMMARY_MAX);
+    expect(entry?.summary.endsWith('…')).toBe(true);
+    // The whole comment stays on the action's decision.
+    expect((await store.get(actionId))?.approval).toMatchObject({ comment });
   });
 });
 

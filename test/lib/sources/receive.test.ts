@@ -398,6 +398,24 @@ describe('fleet-scale targets from alerts', () => {
     ]);
   });
 
+  it('answers a Splunk multivalue field none of whose users is valid with each of them rejected, and why', async () => {
+    const { receive, accepted } = await harness();
+    const body = sample('splunk-users');
+    body.result.user = ['a@x', 'b@x'];
+    const outcome = await receive('splunk', body);
+    const reason = 'target.users: must be a UPN (user@example.com) or DOMAIN\\user';
+    expect(outcome).toEqual({
+      status: 'ignored',
+      deliveryId: expect.stringMatching(/^dlv_/),
+      reason: 'No target of the alert is valid for the action',
+      rejectedTargets: [
+        { target: 'a@x', reason },
+        { target: 'b@x', reason },
+      ],
+    });
+    expect(accepted).toEqual([]);
+  });
+
   it('accepts a Sentinel Host as a machine target and records it', async () => {
     const { receive, accepted } = await harness();
     const outcome = await receive('sentinel', sample('sentinel-host'));
@@ -447,7 +465,7 @@ describe('fleet-scale targets from alerts', () => {
     });
   });
 
-  it('answers an alert whose only address is invalid as ignored (202), never an error', async () => {
+  it('answers an alert whose only address is invalid as ignored (202) with the rejected target, never an error', async () => {
     const { receive, accepted } = await harness();
     const body = sample('sentinel-host');
     body.object.properties.title = 'Sign-in from a malicious IP';
@@ -455,15 +473,17 @@ describe('fleet-scale targets from alerts', () => {
       { kind: 'Ip', properties: { address: 'not-an-address' } },
     ];
     const outcome = await receive('sentinel', body);
+    // docs/routing.md: a rejected target is listed in the answer, most of all when it was the only one.
+    const rejectedTargets = [
+      { target: 'not-an-address', reason: expect.stringMatching(/^target\.clientAddress: /) },
+    ];
     expect(outcome).toEqual({
       status: 'ignored',
       deliveryId: expect.stringMatching(/^dlv_/),
       reason: 'No target of the alert is valid for the action',
+      rejectedTargets,
     });
-    expect(await stored(outcome.deliveryId)).toMatchObject({
-      outcome: 'ignored',
-      rejectedTargets: [{ target: 'not-an-address', reason: expect.any(String) }],
-    });
+    expect(await stored(outcome.deliveryId)).toMatchObject({ outcome: 'ignored', rejectedTargets });
     expect(accepted).toEqual([]);
   });
 });

@@ -147,7 +147,42 @@ describe('routeSiemEvent', () => {
     expect(
       routeSiemEvent(table, 'splunk', event({ search_name: 'Impossible travel', result: {} })),
     ).toEqual({
-      ignored: 'Route "travel" matched but result.user holds no user',
+      ignored:
+        'Route "travel" matched but result.user holds no user: the alert has no such field, or it is empty',
+    });
+  });
+
+  it('says what the target field held when it gave no target, never the values themselves', () => {
+    const travel = (user: unknown) =>
+      routeSiemEvent(
+        table,
+        'splunk',
+        event({ search_name: 'Impossible travel', result: { user } }),
+      );
+    expect(travel([])).toEqual({
+      ignored:
+        'Route "travel" matched but result.user holds no user: the alert has no such field, or it is empty',
+    });
+    expect(travel(['  ', ''])).toEqual({
+      ignored:
+        'Route "travel" matched but result.user holds no user: it holds 2 values (an empty text), none a non-empty text or a number',
+    });
+    expect(travel([{ upn: 'alice@example.com' }, true])).toEqual({
+      ignored:
+        'Route "travel" matched but result.user holds no user: it holds 2 values (an object, true or false), none a non-empty text or a number',
+    });
+    const extracting = rules({
+      splunk: [route({ target: { user: 'result.user' }, extract: '^user=(\\S+@\\S+)$' })],
+    });
+    expect(
+      routeSiemEvent(
+        extracting,
+        'splunk',
+        event({ result: { user: ['alice@example.com', 'bob@example.com'] } }),
+      ),
+    ).toEqual({
+      ignored:
+        'Route "r1" matched but result.user holds no user: it holds 2 values (a text), none matching the route\'s extract',
     });
   });
 
