@@ -445,6 +445,8 @@ function fastDemoFixture(): SimulatorFixture {
 /** Starts the local stack, fuzzes each route in turn against it, and closes it. */
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const stack = await startLocalStack({
+    // Thousands of executions: none keeps its history in memory.
+    retainWorkflowEvents: false,
     env: {
       LOCAL_PEOPLE: JSON.stringify(FUZZ_PEOPLE),
       LOGOFF_INITIAL_WAIT_SECONDS: '1',

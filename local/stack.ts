@@ -153,6 +153,8 @@ export interface LocalStackOptions {
   readonly waitTimeOverrides?: Readonly<Record<string, number>>;
   readonly retryIntervalOverrides?: Readonly<Record<string, number>>;
   readonly maxConcurrency?: number;
+  /** Whether executions keep their event logs (default true; off for long runs, see the runner). */
+  readonly retainWorkflowEvents?: boolean;
   readonly onWorkflowEvent?: (executionName: string, event: WorkflowEvent) => void;
   /** Devices per Endpoint Management filter page (tests use small pages to exercise paging). */
   readonly endpointManagementPageSize?: number;
@@ -479,6 +481,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const runnerOptions: LocalWorkflowRunnerOptions = {
       approvalTimeoutSeconds: guardrailSettings.approvalTimeoutSeconds,
       ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
+      ...(options.retainWorkflowEvents === undefined
+        ? {}
+        : { retainEvents: options.retainWorkflowEvents }),
       ...(options.waitTimeOverrides ? { waitTimeOverrides: options.waitTimeOverrides } : {}),
       ...(options.retryIntervalOverrides
         ? { retryIntervalOverrides: options.retryIntervalOverrides }

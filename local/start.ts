@@ -93,6 +93,8 @@ const ports = {
 const stack = await inProcessScope(() =>
   startLocalStack({
     env,
+    // A long-running process: progress is printed as it happens, no history kept in memory.
+    retainWorkflowEvents: false,
     apiPort: ports.PORT,
     simulatorPort: ports.CITRIX_SIMULATOR_PORT,
     scheduleSweeps: true,

@@ -28,6 +28,12 @@ export interface LocalWorkflowRunnerOptions extends DefinitionOptions {
   /** Retry intervals in milliseconds by state name. */
   readonly retryIntervalOverrides?: Readonly<Record<string, number>>;
   readonly onEvent?: (executionName: string, event: WorkflowEvent) => void;
+  /**
+   * Whether each execution keeps its event log (`LocalExecution.events`, which tests read). A
+   * long-running stack (`npm start`, the fuzz) turns it off: every execution's history would
+   * otherwise stay in memory for good.
+   */
+  readonly retainEvents?: boolean;
 }
 
 export class ExecutionAlreadyExistsError extends Error {
@@ -226,7 +232,7 @@ export class LocalWorkflowRunner {
     const events: WorkflowEvent[] = [];
     const collecting = (async () => {
       for await (const event of run.eventLogs) {
-        events.push(event);
+        if (this.#options.retainEvents !== false) events.push(event);
         this.#options.onEvent?.(executionName, event);
       }
     })();

@@ -140,3 +140,32 @@ describe('LocalWorkflowRunner Lambda timeouts', () => {
     expect(() => local.lambdaFaults.timeOut('act', 0)).toThrow(/count/);
   });
 });
+
+describe('LocalWorkflowRunner event logs', () => {
+  it('keeps each execution’s events by default, and only reports them when told not to keep them', async () => {
+    const kept = await (async () => {
+      const local = workflows();
+      await run(local, 'kept');
+      return local.execution('kept')?.events.length ?? 0;
+    })();
+    expect(kept).toBeGreaterThan(0);
+
+    const reported: string[] = [];
+    const local = new LocalWorkflows(
+      new Map([
+        [
+          'session-action',
+          new LocalWorkflowRunner(workflow, {
+            handlers,
+            retainEvents: false,
+            onEvent: (name, event) => reported.push(`${name} ${event.type}`),
+          }),
+        ],
+      ]),
+    );
+    await run(local, 'dropped');
+    expect(local.execution('dropped')?.events).toEqual([]);
+    expect(reported).toHaveLength(kept);
+    expect(reported[0]).toMatch(/^dropped /);
+  });
+});
