@@ -24,7 +24,7 @@ import {
   administratorId,
   type CloudAdministrator,
 } from '../citrix/administrators-client.ts';
-import { CitrixNotFoundError } from '../citrix/errors.ts';
+import { CITRIX_CHANGE_NOT_SENT_ERRORS, CitrixNotFoundError } from '../citrix/errors.ts';
 import { accessDifferences } from './access-comparison.ts';
 import type { AdministratorOperation, InvitationFind } from './catalog.ts';
 import { AdministratorChangedSinceRevokeError, applyRestore, planRestore } from './restore.ts';
@@ -711,16 +711,7 @@ export const CHANGE_NOT_SENT_ERRORS: readonly string[] = [
   'AdministratorChangedSinceRevokeError',
   'NoRevokeSnapshotError',
   'RevokeAlreadyRestoredError',
-  'InvalidCitrixIdError',
-  'CitrixConfigurationError',
-  'CitrixApiError',
-  'CitrixAuthenticationError',
-  'CitrixForbiddenError',
-  'CitrixNotFoundError',
-  'CitrixThrottledError',
-  'CitrixUnavailableError',
-  'CitrixTimeoutError',
-  'CitrixResponseValidationError',
+  ...CITRIX_CHANGE_NOT_SENT_ERRORS,
   // Step Functions could not invoke the task at all.
   'Lambda.TooManyRequestsException',
 ];

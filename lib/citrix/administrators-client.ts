@@ -8,13 +8,11 @@ import {
 import { CitrixTokenProvider } from './cloud-auth.ts';
 import type { CitrixConnection, CredentialsSource } from './config.ts';
 import {
-  CitrixApiError,
   CitrixError,
   CitrixResponseValidationError,
   CitrixThrottledError,
-  CitrixTimeoutError,
-  CitrixUnavailableError,
   InvalidCitrixIdError,
+  requestMayHaveApplied,
 } from './errors.ts';
 import {
   type CitrixCallRecord,
@@ -104,23 +102,6 @@ export class AdministratorChangeUnansweredError extends CitrixError {
     this.method = method;
     this.path = path;
   }
-}
-
-/**
- * Whether a failed change request to `path` may have been applied by Citrix Cloud, from what the
- * client saw. 429 (throttled before acting) and any other 4xx but 408 (refused) are definite. A
- * 5xx or 408, a timeout or lost connection, or an unreadable 2xx may come after Citrix acted. An
- * error of another request (the token a 401 fetches afresh) means the change was not accepted.
- */
-export function changeMayHaveApplied(error: unknown, path: string): boolean {
-  if (error instanceof CitrixThrottledError) return false;
-  if (error instanceof CitrixUnavailableError) return error.path === path;
-  if (error instanceof CitrixApiError) return false;
-  if (error instanceof CitrixTimeoutError || error instanceof CitrixResponseValidationError) {
-    return error.path === path;
-  }
-  // Anything else came from somewhere unexpected while the request was under way.
-  return true;
 }
 
 /** Citrix Cloud administrators API (`https://api.cloud.com/administrators`). */
@@ -215,7 +196,7 @@ export class CloudAdministratorsClient {
 
   /**
    * Sends a change once and reads its answer with `read`. It is never sent again after a failure
-   * that may follow an applied change (see `changeMayHaveApplied`): that throws
+   * that may follow an applied change (see `requestMayHaveApplied`): that throws
    * AdministratorChangeUnansweredError. Only a 429 is sent again (Citrix did not act), waiting as
    * it asks, within the retry policy's attempts; a 401 is sent again once with a fresh token (the
    * HTTP client does that, even with one attempt).
@@ -232,7 +213,7 @@ export class CloudAdministratorsClient {
       try {
         return read(await this.#http.request({ ...request, maxAttempts: 1 }));
       } catch (error) {
-        if (changeMayHaveApplied(error, request.path)) {
+        if (requestMayHaveApplied(error, request.path)) {
           throw new AdministratorChangeUnansweredError(request.method, request.path, {
             cause: error,
           });

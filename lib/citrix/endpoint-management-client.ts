@@ -6,13 +6,11 @@ import type {
   EndpointManagementCredentials,
 } from './endpoint-management-config.ts';
 import {
-  CitrixApiError,
   CitrixAuthenticationError,
   CitrixError,
   CitrixResponseValidationError,
   CitrixThrottledError,
-  CitrixTimeoutError,
-  CitrixUnavailableError,
+  requestMayHaveApplied,
 } from './errors.ts';
 import {
   type CitrixCallRecord,
@@ -102,22 +100,11 @@ export class DeviceCommandUnansweredError extends CitrixError {
 }
 
 /**
- * Whether a failed device command POST may have been applied by Endpoint Management, from what
- * the client saw. An answer that says it did not act is definite: `status: -1`, 429 (throttled
- * before acting, so safe to send again), and any other 4xx but 408 (refused). A 5xx or 408, a
- * timeout or a lost connection, or an unreadable 2xx may come after the server acted. An error of
- * another request (the login a 401 triggers) means the command itself was not accepted.
+ * Whether a failed device command POST may have been applied by Endpoint Management: never after
+ * `status: -1` (refused), otherwise as for any Citrix change (`requestMayHaveApplied`).
  */
 export function commandMayHaveApplied(error: unknown, path: string): boolean {
-  if (error instanceof EndpointManagementRejectedError) return false;
-  if (error instanceof CitrixThrottledError) return false;
-  if (error instanceof CitrixUnavailableError) return error.path === path;
-  if (error instanceof CitrixApiError) return false;
-  if (error instanceof CitrixTimeoutError || error instanceof CitrixResponseValidationError) {
-    return error.path === path;
-  }
-  // Anything else came from somewhere unexpected while the request was under way.
-  return true;
+  return !(error instanceof EndpointManagementRejectedError) && requestMayHaveApplied(error, path);
 }
 
 /**

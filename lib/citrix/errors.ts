@@ -139,3 +139,41 @@ export class CitrixResponseValidationError extends CitrixError {
     this.path = path;
   }
 }
+
+/**
+ * Whether a mutating request to `path` that failed may still have been applied by Citrix, from
+ * what the client saw. 429 (throttled before acting) and any other 4xx but 408 (refused) are
+ * definite answers. A 5xx or 408, a timeout or a lost connection, or an unreadable 2xx may come
+ * after Citrix acted. An error of another request (the token or login a 401 fetches afresh) means
+ * the request itself was not accepted. Every product client that must never send a change twice
+ * decides with this.
+ */
+export function requestMayHaveApplied(error: unknown, path: string): boolean {
+  if (error instanceof CitrixThrottledError) return false;
+  if (error instanceof CitrixUnavailableError) return error.path === path;
+  if (error instanceof CitrixApiError) return false;
+  if (error instanceof CitrixTimeoutError || error instanceof CitrixResponseValidationError) {
+    return error.path === path;
+  }
+  // Anything else came from somewhere unexpected while the request was under way.
+  return true;
+}
+
+/**
+ * The Citrix errors a client's change throws only when the change was not sent or not acted on:
+ * a bad id or configuration, the token or login before it failed, or Citrix answered that it did
+ * not act (`requestMayHaveApplied` turns every other failure of the change itself into an
+ * "unanswered" result). A product adds its own refusals and the task's to its list.
+ */
+export const CITRIX_CHANGE_NOT_SENT_ERRORS = [
+  'InvalidCitrixIdError',
+  'CitrixConfigurationError',
+  'CitrixApiError',
+  'CitrixAuthenticationError',
+  'CitrixForbiddenError',
+  'CitrixNotFoundError',
+  'CitrixThrottledError',
+  'CitrixUnavailableError',
+  'CitrixTimeoutError',
+  'CitrixResponseValidationError',
+] as const;

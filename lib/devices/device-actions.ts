@@ -16,7 +16,7 @@ import {
   DeviceCommandUnansweredError,
   type EmDevice,
 } from '../citrix/endpoint-management-client.ts';
-import { CitrixNotFoundError } from '../citrix/errors.ts';
+import { CITRIX_CHANGE_NOT_SENT_ERRORS, CitrixNotFoundError } from '../citrix/errors.ts';
 import type { DeviceFind } from './catalog.ts';
 import type { DeviceFindings } from './findings.ts';
 
@@ -233,16 +233,7 @@ export const COMMAND_NOT_SENT_ERRORS: readonly string[] = [
   'DeviceNotManagedError',
   'DeviceNotActionableError',
   'EndpointManagementRejectedError',
-  'InvalidCitrixIdError',
-  'CitrixConfigurationError',
-  'CitrixApiError',
-  'CitrixAuthenticationError',
-  'CitrixForbiddenError',
-  'CitrixNotFoundError',
-  'CitrixThrottledError',
-  'CitrixUnavailableError',
-  'CitrixTimeoutError',
-  'CitrixResponseValidationError',
+  ...CITRIX_CHANGE_NOT_SENT_ERRORS,
   // Step Functions could not invoke the task at all.
   'Lambda.TooManyRequestsException',
 ];
