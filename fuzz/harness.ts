@@ -1,5 +1,6 @@
 import { Agent, request } from 'node:http';
 import fc from 'fast-check';
+import pLimit from 'p-limit';
 import type { ActionStatus } from '../lib/actions/schema.ts';
 import { ApprovalRequestSchema } from '../lib/api/approvals.ts';
 import { demoFixture, type SimulatorFixture } from '../local/simulator/fixture.ts';
@@ -229,23 +230,6 @@ async function settle(stack: LocalStack, actionIds: readonly string[]): Promise<
   return stuck;
 }
 
-/** `work` over `items`, at most `concurrency` at once; the results in order. */
-async function inParallel<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let index = next++; index < items.length; index = next++) {
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
-}
-
 /** Actions waiting for approval, for the approve and reject cases to decide. */
 class PendingApprovals {
   readonly #ready: string[] = [];
@@ -268,7 +252,8 @@ class PendingApprovals {
   /** At least `count` ready: a full wipe needs a second person's approval. */
   async fill(count: number): Promise<void> {
     const wanted = Math.max(0, count - this.#ready.length);
-    const created = await inParallel(Array.from({ length: wanted }), 16, async () => {
+    const limit = pLimit(16);
+    const created = await limit.map(Array.from({ length: wanted }), async () => {
       const body = JSON.stringify({
         action: 'device.wipe',
         target: { user: 'alice@example.com' },

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { unhandled } from '../actions/declaration.ts';
 import { addressRange } from '../citrix/client-address.ts';
 import type { CallContext, DaasSession, SessionSearchFilter } from '../citrix/daas-client.ts';
@@ -58,23 +59,6 @@ function clientAddressFilters(range: string): SessionSearchFilter[] {
   return prefix === '' ? [] : [{ Property: 'ClientIP', Value: prefix, Operator: 'StartsWith' }];
 }
 
-/** Runs `work` over `items`, at most `limit` at once, keeping their order. */
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let index = next++; index < items.length; index = next++) {
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 /** Sessions found twice (a user listed under two names) are kept once. */
 function unique(sessions: readonly DaasSession[]): DaasSession[] {
   const seen = new Set<string>();
@@ -96,7 +80,7 @@ export async function findFleetSessions(
   context: CallContext,
 ): Promise<DaasSession[]> {
   if ('users' in target) {
-    const found = await mapLimited(target.users, USER_SEARCH_CONCURRENCY, (user) =>
+    const found = await pLimit(USER_SEARCH_CONCURRENCY).map(target.users, (user) =>
       search.searchSessionsByUser(parseUserIdentifier(user), context),
     );
     return unique(found.flat());
