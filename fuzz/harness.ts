@@ -338,7 +338,7 @@ async function fuzzRoute(
   for (const [index, batch] of batches.entries()) {
     const wanted = batch.filter((c) => c.actionId === 'pending').length;
     if (decides && wanted > 0) await pending.fill(wanted);
-    const before = simulator.requests().length;
+    const before = simulator.requestCount();
     const answered = await Promise.all(
       batch.map(async (fuzzCase) => {
         const actionId =
@@ -350,7 +350,7 @@ async function fuzzRoute(
         return { fuzzCase, actionId, sent, answer };
       }),
     );
-    const calls = simulator.requests().length - before;
+    const calls = simulator.requestCount() - before;
     const started: string[] = [];
     for (const { fuzzCase, actionId, sent, answer } of answered) {
       stats.cases += 1;

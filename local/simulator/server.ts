@@ -57,6 +57,8 @@ export interface RunningSimulator {
   /** Which request bodies the Endpoint Management device commands take (see docs/simulator.md). */
   setEndpointManagementBodyShape(shape: EmBodyShape): void;
   requests(): RecordedRequest[];
+  /** How many requests `requests()` would return, without copying them (a long run counts often). */
+  requestCount(): number;
   /** Resolves once no Citrix API request is in flight (late answers included): then read `requests()`. */
   settled(): Promise<void>;
   state(): SimulatorFixture;
@@ -185,6 +187,7 @@ export async function startCitrixSimulator(
     expireTokens: () => world.expireTokens(),
     setEndpointManagementBodyShape: (shape) => world.setEndpointManagementBodyShape(shape),
     requests: () => world.requests(),
+    requestCount: () => world.requestCount(),
     settled: () => world.settled(),
     state: () => world.state(),
     loggedOffSessions: () => world.daas.loggedOffSessions(),

@@ -210,6 +210,11 @@ export class SimulatorWorld {
     return structuredClone(this.#requests);
   }
 
+  /** How many requests are recorded: what `requests().length` says, without copying them. */
+  requestCount(): number {
+    return this.#requests.length;
+  }
+
   clearRequests(): void {
     this.#requests = [];
   }

@@ -128,10 +128,12 @@ describe('reset', () => {
     await api(sim, token, `/Sessions/${IDS.alice1}/$disconnect`, { method: 'POST' });
     await logoff(sim, token, IDS.carol);
     expect(sim.requests().length).toBeGreaterThan(0);
+    expect(sim.requestCount()).toBe(sim.requests().length);
 
     const response = await fetch(`${sim.url}/_simulator/reset`, { method: 'POST' });
     expect(response.status).toBe(204);
     expect(sim.requests()).toEqual([]);
+    expect(sim.requestCount()).toBe(0);
     expect(sim.state().jobs).toEqual([]);
     expect(sim.state().sessions.find((s) => s.Id === IDS.alice1)?.State).toBe('Active');
     expect((await api(sim, token, '/me')).status).toBe(401);
