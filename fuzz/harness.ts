@@ -205,6 +205,24 @@ const UNSETTLED: readonly ActionStatus[] = ['accepted', 'running'];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How long the simulator must receive nothing before a batch starts, and the most to wait. */
+const QUIET_MS = 250;
+const QUIET_WAIT_MS = 10_000;
+
+/** Waits until no Citrix request is in flight and none arrived for QUIET_MS (at most QUIET_WAIT_MS). */
+async function quietSimulator(simulator: {
+  settled(): Promise<void>;
+  requestCount(): number;
+}): Promise<void> {
+  const deadline = Date.now() + QUIET_WAIT_MS;
+  while (Date.now() < deadline) {
+    await simulator.settled();
+    const seen = simulator.requestCount();
+    await sleep(QUIET_MS);
+    if (simulator.requestCount() === seen) return;
+  }
+}
+
 /** Whether an action has ended, or waits for a person, before `deadline`: it reaches Citrix no more. */
 async function settleOne(stack: LocalStack, actionId: string, deadline: number): Promise<boolean> {
   while (Date.now() < deadline) {
@@ -338,6 +356,9 @@ async function fuzzRoute(
   for (const [index, batch] of batches.entries()) {
     const wanted = batch.filter((c) => c.actionId === 'pending').length;
     if (decides && wanted > 0) await pending.fill(wanted);
+    // What earlier valid work still sends (a shared Endpoint Management session's logout, say)
+    // must not count against this batch: start once the simulator has been quiet a while.
+    await quietSimulator(simulator);
     const before = simulator.requestCount();
     const answered = await Promise.all(
       batch.map(async (fuzzCase) => {
