@@ -460,6 +460,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       CITRIX_REQUEST_TIMEOUT_MS: '2000',
       // Over the hourly limits an action waits for approval: the decision cases need them.
       APPROVAL_TIMEOUT_SECONDS: '86400',
+      // Thousands of full wipes are requested to be decided: the hourly limit (10 by default)
+      // would refuse all but the first, and leave approve and reject nothing to decide.
+      GUARDRAIL_LIMITS: JSON.stringify({
+        'device.wipe': { perRequest: 5, perHour: 20_000, overLimit: 'refuse' },
+      }),
     },
     // The demo tenant, its log off jobs ending in milliseconds rather than seconds.
     simulatorFixture: fastDemoFixture(),
