@@ -12,6 +12,7 @@ import type { ActionRecord } from '../../../lib/actions/schema.ts';
 import { DynamoActionStore } from '../../../lib/actions/store.ts';
 import { MAX_AUDIT_FAILURES_PER_ACTION } from '../../../lib/audit/audit-log.ts';
 import { createActionsTable, type LocalDynamo, startLocalDynamo } from '../../../local/dynamodb.ts';
+import { runningActionRecord } from '../../support/action-records.ts';
 
 /**
  * A conditional write on an action's record that DynamoDB refuses is checked against the record
@@ -23,25 +24,9 @@ const NOW = new Date('2026-12-03T03:00:00.000Z');
 let dynamo: LocalDynamo;
 let writes: DynamoActionRecordWrites;
 let store: DynamoActionStore;
-let counter = 0;
 
-const newRecord = (overrides: Partial<ActionRecord> = {}): ActionRecord => {
-  counter += 1;
-  return {
-    actionId: `act_${counter.toString(16).padStart(32, '0')}`,
-    action: 'session.logoff',
-    target: { user: 'alice@example.com' },
-    reason: 'Impossible travel',
-    requestedBy: 'soc@example.com',
-    dryRun: false,
-    status: 'running',
-    createdAt: NOW.toISOString(),
-    updatedAt: NOW.toISOString(),
-    results: {},
-    expiresAt: 1_900_000_000,
-    ...overrides,
-  };
-};
+const newRecord = (overrides: Partial<ActionRecord> = {}): ActionRecord =>
+  runningActionRecord(overrides);
 
 const failure = {
   summary: 'Action failed: its outcome could not be recorded',

@@ -6,6 +6,7 @@ import {
   DynamoActionStore,
 } from '../../../lib/actions/store.ts';
 import { createActionsTable, type LocalDynamo, startLocalDynamo } from '../../../local/dynamodb.ts';
+import { runningActionRecord } from '../../support/action-records.ts';
 
 /**
  * The workflow's writes on an action's record (its results above all) against a conditional-write
@@ -16,25 +17,9 @@ const TABLE = 'store-conflicts-test';
 const NOW = new Date('2026-12-03T03:00:00.000Z');
 let dynamo: LocalDynamo;
 let store: DynamoActionStore;
-let counter = 0;
 
-const newRecord = (overrides: Partial<ActionRecord> = {}): ActionRecord => {
-  counter += 1;
-  return {
-    actionId: `act_${counter.toString(16).padStart(32, '0')}`,
-    action: 'device.selectiveWipe',
-    target: { user: 'alice@example.com' },
-    reason: 'Lost device',
-    requestedBy: 'soc@example.com',
-    dryRun: false,
-    status: 'running',
-    createdAt: NOW.toISOString(),
-    updatedAt: NOW.toISOString(),
-    results: {},
-    expiresAt: 1_900_000_000,
-    ...overrides,
-  };
-};
+const newRecord = (overrides: Partial<ActionRecord> = {}): ActionRecord =>
+  runningActionRecord({ action: 'device.selectiveWipe', reason: 'Lost device', ...overrides });
 
 const deviceResult = (deviceId: string): DeviceTargetResult => ({
   deviceId,
